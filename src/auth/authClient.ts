@@ -1,0 +1,231 @@
+import type { Logger } from 'pino';
+import { AuthError } from '../errors.js';
+import { fullJitterBackoff, type BackoffPolicy } from '../http/backoff.js';
+import { redactUrl } from '../http/redactUrl.js';
+import { loggerFor } from '../logging/loggerFor.js';
+import { defaultSecretRegistry, type SecretRegistry } from '../logging/redaction.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { AuthProvider } from './authProvider.js';
+import { refreshDelayMs, resolveAuthClientOptions, type AuthClientOptions, type ResolvedAuthClientOptions } from './authClientOptions.js';
+import { attemptLogin } from './loginAttempt.js';
+
+/** Why a login happens. */
+export type LoginReason = 'initial' | 'refresh-ahead' | 'expired' | 'invalidated';
+
+/** What the client tells the world; the page stream maps these to its `token.*` events. */
+export type AuthEvent =
+  | { readonly type: 'token.refreshing'; readonly reason: LoginReason }
+  | { readonly type: 'token.refreshed'; readonly reason: LoginReason; readonly expiresInMs: number; readonly attempts: number }
+  | { readonly type: 'token.failed'; readonly reason: LoginReason; readonly error: unknown };
+
+/** Counters for the execution report. */
+export interface AuthStats {
+  /** Successful logins (the first one included). */
+  readonly logins: number;
+  /** Successful logins after the first. */
+  readonly refreshes: number;
+  /** Every POST /login sent. */
+  readonly loginAttempts: number;
+  /** Logins that gave up. */
+  readonly failedLogins: number;
+  /** `invalidate` calls that dropped the current token. */
+  readonly invalidations: number;
+  /** `invalidate` calls with an older header, ignored. */
+  readonly staleInvalidations: number;
+}
+
+export type AuthRuntime = Pick<Runtime, 'clock' | 'random' | 'fetch' | 'logger'> & {
+  /** Where the password and tokens are registered for scrubbing; default the process-wide one. */
+  readonly secrets?: SecretRegistry;
+};
+
+interface Token {
+  readonly header: string;
+  readonly refreshAt: number;
+  readonly expiresAt: number;
+}
+
+interface Flight {
+  readonly promise: Promise<string>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
+/**
+ * Token-based auth against `POST /login`: one token at a time, refreshed ahead of expiry,
+ * single flight (concurrent callers share one login), retries of transient failures with
+ * full-jitter backoff and `Retry-After`, and no secret in any log or error.
+ */
+export class AuthClient implements AuthProvider {
+  readonly #options: ResolvedAuthClientOptions;
+  readonly #runtime: AuthRuntime;
+  readonly #log: Logger;
+  readonly #secrets: SecretRegistry;
+  readonly #backoff: BackoffPolicy;
+  readonly #listeners = new Set<(event: AuthEvent) => void>();
+  readonly #tokenSecrets: (() => void)[] = [];
+  #token: Token | undefined;
+  #flight: Flight | undefined;
+  #stats = { logins: 0, refreshes: 0, loginAttempts: 0, failedLogins: 0, invalidations: 0, staleInvalidations: 0 };
+
+  constructor(options: AuthClientOptions, runtime: AuthRuntime) {
+    this.#secrets = runtime.secrets ?? defaultSecretRegistry;
+    // Registered before validation, so that even an error about the options cannot leak it.
+    this.#secrets.register(options.password);
+    this.#options = resolveAuthClientOptions(options);
+    this.#runtime = runtime;
+    this.#log = loggerFor(runtime.logger, 'auth');
+    this.#backoff = { baseMs: this.#options.backoffBaseMs, factor: 2, capMs: this.#options.backoffCapMs };
+  }
+
+  /** The login endpoint, without any userinfo. */
+  get loginUrl(): string {
+    return redactUrl(this.#options.loginUrl);
+  }
+
+  get stats(): AuthStats {
+    return { ...this.#stats };
+  }
+
+  /** Listens to `token.*` events; returns the function that stops listening. */
+  subscribe(listener: (event: AuthEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * `Bearer <token>`, logging in first when there is no token, it is due for refresh or has
+   * expired. Concurrent callers share one login; a caller's abort leaves the others waiting
+   * (the login itself stops only when every waiting caller has gone).
+   */
+  async getAuthHeader(signal?: AbortSignal): Promise<string> {
+    if (signal?.aborted) throw signal.reason;
+    const now = this.#runtime.clock.now();
+    const token = this.#token;
+    if (token && now < token.refreshAt) return token.header;
+    const reason: LoginReason = token ? (now >= token.expiresAt ? 'expired' : 'refresh-ahead') : this.#stats.logins === 0 ? 'initial' : 'invalidated';
+    return this.#join(this.#flight ?? this.#start(reason), signal);
+  }
+
+  /** A request with `header` got 401: drop the token, unless it has been replaced already. */
+  invalidate(header: string | undefined): void {
+    if (header !== undefined && this.#token?.header === header) {
+      this.#token = undefined;
+      this.#stats.invalidations++;
+      this.#log.debug('token invalidated after a 401');
+    } else {
+      this.#stats.staleInvalidations++;
+    }
+  }
+
+  #start(reason: LoginReason): Flight {
+    const controller = new AbortController();
+    const flight: Flight = { controller, waiters: 0, promise: this.#login(reason, controller.signal) };
+    this.#flight = flight;
+    const clear = (): void => {
+      if (this.#flight === flight) this.#flight = undefined;
+    };
+    flight.promise.then(clear, clear);
+    return flight;
+  }
+
+  #join(flight: Flight, signal: AbortSignal | undefined): Promise<string> {
+    flight.waiters++;
+    if (!signal) return flight.promise;
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(signal.reason);
+        if (--flight.waiters === 0) {
+          // Nobody waits any more: stop the login, and let the next caller start afresh.
+          if (this.#flight === flight) this.#flight = undefined;
+          flight.controller.abort(signal.reason);
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      flight.promise.then(
+        (header) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(header);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async #login(reason: LoginReason, signal: AbortSignal): Promise<string> {
+    this.#emit({ type: 'token.refreshing', reason });
+    this.#log.debug({ reason, url: this.loginUrl }, 'logging in');
+    try {
+      const header = await this.#loginWithRetry(reason, signal);
+      return header;
+    } catch (error: unknown) {
+      if (!signal.aborted) {
+        this.#stats.failedLogins++;
+        this.#log.error({ err: error, reason }, 'login failed');
+      }
+      this.#emit({ type: 'token.failed', reason, error });
+      throw error;
+    }
+  }
+
+  async #loginWithRetry(reason: LoginReason, signal: AbortSignal): Promise<string> {
+    const { clock, random, fetch } = this.#runtime;
+    const o = this.#options;
+    const url = this.loginUrl;
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = clock.now();
+      this.#stats.loginAttempts++;
+      const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs: o.timeoutMs, fetch, clock, signal });
+      if (outcome.kind === 'ok') {
+        this.#accept(outcome.accessToken, outcome.expiresInMs, sentAt);
+        this.#stats.logins++;
+        if (reason !== 'initial') this.#stats.refreshes++;
+        this.#log.info({ reason, attempts: attempt, expiresInMs: outcome.expiresInMs }, 'logged in');
+        this.#emit({ type: 'token.refreshed', reason, expiresInMs: outcome.expiresInMs, attempts: attempt });
+        return this.#token!.header;
+      }
+      if (outcome.kind === 'fatal') throw this.#scrubbed(outcome.error);
+      if (attempt >= o.maxAttempts) {
+        throw this.#scrubbed(
+          new AuthError(`login to POST ${url} failed after ${attempt} attempts; last: ${outcome.reason}`, url, outcome.status, { cause: outcome.cause }),
+        );
+      }
+      // The server's timing wins: Retry-After is honoured exactly (capped), not jittered.
+      const waitMs = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, o.maxRetryAfterMs) : fullJitterBackoff(attempt, this.#backoff, random);
+      this.#log.warn({ attempt, status: outcome.status, reason: outcome.reason, waitMs }, 'login attempt failed; retrying');
+      await clock.sleep(waitMs, signal);
+    }
+  }
+
+  /** Stores the token, expiring `expiresInMs` after the request was SENT (the safe side). */
+  #accept(accessToken: string, expiresInMs: number, sentAt: number): void {
+    this.#tokenSecrets.push(this.#secrets.register(accessToken));
+    // Keep the current and previous token registered: older ones are expired and harmless.
+    while (this.#tokenSecrets.length > 2) this.#tokenSecrets.shift()?.();
+    this.#token = {
+      header: `Bearer ${accessToken}`,
+      refreshAt: sentAt + refreshDelayMs(expiresInMs, this.#options),
+      expiresAt: sentAt + expiresInMs,
+    };
+  }
+
+  /** The same error with every registered secret scrubbed from its message. */
+  #scrubbed(error: AuthError): AuthError {
+    const message = this.#secrets.redact(error.message);
+    if (message === error.message) return error;
+    return new AuthError(message, error.url, error.status, { cause: error.cause });
+  }
+
+  #emit(event: AuthEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error: unknown) {
+        this.#log.warn({ err: error, event: event.type }, 'auth event listener threw');
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { ConfigError } from '../errors.js';
+
+/** Options of `AuthClient`; only the endpoint and the credentials are required. */
+export interface AuthClientOptions {
+  /** The API's base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly baseUrl: string;
+  /** Joined to `baseUrl` (keeping any base path). Default `/login`. */
+  readonly loginPath?: string;
+  readonly username: string;
+  readonly password: string;
+  /** Refresh when less than this is left of the token's life. Default 60 000 ms. */
+  readonly refreshMarginMs?: number;
+  /** Refresh once this share of the token's life has passed. Default 0.8. */
+  readonly refreshAtFraction?: number;
+  /** Attempts per login (first try included). Default 5. */
+  readonly maxAttempts?: number;
+  /** Full-jitter backoff `U(0, min(cap, base × 2^(n−1)))`. Defaults 250 ms and 20 000 ms. */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  /** Longest `Retry-After` honoured; longer waits are cut to this. Default 120 000 ms. */
+  readonly maxRetryAfterMs?: number;
+  /** Deadline of each login attempt, response body included. Default 10 000 ms. */
+  readonly timeoutMs?: number;
+}
+
+export type ResolvedAuthClientOptions = Required<AuthClientOptions> & { readonly loginUrl: string };
+
+export const authClientDefaults = {
+  loginPath: '/login',
+  refreshMarginMs: 60_000,
+  refreshAtFraction: 0.8,
+  maxAttempts: 5,
+  backoffBaseMs: 250,
+  backoffCapMs: 20_000,
+  maxRetryAfterMs: 120_000,
+  timeoutMs: 10_000,
+} as const;
+
+/** `baseUrl` + `loginPath`, keeping a base path (`/api` + `/login` is `/api/login`). */
+export function joinUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** Applies defaults and checks every option; a ConfigError lists every problem at once. */
+export function resolveAuthClientOptions(options: AuthClientOptions): ResolvedAuthClientOptions {
+  const o = { ...authClientDefaults, ...stripUndefined(options) };
+  const problems: string[] = [];
+  let loginUrl = '';
+  try {
+    const parsed = new URL(joinUrl(o.baseUrl, o.loginPath));
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') problems.push('auth.baseUrl: must be an http(s) URL');
+    loginUrl = parsed.toString();
+  } catch {
+    problems.push('auth.baseUrl: not a valid URL');
+  }
+  if (typeof o.username !== 'string' || o.username === '') problems.push('auth.username: required (or set INGEST_USERNAME)');
+  if (typeof o.password !== 'string' || o.password === '') problems.push('auth.password: required (or set INGEST_PASSWORD)');
+  const positive = (name: keyof typeof authClientDefaults, value: number, integer = false): void => {
+    if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+      problems.push(`auth.${name}: must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
+    }
+  };
+  positive('maxAttempts', o.maxAttempts, true);
+  positive('timeoutMs', o.timeoutMs);
+  positive('backoffBaseMs', o.backoffBaseMs);
+  positive('backoffCapMs', o.backoffCapMs);
+  if (!Number.isFinite(o.refreshMarginMs) || o.refreshMarginMs < 0) problems.push('auth.refreshMarginMs: must be ≥ 0');
+  if (!Number.isFinite(o.maxRetryAfterMs) || o.maxRetryAfterMs < 0) problems.push('auth.maxRetryAfterMs: must be ≥ 0');
+  if (!(o.refreshAtFraction > 0 && o.refreshAtFraction <= 1)) problems.push('auth.refreshAtFraction: must be in (0, 1]');
+  if (o.backoffCapMs < o.backoffBaseMs) problems.push('auth.backoffCapMs: must be ≥ backoffBaseMs');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...o, loginUrl };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The token is always used for at least this share of its life, however short it is. */
+export const MIN_USE_FRACTION = 0.5;
+
+/**
+ * When to refresh a token of `lifetimeMs`, counted from when it was obtained: at
+ * `refreshAtFraction` of its life or with `refreshMarginMs` left, whichever comes first
+ * (PACING.md "Tokens"), but never before half its life (or `refreshAtFraction`, if lower): a margin longer than the token
+ * itself would otherwise mean a login before every request.
+ */
+export function refreshDelayMs(lifetimeMs: number, policy: Pick<ResolvedAuthClientOptions, 'refreshAtFraction' | 'refreshMarginMs'>): number {
+  const byFraction = policy.refreshAtFraction * lifetimeMs;
+  const byMargin = lifetimeMs - policy.refreshMarginMs;
+  const floor = Math.min(MIN_USE_FRACTION, policy.refreshAtFraction) * lifetimeMs;
+  return Math.max(floor, Math.min(byFraction, byMargin));
+}
