@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
+import { envVarName as envName, flagName } from './optionNames.js';
 import { runConfigSchema, secretKeys, type RunConfig } from './runConfig.js';
 
 /** A run's settled configuration: every default applied and every derived value filled in. */
@@ -16,7 +17,6 @@ export interface RunConfigSources {
   readonly now: Date;
 }
 
-const envName = (key: string): string => `INGEST_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 const keys = Object.keys(runConfigSchema.shape);
 
 const defined = (o: Readonly<Record<string, unknown>>): Record<string, unknown> =>
@@ -70,7 +70,7 @@ export async function loadRunConfig(sources: RunConfigSources): Promise<Resolved
       const where = issue.path.join('.');
       if (issue.code === 'unrecognized_keys') problems.push(`unknown option${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
       else if (issue.code === 'invalid_type' && issue.input === undefined)
-        problems.push(`${where}: required (flag --${where.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or ${envName(where)})`);
+        problems.push(`${where}: required (flag ${flagName(where)} or ${envName(where)})`);
       else problems.push(`${where}: ${issue.message}`);
     }
   }

@@ -26,9 +26,9 @@ export interface FileLogOptions {
 export interface AppLoggerOptions {
   /** Lowest level shown on the console. Default `debug`. */
   readonly level?: LevelWithSilent;
-  /** Console destination; default stdout. Tests inject a stream here to read the output. */
+  /** Console destination; default stderr (stdout carries command output). Tests inject a stream here. */
   readonly destination?: DestinationStream;
-  /** Human-readable console lines (pino-pretty); default: when writing to a stdout that is a TTY. */
+  /** Human-readable console lines (pino-pretty); default: when writing to a stderr that is a TTY. */
   readonly pretty?: boolean;
   /** The rotating error log; `false` for none. Default: `logs/app.log`, ERROR and up. */
   readonly file?: FileLogOptions | false;
@@ -79,13 +79,13 @@ export class AppLogger {
   constructor(options: AppLoggerOptions = {}) {
     validate(options);
     const consoleLevel = options.level ?? 'debug';
-    const toStdout = options.destination === undefined;
-    const raw: DestinationStream & Flushable = options.destination ?? pino.destination({ dest: 1, sync: true });
-    const pretty = options.pretty ?? (toStdout && process.stdout.isTTY === true);
+    const toStderr = options.destination === undefined;
+    const raw: DestinationStream & Flushable = options.destination ?? pino.destination({ dest: 2, sync: true });
+    const pretty = options.pretty ?? (toStderr && process.stderr.isTTY === true);
     this.#console = raw;
     const streams: StreamEntry<Level>[] = [];
     if (consoleLevel !== 'silent') {
-      streams.push({ level: consoleLevel, stream: pretty ? prettySink(raw, toStdout && process.stdout.isTTY === true) : raw });
+      streams.push({ level: consoleLevel, stream: pretty ? prettySink(raw, toStderr && process.stderr.isTTY === true) : raw });
     }
     let fileLevel: Level | undefined;
     if (options.file !== false) {

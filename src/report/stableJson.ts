@@ -1,0 +1,51 @@
+/** The report's top-level fields in reading order; anything else follows alphabetically. */
+const TOP_LEVEL_ORDER = [
+  'status',
+  'error',
+  'runId',
+  'dataset',
+  'endpoint',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'resumed',
+  'timeline',
+  'requests',
+  'pages',
+  'records',
+  'throughput',
+  'output',
+  'delivery',
+  'quality',
+  'anomalies',
+];
+
+function rank(key: string): number {
+  const i = TOP_LEVEL_ORDER.indexOf(key);
+  return i === -1 ? TOP_LEVEL_ORDER.length : i;
+}
+
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function normalise(value: unknown, depth: number): unknown {
+  if (Array.isArray(value)) return value.map((item) => normalise(item, depth + 1));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value).sort(depth === 0 ? (a, b) => rank(a) - rank(b) || byKey(a, b) : byKey);
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = normalise(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Pretty JSON whose key order does not depend on how the object was built: the report's
+ * fields in reading order at the top, every nested object's keys sorted. Two runs with the
+ * same numbers give byte-identical files, so reports diff cleanly.
+ */
+export function stableJson(value: unknown): string {
+  return `${JSON.stringify(normalise(value, 0), null, 2)}\n`;
+}
