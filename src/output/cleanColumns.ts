@@ -1,0 +1,128 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ColumnPlan } from './columnPlan.js';
+import { inferredColumns, jsonValueSql } from './columnPlan.js';
+import { jsonPath } from './sqlText.js';
+
+/** What a field must be after cleaning (ETL). */
+export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';
+
+/** The simulator's customers (API.md): the default cleaning schema. */
+export const customerCleanSchema: Readonly<Record<string, FieldRule>> = {
+  id: 'integer',
+  first_name: 'text',
+  last_name: 'text',
+  email: 'email',
+  phone: 'text',
+  country: 'text',
+  city: 'text',
+  signup_date: 'date',
+  last_login_at: 'timestamp',
+  lifetime_value: 'number',
+  is_active: 'boolean',
+  tags: 'json',
+  address: 'json',
+};
+
+/** The simulator's orders (cursor-paginated endpoint). */
+export const orderCleanSchema: Readonly<Record<string, FieldRule>> = {
+  id: 'integer',
+  customer_id: 'integer',
+  amount: 'number',
+  currency: 'text',
+  created_at: 'timestamp',
+  status: 'text',
+  items: 'integer',
+};
+
+/** A cleaned column plus the row-level check that sends a row to the rejects. */
+export interface CleanPlan extends ColumnPlan {
+  /** SQL that is true when the value is invalid; undefined when any value is acceptable. */
+  readonly invalid?: string;
+  readonly reason?: string;
+}
+
+const WS = `E' \\t\\n\\r'`;
+const NUMERIC = `'-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?'`;
+const MAX_SCALE = 18;
+
+/**
+ * Date formats the API is known to send, tried in order after ISO-8601 (with or without a
+ * time and offset): YYYY/MM/DD, MM/DD/YYYY (US), DD.MM.YYYY, DD-MM-YYYY, RFC 2822 (GMT).
+ * Bare numbers are epoch seconds (milliseconds from 1e11 up).
+ */
+const dateFormats = ['%Y/%m/%d', '%Y/%m/%d %H:%M:%S', '%m/%d/%Y', '%d.%m.%Y', '%d-%m-%Y', '%a, %d %b %Y %H:%M:%S GMT'];
+
+function timestampExpr(s: string, jt: string): string {
+  const x = `trim(${s}, ${WS})`;
+  const epoch = `TRY_CAST(${x} AS DOUBLE)`;
+  const parsed = [`TRY_CAST(TRY_CAST(${x} AS TIMESTAMPTZ) AS TIMESTAMP)`, ...dateFormats.map((f) => `try_strptime(${x}, '${f}')`)];
+  return `CASE
+    WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE') OR regexp_full_match(${x}, '-?[0-9]{1,13}(\\.[0-9]+)?')
+      THEN CASE WHEN abs(${epoch}) < 1e14 THEN make_timestamp(CAST(CASE WHEN abs(${epoch}) >= 1e11 THEN ${epoch} * 1000 ELSE ${epoch} * 1000000 END AS BIGINT)) END
+    ELSE coalesce(${parsed.join(', ')})
+  END`;
+}
+
+/** The most fraction digits any numeric value of `field` has (so DECIMAL keeps them all). */
+async function numberScale(conn: DuckDBConnection, table: string, field: string): Promise<number> {
+  const x = `trim(json_extract_string(record, ${jsonPath(field)}), ${WS})`;
+  const reader = await conn.runAndReadAll(
+    `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0) FROM ${table} WHERE regexp_full_match(${x}, ${NUMERIC})`,
+  );
+  return Math.min(MAX_SCALE, Number(reader.getRows()[0]?.[0] ?? 0));
+}
+
+async function rulePlan(conn: DuckDBConnection, table: string, name: string, rule: FieldRule, keyField: string): Promise<CleanPlan> {
+  const path = jsonPath(name);
+  const s = `json_extract_string(record, ${path})`;
+  const jt = `json_type(record, ${path})`;
+  const x = `trim(${s}, ${WS})`;
+  switch (rule) {
+    case 'text':
+      return { name, expr: x, type: 'VARCHAR', kind: 'text' };
+    case 'email': {
+      const expr = `lower(${x})`;
+      return { name, expr, type: 'VARCHAR', kind: 'text', invalid: `${s} IS NOT NULL AND NOT regexp_full_match(${expr}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')`, reason: `invalid ${name}` };
+    }
+    case 'integer': {
+      const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'VARCHAR') AND regexp_full_match(${x}, '-?[0-9]+') THEN TRY_CAST(${x} AS BIGINT) END`;
+      const missing = name === keyField ? `${expr} IS NULL` : `${s} IS NOT NULL AND ${expr} IS NULL`;
+      return { name, expr, type: 'BIGINT', kind: 'number', invalid: missing, reason: name === keyField ? `missing or invalid ${name}` : `invalid integer ${name}` };
+    }
+    case 'number': {
+      const type = `DECIMAL(38, ${await numberScale(conn, table, name)})`;
+      const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
+      return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
+    }
+    case 'boolean': {
+      const l = `lower(${x})`;
+      const expr = `CASE WHEN ${jt} = 'BOOLEAN' THEN ${s} = 'true' WHEN ${l} IN ('true', 't', 'yes', 'y', '1') THEN true WHEN ${l} IN ('false', 'f', 'no', 'n', '0') THEN false END`;
+      return { name, expr, type: 'BOOLEAN', kind: 'boolean', invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`, reason: `invalid boolean ${name}` };
+    }
+    case 'date':
+    case 'timestamp': {
+      const ts = timestampExpr(s, jt);
+      const expr = rule === 'date' ? `CAST(${ts} AS DATE)` : ts;
+      return { name, expr, type: rule === 'date' ? 'DATE' : 'TIMESTAMP', kind: rule, invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`, reason: `unparseable ${name}` };
+    }
+    case 'json':
+      return { name, expr: jsonValueSql(path), type: 'JSON', kind: 'nested' };
+  }
+}
+
+/**
+ * Cleaned columns (ETL): every field of `schema` (in its order), then any other field the
+ * records carry, inferred as in ELT with text trimmed.
+ */
+export async function cleanColumns(
+  conn: DuckDBConnection,
+  table: string,
+  schema: Readonly<Record<string, FieldRule>>,
+  keyField: string,
+): Promise<CleanPlan[]> {
+  const plans: CleanPlan[] = [];
+  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField));
+  const extras = await inferredColumns(conn, table, new Set(Object.keys(schema)));
+  for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: `trim(${plan.expr}, ${WS})` } : plan);
+  return plans;
+}

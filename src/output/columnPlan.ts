@@ -1,0 +1,133 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { jsonPath, sqlIdent } from './sqlText.js';
+
+/**
+ * How a column is rendered per format: `nested` values become STRUCT/LIST in Parquet and stay
+ * JSON elsewhere; `json` is raw JSON (mixed types) everywhere; `text` is subject to CSV
+ * formula escaping; `date`/`timestamp` become ISO-8601 text in text formats.
+ */
+export type ColumnKind = 'text' | 'json' | 'nested' | 'number' | 'boolean' | 'date' | 'timestamp';
+
+export interface ColumnPlan {
+  readonly name: string;
+  /** SQL over a row of the unique-records table (`record` JSON, `page`, `seq`, `fetched_at`...). */
+  readonly expr: string;
+  /** The DuckDB type of `expr`. */
+  readonly type: string;
+  readonly kind: ColumnKind;
+}
+
+type Structure = string | readonly Structure[] | { readonly [key: string]: Structure };
+
+/** The raw JSON at `path`, with a JSON null as SQL NULL (an empty cell, not the text "null"). */
+export const jsonValueSql = (path: string): string => `CASE WHEN json_type(record, ${path}) <> 'NULL' THEN json_extract(record, ${path}) END`;
+
+const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string }> = {
+  VARCHAR: { type: 'VARCHAR', kind: 'text', cast: '' },
+  NULL: { type: 'VARCHAR', kind: 'text', cast: '' },
+  BOOLEAN: { type: 'BOOLEAN', kind: 'boolean', cast: '::BOOLEAN' },
+  UBIGINT: { type: 'UBIGINT', kind: 'number', cast: '::UBIGINT' },
+  BIGINT: { type: 'BIGINT', kind: 'number', cast: '::BIGINT' },
+  DOUBLE: { type: 'DOUBLE', kind: 'number', cast: '::DOUBLE' },
+};
+
+/** The merged JSON structure of `record` over `table`, or undefined when there are no records. */
+export async function recordStructure(conn: DuckDBConnection, table: string, column = 'record'): Promise<Structure | undefined> {
+  const reader = await conn.runAndReadAll(`SELECT json_group_structure(${column})::VARCHAR FROM ${table}`);
+  const text = reader.getRows()[0]?.[0];
+  return typeof text === 'string' ? (JSON.parse(text) as Structure) : undefined;
+}
+
+/**
+ * Typed columns inferred from the records themselves (ELT): one per top-level key, in
+ * first-seen order. Mixed-type fields stay raw JSON; doubles that carry integers beyond 2^53
+ * become DECIMAL(38, s) (or exact text when even that cannot hold them): no digit is lost.
+ */
+export async function inferredColumns(conn: DuckDBConnection, table: string, skip: ReadonlySet<string> = new Set()): Promise<ColumnPlan[]> {
+  const structure = await recordStructure(conn, table);
+  if (structure === undefined || typeof structure !== 'object' || Array.isArray(structure)) return [];
+  const plans: ColumnPlan[] = [];
+  const doubles: string[] = [];
+  const order = await keyOrder(conn, table);
+  const entries = Object.entries(structure as Record<string, Structure>).sort(([a], [b]) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  for (const [name, shape] of entries) {
+    if (skip.has(name)) continue;
+    const path = jsonPath(name);
+    if (typeof shape !== 'string') {
+      plans.push({ name, expr: jsonValueSql(path), type: 'JSON', kind: 'nested' });
+      continue;
+    }
+    const scalar = scalarKinds[shape];
+    if (scalar === undefined) {
+      plans.push({ name, expr: jsonValueSql(path), type: 'JSON', kind: 'json' });
+      continue;
+    }
+    if (shape === 'DOUBLE') doubles.push(name);
+    plans.push({ name, expr: `json_extract_string(record, ${path})${scalar.cast}`, type: scalar.type, kind: scalar.kind });
+  }
+  if (doubles.length === 0) return plans;
+  const exact = await exactNumberTypes(conn, table, doubles);
+  return plans.map((plan) => {
+    const type = exact.get(plan.name);
+    if (type === undefined) return plan;
+    const raw = `json_extract(record, ${jsonPath(plan.name)})::VARCHAR`;
+    return type === 'VARCHAR' ? { ...plan, expr: raw, type, kind: 'text' } : { ...plan, expr: `${raw}::${type}`, type };
+  });
+}
+
+/** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
+async function keyOrder(conn: DuckDBConnection, table: string): Promise<Map<string, number>> {
+  const reader = await conn.runAndReadAll(`SELECT k FROM (
+      SELECT unnest(json_keys(record)) AS k, generate_subscripts(json_keys(record), 1) AS pos, page, seq FROM ${table}
+    ) GROUP BY k ORDER BY min(page::BIGINT * 1000000000000 + seq::BIGINT * 100000 + pos), k`);
+  return new Map(reader.getRows().map(([k], i) => [String(k), i]));
+}
+
+/** For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. */
+async function exactNumberTypes(conn: DuckDBConnection, table: string, names: readonly string[]): Promise<Map<string, string>> {
+  const probes = names.map((name, i) => {
+    const t = `json_extract(record, ${jsonPath(name)})::VARCHAR`;
+    return `bool_or(regexp_full_match(${t}, '-?[0-9]{16,}') AND abs(${t}::DOUBLE) >= 9007199254740992) AS big${i},
+      coalesce(max(length(regexp_extract(${t}, '\\.([0-9]+)', 1))), 0) AS scale${i},
+      coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0) AS digits${i},
+      coalesce(bool_or(regexp_matches(${t}, '[eE]')), false) AS exp${i}`;
+  });
+  const reader = await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM ${table}`);
+  const row = reader.getRowObjects()[0] ?? {};
+  const result = new Map<string, string>();
+  names.forEach((name, i) => {
+    if (row[`big${i}`] !== true) return;
+    const scale = Number(row[`scale${i}`]);
+    const digits = Number(row[`digits${i}`]);
+    const fits = row[`exp${i}`] !== true && digits + scale <= 38;
+    result.set(name, fits ? `DECIMAL(38, ${scale})` : 'VARCHAR');
+  });
+  return result;
+}
+
+/** Columns the caller expects (for an empty dataset, or fields absent from the data): typed NULLs. */
+export function expectedColumns(schema: Readonly<Record<string, string>>, present: ReadonlySet<string>): ColumnPlan[] {
+  return Object.entries(schema)
+    .filter(([name]) => !present.has(name))
+    .map(([name, type]) => ({ name, expr: `NULL::${type}`, type, kind: kindOfType(type) }));
+}
+
+function kindOfType(type: string): ColumnKind {
+  const t = type.toUpperCase();
+  if (t === 'VARCHAR' || t === 'TEXT') return 'text';
+  if (t === 'JSON') return 'json';
+  if (t === 'BOOLEAN') return 'boolean';
+  if (t === 'DATE') return 'date';
+  if (t.startsWith('TIMESTAMP')) return 'timestamp';
+  if (/^(U?(BIG|HUGE|SMALL|TINY)?INT(EGER)?|DOUBLE|FLOAT|REAL|DECIMAL.*)$/.test(t)) return 'number';
+  return 'nested';
+}
+
+/** The lineage columns every output carries. */
+export const lineageColumns: readonly ColumnPlan[] = [
+  { name: '_run_id', expr: 'run_id', type: 'VARCHAR', kind: 'text' },
+  { name: '_page', expr: 'page', type: 'INTEGER', kind: 'number' },
+  { name: '_fetched_at', expr: 'fetched_at', type: 'TIMESTAMP', kind: 'timestamp' },
+];
+
+export const columnList = (plans: readonly ColumnPlan[]): string => plans.map((p) => `${p.expr} AS ${sqlIdent(p.name)}`).join(',\n  ');

@@ -1,0 +1,204 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { IngestError } from '../errors.js';
+import type { StagingStore } from '../staging/StagingStore.js';
+import { describeError } from '../staging/stagingErrors.js';
+import { isProcessAlive } from '../staging/runLock.js';
+import type { CleanPlan, FieldRule } from './cleanColumns.js';
+import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
+import type { ColumnPlan } from './columnPlan.js';
+import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
+import { fileChecksums } from './fileChecksums.js';
+import type { OutputFormat } from './renderColumns.js';
+import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
+import { sqlString } from './sqlText.js';
+
+/** 'none' (ELT): land what the API sent, typed and deduplicated. 'clean' (ETL): validate and normalise. */
+export type Transform = 'none' | 'clean';
+
+export interface WriteFinalFileOptions {
+  readonly format: OutputFormat;
+  /** The final file; written beside it under a temporary name, then renamed. */
+  readonly path: string;
+  readonly transform?: Transform;
+  readonly keyField?: string;
+  /** Columns (name -> DuckDB type) every output has, even with no records (e.g. an empty run). */
+  readonly expectedSchema?: Readonly<Record<string, string>>;
+  /** ETL rules per field; defaults to the simulator's customers. */
+  readonly cleanSchema?: Readonly<Record<string, FieldRule>>;
+  /** Called with the temporary file once written, before it is checked (an inspection/test seam). */
+  readonly onWritten?: (tempPath: string) => void | Promise<void>;
+}
+
+export interface FinalFile {
+  readonly path: string;
+  readonly format: OutputFormat;
+  readonly rows: number;
+  readonly duplicatesDropped: number;
+  readonly rejected: number;
+  /** `<name>.rejects.ndjson` beside the output: one line per rejected record, with its reasons. */
+  readonly rejectsPath: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly crc32c: string;
+}
+
+/** Writing or checking the final file failed; the final path was left untouched. */
+export class OutputError extends IngestError {
+  override name = 'OutputError';
+}
+
+const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
+let tempCounter = 0;
+
+/** `<dir>/<name>.rejects.ndjson` for `<dir>/<name>.<ext>`. */
+export function rejectsPathFor(path: string): string {
+  const name = basename(path).replace(/\.[^.]*$/, '');
+  return join(dirname(path), `${name}.rejects.ndjson`);
+}
+
+/**
+ * Writes the run's one final file from the staging tables with DuckDB COPY: one row per unique
+ * key (the first by page, seq), lineage columns, typed columns. Written to a temporary name,
+ * read back and counted, fsynced and atomically renamed, so the final path never holds a
+ * partial file. Rejected records go to `<name>.rejects.ndjson`, never silently dropped.
+ */
+export async function writeFinalFile(store: StagingStore, options: Readonly<WriteFinalFileOptions>): Promise<FinalFile> {
+  if (!formats.includes(options.format)) throw new OutputError(`output option "format" must be one of ${formats.join(', ')}, got ${String(options.format)}`);
+  const transform = options.transform ?? 'none';
+  if (transform !== 'none' && transform !== 'clean') throw new OutputError(`output option "transform" must be 'none' or 'clean', got ${String(transform)}`);
+  const keyField = options.keyField ?? 'id';
+  const path = resolve(options.path);
+  mkdirSync(dirname(path), { recursive: true });
+  return store.withConnection(`write the final file ${path}`, async (conn) => {
+    const temps: string[] = [];
+    try {
+      return await write(conn, store.runId, path, transform, keyField, options, temps);
+    } catch (error: unknown) {
+      if (error instanceof IngestError) throw error;
+      throw new OutputError(`cannot write the final file ${path}: ${describeError(error)}`, { cause: error });
+    } finally {
+      for (const temp of temps) rmSync(temp, { force: true });
+      await conn.run('DROP TABLE IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._rows').catch(() => undefined);
+    }
+  });
+}
+
+async function write(
+  conn: DuckDBConnection,
+  runId: string,
+  path: string,
+  transform: Transform,
+  keyField: string,
+  options: Readonly<WriteFinalFileOptions>,
+  temps: string[],
+): Promise<FinalFile> {
+  // UTC everywhere, whatever the machine's zone: dates parse and print the same on every host.
+  await conn.run(`SET TimeZone = 'UTC'`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _unique AS
+    SELECT run_id, page, seq, key, fetched_at, record FROM raw_records
+    WHERE run_id = ${sqlString(runId)} AND key IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY key ORDER BY page, seq) = 1`);
+  const plans: CleanPlan[] =
+    transform === 'clean' ? await cleanColumns(conn, '_unique', options.cleanSchema ?? customerCleanSchema, keyField) : await inferredColumns(conn, '_unique');
+  const present = new Set(plans.map((p) => p.name));
+  const all: CleanPlan[] = [...plans, ...expectedColumns(options.expectedSchema ?? {}, present), ...lineageColumns];
+
+  const checks = all.filter((p) => p.invalid !== undefined);
+  const reasons = checks.length === 0 ? '[]::VARCHAR[]' : `list_filter([${checks.map((p) => `CASE WHEN ${p.invalid} THEN ${sqlString(p.reason ?? p.name)} END`).join(', ')}], r -> r IS NOT NULL)`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _rows AS
+    SELECT run_id, page, seq, key, record, ${all.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
+    FROM _unique`);
+
+  const totals = await one(
+    conn,
+    `SELECT (SELECT count(*) FROM _rows WHERE len(_reasons) = 0),
+            (SELECT count(*) FROM _rows WHERE len(_reasons) > 0),
+            (SELECT count(*) FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NOT NULL) - (SELECT count(*) FROM _unique),
+            (SELECT count(*) FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NULL)`,
+  );
+  const [valid = 0, invalid = 0, duplicatesDropped = 0, unkeyed = 0] = totals;
+
+  const rejectsPath = rejectsPathFor(path);
+  removeStaleTemps(path);
+  removeStaleTemps(rejectsPath);
+  const rejectsTemp = tempBeside(rejectsPath);
+  temps.push(rejectsTemp);
+  const reason = sqlString(`missing or invalid ${keyField}`);
+  await conn.run(`COPY (
+      SELECT run_id, page, seq, key, reasons, record FROM (
+        SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
+        UNION ALL
+        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NULL
+      ) ORDER BY page, seq
+    ) TO ${sqlString(rejectsTemp)} (FORMAT json)`);
+  await checkCount(conn, 'ndjson', rejectsTemp, invalid + unkeyed);
+
+  const temp = tempBeside(path);
+  temps.push(temp);
+  const select = await renderColumns(conn, '_rows', 'len(_reasons) = 0', all, options.format);
+  await conn.run(`COPY (SELECT ${select} FROM _rows WHERE len(_reasons) = 0 ORDER BY page, seq) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
+  await options.onWritten?.(temp);
+  await checkCount(conn, options.format, temp, valid);
+
+  const columns = await describeColumns(conn, options.format, temp, all);
+  publish(temp, path);
+  publish(rejectsTemp, rejectsPath);
+  const sums = await fileChecksums(path);
+  return { path, format: options.format, rows: valid, duplicatesDropped, rejected: invalid + unkeyed, rejectsPath, columns, ...sums };
+}
+
+async function one(conn: DuckDBConnection, sql: string): Promise<number[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return (reader.getRows()[0] ?? []).map((v) => Number(v));
+}
+
+async function checkCount(conn: DuckDBConnection, format: OutputFormat, file: string, expected: number): Promise<void> {
+  let actual: number;
+  try {
+    [actual = -1] = await one(conn, readBackCountSql(format, file));
+  } catch (error: unknown) {
+    throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, { cause: error });
+  }
+  if (actual !== expected) throw new OutputError(`the ${format} file ${basename(file)} holds ${actual} rows, expected ${expected}`);
+}
+
+async function describeColumns(conn: DuckDBConnection, format: OutputFormat, file: string, plans: readonly ColumnPlan[]): Promise<{ name: string; type: string }[]> {
+  if (format !== 'parquet') return plans.map((p) => ({ name: p.name, type: p.type }));
+  const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+  return reader.getRowObjects().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+}
+
+/** Removes temporary files a killed writer left beside `path` (their pid is gone). */
+function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const name of readdirSync(dirname(path))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+}
+
+/** fsync the file, rename it over the target, fsync the directory: all or nothing at `path`. */
+function publish(temp: string, path: string): void {
+  const fd = openSync(temp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+

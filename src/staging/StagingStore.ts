@@ -1,0 +1,297 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DuckDBTimestampValue, type DuckDBConnection, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { IngestError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { realClock, type Clock } from '../runtime/clock.js';
+import { acquireRunLock, type RunLock } from './runLock.js';
+import { recordKey } from './recordKey.js';
+import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
+import { StagingError, describeError } from './stagingErrors.js';
+import { openInstance } from './openDuckDB.js';
+import { validateOpenOptions, validateStagePage } from './validateStaging.js';
+import type { Checkpoint, OutputRecord, RunState, StagePageInput, StagePageResult, StagingCounts, StagingStoreOptions, UploadRecord } from './stagingTypes.js';
+
+const toMs = (value: DuckDBValue): number | null => (value instanceof DuckDBTimestampValue ? Number(value.micros / 1000n) : null);
+const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
+const toStr = (value: DuckDBValue): string | null => (value === null ? null : String(value));
+
+/**
+ * The run's DuckDB staging database: raw records as received plus a checkpoint per page,
+ * committed together. Every call is serialised on one connection and, when a runtime is
+ * given, tracked by its clock so that simulated time waits for the I/O.
+ */
+export class StagingStore {
+  readonly path: string;
+  readonly runId: string;
+  #instance: DuckDBInstance | undefined;
+  #connection: DuckDBConnection | undefined;
+  readonly #lock: RunLock;
+  readonly #clock: Clock;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(path: string, runId: string, instance: DuckDBInstance, connection: DuckDBConnection, lock: RunLock, clock: Clock) {
+    this.path = path;
+    this.runId = runId;
+    this.#instance = instance;
+    this.#connection = connection;
+    this.#lock = lock;
+    this.#clock = clock;
+  }
+
+  /** Opens (or creates) the run's database; refuses a run that is already open elsewhere. */
+  static async open(options: Readonly<StagingStoreOptions>, runtime?: Pick<Runtime, 'clock'> & Partial<Pick<Runtime, 'logger'>>): Promise<StagingStore> {
+    validateOpenOptions(options);
+    const clock = runtime?.clock ?? realClock;
+    const path = resolve(options.path);
+    mkdirSync(dirname(path), { recursive: true });
+    if (options.tempDirectory !== undefined) mkdirSync(options.tempDirectory, { recursive: true });
+    const lock = acquireRunLock(`${path}.lock`, options.runId, clock.now());
+    const log = runtime?.logger?.child({ component: 'staging', runId: options.runId });
+    if (lock.tookOverFrom !== undefined) log?.warn({ lock: lock.path, deadPid: lock.tookOverFrom }, 'took over the stale run lock of a process that is gone');
+    try {
+      const config: Record<string, string> = {};
+      if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+      if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+      if (options.threads !== undefined) config['threads'] = String(options.threads);
+      const instance = await clock.track(openInstance(path, options.runId, lock.path, config));
+      const connection = await clock.track(instance.connect());
+      const store = new StagingStore(path, options.runId, instance, connection, lock, clock);
+      await store.#exclusive('initialise', () => store.#initialise(options.optionsHash ?? null));
+      return store;
+    } catch (error: unknown) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  async #initialise(optionsHash: string | null): Promise<void> {
+    const conn = this.#conn();
+    await conn.run(stagingSchemaSql);
+    const reader = await conn.runAndReadAll('SELECT options_hash FROM runs WHERE run_id = $1', [this.runId]);
+    const rows = reader.getRows();
+    const now = this.#clock.now();
+    if (rows.length === 0) {
+      await conn.run(
+        `INSERT INTO runs (run_id, status, options_hash, created_at, updated_at) VALUES ($1, 'running', $2, ${timestampFromMs('$3')}, ${timestampFromMs('$3')})`,
+        [this.runId, optionsHash, now],
+      );
+      return;
+    }
+    const stored = toStr(rows[0]?.[0] ?? null);
+    if (optionsHash !== null && stored !== null && stored !== optionsHash) {
+      throw new StagingError(
+        `run ${this.runId} was started with different options (hash ${stored}, now ${optionsHash}): resume it with the same options, or use a new run id`,
+      );
+    }
+    if (stored === null && optionsHash !== null) {
+      await conn.run(`UPDATE runs SET options_hash = $2, updated_at = ${timestampFromMs('$3')} WHERE run_id = $1`, [this.runId, optionsHash, now]);
+    }
+  }
+
+  /**
+   * Stages one page in ONE transaction: its raw records and its checkpoint row commit
+   * together or not at all. A page already committed is left as it is (a no-op), so a
+   * crash between commit and acknowledgement is harmless.
+   */
+  async stagePage(input: Readonly<StagePageInput>): Promise<StagePageResult> {
+    validateStagePage(input);
+    return this.#exclusive(`stage page ${input.page}`, async () => {
+      const conn = this.#conn();
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const existing = await conn.runAndReadAll('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.runId, input.page]);
+        const done = existing.getRows()[0];
+        if (done !== undefined) {
+          await conn.run('ROLLBACK');
+          return { page: input.page, staged: false, records: toNum(done[0] ?? 0) };
+        }
+        await this.#appendRecords(conn, input);
+        // Text from JSON.stringify is valid by construction; caller-supplied raw text is checked.
+        if (input.rawRecords !== undefined) await this.#checkRawJson(conn, input.page);
+        await conn.run(
+          `INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`,
+          [this.runId, input.page, input.records.length, input.fetchedAt, input.nextCursor ?? null, this.#clock.now(), input.attempts, input.latencyMs],
+        );
+        await conn.run('COMMIT');
+        return { page: input.page, staged: true, records: input.records.length };
+      } catch (error: unknown) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async #checkRawJson(conn: DuckDBConnection, page: number): Promise<void> {
+    const invalid = await conn.runAndReadAll('SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)', [
+      this.runId,
+      page,
+    ]);
+    const badSeq = invalid.getRows()[0]?.[0];
+    if (badSeq !== null && badSeq !== undefined) throw new StagingError(`page ${page} record ${String(badSeq)} is not valid JSON text`);
+  }
+
+  async #appendRecords(conn: DuckDBConnection, input: Readonly<StagePageInput>): Promise<void> {
+    const appender = await conn.createAppender('raw_records');
+    const fetchedAt = new DuckDBTimestampValue(BigInt(Math.trunc(input.fetchedAt)) * 1000n);
+    let ok = false;
+    try {
+      input.records.forEach((record, seq) => {
+        // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
+        const text = input.rawRecords?.[seq] ?? JSON.stringify(record);
+        if (typeof text !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
+        const key = recordKey(record, input.keyField);
+        appender.appendVarchar(this.runId);
+        appender.appendInteger(input.page);
+        appender.appendInteger(seq);
+        if (key === null) appender.appendNull();
+        else appender.appendVarchar(key);
+        appender.appendTimestamp(fetchedAt);
+        appender.appendVarchar(text);
+        appender.endRow();
+      });
+      appender.flushSync();
+      ok = true;
+    } finally {
+      if (!ok) appender.clear();
+      appender.closeSync();
+    }
+  }
+
+  /** Page numbers committed so far, ascending. */
+  committedPages(): Promise<number[]> {
+    return this.#exclusive('read committed pages', async () => {
+      const reader = await this.#conn().runAndReadAll('SELECT page FROM pages WHERE run_id = $1 ORDER BY page', [this.runId]);
+      return reader.getRows().map((row) => toNum(row[0] ?? 0));
+    });
+  }
+
+  /** The highest committed page and its next cursor (cursor pagination resumes from it). */
+  lastCheckpoint(): Promise<Checkpoint | undefined> {
+    return this.#exclusive('read the last checkpoint', async () => {
+      const reader = await this.#conn().runAndReadAll('SELECT page, next_cursor FROM pages WHERE run_id = $1 ORDER BY page DESC LIMIT 1', [
+        this.runId,
+      ]);
+      const row = reader.getRows()[0];
+      return row === undefined ? undefined : { page: toNum(row[0] ?? 0), nextCursor: toStr(row[1] ?? null) };
+    });
+  }
+
+  counts(): Promise<StagingCounts> {
+    return this.#exclusive('count staged records', async () => {
+      const reader = await this.#conn().runAndReadAll(
+        `SELECT (SELECT count(*) FROM pages WHERE run_id = $1), count(*), count(key), count(DISTINCT key)
+         FROM raw_records WHERE run_id = $1`,
+        [this.runId],
+      );
+      const row = reader.getRows()[0] ?? [];
+      const [pages, records, keyed, uniqueKeys] = [0, 1, 2, 3].map((i) => toNum(row[i] ?? 0)) as [number, number, number, number];
+      return { pages, records, keyed, uniqueKeys, duplicates: keyed - uniqueKeys, unkeyed: records - keyed };
+    });
+  }
+
+  /** The run's progress record. */
+  runState(): Promise<RunState> {
+    return this.#exclusive('read the run state', async () => {
+      const reader = await this.#conn().runAndReadAll('SELECT * FROM runs WHERE run_id = $1', [this.runId]);
+      const row = reader.getRowObjects()[0];
+      if (row === undefined) throw new StagingError(`run ${this.runId} has no row in ${this.path}`);
+      const output: OutputRecord | null =
+        row['output_path'] === null || row['output_path'] === undefined
+          ? null
+          : {
+              path: String(row['output_path']),
+              format: String(row['output_format']),
+              rows: toNum(row['output_rows'] ?? 0),
+              bytes: toNum(row['output_bytes'] ?? 0),
+              sha256: String(row['output_sha256']),
+              crc32c: String(row['output_crc32c']),
+            };
+      const upload: UploadRecord | null =
+        row['object_uri'] === null || row['object_uri'] === undefined
+          ? null
+          : { uri: String(row['object_uri']), etag: toStr(row['object_etag'] ?? null), uploadedAt: toMs(row['uploaded_at'] ?? null) ?? 0 };
+      return {
+        runId: this.runId,
+        status: row['status'] === 'finished' ? 'finished' : 'running',
+        optionsHash: toStr(row['options_hash'] ?? null),
+        createdAt: toMs(row['created_at'] ?? null) ?? 0,
+        finishedAt: toMs(row['finished_at'] ?? null),
+        output,
+        upload,
+      };
+    });
+  }
+
+  /** Records that the final file is written (a crash after this resumes at the upload). */
+  recordOutput(output: Readonly<OutputRecord>): Promise<void> {
+    return this.#updateRun('record the output', 'output_path = $2, output_format = $3, output_rows = $4, output_bytes = $5, output_sha256 = $6, output_crc32c = $7', [
+      output.path,
+      output.format,
+      output.rows,
+      output.bytes,
+      output.sha256,
+      output.crc32c,
+    ]);
+  }
+
+  /** Records that the object is in the store (a crash after this resumes at the report). */
+  recordUpload(upload: Readonly<{ uri: string; etag?: string | null }>): Promise<void> {
+    return this.#updateRun('record the upload', `object_uri = $2, object_etag = $3, uploaded_at = ${timestampFromMs('$4')}`, [
+      upload.uri,
+      upload.etag ?? null,
+      this.#clock.now(),
+    ]);
+  }
+
+  /** Marks the run finished: a rerun with this id has nothing left to do. */
+  markFinished(): Promise<void> {
+    return this.#updateRun('finish the run', `status = 'finished', finished_at = ${timestampFromMs('$2')}`, [this.#clock.now()]);
+  }
+
+  #updateRun(what: string, assignments: string, values: DuckDBValue[]): Promise<void> {
+    return this.#exclusive(what, async () => {
+      const now = this.#clock.now();
+      const at = values.length + 2;
+      await this.#conn().run(`UPDATE runs SET ${assignments}, updated_at = ${timestampFromMs(`$${at}`)} WHERE run_id = $1`, [this.runId, ...values, now]);
+    });
+  }
+
+  /**
+   * Runs `work` alone on the store's connection (for the output writer and report queries).
+   * Errors are wrapped in a StagingError naming `what`.
+   */
+  withConnection<T>(what: string, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.#exclusive(what, () => work(this.#conn()));
+  }
+
+  /** Checkpoints and closes the database and releases the run lock. Idempotent. */
+  async close(): Promise<void> {
+    const instance = this.#instance;
+    if (instance === undefined) return;
+    await this.#queue.catch(() => undefined);
+    this.#connection?.closeSync();
+    instance.closeSync();
+    this.#connection = undefined;
+    this.#instance = undefined;
+    this.#lock.release();
+  }
+
+  #conn(): DuckDBConnection {
+    if (this.#connection === undefined) throw new StagingError(`the staging store of run ${this.runId} is closed`);
+    return this.#connection;
+  }
+
+  #exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      try {
+        return await work();
+      } catch (error: unknown) {
+        if (error instanceof IngestError) throw error;
+        throw new StagingError(`staging: cannot ${what} (run ${this.runId}): ${describeError(error)}`, { cause: error });
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return this.#clock.track(run);
+  }
+}

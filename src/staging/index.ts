@@ -1,0 +1,16 @@
+export { StagingStore } from './StagingStore.js';
+export type {
+  StagingStoreOptions,
+  StagePageInput,
+  StagePageResult,
+  Checkpoint,
+  StagingCounts,
+  RunStatus,
+  RunState,
+  OutputRecord,
+  UploadRecord,
+} from './stagingTypes.js';
+export { StagingError, RunLockedError } from './stagingErrors.js';
+export { recordKey } from './recordKey.js';
+export { stagingReport } from './stagingReport.js';
+export type { StagingReport, ColumnQuality } from './stagingReport.js';

@@ -1,0 +1,45 @@
+/**
+ * The staging tables. One database file per run, but every row still carries `run_id` as
+ * lineage. Times are UTC `TIMESTAMP`s taken from the injected clock.
+ */
+export const stagingSchemaSql = `
+CREATE TABLE IF NOT EXISTS runs (
+  run_id VARCHAR PRIMARY KEY,
+  status VARCHAR NOT NULL,
+  options_hash VARCHAR,
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP,
+  output_path VARCHAR,
+  output_format VARCHAR,
+  output_rows BIGINT,
+  output_bytes BIGINT,
+  output_sha256 VARCHAR,
+  output_crc32c VARCHAR,
+  object_uri VARCHAR,
+  object_etag VARCHAR,
+  uploaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS pages (
+  run_id VARCHAR NOT NULL,
+  page INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  fetched_at TIMESTAMP NOT NULL,
+  next_cursor VARCHAR,
+  staged_at TIMESTAMP NOT NULL,
+  attempts INTEGER NOT NULL,
+  latency_ms DOUBLE NOT NULL,
+  PRIMARY KEY (run_id, page)
+);
+CREATE TABLE IF NOT EXISTS raw_records (
+  run_id VARCHAR NOT NULL,
+  page INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  key VARCHAR,
+  fetched_at TIMESTAMP NOT NULL,
+  record JSON NOT NULL
+);
+`;
+
+/** SQL for a TIMESTAMP from epoch milliseconds bound at `$n`. */
+export const timestampFromMs = (param: string): string => `make_timestamp(CAST(${param} AS BIGINT) * 1000)`;

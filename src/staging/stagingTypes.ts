@@ -1,0 +1,81 @@
+/** The staging store's options, inputs and results. */
+
+export interface StagingStoreOptions {
+  /** The run's database file, e.g. `data/staging/<runId>.duckdb`; its directory is created. */
+  readonly path: string;
+  readonly runId: string;
+  /** A hash of the options that shape the data (page size, endpoint...); a resume with other options is refused. */
+  readonly optionsHash?: string;
+  /** DuckDB `memory_limit`, e.g. '512MB'. */
+  readonly memoryLimit?: string;
+  /** DuckDB `temp_directory` for spilling. */
+  readonly tempDirectory?: string;
+  readonly threads?: number;
+}
+
+export interface StagePageInput {
+  /** 1-based page number (for cursor pagination: the position in the chain). */
+  readonly page: number;
+  /** The page's records, parsed. */
+  readonly records: readonly unknown[];
+  /** The exact JSON text of each record as received; defaults to `JSON.stringify(record)`. */
+  readonly rawRecords?: readonly string[];
+  /** Epoch ms when the page's response arrived. */
+  readonly fetchedAt: number;
+  readonly nextCursor?: string | null;
+  readonly attempts: number;
+  readonly latencyMs: number;
+  readonly keyField: string;
+}
+
+export interface StagePageResult {
+  readonly page: number;
+  /** False when the page was already committed (a re-stage is a no-op). */
+  readonly staged: boolean;
+  readonly records: number;
+}
+
+export interface Checkpoint {
+  readonly page: number;
+  readonly nextCursor: string | null;
+}
+
+export interface StagingCounts {
+  readonly pages: number;
+  readonly records: number;
+  /** Records with a usable key. */
+  readonly keyed: number;
+  readonly uniqueKeys: number;
+  /** Keyed records whose key was already seen earlier. */
+  readonly duplicates: number;
+  /** Records without a usable key (they go to the rejects). */
+  readonly unkeyed: number;
+}
+
+export type RunStatus = 'running' | 'finished';
+
+/** Where a run got to, so that a rerun skips finished steps. */
+export interface RunState {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly optionsHash: string | null;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+  readonly output: OutputRecord | null;
+  readonly upload: UploadRecord | null;
+}
+
+export interface OutputRecord {
+  readonly path: string;
+  readonly format: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly crc32c: string;
+}
+
+export interface UploadRecord {
+  readonly uri: string;
+  readonly etag: string | null;
+  readonly uploadedAt: number;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { crc32c, crc32cBase64, crc32cUpdate, fileChecksums } from '../../src/output/index.js';
+
+describe('crc32c', () => {
+  it('matches the published check values (RFC 3720 B.4 and the CRC catalogue)', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i))).toBe(0x46dd794e);
+    expect(crc32cBase64(0xe3069283)).toBe('4waSgw==');
+  });
+
+  it('gives the same value fed in chunks as in one piece', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), (bytes, cut) => {
+        const at = Math.min(cut, bytes.length);
+        expect(crc32cUpdate(crc32cUpdate(0, bytes.subarray(0, at)), bytes.subarray(at))).toBe(crc32c(bytes));
+      }),
+    );
+  });
+
+  it('fileChecksums streams a file to the same SHA-256 as node:crypto and the same CRC-32C', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sums-'));
+    try {
+      const data = Buffer.alloc(3 * 1024 * 1024 + 17);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+      const path = join(dir, 'f.bin');
+      writeFileSync(path, data);
+      const sums = await fileChecksums(path);
+      expect(sums.bytes).toBe(data.length);
+      expect(sums.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(sums.crc32c).toBe(crc32cBase64(crc32c(data)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,245 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StagingStore } from '../../src/staging/index.js';
+import { OutputError, crc32c, crc32cBase64, isOutputIntact, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { query, readBack } from './fixtures/readBack.js';
+
+const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
+const FETCHED_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+
+let dir: string;
+let store: StagingStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'output-'));
+  store = await StagingStore.open({ path: join(dir, 'staging', 'run-7.duckdb'), runId: 'run-7' });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Rec = Record<string, unknown>;
+
+/** Exact JSON text for a record plus a `big` integer that JSON.parse could not hold. */
+const withBig = (record: Rec, big: string): string => `${JSON.stringify(record).slice(0, -1)},"big":${big}}`;
+
+const edgeRecords: Rec[] = [
+  { id: 1, text: 'Zoë Søren 李娜 Аня 😀🚀', nested: { a: { b: [1, 2, { c: 'd"e' }] }, s: 'x' }, tags: ['🔥vip', 'naïve-café'], amount: 12.5, active: true, mixed: 1 },
+  { id: 2, text: 'a\u0000b', nested: { a: { b: [] }, s: 'line1\nline2' }, tags: ['a\u0000b'], amount: -3, active: false, mixed: 'one' },
+  { id: 3, text: `${'λ'.repeat(60_000)}end`, nested: null, tags: [], amount: 0.1, active: true, mixed: [1, 'x'] },
+  { id: 4, text: 'O\'Brien "The Old Mill",\nBack Lane\r\n', nested: { a: null, s: '' }, tags: ['=1+1'], amount: 123456.789, active: null, mixed: { k: -1 } },
+  { id: 5, text: '=HYPERLINK("http://example.invalid","x")', nested: { a: { b: [3] }, s: 'y', extra: true }, tags: null, amount: 0, active: false, mixed: -5 },
+  { id: 6, text: '-2+3', tags: ['b'], amount: 1, active: true, mixed: null },
+  { id: 7, text: '@cmd', tags: ['c'], amount: 2, active: true },
+  { id: 8, text: '+SUM(A1:A9)', tags: ['d'], amount: 3, active: true },
+  { id: 9, text: '\tTabbed', tags: ['e'], amount: 4, active: true },
+  { id: 10, text: "'quoted", tags: ['f'], amount: 5, active: true },
+  { id: 11, text: '', tags: ['g'], amount: 6, active: true },
+  { id: 12, text: null, tags: ['h'], amount: 7, active: true },
+];
+const bigOf = (id: number): string => (id === 1 ? '123456789012345678901234567890' : id === 2 ? '9007199254740993' : String(id));
+
+async function stageEdgeRecords(): Promise<void> {
+  const raw = edgeRecords.map((r) => withBig(r, bigOf(r.id as number)));
+  await store.stagePage({ page: 1, records: raw.slice(0, 6).map((t) => JSON.parse(t) as unknown), rawRecords: raw.slice(0, 6), fetchedAt: FETCHED_AT, attempts: 1, latencyMs: 1, keyField: 'id' });
+  // Page 2 repeats ids 5 and 6 with other content: the first occurrence (page 1) must win.
+  const page2 = [...raw.slice(6), withBig({ ...edgeRecords[4], text: 'LATER COPY' }, '5'), withBig({ ...edgeRecords[5], text: 'LATER COPY' }, '6'), '{"text":"no id"}'];
+  await store.stagePage({ page: 2, records: page2.map((t) => JSON.parse(t) as unknown), rawRecords: page2, fetchedAt: FETCHED_AT, attempts: 2, latencyMs: 1, keyField: 'id' });
+}
+
+const pageOf = (id: number): number => (id <= 6 ? 1 : 2);
+const fields = ['id', 'text', 'nested', 'tags', 'amount', 'active', 'mixed'];
+
+/** Struct columns in Parquet carry every key seen in any record (absent ones as null): compare without nulls. */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+  }
+  return value;
+}
+
+function expectCsvCell(cell: unknown, expected: unknown, field: string): void {
+  if (expected === null || expected === undefined) return void expect(cell, field).toBeNull();
+  const text = unescapeCsvCell(String(cell));
+  // A field of mixed JSON types is a JSON column: its cells are JSON text.
+  if (field === 'mixed' || typeof expected === 'object') return void expect(JSON.parse(text), field).toEqual(expected);
+  if (typeof expected === 'string') return void expect(text, field).toBe(expected);
+  // Numbers compare by value: a DOUBLE column prints -3 as "-3.0".
+  if (typeof expected === 'number') return void expect(Number(text), field).toBe(expected);
+  expect(text, field).toBe(String(expected));
+}
+
+describe('writeFinalFile (ELT)', () => {
+  it.each(formats)('round-trips every edge value exactly through %s, one row per key, with lineage and checksums', async (format) => {
+    await stageEdgeRecords();
+    const path = join(dir, 'out', `customers.${format}`);
+    const result = await writeFinalFile(store, { format, path, keyField: 'id' });
+    expect(result).toMatchObject({ path, format, rows: 12, duplicatesDropped: 2, rejected: 1, rejectsPath: join(dir, 'out', 'customers.rejects.ndjson') });
+
+    const bytes = readFileSync(path);
+    expect(result.bytes).toBe(bytes.length);
+    expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(result.crc32c).toBe(crc32cBase64(crc32c(bytes)));
+
+    const rows = await readBack(format, path, 'big');
+    expect(rows.map((r) => Number(r.value['id']))).toEqual(edgeRecords.map((r) => r.id));
+    rows.forEach((row, i) => {
+      const input = edgeRecords[i]!;
+      expect(row.exact, 'big integer digits').toBe(bigOf(input.id as number));
+      for (const field of fields) {
+        const expected = input[field] ?? null;
+        const actual = row.value[field];
+        if (format === 'csv') expectCsvCell(actual, expected, field);
+        else if (format === 'parquet' && field === 'nested') expect(dropNulls(actual), field).toEqual(dropNulls(expected));
+        else expect(actual, `${format} ${field} of id ${String(input.id)}`).toEqual(expected);
+      }
+      const lineage = row.value;
+      expect(format === 'csv' ? unescapeCsvCell(String(lineage['_run_id'])) : lineage['_run_id']).toBe('run-7');
+      expect(Number(lineage['_page'])).toBe(pageOf(input.id as number));
+      const fetched = String(lineage['_fetched_at']);
+      expect(new Date(format === 'parquet' ? `${fetched}Z` : fetched).getTime()).toBe(FETCHED_AT);
+    });
+
+    const rejects = readFileSync(result.rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    expect(rejects).toEqual([{ run_id: 'run-7', page: 2, seq: 8, key: null, reasons: ['missing or invalid id'], record: { text: 'no id' } }]);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual([`customers.${format}`, 'customers.rejects.ndjson']);
+  });
+
+  it('types columns from the data and keeps nested values nested in Parquet (zstd)', async () => {
+    await stageEdgeRecords();
+    const path = join(dir, 'typed.parquet');
+    const result = await writeFinalFile(store, { format: 'parquet', path });
+    const types = Object.fromEntries(result.columns.map((c) => [c.name, c.type]));
+    expect(types).toMatchObject({
+      id: 'UBIGINT',
+      text: 'VARCHAR',
+      amount: 'DOUBLE',
+      active: 'BOOLEAN',
+      mixed: 'JSON',
+      big: 'DECIMAL(38,0)',
+      _run_id: 'VARCHAR',
+      _page: 'INTEGER',
+      _fetched_at: 'TIMESTAMP',
+    });
+    expect(types['nested']).toMatch(/^STRUCT\(a STRUCT\(b JSON\[\]\), s VARCHAR, extra BOOLEAN\)$/);
+    expect(types['tags']).toBe('VARCHAR[]');
+    const codecs = await query(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
+    expect(codecs.map((c) => c['compression'])).toEqual(['ZSTD']);
+  });
+
+  it('writes CSV with a header, quoting, and formula-safe text cells', async () => {
+    await stageEdgeRecords();
+    const path = join(dir, 'safe.csv');
+    await writeFinalFile(store, { format: 'csv', path });
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n')[0]).toBe('id,text,nested,tags,amount,active,mixed,big,_run_id,_page,_fetched_at');
+    const cells = await query(`SELECT id, text, mixed, amount FROM read_csv('${path}', header = true, all_varchar = true)`);
+    const byId = new Map(cells.map((c) => [c['id'], c]));
+    expect(byId.get('5')?.['text']).toBe(`'=HYPERLINK("http://example.invalid","x")`);
+    expect(byId.get('6')?.['text']).toBe(`'-2+3`);
+    expect(byId.get('7')?.['text']).toBe(`'@cmd`);
+    expect(byId.get('8')?.['text']).toBe(`'+SUM(A1:A9)`);
+    expect(byId.get('9')?.['text']).toBe(`'\tTabbed`);
+    expect(byId.get('10')?.['text']).toBe(`''quoted`);
+    expect(byId.get('5')?.['mixed']).toBe(`'-5`); // JSON text is text too
+    expect(byId.get('2')?.['amount']).toBe('-3.0'); // numbers are numbers, not formulas
+    for (const cell of cells) expect(String(cell['text'] ?? '')).not.toMatch(/^[=+\-@\t\r]/);
+    // Quoting: the embedded quotes, comma and newlines of id 4 are inside one quoted field.
+    expect(text).toContain(`"O'Brien ""The Old Mill"",\nBack Lane\r\n"`);
+  });
+
+  it('writes a valid empty file with its schema when there are no records', async () => {
+    const expectedSchema = { id: 'BIGINT', email: 'VARCHAR', signup_date: 'DATE' };
+    for (const format of formats) {
+      const path = join(dir, `empty.${format}`);
+      const result = await writeFinalFile(store, { format, path, expectedSchema });
+      expect(result).toMatchObject({ rows: 0, duplicatesDropped: 0, rejected: 0 });
+      expect(existsSync(path)).toBe(true);
+      expect(readFileSync(result.rejectsPath, 'utf8')).toBe('');
+    }
+    const parquet = await query(`DESCRIBE SELECT * FROM read_parquet('${join(dir, 'empty.parquet')}')`);
+    expect(parquet.map((c) => [c['column_name'], c['column_type']])).toEqual([
+      ['id', 'BIGINT'],
+      ['email', 'VARCHAR'],
+      ['signup_date', 'DATE'],
+      ['_run_id', 'VARCHAR'],
+      ['_page', 'INTEGER'],
+      ['_fetched_at', 'TIMESTAMP'],
+    ]);
+    expect(readFileSync(join(dir, 'empty.csv'), 'utf8')).toBe('id,email,signup_date,_run_id,_page,_fetched_at\n');
+    expect(JSON.parse(readFileSync(join(dir, 'empty.json'), 'utf8'))).toEqual([]);
+    expect(readFileSync(join(dir, 'empty.ndjson'), 'utf8')).toBe('');
+    expect((await query(`SELECT count(*) AS n FROM read_parquet('${join(dir, 'empty.parquet')}')`))[0]?.['n']).toBe(0n);
+  });
+
+  it('never leaves a partial file at the final path: a file that fails its check is not published', async () => {
+    await stageEdgeRecords();
+    const path = join(dir, 'final.parquet');
+    writeFileSync(path, 'the previous, complete file');
+    const failed = writeFinalFile(store, {
+      format: 'parquet',
+      path,
+      // Simulates a torn write (disk full, crash mid-COPY): the temporary file loses its footer.
+      onWritten: (temp) => truncateSync(temp, 100),
+    });
+    await expect(failed).rejects.toBeInstanceOf(OutputError);
+    await expect(failed).rejects.toThrow(/cannot be read back/);
+    expect(readFileSync(path, 'utf8')).toBe('the previous, complete file');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    const fresh = join(dir, 'fresh.ndjson');
+    await expect(writeFinalFile(store, { format: 'ndjson', path: fresh, onWritten: (temp) => writeFileSync(temp, '{"id":1}\n') })).rejects.toThrow(
+      /holds 1 rows, expected 12/,
+    );
+    expect(existsSync(fresh)).toBe(false);
+    expect(existsSync(join(dir, 'fresh.rejects.ndjson'))).toBe(false);
+  });
+
+  it('keeps a nested big integer exact in Parquet by keeping that column JSON', async () => {
+    const raw = ['{"id":1,"n":{"v":123456789012345678901,"s":"a"}}', '{"id":2,"n":{"v":1,"s":"b"}}', '{"id":3,"m":{"v":1.5}}'];
+    await store.stagePage({ page: 1, records: raw.map((t) => JSON.parse(t) as unknown), rawRecords: raw, fetchedAt: 0, attempts: 1, latencyMs: 1, keyField: 'id' });
+    const path = join(dir, 'nested-big.parquet');
+    const result = await writeFinalFile(store, { format: 'parquet', path });
+    expect(Object.fromEntries(result.columns.map((c) => [c.name, c.type]))).toMatchObject({ n: 'JSON', m: 'STRUCT(v DOUBLE)' });
+    const rows = await query(`SELECT n::VARCHAR AS n FROM read_parquet('${path}') ORDER BY id`);
+    expect(rows.map((r) => r['n'])).toEqual(['{"v":123456789012345678901,"s":"a"}', '{"v":1,"s":"b"}', null]);
+  });
+
+  it('tells whether a recorded output is still intact (for resuming after the write)', async () => {
+    await stageEdgeRecords();
+    const path = join(dir, 'intact.ndjson');
+    const file = await writeFinalFile(store, { format: 'ndjson', path });
+    await store.recordOutput(file);
+    const recorded = (await store.runState()).output;
+    expect(recorded).not.toBeNull();
+    expect(await isOutputIntact(recorded!)).toBe(true);
+    const bytes = readFileSync(path);
+    bytes[10] = bytes[10]! ^ 1;
+    writeFileSync(path, bytes);
+    expect(await isOutputIntact(recorded!)).toBe(false);
+    rmSync(path);
+    expect(await isOutputIntact(recorded!)).toBe(false);
+  });
+
+  it('removes temporary files left by a writer that was killed', async () => {
+    await stageEdgeRecords();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const path = join(dir, 'after-crash.csv');
+    const stale = join(dir, `.after-crash.csv.${dead}.1.tmp`);
+    writeFileSync(stale, 'id,text\n1,half a fi');
+    await writeFinalFile(store, { format: 'csv', path });
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('rejects unknown formats and transforms with errors that name the option', async () => {
+    await expect(writeFinalFile(store, { format: 'xml' as OutputFormat, path: join(dir, 'x') })).rejects.toThrow(/"format"/);
+    await expect(writeFinalFile(store, { format: 'csv', path: join(dir, 'x'), transform: 'tidy' as 'clean' })).rejects.toThrow(/"transform"/);
+  });
+});

@@ -1,0 +1,225 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { RunLockedError, StagingError, StagingStore, type StagePageInput } from '../../src/staging/index.js';
+import { pino } from 'pino';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { realClock } from '../../src/runtime/clock.js';
+import { spawnChild } from './fixtures/spawnChild.js';
+
+let dir: string;
+const opened: StagingStore[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'staging-'));
+});
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(runId = 'run-1', extra: { optionsHash?: string } = {}): Promise<StagingStore> {
+  const store = await StagingStore.open({ path: join(dir, 'staging', `${runId}.duckdb`), runId, memoryLimit: '256MB', threads: 1, ...extra });
+  opened.push(store);
+  return store;
+}
+
+const customers = (from: number, count: number): { id: number; name: string }[] =>
+  Array.from({ length: count }, (_, i) => ({ id: from + i, name: `customer ${from + i}` }));
+
+const page = (n: number, records: readonly unknown[], extra: Partial<StagePageInput> = {}): StagePageInput => ({
+  page: n,
+  records,
+  fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
+  attempts: 1,
+  latencyMs: 10,
+  keyField: 'id',
+  ...extra,
+});
+
+/** Reads the database file directly (after the store is closed) to see what is really committed. */
+async function rawRows(path: string): Promise<{ page: number; seq: number; key: string | null; record: string }[]> {
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  const reader = await conn.runAndReadAll('SELECT page, seq, key, record::VARCHAR AS record FROM raw_records ORDER BY page, seq');
+  const rows = reader.getRowObjectsJS() as { page: number; seq: number; key: string | null; record: string }[];
+  conn.closeSync();
+  instance.closeSync();
+  return rows;
+}
+
+describe('StagingStore', () => {
+  it('stages pages with lineage and exact raw JSON text, and reports checkpoints and counts', async () => {
+    const store = await open();
+    const raw = ['{"id": 1, "big": 123456789012345678901234567890}', '{"id":2,"name":"Zoë 😀"}'];
+    await store.stagePage(page(1, raw.map((r) => JSON.parse(r) as unknown), { rawRecords: raw, nextCursor: 'cur-1' }));
+    await store.stagePage(page(2, [{ id: 2, name: 'again' }, { name: 'no key' }, { id: 'x1' }, { id: 1.5 }], { nextCursor: null, attempts: 3 }));
+    expect(await store.committedPages()).toEqual([1, 2]);
+    expect(await store.lastCheckpoint()).toEqual({ page: 2, nextCursor: null });
+    expect(await store.counts()).toEqual({ pages: 2, records: 6, keyed: 4, uniqueKeys: 3, duplicates: 1, unkeyed: 2 });
+    await store.close();
+    const rows = await rawRows(store.path);
+    expect(rows.map((r) => [r.page, r.seq, r.key])).toEqual([
+      [1, 0, '1'],
+      [1, 1, '2'],
+      [2, 0, '2'],
+      [2, 1, null],
+      [2, 2, 'x1'],
+      [2, 3, null],
+    ]);
+    // The JSON column keeps the text as received: spacing and digits beyond 2^53 included.
+    expect(rows[0]?.record).toBe(raw[0]);
+    expect(rows[1]?.record).toBe(raw[1]);
+  });
+
+  it('commits a page and its checkpoint together: a page that fails halfway leaves nothing behind', async () => {
+    const store = await open();
+    await store.stagePage(page(1, customers(1, 5)));
+    // The third record cannot be serialised: rows 0 and 1 are already appended when it throws.
+    const poisoned = [...customers(6, 2), { id: 8, amount: 1n }, ...customers(9, 2)];
+    await expect(store.stagePage(page(2, poisoned))).rejects.toBeInstanceOf(StagingError);
+    await expect(store.stagePage(page(3, customers(20, 2), { rawRecords: ['{"id":20}', '{"id": 21, broken'] }))).rejects.toThrow(/not valid JSON/);
+    expect(await store.committedPages()).toEqual([1]);
+    expect(await store.counts()).toMatchObject({ pages: 1, records: 5 });
+    // The failed page can be staged again once its data is good.
+    expect(await store.stagePage(page(2, customers(6, 5)))).toEqual({ page: 2, staged: true, records: 5 });
+    await store.close();
+    const rows = await rawRows(store.path);
+    expect(rows.map((r) => r.key)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+  });
+
+  it('treats staging a committed page again as a no-op', async () => {
+    const store = await open();
+    expect(await store.stagePage(page(1, customers(1, 3)))).toEqual({ page: 1, staged: true, records: 3 });
+    expect(await store.stagePage(page(1, customers(100, 7)))).toEqual({ page: 1, staged: false, records: 3 });
+    expect(await store.counts()).toMatchObject({ pages: 1, records: 3, uniqueKeys: 3 });
+  });
+
+  it('serialises concurrent stagePage calls on its one connection', async () => {
+    const store = await open();
+    const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => store.stagePage(page(n, customers(n * 10, 10)))));
+    expect(results.every((r) => r.staged)).toBe(true);
+    expect(await store.committedPages()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await store.counts()).records).toBe(60);
+  });
+
+  it('keeps committed pages across a kill -9 of the process that staged them, and resumes from the checkpoint', async () => {
+    const path = join(dir, 'crash.duckdb');
+    const child = spawnChild('crash', path, 'crashed');
+    expect(await child.firstLine).toBe('staged');
+    expect((await child.exited).signal).toBe('SIGKILL');
+    expect(existsSync(`${path}.lock`)).toBe(true); // left behind by the dead process: stale
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+    const store = await StagingStore.open({ path, runId: 'crashed' }, { clock: realClock, logger });
+    opened.push(store);
+    expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+      { level: 40, component: 'staging', runId: 'crashed', msg: 'took over the stale run lock of a process that is gone' },
+    ]);
+    expect(await store.committedPages()).toEqual([1, 2, 3]);
+    expect(await store.lastCheckpoint()).toEqual({ page: 3, nextCursor: 'c3' });
+    expect(await store.counts()).toMatchObject({ records: 150, uniqueKeys: 150 });
+    expect((await store.stagePage(page(4, customers(151, 10)))).staged).toBe(true);
+  });
+
+  it('refuses a second opener of the same run, in this process and in another', async () => {
+    const store = await open('locked');
+    await expect(open('locked')).rejects.toThrow(new RegExp(`run locked is already in progress \\(pid ${process.pid}\\)`));
+    const child = spawnChild('hold', store.path, 'locked');
+    // The child gets the refusal (and exits non-zero) while we hold the run.
+    const { code } = await child.exited;
+    expect(code).not.toBe(0);
+    await store.close();
+    expect(existsSync(`${store.path}.lock`)).toBe(false);
+  });
+
+  it('names the pid of another process holding the run, and takes over once it is gone', async () => {
+    const path = join(dir, 'held.duckdb');
+    const child = spawnChild('hold', path, 'held');
+    const line = await child.firstLine;
+    const pid = Number(line.split(' ')[1]);
+    const refused = await StagingStore.open({ path, runId: 'held' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RunLockedError);
+    expect((refused as RunLockedError).pid).toBe(pid);
+    expect((refused as Error).message).toBe(
+      `run held is already in progress (pid ${pid}): wait for it to finish, or stop it; if no such process exists, delete ${path}.lock`,
+    );
+    child.process.kill('SIGKILL');
+    await child.exited;
+    const store = await StagingStore.open({ path, runId: 'held' });
+    opened.push(store);
+    expect(await store.committedPages()).toEqual([]);
+  });
+
+  it("turns DuckDB's own file lock (held by a process without our lock file) into a RunLockedError", async () => {
+    const path = join(dir, 'raw.duckdb');
+    const child = spawnChild('duckdb', path, 'raw');
+    const pid = Number((await child.firstLine).split(' ')[1]);
+    const refused = await StagingStore.open({ path, runId: 'raw' }).catch((e: unknown) => e);
+    child.process.stdin?.end();
+    await child.exited;
+    expect(refused).toBeInstanceOf(RunLockedError);
+    expect((refused as RunLockedError).pid).toBe(pid);
+    expect((refused as RunLockedError).cause).toBeInstanceOf(Error);
+    expect(String((refused as { cause: Error }).cause.message)).toMatch(/Could not set lock on file/);
+    expect((refused as Error).message).toBe(`run raw is already in progress (pid ${pid}): wait for it to finish, or stop it`);
+    expect(existsSync(`${path}.lock`)).toBe(false); // our lock file is not left behind
+  });
+
+  it('remembers where the run got to, and refuses a resume with other options', async () => {
+    const first = await open('steps', { optionsHash: 'h1' });
+    expect(await first.runState()).toMatchObject({ runId: 'steps', status: 'running', optionsHash: 'h1', output: null, upload: null });
+    await first.recordOutput({ path: '/data/out.parquet', format: 'parquet', rows: 10, bytes: 1234, sha256: 'ab'.repeat(32), crc32c: '4waSgw==' });
+    await first.recordUpload({ uri: 's3://bucket/key.parquet', etag: '"e"' });
+    await first.markFinished();
+    await first.close();
+    opened.length = 0;
+    await expect(open('steps', { optionsHash: 'h2' })).rejects.toThrow(/started with different options/);
+    const again = await open('steps', { optionsHash: 'h1' });
+    const state = await again.runState();
+    expect(state).toMatchObject({
+      status: 'finished',
+      output: { path: '/data/out.parquet', format: 'parquet', rows: 10, bytes: 1234, crc32c: '4waSgw==' },
+      upload: { uri: 's3://bucket/key.parquet', etag: '"e"' },
+    });
+    expect(state.finishedAt).not.toBeNull();
+  });
+
+  it('is tracked by a simulated clock: virtual time does not move while DuckDB works', async () => {
+    const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+    const store = await StagingStore.open({ path: join(dir, 'sim.duckdb'), runId: 'sim' }, { clock });
+    opened.push(store);
+    const firedDuringStaging = await clock.run(async () => {
+      let fired = false;
+      clock.setTimeout(() => (fired = true), 1);
+      await store.stagePage(page(1, customers(1, 2000)));
+      await store.counts();
+      return fired;
+    });
+    expect(firedDuringStaging).toBe(false);
+    expect(clock.now()).toBe(Date.UTC(2026, 0, 1));
+  });
+
+  it('applies the DuckDB memory limit, thread count and spill directory it is given', async () => {
+    const spill = join(dir, 'spill');
+    const store = await StagingStore.open({ path: join(dir, 'tuned.duckdb'), runId: 'tuned', memoryLimit: '128MB', threads: 1, tempDirectory: spill });
+    opened.push(store);
+    const settings = await store.withConnection('read settings', async (conn) => {
+      const reader = await conn.runAndReadAll(
+        "SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t, current_setting('temp_directory') AS d",
+      );
+      return reader.getRowObjectsJS()[0];
+    });
+    expect(settings).toEqual({ m: '122.0 MiB', t: 1n, d: spill });
+  });
+
+  it('validates its options and inputs with errors that name them', async () => {
+    await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
+    const store = await open();
+    await expect(store.stagePage(page(0, []))).rejects.toThrow(/"page"/);
+    await expect(store.stagePage(page(1, [{ id: 1 }], { rawRecords: [] }))).rejects.toThrow(/"rawRecords"/);
+    await expect(store.stagePage(page(1, [], { attempts: 0 }))).rejects.toThrow(/"attempts"/);
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StagingStore, stagingReport } from '../../src/staging/index.js';
+
+let dir: string;
+let store: StagingStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'report-'));
+  store = await StagingStore.open({ path: join(dir, 'r.duckdb'), runId: 'r' });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const stage = (page: number, records: unknown[], attempts = 1, latencyMs = 10): Promise<unknown> =>
+  store.stagePage({ page, records, fetchedAt: 0, attempts, latencyMs, keyField: 'id' });
+
+describe('stagingReport', () => {
+  it('counts records, duplicates, unkeyed and rule breakers, pages and attempts, and per-column quality', async () => {
+    await stage(1, [
+      { id: 1, email: 'a@example.com', signup_date: '2024-01-02', lifetime_value: 1.5, first_name: ' Ann ' },
+      { id: 2, email: 'not-an-email', signup_date: '02.01.2024', lifetime_value: '2.50', first_name: null },
+      { id: 3, email: 'c@example.com', signup_date: 'someday', lifetime_value: 'lots' },
+    ]);
+    await stage(2, [{ id: 2, email: 'dup@example.com' }, { email: 'nokey@example.com' }], 3, 30);
+    await stage(3, [], 2, 20);
+    const report = await stagingReport(store);
+    expect(report.records).toEqual({ received: 5, unique: 3, duplicates: 1, unkeyed: 1, rejectedByRules: 2 });
+    expect(report.pages).toEqual({
+      count: 3,
+      attempts: 6,
+      attemptsHistogram: { '1': 1, '2': 1, '3': 1 },
+      retried: [
+        { page: 2, attempts: 3 },
+        { page: 3, attempts: 2 },
+      ],
+      latencyMs: { p50: 20, p95: 29, max: 30 },
+      emptyPages: 1,
+    });
+    const column = (name: string): unknown => report.columns.find((c) => c.name === name);
+    // Duplicates are judged on the first occurrence (page 1's id 2), as in the output file.
+    expect(column('email')).toEqual({ name: 'email', present: 3, nulls: 0, types: { VARCHAR: 3 }, untrimmed: 0, invalid: 1, rule: 'email' });
+    expect(column('signup_date')).toMatchObject({ invalid: 1, rule: 'date' });
+    expect(column('lifetime_value')).toMatchObject({ invalid: 1, types: { DOUBLE: 1, VARCHAR: 2 } });
+    expect(column('first_name')).toMatchObject({ present: 2, nulls: 2, untrimmed: 1, invalid: null });
+    expect(column('phone')).toMatchObject({ present: 0, nulls: 3 });
+  });
+
+  it('reports zeros for an empty run', async () => {
+    const report = await stagingReport(store);
+    expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, rejectedByRules: 0 });
+    expect(report.pages).toMatchObject({ count: 0, attempts: 0, retried: [], latencyMs: { p50: null, p95: null, max: null } });
+  });
+});
