@@ -64,7 +64,16 @@ export async function loadRunConfig(sources: RunConfigSources): Promise<Resolved
   if (typeof merged['tokenFile'] === 'string' && merged['token'] === undefined)
     merged['token'] = await readSecretFile(merged['tokenFile'], 'tokenFile', problems);
 
-  const parsed = runConfigSchema.safeParse(defined(merged));
+  return resolveRunConfig(defined(merged), sources.now, problems);
+}
+
+/**
+ * Validates run options given as one object (the library's entry), applies defaults and fills
+ * in the derived values; throws a ConfigError listing every problem, `earlier` ones first.
+ */
+export function resolveRunConfig(values: Readonly<Record<string, unknown>>, now: Date, earlier: readonly string[] = []): ResolvedRunConfig {
+  const problems = [...earlier];
+  const parsed = runConfigSchema.safeParse(values);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const where = issue.path.join('.');
@@ -81,6 +90,6 @@ export async function loadRunConfig(sources: RunConfigSources): Promise<Resolved
   if (problems.length > 0 || !config) throw new ConfigError(problems);
 
   const dataset = config.dataset ?? (config.endpoint.split('/').filter(Boolean).at(-1) ?? 'dataset').replace(/[^A-Za-z0-9_.-]/g, '_');
-  const ingestDate = config.ingestDate ?? sources.now.toISOString().slice(0, 10);
+  const ingestDate = config.ingestDate ?? now.toISOString().slice(0, 10);
   return { ...config, dataset, ingestDate, runId: config.runId ?? `${dataset}-${ingestDate}` };
 }

@@ -23,8 +23,18 @@ export type StreamEvent =
       readonly reason: string;
       readonly waitMs: number;
     }
-  /** The server answered 429: the whole run pauses for `waitMs`. */
-  | { readonly type: 'rateLimit.hit'; readonly page: number; readonly waitMs: number; readonly ratePerSecond: number }
+  /**
+   * The whole run pauses for `waitMs`: the server answered 429 (`cause` absent or
+   * `'rateLimit'`), or it is down and asked us to come back later (`'outage'`: a 503 with
+   * `Retry-After` while most recent attempts fail).
+   */
+  | {
+      readonly type: 'rateLimit.hit';
+      readonly page: number;
+      readonly waitMs: number;
+      readonly ratePerSecond: number;
+      readonly cause?: 'rateLimit' | 'outage';
+    }
   /** The run-wide pause is over. */
   | { readonly type: 'rateLimit.resumed' }
   /** A 401 (or expiry ahead) made the stream fetch a new token. */
