@@ -1,0 +1,51 @@
+/**
+ * CRC-32C (Castagnoli), the checksum S3 can keep for a whole object (ChecksumType FULL_OBJECT).
+ * Node has no built-in CRC-32C, so this is a slicing-by-4 table implementation.
+ */
+const POLY = 0x82f63b78;
+
+const TABLES: Uint32Array[] = (() => {
+  const t0 = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+    t0[n] = c >>> 0;
+  }
+  const tables = [t0];
+  for (let i = 1; i < 4; i++) {
+    const prev = tables[i - 1] as Uint32Array;
+    const next = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      const p = prev[n] as number;
+      next[n] = ((p >>> 8) ^ (t0[p & 0xff] as number)) >>> 0;
+    }
+    tables.push(next);
+  }
+  return tables;
+})();
+
+const [T0, T1, T2, T3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+
+/** Continues a CRC-32C over `data`; start with `crc = 0`. Returns an unsigned 32-bit value. */
+export function crc32c(data: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  let i = 0;
+  const end4 = data.length - (data.length % 4);
+  for (; i < end4; i += 4) {
+    c ^= (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
+    c =
+      (T3[c & 0xff] as number) ^
+      (T2[(c >>> 8) & 0xff] as number) ^
+      (T1[(c >>> 16) & 0xff] as number) ^
+      (T0[c >>> 24] as number);
+  }
+  for (; i < data.length; i++) c = (T0[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** The 4 big-endian bytes S3 uses for a CRC-32C value (its header is their base64). */
+export function crc32cBytes(crc: number): Buffer {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc >>> 0);
+  return out;
+}

@@ -1,0 +1,283 @@
+import { createReadStream } from 'node:fs';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Logger } from 'pino';
+import { IngestError, UploadError } from '../errors.js';
+import { abortStaleUploads } from './abortStaleUploads.js';
+import { clientKeyMaterial } from './createS3Client.js';
+import { digestFile, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
+import { objectKeyProblems, partitionOf } from './objectKey.js';
+import { metadataProblems } from './objectMetadata.js';
+import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
+import { sendOptions } from './sendOptions.js';
+import { withWholeObjectCrc32c } from './wholeObjectChecksum.js';
+import { headObject, verifyStoredObject, type StoredChecksum, type VerifiedBy } from './verifyStoredObject.js';
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+export interface DeliverFileOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly key: string;
+  readonly filePath: string;
+  /** The checksum the store keeps: CRC32C (as one FULL_OBJECT value) or SHA256 (composite when multipart). */
+  readonly checksum?: ChecksumAlgorithm;
+  /** Hex sha256 the writer computed; the file is refused if it no longer hashes to it. */
+  readonly sha256?: string;
+  /** Base64 CRC-32C the writer computed, checked the same way. */
+  readonly crc32c?: string;
+  readonly contentType?: string;
+  /** User metadata; must not hold secrets (checked). `sha256` is set by us. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  /** Multipart part size in bytes, 5 MiB..5 GiB; files up to this size go in one PUT. */
+  readonly partSize?: number;
+  /** Parts in flight at once; each buffers `partSize` bytes. */
+  readonly queueSize?: number;
+  /** Send `If-None-Match: *` so a concurrent writer cannot be overwritten (ignored by s3rver). */
+  readonly conditionalWrite?: boolean;
+  /** Abort unfinished multipart uploads of this key (left by a killed run) before uploading. */
+  readonly abortStale?: boolean;
+  /**
+   * Refuse when the key's partition (its "directory") already holds any other object, so a
+   * partition never has more than one data file (e.g. a second run on the same ingest date).
+   */
+  readonly exclusivePartition?: boolean;
+  readonly logger?: Logger;
+}
+
+export const DELIVER_DEFAULTS = {
+  checksum: 'CRC32C',
+  partSize: 16 * 1024 * 1024,
+  queueSize: 2,
+  conditionalWrite: true,
+  abortStale: true,
+  exclusivePartition: false,
+  contentType: 'application/octet-stream',
+} as const;
+
+export interface Delivery {
+  readonly status: 'uploaded' | 'alreadyDelivered';
+  readonly uri: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string | undefined;
+  readonly bytes: number;
+  /** The checksum as the store reports it, or the local whole-object value when it keeps none. */
+  readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly value: string; readonly type: 'FULL_OBJECT' | 'COMPOSITE' };
+  readonly sha256: string;
+  readonly verifiedBy: VerifiedBy;
+  readonly parts: number;
+}
+
+/**
+ * Delivers one file to `s3://bucket/key` exactly once: never overwrites other content, treats
+ * the same content already there as delivered, aborts a failed multipart upload, and proves the
+ * stored object equal to the local file before returning.
+ */
+export async function deliverFile(options: Readonly<DeliverFileOptions>): Promise<Delivery> {
+  const { client, bucket, key, filePath, signal } = options;
+  const algorithm = options.checksum ?? DELIVER_DEFAULTS.checksum;
+  const partSize = options.partSize ?? DELIVER_DEFAULTS.partSize;
+  const queueSize = options.queueSize ?? DELIVER_DEFAULTS.queueSize;
+  const log = options.logger?.child({ component: 'storage' });
+  validate(options, partSize, queueSize);
+  const uri = `s3://${bucket}/${key}`;
+  const secrets = await clientKeyMaterial(client);
+  const fail = (what: string, error: unknown): UploadError =>
+    new UploadError(`${what} for ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
+
+  const digest = await digestFile(filePath, partSize, signal);
+  if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
+    throw new UploadError(`The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`);
+  }
+  if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) {
+    throw new UploadError(`The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`);
+  }
+  const parts = partCount(digest.bytes, partSize);
+
+  const existing = await guard(() => headObject(client, bucket, key, signal), (e) => fail('Checking for an existing object', e), signal);
+  if (existing !== undefined) {
+    return await alreadyThere(options, digest, algorithm, { head: existing }, parts, fail);
+  }
+
+  if (options.exclusivePartition ?? DELIVER_DEFAULTS.exclusivePartition) {
+    const partition = partitionOf(key);
+    const listed = await guard(
+      () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partition, MaxKeys: 2 }), sendOptions(signal)),
+      (e) => fail('Listing the partition', e),
+      signal,
+    );
+    const others = (listed.Contents ?? []).map((o) => o.Key).filter((k) => k !== key);
+    if (others.length > 0) {
+      throw new UploadError(
+        `Refusing to write ${uri}: its partition s3://${bucket}/${partition} already holds another object (${String(others[0])}) and must hold one data file. Use another ingest date or prefix, or remove it.`,
+      );
+    }
+  }
+
+  if (options.abortStale ?? DELIVER_DEFAULTS.abortStale) {
+    const stale = await abortStaleUploads(client, bucket, key, signal);
+    if (stale.aborted > 0) log?.info({ key, aborted: stale.aborted }, 'aborted unfinished multipart uploads left by an earlier run');
+  }
+
+  const multipart = parts > 1;
+  const localValue = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const body = createReadStream(filePath, { highWaterMark: 1 << 20 });
+  const upload = new Upload({
+    client,
+    queueSize,
+    partSize,
+    leavePartsOnError: false,
+    abortController: controller,
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentLength: digest.bytes,
+      ContentType: options.contentType ?? DELIVER_DEFAULTS.contentType,
+      Metadata: { ...options.metadata, sha256: digest.sha256Hex },
+      ChecksumAlgorithm: algorithm,
+      ...(options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite ? { IfNoneMatch: '*' } : {}),
+      // One PUT: send the whole-object value so the store rejects a body that does not match it.
+      // Multipart: each part carries its own checksum; CRC32C's whole-object value is added to the
+      // completion only (withWholeObjectCrc32c); every result is verified after.
+      ...(multipart
+        ? { ChecksumType: algorithm === 'CRC32C' ? 'FULL_OBJECT' : 'COMPOSITE', MpuObjectSize: digest.bytes }
+        : algorithm === 'CRC32C'
+          ? { ChecksumCRC32C: localValue }
+          : { ChecksumSHA256: localValue }),
+    },
+  });
+  log?.info({ key, bytes: digest.bytes, parts, algorithm }, 'uploading');
+  try {
+    const done = (): Promise<unknown> => upload.done();
+    await (multipart && algorithm === 'CRC32C' ? withWholeObjectCrc32c(client, { bucket, key, crc32c: localValue }, done) : done());
+  } catch (error) {
+    await abortQuietly(client, bucket, key, upload.uploadId);
+    if (signal?.aborted) throw signal.reason;
+    if (isPreconditionFailed(error)) {
+      // Another writer created the key between our check and our write: judge what is there now.
+      return await alreadyThere(options, digest, algorithm, {}, parts, fail);
+    }
+    throw fail('Uploading', error);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    body.destroy(); // a failed upload stops reading; do not leave the file open
+  }
+
+  const verification = await guard(
+    () => verifyStoredObject(client, bucket, key, digest, algorithm, sendSignal(signal)),
+    (e) => fail('Verifying the uploaded object', e),
+    signal,
+  );
+  if (!verification.match) {
+    // We created this object (conditional write), so removing it restores "nothing at the key".
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    throw new UploadError(`The object uploaded to ${uri} does not match the local file (${verification.reason}); it was removed. Retry the delivery.`);
+  }
+  log?.info({ key, verifiedBy: verification.by }, 'uploaded and verified');
+  return {
+    status: 'uploaded',
+    uri,
+    bucket,
+    key,
+    etag: verification.etag,
+    bytes: digest.bytes,
+    checksum: reported(verification.stored, algorithm, localValue, multipart),
+    sha256: digest.sha256Hex,
+    verifiedBy: verification.by,
+    parts,
+  };
+}
+
+async function alreadyThere(
+  options: Readonly<DeliverFileOptions>,
+  digest: FileDigest,
+  algorithm: ChecksumAlgorithm,
+  known: Readonly<{ head?: HeadObjectCommandOutput }>,
+  parts: number,
+  fail: (what: string, error: unknown) => UploadError,
+): Promise<Delivery> {
+  const { client, bucket, key, signal } = options;
+  const uri = `s3://${bucket}/${key}`;
+  const verification = await guard(
+    () => verifyStoredObject(client, bucket, key, digest, algorithm, { ...known, ...sendSignal(signal) }),
+    (e) => fail('Checking the existing object', e),
+    signal,
+  );
+  if (!verification.match && verification.missing) {
+    // A conditional write lost to a writer whose upload is not visible yet (or was removed).
+    throw new UploadError(`Another writer is writing ${uri} at the same time: not overwriting it. Check for a concurrent run with this run id.`);
+  }
+  if (!verification.match) {
+    throw new UploadError(
+      `Refusing to overwrite ${uri}: an object with different content is already there (${verification.reason}). Use a new run id or remove the object.`,
+    );
+  }
+  options.logger?.child({ component: 'storage' }).info({ key, verifiedBy: verification.by }, 'already delivered');
+  const localValue = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
+  return {
+    status: 'alreadyDelivered',
+    uri,
+    bucket,
+    key,
+    etag: verification.etag,
+    bytes: digest.bytes,
+    checksum: reported(verification.stored, algorithm, localValue, parts > 1),
+    sha256: digest.sha256Hex,
+    verifiedBy: verification.by,
+    parts,
+  };
+}
+
+function reported(stored: StoredChecksum | undefined, algorithm: ChecksumAlgorithm, localValue: string, multipart: boolean): Delivery['checksum'] {
+  if (stored !== undefined) return stored;
+  return { algorithm, value: localValue, type: multipart && algorithm === 'SHA256' ? 'COMPOSITE' : 'FULL_OBJECT' };
+}
+
+function sendSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
+}
+
+/** Runs an S3 step; an abort passes through untouched, anything else becomes a safe UploadError. */
+async function guard<T>(step: () => Promise<T>, wrap: (error: unknown) => UploadError, signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof IngestError) throw error;
+    throw wrap(error);
+  }
+}
+
+/** Makes sure a failed multipart upload leaves no parts behind; lib-storage tries too. */
+async function abortQuietly(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
+  if (uploadId === undefined) return;
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), sendOptions(undefined)).catch(() => undefined);
+}
+
+function validate(options: Readonly<DeliverFileOptions>, partSize: number, queueSize: number): void {
+  const problems: string[] = [];
+  if (options.bucket === '') problems.push('bucket is empty');
+  problems.push(...objectKeyProblems(options.key));
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    problems.push(`partSize must be an integer from ${MIN_PART_SIZE} (5 MiB) to ${MAX_PART_SIZE} (5 GiB) bytes, got ${partSize}`);
+  }
+  if (!Number.isInteger(queueSize) || queueSize < 1) problems.push(`queueSize must be an integer >= 1, got ${queueSize}`);
+  if (options.checksum !== undefined && options.checksum !== 'CRC32C' && options.checksum !== 'SHA256') {
+    problems.push(`checksum must be CRC32C or SHA256, got ${String(options.checksum)}`);
+  }
+  problems.push(...metadataProblems(options.metadata ?? {}));
+  if (problems.length > 0) throw new UploadError(`Cannot deliver to s3://${options.bucket}/${options.key}: ${problems.join('; ')}.`);
+}

@@ -1,0 +1,95 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { crc32c, crc32cBytes } from './crc32c.js';
+
+/** The checksum algorithms a delivery can ask the store to keep. */
+export type ChecksumAlgorithm = 'CRC32C' | 'SHA256';
+
+/**
+ * What a file hashes to, whole and per upload part: the whole-object values are what we expect
+ * from a FULL_OBJECT checksum, the per-part digests let us rebuild a COMPOSITE one (`-N`).
+ */
+export interface FileDigest {
+  readonly bytes: number;
+  readonly partSize: number;
+  readonly sha256Hex: string;
+  /** Base64, as S3 prints `ChecksumSHA256`. */
+  readonly sha256: string;
+  /** Base64 of the 4 big-endian bytes, as S3 prints `ChecksumCRC32C`. */
+  readonly crc32c: string;
+  readonly partSha256: readonly Buffer[];
+  readonly partCrc32c: readonly Buffer[];
+}
+
+/** Number of parts lib-storage cuts `bytes` into: one PUT while bytes <= partSize. */
+export function partCount(bytes: number, partSize: number): number {
+  return bytes <= partSize ? 1 : Math.ceil(bytes / partSize);
+}
+
+/** Streams the file once, computing sha256 and CRC-32C whole and per part of `partSize`. */
+export async function digestFile(path: string, partSize: number, signal?: AbortSignal): Promise<FileDigest> {
+  const whole = createHash('sha256');
+  let wholeCrc = 0;
+  let part: Hash = createHash('sha256');
+  let partCrc = 0;
+  let inPart = 0;
+  let bytes = 0;
+  const partSha256: Buffer[] = [];
+  const partCrc32c: Buffer[] = [];
+  const closePart = (): void => {
+    partSha256.push(part.digest());
+    partCrc32c.push(crc32cBytes(partCrc));
+    part = createHash('sha256');
+    partCrc = 0;
+    inPart = 0;
+  };
+  const stream = createReadStream(path, signal ? { signal, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    wholeCrc = crc32c(chunk, wholeCrc);
+    bytes += chunk.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (inPart === partSize) closePart();
+      const take = Math.min(partSize - inPart, chunk.length - offset);
+      const slice = chunk.subarray(offset, offset + take);
+      part.update(slice);
+      partCrc = crc32c(slice, partCrc);
+      inPart += take;
+      offset += take;
+    }
+  }
+  closePart();
+  const digest = whole.digest();
+  return {
+    bytes,
+    partSize,
+    sha256Hex: digest.toString('hex'),
+    sha256: digest.toString('base64'),
+    crc32c: crc32cBytes(wholeCrc).toString('base64'),
+    partSha256,
+    partCrc32c,
+  };
+}
+
+/**
+ * The value S3 reports for `algorithm` after an upload in `parts` parts of `digest.partSize`:
+ * the whole-object value for FULL_OBJECT (or a single PUT), otherwise the checksum of the
+ * concatenated part checksums followed by `-N`. Undefined when our part layout cannot give
+ * that part count (the object was uploaded with another part size).
+ */
+export function expectedChecksum(
+  digest: FileDigest,
+  algorithm: ChecksumAlgorithm,
+  type: 'FULL_OBJECT' | 'COMPOSITE',
+  parts = 1,
+): string | undefined {
+  const whole = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
+  if (type === 'FULL_OBJECT') return whole;
+  const ours = algorithm === 'CRC32C' ? digest.partCrc32c : digest.partSha256;
+  if (ours.length !== parts || partCount(digest.bytes, digest.partSize) !== parts) return undefined;
+  const joined = Buffer.concat(ours);
+  const value =
+    algorithm === 'CRC32C' ? crc32cBytes(crc32c(joined)).toString('base64') : createHash('sha256').update(joined).digest('base64');
+  return `${value}-${parts}`;
+}

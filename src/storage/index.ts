@@ -1,0 +1,23 @@
+export { createS3Client, S3_CLIENT_DEFAULTS, type S3ClientOptions } from './createS3Client.js';
+export { checkBucketAccess, type BucketAccess, type BucketAccessOptions } from './checkBucketAccess.js';
+export { deliverFile, DELIVER_DEFAULTS, MIN_PART_SIZE, MAX_PART_SIZE, type DeliverFileOptions, type Delivery } from './deliverFile.js';
+export { uploadReport, type UploadReportOptions, type ReportUpload } from './uploadReport.js';
+export { abortStaleUploads, type StaleUploads } from './abortStaleUploads.js';
+export { verifyStoredObject, type VerifiedBy, type Verification, type StoredChecksum } from './verifyStoredObject.js';
+export { digestFile, expectedChecksum, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
+export { crc32c, crc32cBytes } from './crc32c.js';
+export {
+  renderKey,
+  reportKey,
+  partitionOf,
+  ingestDateOf,
+  keyTemplateProblems,
+  objectKeyProblems,
+  DEFAULT_KEY_TEMPLATE,
+  DEFAULT_REPORT_KEY_TEMPLATE,
+  KEY_PLACEHOLDERS,
+  type KeyParts,
+  type KeyPlaceholder,
+} from './objectKey.js';
+export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
+export { metadataProblems } from './objectMetadata.js';

@@ -1,0 +1,136 @@
+import { ConfigError } from '../errors.js';
+
+/** The values a key template can use. */
+export interface KeyParts {
+  /** Leading/trailing '/' are trimmed; may hold inner '/' ("raw/crm"); may be empty. */
+  readonly prefix: string;
+  readonly dataset: string;
+  /** UTC calendar date, YYYY-MM-DD. */
+  readonly ingestDate: string;
+  readonly runId: string;
+  /** File extension without the dot: parquet, ndjson, csv, json. */
+  readonly ext: string;
+}
+
+export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date}/{dataset}_{run_id}.{ext}';
+/** Reports live beside, not inside, the data partitions, so a partition holds one data file. */
+export const DEFAULT_REPORT_KEY_TEMPLATE = '{prefix}/_reports/{dataset}/ingest_date={ingest_date}/{dataset}_{run_id}.report.{ext}';
+
+export const KEY_PLACEHOLDERS = ['prefix', 'dataset', 'ingest_date', 'run_id', 'ext', 'yyyy', 'mm', 'dd'] as const;
+export type KeyPlaceholder = (typeof KEY_PLACEHOLDERS)[number];
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._=-]*$/;
+const MAX_KEY_BYTES = 1024;
+
+/** UTC calendar date of an epoch-ms instant, as used for `ingest_date`. */
+export function ingestDateOf(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/** Every problem with a template on its own (unknown or malformed placeholders). */
+export function keyTemplateProblems(template: string): string[] {
+  const problems: string[] = [];
+  if (template.trim() === '') problems.push('key template is empty');
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!(KEY_PLACEHOLDERS as readonly string[]).includes(name)) {
+      problems.push(`key template has an unknown placeholder {${name}}; known: ${KEY_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`);
+    }
+  }
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) problems.push('key template has an unbalanced "{" or "}"');
+  if (!template.includes('{run_id}')) problems.push('key template must contain {run_id}, or two runs would share one key');
+  return problems;
+}
+
+function partProblems(parts: KeyParts): string[] {
+  const problems: string[] = [];
+  const check = (name: string, value: string): void => {
+    if (!SAFE_VALUE.test(value)) problems.push(`${name} "${value}" must be letters, digits, ".", "_", "=" or "-" (and not start with a symbol)`);
+  };
+  check('dataset', parts.dataset);
+  check('run_id', parts.runId);
+  check('ext', parts.ext);
+  const prefix = trimSlashes(parts.prefix);
+  if (prefix !== '') {
+    for (const segment of prefix.split('/')) {
+      if (!SAFE_VALUE.test(segment)) problems.push(`prefix segment "${segment}" must be letters, digits, ".", "_", "=" or "-"`);
+    }
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(parts.ingestDate);
+  if (!m || ingestDateOf(Date.parse(`${parts.ingestDate}T00:00:00Z`) || 0) !== parts.ingestDate) {
+    problems.push(`ingest_date "${parts.ingestDate}" must be a calendar date YYYY-MM-DD`);
+  }
+  return problems;
+}
+
+/** Problems with a rendered key: what S3 and every downstream reader will accept. */
+export function objectKeyProblems(key: string): string[] {
+  const problems: string[] = [];
+  if (key === '') return ['key is empty'];
+  if (key.startsWith('/')) problems.push(`key "${key}" must not start with "/"`);
+  if (key.endsWith('/')) problems.push(`key "${key}" must not end with "/"`);
+  const segments = key.split('/');
+  if (segments.some((s) => s === '..' || s === '.')) problems.push(`key "${key}" must not contain "." or ".." segments`);
+  if (segments.slice(1, -1).some((s) => s === '')) problems.push(`key "${key}" must not contain "//"`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) problems.push(`key "${key}" must not contain control characters or "\\"`);
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) problems.push(`key is longer than ${MAX_KEY_BYTES} bytes`);
+  return problems;
+}
+
+/**
+ * Renders `template` with `parts`. A path segment that is only `{prefix}` disappears when the
+ * prefix is empty, so the default template needs no prefix. Throws ConfigError listing every
+ * problem (unknown placeholder, unsafe value, invalid resulting key).
+ */
+export function renderKey(parts: KeyParts, template: string = DEFAULT_KEY_TEMPLATE): string {
+  const problems = [...keyTemplateProblems(template), ...partProblems(parts)];
+  if (problems.length > 0) throw new ConfigError(problems);
+  const [yyyy, mm, dd] = parts.ingestDate.split('-') as [string, string, string];
+  const values: Record<KeyPlaceholder, string> = {
+    prefix: trimSlashes(parts.prefix),
+    dataset: parts.dataset,
+    ingest_date: parts.ingestDate,
+    run_id: parts.runId,
+    ext: parts.ext,
+    yyyy,
+    mm,
+    dd,
+  };
+  const key = template
+    .split('/')
+    .filter((segment) => !(segment === '{prefix}' && values.prefix === ''))
+    .map((segment) => segment.replace(PLACEHOLDER, (_all, name: string) => values[name as KeyPlaceholder]))
+    .join('/');
+  const keyProblems = objectKeyProblems(key);
+  if (keyProblems.length > 0) throw new ConfigError(keyProblems);
+  return key;
+}
+
+/** The "directory" of a key: the data partition a data file lives in. */
+export function partitionOf(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash + 1);
+}
+
+/**
+ * The key of the run's report (`format` is its extension: json or md). Refuses a report key
+ * inside the data file's partition, which must hold exactly one data file.
+ */
+export function reportKey(
+  parts: Omit<KeyParts, 'ext'>,
+  format: 'json' | 'md' = 'json',
+  options: Readonly<{ template?: string; dataKeyTemplate?: string }> = {},
+): string {
+  const key = renderKey({ ...parts, ext: format }, options.template ?? DEFAULT_REPORT_KEY_TEMPLATE);
+  const dataPartition = partitionOf(renderKey({ ...parts, ext: 'data' }, options.dataKeyTemplate ?? DEFAULT_KEY_TEMPLATE));
+  if (dataPartition !== '' && key.startsWith(dataPartition)) {
+    throw new ConfigError([`report key "${key}" falls inside the data partition "${dataPartition}", which must hold only the data file`]);
+  }
+  return key;
+}
+
+function trimSlashes(value: string): string {
+  return value.replace(/^\/+|\/+$/g, '');
+}

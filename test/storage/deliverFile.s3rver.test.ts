@@ -1,0 +1,214 @@
+import { rm } from 'node:fs/promises';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UploadError } from '../../src/errors.js';
+import { createS3Client, deliverFile, partitionOf, renderKey, reportKey, uploadReport } from '../../src/storage/index.js';
+import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
+import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
+import { tempDir, writeTestFile } from '../support/writeTestFile.js';
+
+const MiB = 1024 * 1024;
+const bucket = 'deliveries';
+let s3rver: RunningS3rver;
+let proxy: RunningS3Proxy;
+let client: S3Client;
+let dir: string;
+let runs = 0;
+
+/** A fresh key per test (one run id each), so tests do not depend on each other. */
+function nextKey(): string {
+  runs += 1;
+  return renderKey({ prefix: 'raw', dataset: 'customers', ingestDate: '2026-11-28', runId: `run${runs}`, ext: 'ndjson' });
+}
+
+async function readObject(key: string): Promise<Buffer> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+beforeAll(async () => {
+  s3rver = await startS3rver({ bucket });
+  proxy = await startS3Proxy(s3rver.endpoint);
+  client = createS3Client({ endpoint: proxy.endpoint, forcePathStyle: true, credentials: s3rver.credentials, maxAttempts: 4 });
+  dir = await tempDir();
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await proxy?.close();
+  await s3rver?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('deliverFile on s3rver (no server checksums: verified by reading back)', () => {
+  it('uploads a small file in one PUT, verifies it by read-back, and the partition holds exactly that file', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'small.ndjson', 100_000, 1);
+    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, contentType: 'application/x-ndjson', metadata: { 'run-id': 'run1' } });
+
+    expect(result).toMatchObject({ status: 'uploaded', uri: `s3://${bucket}/${key}`, bytes: 100_000, verifiedBy: 'readBack', parts: 1 });
+    expect(await readObject(key)).toEqual(file.content);
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.Metadata?.['sha256']).toBe(result.sha256);
+    expect(head.ContentType).toBe('application/x-ndjson');
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partitionOf(key) }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([key]);
+  });
+
+  it('uploads a file larger than the part size as a multipart upload and reads back the same bytes', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'big.ndjson', 12 * MiB, 2);
+    const before = proxy.count('UploadPart');
+    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
+    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'readBack' });
+    expect(proxy.count('UploadPart') - before).toBe(3);
+    expect((await readObject(key)).equals(file.content)).toBe(true);
+  });
+
+  it('recognises the same content already at the key as delivered, without a second upload', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'again.ndjson', 50_000, 3);
+    await deliverFile({ client, bucket, key, filePath: file.path });
+    const first = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const writes = (): number => proxy.count('PutObject') + proxy.count('CreateMultipartUpload');
+    const writesBefore = writes();
+
+    const again = await deliverFile({ client, bucket, key, filePath: file.path });
+
+    expect(again).toMatchObject({ status: 'alreadyDelivered', verifiedBy: 'readBack', bytes: 50_000 });
+    expect(writes()).toBe(writesBefore);
+    const second = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(second.LastModified).toEqual(first.LastModified);
+    expect(second.ETag).toBe(first.ETag);
+  });
+
+  it('refuses to overwrite an object with different content and leaves it untouched', async () => {
+    const key = nextKey();
+    const original = await writeTestFile(dir, 'original.ndjson', 40_000, 4);
+    const other = await writeTestFile(dir, 'other.ndjson', 40_000, 5);
+    await deliverFile({ client, bucket, key, filePath: original.path });
+    const writesBefore = proxy.count('PutObject');
+
+    const attempt = deliverFile({ client, bucket, key, filePath: other.path });
+
+    await expect(attempt).rejects.toThrow(UploadError);
+    await expect(attempt).rejects.toThrow(/Refusing to overwrite .*different content/);
+    expect(proxy.count('PutObject')).toBe(writesBefore);
+    expect(await readObject(key)).toEqual(original.content);
+  });
+
+  it('refuses a file that no longer matches the sha256 its writer computed', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'changed.ndjson', 1000, 6);
+    await expect(deliverFile({ client, bucket, key, filePath: file.path, sha256: '0'.repeat(64) })).rejects.toThrow(/no longer matches the sha256/);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it('retries transient S3 errors (500, 503 SlowDown, connection reset) and then succeeds', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'flaky.ndjson', 30_000, 7);
+    let putFaults = 0;
+    proxy.setFaults(({ operation }) => {
+      if (operation !== 'PutObject' || putFaults >= 3) return undefined;
+      putFaults += 1;
+      return ([500, 503, 'reset'] as const)[putFaults - 1];
+    });
+    try {
+      const result = await deliverFile({ client, bucket, key, filePath: file.path });
+      expect(result.status).toBe('uploaded');
+    } finally {
+      proxy.setFaults(undefined);
+    }
+    const puts = proxy.requests.filter((r) => r.operation === 'PutObject' && decodeURIComponent(r.path).includes(key));
+    expect(puts.map((r) => r.outcome)).toEqual([500, 503, 'reset', 200]);
+    expect(await readObject(key)).toEqual(file.content);
+  });
+
+  it('retries in adaptive mode too', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'adaptive.ndjson', 1000, 12);
+    const adaptive = createS3Client({ endpoint: proxy.endpoint, forcePathStyle: true, credentials: s3rver.credentials, maxAttempts: 3, retryMode: 'adaptive' });
+    let faults = 0;
+    proxy.setFaults(({ operation }) => (operation === 'PutObject' && faults++ < 2 ? 500 : undefined));
+    try {
+      await expect(deliverFile({ client: adaptive, bucket, key, filePath: file.path })).resolves.toMatchObject({ status: 'uploaded' });
+    } finally {
+      proxy.setFaults(undefined);
+      adaptive.destroy();
+    }
+    expect(faults).toBe(3); // two injected 500s, then the attempt that reached the server
+  });
+
+  it('fails with a clear UploadError naming the status when 500s never stop, leaving nothing at the key', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'down.ndjson', 30_000, 8);
+    proxy.setFaults(({ operation }) => (operation === 'PutObject' ? 500 : undefined));
+    try {
+      const attempt = deliverFile({ client, bucket, key, filePath: file.path });
+      await expect(attempt).rejects.toThrow(UploadError);
+      await expect(attempt).rejects.toThrow(/Uploading for s3:\/\/deliveries\/.* failed \(InternalError HTTP 500/);
+    } finally {
+      proxy.setFaults(undefined);
+    }
+    const puts = proxy.requests.filter((r) => r.operation === 'PutObject' && decodeURIComponent(r.path).includes(key));
+    expect(puts.length).toBe(4); // every attempt the client allows (maxAttempts 4)
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it('stops with the abort reason when the signal is aborted, leaving nothing at the key', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'aborted.ndjson', 12 * MiB, 9);
+    const controller = new AbortController();
+    proxy.setHook(({ operation }) => {
+      if (operation === 'UploadPart') controller.abort(new Error('stop requested'));
+    });
+    try {
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, signal: controller.signal })).rejects.toThrow('stop requested');
+    } finally {
+      proxy.setHook(undefined);
+    }
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it('with exclusivePartition, refuses a second data file in the same partition', async () => {
+    const first = renderKey({ prefix: 'excl', dataset: 'orders', ingestDate: '2026-11-28', runId: 'a1', ext: 'csv' });
+    const second = renderKey({ prefix: 'excl', dataset: 'orders', ingestDate: '2026-11-28', runId: 'b2', ext: 'csv' });
+    const a = await writeTestFile(dir, 'a.csv', 100, 13);
+    const b = await writeTestFile(dir, 'b.csv', 100, 14);
+    await deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true });
+    await expect(deliverFile({ client, bucket, key: second, filePath: b.path, exclusivePartition: true })).rejects.toThrow(
+      /partition s3:\/\/deliveries\/excl\/orders\/ingest_date=2026-11-28\/ already holds another object .*orders_a1\.csv/,
+    );
+    // The same run again is still recognised as delivered.
+    await expect(deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true })).resolves.toMatchObject({ status: 'alreadyDelivered' });
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partitionOf(first) }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([first]);
+  });
+
+  it('writes a report object, readable back, replacing an earlier report of the same run', async () => {
+    const key = reportKey({ prefix: 'raw', dataset: 'customers', ingestDate: '2026-11-28', runId: 'rep1' });
+    await uploadReport({ client, bucket, key, body: '{"status":"failed"}' });
+    const written = await uploadReport({ client, bucket, key, body: '{"status":"succeeded","records":3}' });
+    expect(written).toMatchObject({ uri: `s3://${bucket}/${key}`, bytes: 34 });
+    expect((await readObject(key)).toString()).toBe('{"status":"succeeded","records":3}');
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.ContentType).toMatch(/^application\/json/);
+    expect(head.Metadata?.['sha256']).toBe(written.sha256);
+  });
+
+  it('rejects invalid options, naming each problem', async () => {
+    const file = await writeTestFile(dir, 'opts.ndjson', 10, 10);
+    await expect(
+      deliverFile({ client, bucket, key: '/bad//key', filePath: file.path, partSize: 1024, metadata: { 'api-token': 'x' } }),
+    ).rejects.toThrow(/must not start with "\/".*partSize must be.*looks like a secret/);
+  });
+
+  it('creates nothing when the bucket is missing and says so', async () => {
+    await client.send(new CreateBucketCommand({ Bucket: 'other-bucket' }));
+    const file = await writeTestFile(dir, 'nobucket.ndjson', 10, 11);
+    await expect(deliverFile({ client, bucket: 'no-such-bucket', key: nextKey(), filePath: file.path })).rejects.toThrow(/NoSuchBucket|404/);
+  });
+});
