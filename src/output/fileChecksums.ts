@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { crc32cBase64, crc32cUpdate } from './crc32c.js';
+import { crc32c, crc32cBase64 } from '../checksum/crc32c.js';
 
 export interface FileChecksums {
   readonly bytes: number;
@@ -18,7 +18,7 @@ export async function fileChecksums(path: string): Promise<FileChecksums> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     sha.update(buf);
-    crc = crc32cUpdate(crc, buf);
+    crc = crc32c(buf, crc);
     bytes += buf.length;
   }
   return { bytes, sha256: sha.digest('hex'), crc32c: crc32cBase64(crc) };

@@ -3,7 +3,7 @@ export type { WriteFinalFileOptions, FinalFile, Transform } from './writeFinalFi
 export type { OutputFormat } from './renderColumns.js';
 export { customerCleanSchema, orderCleanSchema } from './cleanColumns.js';
 export type { FieldRule } from './cleanColumns.js';
-export { crc32c, crc32cUpdate, crc32cBase64 } from './crc32c.js';
+
 export { fileChecksums } from './fileChecksums.js';
 export type { FileChecksums } from './fileChecksums.js';
 export { escapeCsvCell, unescapeCsvCell } from './csvSafety.js';

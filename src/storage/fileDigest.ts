@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { crc32c, crc32cBytes } from './crc32c.js';
+import { crc32c, crc32cBytes } from '../checksum/crc32c.js';
 
 /** The checksum algorithms a delivery can ask the store to keep. */
 export type ChecksumAlgorithm = 'CRC32C' | 'SHA256';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cBase64, crc32cUpdate, fileChecksums } from '../../src/output/index.js';
+import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
+import { fileChecksums } from '../../src/output/index.js';
 
 describe('crc32c', () => {
   it('matches the published check values (RFC 3720 B.4 and the CRC catalogue)', () => {
@@ -20,7 +21,7 @@ describe('crc32c', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), (bytes, cut) => {
         const at = Math.min(cut, bytes.length);
-        expect(crc32cUpdate(crc32cUpdate(0, bytes.subarray(0, at)), bytes.subarray(at))).toBe(crc32c(bytes));
+        expect(crc32c(bytes.subarray(at), crc32c(bytes.subarray(0, at)))).toBe(crc32c(bytes));
       }),
     );
   });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StagingStore } from '../../src/staging/index.js';
-import { OutputError, crc32c, crc32cBase64, isOutputIntact, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
+import { OutputError, isOutputIntact, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { query, readBack } from './fixtures/readBack.js';
 
 const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c, crc32cBytes, digestFile, expectedChecksum, partCount } from '../../src/storage/index.js';
+import { crc32c, crc32cBytes } from '../../src/checksum/crc32c.js';
+import { digestFile, expectedChecksum, partCount } from '../../src/storage/index.js';
 import { compareStoredChecksum, storedChecksums } from '../../src/storage/verifyStoredObject.js';
 import { tempDir, writeTestFile } from '../support/writeTestFile.js';
 

@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UploadError } from '../../src/errors.js';
-import { abortStaleUploads, checkBucketAccess, crc32c, crc32cBytes, createS3Client, deliverFile, renderKey } from '../../src/storage/index.js';
+import { crc32c, crc32cBytes } from '../../src/checksum/crc32c.js';
+import { abortStaleUploads, checkBucketAccess, createS3Client, deliverFile, renderKey } from '../../src/storage/index.js';
 import { startMoto, type RunningMoto } from '../support/startMoto.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { tempDir, writeTestFile } from '../support/writeTestFile.js';

@@ -49,3 +49,8 @@ export function crc32cBytes(crc: number): Buffer {
   out.writeUInt32BE(crc >>> 0);
   return out;
 }
+
+/** A CRC-32C as S3 writes it in `x-amz-checksum-crc32c`: base64 of its 4 big-endian bytes. */
+export function crc32cBase64(crc: number): string {
+  return crc32cBytes(crc).toString('base64');
+}
