@@ -3,7 +3,6 @@ export type { WriteFinalFileOptions, FinalFile, Transform } from './writeFinalFi
 export type { OutputFormat } from './renderColumns.js';
 export { customerCleanSchema, orderCleanSchema } from './cleanColumns.js';
 export type { FieldRule } from './cleanColumns.js';
-
 export { fileChecksums } from './fileChecksums.js';
 export type { FileChecksums } from './fileChecksums.js';
 export { escapeCsvCell, unescapeCsvCell } from './csvSafety.js';

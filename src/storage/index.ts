@@ -5,7 +5,6 @@ export { uploadReport, type UploadReportOptions, type ReportUpload } from './upl
 export { abortStaleUploads, type StaleUploads } from './abortStaleUploads.js';
 export { verifyStoredObject, type VerifiedBy, type Verification, type StoredChecksum } from './verifyStoredObject.js';
 export { digestFile, expectedChecksum, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
-
 export {
   renderKey,
   reportKey,
