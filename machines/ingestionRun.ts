@@ -1,0 +1,358 @@
+import {
+  assign,
+  fromCallback,
+  fromPromise,
+  sendTo,
+  setup,
+  type ActorRefFrom,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
+import type { StreamEvent } from '../src/paging/streamEvent.js';
+import type { RunReport } from '../src/report/runReport.js';
+import { describeError } from '../src/machine/describeError.js';
+import { NotProvidedError } from '../src/machine/notProvidedError.js';
+import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/machine/pageStreamActor.js';
+import { fallbackReport, reportFromError } from '../src/machine/draftReport.js';
+import {
+  countAnomaly,
+  countPageRetry,
+  countPageStaged,
+  countRateLimitHit,
+  countStreamCompleted,
+  countTokenRefresh,
+  emptyCounters,
+} from '../src/machine/runCounters.js';
+import type {
+  Delivery,
+  FetchPagesInput,
+  IngestionRunInput,
+  PrepareInput,
+  RunCounters,
+  RunFailure,
+  RunIdentity,
+  RunStep,
+  RunSummary,
+  UploadInput,
+  WriteFileInput,
+  WrittenFile,
+} from '../src/machine/runTypes.js';
+
+/** The machine's context: plain data built from the input; records never enter it. */
+export interface IngestionRunContext {
+  readonly run: RunIdentity;
+  readonly resumed: boolean;
+  readonly pagesSkippedOnResume: number;
+  readonly counters: RunCounters;
+  /** The wait announced by the 429 that started the current pause (drives the safety net). */
+  readonly pauseWaitMs: number;
+  readonly file: WrittenFile | null;
+  readonly delivery: Delivery | null;
+  readonly failure: RunFailure | null;
+  readonly cancelled: boolean;
+  readonly cancelReason: string | null;
+  readonly report: RunReport | null;
+}
+
+/** `run.cancel` (SIGINT/SIGTERM), the stream's own events, and the stream actor's end signals. */
+export type IngestionRunEvent = StreamEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
+
+/** Extra time past a 429's announced wait before the machine stops waiting for `rateLimit.resumed`. */
+export const RATE_LIMIT_GRACE_MS = 1_000;
+/** How long a cancelled run waits for the stream to finish its page in flight. */
+export const CANCEL_GRACE_MS = 30_000;
+
+/** The stream may add jitter (up to 10%) on top of the announced wait: allow for it, then some. */
+export function rateLimitSafetyNetMs(waitMs: number): number {
+  return Math.ceil(Math.max(0, waitMs) * 1.1) + RATE_LIMIT_GRACE_MS;
+}
+
+function notProvided<TOutput, TInput>(name: string) {
+  return fromPromise<TOutput, TInput>(() => Promise.reject(new NotProvidedError(name)));
+}
+
+// Input mappers: the config references them by name.
+const identityOf = ({ context }: { context: IngestionRunContext }): RunIdentity => context.run;
+const fetchInputOf = ({ context }: { context: IngestionRunContext }): FetchPagesInput => ({
+  ...context.run,
+  pagesStagedBefore: context.pagesSkippedOnResume,
+});
+const uploadInputOf = ({ context }: { context: IngestionRunContext }): UploadInput => {
+  // The guards only route here with a file: from the writer or from the resume input.
+  if (!context.file) throw new Error('uploading entered without a written file');
+  return { ...context.run, file: context.file };
+};
+const summaryOf = ({ context }: { context: IngestionRunContext }): RunSummary => ({
+  ...context.run,
+  resumed: context.resumed,
+  pagesSkippedOnResume: context.pagesSkippedOnResume,
+  counters: context.counters,
+  file: context.file,
+  delivery: context.delivery,
+  failure: context.failure,
+  cancelled: context.cancelled,
+  cancelReason: context.cancelReason,
+});
+
+// Params mappers: pick the typed data out of an actor's done/error event for a named action.
+const fileOf = ({ event }: { event: DoneActorEvent<WrittenFile> }) => ({ file: event.output });
+const deliveryOf = ({ event }: { event: DoneActorEvent<Delivery> }) => ({ delivery: event.output });
+const reportOf = ({ event }: { event: DoneActorEvent<RunReport> }) => ({ report: event.output });
+const errorOf = ({ event }: { event: ErrorActorEvent }) => ({ error: event.error });
+const failureIn =
+  (step: RunStep) =>
+  ({ event }: { event: ErrorActorEvent }) => ({ step, error: event.error });
+
+function initialContext({ input }: { input: IngestionRunInput }): IngestionRunContext {
+  const resume = input.resume ?? {};
+  const pagesSkippedOnResume = resume.pagesStaged ?? 0;
+  return {
+    run: { runId: input.runId, dataset: input.dataset, endpoint: input.endpoint, transform: input.transform },
+    resumed: pagesSkippedOnResume > 0 || resume.file !== undefined || resume.delivery !== undefined,
+    pagesSkippedOnResume,
+    counters: emptyCounters,
+    pauseWaitMs: 0,
+    // A delivered file implies a written one; keep whichever the input knows.
+    file: resume.file ?? null,
+    delivery: resume.delivery ?? null,
+    failure: null,
+    cancelled: false,
+    cancelReason: null,
+    report: null,
+  };
+}
+
+function outputOf({ context }: { context: IngestionRunContext }): RunReport {
+  return context.report ?? fallbackReport(summaryOf({ context }));
+}
+
+/**
+ * The run lifecycle. The page stream is one actor invoked on `ingesting`, so that a 429 pause
+ * (`backingOff`) or a token refresh (`refreshingToken`) shows in the machine without
+ * restarting the stream. Every failure and a cancel go through `reporting`, so a failed run
+ * still writes its report; the output is the RunReport.
+ */
+export const ingestionRun = setup({
+  types: {
+    context: {} as IngestionRunContext,
+    input: {} as IngestionRunInput,
+    events: {} as IngestionRunEvent,
+    output: {} as RunReport,
+  },
+  actors: {
+    prepare: notProvided<void, PrepareInput>('prepare'),
+    fetchPages: fromCallback<StopStreamCommand, FetchPagesInput>(() => {
+      throw new NotProvidedError('fetchPages');
+    }),
+    writeFinalFile: notProvided<WrittenFile, WriteFileInput>('writeFinalFile'),
+    uploadFile: notProvided<Delivery, UploadInput>('uploadFile'),
+    writeReport: notProvided<RunReport, RunSummary>('writeReport'),
+  },
+  actions: {
+    countPageStaged: assign({
+      counters: ({ context, event }) => (event.type === 'page.staged' ? countPageStaged(context.counters, event) : context.counters),
+    }),
+    countPageRetry: assign({
+      counters: ({ context, event }) => (event.type === 'page.retry' ? countPageRetry(context.counters, event) : context.counters),
+    }),
+    countAnomaly: assign({
+      counters: ({ context, event }) => (event.type === 'paging.anomaly' ? countAnomaly(context.counters, event) : context.counters),
+    }),
+    startPause: assign(({ context, event }) =>
+      event.type === 'rateLimit.hit'
+        ? { counters: countRateLimitHit(context.counters, event, true), pauseWaitMs: Math.max(0, event.waitMs) }
+        : {},
+    ),
+    extendPause: assign(({ context, event }) =>
+      event.type === 'rateLimit.hit'
+        ? { counters: countRateLimitHit(context.counters, event, false), pauseWaitMs: Math.max(0, event.waitMs) }
+        : {},
+    ),
+    countTokenRefresh: assign({ counters: ({ context }) => countTokenRefresh(context.counters) }),
+    countStreamCompleted: assign({
+      counters: ({ context, event }) =>
+        event.type === 'stream.completed'
+          ? countStreamCompleted(context.counters, event, context.pagesSkippedOnResume)
+          : context.counters,
+    }),
+    recordFile: assign({ file: (_, params: { file: WrittenFile }) => params.file }),
+    recordDelivery: assign({ delivery: (_, params: { delivery: Delivery }) => params.delivery }),
+    // The first failure is the one to report: later ones (e.g. the stream aborting after a cancel) follow from it.
+    recordFailure: assign({
+      failure: ({ context }, params: { step: RunStep; error: unknown }) =>
+        context.failure ?? { step: params.step, message: describeError(params.error) },
+    }),
+    recordStreamFailure: assign({
+      failure: ({ context, event }) =>
+        context.failure ?? { step: 'fetching', message: event.type === 'stream.failed' ? event.error : 'the page stream failed' },
+    }),
+    recordEarlyStreamEnd: assign({
+      failure: ({ context }) =>
+        context.failure ?? { step: 'fetching', message: 'the page stream ended before every page was staged' },
+    }),
+    recordCancel: assign({
+      cancelled: true,
+      cancelReason: ({ context, event }) =>
+        context.cancelReason ?? (event.type === 'run.cancel' ? event.reason : 'stop requested'),
+    }),
+    stopPageStream: sendTo('pageStream', ({ event }) =>
+      event.type === 'run.cancel' ? event : ({ type: 'run.cancel', reason: 'stop requested' } as const),
+    ),
+    recordReport: assign({ report: (_, params: { report: RunReport }) => params.report }),
+    recordReportFailure: assign(({ context }, params: { error: unknown }) => ({
+      failure: context.failure ?? { step: 'reporting' as RunStep, message: describeError(params.error) },
+      report: reportFromError(params.error, summaryOf({ context })),
+    })),
+  },
+  guards: {
+    alreadyDelivered: ({ context }) => context.delivery !== null,
+    fileAlreadyWritten: ({ context }) => context.file !== null,
+    runFailed: ({ context }) => context.failure !== null || context.cancelled,
+  },
+  delays: {
+    rateLimitSafetyNet: ({ context }) => rateLimitSafetyNetMs(context.pauseWaitMs),
+    cancelGrace: CANCEL_GRACE_MS,
+  },
+}).createMachine({
+  id: 'ingestionRun',
+  description: 'One ingestion run: every record from the API into one verified file in the object store, with a report.',
+  context: initialContext,
+  initial: 'authenticating',
+  states: {
+    authenticating: {
+      description: 'Checks that the bucket is writable and logs in, before any page is fetched.',
+      invoke: {
+        src: 'prepare',
+        input: identityOf,
+        onDone: [
+          { guard: 'alreadyDelivered', target: 'reporting' },
+          { guard: 'fileAlreadyWritten', target: 'uploading' },
+          { target: 'ingesting' },
+        ],
+        onError: {
+          target: 'reporting',
+          actions: { type: 'recordFailure', params: failureIn('authenticating') },
+        },
+      },
+      on: { 'run.cancel': { target: 'reporting', actions: 'recordCancel' } },
+    },
+    ingesting: {
+      description: 'The page stream runs, once, for the whole fetch phase; its events drive the children and the counters.',
+      invoke: {
+        id: 'pageStream',
+        src: 'fetchPages',
+        input: fetchInputOf,
+        onError: {
+          target: 'reporting',
+          actions: { type: 'recordFailure', params: failureIn('fetching') },
+        },
+      },
+      initial: 'fetching',
+      on: {
+        'page.staged': { actions: 'countPageStaged' },
+        'page.retry': { actions: 'countPageRetry' },
+        'paging.anomaly': { actions: 'countAnomaly' },
+        'token.refreshed': { actions: 'countTokenRefresh' },
+        'stream.completed': { target: 'writing', actions: 'countStreamCompleted' },
+        'stream.failed': { target: 'reporting', actions: 'recordStreamFailure' },
+        'stream.ended': { target: 'reporting', actions: 'recordEarlyStreamEnd' },
+        'run.cancel': { target: '.stopping', actions: ['recordCancel', 'stopPageStream'] },
+      },
+      states: {
+        fetching: {
+          description: 'Pages are being fetched and staged.',
+          on: {
+            'rateLimit.hit': { target: 'backingOff', actions: 'startPause' },
+            'token.refreshing': { target: 'refreshingToken' },
+          },
+        },
+        backingOff: {
+          description:
+            'The server answered 429: the whole run waits until the stream resumes, or the announced wait (plus grace) has passed.',
+          on: {
+            'rateLimit.hit': { target: 'backingOff', reenter: true, actions: 'extendPause' },
+            'rateLimit.resumed': { target: 'fetching' },
+            'token.refreshing': { target: 'refreshingToken' },
+          },
+          after: { rateLimitSafetyNet: { target: 'fetching' } },
+        },
+        refreshingToken: {
+          description: 'The token expired or is about to: the stream fetches a new one (single flight).',
+          on: {
+            'token.refreshed': { target: 'fetching', actions: 'countTokenRefresh' },
+            'rateLimit.hit': { target: 'backingOff', actions: 'startPause' },
+          },
+        },
+        stopping: {
+          description: 'Cancelled: the stream finishes the page in flight and stops at a page boundary; a second cancel stops at once.',
+          on: {
+            'stream.completed': { target: '#ingestionRun.reporting', actions: 'countStreamCompleted' },
+            'stream.ended': { target: '#ingestionRun.reporting' },
+            // The abort is how a stream may end after a stop: expected, not a second failure.
+            'stream.failed': { target: '#ingestionRun.reporting' },
+            'run.cancel': { target: '#ingestionRun.reporting' },
+            // Pauses and refreshes no longer matter: nothing new is dispatched.
+            'rateLimit.hit': { actions: 'extendPause' },
+          },
+          after: { cancelGrace: { target: '#ingestionRun.reporting' } },
+        },
+      },
+    },
+    writing: {
+      description: 'Writes the one final file from the staged pages (dedupe by key, checksum).',
+      invoke: {
+        src: 'writeFinalFile',
+        input: identityOf,
+        onDone: { target: 'uploading', actions: { type: 'recordFile', params: fileOf } },
+        onError: {
+          target: 'reporting',
+          actions: { type: 'recordFailure', params: failureIn('writing') },
+        },
+      },
+      on: { 'run.cancel': { target: 'reporting', actions: 'recordCancel' } },
+    },
+    uploading: {
+      description: 'Uploads the file to its partitioned key without overwriting, then verifies it.',
+      invoke: {
+        src: 'uploadFile',
+        input: uploadInputOf,
+        onDone: {
+          target: 'reporting',
+          actions: { type: 'recordDelivery', params: deliveryOf },
+        },
+        onError: {
+          target: 'reporting',
+          actions: { type: 'recordFailure', params: failureIn('uploading') },
+        },
+      },
+      on: { 'run.cancel': { target: 'reporting', actions: 'recordCancel' } },
+    },
+    reporting: {
+      description: 'Writes the report, for a failed run too; a cancel here is ignored so the report is complete.',
+      invoke: {
+        src: 'writeReport',
+        input: summaryOf,
+        onDone: [
+          { guard: 'runFailed', target: 'failed', actions: { type: 'recordReport', params: reportOf } },
+          { target: 'succeeded', actions: { type: 'recordReport', params: reportOf } },
+        ],
+        onError: {
+          target: 'failed',
+          actions: { type: 'recordReportFailure', params: errorOf },
+        },
+      },
+    },
+    succeeded: {
+      description: 'Every record delivered once, verified, and the report written.',
+      type: 'final',
+    },
+    failed: {
+      description: 'The run stopped with one actionable sentence in its report; the checkpoint is kept for a resume.',
+      type: 'final',
+    },
+  },
+  output: outputOf,
+});
+
+export type IngestionRunMachine = typeof ingestionRun;
+export type IngestionRunActor = ActorRefFrom<IngestionRunMachine>;

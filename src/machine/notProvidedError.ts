@@ -1,0 +1,9 @@
+import { IngestError } from '../errors.js';
+
+/** The machine was run without binding one of its actors with `machine.provide(...)`. */
+export class NotProvidedError extends IngestError {
+  override name = 'NotProvidedError';
+  constructor(readonly actor: string) {
+    super(`the run machine's "${actor}" actor was not provided: bind it with machine.provide({ actors: { ${actor} } })`);
+  }
+}

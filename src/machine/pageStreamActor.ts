@@ -1,0 +1,52 @@
+import type { Observable } from 'rxjs';
+import { fromCallback, type CallbackActorLogic } from 'xstate';
+import type { StreamEvent } from '../paging/streamEvent.js';
+import type { FetchPagesInput } from './runTypes.js';
+import { describeError } from './describeError.js';
+
+/** The machine asks the stream to stop at the next page boundary. */
+export interface StopStreamCommand {
+  readonly type: 'run.cancel';
+  readonly reason: string;
+}
+
+/** Sent when the stream errors: the message only, so that events stay plain data. */
+export interface StreamFailedEvent {
+  readonly type: 'stream.failed';
+  readonly error: string;
+}
+
+/** Sent when the stream completes (after `stream.completed`, or early after a stop). */
+export interface StreamEndedEvent {
+  readonly type: 'stream.ended';
+}
+
+/** Creates the page stream; it must stop dispatching pages when `signal` aborts and then complete. */
+export type PageStreamFactory = (input: FetchPagesInput, signal: AbortSignal) => Observable<StreamEvent>;
+
+export type PageStreamLogic = CallbackActorLogic<StopStreamCommand, FetchPagesInput>;
+
+/**
+ * Wraps the page stream as one long-running callback actor: every StreamEvent becomes a machine
+ * event, and `run.cancel` aborts the signal the stream was built with, so it can finish the page
+ * in flight instead of being torn down mid-transaction. A callback actor (not an observable
+ * actor) because it must receive that command.
+ */
+export function fromPageStream(create: PageStreamFactory): PageStreamLogic {
+  return fromCallback<StopStreamCommand, FetchPagesInput>(({ input, sendBack, receive }) => {
+    const controller = new AbortController();
+    receive((command) => {
+      if (command.type === 'run.cancel') controller.abort(command.reason);
+    });
+    const subscription = create(input, controller.signal).subscribe({
+      next: (event) => sendBack(event),
+      error: (error: unknown) => sendBack({ type: 'stream.failed', error: describeError(error) } satisfies StreamFailedEvent),
+      complete: () => sendBack({ type: 'stream.ended' } satisfies StreamEndedEvent),
+    });
+    return () => {
+      // Unsubscribe first: a stream that errors on abort must not send into a run that moved on.
+      subscription.unsubscribe();
+      controller.abort('the run left the fetching phase');
+    };
+  });
+}

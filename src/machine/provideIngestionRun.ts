@@ -1,0 +1,89 @@
+import { fromPromise } from 'xstate';
+import { ingestionRun, type IngestionRunMachine } from '../../machines/ingestionRun.js';
+import type { RunReport, StateVisit } from '../report/runReport.js';
+import type { Clock } from '../runtime/clock.js';
+import { describeError } from './describeError.js';
+import { assembleDraftReport } from './draftReport.js';
+import { fromPageStream, type PageStreamFactory } from './pageStreamActor.js';
+import { ReportWriteError } from './reportWriteError.js';
+import { runMachine, type Inspect } from './runMachine.js';
+import type {
+  Delivery,
+  DraftReport,
+  IngestionRunInput,
+  PrepareInput,
+  RunSummary,
+  UploadInput,
+  WriteFileInput,
+  WrittenFile,
+} from './runTypes.js';
+import { createTimelineRecorder } from './timelineRecorder.js';
+
+/**
+ * What a run does, as plain async functions; each gets a signal that aborts when its state is
+ * left. Each wraps its own real I/O in `clock.track` (not the machine: a step may also wait on
+ * the clock, and a tracked promise that waits on virtual time would stall a simulated run).
+ */
+export interface IngestionRunDeps {
+  /** Checks bucket access and logs in; rejects to fail the run before any page is fetched. */
+  readonly prepare: (input: PrepareInput, signal: AbortSignal) => Promise<void>;
+  /** The page stream for the whole fetch phase; stops at a page boundary when `signal` aborts. */
+  readonly fetchPages: PageStreamFactory;
+  readonly writeFinalFile: (input: WriteFileInput, signal: AbortSignal) => Promise<WrittenFile>;
+  readonly uploadFile: (input: UploadInput, signal: AbortSignal) => Promise<Delivery>;
+  /** Adds the SQL figures to the draft, writes the report files, returns the final report. */
+  readonly writeReport: (draft: DraftReport, signal: AbortSignal) => Promise<RunReport>;
+}
+
+export interface ProvideIngestionRunOptions {
+  /** Stamps the report. */
+  readonly clock: Pick<Clock, 'now'>;
+  /** The run's timeline so far (a recorder's `timeline`), put into the report. */
+  readonly timeline?: () => readonly StateVisit[];
+}
+
+/** Binds the dependencies to the run machine with `machine.provide(...)`. */
+export function provideIngestionRun(deps: IngestionRunDeps, options: ProvideIngestionRunOptions): IngestionRunMachine {
+  const { clock } = options;
+  return ingestionRun.provide({
+    actors: {
+      prepare: fromPromise<void, PrepareInput>(({ input, signal }) => deps.prepare(input, signal)),
+      fetchPages: fromPageStream(deps.fetchPages),
+      writeFinalFile: fromPromise<WrittenFile, WriteFileInput>(({ input, signal }) => deps.writeFinalFile(input, signal)),
+      uploadFile: fromPromise<Delivery, UploadInput>(({ input, signal }) => deps.uploadFile(input, signal)),
+      writeReport: fromPromise<RunReport, RunSummary>(async ({ input, signal }) => {
+        // XState starts this actor before it announces the `reporting` snapshot, in the same
+        // synchronous step: let that step finish so the timeline includes `reporting`.
+        await Promise.resolve();
+        const finishedAtMs = clock.now();
+        const timeline = options.timeline?.() ?? [];
+        const first = timeline[0];
+        const startedAtMs = first ? Date.parse(first.enteredAt) : finishedAtMs;
+        const draft = assembleDraftReport(input, { startedAtMs, finishedAtMs, timeline });
+        try {
+          return await deps.writeReport(draft, signal);
+        } catch (error: unknown) {
+          throw new ReportWriteError(describeError(error), draft, { cause: error });
+        }
+      }),
+    },
+  });
+}
+
+export interface RunIngestionOptions {
+  readonly clock: Clock;
+  readonly inspect?: Inspect | readonly Inspect[];
+  readonly signal?: AbortSignal;
+}
+
+/** One whole run: records the timeline, binds the dependencies, runs the machine to its report. */
+export function runIngestion(deps: IngestionRunDeps, input: IngestionRunInput, options: RunIngestionOptions): Promise<RunReport> {
+  const recorder = createTimelineRecorder(options.clock);
+  const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline() });
+  const extra = options.inspect === undefined ? [] : Array.isArray(options.inspect) ? options.inspect : [options.inspect as Inspect];
+  return runMachine(machine, input, {
+    clock: options.clock,
+    inspect: [recorder.inspect, ...extra],
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}

@@ -1,0 +1,230 @@
+import fc from 'fast-check';
+import { from } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { createActor, fromPromise, toPromise, type AnyStateNode } from 'xstate';
+import { ingestionRun } from '../../machines/ingestionRun.js';
+import { NO_STATUS } from '../../src/machine/runCounters.js';
+import { fromPageStream } from '../../src/machine/pageStreamActor.js';
+import { fallbackReport } from '../../src/machine/draftReport.js';
+import type { PrepareInput, RunSummary } from '../../src/machine/runTypes.js';
+import type { StreamEvent } from '../../src/paging/streamEvent.js';
+import type { RunReport } from '../../src/report/runReport.js';
+import { delivery, harness, input, run, staged, writtenFile, type Scripted } from './runHarness.js';
+
+const eventArb: fc.Arbitrary<StreamEvent> = fc.oneof(
+  fc.record({ page: fc.nat(50), records: fc.nat(1000), totalPages: fc.option(fc.nat(50), { nil: undefined }) }).map(
+    ({ page, records, totalPages }) => staged(page, records, totalPages),
+  ),
+  fc.record({ page: fc.nat(50), status: fc.constantFrom(500, 502, 503, 504, undefined) }).map(
+    ({ page, status }): StreamEvent => ({ type: 'page.retry', page, attempt: 1, status, reason: 'transient', waitMs: 10 }),
+  ),
+  fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3 })),
+  fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3, cause: 'outage' })),
+  fc.constant<StreamEvent>({ type: 'rateLimit.resumed' }),
+  fc.constant<StreamEvent>({ type: 'token.refreshing' }),
+  fc.constant<StreamEvent>({ type: 'token.refreshed' }),
+  fc.nat(50).map((page): StreamEvent => ({ type: 'paging.anomaly', page, message: `odd page ${page}` })),
+);
+
+/** What the report must say, computed from the events independently of the machine. */
+function expectedCounts(events: readonly StreamEvent[]) {
+  const byStatus: Record<string, number> = {};
+  const retriesByStatus: Record<string, number> = {};
+  const add = (map: Record<string, number>, key: string): void => void (map[key] = (map[key] ?? 0) + 1);
+  let pages = 0;
+  let records = 0;
+  let total: number | undefined;
+  for (const e of events) {
+    if (e.type === 'page.staged') {
+      pages++;
+      records += e.records;
+      total ??= e.totalPages;
+      add(byStatus, '200');
+    } else if (e.type === 'page.retry') {
+      const key = e.status === undefined ? NO_STATUS : String(e.status);
+      add(byStatus, key);
+      add(retriesByStatus, key);
+    } else if (e.type === 'rateLimit.hit' && e.cause !== 'outage') add(byStatus, '429');
+  }
+  const count = (type: StreamEvent['type']): number => events.filter((e) => e.type === type).length;
+  const declined = events.filter((e) => e.type === 'rateLimit.hit' && e.cause !== 'outage').length;
+  return {
+    pages,
+    records,
+    total,
+    requests: {
+      total: pages + count('page.retry') + declined,
+      byStatus,
+      retries: count('page.retry'),
+      retriesByStatus,
+      rateLimited: declined,
+      tokenRefreshes: count('token.refreshed'),
+    },
+    anomalies: events.flatMap((e) => (e.type === 'paging.anomaly' ? [`page ${e.page}: ${e.message}`] : [])),
+  };
+}
+
+describe('ingestion run machine: counters and context', () => {
+  it('counts exactly the events sent, for any sequence of stream events', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { maxLength: 25 }), async (events) => {
+        const want = expectedCounts(events);
+        const done: StreamEvent = { type: 'stream.completed', pages: want.pages, records: want.records };
+        const script: Scripted[] = [...events.map((e): Scripted => [1, e]), [1, done]];
+        const h = harness({ script });
+        const { report } = await run(h);
+        expect(report.status).toBe('succeeded');
+        expect(report.pages.staged).toBe(want.pages);
+        expect(report.pages.total).toBe(want.total ?? want.pages);
+        expect(report.records.received).toBe(want.records);
+        expect(report.requests).toMatchObject(want.requests);
+        expect(report.anomalies).toEqual(want.anomalies);
+        expect(h.stream.subscribed).toBe(1);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keeps a plain JSON-serialisable context in every snapshot, with no records in it', async () => {
+    const h = harness({
+      script: [
+        [100, staged(1, 100, 2)],
+        [10, { type: 'page.retry', page: 2, attempt: 1, status: undefined, reason: 'timeout', waitMs: 20 }],
+        [10, { type: 'rateLimit.hit', page: 2, waitMs: 500, ratePerSecond: 2 }],
+        [500, { type: 'rateLimit.resumed' }],
+        [10, { type: 'token.refreshing' }],
+        [10, { type: 'token.refreshed' }],
+        [10, { type: 'paging.anomaly', page: 2, message: 'short page' }],
+        [10, staged(2, 50, 2)],
+        [0, { type: 'stream.completed', pages: 2, records: 150 }],
+      ],
+    });
+    const { snapshots } = await run(h);
+    expect(snapshots.length).toBeGreaterThan(10);
+    for (const snapshot of snapshots) {
+      expect(JSON.parse(JSON.stringify(snapshot.context))).toStrictEqual(snapshot.context);
+    }
+    const last = snapshots.at(-1)!.context;
+    expect(last.file).toEqual(writtenFile);
+    expect(last.delivery).toEqual(delivery);
+    expect(last.report?.status).toBe('succeeded');
+  });
+
+  it('builds its context from the input only', () => {
+    const actor = createActor(ingestionRun, { input: { ...input, resume: { pagesStaged: 4, file: writtenFile } } });
+    const { context } = actor.getSnapshot();
+    expect(context).toStrictEqual({
+      run: { runId: input.runId, dataset: input.dataset, endpoint: input.endpoint, transform: input.transform },
+      resumed: true,
+      pagesSkippedOnResume: 4,
+      counters: {
+        pagesStaged: 0,
+        pagesTotal: null,
+        recordsReceived: 0,
+        requests: {
+          total: 0,
+          byStatus: {},
+          retries: 0,
+          retriesByStatus: {},
+          rateLimited: 0,
+          rateLimitWaitMs: 0,
+          tokenRefreshes: 0,
+        },
+        anomalies: [],
+      },
+      pauseWaitMs: 0,
+      file: writtenFile,
+      delivery: null,
+      failure: null,
+      cancelled: false,
+      cancelReason: null,
+      report: null,
+    });
+  });
+});
+
+describe('ingestion run machine: dependencies are bound with provide()', () => {
+  it('fails clearly, still with a report, when an actor is not provided', async () => {
+    const actor = createActor(ingestionRun, { input }).start();
+    const report = await toPromise(actor);
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(report.status).toBe('failed');
+    // The first failure is the cause; the report failure that followed is named too.
+    expect(report.error).toMatch(/^Login or bucket check failed: .*"prepare" actor was not provided.*; writing the report failed too: .*"writeReport" actor was not provided/);
+    expect(actor.getSnapshot().context.failure?.message).toMatch(/"prepare" actor was not provided/);
+  });
+
+  it('runs with actors provided directly, writeReport receiving the plain run summary', async () => {
+    const summaries: RunSummary[] = [];
+    const events: StreamEvent[] = [staged(1, 7, 1), { type: 'stream.completed', pages: 1, records: 7 }];
+    const machine = ingestionRun.provide({
+      actors: {
+        prepare: fromPromise<void, PrepareInput>(async () => undefined),
+        fetchPages: fromPageStream(() => from(events)),
+        writeFinalFile: fromPromise(async () => writtenFile),
+        uploadFile: fromPromise(async () => delivery),
+        writeReport: fromPromise<RunReport, RunSummary>(async ({ input: summary }) => {
+          summaries.push(summary);
+          return fallbackReport(summary);
+        }),
+      },
+    });
+    const report = await toPromise(createActor(machine, { input }).start());
+    expect(report.status).toBe('succeeded');
+    expect(summaries).toEqual([
+      expect.objectContaining({
+        runId: input.runId,
+        file: writtenFile,
+        delivery,
+        failure: null,
+        cancelled: false,
+        counters: expect.objectContaining({ pagesStaged: 1, recordsReceived: 7 }),
+      }),
+    ]);
+    expect(JSON.parse(JSON.stringify(summaries[0]))).toStrictEqual(summaries[0]);
+  });
+
+  it('reports a stream whose factory throws as a fetching failure', async () => {
+    const machine = ingestionRun.provide({
+      actors: {
+        prepare: fromPromise<void, PrepareInput>(async () => undefined),
+        fetchPages: fromPageStream(() => {
+          throw new Error('bad paging options: limit must be at most 1000');
+        }),
+        writeReport: fromPromise<RunReport, RunSummary>(async ({ input: summary }) => fallbackReport(summary)),
+      },
+    });
+    const report = await toPromise(createActor(machine, { input }).start());
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(/^Fetching pages failed: bad paging options: limit must be at most 1000/);
+  });
+});
+
+describe('ingestion run machine: every state is reachable', () => {
+  /** Leaf states of the definition, named as the timeline names them. */
+  function leafStates(node: AnyStateNode): string[] {
+    const children = Object.values(node.states);
+    if (children.length === 0) return [node.path.join('.')];
+    return children.flatMap(leafStates);
+  }
+
+  it('three runs (pauses and a refresh, a cancel, a failure) visit every leaf state of the definition', async () => {
+    const visited = new Set<string>();
+    const busy = harness({
+      script: [
+        [10, { type: 'rateLimit.hit', page: 1, waitMs: 100, ratePerSecond: 1 }],
+        [100, { type: 'rateLimit.resumed' }],
+        [10, { type: 'token.refreshing' }],
+        [10, { type: 'token.refreshed' }],
+        [0, { type: 'stream.completed', pages: 0, records: 0 }],
+      ],
+    });
+    await run(busy);
+    const cancelled = harness({ script: [[100_000, staged(1, 1)]] });
+    const ac = new AbortController();
+    cancelled.clock.setTimeout(() => ac.abort('SIGINT'), 300);
+    await run(cancelled, input, ac.signal);
+    for (const h of [busy, cancelled]) for (const v of h.recorder.timeline()) visited.add(v.state);
+    expect([...visited].sort()).toEqual(leafStates(ingestionRun.root).sort());
+  });
+});
