@@ -70,14 +70,14 @@ export function provideIngestionRun(deps: IngestionRunDeps, options: ProvideInge
   });
 }
 
-export interface RunIngestionOptions {
+export interface RunIngestionMachineOptions {
   readonly clock: Clock;
   readonly inspect?: Inspect | readonly Inspect[];
   readonly signal?: AbortSignal;
 }
 
 /** One whole run: records the timeline, binds the dependencies, runs the machine to its report. */
-export function runIngestion(deps: IngestionRunDeps, input: IngestionRunInput, options: RunIngestionOptions): Promise<RunReport> {
+export function runIngestionMachine(deps: IngestionRunDeps, input: IngestionRunInput, options: RunIngestionMachineOptions): Promise<RunReport> {
   const recorder = createTimelineRecorder(options.clock);
   const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline() });
   const extra = options.inspect === undefined ? [] : Array.isArray(options.inspect) ? options.inspect : [options.inspect as Inspect];

@@ -4,12 +4,12 @@ import type { InspectionEvent } from 'xstate';
 import { ingestionRun } from '../../machines/ingestionRun.js';
 import { registerDiagram } from '../../src/cli/diagram.js';
 import { machineToMermaid } from '../../src/machine/diagram.js';
-import { runIngestion } from '../../src/machine/provideIngestionRun.js';
+import { runIngestionMachine } from '../../src/machine/provideIngestionRun.js';
 import { combineInspectors } from '../../src/machine/runMachine.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { STEP_MS, fakeDeps, input, staged, visits } from './runHarness.js';
 
-describe('runIngestion', () => {
+describe('runIngestionMachine', () => {
   it('records the timeline, binds the dependencies and resolves with the report', async () => {
     const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
     const { deps, calls } = fakeDeps(clock, {}, [
@@ -18,7 +18,7 @@ describe('runIngestion', () => {
     ]);
     const seen: string[] = [];
     const report = await clock.run(() =>
-      runIngestion(deps, input, { clock, inspect: (e) => void (e.type === '@xstate.event' && seen.push(e.event.type)) }),
+      runIngestionMachine(deps, input, { clock, inspect: (e) => void (e.type === '@xstate.event' && seen.push(e.event.type)) }),
     );
     expect(report.status).toBe('succeeded');
     expect(visits(report.timeline)).toEqual([
@@ -40,7 +40,7 @@ describe('runIngestion', () => {
     clock.setTimeout(() => ac.abort(new Error('SIGTERM')), 500);
     const sent: Array<[string, unknown]> = [];
     const report = await clock.run(() =>
-      runIngestion(deps, input, {
+      runIngestionMachine(deps, input, {
         clock,
         signal: ac.signal,
         inspect: {
