@@ -6,6 +6,9 @@ import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
 import { registerServe } from './serve.js';
 
+// The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 let appLogger: AppLogger | undefined;
 /** Built on first use, so that `--help` and `diagram` start no log transport. */
 const getAppLogger = (): AppLogger =>

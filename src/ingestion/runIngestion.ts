@@ -1,0 +1,316 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { tap } from 'rxjs';
+import type { StateValue } from 'xstate';
+import { AuthClient } from '../auth/authClient.js';
+import type { AuthProvider } from '../auth/authProvider.js';
+import { NoAuth, StaticBearerAuth } from '../auth/staticAuth.js';
+import { resolveRunConfig, type ResolvedRunConfig } from '../config/loadRunConfig.js';
+import type { RunConfigInput } from '../config/runConfig.js';
+import { loggerFor, registerSecret } from '../logging/index.js';
+import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIngestionRun.js';
+import type { Inspect } from '../machine/runMachine.js';
+import type { Delivery, ResumeState, WrittenFile } from '../machine/runTypes.js';
+import { flattenStateValue } from '../machine/timelineRecorder.js';
+import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, type FieldRule } from '../output/index.js';
+import { pageStream, type PageStream } from '../paging/pageStream.js';
+import type { StreamEvent } from '../paging/streamEvent.js';
+import type { RunReport } from '../report/runReport.js';
+import { writeReportFiles } from '../report/writeReportFiles.js';
+import { clockScheduler } from '../runtime/clockScheduler.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { StagingStore, stagingReport, type RunState } from '../staging/index.js';
+import { checkBucketAccess, createS3Client, deliverFile, renderKey, reportKey, uploadReport } from '../storage/index.js';
+import { pagingFor } from './pagingFor.js';
+import { runPaths } from './runPaths.js';
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** How a run is carried out, beside what it ingests. */
+export interface RunIngestionContext {
+  /** Aborting it stops the run at a page boundary; the report says it was cancelled. */
+  readonly signal?: AbortSignal;
+  /** Clock, randomness, fetch and logger; real defaults for what is not given. */
+  readonly runtime?: Partial<Runtime>;
+  /** Observers of the run machine's inspection events (e.g. the Stately inspector). */
+  readonly inspect?: Inspect | readonly Inspect[];
+  /** Every page-stream event, as the machine sees it: for progress displays. */
+  readonly onEvent?: (event: StreamEvent) => void;
+  /** The machine's state each time it changes, e.g. `ingesting.backingOff`. */
+  readonly onState?: (state: string) => void;
+  /** S3 credentials; default the AWS SDK's standard chain (env, profile, instance role). */
+  readonly s3Credentials?: S3Credentials;
+}
+
+const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
+const contentTypeOf = {
+  parquet: 'application/vnd.apache.parquet',
+  ndjson: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+} as const;
+
+/** The options that decide which records land on which page: a resume with other values is refused. */
+function pagingFingerprint(config: ResolvedRunConfig): string {
+  const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField } = config;
+  return createHash('sha256').update(JSON.stringify({ apiUrl, endpoint, pagination, pageSize, recordsPath, keyField })).digest('hex');
+}
+
+/** What a value breaking a cleaning rule is, in the report's words. */
+const ruleMeaning: Readonly<Record<FieldRule, string>> = {
+  integer: 'not an integer',
+  text: 'not text',
+  email: 'not a valid email address',
+  date: 'not a recognisable date',
+  timestamp: 'not a recognisable timestamp',
+  number: 'not a number',
+  boolean: 'not a boolean',
+  json: 'not JSON',
+};
+
+/** ETL rules for the simulator's datasets; other endpoints get text trimming only. */
+function cleanSchemaFor(endpoint: string): Readonly<Record<string, FieldRule>> {
+  if (endpoint.endsWith('/customers')) return customerCleanSchema;
+  if (endpoint.endsWith('/orders')) return orderCleanSchema;
+  return {};
+}
+
+function authFor(config: ResolvedRunConfig, runtime: Runtime): AuthProvider {
+  switch (config.auth) {
+    case 'login':
+      // resolveRunConfig guarantees both for auth=login.
+      return new AuthClient(
+        { baseUrl: config.apiUrl, loginPath: config.loginPath, username: config.username ?? '', password: config.password ?? '' },
+        runtime,
+      );
+    case 'bearer':
+      return new StaticBearerAuth(config.token ?? '');
+    case 'none':
+      return new NoAuth();
+  }
+}
+
+async function countLines(path: string): Promise<number> {
+  try {
+    await access(path);
+  } catch {
+    return 0;
+  }
+  let lines = 0;
+  for await (const _ of createInterface({ input: createReadStream(path) })) lines++;
+  return lines;
+}
+
+/** What an earlier attempt with this run id finished, so that it is not done again. */
+async function resumeStateOf(store: StagingStore, state: RunState, committedPages: number): Promise<ResumeState> {
+  const output = state.output;
+  const intact = output !== null && (await isOutputIntact(output));
+  const counts = intact ? await store.counts() : undefined;
+  const file: WrittenFile | undefined =
+    intact && output && counts
+      ? {
+          format: output.format,
+          path: output.path,
+          bytes: output.bytes,
+          rows: output.rows,
+          sha256: output.sha256,
+          checksum: output.crc32c,
+          duplicatesDropped: counts.duplicates,
+          rejected: await countLines(`${output.path.replace(/\.[^.]*$/, '')}.rejects.ndjson`),
+        }
+      : undefined;
+  // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).
+  const delivery: Delivery | undefined =
+    state.status === 'finished' && state.upload ? { uri: state.upload.uri, status: 'alreadyDelivered', verifiedBy: 'checkpoint' } : undefined;
+  return { pagesStaged: committedPages, ...(file ? { file } : {}), ...(delivery ? { delivery } : {}) };
+}
+
+/**
+ * One ingestion run: every record of the endpoint staged in DuckDB page by page, one final
+ * file written from it, delivered to S3 and verified, and the report written. Resolves to the
+ * report, for a failed run too; rejects only with a ConfigError (nothing fetched) or when the
+ * run id is already running elsewhere.
+ */
+export async function runIngestion(options: RunConfigInput, context: RunIngestionContext = {}): Promise<RunReport> {
+  const runtime = createRuntime(context.runtime);
+  const config = resolveRunConfig(options, new Date(runtime.clock.now()));
+  for (const secret of [config.password, config.token, context.s3Credentials?.secretAccessKey, context.s3Credentials?.sessionToken]) {
+    registerSecret(secret);
+  }
+  const logger = loggerFor(runtime.logger, 'ingestion');
+  const { clock } = runtime;
+  const paths = runPaths(config);
+  const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
+  const key = renderKey({ ...parts, ext: extensionOf[config.format] }, config.keyTemplate);
+  const s3 = createS3Client({
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    ...(context.s3Credentials ? { credentials: context.s3Credentials } : {}),
+  });
+  const store = await StagingStore.open(
+    {
+      path: paths.staging,
+      runId: config.runId,
+      optionsHash: pagingFingerprint(config),
+      memoryLimit: config.duckdbMemoryLimit,
+      ...(config.duckdbTempDir ? { tempDirectory: config.duckdbTempDir } : {}),
+    },
+    runtime,
+  );
+  try {
+    const committed = await store.committedPages();
+    const checkpoint = config.pagination === 'cursor' || config.pagination === 'link' ? await store.lastCheckpoint() : undefined;
+    const resume = await resumeStateOf(store, await store.runState(), committed.length);
+    if (committed.length > 0) logger.info({ runId: config.runId, pages: committed.length }, 'resuming: committed pages are not fetched again');
+    const auth = authFor(config, runtime);
+    let stream: PageStream | undefined;
+
+    const deps: IngestionRunDeps = {
+      async prepare(_input, signal) {
+        await checkBucketAccess(s3, config.bucket, { probeKey: key, signal });
+        await auth.getAuthHeader(signal);
+      },
+      fetchPages(_input, signal) {
+        stream = pageStream(
+          {
+            url: new URL(config.endpoint.replace(/^\//, ''), config.apiUrl.endsWith('/') ? config.apiUrl : `${config.apiUrl}/`).toString(),
+            paging: pagingFor(config),
+            resume:
+              checkpoint !== undefined
+                ? { lastPage: checkpoint.page, nextCursor: checkpoint.nextCursor }
+                : { committedPages: committed },
+            signal,
+            maxPages: config.maxPages,
+            maxFailuresPerPage: config.maxAttemptsPerPage,
+            maxWaitMs: config.maxWaitSeconds * 1000,
+            keepRawRecords: true,
+            ...(config.deadlineSeconds ? { deadlineMs: config.deadlineSeconds * 1000 } : {}),
+            rateLimit: {
+              ...(config.rateLimit ? { limit: config.rateLimit } : {}),
+              ...(config.maxRate ? { hardCap: config.maxRate } : {}),
+            },
+            retryBudget: { maxRetryShare: config.maxRetryShare },
+          },
+          {
+            runtime,
+            auth,
+            scheduler: clockScheduler(clock),
+            stage: async (page) => {
+              await store.stagePage({ ...page, keyField: config.keyField });
+            },
+          },
+        );
+        return context.onEvent ? stream.pipe(tap(context.onEvent)) : stream;
+      },
+      async writeFinalFile() {
+        const file = await writeFinalFile(store, {
+          format: config.format,
+          path: paths.output,
+          transform: config.transform,
+          keyField: config.keyField,
+          cleanSchema: cleanSchemaFor(config.endpoint),
+        });
+        await store.recordOutput(file);
+        return {
+          format: file.format,
+          path: file.path,
+          bytes: file.bytes,
+          rows: file.rows,
+          sha256: file.sha256,
+          checksum: config.checksum === 'CRC32C' ? file.crc32c : Buffer.from(file.sha256, 'hex').toString('base64'),
+          duplicatesDropped: file.duplicatesDropped,
+          rejected: file.rejected,
+          ...(file.rejected > 0 ? { rejectsPath: file.rejectsPath } : {}),
+        };
+      },
+      async uploadFile({ file }, signal) {
+        const delivery = await deliverFile({
+          client: s3,
+          bucket: config.bucket,
+          key,
+          filePath: file.path,
+          checksum: config.checksum,
+          sha256: file.sha256,
+          ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
+          contentType: contentTypeOf[config.format],
+          metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
+          signal,
+          logger,
+        });
+        await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
+        return { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy };
+      },
+      async writeReport(draft, signal) {
+        const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
+        const stats = stream?.stats();
+        const rejected = draft.output ? draft.records.rejected : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
+        const { cancelled: _cancelled, ...base } = draft;
+        let report: RunReport = {
+          ...base,
+          // The stream counts every attempt (401s included); the events cover the same ground otherwise.
+          requests: stats
+            ? {
+                ...draft.requests,
+                total: stats.requests,
+                byStatus: stats.requestsByStatus,
+                retries: stats.retries,
+                retriesByStatus: stats.retriesByStatus,
+                rateLimited: stats.rateLimited,
+                tokenRefreshes: stats.refreshes,
+              }
+            : draft.requests,
+          pages: { ...draft.pages, staged: sql.pages.count - resume.pagesStaged! },
+          records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
+          quality: sql.columns.map((c) => ({
+            column: c.name,
+            type: Object.keys(c.types).join(' | ') || 'NULL',
+            nulls: c.nulls,
+            invalid: c.invalid ?? 0,
+            ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
+          })),
+        };
+        if (report.status === 'succeeded') {
+          const reportUri = await deliverReport(report, signal);
+          report = { ...report, ...(report.delivery ? { delivery: { ...report.delivery, reportUri } } : {}) };
+          await store.markFinished();
+        } else {
+          await deliverReport(report, signal).catch((error: unknown) => logger.warn({ err: error }, 'the report of the failed run stays local'));
+        }
+        await writeReportFiles(report, paths.reports);
+        return report;
+      },
+    };
+
+    async function deliverReport(report: RunReport, signal: AbortSignal): Promise<string> {
+      const body = JSON.stringify(report, null, 2);
+      const uploaded = await uploadReport({ client: s3, bucket: config.bucket, key: reportKey(parts, 'json', config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {}), body, contentType: 'application/json', signal });
+      return uploaded.uri;
+    }
+
+    let lastState = '';
+    const stateInspector: Inspect | undefined = context.onState
+      ? (event) => {
+          if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+          const value = (event.snapshot as { value?: StateValue }).value;
+          const state = value === undefined ? lastState : flattenStateValue(value);
+          if (state !== lastState) context.onState?.((lastState = state));
+        }
+      : undefined;
+    const inspect = [...(stateInspector ? [stateInspector] : []), ...(Array.isArray(context.inspect) ? context.inspect : context.inspect ? [context.inspect as Inspect] : [])];
+    return await runIngestionMachine(
+      deps,
+      { runId: config.runId, dataset: config.dataset, endpoint: config.endpoint, transform: config.transform, resume },
+      { clock, inspect, ...(context.signal ? { signal: context.signal } : {}) },
+    );
+  } finally {
+    await store.close();
+    s3.destroy();
+  }
+}
