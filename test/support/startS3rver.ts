@@ -1,38 +1,27 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from 's3rver';
+import { startLocalS3, type LocalS3 } from '../../src/storage/startLocalS3.js';
 
-/** s3rver accepts exactly this key pair and checks signatures, so wrong keys really fail. */
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { LOCAL_S3_CREDENTIALS as S3RVER_CREDENTIALS } from '../../src/storage/startLocalS3.js';
 
-export interface RunningS3rver {
-  readonly endpoint: string;
+export interface RunningS3rver extends Omit<LocalS3, 'directory'> {
   readonly dir: string;
-  readonly credentials: typeof S3RVER_CREDENTIALS;
-  close(): Promise<void>;
 }
 
 /**
- * An in-process s3rver on a free loopback port, storing in a fresh temp dir, silent.
+ * An in-process s3rver on a free loopback port, storing in a fresh temp dir that close() removes.
  * Note what it lacks: checksums, If-None-Match on PUT, ListMultipartUploads, AbortMultipartUpload.
  */
 export async function startS3rver(options: Readonly<{ bucket?: string }> = {}): Promise<RunningS3rver> {
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: dir,
-    ...(options.bucket === undefined ? {} : { configureBuckets: [{ name: options.bucket }] }),
-  });
-  const address = await server.run();
+  const s3 = await startLocalS3({ directory: dir, buckets: options.bucket === undefined ? [] : [options.bucket] });
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: s3.endpoint,
     dir,
-    credentials: S3RVER_CREDENTIALS,
+    credentials: s3.credentials,
     async close() {
-      await server.close();
+      await s3.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

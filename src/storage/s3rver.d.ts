@@ -1,4 +1,4 @@
-// s3rver ships no types; this covers the part the test helpers use.
+// s3rver ships no types; this covers the part startLocalS3 uses.
 declare module 's3rver' {
   import type { AddressInfo } from 'node:net';
   interface S3rverOptions {
