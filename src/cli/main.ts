@@ -1,21 +1,30 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError, IngestError } from '../errors.js';
-import { createAppLogger, type AppLogger } from '../logging/index.js';
+import { ConfigError } from '../errors.js';
+import { createAppLogger, defaultSecretRegistry, type AppLogger } from '../logging/index.js';
+import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
+import { exitCodes } from './runAndReport.js';
+import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 
 // The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 let appLogger: AppLogger | undefined;
-/** Built on first use, so that `--help` and `diagram` start no log transport. */
-const getAppLogger = (): AppLogger =>
+/** Built on first use, so that `--help`, `serve` and `diagram` start no log transport. */
+const getAppLogger = (options: { level?: string; dir?: string } = {}): AppLogger =>
   (appLogger ??= createAppLogger({
-    level: (process.env['INGEST_LOG_LEVEL'] as 'info' | undefined) ?? 'info',
-    file: { dir: process.env['INGEST_LOG_DIR'] ?? 'logs' },
+    level: (options.level ?? process.env['INGEST_LOG_LEVEL'] ?? 'info') as 'info',
+    file: { dir: options.dir ?? process.env['INGEST_LOG_DIR'] ?? 'logs' },
   }));
+
+/** Flushes the logs, then exits with `code`. */
+async function exit(code: number): Promise<never> {
+  await appLogger?.close();
+  process.exit(code);
+}
 
 const program = new Command()
   .name('ingest')
@@ -24,23 +33,23 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerRun(program, getAppLogger, exit);
+registerDemo(program, getAppLogger, exit);
 registerServe(program);
-registerFirstPage(program, getAppLogger);
+registerFirstPage(program, () => getAppLogger());
 registerDiagram(program);
 
 try {
   await program.parseAsync(process.argv);
   await appLogger?.close();
 } catch (error: unknown) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  if (error instanceof CommanderError) await exit(error.exitCode === 0 ? 0 : exitCodes.config);
   if (error instanceof ConfigError) {
     process.stderr.write(`ingest: ${error.message}\n`);
-    await appLogger?.close();
-    process.exit(2);
+    await exit(exitCodes.config);
   }
-  const message = error instanceof IngestError ? error.message : error instanceof Error ? error.message : String(error);
+  const message = defaultSecretRegistry.redact(error instanceof Error ? error.message : String(error));
   appLogger?.logger.error({ err: error }, message);
   process.stderr.write(`ingest: ${message}\n`);
-  await appLogger?.close();
-  process.exit(1);
+  await exit(exitCodes.failed);
 }

@@ -184,6 +184,18 @@ describe('namespaced loggers', () => {
     expect(fileRecords(dir).map((r) => r['msg'])).toEqual(['once']);
   });
 
+  it("names a module's module once: the new name replaces the old", async () => {
+    const out = capture();
+    const app = make({ destination: out, file: false });
+    const auth = loggerFor(app.for('ingestion'), 'auth');
+    expect(loggerFor(app.for('demo'), 'auth')).toBe(auth);
+    auth.info('logged in');
+    await app.close();
+    const line = out.lines.at(-1) ?? '';
+    expect(line.match(/"module"/g)).toHaveLength(1);
+    expect(JSON.parse(line)['module']).toBe('auth');
+  });
+
   it('refuses an empty namespace', () => {
     expect(() => loggerFor(silentLogger(), ' ')).toThrow(/namespace/);
   });

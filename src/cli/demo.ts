@@ -1,0 +1,77 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { AppLogger } from '../logging/index.js';
+import { duckdbSnippet } from '../report/duckdbSnippet.js';
+import { startSimulator } from '../simulator/startSimulator.js';
+import { startLocalS3 } from '../storage/startLocalS3.js';
+import { runAndReport } from './runAndReport.js';
+
+interface DemoFlags {
+  readonly records: string;
+  readonly profile: string;
+  readonly seed: string;
+  readonly format: string;
+  readonly transform: string;
+  readonly dataDir: string;
+  readonly inspect?: boolean;
+  readonly progress: boolean;
+}
+
+const DEMO_BUCKET = 'demo-lake';
+
+/**
+ * `ingest demo` (`npm start`): the whole product on one machine — the unstable API simulator,
+ * an in-process S3-compatible server storing under the data directory, one full run, its report.
+ */
+export function registerDemo(program: Command, appLogger: (options: { level: string; dir: string }) => AppLogger, exit: (code: number) => Promise<never>): void {
+  program
+    .command('demo')
+    .description('run the whole pipeline against a built-in flaky API and a local S3-compatible server')
+    .option('--records <n>', 'customers the simulated API holds', '100000')
+    .option('--profile <name>', 'simulator profile: calm, flaky or hostile', 'flaky')
+    .option('--seed <n>', 'simulator seed', '1')
+    .option('--format <format>', 'parquet, ndjson, csv or json', 'parquet')
+    .option('--transform <mode>', 'none (ELT) or clean (ETL)', 'none')
+    .option('--data-dir <dir>', 'where the demo keeps everything (cleared at start)', join('data', 'demo'))
+    .option('--inspect', 'show the run machine live in the Stately inspector')
+    .option('--no-progress', 'no live progress display')
+    .action(async (flags: DemoFlags) => {
+      const logger = appLogger({ level: 'info', dir: 'logs' }).for('demo');
+      await rm(flags.dataDir, { recursive: true, force: true });
+      const simulator = await startSimulator({
+        profile: flags.profile as 'flaky',
+        records: Number(flags.records),
+        seed: Number(flags.seed),
+      });
+      const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
+      logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
+      let code: number;
+      try {
+        const outcome = await runAndReport(
+          {
+            apiUrl: simulator.url,
+            username: 'demo',
+            password: 'demo-password',
+            bucket: DEMO_BUCKET,
+            s3Endpoint: s3.endpoint,
+            s3ForcePathStyle: true,
+            dataDir: flags.dataDir,
+            format: flags.format as 'parquet',
+            transform: flags.transform as 'none',
+            runId: 'demo',
+          },
+          { logger, inspect: flags.inspect === true, progress: flags.progress, s3Credentials: s3.credentials },
+        );
+        code = outcome.code;
+        process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'demo.report.md')} (also .json, .html)\n`);
+        process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
+        const query = duckdbSnippet(outcome.report).local;
+        if (query.length > 0) process.stdout.write(`Query the file with DuckDB:\n${query.map((c) => `  ${c}`).join('\n')}\n`);
+      } finally {
+        await simulator.close();
+        await s3.close();
+      }
+      await exit(code);
+    });
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { loadRunConfig } from '../config/loadRunConfig.js';
+import type { AppLogger } from '../logging/index.js';
+import { runAndReport } from './runAndReport.js';
+import { addRunOptions, runFlagValues } from './runOptions.js';
+
+interface RunFlags {
+  readonly config?: string;
+  readonly inspect?: boolean;
+  readonly progress: boolean;
+}
+
+/** `ingest run`: one ingestion, configured by flags, INGEST_* variables and a config file. */
+export function registerRun(program: Command, appLogger: (options: { level: string; dir: string }) => AppLogger, exit: (code: number) => Promise<never>): void {
+  const command = program
+    .command('run')
+    .description('ingest every record of an endpoint into one verified file in S3, with a report')
+    .option('--config <file>', 'JSON file of run options (same keys as the flags, camelCase) [INGEST_CONFIG]')
+    .option('--inspect', 'show the run machine live in the Stately inspector')
+    .option('--no-progress', 'no live progress display');
+  addRunOptions(command);
+  command.addHelpText(
+    'after',
+    '\nSecrets come only from the environment or files: INGEST_PASSWORD / --password-file, INGEST_TOKEN / --token-file;\nS3 credentials from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles, roles).\nExit codes: 0 success, 1 failed run, 2 bad configuration, 130/143 stopped by SIGINT/SIGTERM.',
+  );
+  command.action(async (flags: RunFlags & Record<string, unknown>) => {
+    const configFile = flags.config ?? process.env['INGEST_CONFIG'];
+    const config = await loadRunConfig({ flags: runFlagValues(flags), env: process.env, ...(configFile ? { configFile } : {}), now: new Date() });
+    const logger = appLogger({ level: config.logLevel, dir: config.logDir }).for('cli');
+    const { code } = await runAndReport(config, { logger, inspect: flags.inspect === true, progress: flags.progress });
+    await exit(code);
+  });
+}
