@@ -24,7 +24,11 @@ const DEMO_BUCKET = 'demo-lake';
  * `ingest demo` (`npm start`): the whole product on one machine — the unstable API simulator,
  * an in-process S3-compatible server storing under the data directory, one full run, its report.
  */
-export function registerDemo(program: Command, appLogger: (options: { level: string; dir: string }) => AppLogger, exit: (code: number) => Promise<never>): void {
+export function registerDemo(
+  program: Command,
+  appLogger: (options: { level: string; dir: string }) => AppLogger,
+  exit: (code: number) => Promise<never>,
+): void {
   program
     .command('demo')
     .description('run the whole pipeline against a built-in flaky API and a local S3-compatible server')

@@ -11,7 +11,11 @@ interface RunFlags {
 }
 
 /** `ingest run`: one ingestion, configured by flags, INGEST_* variables and a config file. */
-export function registerRun(program: Command, appLogger: (options: { level: string; dir: string }) => AppLogger, exit: (code: number) => Promise<never>): void {
+export function registerRun(
+  program: Command,
+  appLogger: (options: { level: string; dir: string }) => AppLogger,
+  exit: (code: number) => Promise<never>,
+): void {
   const command = program
     .command('run')
     .description('ingest every record of an endpoint into one verified file in S3, with a report')
@@ -25,7 +29,12 @@ export function registerRun(program: Command, appLogger: (options: { level: stri
   );
   command.action(async (flags: RunFlags & Record<string, unknown>) => {
     const configFile = flags.config ?? process.env['INGEST_CONFIG'];
-    const config = await loadRunConfig({ flags: runFlagValues(flags), env: process.env, ...(configFile ? { configFile } : {}), now: new Date() });
+    const config = await loadRunConfig({
+      flags: runFlagValues(flags),
+      env: process.env,
+      ...(configFile ? { configFile } : {}),
+      now: new Date(),
+    });
     const logger = appLogger({ level: config.logLevel, dir: config.logDir }).for('cli');
     const { code } = await runAndReport(config, { logger, inspect: flags.inspect === true, progress: flags.progress });
     await exit(code);

@@ -85,7 +85,9 @@ export function resolveRunConfig(values: Readonly<Record<string, unknown>>, now:
   }
   const config = parsed.data;
   if (config?.auth === 'login' && (!config.username || !config.password))
-    problems.push(`auth=login needs a username (--username or ${envName('username')}) and a password (${envName('password')} or passwordFile)`);
+    problems.push(
+      `auth=login needs a username (--username or ${envName('username')}) and a password (${envName('password')} or passwordFile)`,
+    );
   if (config?.auth === 'bearer' && !config.token) problems.push(`auth=bearer needs a token (${envName('token')} or tokenFile)`);
   if (problems.length > 0 || !config) throw new ConfigError(problems);
 

@@ -31,10 +31,18 @@ export const runConfigSchema = z.strictObject({
   format: z.enum(['parquet', 'ndjson', 'csv', 'json']).default('parquet'),
   transform: z.enum(['none', 'clean']).default('none'),
   dataDir: z.string().min(1).default('data'),
-  duckdbMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB').default('1GB'),
+  duckdbMemoryLimit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB')
+    .default('1GB'),
   duckdbTempDir: z.string().min(1).optional(),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lower-case letters, digits, "." or "-")'),
-  prefix: z.string().regex(/^(?!\/)[^\\]*$/, 'expected a key prefix without a leading "/"').default(''),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lower-case letters, digits, "." or "-")'),
+  prefix: z
+    .string()
+    .regex(/^(?!\/)[^\\]*$/, 'expected a key prefix without a leading "/"')
+    .default(''),
   s3Endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   s3Region: z.string().min(1).default('us-east-1'),
   s3ForcePathStyle: bool.default(false),

@@ -12,7 +12,7 @@ import type { RunConfigInput } from '../config/runConfig.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
 import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIngestionRun.js';
 import type { Inspect } from '../machine/runMachine.js';
-import type { Delivery, ResumeState, WrittenFile } from '../machine/runTypes.js';
+import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../machine/runTypes.js';
 import { flattenStateValue } from '../machine/timelineRecorder.js';
 import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, type FieldRule } from '../output/index.js';
 import { pageStream, type PageStream } from '../paging/pageStream.js';
@@ -127,7 +127,9 @@ async function resumeStateOf(store: StagingStore, state: RunState, committedPage
       : undefined;
   // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).
   const delivery: Delivery | undefined =
-    state.status === 'finished' && state.upload ? { uri: state.upload.uri, status: 'alreadyDelivered', verifiedBy: 'checkpoint' } : undefined;
+    state.status === 'finished' && state.upload
+      ? { uri: state.upload.uri, status: 'alreadyDelivered', verifiedBy: 'checkpoint' }
+      : undefined;
   return { pagesStaged: committedPages, ...(file ? { file } : {}), ...(delivery ? { delivery } : {}) };
 }
 
@@ -168,13 +170,15 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     const committed = await store.committedPages();
     const checkpoint = config.pagination === 'cursor' || config.pagination === 'link' ? await store.lastCheckpoint() : undefined;
     const resume = await resumeStateOf(store, await store.runState(), committed.length);
-    if (committed.length > 0) logger.info({ runId: config.runId, pages: committed.length }, 'resuming: committed pages are not fetched again');
+    if (committed.length > 0)
+      logger.info({ runId: config.runId, pages: committed.length }, 'resuming: committed pages are not fetched again');
     const auth = authFor(config, runtime);
     let stream: PageStream | undefined;
 
     const deps: IngestionRunDeps = {
+      // Real I/O is tracked so that a simulated clock stands still meanwhile; login is not: it waits on the clock.
       async prepare(_input, signal) {
-        await checkBucketAccess(s3, config.bucket, { probeKey: key, signal });
+        await clock.track(checkBucketAccess(s3, config.bucket, { probeKey: key, signal }));
         await auth.getAuthHeader(signal);
       },
       fetchPages(_input, signal) {
@@ -183,9 +187,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             url: new URL(config.endpoint.replace(/^\//, ''), config.apiUrl.endsWith('/') ? config.apiUrl : `${config.apiUrl}/`).toString(),
             paging: pagingFor(config),
             resume:
-              checkpoint !== undefined
-                ? { lastPage: checkpoint.page, nextCursor: checkpoint.nextCursor }
-                : { committedPages: committed },
+              checkpoint !== undefined ? { lastPage: checkpoint.page, nextCursor: checkpoint.nextCursor } : { committedPages: committed },
             signal,
             maxPages: config.maxPages,
             maxFailuresPerPage: config.maxAttemptsPerPage,
@@ -210,13 +212,15 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
         return context.onEvent ? stream.pipe(tap(context.onEvent)) : stream;
       },
       async writeFinalFile() {
-        const file = await writeFinalFile(store, {
-          format: config.format,
-          path: paths.output,
-          transform: config.transform,
-          keyField: config.keyField,
-          cleanSchema: cleanSchemaFor(config.endpoint),
-        });
+        const file = await clock.track(
+          writeFinalFile(store, {
+            format: config.format,
+            path: paths.output,
+            transform: config.transform,
+            keyField: config.keyField,
+            cleanSchema: cleanSchemaFor(config.endpoint),
+          }),
+        );
         await store.recordOutput(file);
         return {
           format: file.format,
@@ -231,66 +235,81 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
         };
       },
       async uploadFile({ file }, signal) {
-        const delivery = await deliverFile({
-          client: s3,
-          bucket: config.bucket,
-          key,
-          filePath: file.path,
-          checksum: config.checksum,
-          sha256: file.sha256,
-          ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
-          contentType: contentTypeOf[config.format],
-          metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
-          signal,
-          logger,
-        });
+        const delivery = await clock.track(
+          deliverFile({
+            client: s3,
+            bucket: config.bucket,
+            key,
+            filePath: file.path,
+            checksum: config.checksum,
+            sha256: file.sha256,
+            ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
+            contentType: contentTypeOf[config.format],
+            metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
+            signal,
+            logger,
+          }),
+        );
         await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
         return { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy };
       },
-      async writeReport(draft, signal) {
-        const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
-        const stats = stream?.stats();
-        const rejected = draft.output ? draft.records.rejected : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
-        const { cancelled: _cancelled, ...base } = draft;
-        let report: RunReport = {
-          ...base,
-          // The stream counts every attempt (401s included); the events cover the same ground otherwise.
-          requests: stats
-            ? {
-                ...draft.requests,
-                total: stats.requests,
-                byStatus: stats.requestsByStatus,
-                retries: stats.retries,
-                retriesByStatus: stats.retriesByStatus,
-                rateLimited: stats.rateLimited,
-                tokenRefreshes: stats.refreshes,
-              }
-            : draft.requests,
-          pages: { ...draft.pages, staged: sql.pages.count - resume.pagesStaged! },
-          records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
-          quality: sql.columns.map((c) => ({
-            column: c.name,
-            type: Object.keys(c.types).join(' | ') || 'NULL',
-            nulls: c.nulls,
-            invalid: c.invalid ?? 0,
-            ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
-          })),
-        };
-        if (report.status === 'succeeded') {
-          const reportUri = await deliverReport(report, signal);
-          report = { ...report, ...(report.delivery ? { delivery: { ...report.delivery, reportUri } } : {}) };
-          await store.markFinished();
-        } else {
-          await deliverReport(report, signal).catch((error: unknown) => logger.warn({ err: error }, 'the report of the failed run stays local'));
-        }
-        await writeReportFiles(report, paths.reports);
-        return report;
-      },
+      writeReport: (draft, signal) => clock.track(writeReport(draft, signal)),
     };
+
+    async function writeReport(draft: DraftReport, signal: AbortSignal): Promise<RunReport> {
+      const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
+      const stats = stream?.stats();
+      const rejected = draft.output
+        ? draft.records.rejected
+        : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
+      const { cancelled: _cancelled, ...base } = draft;
+      let report: RunReport = {
+        ...base,
+        // The stream counts every attempt (401s included); the events cover the same ground otherwise.
+        requests: stats
+          ? {
+              ...draft.requests,
+              total: stats.requests,
+              byStatus: stats.requestsByStatus,
+              retries: stats.retries,
+              retriesByStatus: stats.retriesByStatus,
+              rateLimited: stats.rateLimited,
+              tokenRefreshes: stats.refreshes,
+            }
+          : draft.requests,
+        pages: { ...draft.pages, staged: sql.pages.count - resume.pagesStaged! },
+        records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
+        quality: sql.columns.map((c) => ({
+          column: c.name,
+          type: Object.keys(c.types).join(' | ') || 'NULL',
+          nulls: c.nulls,
+          invalid: c.invalid ?? 0,
+          ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
+        })),
+      };
+      if (report.status === 'succeeded') {
+        const reportUri = await deliverReport(report, signal);
+        report = { ...report, ...(report.delivery ? { delivery: { ...report.delivery, reportUri } } : {}) };
+        await store.markFinished();
+      } else {
+        await deliverReport(report, signal).catch((error: unknown) =>
+          logger.warn({ err: error }, 'the report of the failed run stays local'),
+        );
+      }
+      await writeReportFiles(report, paths.reports);
+      return report;
+    }
 
     async function deliverReport(report: RunReport, signal: AbortSignal): Promise<string> {
       const body = JSON.stringify(report, null, 2);
-      const uploaded = await uploadReport({ client: s3, bucket: config.bucket, key: reportKey(parts, 'json', config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {}), body, contentType: 'application/json', signal });
+      const uploaded = await uploadReport({
+        client: s3,
+        bucket: config.bucket,
+        key: reportKey(parts, 'json', config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {}),
+        body,
+        contentType: 'application/json',
+        signal,
+      });
       return uploaded.uri;
     }
 
@@ -303,7 +322,10 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
           if (state !== lastState) context.onState?.((lastState = state));
         }
       : undefined;
-    const inspect = [...(stateInspector ? [stateInspector] : []), ...(Array.isArray(context.inspect) ? context.inspect : context.inspect ? [context.inspect as Inspect] : [])];
+    const inspect = [
+      ...(stateInspector ? [stateInspector] : []),
+      ...(Array.isArray(context.inspect) ? context.inspect : context.inspect ? [context.inspect as Inspect] : []),
+    ];
     return await runIngestionMachine(
       deps,
       { runId: config.runId, dataset: config.dataset, endpoint: config.endpoint, transform: config.transform, resume },
