@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { optionDefault } from '../config/optionDefault.js';
 import { envVarName, flagName } from '../config/optionNames.js';
 import { runConfigSchema, runOptionHelp, secretKeys } from '../config/runConfig.js';
 
@@ -11,10 +12,13 @@ const booleanKeys = new Set(['s3ForcePathStyle']);
  */
 export function addRunOptions(command: Command): Command {
   const skipped: readonly string[] = secretKeys;
-  for (const key of Object.keys(runConfigSchema.shape)) {
+  for (const [key, schema] of Object.entries(runConfigSchema.shape)) {
     if (skipped.includes(key)) continue;
     const flag = booleanKeys.has(key) ? flagName(key) : `${flagName(key)} <value>`;
-    command.addOption(new Option(flag, `${runOptionHelp[key as keyof typeof runOptionHelp]} [${envVarName(key)}]`));
+    const fallback = optionDefault(schema);
+    // Shown, not set: a commander default would override the config file and the environment.
+    const shown = fallback === undefined || fallback === '' ? '' : ` (default: ${String(fallback)})`;
+    command.addOption(new Option(flag, `${runOptionHelp[key as keyof typeof runOptionHelp]}${shown} [${envVarName(key)}]`));
   }
   return command;
 }
