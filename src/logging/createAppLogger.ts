@@ -1,25 +1,42 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type DestinationStream, type Level, type LevelWithSilent, type Logger, type StreamEntry } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { Clock } from '../runtime/clock.js';
 import { loggerFor } from './loggerFor.js';
 import { redactingLoggerOptions } from './loggerOptions.js';
+import { RotatingFileSink } from './rotatingFileSink.js';
+import { rotationSettings, type RotationSettings } from './rotationSettings.js';
 import type { SecretRegistry } from './redaction.js';
 
-/** Rotation of the error log: pino-roll in a transport worker. */
+/**
+ * The error log: JSON lines appended to `<dir>/<fileName>` (default `logs/app.log`), rotated like
+ * Python's RotatingFileHandler. The active file always has the plain name; at a rotation it
+ * becomes `app.log.1`, the previous `app.log.1` becomes `app.log.2`, and so on up to
+ * `app.log.<keep>`; older lines are dropped. Rotation happens when the active file reaches `size`
+ * and, with `frequency`, at each local midnight (or full hour, …; rotating-file-stream reads the
+ * wall clock here, not the injected Clock). An existing active file is appended to, after a first
+ * rotation if it is already over `size`. Files are written in the main thread
+ * (rotating-file-stream), so `AppLogger.close()` is a plain end of a Writable.
+ */
 export interface FileLogOptions {
   /** Directory of the log files (created if missing). Default `logs`. */
   readonly dir?: string;
-  /** Base name; pino-roll numbers it: `app.1.log`, `app.2.log`, … Default `app.log`. */
+  /** Name of the active file; rotated copies append `.1` … `.<keep>`. Default `app.log`. */
   readonly fileName?: string;
   /** Lowest level written to the file. Default `error`. */
   readonly level?: Level;
-  /** Roll when the file reaches this size (pino-roll syntax: `10m`, `512k`, `2048b`). Default `10m`. */
+  /**
+   * Rotate once the active file reaches this size: bytes as a number, or a string with a binary
+   * unit in any case — `10m`, `10M`, `10MB`, `512k`, `2048b`. Default `10m`. The file can exceed it
+   * by one line: a line is never split.
+   */
   readonly size?: string | number;
-  /** Roll also by time: `daily`, `hourly`, ms, or false for size only. Default `daily`. */
+  /**
+   * Rotate also by time, aligned to the local clock: `daily` (midnight), `hourly`, a period in ms
+   * (whole days, or a divisor of a day, an hour or a minute), or false for size only. Default `daily`.
+   */
   readonly frequency?: 'daily' | 'hourly' | number | false;
-  /** Rotated files kept besides the active one. Default 7. */
+  /** Rotated files kept besides the active one (`app.log.1` … `app.log.<keep>`); 0 keeps none. Default 7. */
   readonly keep?: number;
 }
 
@@ -40,18 +57,25 @@ export interface AppLoggerOptions {
 
 const levelValues = pino.levels.values;
 
-function validate(options: AppLoggerOptions): void {
+/** Throws a TypeError listing every invalid option; returns the file's rotation settings. */
+function validate(options: AppLoggerOptions): RotationSettings | undefined {
   const problems: string[] = [];
   if (options.level !== undefined && options.level !== 'silent' && levelValues[options.level] === undefined) {
     problems.push(`level: unknown level "${String(options.level)}"`);
   }
-  const file = options.file;
-  if (file) {
-    if (file.level !== undefined && levelValues[file.level] === undefined) problems.push(`file.level: unknown level "${String(file.level)}"`);
-    if (file.keep !== undefined && (!Number.isInteger(file.keep) || file.keep < 0)) problems.push('file.keep: must be an integer ≥ 0');
+  let rotation: RotationSettings | undefined;
+  if (options.file !== false) {
+    const file = options.file ?? {};
+    if (file.level !== undefined && levelValues[file.level] === undefined)
+      problems.push(`file.level: unknown level "${String(file.level)}"`);
     if (file.dir !== undefined && file.dir.trim() === '') problems.push('file.dir: must not be empty');
+    if (file.fileName !== undefined && file.fileName.trim() === '') problems.push('file.fileName: must not be empty');
+    const settings = rotationSettings(file);
+    if (Array.isArray(settings)) problems.push(...settings);
+    else rotation = settings;
   }
   if (problems.length > 0) throw new TypeError(`createAppLogger: ${problems.join('; ')}`);
+  return rotation;
 }
 
 /** A console sink that formats synchronously, so a flush needs no stream plumbing. */
@@ -66,18 +90,19 @@ interface Flushable {
 
 /**
  * The CLI's logging: one root pino logger writing DEBUG+ (configurable) to the console and
- * ERROR+ as JSON lines to a rotating file, with the shared redaction. Hand `logger` (or
- * `for(namespace)`) to the library; call `close()` before exiting so every line is written.
+ * ERROR+ as JSON lines to a rotating file (see FileLogOptions), with the shared redaction. Hand
+ * `logger` (or `for(namespace)`) to the library; call `close()` before exiting so every line is
+ * written. A file that cannot be written never fails the run: the logger says so once on the
+ * console and keeps logging there.
  */
 export class AppLogger {
   readonly logger: Logger;
   readonly #console: DestinationStream & Flushable;
-  readonly #file: ReturnType<typeof pino.transport> | undefined;
-  readonly #fileSink: { closed: boolean } | undefined;
+  readonly #file: RotatingFileSink | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: AppLoggerOptions = {}) {
-    validate(options);
+    const rotation = validate(options);
     const consoleLevel = options.level ?? 'debug';
     const toStderr = options.destination === undefined;
     const raw: DestinationStream & Flushable = options.destination ?? pino.destination({ dest: 2, sync: true });
@@ -87,38 +112,10 @@ export class AppLogger {
     if (consoleLevel !== 'silent') {
       streams.push({ level: consoleLevel, stream: pretty ? prettySink(raw, toStderr && process.stderr.isTTY === true) : raw });
     }
-    let fileLevel: Level | undefined;
-    if (options.file !== false) {
-      const file = options.file ?? {};
-      fileLevel = file.level ?? 'error';
-      const dir = resolve(file.dir ?? 'logs');
-      mkdirSync(dir, { recursive: true });
-      const frequency = file.frequency ?? 'daily';
-      this.#file = pino.transport({
-        targets: [
-          {
-            target: 'pino-roll',
-            level: fileLevel,
-            options: {
-              file: join(dir, file.fileName ?? 'app.log'),
-              size: file.size ?? '10m',
-              ...(frequency === false ? {} : { frequency }),
-              limit: { count: file.keep ?? 7 },
-              mkdir: true,
-            },
-          },
-        ],
-      });
-      const sink = { closed: false };
-      this.#fileSink = sink;
-      const transport = this.#file;
-      // A failing file sink must not crash the run; say so on the console instead.
-      transport.on('error', (err: unknown) => {
-        raw.write(`${JSON.stringify({ level: 50, msg: 'file log sink failed', err: String(err) })}\n`);
-      });
-      // Writes after close() are dropped rather than thrown at an ended worker.
-      streams.push({ level: fileLevel, stream: { write: (line: string) => void (sink.closed || transport.write(line)) } });
-    }
+    const file = options.file === false ? undefined : (options.file ?? {});
+    const fileLevel = file ? (file.level ?? 'error') : undefined;
+    // The sink is opened once the logger exists (it reports its failures through it).
+    if (fileLevel) streams.push({ level: fileLevel, stream: { write: (line: string) => this.#file?.write(line) } });
     const levels = [consoleLevel === 'silent' ? Infinity : levelValues[consoleLevel]!, fileLevel ? levelValues[fileLevel]! : Infinity];
     const min = Math.min(...levels);
     const rootLevel = min === Infinity ? 'silent' : pino.levels.labels[min]!;
@@ -128,6 +125,27 @@ export class AppLogger {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.logger = pino(base, pino.multistream(streams));
+    if (file && rotation) this.#file = this.#openFile(file, rotation);
+  }
+
+  #openFile(file: FileLogOptions, rotation: RotationSettings): RotatingFileSink | undefined {
+    const dir = resolve(file.dir ?? 'logs');
+    const path = join(dir, file.fileName ?? 'app.log');
+    const log = loggerFor(this.logger, 'logging');
+    // By the time onError runs the sink drops lines, so this error reaches the console only.
+    const onError = (err: Error): void => log.error({ err, path }, `cannot write the error log ${path}; errors go to the console only`);
+    try {
+      return new RotatingFileSink({
+        dir,
+        fileName: file.fileName ?? 'app.log',
+        rotation,
+        onError,
+        onWarning: (err) => log.warn({ err, path }, `error log ${path}: ${err.message}`),
+      });
+    } catch (error) {
+      onError(error as Error);
+      return undefined;
+    }
   }
 
   /** The child logger of one module; the same child for the same namespace. */
@@ -138,30 +156,18 @@ export class AppLogger {
   /** Resolves once every line logged so far is written (console and file). */
   async flush(): Promise<void> {
     this.#console.flushSync?.();
-    const file = this.#file;
-    if (file && !this.#fileSink?.closed) {
-      await new Promise<void>((resolveFlush, reject) => file.flush((err?: Error | null) => (err ? reject(err) : resolveFlush())));
-    }
+    await this.#file?.flush();
   }
 
-  /** Flushes and stops the file worker; idempotent. Lines logged afterwards reach the console only. */
+  /** Flushes and closes the file; idempotent. Lines logged afterwards reach the console only. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
   }
 
   async #close(): Promise<void> {
-    await this.flush();
-    const file = this.#file;
-    if (!file || !this.#fileSink) return;
-    this.#fileSink.closed = true;
-    await new Promise<void>((resolveClose) => {
-      file.once('close', () => resolveClose());
-      // The worker is unref'd once idle; without a ref the process could exit before it has
-      // written its last lines and emitted 'close' (ThreadStream.ref exists but is untyped).
-      (file as unknown as { ref?: () => void }).ref?.();
-      file.end();
-    });
+    this.#console.flushSync?.();
+    await this.#file?.close();
   }
 }
 

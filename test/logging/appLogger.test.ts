@@ -1,8 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAppLogger, loggerFor, SecretRegistry, silentLogger, type AppLogger, type AppLoggerOptions } from '../../src/logging/index.js';
+import {
+  createAppLogger,
+  loggerFor,
+  SecretRegistry,
+  silentLogger,
+  type AppLogger,
+  type AppLoggerOptions,
+} from '../../src/logging/index.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 interface Captured {
@@ -108,8 +115,16 @@ describe('AppLogger console levels', () => {
   });
 });
 
+/** The records of one file, in order. */
+function recordsOf(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 describe('AppLogger error file', () => {
-  it('writes ERROR and up to the file as JSON lines, lower levels only to the console', async () => {
+  it('writes ERROR and up to logs/app.log as JSON lines, lower levels only to the console', async () => {
     const out = capture();
     const dir = tempDir();
     const app = make({ destination: out, file: { dir } });
@@ -121,33 +136,91 @@ describe('AppLogger error file', () => {
     log.fatal('f');
     await app.close();
     expect(out.records().map((r) => r['msg'])).toEqual(['d', 'i', 'w', 'e', 'f']);
-    const records = fileRecords(dir);
-    expect(records.map((r) => [r['level'], r['msg'], r['module']])).toEqual([
+    expect(readdirSync(dir)).toEqual(['app.log']);
+    expect(recordsOf(join(dir, 'app.log')).map((r) => [r['level'], r['msg'], r['module']])).toEqual([
       [50, 'e', 'ingestion'],
       [60, 'f', 'ingestion'],
     ]);
-    expect(readdirSync(dir).every((f) => /^app\.\d+\.log$/.test(f))).toBe(true);
   });
 
-  it('rotates by size and keeps at most `keep` rotated files besides the active one', async () => {
-    const dir = tempDir();
-    const app = make({ destination: capture(), file: { dir, size: '1k', frequency: false, keep: 2 } });
-    const padding = 'x'.repeat(300);
-    // Several flushes: pino-roll measures size per write it receives from the worker's buffer.
-    // Each batch (3 × ~380 bytes) exceeds the 1 KiB limit on its own.
-    for (let batch = 0; batch < 12; batch++) {
-      for (let i = 0; i < 3; i++) app.logger.error({ batch, i, padding }, 'line');
-      await app.flush();
-    }
+  it('writes to the configured directory and file name, creating the directory', async () => {
+    const dir = join(tempDir(), 'nested', 'logs');
+    const app = make({ destination: capture(), file: { dir, fileName: 'errors.jsonl' } });
+    app.logger.error('e');
     await app.close();
-    const files = readdirSync(dir).sort();
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    expect(files.length).toBeLessThanOrEqual(3);
-    const numbers = files.map((f) => Number(/^app\.(\d+)\.log$/.exec(f)?.[1]));
-    // Numbering went well past the kept window: rotation happened many times.
-    expect(Math.max(...numbers)).toBeGreaterThanOrEqual(4);
-    // The newest lines survive rotation.
-    expect(fileRecords(dir).some((r) => r['batch'] === 11 && r['i'] === 2)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['errors.jsonl']);
+    expect(recordsOf(join(dir, 'errors.jsonl')).map((r) => r['msg'])).toEqual(['e']);
+  });
+
+  it('has every line logged so far in the file after flush(), before close()', async () => {
+    const dir = tempDir();
+    const app = make({ destination: capture(), file: { dir } });
+    for (let i = 0; i < 50; i++) app.logger.error({ i }, 'line');
+    await app.flush();
+    expect(recordsOf(join(dir, 'app.log')).map((r) => r['i'])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('rotates by size: app.log stays active, app.log.1 is the newest copy, at most keep + 1 files, newest lines kept in order', async () => {
+    const dir = tempDir();
+    const secrets = new SecretRegistry();
+    secrets.register('rotation-canary-5150');
+    const app = make({ destination: capture(), secrets, file: { dir, size: '1k', frequency: false, keep: 2 } });
+    const padding = 'x'.repeat(300);
+    const total = 40;
+    for (let n = 0; n < total; n++) app.logger.error({ n, padding, token: 'rotation-canary-5150' }, 'line rotation-canary-5150');
+    await app.close();
+
+    expect(readdirSync(dir).sort()).toEqual(['app.log', 'app.log.1', 'app.log.2']);
+    // Oldest to newest: .2, .1, then the active file.
+    const files = ['app.log.2', 'app.log.1', 'app.log'].map((f) => join(dir, f));
+    const numbers = files.flatMap((f) => recordsOf(f).map((r) => r['n']));
+    // The kept lines are exactly the newest ones, once each, in order: nothing lost inside the window.
+    const first = total - numbers.length;
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => first + i));
+    expect(numbers.length).toBeGreaterThanOrEqual(6);
+    for (const rotated of files.slice(0, 2)) {
+      // Rotated once it reached 1 KiB; it can exceed that by one line, never split a line.
+      const size = statSync(rotated).size;
+      expect(size).toBeGreaterThanOrEqual(1024);
+      expect(size).toBeLessThan(1024 + 420);
+    }
+    for (const f of files) expect(readFileSync(f, 'utf8')).not.toContain('rotation-canary-5150');
+  });
+
+  it('with keep 0 keeps only the active file', async () => {
+    const dir = tempDir();
+    const app = make({ destination: capture(), file: { dir, size: '1k', frequency: false, keep: 0 } });
+    for (let n = 0; n < 20; n++) app.logger.error({ n, padding: 'x'.repeat(300) }, 'line');
+    await app.close();
+    expect(readdirSync(dir)).toEqual(['app.log']);
+    expect(recordsOf(join(dir, 'app.log')).at(-1)?.['n']).toBe(19);
+  });
+
+  it('appends to an existing app.log across runs, and rotates one already over the size at start', async () => {
+    const dir = tempDir();
+    const first = make({ destination: capture(), file: { dir, size: '1k' } });
+    first.logger.error('run 1');
+    await first.close();
+    const second = make({ destination: capture(), file: { dir, size: '1k' } });
+    second.logger.error('run 2');
+    await second.close();
+    expect(recordsOf(join(dir, 'app.log')).map((r) => r['msg'])).toEqual(['run 1', 'run 2']);
+
+    writeFileSync(join(dir, 'app.log'), `${JSON.stringify({ msg: 'big' })}\n`.repeat(100));
+    const third = make({ destination: capture(), file: { dir, size: '1k' } });
+    third.logger.error('run 3');
+    await third.close();
+    expect(recordsOf(join(dir, 'app.log')).map((r) => r['msg'])).toEqual(['run 3']);
+    expect(recordsOf(join(dir, 'app.log.1'))).toHaveLength(100);
+  });
+
+  it('accepts size as a number or with any unit case, and lists every invalid rotation option', () => {
+    for (const size of [2048, '2048', '2048b', '2k', '2K', '2kb', '10m', '10M', '10MB', '1g']) {
+      expect(() => make({ destination: capture(), file: { dir: tempDir(), size } }), String(size)).not.toThrow();
+    }
+    expect(() =>
+      createAppLogger({ destination: capture(), file: { dir: tempDir(), size: 'ten', frequency: 7 * 60_000, keep: -1 } }),
+    ).toThrow(/file\.size: .*"ten".*file\.frequency: 420000 ms .*file\.keep: must be an integer/);
   });
 
   it('is closable twice and drops, not throws, lines logged after close', async () => {
@@ -158,8 +231,46 @@ describe('AppLogger error file', () => {
     await app.close();
     await app.close();
     expect(() => app.logger.error('after')).not.toThrow();
+    await app.flush();
     expect(fileRecords(dir).map((r) => r['msg'])).toEqual(['before']);
     expect(out.records().map((r) => r['msg'])).toEqual(['before', 'after']);
+  });
+});
+
+describe('a failing error file never fails the run', () => {
+  it('reports a directory that cannot be created once on the console and keeps logging there', async () => {
+    const parent = tempDir();
+    const notADir = join(parent, 'plain-file');
+    writeFileSync(notADir, 'x');
+    const out = capture();
+    const app = make({ destination: out, file: { dir: notADir } });
+    app.for('ingestion').error('first');
+    await app.flush();
+    app.for('ingestion').error('second');
+    await expect(app.close()).resolves.toBeUndefined();
+    const records = out.records();
+    expect(records.filter((r) => r['module'] === 'ingestion').map((r) => r['msg'])).toEqual(['first', 'second']);
+    const failures = records.filter((r) => String(r['msg']).startsWith('cannot write the error log'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ level: 50, module: 'logging', path: join(notADir, 'app.log') });
+    expect(readFileSync(notADir, 'utf8')).toBe('x');
+  });
+
+  it('reports a rotation that fails mid-run once, keeps the lines written before, and closes', async () => {
+    const dir = tempDir();
+    // A non-empty directory where the rotated copy must go: rename(app.log, app.log.1) fails.
+    mkdirSync(join(dir, 'app.log.1', 'blocker'), { recursive: true });
+    const out = capture();
+    const app = make({ destination: out, file: { dir, size: '1k', frequency: false, keep: 1 } });
+    for (let n = 0; n < 8; n++) {
+      app.logger.error({ n, padding: 'x'.repeat(300) }, 'line');
+      await app.flush();
+    }
+    await expect(app.close()).resolves.toBeUndefined();
+    const records = out.records();
+    expect(records.filter((r) => r['msg'] === 'line').map((r) => r['n'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(records.filter((r) => String(r['msg']).startsWith('cannot write the error log'))).toHaveLength(1);
+    expect(recordsOf(join(dir, 'app.log')).map((r) => r['n'])).toEqual([0, 1, 2]);
   });
 });
 
@@ -182,6 +293,23 @@ describe('namespaced loggers', () => {
       ['ingestion', 'twice'],
     ]);
     expect(fileRecords(dir).map((r) => r['msg'])).toEqual(['once']);
+  });
+
+  it('adds no handler per call: N lines through many namespaces and repeated for() give N file lines, and two loggers stay apart', async () => {
+    const outA = capture();
+    const outB = capture();
+    const dirA = tempDir();
+    const dirB = tempDir();
+    const a = make({ destination: outA, file: { dir: dirA } });
+    const b = make({ destination: outB, file: { dir: dirB } });
+    const names = ['auth', 'paging', 'staging', 'output', 'storage'];
+    for (let n = 0; n < 100; n++) a.for(names[n % names.length]!).error({ n }, 'a');
+    b.for('auth').error('b');
+    await Promise.all([a.close(), b.close()]);
+    expect(fileRecords(dirA).map((r) => r['n'])).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    expect(outA.lines).toHaveLength(100);
+    expect(fileRecords(dirB).map((r) => r['msg'])).toEqual(['b']);
+    expect(outB.lines).toHaveLength(1);
   });
 
   it("names a module's module once: the new name replaces the old", async () => {
@@ -221,7 +349,7 @@ describe('redaction', () => {
     expect(text).not.toContain(encodeURIComponent(awsSecret));
   }
 
-  it('keeps canary secrets out of console and file: fields, nested fields, messages, errors, URLs', async () => {
+  it('row 27: keeps canary secrets out of console and file: fields, nested fields, messages, errors, URLs', async () => {
     const out = capture();
     const dir = tempDir();
     const secrets = new SecretRegistry();
