@@ -1,0 +1,87 @@
+import type { AuthProvider } from '../auth/authProvider.js';
+import { AuthError } from '../errors.js';
+import type { StreamEvent } from '../paging/streamEvent.js';
+import { redactUrl } from './redactUrl.js';
+
+/** The header an attempt was sent with, and the order in which it was sent. */
+export interface SentAuth {
+  readonly header: string | undefined;
+  readonly seq: number;
+}
+
+/**
+ * Wraps the run's `AuthProvider`: notices token changes (`token.refreshing`/`token.refreshed`),
+ * turns a 401 into one invalidation of the header that failed (single flight, only when it is
+ * still the current one), and fails clearly when a fresh token is refused at once.
+ */
+export class AuthGate {
+  readonly #auth: AuthProvider;
+  readonly #emit: (event: StreamEvent) => void;
+  readonly #url: string;
+  #started = false;
+  #current: string | undefined;
+  /** The current header came from a login and no request with it was accepted yet. */
+  #fresh = false;
+  #refreshing = false;
+  #seq = 0;
+  readonly #invalidatedAt = new Map<string, number>();
+  #refreshes = 0;
+
+  constructor(auth: AuthProvider, url: string, emit: (event: StreamEvent) => void) {
+    this.#auth = auth;
+    this.#url = redactUrl(url);
+    this.#emit = emit;
+  }
+
+  /** Tokens obtained after the first one (proactive or after a 401). */
+  get refreshes(): number {
+    return this.#refreshes;
+  }
+
+  /** The header for the next attempt (each call counts as one send, for the 401 bookkeeping). */
+  async header(signal?: AbortSignal): Promise<SentAuth> {
+    const header = await this.#auth.getAuthHeader(signal);
+    if (!this.#started) {
+      this.#started = true;
+      this.#current = header;
+      this.#fresh = header !== undefined;
+    } else if (header !== this.#current) {
+      this.#refreshes++;
+      if (!this.#refreshing) this.#emit({ type: 'token.refreshing' });
+      this.#refreshing = false;
+      this.#emit({ type: 'token.refreshed' });
+      this.#current = header;
+      this.#fresh = header !== undefined;
+    }
+    return { header, seq: ++this.#seq };
+  }
+
+  /** An attempt with this header got an answer other than 401. */
+  accepted(sent: SentAuth): void {
+    if (sent.header === this.#current) this.#fresh = false;
+  }
+
+  /** An attempt got 401: invalidate its header once, or throw `AuthError` when retrying cannot help. */
+  unauthorized(sent: SentAuth): void {
+    const { header } = sent;
+    if (header === undefined) {
+      throw new AuthError(`${this.#url} answered 401 to a request without credentials: configure authentication for this endpoint`, this.#url, 401);
+    }
+    if (this.#fresh && header === this.#current) {
+      throw new AuthError(`${this.#url} refused the credentials it was just given (401, right after login or with a static token): check the credentials and the API's auth settings`, this.#url, 401);
+    }
+    const invalidatedAt = this.#invalidatedAt.get(header);
+    if (invalidatedAt !== undefined) {
+      if (sent.seq > invalidatedAt) {
+        throw new AuthError(`${this.#url} keeps answering 401: the credentials were refused again after a refresh`, this.#url, 401);
+      }
+      return; // sent before the invalidation: the refresh is already under way
+    }
+    this.#invalidatedAt.set(header, this.#seq);
+    this.#auth.invalidate(header);
+    if (header === this.#current && !this.#refreshing) {
+      this.#refreshing = true;
+      this.#emit({ type: 'token.refreshing' });
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { IngestError, TimeoutError } from '../errors.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Fetch } from '../runtime/runtime.js';
+import { redactUrl } from './redactUrl.js';
+
+/** A complete response: status, headers and the whole body, read within the attempt's deadline. */
+export interface AttemptResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+  readonly bytes: number;
+  readonly latencyMs: number;
+}
+
+/** The request never produced a complete response (reset, refused, empty reply). */
+export class NetworkError extends IngestError {
+  override name = 'NetworkError';
+  constructor(
+    message: string,
+    readonly url: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface DeadlineOptions {
+  readonly fetch: Fetch;
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+  /** The run's signal: aborting it aborts the attempt and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One attempt: GET `url` with a deadline (on the injected clock) that covers the headers AND
+ * the body, so a trickling body is cut off too. Rejects with `TimeoutError` at the deadline,
+ * with the run signal's reason when the run is aborted, or with `NetworkError` otherwise.
+ */
+export async function fetchWithDeadline(url: string, options: DeadlineOptions): Promise<AttemptResponse> {
+  const { clock, timeoutMs, signal } = options;
+  if (signal?.aborted) throw signal.reason;
+  const controller = new AbortController();
+  const started = clock.now();
+  let timedOut = false;
+  let rejectCut: (reason: unknown) => void = () => undefined;
+  // Settles when the attempt must stop, whatever the fetch implementation does with its signal.
+  const cut = new Promise<never>((_, reject) => (rejectCut = reject));
+  cut.catch(() => undefined);
+  const stop = (reason: unknown): void => {
+    controller.abort(reason);
+    rejectCut(reason);
+  };
+  const onRunAbort = (): void => stop(signal?.reason);
+  signal?.addEventListener('abort', onRunAbort, { once: true });
+  const timer = clock.setTimeout(() => {
+    timedOut = true;
+    stop(new TimeoutError(`no complete response from ${redactUrl(url)} within ${timeoutMs} ms`, timeoutMs));
+  }, timeoutMs);
+  let response: Response | undefined;
+  try {
+    response = await Promise.race([
+      options.fetch(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers }, signal: controller.signal }),
+      cut,
+    ]);
+    const body = await Promise.race([response.text(), cut]);
+    return {
+      status: response.status,
+      headers: response.headers,
+      body,
+      bytes: Buffer.byteLength(body),
+      latencyMs: clock.now() - started,
+    };
+  } catch (error: unknown) {
+    if (signal?.aborted) throw signal.reason;
+    if (timedOut) throw new TimeoutError(`no complete response from ${redactUrl(url)} within ${timeoutMs} ms`, timeoutMs, { cause: error });
+    if (error instanceof IngestError) throw error;
+    throw new NetworkError(`request to ${redactUrl(url)} failed: ${describe(error)}`, redactUrl(url), { cause: error });
+  } finally {
+    clock.clearTimeout(timer);
+    signal?.removeEventListener('abort', onRunAbort);
+    // Release the socket of an abandoned body.
+    if (controller.signal.aborted && response?.body && !response.bodyUsed) response.body.cancel().catch(() => undefined);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}

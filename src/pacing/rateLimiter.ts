@@ -1,0 +1,366 @@
+import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { LatencyTracker } from './latencyTracker.js';
+import { parseRateLimitPolicy } from './rateLimitPolicy.js';
+
+/** What consumed the server's quota and how it ended, as the limiter sees it. */
+export type AttemptOutcome = 'success' | 'failure' | 'other';
+
+/** Where the current rate came from (for logs and the report). */
+export type RateSource = 'configured' | 'policy' | 'headers' | 'slowStart' | 'adaptive';
+
+export interface RateLimiterOptions {
+  /** The API's known limit `L`, req/s: start at 0.95 L and never exceed L. */
+  readonly limit?: number | undefined;
+  /** Never send faster than this, req/s, whatever the server says. */
+  readonly hardCap?: number | undefined;
+  /** The slowest probe rate, req/s. Default 0.5. */
+  readonly minRate?: number | undefined;
+  /** The slow-start rate when nothing is known, req/s. Default 2. */
+  readonly initialRate?: number | undefined;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+}
+
+interface Sample {
+  readonly at: number;
+  readonly failed: boolean;
+}
+
+const windowMs = 10_000;
+/** Attempts the outage rule looks at, at most. */
+const outageSample = 20;
+/** Above 100 req/s a capacity of one token would need sub-millisecond timers: hold 10 ms worth. */
+const burstMs = 10;
+
+/**
+ * The run's one shared limiter (PACING.md): a token bucket of capacity 1 (10 ms worth above
+ * 100 req/s) refilled at rate `r`,
+ * taken by every attempt, first tries and retries alike, plus a run-wide pause for 429s.
+ */
+export class RateLimiter {
+  readonly #clock: Clock;
+  readonly #latency: LatencyTracker;
+  readonly #minRate: number;
+  readonly #cap: number;
+  #rate: number;
+  #source: RateSource;
+  /** `w`: the estimated ceiling of the server, req/s, once known. */
+  #ceiling: number | undefined;
+  #tokens = 1;
+  #refilledAt: number;
+  #pausedUntil = 0;
+  #pauseStartedAt: number | undefined;
+  #totalPauseMs = 0;
+  readonly #waiters: Waiter[] = [];
+  #timer: TimerHandle | undefined;
+  #pauseTimer: TimerHandle | undefined;
+  #samples: Sample[] = [];
+  /** Samples before this index are older than the window. */
+  #head = 0;
+  readonly #startedAt: number;
+  #lastCutAt = -Infinity;
+  #lastHalveAt = -Infinity;
+  #lastGrowAt: number;
+  #lastDoubleAt: number;
+  /** When the rate before the current one was set (slow start): the window that measures the first 429. */
+  #previousDoubleAt: number;
+  #takenSinceDouble = 0;
+  #resumeListeners: ((pausedMs: number) => void)[] = [];
+
+  constructor(clock: Clock, latency: LatencyTracker, options: RateLimiterOptions = {}) {
+    this.#clock = clock;
+    this.#latency = latency;
+    this.#minRate = options.minRate ?? 0.5;
+    this.#cap = Math.min(options.hardCap ?? Infinity, options.limit ?? Infinity);
+    const now = clock.now();
+    this.#startedAt = now;
+    this.#refilledAt = now;
+    this.#lastGrowAt = now;
+    this.#lastDoubleAt = now;
+    this.#previousDoubleAt = now;
+    if (options.limit !== undefined) {
+      this.#rate = 0.95 * options.limit;
+      this.#ceiling = options.limit;
+      this.#source = 'configured';
+    } else {
+      this.#rate = options.initialRate ?? 2;
+      this.#source = 'slowStart';
+    }
+    this.#rate = this.#bounded(this.#rate);
+  }
+
+  /** The current rate `r`, req/s. */
+  get rate(): number {
+    return this.#rate;
+  }
+
+  get source(): RateSource {
+    return this.#source;
+  }
+
+  /** The estimated server ceiling `w`, req/s, once known. */
+  get ceiling(): number | undefined {
+    return this.#ceiling;
+  }
+
+  /** Until when (clock ms) every attempt is paused; in the past when not paused. */
+  get pausedUntil(): number {
+    return this.#pausedUntil;
+  }
+
+  get paused(): boolean {
+    return this.#pausedUntil > this.#clock.now();
+  }
+
+  /** Total time spent paused so far, ms (a running pause counts up to now). */
+  get totalPauseMs(): number {
+    const running = this.#pauseStartedAt === undefined ? 0 : Math.min(this.#clock.now(), this.#pausedUntil) - this.#pauseStartedAt;
+    return this.#totalPauseMs + running;
+  }
+
+  /** Called with the pause's length when a run-wide pause ends. */
+  onResume(listener: (pausedMs: number) => void): void {
+    this.#resumeListeners.push(listener);
+  }
+
+  /** Waits for a token and for the end of any pause; rejects with the signal's reason. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          reject(signal?.reason);
+          this.#pump();
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.#waiters.push(waiter);
+      this.#pump();
+    });
+  }
+
+  /** Records an attempt that consumed quota (any answer but 429): feeds growth and outage decay. */
+  record(outcome: AttemptOutcome): void {
+    const now = this.#clock.now();
+    this.#samples.push({ at: now, failed: outcome === 'failure' });
+    this.#trim(now);
+    if (outcome === 'success') this.#grow(now);
+    else if (outcome === 'failure') this.#maybeHalve(now);
+  }
+
+  /**
+   * A 429: cut `r` to `max(min, 0.9 × min(r, w))` at most once per epoch, where `w` is the
+   * accepted rate over the last 10 s, and pause every attempt for `pauseMs`.
+   * Returns whether the rate was cut.
+   */
+  rateLimited(pauseMs: number): boolean {
+    const now = this.#clock.now();
+    this.#trim(now);
+    const epoch = Math.max(1000, this.#latency.quantile(0.5) ?? 0);
+    let cut = false;
+    if (now - this.#lastCutAt >= epoch) {
+      // Leaving slow start, the last 10 s hold the ramp: measure over the last two rate levels only.
+      const measured = this.#acceptedRate(now, this.#source === 'slowStart' ? this.#previousDoubleAt : this.#startedAt);
+      // Fewer than 10 answers measure little: keep the last estimate of the ceiling if there is one.
+      const w =
+        measured.samples >= 10 || (this.#ceiling === undefined && measured.samples > 0) ? measured.rate : (this.#ceiling ?? this.#rate / 2);
+      // The server refused at rate r: its ceiling is below r even when w, inflated by its burst, says more.
+      const ceiling = Math.min(this.#rate, w);
+      this.#rate = this.#bounded(0.9 * ceiling);
+      this.#ceiling = ceiling;
+      this.#source = 'adaptive';
+      this.#lastCutAt = now;
+      this.#lastGrowAt = now;
+      cut = true;
+    }
+    this.pause(pauseMs);
+    return cut;
+  }
+
+  /** Pauses every attempt for at least `ms` from now (a longer running pause is kept). */
+  pause(ms: number): void {
+    const now = this.#clock.now();
+    const until = now + Math.max(0, ms);
+    if (until <= this.#pausedUntil) return;
+    if (this.#pauseStartedAt === undefined || this.#pausedUntil <= now) this.#pauseStartedAt = now;
+    this.#pausedUntil = until;
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = this.#clock.setTimeout(() => this.#endPause(), until - now);
+    this.#pump();
+  }
+
+  /**
+   * Reads the server's rate-limit headers. Before the first 429 they set the start rate:
+   * `RateLimit-Policy` (`q;w=`) → 0.98 × q/w; else `RateLimit-Limit` (per `w`, or per second) →
+   * 0.98 × limit; else `RateLimit-Remaining`/`Reset` → remaining/reset. Afterwards, a response
+   * that leaves no quota stops probing above the ceiling.
+   */
+  observeHeaders(headers: Headers): void {
+    const policy = parseRateLimitPolicy(headers.get('ratelimit-policy'));
+    const limit = Number(headers.get('ratelimit-limit') ?? NaN);
+    const remaining = Number(headers.get('ratelimit-remaining') ?? NaN);
+    const reset = Number(headers.get('ratelimit-reset') ?? NaN);
+    const canStart = this.#source === 'slowStart' || (this.#source === 'headers' && policy !== undefined);
+    if (canStart) {
+      if (policy !== undefined) this.#start(policy.quota / policy.windowSeconds, 'policy');
+      else if (Number.isFinite(limit) && limit > 0) this.#start(limit, 'headers');
+      else if (Number.isFinite(remaining) && Number.isFinite(reset) && reset > 0) {
+        this.#rate = this.#bounded(remaining / reset);
+        this.#source = 'headers';
+      }
+    }
+    // No quota left: we are at the ceiling; step back under it instead of waiting for a 429.
+    if (remaining === 0 && this.#ceiling !== undefined && this.#rate > 0.95 * this.#ceiling) {
+      this.#rate = this.#bounded(0.95 * this.#ceiling);
+      this.#lastGrowAt = this.#clock.now();
+    }
+  }
+
+  #start(advertised: number, source: RateSource): void {
+    this.#rate = this.#bounded(0.98 * advertised);
+    this.#ceiling = advertised;
+    this.#source = source;
+    this.#lastGrowAt = this.#clock.now();
+    this.#pump();
+  }
+
+  /** Stops every timer; pending acquires stay pending (their signals reject them). */
+  dispose(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#timer = undefined;
+    this.#pauseTimer = undefined;
+  }
+
+  #endPause(): void {
+    this.#pauseTimer = undefined;
+    const now = this.#clock.now();
+    const length = this.#pauseStartedAt === undefined ? 0 : now - this.#pauseStartedAt;
+    this.#totalPauseMs += length;
+    this.#pauseStartedAt = undefined;
+    for (const listener of this.#resumeListeners) listener(length);
+    this.#pump();
+  }
+
+  #bounded(rate: number): number {
+    return Math.min(this.#cap, Math.max(this.#minRate, rate));
+  }
+
+  #trim(now: number): void {
+    while (this.#head < this.#samples.length && this.#samples[this.#head]!.at <= now - windowMs) this.#head++;
+    // Compact only once half the array is stale: at hundreds of req/s, copying on every answer adds up.
+    if (this.#head > 64 && this.#head * 2 >= this.#samples.length) {
+      this.#samples = this.#samples.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * Mean accepted requests per second over the last 10 s (or since `from`), counting only the
+   * time we were sending: a gap where we sent nothing (a token refresh, a pause) says nothing
+   * about the server's ceiling, so each gap counts for at most max(1 s, two intervals at r).
+   */
+  #acceptedRate(now: number, from: number): { rate: number; samples: number } {
+    const since = Math.max(now - windowMs, from);
+    const gapCap = Math.max(1000, 2000 / this.#rate);
+    let accepted = 0;
+    let span = 0;
+    let previous = since;
+    for (let i = this.#head; i < this.#samples.length; i++) {
+      const at = this.#samples[i]!.at;
+      if (at <= since) continue;
+      accepted++;
+      span += Math.min(at - previous, gapCap);
+      previous = at;
+    }
+    span += Math.min(now - previous, gapCap);
+    return { rate: (accepted * 1000) / Math.max(1000, span), samples: accepted };
+  }
+
+  #grow(now: number): void {
+    const dt = now - this.#lastGrowAt;
+    if (dt < 250 || this.#ceiling === undefined || this.#source === 'slowStart') return;
+    const w = this.#ceiling;
+    const perSecond = this.#rate < 0.95 * w ? 0.1 * w : 0.01 * w;
+    this.#rate = this.#bounded(this.#rate + (perSecond * dt) / 1000);
+    this.#lastGrowAt = now;
+  }
+
+  /**
+   * More than half of at least 10 attempts in the last 10 s failed. Judged on the latest 20
+   * of them, so that an outage after a good stretch shows within a second or two, while
+   * random faults (even 20% of attempts) almost never reach a majority of 20.
+   */
+  get outage(): boolean {
+    this.#trim(this.#clock.now());
+    const recent = this.#samples.slice(Math.max(this.#head, this.#samples.length - outageSample));
+    if (recent.length < 10) return false;
+    const failed = recent.reduce((n, s) => n + (s.failed ? 1 : 0), 0);
+    return failed * 2 > recent.length;
+  }
+
+  #maybeHalve(now: number): void {
+    if (now - this.#lastHalveAt < 2000 || !this.outage) return;
+    this.#ceiling ??= this.#rate;
+    if (this.#source === 'slowStart') this.#source = 'adaptive';
+    this.#rate = this.#bounded(this.#rate / 2);
+    this.#lastHalveAt = now;
+    this.#lastGrowAt = now;
+  }
+
+  /** Slow start: double each second until the first 429, while the demand uses the rate. */
+  #slowStart(now: number): void {
+    if (this.#source !== 'slowStart') return;
+    const elapsed = now - this.#lastDoubleAt;
+    if (elapsed < 1000) return;
+    if (this.#takenSinceDouble * 2 >= this.#rate * (elapsed / 1000)) {
+      this.#rate = this.#bounded(this.#rate * 2);
+      this.#previousDoubleAt = this.#lastDoubleAt;
+    }
+    this.#lastDoubleAt = now;
+    this.#takenSinceDouble = 0;
+  }
+
+  #pump(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    this.#slowStart(now);
+    const capacity = Math.max(1, (this.#rate * burstMs) / 1000);
+    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
+    this.#refilledAt = now;
+    while (this.#waiters.length > 0) {
+      if (this.#pausedUntil > now) {
+        // Real timers may fire a little before the clock reads their due time: always re-arm.
+        this.#timer = this.#clock.setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, this.#pausedUntil - now);
+        return;
+      }
+      if (this.#tokens < 1) {
+        const waitMs = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
+        this.#timer = this.#clock.setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, waitMs);
+        return;
+      }
+      this.#tokens -= 1;
+      this.#takenSinceDouble++;
+      const waiter = this.#waiters.shift()!;
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.resolve();
+    }
+  }
+}

@@ -1,0 +1,456 @@
+import { setMaxListeners } from 'node:events';
+import { EMPTY, Observable, Subject, catchError, concat, concatMap, defer, finalize, from, mergeMap, of, race, retry, tap, throwError, timer, type Subscriber } from 'rxjs';
+import { HttpStatusError, RateLimitError, TimeoutError } from '../errors.js';
+import { AuthGate, type SentAuth } from '../http/authGate.js';
+import { fullJitterBackoff } from '../http/backoff.js';
+import { classifyStatus } from '../http/classify.js';
+import { fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
+import { redactUrl } from '../http/redactUrl.js';
+import { RetryLimitError, describeFailures, type AttemptFailureNote } from '../http/retryLimitError.js';
+import { parseRateLimitReset, parseRetryAfter } from '../http/retryAfter.js';
+import { attemptTimeoutMs, maxInFlight } from '../pacing/concurrency.js';
+import { InFlightGate } from '../pacing/inFlightGate.js';
+import { LatencyTracker } from '../pacing/latencyTracker.js';
+import { RateLimiter } from '../pacing/rateLimiter.js';
+import { RetryBudget } from '../pacing/retryBudget.js';
+import { aborted$ } from './aborted.js';
+import { AttemptFailure, StopDispatch, errorReason } from './attemptFailure.js';
+import { createPagePlanner, type PagePlanner } from './pagePlanner.js';
+import {
+  resolvePageStreamOptions,
+  type PageStreamDeps,
+  type PageStreamOptions,
+  type ResolvedPageStreamOptions,
+  type StagedPage,
+} from './pageStreamOptions.js';
+import { rawJsonArray } from './rawJsonArray.js';
+import { BadBodyError, pageUrl, parsePage, type PageJob, type ParsedPage } from './pagingStrategy.js';
+import type { StreamEvent } from './streamEvent.js';
+import { bump, emptyStreamStats, type StreamStats } from './streamStats.js';
+
+/** The page stream: its events, plus counters and the current in-flight cap. */
+export type PageStream = Observable<StreamEvent> & {
+  /** Counters of the latest run (subscription), readable at any time. */
+  stats(): StreamStats;
+  /** The current Little's-law cap of requests in flight (size keep-alive pools to `maxInFlightCap`). */
+  maxInFlight(): number;
+};
+
+interface PageState {
+  attempts: number;
+  failures: number;
+  declines: number;
+  notes: AttemptFailureNote[];
+  release: (() => void) | undefined;
+}
+
+interface FetchedPage {
+  readonly job: PageJob;
+  readonly parsed: ParsedPage;
+  readonly response: AttemptResponse;
+  readonly fetchedAt: number;
+  readonly state: PageState;
+  /** Paging cannot safely go on after this page: fail once it is staged (so resume starts after it). */
+  planError?: unknown;
+}
+
+/** A 503 asking for longer than this is an outage: pause everyone, then probe. */
+const outageRetryAfterMs = 120_000;
+/** A header that took this long came from a login: the rate token taken before it is stale. */
+const staleTokenMs = 100;
+/** 401s a page may see (each one refreshes the token) before the run gives up on it. */
+const maxUnauthorizedPerPage = 10;
+
+/**
+ * Fetches every page of an endpoint, exactly once, through one shared rate limiter, with
+ * per-attempt deadlines, classified retries and run-wide pauses (PACING.md); stages each page
+ * via `deps.stage` and emits what happened. Each subscription is one run; unsubscribing or
+ * aborting `options.signal` cancels everything in flight. Throws `ConfigError` for bad options.
+ */
+export function pageStream(options: PageStreamOptions, deps: PageStreamDeps): PageStream {
+  const resolved = resolvePageStreamOptions(options);
+  let current: StreamRun | undefined;
+  const events = new Observable<StreamEvent>((subscriber) => {
+    const run = new StreamRun(options, resolved, deps, subscriber);
+    current = run;
+    run.start();
+    return () => run.cancel();
+  });
+  return Object.assign(events, {
+    stats: () => current?.stats() ?? emptyStreamStats(),
+    maxInFlight: () => current?.maxInFlight() ?? 2,
+  });
+}
+
+class StreamRun {
+  readonly #options: PageStreamOptions;
+  readonly #o: ResolvedPageStreamOptions;
+  readonly #deps: PageStreamDeps;
+  readonly #subscriber: Subscriber<StreamEvent>;
+  readonly #run = new AbortController();
+  readonly #stop = new AbortController();
+  readonly #dispatchSignal: AbortSignal;
+  readonly #latency = new LatencyTracker();
+  readonly #limiter: RateLimiter;
+  readonly #budget: RetryBudget;
+  readonly #gate: InFlightGate;
+  readonly #auth: AuthGate;
+  readonly #stats = emptyStreamStats();
+  readonly #jobs = new Subject<PageJob>();
+  readonly #recent: AttemptFailureNote[] = [];
+  #planner: PagePlanner | undefined;
+  #outstanding = 0;
+  #stageChain: Promise<void> = Promise.resolve();
+  #deadlineTimer: unknown;
+  #deadlineError: TimeoutError | undefined;
+  #done = false;
+  #unlinkSignal: () => void = () => undefined;
+
+  constructor(options: PageStreamOptions, resolved: ResolvedPageStreamOptions, deps: PageStreamDeps, subscriber: Subscriber<StreamEvent>) {
+    this.#options = options;
+    this.#o = resolved;
+    this.#deps = deps;
+    this.#subscriber = subscriber;
+    const { clock } = deps.runtime;
+    this.#dispatchSignal = AbortSignal.any([this.#run.signal, this.#stop.signal]);
+    // Every waiting page listens to these: many listeners are expected, not a leak.
+    setMaxListeners(0, this.#run.signal, this.#stop.signal, this.#dispatchSignal);
+    this.#limiter = new RateLimiter(clock, this.#latency, options.rateLimit);
+    this.#budget = new RetryBudget(clock, options.retryBudget);
+    this.#gate = new InFlightGate(() => this.maxInFlight());
+    this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
+  }
+
+  maxInFlight(): number {
+    return maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
+  }
+
+  stats(): StreamStats {
+    return {
+      ...this.#stats,
+      requestsByStatus: { ...this.#stats.requestsByStatus },
+      retriesByStatus: { ...this.#stats.retriesByStatus },
+      pauseMs: this.#limiter.totalPauseMs,
+      refreshes: this.#auth.refreshes,
+      peakInFlight: this.#gate.peak,
+      ratePerSecond: this.#limiter.rate,
+    };
+  }
+
+  start(): void {
+    const { signal } = this.#options;
+    if (signal) {
+      const onAbort = (): void => this.#run.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#unlinkSignal = () => signal.removeEventListener('abort', onAbort);
+    }
+    if (this.#run.signal.aborted) {
+      this.#fail(this.#run.signal.reason);
+      return;
+    }
+    this.#limiter.onResume(() => this.#emit({ type: 'rateLimit.resumed' }));
+    const { deadlineMs } = this.#o;
+    if (deadlineMs !== undefined) {
+      this.#deadlineTimer = this.#deps.runtime.clock.setTimeout(() => {
+        this.#deadlineError = new TimeoutError(
+          `the stream's deadline of ${deadlineMs / 1000} s passed before every page was fetched; committed pages are kept, rerun to resume; last failures: ${describeFailures(this.#recent)}`,
+          deadlineMs,
+        );
+        this.#stop.abort(new StopDispatch('deadline'));
+      }, deadlineMs);
+    }
+    this.#jobs
+      .pipe(mergeMap((job) => this.#page$(job), this.#o.maxInFlight))
+      .subscribe({ error: (error: unknown) => this.#fail(error), complete: () => this.#complete() });
+    try {
+      this.#planner = createPagePlanner(this.#options.paging, this.#options.resume, this.#o.maxPages, (page, message) => this.#anomaly(page, message));
+      const initial = this.#planner.initial();
+      if (initial.length === 0) this.#jobs.complete();
+      else this.#enqueue(initial);
+    } catch (error: unknown) {
+      this.#fail(error);
+    }
+  }
+
+  cancel(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#run.abort(new DOMException('the page stream was unsubscribed', 'AbortError'));
+    this.#dispose();
+  }
+
+  #emit(event: StreamEvent): void {
+    if (!this.#done) this.#subscriber.next(event);
+  }
+
+  #anomaly(page: number, message: string): void {
+    this.#stats.anomalies++;
+    this.#deps.runtime.logger.warn({ page, anomaly: message }, 'pagination anomaly');
+    this.#emit({ type: 'paging.anomaly', page, message });
+  }
+
+  #enqueue(jobs: readonly PageJob[]): void {
+    this.#outstanding += jobs.length;
+    for (const job of jobs) this.#jobs.next(job);
+  }
+
+  /** One page: fetch with retries, stage, release its slot; a deadline stop ends it quietly. */
+  #page$(job: PageJob): Observable<never> {
+    const state: PageState = { attempts: 0, failures: 0, declines: 0, notes: [], release: undefined };
+    return this.#fetch$(job, state).pipe(
+      concatMap((fetched) => concat(this.#stage$(fetched), defer(() => (fetched.planError === undefined ? EMPTY : throwError(() => fetched.planError))))),
+      catchError((error: unknown) => (error instanceof StopDispatch ? EMPTY : throwError(() => error))),
+      finalize(() => {
+        state.release?.();
+        state.release = undefined;
+        this.#outstanding--;
+        if (this.#outstanding === 0) this.#jobs.complete();
+      }),
+    );
+  }
+
+  #fetch$(job: PageJob, state: PageState): Observable<FetchedPage> {
+    return defer(() => from(this.#attempt(job, state))).pipe(
+      retry({
+        count: this.#o.maxFailuresPerPage + this.#o.maxDeclinesPerPage + maxUnauthorizedPerPage,
+        delay: (error: unknown) => this.#retryDelay(job, state, error),
+        resetOnSuccess: false,
+      }),
+      catchError((error: unknown) => throwError(() => this.#finalError(job, state, error))),
+      tap((fetched) => {
+        try {
+          this.#enqueue(this.#planner!.fetched(job, fetched.parsed));
+        } catch (error: unknown) {
+          fetched.planError = error;
+        }
+      }),
+    );
+  }
+
+  async #attempt(job: PageJob, state: PageState): Promise<FetchedPage> {
+    const { clock, fetch } = this.#deps.runtime;
+    const dispatch = this.#dispatchSignal;
+    dispatch.throwIfAborted();
+    state.release = await this.#gate.acquire(dispatch);
+    try {
+      // A login may take seconds: pages held up by one must not all fire at once afterwards on
+      // rate tokens taken before it. So wait for the header first, and take a new token when
+      // the header at send time still needed a login.
+      await this.#auth.header(dispatch);
+      let sent: SentAuth;
+      for (;;) {
+        await this.#limiter.acquire(dispatch);
+        const asked = clock.now();
+        sent = await this.#auth.header(dispatch);
+        if (clock.now() - asked < staleTokenMs) break;
+      }
+      state.attempts++;
+      this.#stats.requests++;
+      this.#budget.requested();
+      const url = pageUrl(this.#options.url, this.#options.paging, job);
+      const timeoutMs = attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
+      let response: AttemptResponse;
+      try {
+        response = await fetchWithDeadline(url, {
+          fetch,
+          clock,
+          timeoutMs,
+          signal: this.#run.signal,
+          headers: sent.header === undefined ? {} : { authorization: sent.header },
+        });
+      } catch (error: unknown) {
+        if (this.#run.signal.aborted) throw error;
+        const timedOut = error instanceof TimeoutError;
+        bump(this.#stats.requestsByStatus, timedOut ? 'timeout' : 'network');
+        this.#limiter.record('failure');
+        const reason = timedOut ? `timeout: no complete response within ${timeoutMs} ms` : `network error: ${error instanceof Error ? error.message : String(error)}`;
+        throw new AttemptFailure('transient', timedOut ? 'timeout' : 'network', undefined, reason, undefined, sent);
+      }
+      const { status, headers } = response;
+      bump(this.#stats.requestsByStatus, String(status));
+      this.#stats.bytes += response.bytes;
+      this.#latency.record(response.latencyMs);
+      this.#limiter.observeHeaders(headers);
+      this.#gate.pump();
+      const verdict = classifyStatus(status);
+      if (verdict !== 'unauthorized') this.#auth.accepted(sent);
+      switch (verdict) {
+        case 'ok': {
+          let parsed: ParsedPage;
+          try {
+            parsed = parsePage(this.#options.paging, response.body, headers, url);
+          } catch (error: unknown) {
+            if (!(error instanceof BadBodyError)) throw error;
+            this.#limiter.record('failure');
+            throw new AttemptFailure('transient', 'badBody', status, `bad body: ${error.message}`, undefined, sent);
+          }
+          this.#limiter.record('success');
+          this.#budget.succeeded();
+          return { job, parsed, response, fetchedAt: clock.now(), state };
+        }
+        case 'rateLimited': {
+          const wait = parseRetryAfter(headers.get('retry-after'), clock.now()) ?? parseRateLimitReset(headers.get('ratelimit-reset'));
+          throw new AttemptFailure('rateLimited', '429', status, 'rate limited', wait, sent);
+        }
+        case 'unauthorized':
+          this.#limiter.record('other');
+          throw new AttemptFailure('unauthorized', '401', status, 'unauthorized', undefined, sent);
+        case 'transient':
+          this.#limiter.record('failure');
+          throw new AttemptFailure('transient', String(status), status, errorReason(response), parseRetryAfter(headers.get('retry-after'), clock.now()), sent);
+        case 'permanent': {
+          this.#limiter.record('other');
+          const where = redactUrl(url);
+          throw new HttpStatusError(`${where} answered ${status} (${errorReason(response)}): not retried, asking again will not change it`, status, where);
+        }
+      }
+    } catch (error: unknown) {
+      state.release?.();
+      state.release = undefined;
+      throw error;
+    }
+  }
+
+  /** The retry decision: wait and try again, or end the run with a clear error. */
+  #retryDelay(job: PageJob, state: PageState, error: unknown): Observable<unknown> {
+    if (!(error instanceof AttemptFailure)) return throwError(() => error);
+    const { page } = job;
+    const { clock } = this.#deps.runtime;
+    if (error.kind === 'unauthorized') {
+      try {
+        this.#auth.unauthorized(error.sent!);
+      } catch (authError: unknown) {
+        return throwError(() => authError);
+      }
+      return of(0);
+    }
+    if (error.kind === 'rateLimited') {
+      state.declines++;
+      this.#stats.rateLimited++;
+      const wait = error.retryAfterMs ?? 1000;
+      if (wait > this.#o.maxWaitMs) {
+        return throwError(
+          () =>
+            new RateLimitError(
+              `${redactUrl(this.#options.url)} asks to wait ${Math.round(wait / 1000)} s (Retry-After), more than the allowed ${this.#o.maxWaitMs / 1000} s: stopping; committed pages are kept, rerun later to resume`,
+              wait,
+            ),
+        );
+      }
+      // Honour the server's time as given; the jitter only spreads the restart (never earlier).
+      const pauseMs = wait + this.#deps.runtime.random() * Math.min(1000, 0.1 * wait);
+      this.#limiter.rateLimited(pauseMs);
+      this.#emit({ type: 'rateLimit.hit', page, waitMs: Math.round(pauseMs), ratePerSecond: this.#limiter.rate, cause: 'rateLimit' });
+      return of(0); // requeued: the attempt waits in the limiter, holding no slot
+    }
+    state.failures++;
+    const note: AttemptFailureNote = { page, attempt: state.attempts, status: error.status, reason: error.reason };
+    state.notes.push(note);
+    this.#recent.push(note);
+    if (this.#recent.length > 20) this.#recent.shift();
+    if (state.failures >= this.#o.maxFailuresPerPage) {
+      return throwError(() => new RetryLimitError(`page ${page} failed ${state.failures} times (at most ${this.#o.maxFailuresPerPage} per page)`, state.notes));
+    }
+    if (this.#budget.shareExceeded) {
+      const share = Math.round(this.#budget.maxRetryShare * 100);
+      return throwError(() => new RetryLimitError(`retries passed ${share}% of all requests: the API is failing too often to continue`, this.#recent));
+    }
+    let wait = fullJitterBackoff(state.failures, this.#o.backoff, this.#deps.runtime.random);
+    if (error.retryAfterMs !== undefined) {
+      // The server is down and says until when: everyone waits, instead of each page finding out.
+      const outagePause = error.retryAfterMs > outageRetryAfterMs ? this.#o.outagePauseMs : this.#limiter.outage ? error.retryAfterMs : undefined;
+      if (outagePause !== undefined && this.#limiter.pausedUntil < clock.now() + outagePause) {
+        this.#limiter.pause(outagePause);
+        this.#emit({ type: 'rateLimit.hit', page, waitMs: outagePause, ratePerSecond: this.#limiter.rate, cause: 'outage' });
+      }
+      if (error.retryAfterMs <= outageRetryAfterMs) wait = Math.max(wait, error.retryAfterMs);
+    }
+    this.#stats.retries++;
+    bump(this.#stats.retriesByStatus, error.key);
+    this.#emit({ type: 'page.retry', page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait) });
+    this.#deps.runtime.logger.debug({ page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait), at: clock.now() }, 'page retry');
+    return race(timer(wait, this.#deps.scheduler), aborted$(this.#dispatchSignal)).pipe(concatMap(() => from(this.#budget.acquire(this.#dispatchSignal))));
+  }
+
+  /** What ends the run when a page's retries stop: the `retry` count itself is only a backstop. */
+  #finalError(job: PageJob, state: PageState, error: unknown): unknown {
+    if (!(error instanceof AttemptFailure)) return error;
+    if (error.kind === 'rateLimited') {
+      return new RateLimitError(`page ${job.page} was refused (429) ${state.declines} times: the API does not let us in; rerun later to resume`, error.retryAfterMs ?? 0);
+    }
+    return new RetryLimitError(`page ${job.page} gave up after ${state.attempts} attempts`, state.notes);
+  }
+
+  #stage$(fetched: FetchedPage): Observable<never> {
+    return defer(() => {
+      const { job, parsed, response, state } = fetched;
+      const page: StagedPage = {
+        page: job.page,
+        records: parsed.records,
+        ...(this.#options.keepRawRecords ? { rawRecords: rawJsonArray(response.body, this.#options.paging.recordsPath ?? 'data') ?? parsed.records.map((r) => JSON.stringify(r)) } : {}),
+        fetchedAt: fetched.fetchedAt,
+        nextCursor: parsed.next ?? null,
+        attempts: state.attempts,
+        latencyMs: response.latencyMs,
+      };
+      // One page at a time, and never once the run is aborted.
+      const staged = this.#stageChain.then(() => {
+        this.#run.signal.throwIfAborted();
+        return this.#deps.runtime.clock.track(this.#deps.stage(page));
+      });
+      this.#stageChain = staged.catch(() => undefined);
+      return from(staged.then(() => page));
+    }).pipe(
+      concatMap((page) => {
+        this.#stats.pagesStaged++;
+        this.#stats.recordsStaged += page.records.length;
+        this.#emit({
+          type: 'page.staged',
+          page: page.page,
+          records: page.records.length,
+          attempts: page.attempts,
+          latencyMs: page.latencyMs,
+          totalPages: this.#planner?.totalPages,
+        });
+        return EMPTY;
+      }),
+    );
+  }
+
+  #complete(): void {
+    if (this.#done) return;
+    if (this.#deadlineError) {
+      this.#fail(this.#deadlineError);
+      return;
+    }
+    try {
+      this.#planner?.finish(this.#stats.recordsStaged);
+    } catch (error: unknown) {
+      this.#fail(error);
+      return;
+    }
+    this.#emit({ type: 'stream.completed', pages: this.#stats.pagesStaged, records: this.#stats.recordsStaged });
+    this.#done = true;
+    this.#dispose();
+    this.#subscriber.complete();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#run.abort(error);
+    this.#dispose();
+    // Let a page being committed finish before the run reports its failure.
+    void this.#stageChain.then(() => this.#subscriber.error(error));
+  }
+
+  #dispose(): void {
+    if (this.#deadlineTimer !== undefined) this.#deps.runtime.clock.clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#limiter.dispose();
+    this.#budget.dispose();
+    this.#unlinkSignal();
+    this.#jobs.complete();
+  }
+}

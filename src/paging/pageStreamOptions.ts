@@ -1,0 +1,116 @@
+import type { SchedulerLike } from 'rxjs';
+import type { AuthProvider } from '../auth/authProvider.js';
+import { ConfigError } from '../errors.js';
+import { defaultBackoffPolicy, type BackoffPolicy } from '../http/backoff.js';
+import { maxInFlightCap } from '../pacing/concurrency.js';
+import type { RateLimiterOptions } from '../pacing/rateLimiter.js';
+import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { ResumePoint } from './pagePlanner.js';
+import type { PagingStrategy } from './pagingStrategy.js';
+
+/** A page handed to `stage`: it counts as delivered once `stage` resolved. */
+export interface StagedPage {
+  readonly page: number;
+  readonly records: unknown[];
+  /** Each record's exact source text (big integers intact), when `keepRawRecords` is set. */
+  readonly rawRecords?: string[];
+  /** Clock time the response was complete. */
+  readonly fetchedAt: number;
+  /** The cursor (or next URL) after this page for chained paging; null at the end or for indexed paging. */
+  readonly nextCursor: string | null;
+  /** Attempts this page took, including 429s and 401s. */
+  readonly attempts: number;
+  /** Latency of the attempt that succeeded, ms. */
+  readonly latencyMs: number;
+}
+
+export interface PageStreamOptions {
+  /** The endpoint, e.g. `http://127.0.0.1:8080/customers` (extra query params are kept). */
+  readonly url: string;
+  readonly paging: PagingStrategy;
+  /** Pages committed by an earlier run: never fetched again. */
+  readonly resume?: ResumePoint | undefined;
+  /** Aborting it cancels everything in flight; nothing is staged afterwards. */
+  readonly signal?: AbortSignal | undefined;
+  /** Stop paging beyond this many pages (a server that never ends). Default 1,000,000. */
+  readonly maxPages?: number | undefined;
+  /** Overall deadline of the stream, ms from the start: then stop dispatching and fail. */
+  readonly deadlineMs?: number | undefined;
+  /** Failed attempts per page before the run fails (429 and 401 not counted). Default 8. */
+  readonly maxFailuresPerPage?: number | undefined;
+  /** 429 answers per page before the run fails (a server that never lets us in). Default 100. */
+  readonly maxDeclinesPerPage?: number | undefined;
+  readonly backoff?: BackoffPolicy | undefined;
+  readonly retryBudget?: RetryBudgetOptions | undefined;
+  readonly rateLimit?: RateLimiterOptions | undefined;
+  /** The longest `Retry-After` of a 429 we honour, ms; beyond it the run fails. Default 120 s. */
+  readonly maxWaitMs?: number | undefined;
+  /** A 503 `Retry-After` above this is an outage: pause everyone this long, then probe. Default 120 s. */
+  readonly outagePauseMs?: number | undefined;
+  /** Upper bound of the Little's-law in-flight cap. Default 64. */
+  readonly maxInFlight?: number | undefined;
+  /** Also hand each record's exact source text to `stage` (`rawRecords`). Default false. */
+  readonly keepRawRecords?: boolean | undefined;
+}
+
+export interface PageStreamDeps {
+  readonly runtime: Runtime;
+  readonly auth: AuthProvider;
+  /** `clockScheduler(runtime.clock)`: backoff timers run on it. */
+  readonly scheduler: SchedulerLike;
+  /** Commits a page (records + checkpoint); the page is delivered once this resolves. */
+  readonly stage: (page: StagedPage) => Promise<void>;
+}
+
+export interface ResolvedPageStreamOptions {
+  readonly maxPages: number;
+  readonly deadlineMs: number | undefined;
+  readonly maxFailuresPerPage: number;
+  readonly maxDeclinesPerPage: number;
+  readonly backoff: BackoffPolicy;
+  readonly maxWaitMs: number;
+  readonly outagePauseMs: number;
+  readonly maxInFlight: number;
+}
+
+/** Applies the defaults (declared once, here) and names every invalid option. */
+export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPageStreamOptions {
+  const problems: string[] = [];
+  try {
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`page stream option "url": must be http or https`);
+  } catch {
+    problems.push(`page stream option "url": not a valid URL`);
+  }
+  const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < 1) problems.push(`page stream option "${name}": must be a positive integer, got ${value}`);
+    return value;
+  };
+  const positive = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!(value > 0) || !Number.isFinite(value)) problems.push(`page stream option "${name}": must be a positive number, got ${value}`);
+    return value;
+  };
+  const paging = options.paging;
+  if ((paging.kind === 'pageNumber' || paging.kind === 'offset') && !(Number.isInteger(paging.pageSize) && paging.pageSize > 0)) {
+    problems.push(`page stream option "paging.pageSize": must be a positive integer, got ${paging.pageSize}`);
+  }
+  const backoff = options.backoff ?? defaultBackoffPolicy;
+  if (!(backoff.baseMs > 0 && backoff.factor >= 1 && backoff.capMs >= backoff.baseMs)) {
+    problems.push(`page stream option "backoff": needs baseMs > 0, factor >= 1 and capMs >= baseMs`);
+  }
+  const resolved: ResolvedPageStreamOptions = {
+    maxPages: positiveInt('maxPages', options.maxPages, 1_000_000),
+    deadlineMs: options.deadlineMs === undefined ? undefined : positive('deadlineMs', options.deadlineMs, 1),
+    maxFailuresPerPage: positiveInt('maxFailuresPerPage', options.maxFailuresPerPage, 8),
+    maxDeclinesPerPage: positiveInt('maxDeclinesPerPage', options.maxDeclinesPerPage, 100),
+    backoff,
+    maxWaitMs: positive('maxWaitMs', options.maxWaitMs, 120_000),
+    outagePauseMs: positive('outagePauseMs', options.outagePauseMs, 120_000),
+    maxInFlight: Math.min(maxInFlightCap, positiveInt('maxInFlight', options.maxInFlight, maxInFlightCap)),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}

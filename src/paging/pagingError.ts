@@ -1,0 +1,13 @@
+import { IngestError } from '../errors.js';
+
+/** Pagination that cannot safely continue (a looping cursor, too many pages, bad config). */
+export class PagingError extends IngestError {
+  override name = 'PagingError';
+  constructor(
+    message: string,
+    readonly page: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { LatencyTracker } from '../../src/pacing/latencyTracker.js';
+import { RateLimiter, type RateLimiterOptions } from '../../src/pacing/rateLimiter.js';
+import { parseRateLimitPolicy } from '../../src/pacing/rateLimitPolicy.js';
+import type { Clock } from '../../src/runtime/clock.js';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+
+function limiter(options: RateLimiterOptions = {}) {
+  const clock = new SimulatedClock(0);
+  const latency = new LatencyTracker();
+  return { clock, latency, limiter: new RateLimiter(clock, latency, options) };
+}
+
+/** Acquires `n` tokens back to back and returns the clock time each was granted. */
+async function grants(clock: SimulatedClock, l: RateLimiter, n: number): Promise<number[]> {
+  return clock.run(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await l.acquire();
+      times.push(clock.now());
+    }
+    return times;
+  });
+}
+
+describe('RateLimiter start rate', () => {
+  it('starts at 0.95 × a configured limit and never exceeds it', async () => {
+    const { clock, limiter: l } = limiter({ limit: 10 });
+    expect(l.rate).toBeCloseTo(9.5);
+    const t = await grants(clock, l, 20);
+    // Capacity 1: the first token is there at once, then one every 1/9.5 s.
+    expect(t[0]).toBe(0);
+    expect(t[19]! - t[1]!).toBeGreaterThanOrEqual(Math.floor((18 * 1000) / 9.5));
+    for (let i = 0; i < 100; i++) {
+      clock.setTimeout(() => undefined, 0);
+      await clock.advance(300);
+      l.record('success');
+    }
+    expect(l.rate).toBeLessThanOrEqual(10);
+  });
+
+  it('starts at 0.98 × q/w from RateLimit-Policy', () => {
+    const { limiter: l } = limiter();
+    l.observeHeaders(new Headers({ 'ratelimit-policy': '"default";q=20;w=2' }));
+    expect(l.rate).toBeCloseTo(9.8);
+    expect(l.source).toBe('policy');
+    expect(l.ceiling).toBe(10);
+  });
+
+  it('starts from RateLimit-Limit per second, or paces by Remaining/Reset when only those come', () => {
+    const a = limiter().limiter;
+    a.observeHeaders(new Headers({ 'ratelimit-limit': '4', 'ratelimit-remaining': '3', 'ratelimit-reset': '1' }));
+    expect(a.rate).toBeCloseTo(3.92);
+    const b = limiter().limiter;
+    b.observeHeaders(new Headers({ 'ratelimit-remaining': '12', 'ratelimit-reset': '4' }));
+    expect(b.rate).toBeCloseTo(3);
+  });
+
+  it('starts at 2 req/s and doubles each second while the demand uses it, until the first 429', async () => {
+    const { clock, limiter: l } = limiter();
+    expect(l.rate).toBe(2);
+    const t = await grants(clock, l, 40);
+    // 2/s, then 4/s, 8/s, 16/s: 40 tokens in well under 5 s; a fixed 2/s would need 19.5 s.
+    expect(t[39]!).toBeLessThan(5000);
+    expect(l.rate).toBeGreaterThanOrEqual(16);
+    l.rateLimited(1000);
+    const after = l.rate;
+    await clock.advance(5000);
+    await grants(clock, l, 5);
+    expect(l.rate).toBe(after); // no more doubling after a 429
+  });
+
+  it('does not double when the demand is far below the rate', async () => {
+    const { clock, limiter: l } = limiter();
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(2000);
+      await grants(clock, l, 1);
+    }
+    expect(l.rate).toBe(2);
+  });
+
+  it('respects the hard cap', () => {
+    const { limiter: l } = limiter({ hardCap: 3 });
+    l.observeHeaders(new Headers({ 'ratelimit-policy': '100;w=1' }));
+    expect(l.rate).toBe(3);
+  });
+});
+
+describe('RateLimiter on 429', () => {
+  it('cuts to 0.9 × the accepted rate of the last 10 s, at most once per epoch, and pauses everyone', async () => {
+    const { clock, limiter: l } = limiter({ limit: 100 });
+    // 50 accepted requests over 10 s: w = 5 req/s.
+    for (let i = 0; i < 50; i++) {
+      await clock.advance(200);
+      l.record('success');
+    }
+    expect(l.rateLimited(2000)).toBe(true);
+    expect(l.rate).toBeCloseTo(4.5);
+    expect(l.ceiling).toBeCloseTo(5);
+    expect(l.paused).toBe(true);
+    // A second 429 within the epoch (1 s) does not cut again.
+    await clock.advance(500);
+    expect(l.rateLimited(2000)).toBe(false);
+    expect(l.rate).toBeCloseTo(4.5);
+    // Nothing is granted before the pause ends (500 ms + 2000 ms after the first).
+    const t = await grants(clock, l, 1);
+    expect(t[0]).toBe(10_000 + 2500);
+    // After the epoch, a new 429 may cut again.
+    expect(l.rateLimited(100)).toBe(true);
+  });
+
+  it('keeps its estimate when too few answers measure the ceiling', async () => {
+    const { clock, limiter: l } = limiter({ limit: 100 });
+    for (let i = 0; i < 30; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    l.rateLimited(0);
+    await clock.advance(20_000);
+    l.record('success');
+    l.rateLimited(0); // one answer in 10 s: the ceiling stays ≈ 10, r = 0.9 × min(r, 10)
+    expect(l.rate).toBeGreaterThan(7.5);
+    expect(l.ceiling).toBeCloseTo(l.rate / 0.9);
+  });
+
+  it('does not mistake a stretch where we sent nothing (a token refresh) for a low server ceiling', async () => {
+    const { clock, limiter: l } = limiter({ limit: 100 });
+    for (let i = 0; i < 30; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    l.rateLimited(0); // ceiling ≈ 10 req/s from 30 answers in 3 s
+    expect(l.rate).toBeCloseTo(9, 0);
+    await clock.advance(8000); // nothing sent for 8 s
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    // The 8 s gap counts as 1 s: w ≈ 20 answers / 2.9 s, not 20 / 10 s (which would cut r to 1.8).
+    l.rateLimited(0);
+    expect(l.rate).toBeGreaterThan(5);
+  });
+
+  it('signals the end of a pause once, with its length', async () => {
+    const { clock, limiter: l } = limiter();
+    const resumed: number[] = [];
+    l.onResume((ms) => resumed.push(ms));
+    l.rateLimited(3000);
+    await clock.advance(1000);
+    l.pause(1000); // shorter than the running pause: kept
+    await clock.advance(5000);
+    expect(resumed).toEqual([3000]);
+    expect(l.totalPauseMs).toBe(3000);
+  });
+
+  it('resumes even when timers fire a little before the clock reads their due time (as real timers do)', async () => {
+    const clock = new SimulatedClock(0);
+    const early: Clock = {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => clock.setTimeout(fn, ms > 1 ? ms - 1 : ms),
+      clearTimeout: (h) => clock.clearTimeout(h),
+      sleep: (ms, signal) => clock.sleep(ms, signal),
+      track: (w) => clock.track(w),
+    };
+    const l = new RateLimiter(early, new LatencyTracker(), { limit: 10 });
+    l.rateLimited(1000);
+    const granted = await clock.run(async () => {
+      await l.acquire();
+      return clock.now();
+    });
+    expect(granted).toBeGreaterThanOrEqual(1000);
+    expect(granted).toBeLessThan(1010);
+  });
+
+  it('never goes below the 0.5 req/s probe', () => {
+    const { limiter: l } = limiter();
+    l.rateLimited(10);
+    expect(l.rate).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe('RateLimiter recovery and outages', () => {
+  it('grows fast (+10% of w per second) below 0.95 w, then probes slowly (+1% of w per second)', async () => {
+    const { clock, limiter: l } = limiter({ limit: 100 });
+    for (let i = 0; i < 100; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    l.rateLimited(0); // w = 10 req/s, r = 0.9 × min(95, 10) = 9 → fast growth to 9.5 then slow
+    expect(l.rate).toBeCloseTo(9);
+    await clock.advance(250);
+    l.record('success');
+    expect(l.rate).toBeCloseTo(9.25); // +1/s for 0.25 s
+    for (let i = 0; i < 40; i++) {
+      await clock.advance(250);
+      l.record('success');
+    }
+    // 0.25 s more of fast growth reaches 9.5, then 9.75 s of slow probing at +0.1/s.
+    expect(l.rate).toBeGreaterThan(9.5);
+    expect(l.rate).toBeLessThan(10.6);
+  });
+
+  it('does not cut the rate for random failures', async () => {
+    const { clock, limiter: l } = limiter({ limit: 10 });
+    for (let i = 0; i < 100; i++) {
+      await clock.advance(100);
+      l.record(i % 5 === 0 ? 'failure' : 'success');
+    }
+    expect(l.rate).toBeGreaterThanOrEqual(9.5);
+  });
+
+  it('halves the rate at most every 2 s when most of ≥10 recent attempts failed, down to 0.5 req/s', async () => {
+    const { clock, limiter: l } = limiter({ limit: 16 });
+    const rates: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      await clock.advance(100);
+      l.record('failure');
+    }
+    expect(l.rate).toBeCloseTo(15.2); // 9 attempts: not enough evidence yet
+    for (let i = 0; i < 200; i++) {
+      await clock.advance(100);
+      l.record('failure');
+      if (i % 20 === 0) rates.push(l.rate);
+    }
+    expect(rates[0]).toBeCloseTo(7.6);
+    expect(rates[1]).toBeCloseTo(3.8); // 2 s later: halved once more, not 20 times
+    expect(l.rate).toBe(0.5);
+  });
+});
+
+describe('parseRateLimitPolicy', () => {
+  it.each([
+    ['"default";q=10;w=1', { quota: 10, windowSeconds: 1 }],
+    ['100;w=60', { quota: 100, windowSeconds: 60 }],
+    ['q=5', { quota: 5, windowSeconds: 1 }],
+    ['"a";q=7;w=2, "b";q=1000;w=3600', { quota: 7, windowSeconds: 2 }],
+  ])('reads %s', (value, expected) => {
+    expect(parseRateLimitPolicy(value)).toEqual(expected);
+  });
+
+  it.each(['', 'nonsense', 'q=0', '10;w=0'])('rejects %j', (value) => {
+    expect(parseRateLimitPolicy(value)).toBeUndefined();
+  });
+});

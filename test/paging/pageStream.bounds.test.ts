@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, TimeoutError } from '../../src/errors.js';
+import { RetryLimitError } from '../../src/http/retryLimitError.js';
+import { pageStream } from '../../src/paging/pageStream.js';
+import type { StagedPage } from '../../src/paging/pageStreamOptions.js';
+import { clockScheduler } from '../../src/runtime/clockScheduler.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { NoAuth } from '../../src/auth/staticAuth.js';
+import { recordingFetch, type Exchange } from './recordingFetch.js';
+import { simAuth } from './simAuth.js';
+import { range, runStream, stagedIds } from './streamHarness.js';
+
+const calm = { profile: 'calm', records: 500, faultsOnLogin: false } as const;
+const paging = { kind: 'pageNumber', pageSize: 50 } as const;
+
+describe('run-wide bounds', () => {
+  it('the overall deadline stops dispatching, lets in-flight pages finish, keeps what was staged and fails loudly', async () => {
+    const holder: { log: Exchange[] } = { log: [] };
+    // An outage from 3 s to 10 min: the first pages get through, then nothing does.
+    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] }, { paging, deadlineMs: 60_000 }, {
+      wrap: (f, c) => {
+        const rec = recordingFetch(f, c);
+        holder.log = rec.log;
+        return rec.fetch;
+      },
+    });
+    expect(r.error).toBeInstanceOf(TimeoutError);
+    expect(String(r.error)).toMatch(/deadline of 60 s passed.*last failures: .*503 unavailable/);
+    expect(r.staged.length).toBeGreaterThan(0);
+    expect(r.staged.length).toBeLessThan(100);
+    // Nothing is sent after the deadline, and the run ends soon after it (no sleeping for minutes).
+    expect(holder.log.filter((x) => x.sentAt > Date.UTC(2026, 0, 1) + 60_000)).toEqual([]);
+    expect(r.elapsedMs).toBeLessThan(60_000 + 15_000);
+    // An outage costs the server little: the rate decays to a probe (≤ 0.2 × what the calm start sent).
+    const during = holder.log.filter((x) => x.sentAt > Date.UTC(2026, 0, 1) + 20_000).length;
+    expect(during / 40).toBeLessThan(1);
+  });
+
+  it('a run whose retries pass the allowed share of requests fails, listing the last failures', async () => {
+    const r = await runStream({ ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 }, { paging, retryBudget: { maxRetryShare: 0.3, minRequests: 30 } });
+    expect(r.error).toBeInstanceOf(RetryLimitError);
+    expect(String(r.error)).toMatch(/retries passed 30% of all requests.*last failures: page \d+ attempt \d+: 50[023]/);
+  });
+
+  it('the retry budget delays retries when it runs dry, it never drops them', async () => {
+    const r = await runStream({ ...calm, serverErrorRate: 0.5, seed: 2 }, { paging, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5, maxRetryShare: 0.9 } });
+    expect(r.error).toBeUndefined();
+    expect(stagedIds(r.staged)).toEqual(range(500));
+    // More retries than tokens ever held: the rest waited for the floor refill.
+    expect(r.stream.stats().retries).toBeGreaterThan(4);
+  });
+
+  it('rejects invalid options at once, naming each one', () => {
+    const clock = new SimulatedClock(0);
+    const deps = { runtime: createRuntime({ clock }), auth: new NoAuth(), scheduler: clockScheduler(clock), stage: async () => undefined };
+    expect(() => pageStream({ url: 'ftp://x', paging: { kind: 'pageNumber', pageSize: 0 }, maxPages: -1 }, deps)).toThrow(ConfigError);
+    try {
+      pageStream({ url: 'ftp://x', paging: { kind: 'pageNumber', pageSize: 0 }, maxPages: -1 }, deps);
+    } catch (error: unknown) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/"url"/);
+      expect(problems).toMatch(/"paging.pageSize"/);
+      expect(problems).toMatch(/"maxPages"/);
+    }
+  });
+});
+
+describe('cancellation', () => {
+  it('aborting the run signal aborts in-flight requests and stages nothing afterwards', async () => {
+    const controller = new AbortController();
+    const holder: { log: Exchange[] } = { log: [] };
+    const staged: StagedPage[] = [];
+    let abortedAt = -1;
+    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } }, { paging, rateLimit: { limit: 20 } }, {
+      signal: controller.signal,
+      wrap: (f, c) => {
+        const rec = recordingFetch(f, c);
+        holder.log = rec.log;
+        return rec.fetch;
+      },
+      stage: async (page) => {
+        expect(controller.signal.aborted).toBe(false);
+        staged.push(page);
+        if (staged.length === 5) {
+          abortedAt = holder.log.length;
+          controller.abort(new Error('operator cancelled'));
+        }
+      },
+    });
+    expect(String(r.error)).toMatch(/operator cancelled/);
+    expect(staged).toHaveLength(5);
+    const inFlight = holder.log.slice(0, abortedAt).filter((x) => x.endedAt === undefined || x.error !== undefined);
+    expect(inFlight.length).toBeGreaterThan(0);
+    expect(inFlight.every((x) => x.signal?.aborted)).toBe(true);
+    expect(holder.log).toHaveLength(abortedAt); // nothing sent after the abort
+    expect(r.events.some((e) => e.type === 'stream.completed')).toBe(false);
+  });
+
+  it('unsubscribing cancels the run the same way', async () => {
+    const clock = new SimulatedClock(0);
+    const { createSimulatorFetch } = await import('../../src/simulator/index.js');
+    const sim = createSimulatorFetch({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } }, clock);
+    const rec = recordingFetch(sim.fetch, clock);
+    const staged: number[] = [];
+    const stream = pageStream(
+      { url: `${sim.url}/customers`, paging },
+      { runtime: createRuntime({ clock, fetch: rec.fetch }), auth: simAuth(sim.fetch, clock, sim.url), scheduler: clockScheduler(clock), stage: async (p) => void staged.push(p.page) },
+    );
+    const errors: unknown[] = [];
+    const subscription = stream.subscribe({ error: (e: unknown) => errors.push(e) });
+    await clock.advance(3000);
+    subscription.unsubscribe();
+    const sent = rec.log.length;
+    const count = staged.length;
+    expect(count).toBeGreaterThan(0);
+    expect(rec.log.some((x) => x.endedAt === undefined)).toBe(true);
+    await clock.advance(60_000);
+    expect(rec.log).toHaveLength(sent);
+    expect(staged).toHaveLength(count);
+    expect(rec.log.filter((x) => x.endedAt === undefined || x.error !== undefined).every((x) => x.signal?.aborted)).toBe(true);
+    expect(errors).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { AuthClient } from '../../src/auth/authClient.js';
+import { seededRandom } from '../../src/runtime/random.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { createSimulatorFetch } from '../../src/simulator/index.js';
+import { recordingFetch, type Exchange } from './recordingFetch.js';
+import { range, runStream, stagedIds } from './streamHarness.js';
+
+const paging = { kind: 'pageNumber', pageSize: 100 } as const;
+const t0 = Date.UTC(2026, 0, 1);
+
+describe('pacing through the stream', () => {
+  it('an outage costs the server little: ≤ 0.2 × the limit while it lasts, and the run recovers', async () => {
+    const holder: { log: Exchange[] } = { log: [] };
+    const outage = { startMs: 10_000, endMs: 30_000 };
+    const r = await runStream({ profile: 'flaky', records: 40_000, faultsOnLogin: false, outages: [outage], seed: 4 }, { paging }, {
+      wrap: (f, c) => {
+        const rec = recordingFetch(f, c);
+        holder.log = rec.log;
+        return rec.fetch;
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(stagedIds(r.staged)).toEqual(range(40_000));
+    const during = holder.log.filter((x) => x.path === '/customers' && x.sentAt >= t0 + outage.startMs && x.sentAt < t0 + outage.endMs);
+    expect(during.length).toBeLessThanOrEqual(0.2 * 10 * 20);
+    const pauses = r.events.filter((e) => e.type === 'rateLimit.hit' && e.cause === 'outage');
+    expect(pauses.length).toBeGreaterThan(0);
+    expect(r.events.filter((e) => e.type === 'rateLimit.resumed').length).toBeGreaterThan(0);
+  });
+
+  it('with rate-limit headers the stream runs just under the limit and is never answered 429', async () => {
+    const r = await runStream({ profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 }, { paging });
+    expect(r.error).toBeUndefined();
+    expect(r.stream.stats().rateLimited).toBe(0);
+    // 300 pages at 10 req/s with a burst of 10: at least 95% of the limit.
+    expect(300 / (r.elapsedMs / 1000)).toBeGreaterThan(9.5);
+  });
+
+  it('without headers it discovers the limit from 429s and holds them to a small share', async () => {
+    const r = await runStream({ profile: 'flaky', records: 60_000, faultsOnLogin: false, rateLimitHeaders: false, seed: 6 }, { paging });
+    expect(r.error).toBeUndefined();
+    const { rateLimited, requests } = r.stream.stats();
+    expect(rateLimited).toBeGreaterThan(0);
+    expect(rateLimited / requests).toBeLessThan(0.02);
+    expect(r.stream.stats().ratePerSecond).toBeGreaterThan(8);
+    expect(r.stream.stats().ratePerSecond).toBeLessThan(12);
+  });
+
+  it('row 6 with the real AuthClient: short-lived tokens are refreshed and the run completes', async () => {
+    const clock = new SimulatedClock(t0);
+    const sim = { profile: 'hostile', records: 2000, seed: 12, outages: [] } as const;
+    const loginSim = createSimulatorFetch(sim, clock);
+    const runtime = createRuntime({ clock, random: seededRandom(3), fetch: loginSim.fetch });
+    const auth = Object.assign(new AuthClient({ baseUrl: loginSim.url, username: 'demo', password: 'demo-password' }, runtime), { logins: 0 });
+    const r = await runStream(sim, { paging: { kind: 'pageNumber', pageSize: 50 } }, { clock, auth });
+    expect(r.error).toBeUndefined();
+    expect(new Set(stagedIds(r.staged))).toEqual(new Set(range(2000)));
+    expect(r.stream.stats().refreshes).toBeGreaterThan(0);
+  });
+});
