@@ -56,6 +56,9 @@ interface Flight {
  * single flight (concurrent callers share one login), retries of transient failures with
  * full-jitter backoff and `Retry-After`, and no secret in any log or error.
  */
+/** A token with less life left than this is not handed out: a request needs time to arrive. */
+const stillValidMarginMs = 1_000;
+
 export class AuthClient implements AuthProvider {
   readonly #options: ResolvedAuthClientOptions;
   readonly #runtime: AuthRuntime;
@@ -94,8 +97,8 @@ export class AuthClient implements AuthProvider {
   }
 
   /**
-   * `Bearer <token>`, logging in first when there is no token, it is due for refresh or has
-   * expired. Concurrent callers share one login; a caller's abort leaves the others waiting
+   * `Bearer <token>`, logging in first when there is no token or it has (almost) expired; a
+   * token due for refresh but still valid is returned while a background login replaces it. Concurrent callers share one login; a caller's abort leaves the others waiting
    * (the login itself stops only when every waiting caller has gone).
    */
   async getAuthHeader(signal?: AbortSignal): Promise<string> {
@@ -103,7 +106,12 @@ export class AuthClient implements AuthProvider {
     const now = this.#runtime.clock.now();
     const token = this.#token;
     if (token && now < token.refreshAt) return token.header;
-    const reason: LoginReason = token ? (now >= token.expiresAt ? 'expired' : 'refresh-ahead') : this.#stats.logins === 0 ? 'initial' : 'invalidated';
+    if (token && now + stillValidMarginMs < token.expiresAt) {
+      // Due for refresh but still valid: refresh in the background rather than hold every caller.
+      if (!this.#flight) this.#start('refresh-ahead').promise.catch(() => undefined);
+      return token.header;
+    }
+    const reason: LoginReason = token ? 'expired' : this.#stats.logins === 0 ? 'initial' : 'invalidated';
     return this.#join(this.#flight ?? this.#start(reason), signal);
   }
 

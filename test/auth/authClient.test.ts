@@ -65,7 +65,10 @@ describe('AuthClient login', () => {
     await clock.advance(2880_000 - 1);
     expect(await client.getAuthHeader()).toBe(first);
     await clock.advance(1);
-    const second = await clock.run(() => client.getAuthHeader());
+    // Due for refresh but still valid: handed out at once while the new login runs behind it.
+    expect(await client.getAuthHeader()).toBe(first);
+    await clock.advance(0);
+    const second = await client.getAuthHeader();
     expect(second).not.toBe(first);
     expect(calls.map((c) => c.at)).toEqual([0, 2880_000]);
     expect(client.stats).toMatchObject({ logins: 2, refreshes: 1 });
@@ -75,6 +78,18 @@ describe('AuthClient login', () => {
       ['token.refreshing', 'refresh-ahead'],
       ['token.refreshed', 'refresh-ahead'],
     ]);
+  });
+
+  it('holds callers only when the token is (almost) expired, never while it is still valid', async () => {
+    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [loginOk(10), after(c, 5_000, () => loginOk(10))]);
+    const first = await clock.run(() => client.getAuthHeader());
+    await clock.advance(5_000); // half-life of a 10 s token: due for refresh
+    expect(await client.getAuthHeader()).toBe(first); // the slow refresh does not hold this caller
+    await clock.advance(4_500); // 0.5 s before expiry and the refresh still running: callers wait for it
+    const waited = await clock.run(() => client.getAuthHeader());
+    expect(waited).not.toBe(first);
+    expect(clock.now()).toBe(10_000);
+    expect(calls).toHaveLength(2);
   });
 
   it('counts expiry from when the login was sent, and logs in again once expired', async () => {
