@@ -249,7 +249,7 @@ class StreamRun {
       this.#stats.requests++;
       this.#budget.requested();
       const url = pageUrl(this.#options.url, this.#options.paging, job);
-      const timeoutMs = attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
+      const timeoutMs = this.#o.attemptTimeoutMs ?? attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
       let response: AttemptResponse;
       try {
         response = await fetchWithDeadline(url, {

@@ -37,6 +37,8 @@ export interface PageStreamOptions {
   readonly maxPages?: number | undefined;
   /** Overall deadline of the stream, ms from the start: then stop dispatching and fail. */
   readonly deadlineMs?: number | undefined;
+  /** A fixed deadline per attempt, ms; default adaptive: clamp(2 × p99 latency, 5 s, 60 s). */
+  readonly attemptTimeoutMs?: number | undefined;
   /** Failed attempts per page before the run fails (429 and 401 not counted). Default 8. */
   readonly maxFailuresPerPage?: number | undefined;
   /** 429 answers per page before the run fails (a server that never lets us in). Default 100. */
@@ -66,6 +68,7 @@ export interface PageStreamDeps {
 export interface ResolvedPageStreamOptions {
   readonly maxPages: number;
   readonly deadlineMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
   readonly maxFailuresPerPage: number;
   readonly maxDeclinesPerPage: number;
   readonly backoff: BackoffPolicy;
@@ -104,6 +107,7 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
   const resolved: ResolvedPageStreamOptions = {
     maxPages: positiveInt('maxPages', options.maxPages, 1_000_000),
     deadlineMs: options.deadlineMs === undefined ? undefined : positive('deadlineMs', options.deadlineMs, 1),
+    attemptTimeoutMs: options.attemptTimeoutMs === undefined ? undefined : positive('attemptTimeoutMs', options.attemptTimeoutMs, 1),
     maxFailuresPerPage: positiveInt('maxFailuresPerPage', options.maxFailuresPerPage, 8),
     maxDeclinesPerPage: positiveInt('maxDeclinesPerPage', options.maxDeclinesPerPage, 100),
     backoff,

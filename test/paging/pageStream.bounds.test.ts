@@ -37,6 +37,15 @@ describe('run-wide bounds', () => {
     expect(during / 40).toBeLessThan(1);
   });
 
+  it('row 12: a fixed attempt timeout cuts off a slower response and is named in the failure', async () => {
+    const r = await runStream({ ...calm, latency: { kind: 'fixed', ms: 2_000 } }, { paging, attemptTimeoutMs: 1_500, maxFailuresPerPage: 2 });
+    expect(r.staged).toEqual([]);
+    expect(String(r.error)).toMatch(/timeout: no complete response within 1500 ms/);
+    const fits = await runStream({ ...calm, latency: { kind: 'fixed', ms: 1_000 } }, { paging, attemptTimeoutMs: 1_500 });
+    expect(fits.error).toBeUndefined();
+    expect(stagedIds(fits.staged)).toEqual(range(500));
+  });
+
   it('a run whose retries pass the allowed share of requests fails, listing the last failures', async () => {
     const r = await runStream({ ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 }, { paging, retryBudget: { maxRetryShare: 0.3, minRequests: 30 } });
     expect(r.error).toBeInstanceOf(RetryLimitError);
