@@ -27,7 +27,8 @@ export function duckdbReader(format: string, location: string): string {
     case 'json':
       return `read_json(${at}, format = 'array')`;
     case 'csv':
-      return `read_csv(${at})`;
+      // A quoted empty string is text, not NULL: the file tells them apart.
+      return `read_csv(${at}, allow_quoted_nulls = false)`;
     default:
       // DuckDB picks a reader from the file extension.
       return at;

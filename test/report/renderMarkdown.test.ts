@@ -137,7 +137,7 @@ describe('renderMarkdown', () => {
 
   it('quotes paths for SQL and the shell in the query snippet', () => {
     const out = renderMarkdown({ ...sampleReport, output: { ...sampleReport.output!, format: 'csv', path: `data/o'brien/$HOME "x".csv` } });
-    expect(out).toContain(`duckdb -c "SELECT count(*) AS rows FROM read_csv('data/o''brien/\\$HOME \\"x\\".csv')"`);
+    expect(out).toContain(`duckdb -c "SELECT count(*) AS rows FROM read_csv('data/o''brien/\\$HOME \\"x\\".csv', allow_quoted_nulls = false)"`);
   });
 
   it('puts the status and the error sentence first when the run failed', () => {
