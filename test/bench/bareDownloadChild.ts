@@ -1,0 +1,6 @@
+/** The bare download in its own process, like the run it is compared with. Started by main.ts with BENCH_INPUT. */
+import { bareDownload, type BareDownloadOptions } from './bareDownload.js';
+import { childInput, printResult } from './childProcesses.js';
+
+printResult(await bareDownload(childInput<BareDownloadOptions>()));
+process.exit(0);

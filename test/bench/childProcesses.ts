@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { SimulatorStats } from '../../src/simulator/index.js';
+
+/** The repository root: children run from here so that `src/cli/main.ts` resolves. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The line a measured child prints its result on (everything else on stdout is ignored). */
+export const resultMarker = 'BENCH_RESULT ';
+
+/** `node --import tsx`: one process, so its own resource usage is the measured one (the tsx CLI adds a parent). */
+const tsxNode = (script: string, args: readonly string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', script, ...args]];
+
+/** Keeps the last `limit` characters a child wrote, for error messages. */
+function tail(child: ChildProcess, limit = 4000): () => string {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text = (text + chunk.toString('utf8')).slice(-limit);
+  });
+  return () => text.trim();
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** Stops a child: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** The simulator as its own process (`ingest serve`), so that serving pages costs the measured run nothing. */
+export interface ServeProcess {
+  readonly url: string;
+  /** The simulator's own counters (`GET /__stats`). */
+  stats(): Promise<SimulatorStats>;
+  close(): Promise<void>;
+}
+
+/** Starts `ingest serve --port 0 <flags>` and waits for its `listening on URL` line (at most `timeoutMs`). */
+export async function startServeProcess(flags: readonly string[], timeoutMs = 60_000): Promise<ServeProcess> {
+  const [command, args] = tsxNode('src/cli/main.ts', ['serve', '--port', '0', ...flags]);
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr = tail(child);
+  const lines = createInterface({ input: child.stdout! });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`ingest serve printed no "listening on" line within ${timeoutMs} ms`)), timeoutMs);
+      lines.on('line', (line) => {
+        const match = /^listening on (\S+)/.exec(line);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`ingest serve ${flags.join(' ')} exited with ${code}: ${stderr()}`)));
+    });
+    return {
+      url,
+      async stats() {
+        const res = await fetch(`${url}/__stats`);
+        return (await res.json()) as SimulatorStats;
+      },
+      close: () => stop(child),
+    };
+  } catch (error: unknown) {
+    await stop(child);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    lines.removeAllListeners('line');
+  }
+}
+
+/** What a measured child printed on its result line, and how long the process lived. */
+export interface ChildResult<T> {
+  readonly result: T;
+  /** From spawn to exit, node start-up and TypeScript loading included. */
+  readonly processWallMs: number;
+}
+
+/**
+ * Runs `script` (under test/bench) as its own node process with `input` as JSON in the
+ * BENCH_INPUT variable (kept out of argv and so out of `ps`), and parses its result line.
+ */
+export async function runChildScript<T>(script: string, input: unknown): Promise<ChildResult<T>> {
+  const [command, args] = tsxNode(fileURLToPath(new URL(script, import.meta.url)), []);
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_INPUT: JSON.stringify(input), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  const stderr = tail(child);
+  let result: T | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.startsWith(resultMarker)) result = JSON.parse(line.slice(resultMarker.length)) as T;
+  });
+  // 'close', not 'exit': the result line may still be in the pipe when the process exits.
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  const processWallMs = performance.now() - started;
+  if (result === undefined) throw new Error(`${script} exited with ${code} and printed no result: ${stderr()}`);
+  return { result, processWallMs };
+}
+
+/** The input a child script was started with. */
+export function childInput<T>(): T {
+  const raw = process.env['BENCH_INPUT'];
+  if (raw === undefined) throw new Error('BENCH_INPUT is not set: this script is started by test/bench/main.ts');
+  return JSON.parse(raw) as T;
+}
+
+/** Prints the result line a parent reads. */
+export function printResult(result: unknown): void {
+  process.stdout.write(`${resultMarker}${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,84 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunConfigInput } from '../../src/config/runConfig.js';
+import type { S3Credentials } from '../../src/ingestion/runIngestion.js';
+import type { SimulatorStats } from '../../src/simulator/index.js';
+import type { BenchRow } from './benchRow.js';
+import { runChildScript, startServeProcess, type ServeProcess } from './childProcesses.js';
+import type { RunIngestionChildInput, RunIngestionChildResult } from './runIngestionChild.js';
+
+/** What every benchmark shares: the S3 server in the bench process, a scratch directory, the sinks of lines and rows. */
+export interface BenchContext {
+  readonly s3: { readonly endpoint: string; readonly credentials: S3Credentials; readonly bucket: string };
+  readonly workDir: string;
+  readonly log: (line: string) => void;
+  /** Keeps a measured row at once, so that a later scenario's failure loses nothing. */
+  readonly record: (row: BenchRow) => void;
+  /** Runs one scenario; a failure is logged and listed in the results, and the next scenario runs. */
+  readonly scenario: (name: string, work: () => Promise<void>) => Promise<void>;
+}
+
+export interface MeasuredRun {
+  readonly run: RunIngestionChildResult;
+  /** The simulator's counters after the run. */
+  readonly server: SimulatorStats;
+  /** From spawning the run's process to its exit (node start-up and TypeScript loading included). */
+  readonly processWallMs: number;
+}
+
+/** Page size of every whole-run benchmark: the simulator's maximum. */
+export const benchPageSize = 1000;
+
+/** The run options of a benchmark run against `apiUrl`: everything else is the product's default. */
+export function benchRunConfig(ctx: BenchContext, apiUrl: string, runId: string, dataDir: string): RunConfigInput {
+  return {
+    apiUrl,
+    username: 'demo',
+    password: 'demo-password',
+    pageSize: benchPageSize,
+    bucket: ctx.s3.bucket,
+    s3Endpoint: ctx.s3.endpoint,
+    s3ForcePathStyle: true,
+    dataDir,
+    runId,
+    logLevel: 'silent',
+  };
+}
+
+/**
+ * One whole run as its own process against `serve` (already started), then the server's
+ * stats. The run's data directory is removed afterwards (a 10M-record staging file is large).
+ */
+export async function measureRunAgainst(ctx: BenchContext, serve: ServeProcess, runId: string): Promise<MeasuredRun> {
+  const dataDir = join(ctx.workDir, runId);
+  try {
+    const input: RunIngestionChildInput = { config: benchRunConfig(ctx, serve.url, runId, dataDir), s3Credentials: ctx.s3.credentials };
+    const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);
+    if (run.status !== 'succeeded') throw new Error(`run ${runId} failed: ${run.error ?? 'no reason given'}`);
+    return { run, server: await serve.stats(), processWallMs };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts `ingest serve <flags>`, runs `work` against it, and stops it whatever happens. */
+export async function withServe<T>(flags: readonly string[], work: (serve: ServeProcess) => Promise<T>): Promise<T> {
+  const serve = await startServeProcess(flags);
+  try {
+    return await work(serve);
+  } finally {
+    await serve.close();
+  }
+}
+
+export const mb = (bytes: number): number => bytes / (1024 * 1024);
+
+/** `{ writingSeconds: 3.2, … }`: time per machine state, as figures of a row. */
+export const phaseFigures = (phasesMs: Readonly<Record<string, number>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(phasesMs).map(([phase, ms]) => [`${phase}Seconds`, ms / 1000]));
+
+/** `ingesting 2.5 s, writing 1.1 s, …` for a log line. */
+export const formatPhases = (phasesMs: Readonly<Record<string, number>>): string =>
+  Object.entries(phasesMs)
+    .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`)
+    .join(', ');

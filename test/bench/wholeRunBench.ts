@@ -1,0 +1,136 @@
+import { runChildScript } from './childProcesses.js';
+import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
+import { benchPageSize, formatPhases, measureRunAgainst, phaseFigures, withServe, type BenchContext } from './measureRun.js';
+import { pageAttempts } from './pageAttempts.js';
+
+export interface WholeRunBenchOptions {
+  /** Wall time each paced scenario should last at its rate limit, s (the record count follows from it). */
+  readonly seconds: number;
+  /** Records of the calm scenario (whole run vs bare download). */
+  readonly calmRecords: number;
+  /** Worker counts tried for the bare download; the fastest is the ceiling. */
+  readonly bareConcurrency: readonly number[];
+}
+
+interface PacedScenario {
+  readonly profile: 'flaky' | 'hostile';
+  readonly rate: number;
+  readonly headers: boolean;
+  /** The profile's nominal share of attempts that fail, to size the data set. */
+  readonly nominalF: number;
+}
+
+const paced: readonly PacedScenario[] = [
+  { profile: 'flaky', rate: 10, headers: true, nominalF: 0.1 },
+  { profile: 'flaky', rate: 10, headers: false, nominalF: 0.1 },
+  { profile: 'hostile', rate: 4, headers: true, nominalF: 0.2 },
+  { profile: 'hostile', rate: 4, headers: false, nominalF: 0.2 },
+];
+
+/** Whole-run targets (PACING.md: the literature reached ~0.97 of R × (1 − f) with < 1% 429s; a whole run also stages, writes and uploads). */
+export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.8 } as const;
+
+/**
+ * Speed of whole runs (staging, final file, upload, report) over real HTTP: on `flaky` and
+ * `hostile` with a known rate limit R, goodput against the ceiling R × (1 − f) × page size,
+ * the 429 share and attempts per page, rate-limit headers on and off; on `calm`, records/s
+ * against a bare concurrent download of the same pages.
+ */
+export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBenchOptions): Promise<void> {
+  for (const [i, s] of paced.entries()) {
+    const pages = Math.max(2, Math.round(s.rate * (1 - s.nominalF) * options.seconds));
+    const records = pages * benchPageSize;
+    const scenario = `${s.profile} R=${s.rate} headers ${s.headers ? 'on' : 'off'}`;
+    await ctx.scenario(`speed ${scenario}`, async () => {
+      const flags = [
+        ...['--profile', s.profile, '--seed', String(10 + i), '--records', String(records)],
+        ...['--rate-limit', String(s.rate), '--rate-limit-burst', String(s.rate)],
+        // f must be the page attempts' own: no outage window (measured by the stream bench) and no faults on login.
+        ...['--outage', 'none', '--no-faults-on-login'],
+        ...(s.headers ? [] : ['--no-rate-limit-headers']),
+      ];
+      const m = await withServe(flags, (serve) => measureRunAgainst(ctx, serve, `bench-speed-${s.profile}-${s.headers ? 'h' : 'nh'}`));
+      if (m.run.recordsUnique !== records) throw new Error(`the run delivered ${m.run.recordsUnique} of ${records} records`);
+      const attempts = pageAttempts(m.server);
+      const ceiling = s.rate * (1 - attempts.f) * benchPageSize;
+      const seconds = m.run.runMs / 1000;
+      const goodput = records / seconds;
+      const ratio = goodput / ceiling;
+      const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
+      const share429 = attempts.total === 0 ? 0 : attempts.rateLimited / attempts.total;
+      const figures = {
+        recordsPerSecond: goodput,
+        share429,
+        attemptsPerPage: attempts.total / pages,
+        acceptedAttemptsPerPage: attempts.accepted / pages,
+        idealAttemptsPerPage: 1 / (1 - attempts.f),
+        wallSeconds: seconds,
+        faultRate: attempts.f,
+        ceilingRecordsPerSecond: ceiling,
+        fetchPhaseRatio: fetchSeconds > 0 ? records / fetchSeconds / ceiling : Number.NaN,
+        ...phaseFigures(m.run.phasesMs),
+        tokenRefreshes: m.run.requests.tokenRefreshes,
+        serverLogins: m.server.logins.succeeded,
+        serverRateLimited: m.server.rateLimited,
+      };
+      ctx.log(
+        `speed   ${scenario.padEnd(26)} ${records} records in ${seconds.toFixed(1)} s: ${goodput.toFixed(0)} rec/s, f ${attempts.f.toFixed(3)}, goodput/ceiling ${ratio.toFixed(3)} (fetch phase ${figures.fetchPhaseRatio.toFixed(3)}), 429s ${(share429 * 100).toFixed(2)}%, attempts/page ${figures.attemptsPerPage.toFixed(3)} (ideal ${figures.idealAttemptsPerPage.toFixed(3)}); seconds by phase ${formatPhases(m.run.phasesMs)}`,
+      );
+      ctx.record({
+        bench: 'speed',
+        scenario: `whole run ${scenario}`,
+        measure: 'goodput / ceiling',
+        value: ratio,
+        target: `≥ ${wholeRunTargets.pacedRatio}, 429s < ${wholeRunTargets.pacedShare429 * 100}%`,
+        pass: ratio >= wholeRunTargets.pacedRatio && share429 < wholeRunTargets.pacedShare429,
+        figures,
+        note: `ceiling R × (1 − f) × ${benchPageSize} = ${ceiling.toFixed(0)} rec/s`,
+      });
+    });
+  }
+
+  // calm: the same pages, bare (best of several worker counts) and through a whole run.
+  const records = options.calmRecords;
+  await ctx.scenario('speed calm', () =>
+    withServe(['--profile', 'calm', '--seed', '2', '--records', String(records)], async (serve) => {
+      const bare: BareDownloadResult[] = [];
+      for (const concurrency of options.bareConcurrency) {
+        const input: BareDownloadOptions = {
+          url: serve.url,
+          pages: Math.ceil(records / benchPageSize),
+          pageSize: benchPageSize,
+          concurrency,
+        };
+        const { result } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+        ctx.log(`speed   calm bare download ×${concurrency}: ${result.recordsPerSecond.toFixed(0)} rec/s (${result.seconds.toFixed(1)} s)`);
+        bare.push(result);
+      }
+      const best = bare.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
+      const m = await measureRunAgainst(ctx, serve, 'bench-speed-calm');
+      const seconds = m.run.runMs / 1000;
+      const recordsPerSecond = m.run.recordsUnique / seconds;
+      const ratio = recordsPerSecond / best.recordsPerSecond;
+      const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
+      ctx.log(
+        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${best.concurrency}; phases ${formatPhases(m.run.phasesMs)}`,
+      );
+      ctx.record({
+        bench: 'speed',
+        scenario: `whole run calm ${records.toLocaleString('en-US')} records`,
+        measure: `rec/s / bare ×${best.concurrency}`,
+        value: ratio,
+        target: `≥ ${wholeRunTargets.calmRatio}`,
+        pass: ratio >= wholeRunTargets.calmRatio,
+        figures: {
+          recordsPerSecond,
+          wallSeconds: seconds,
+          peakRssMb: m.run.maxRssBytes / (1024 * 1024),
+          bareRecordsPerSecond: best.recordsPerSecond,
+          ...phaseFigures(m.run.phasesMs),
+          fetchPhaseRatio: fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds / best.recordsPerSecond : Number.NaN,
+          ...Object.fromEntries(bare.map((b) => [`bareX${b.concurrency}RecordsPerSecond`, b.recordsPerSecond])),
+        },
+      });
+    }),
+  );
+}
