@@ -1,6 +1,8 @@
 import { AuthError, TimeoutError } from '../errors.js';
+import { NetworkError, fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
 import { parseRetryAfter } from '../http/retryAfter.js';
 import { redactUrl } from '../http/redactUrl.js';
+import { transportErrorText } from '../http/transportErrorText.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Fetch } from '../runtime/runtime.js';
 
@@ -8,7 +10,13 @@ import type { Fetch } from '../runtime/runtime.js';
 export type LoginOutcome =
   | { readonly kind: 'ok'; readonly accessToken: string; readonly expiresInMs: number }
   /** Worth another attempt: network error, timeout, 408/425/429/5xx, a body that is not JSON. */
-  | { readonly kind: 'transient'; readonly status: number | undefined; readonly reason: string; readonly retryAfterMs: number | undefined; readonly cause?: unknown }
+  | {
+      readonly kind: 'transient';
+      readonly status: number | undefined;
+      readonly reason: string;
+      readonly retryAfterMs: number | undefined;
+      readonly cause?: unknown;
+    }
   /** Never retried: wrong credentials, another 4xx, a well-formed body without a usable token. */
   | { readonly kind: 'fatal'; readonly error: AuthError };
 
@@ -32,53 +40,37 @@ const transientStatuses = new Set([408, 425, 429]);
 export async function attemptLogin(request: LoginRequest): Promise<LoginOutcome> {
   const { clock, signal, timeoutMs } = request;
   const url = redactUrl(request.url);
-  if (signal.aborted) throw signal.reason;
-  const controller = new AbortController();
-  let timedOut = false;
-  let rejectCut: (reason: unknown) => void = () => undefined;
-  // Settles when the attempt must stop, whatever the fetch implementation does with its signal.
-  const cut = new Promise<never>((_, reject) => (rejectCut = reject));
-  cut.catch(() => undefined);
-  const stop = (reason: unknown): void => {
-    controller.abort(reason);
-    rejectCut(reason);
-  };
-  const onAbort = (): void => stop(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const timer = clock.setTimeout(() => {
-    timedOut = true;
-    stop(new TimeoutError(`login to ${url} gave no complete response within ${timeoutMs} ms`, timeoutMs));
-  }, timeoutMs);
   let status: number | undefined;
   try {
-    const response = await Promise.race([
-      request.fetch(request.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ username: request.username, password: request.password }),
-        signal: controller.signal,
-      }),
-      cut,
-    ]);
-    status = response.status;
-    const body = await Promise.race([response.text(), cut]);
-    return classify(response, body, url, clock.now());
+    const response = await fetchWithDeadline(request.url, {
+      fetch: request.fetch,
+      clock,
+      timeoutMs,
+      signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: request.username, password: request.password }),
+      onHead: (head) => (status = head),
+    });
+    return classify(response, url, clock.now());
   } catch (error: unknown) {
     if (signal.aborted) throw signal.reason;
-    if (timedOut) {
+    if (error instanceof TimeoutError) {
       return { kind: 'transient', status, reason: `timeout after ${timeoutMs} ms`, retryAfterMs: undefined, cause: error };
     }
-    return { kind: 'transient', status, reason: `network error: ${describe(error)}`, retryAfterMs: undefined, cause: error };
-  } finally {
-    clock.clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    // The transport's own words, as fetch gave them: NetworkError only wraps them with the URL.
+    const cause = error instanceof NetworkError ? error.cause : error;
+    return { kind: 'transient', status, reason: `network error: ${transportErrorText(cause)}`, retryAfterMs: undefined, cause };
   }
 }
 
-function classify(response: Response, body: string, url: string, now: number): LoginOutcome {
-  const { status } = response;
+function classify(response: AttemptResponse, url: string, now: number): LoginOutcome {
+  const { status, body } = response;
   if (status === 401 || status === 403) {
-    return { kind: 'fatal', error: new AuthError(`login refused by POST ${url}: HTTP ${status}; check the username and password`, url, status) };
+    return {
+      kind: 'fatal',
+      error: new AuthError(`login refused by POST ${url}: HTTP ${status}; check the username and password`, url, status),
+    };
   }
   if (transientStatuses.has(status) || status >= 500) {
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after'), now) : undefined;
@@ -101,7 +93,10 @@ function classify(response: Response, body: string, url: string, now: number): L
   }
   const expiresIn = toSeconds(fields['expires_in']);
   if (expiresIn === undefined) {
-    return { kind: 'fatal', error: new AuthError(`login response from ${url} has no valid expires_in (a positive number of seconds)`, url, status) };
+    return {
+      kind: 'fatal',
+      error: new AuthError(`login response from ${url} has no valid expires_in (a positive number of seconds)`, url, status),
+    };
   }
   return { kind: 'ok', accessToken: token, expiresInMs: expiresIn * 1000 };
 }
@@ -109,12 +104,4 @@ function classify(response: Response, body: string, url: string, now: number): L
 function toSeconds(value: unknown): number | undefined {
   const n = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }

@@ -2,6 +2,7 @@ import { IngestError, TimeoutError } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Fetch } from '../runtime/runtime.js';
 import { redactUrl } from './redactUrl.js';
+import { transportErrorText } from './transportErrorText.js';
 
 /** A complete response: status, headers and the whole body, read within the attempt's deadline. */
 export interface AttemptResponse {
@@ -30,12 +31,18 @@ export interface DeadlineOptions {
   readonly timeoutMs: number;
   /** The run's signal: aborting it aborts the attempt and rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
+  /** Sent after `accept: application/json`, which they may override. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Default 'GET'. */
+  readonly method?: string;
+  readonly body?: string;
+  /** Called when the head arrives, before the body is read: a later failure still knows the status. */
+  readonly onHead?: (status: number) => void;
 }
 
 /**
- * One attempt: GET `url` with a deadline (on the injected clock) that covers the headers AND
- * the body, so a trickling body is cut off too. Rejects with `TimeoutError` at the deadline,
+ * One attempt: GET (or `method`) `url` with a deadline (on the injected clock) that covers the
+ * headers AND the body, so a trickling body is cut off too. Rejects with `TimeoutError` at the deadline,
  * with the run signal's reason when the run is aborted, or with `NetworkError` otherwise.
  */
 export async function fetchWithDeadline(url: string, options: DeadlineOptions): Promise<AttemptResponse> {
@@ -61,9 +68,15 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
   let response: Response | undefined;
   try {
     response = await Promise.race([
-      options.fetch(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers }, signal: controller.signal }),
+      options.fetch(url, {
+        method: options.method ?? 'GET',
+        headers: { accept: 'application/json', ...options.headers },
+        ...(options.body === undefined ? {} : { body: options.body }),
+        signal: controller.signal,
+      }),
       cut,
     ]);
+    options.onHead?.(response.status);
     const body = await Promise.race([response.text(), cut]);
     return {
       status: response.status,
@@ -76,19 +89,11 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
     if (signal?.aborted) throw signal.reason;
     if (timedOut) throw new TimeoutError(`no complete response from ${redactUrl(url)} within ${timeoutMs} ms`, timeoutMs, { cause: error });
     if (error instanceof IngestError) throw error;
-    throw new NetworkError(`request to ${redactUrl(url)} failed: ${describe(error)}`, redactUrl(url), { cause: error });
+    throw new NetworkError(`request to ${redactUrl(url)} failed: ${transportErrorText(error)}`, redactUrl(url), { cause: error });
   } finally {
     clock.clearTimeout(timer);
     signal?.removeEventListener('abort', onRunAbort);
     // Release the socket of an abandoned body.
     if (controller.signal.aborted && response?.body && !response.bodyUsed) response.body.cancel().catch(() => undefined);
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { LatencyTracker } from './latencyTracker.js';
 import { parseRateLimitPolicy } from './rateLimitPolicy.js';
+import { WaiterQueue } from './waiterQueue.js';
 
 /** What consumed the server's quota and how it ended, as the limiter sees it. */
 export type AttemptOutcome = 'success' | 'failure' | 'other';
@@ -17,13 +18,6 @@ export interface RateLimiterOptions {
   readonly minRate?: number | undefined;
   /** The slow-start rate when nothing is known, req/s. Default 2. */
   readonly initialRate?: number | undefined;
-}
-
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
 }
 
 interface Sample {
@@ -56,7 +50,8 @@ export class RateLimiter {
   #pausedUntil = 0;
   #pauseStartedAt: number | undefined;
   #totalPauseMs = 0;
-  readonly #waiters: Waiter[] = [];
+  /** An aborted waiter re-plans the refill timer, which may no longer be needed. */
+  readonly #waiters = new WaiterQueue<void>(() => this.#pump(), { pumpOnAbort: true });
   #timer: TimerHandle | undefined;
   #pauseTimer: TimerHandle | undefined;
   #samples: Sample[] = [];
@@ -130,23 +125,7 @@ export class RateLimiter {
 
   /** Waits for a token and for the end of any pause; rejects with the signal's reason. */
   acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal?.reason);
-          this.#pump();
-        },
-      };
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiters.push(waiter);
-      this.#pump();
-    });
+    return this.#waiters.join(signal);
   }
 
   /** Records an attempt that consumed quota (any answer but 429): feeds growth and outage decay. */
@@ -358,9 +337,7 @@ export class RateLimiter {
       }
       this.#tokens -= 1;
       this.#takenSinceDouble++;
-      const waiter = this.#waiters.shift()!;
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve();
+      this.#waiters.admit();
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
+import { WaiterQueue } from './waiterQueue.js';
 
 export interface RetryBudgetOptions {
   /** Tokens the bucket starts with and holds at most. Default 20. */
@@ -11,12 +12,6 @@ export interface RetryBudgetOptions {
   readonly maxRetryShare?: number;
   /** Requests before the share is judged (early noise is not a trend). Default 50. */
   readonly minRequests?: number;
-}
-
-interface Waiter {
-  readonly resolve: () => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
 }
 
 /**
@@ -35,7 +30,7 @@ export class RetryBudget {
   #refilledAt: number;
   #requests = 0;
   #retries = 0;
-  readonly #waiters: Waiter[] = [];
+  readonly #waiters = new WaiterQueue<void>(() => this.#pump());
   #timer: TimerHandle | undefined;
 
   constructor(clock: Clock, options: RetryBudgetOptions = {}) {
@@ -77,21 +72,7 @@ export class RetryBudget {
 
   /** Takes one token for a retry, waiting for one when the bucket is empty. */
   acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        signal,
-        onAbort: () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal?.reason);
-        },
-      };
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiters.push(waiter);
-      this.#pump();
-    });
+    return this.#waiters.join(signal);
   }
 
   dispose(): void {
@@ -112,9 +93,7 @@ export class RetryBudget {
     while (this.#waiters.length > 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       this.#retries++;
-      const waiter = this.#waiters.shift()!;
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve();
+      this.#waiters.admit();
     }
     if (this.#waiters.length > 0 && this.#floor > 0) {
       const waitMs = Math.ceil(((1 - this.#tokens) * 1000) / this.#floor);

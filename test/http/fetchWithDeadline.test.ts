@@ -5,7 +5,13 @@ import type { Fetch } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 /** A fetch whose head arrives after `headMs` and whose body trickles one chunk per `chunkMs`. */
-function slowFetch(clock: SimulatedClock, headMs: number, chunks: string[], chunkMs: number, seen: { signal?: AbortSignal | undefined }): Fetch {
+function slowFetch(
+  clock: SimulatedClock,
+  headMs: number,
+  chunks: string[],
+  chunkMs: number,
+  seen: { signal?: AbortSignal | undefined },
+): Fetch {
   return async (_url, init) => {
     seen.signal = init?.signal ?? undefined;
     await clock.sleep(headMs, init?.signal ?? undefined);
@@ -33,7 +39,9 @@ describe('fetchWithDeadline', () => {
     const clock = new SimulatedClock(0);
     const seen: { signal?: AbortSignal | undefined } = {};
     const fetch = slowFetch(clock, 100, ['a', 'b', 'c', 'd', 'e'], 400, seen);
-    const error = await clock.run(() => fetchWithDeadline('http://x/y?token=s3cret', { fetch, clock, timeoutMs: 1000 }).catch((e: unknown) => e));
+    const error = await clock.run(() =>
+      fetchWithDeadline('http://x/y?token=s3cret', { fetch, clock, timeoutMs: 1000 }).catch((e: unknown) => e),
+    );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).timeoutMs).toBe(1000);
     expect(String(error)).not.toContain('s3cret');
@@ -54,7 +62,9 @@ describe('fetchWithDeadline', () => {
     const seen: { signal?: AbortSignal | undefined } = {};
     const fetch = slowFetch(clock, 10_000, ['x'], 0, seen);
     clock.setTimeout(() => run.abort(new Error('stop the run')), 50);
-    await expect(clock.run(() => fetchWithDeadline('http://x/y', { fetch, clock, timeoutMs: 5000, signal: run.signal }))).rejects.toThrow('stop the run');
+    await expect(clock.run(() => fetchWithDeadline('http://x/y', { fetch, clock, timeoutMs: 5000, signal: run.signal }))).rejects.toThrow(
+      'stop the run',
+    );
     expect(seen.signal?.aborted).toBe(true);
     expect(clock.pendingTimers).toBe(0);
   });
@@ -67,5 +77,42 @@ describe('fetchWithDeadline', () => {
     expect(String((error as Error).message)).toContain('ECONNRESET');
     expect(String((error as Error).message)).not.toContain('hunter2');
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('fetchWithDeadline request options', () => {
+  it('sends the method, body and headers it is given, with accept: application/json unless overridden', async () => {
+    const clock = new SimulatedClock(0);
+    const seen: { method?: string | undefined; body?: unknown; headers?: unknown }[] = [];
+    const fetch: Fetch = (_url, init) => {
+      seen.push({ method: init?.method, body: init?.body, headers: init?.headers });
+      return Promise.resolve(new Response('ok', { status: 201 }));
+    };
+    await fetchWithDeadline('http://x/login', {
+      fetch,
+      clock,
+      timeoutMs: 1000,
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    await fetchWithDeadline('http://x/y', { fetch, clock, timeoutMs: 1000, headers: { accept: 'text/csv' } });
+    expect(seen).toEqual([
+      { method: 'POST', body: '{"a":1}', headers: { accept: 'application/json', 'content-type': 'application/json' } },
+      { method: 'GET', body: undefined, headers: { accept: 'text/csv' } },
+    ]);
+  });
+
+  it('row 12: reports the status of a head whose body is then cut off by the deadline', async () => {
+    const clock = new SimulatedClock(0);
+    const fetch = slowFetch(clock, 100, ['a', 'b', 'c', 'd', 'e'], 400, {});
+    const heads: [number, number][] = [];
+    const error = await clock.run(() =>
+      fetchWithDeadline('http://x/y', { fetch, clock, timeoutMs: 1000, onHead: (status) => heads.push([status, clock.now()]) }).catch(
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(heads).toEqual([[200, 100]]);
   });
 });
