@@ -37,12 +37,17 @@ export function registerDemo(
     .option('--seed <n>', 'simulator seed', '1')
     .option('--format <format>', 'parquet, ndjson, csv or json', 'parquet')
     .option('--transform <mode>', 'none (ELT) or clean (ETL)', 'none')
-    .option('--data-dir <dir>', 'where the demo keeps everything (cleared at start)', join('data', 'demo'))
+    .option(
+      '--data-dir <dir>',
+      'where the demo keeps everything (its staging, output, reports and s3 are cleared at start)',
+      join('data', 'demo'),
+    )
     .option('--inspect', 'show the run machine live in the Stately inspector')
     .option('--no-progress', 'no live progress display')
     .action(async (flags: DemoFlags) => {
       const logger = appLogger({ level: 'info', dir: 'logs' }).for('demo');
-      await rm(flags.dataDir, { recursive: true, force: true });
+      // Only what a demo writes: `--data-dir .` (or a typo for a real directory) must not wipe it.
+      for (const part of ['staging', 'output', 'reports', 's3']) await rm(join(flags.dataDir, part), { recursive: true, force: true });
       const simulator = await startSimulator({
         profile: flags.profile as 'flaky',
         records: Number(flags.records),

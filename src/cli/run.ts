@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadRunConfig } from '../config/loadRunConfig.js';
+import { secretKeys } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
 import { runAndReport } from './runAndReport.js';
 import { addRunOptions, runFlagValues } from './runOptions.js';
@@ -23,6 +24,9 @@ export function registerRun(
     .option('--inspect', 'show the run machine live in the Stately inspector')
     .option('--no-progress', 'no live progress display');
   addRunOptions(command);
+  // Hidden, so that `--password=x` is refused by the config check (which never echoes a value)
+  // instead of commander's "unknown option '--password=x'", which would print the secret.
+  for (const key of secretKeys) command.addOption(new Option(`--${key} <value>`).hideHelp());
   command.addHelpText(
     'after',
     '\nSecrets come only from the environment or files: INGEST_PASSWORD / --password-file, INGEST_TOKEN / --token-file;\nS3 credentials from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles, roles).\nExit codes: 0 success, 1 failed run, 2 bad configuration, 130/143 stopped by SIGINT/SIGTERM.',
@@ -30,7 +34,7 @@ export function registerRun(
   command.action(async (flags: RunFlags & Record<string, unknown>) => {
     const configFile = flags.config ?? process.env['INGEST_CONFIG'];
     const config = await loadRunConfig({
-      flags: runFlagValues(flags),
+      flags: { ...runFlagValues(flags), ...Object.fromEntries(secretKeys.map((key) => [key, flags[key]])) },
       env: process.env,
       ...(configFile ? { configFile } : {}),
       now: new Date(),

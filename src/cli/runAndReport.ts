@@ -45,7 +45,8 @@ export async function runAndReport(config: RunConfigInput, options: CliRunOption
     });
     progress?.stop();
     process.stdout.write(`${renderSummary(report, { color: process.stdout.isTTY === true })}\n`);
-    const code = signalled ? exitCodes[signalled] : report.status === 'succeeded' ? exitCodes.succeeded : exitCodes.failed;
+    // A signal that came too late to stop the run (it was delivering or reporting) changes nothing: 0.
+    const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled] : exitCodes.failed;
     return { code, report };
   } finally {
     progress?.stop();

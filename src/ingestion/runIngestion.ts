@@ -9,6 +9,7 @@ import type { AuthProvider } from '../auth/authProvider.js';
 import { NoAuth, StaticBearerAuth } from '../auth/staticAuth.js';
 import { resolveRunConfig, type ResolvedRunConfig } from '../config/loadRunConfig.js';
 import type { RunConfigInput } from '../config/runConfig.js';
+import { crashPoint } from '../faults/crashPoint.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
 import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIngestionRun.js';
 import type { Inspect } from '../machine/runMachine.js';
@@ -23,6 +24,7 @@ import { clockScheduler } from '../runtime/clockScheduler.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { StagingStore, stagingReport, type RunState } from '../staging/index.js';
 import { checkBucketAccess, createS3Client, deliverFile, renderKey, reportKey, uploadReport } from '../storage/index.js';
+import { landedSchemaFor } from './landedSchemaFor.js';
 import { pagingFor } from './pagingFor.js';
 import { runPaths } from './runPaths.js';
 
@@ -178,7 +180,9 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     const deps: IngestionRunDeps = {
       // Real I/O is tracked so that a simulated clock stands still meanwhile; login is not: it waits on the clock.
       async prepare(_input, signal) {
-        await clock.track(checkBucketAccess(s3, config.bucket, { probeKey: key, signal }));
+        // Reachable bucket and valid credentials; write access is proven by the upload itself (a
+        // write probe would leave an unabortable multipart upload on stores like s3rver).
+        await clock.track(checkBucketAccess(s3, config.bucket, { signal }));
         await auth.getAuthHeader(signal);
       },
       fetchPages(_input, signal) {
@@ -219,6 +223,8 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             transform: config.transform,
             keyField: config.keyField,
             cleanSchema: cleanSchemaFor(config.endpoint),
+            // ETL's schema is the cleaning schema; ELT would have only the lineage columns without records.
+            ...(config.transform === 'none' ? { expectedSchema: landedSchemaFor(cleanSchemaFor(config.endpoint)) } : {}),
           }),
         );
         await store.recordOutput(file);
@@ -246,10 +252,12 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
             contentType: contentTypeOf[config.format],
             metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
+            ...(config.s3PartSizeMb ? { partSize: config.s3PartSizeMb * 1024 * 1024 } : {}),
             signal,
             logger,
           }),
         );
+        crashPoint('upload.afterUpload');
         await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
         return { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy };
       },
@@ -274,7 +282,8 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
               retries: stats.retries,
               retriesByStatus: stats.retriesByStatus,
               rateLimited: stats.rateLimited,
-              tokenRefreshes: stats.refreshes,
+              // The client's own count: a token from the pre-flight login, replaced before any page used it, is a refresh too.
+              tokenRefreshes: auth instanceof AuthClient ? auth.stats.refreshes : stats.refreshes,
             }
           : draft.requests,
         pages: { ...draft.pages, staged: sql.pages.count - resume.pagesStaged! },

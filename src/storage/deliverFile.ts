@@ -9,6 +9,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from 'pino';
 import { IngestError, UploadError } from '../errors.js';
+import { crashPoint } from '../faults/crashPoint.js';
 import { abortStaleUploads } from './abortStaleUploads.js';
 import { clientKeyMaterial } from './createS3Client.js';
 import { digestFile, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
@@ -159,6 +160,7 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
           : { ChecksumSHA256: localValue }),
     },
   });
+  if (multipart) upload.on('httpUploadProgress', () => crashPoint('upload.midMultipart'));
   log?.info({ key, bytes: digest.bytes, parts, algorithm }, 'uploading');
   try {
     const done = (): Promise<unknown> => upload.done();

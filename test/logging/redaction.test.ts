@@ -1,6 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { isSensitiveKey, REDACT_PATHS, redactingLoggerOptions, redactSecrets, SecretRegistry, SENSITIVE_KEYS } from '../../src/logging/index.js';
+import {
+  isSensitiveKey,
+  REDACT_PATHS,
+  redactingLoggerOptions,
+  redactSecrets,
+  SecretRegistry,
+  SENSITIVE_KEYS,
+} from '../../src/logging/index.js';
 
 describe('redactSecrets', () => {
   it('replaces every occurrence, raw, URL-encoded and JSON-escaped, longest secret first', () => {
@@ -33,11 +40,35 @@ describe('SecretRegistry', () => {
 
 describe('the shared redaction list', () => {
   it('names the required secrets and expands them to pino paths at several depths', () => {
-    for (const key of ['password', 'token', 'tokens', 'access_token', 'refresh_token', 'secret', 'secrets', 'authorization', 'Authorization', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'AWS_SECRET_ACCESS_KEY', 'credentials']) {
+    for (const key of [
+      'password',
+      'token',
+      'tokens',
+      'access_token',
+      'refresh_token',
+      'secret',
+      'secrets',
+      'authorization',
+      'Authorization',
+      'accessKeyId',
+      'secretAccessKey',
+      'sessionToken',
+      'AWS_SECRET_ACCESS_KEY',
+      'credentials',
+    ]) {
       expect(isSensitiveKey(key), key).toBe(true);
     }
     expect(isSensitiveKey('username')).toBe(false);
-    expect(REDACT_PATHS).toEqual(expect.arrayContaining(['password', '*.password', '*.*.password', 'req.headers.authorization', 'headers.Authorization', 'req.headers["x-api-key"]']));
+    expect(REDACT_PATHS).toEqual(
+      expect.arrayContaining([
+        'password',
+        '*.password',
+        '*.*.password',
+        'req.headers.authorization',
+        'headers.Authorization',
+        'req.headers["x-api-key"]',
+      ]),
+    );
     expect(new Set(REDACT_PATHS).size).toBe(REDACT_PATHS.length);
     expect(SENSITIVE_KEYS.length).toBeGreaterThan(10);
   });
@@ -45,11 +76,19 @@ describe('the shared redaction list', () => {
   it('survives child loggers, which must not (and need not) bring their own redact', () => {
     const lines: string[] = [];
     const root = pino(redactingLoggerOptions({ secrets: new SecretRegistry() }), { write: (s: string) => void lines.push(s) });
-    root.child({ module: 'a' }).child({ component: 'b' }).info({ password: 'pw-1', deep: { headers: { authorization: 'Bearer z9' } } }, 'x');
+    root
+      .child({ module: 'a' })
+      .child({ component: 'b' })
+      .info({ password: 'pw-1', deep: { headers: { authorization: 'Bearer z9' } } }, 'x');
     // The trap this design avoids: a child with its own redact loses the shared list.
     root.child({}, { redact: ['other'] }).info({ password: 'pw-2' }, 'y');
     const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(first).toMatchObject({ module: 'a', component: 'b', password: '[REDACTED]', deep: { headers: { authorization: '[REDACTED]' } } });
+    expect(first).toMatchObject({
+      module: 'a',
+      component: 'b',
+      password: '[REDACTED]',
+      deep: { headers: { authorization: '[REDACTED]' } },
+    });
     // Even then, the deep scrubber (formatters.log, inherited) still censors the field.
     expect(second).toMatchObject({ password: '[REDACTED]' });
   });

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runIngestion } from '../../src/ingestion/runIngestion.js';
+import { toJson, expectedCustomers } from '../../src/simulator/index.js';
+import { readDelivered } from './support/deliveredObject.js';
+import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { eltDifferences, oracleById } from './support/oracle.js';
+
+// Hostile data on a mostly calm transport: half the records dirty, repeats across pages, a few 500s.
+const SIM = { profile: 'calm', records: 2000, seed: 11, dirtyRate: 0.5, duplicateRate: 0.05, serverErrorRate: 0.1 } as const;
+const oracle = oracleById(SIM);
+
+let env: E2eEnv | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+describe('duplicates and dirty data, end to end', () => {
+  it('the oracle holds every edge value the test is about', () => {
+    const served = [...expectedCustomers(SIM)].map((r) => toJson(r)).join('\n');
+    for (const edge of [/"lifetime_value":\d{16,}/, /\\u0000/, /😀/, /\\n/, /"city":"=/, /"city":" /, /"phone":null/, /O'Brien \\"/]) {
+      expect(served).toMatch(edge);
+    }
+  });
+
+  it.each(['parquet', 'csv'] as const)(
+    'rows 14, 15 (%s, ELT): one copy per id, duplicates counted as served, edge values exact',
+    async (format) => {
+      env = await startE2eEnv(SIM);
+      const runId = `dirty-${format}`;
+      const report = await runIngestion(env.options({ format, runId, pageSize: 100 }), env.context());
+      expect(report.error).toBeUndefined();
+      expect(report.status).toBe('succeeded');
+      const stats = env.sim.stats();
+      expect(stats.faults.internal_error + stats.faults.bad_gateway).toBeGreaterThan(0);
+      expect(stats.duplicatesServed).toBeGreaterThan(20);
+      // The report's request counts are the server's: every 5xx retried, nothing else.
+      const customers = stats.byEndpoint.customers;
+      expect(report.requests.byStatus).toEqual(customers);
+      expect(report.requests.retries).toBe((customers['500'] ?? 0) + (customers['502'] ?? 0));
+      expect(report.records).toEqual({
+        received: stats.recordsServed,
+        unique: SIM.records,
+        duplicates: stats.duplicatesServed,
+        rejected: 0,
+      });
+
+      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${format}`, format);
+      expect(eltDifferences(object.rows, format, oracle, runId)).toEqual([]);
+      if (format === 'csv') {
+        // Safe to open in a spreadsheet: no text cell starts a formula.
+        const cities = object.rows.map((r) => r['city']).filter((c): c is string => typeof c === 'string');
+        expect(cities.some((c) => c.startsWith("'="))).toBe(true);
+        expect(cities.filter((c) => /^[=+\-@]/.test(c))).toEqual([]);
+      }
+    },
+  );
+});

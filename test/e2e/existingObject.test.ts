@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runIngestion } from '../../src/ingestion/runIngestion.js';
+import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
+import { getObjectBytes, listKeys } from './support/deliveredObject.js';
+import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+
+const SIM = { profile: 'calm', records: 600, seed: 9 } as const;
+
+let env: E2eEnv | undefined;
+let proxy: RunningS3Proxy | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  await env?.close();
+  proxy = env = undefined;
+});
+
+const keyOf = (runId: string, ext: string): string => `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${ext}`;
+
+describe('an object already at the run key', () => {
+  it('row 19: other content there -> a clear failure, the object untouched', async () => {
+    env = await startE2eEnv(SIM);
+    const runId = 'taken';
+    const key = keyOf(runId, 'parquet');
+    const other = Buffer.from('someone else’s data');
+    await env.client.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: other }));
+
+    const report = await runIngestion(env.options({ runId, pageSize: 200 }), env.context());
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(/Refusing to overwrite s3:\/\/lake\/customers\/.*different content/);
+    expect(report.delivery).toBeUndefined();
+    expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
+    expect(await getObjectBytes(env.client, 'lake', key)).toEqual(other);
+  });
+
+  it('row 20: the same content there (stopped after the upload, before it was recorded) -> recognised as delivered, no second upload', async () => {
+    env = await startE2eEnv(SIM);
+    proxy = await startS3Proxy(env.s3.endpoint);
+    const runId = 'stopped-after-upload';
+    const key = keyOf(runId, 'csv');
+    const options = env.options({ runId, format: 'csv', pageSize: 200, s3Endpoint: proxy.endpoint });
+
+    // The first attempt is stopped at the first S3 request after the data object's PUT went through.
+    const controller = new AbortController();
+    let putSeen = false;
+    proxy.setHook(({ operation, path }) => {
+      if (operation === 'PutObject' && decodeURIComponent(path).includes(key)) putSeen = true;
+      else if (putSeen && !controller.signal.aborted) controller.abort(new Error('simulated crash after the upload'));
+    });
+    const first = await runIngestion(options, env.context({ signal: controller.signal }));
+    proxy.setHook(undefined);
+    expect(putSeen).toBe(true);
+    expect(first.status).toBe('failed');
+    expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
+    const stored = await getObjectBytes(env.client, 'lake', key);
+    expect(stored).toEqual(await readFile(first.output!.path));
+
+    proxy.clear();
+    const requests = customerRequests(env.sim);
+    const second = await runIngestion(options, env.context());
+    expect(second.error).toBeUndefined();
+    expect(second.status).toBe('succeeded');
+    expect(second.delivery?.status).toBe('alreadyDelivered');
+    expect(customerRequests(env.sim)).toBe(requests);
+    expect(
+      proxy.requests.filter(
+        (r) => decodeURIComponent(r.path).includes(key) && ['PutObject', 'UploadPart', 'CompleteMultipartUpload'].includes(r.operation),
+      ),
+    ).toEqual([]);
+    expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
+    expect(await getObjectBytes(env.client, 'lake', key)).toEqual(stored);
+  });
+
+  it('row 21: a second run with the same run id while the first runs is refused; the first still succeeds', async () => {
+    env = await startE2eEnv({ ...SIM, latency: { kind: 'fixed', ms: 50 } });
+    const options = env.options({ runId: 'twice', pageSize: 100 });
+    let firstStaged!: () => void;
+    const staged = new Promise<void>((resolve) => (firstStaged = resolve));
+    const first = runIngestion(options, env.context({ onEvent: (e) => e.type === 'page.staged' && firstStaged() }));
+    await staged;
+    await expect(runIngestion(options, env.context())).rejects.toThrow(/run twice is already in progress/);
+    const report = await first;
+    expect(report.status).toBe('succeeded');
+    expect(report.records.unique).toBe(SIM.records);
+    // One request per page, all the first run's: the second fetched nothing.
+    expect(customerRequests(env.sim)).toBe(SIM.records / 100);
+  });
+});
