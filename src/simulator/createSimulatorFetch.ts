@@ -14,12 +14,20 @@ export interface SimulatorFetch {
   stats(): SimulatorStats;
 }
 
+/** What the core decided for one request, at clock time `at`: a request log for simulation tests. */
+export interface SimExchange {
+  readonly request: SimRequest;
+  readonly response: SimResponse;
+  readonly at: number;
+}
+
 /**
  * The simulator without sockets: latency and trickling run on `clock` timers (so a
  * `SimulatedClock` drives them), `init.signal` aborts with its reason, a reset rejects
  * like undici (`TypeError: fetch failed`), and answers are real `Response` objects.
+ * `observe` sees every decision as it is made, before latency and delivery.
  */
-export function createSimulatorFetch(options: SimulatorOptions, clock: Clock): SimulatorFetch {
+export function createSimulatorFetch(options: SimulatorOptions, clock: Clock, observe?: (exchange: SimExchange) => void): SimulatorFetch {
   const core = createSimulatorCore(options, clock.now());
 
   const fetch: Fetch = async (input, init) => {
@@ -41,6 +49,7 @@ export function createSimulatorFetch(options: SimulatorOptions, clock: Clock): S
       client: 'in-memory',
     };
     const response = core.handle(simRequest, clock.now());
+    observe?.({ request: simRequest, response, at: clock.now() });
     // No latency means no timer: a caller that does not drive the clock still gets its answer.
     if (response.delayMs > 0) await clock.sleep(response.delayMs, signal);
     signal?.throwIfAborted();

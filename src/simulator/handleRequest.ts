@@ -131,7 +131,7 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
     const iat = Math.floor(now / 1000);
     const exp = Math.ceil((now + o.tokenLifetimeSeconds * 1000) / 1000);
     const token = signToken({ sub: o.username, iat, exp, jti: String(index) }, o.jwtSecret);
-    res = json(200, { access_token: token, token_type: 'Bearer', expires_in: o.tokenLifetimeSeconds }, rateHeaders);
+    res = json(200, { access_token: token, token_type: 'Bearer', expires_in: o.advertisedLifetimeSeconds }, rateHeaders);
   } else {
     if (!claims) {
       return reply(json(401, { error: 'invalid_token' }, { ...rateHeaders, 'www-authenticate': 'Bearer error="invalid_token"' }));
@@ -173,6 +173,7 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
     stats.pagesServed++;
     stats.recordsServed += served.records;
     stats.duplicatesServed += served.duplicates;
+    return reply({ ...res, served: { records: served.records, duplicates: served.duplicates } });
   }
   return reply(res);
 }

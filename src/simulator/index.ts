@@ -1,5 +1,5 @@
 export { startSimulator, type StartSimulatorOptions, type RunningSimulator } from './startSimulator.js';
-export { createSimulatorFetch, type SimulatorFetch } from './createSimulatorFetch.js';
+export { createSimulatorFetch, type SimulatorFetch, type SimExchange } from './createSimulatorFetch.js';
 export { createSimulatorCore, type SimulatorCore } from './simulatorCore.js';
 export { handleRequest, createSimulatorState, type SimulatorState } from './handleRequest.js';
 export { encodeCursor } from './pageRequest.js';

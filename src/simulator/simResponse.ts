@@ -31,4 +31,6 @@ export interface SimResponse {
   /** Wait before the response head is sent. */
   readonly delayMs: number;
   readonly delivery: Delivery;
+  /** A data page counted as served (sent whole): its records and repeats, as in the stats. */
+  readonly served?: { readonly records: number; readonly duplicates: number };
 }

@@ -30,6 +30,7 @@ const knobsSchema = z.strictObject({
   password: z.string().min(1),
   jwtSecret: z.string().min(1),
   tokenLifetimeSeconds: positiveInt,
+  advertisedLifetimeSeconds: positiveInt,
   rateLimit: z.number().min(0),
   rateLimitBurst: positiveInt,
   rateLimitHeaders: z.boolean(),
@@ -77,6 +78,11 @@ export interface ResolvedSimulatorOptions {
   readonly jwtSecret: string;
   /** Token lifetime, the `expires_in` of `/login`; then 401. calm 3600, flaky 60, hostile 5. */
   readonly tokenLifetimeSeconds: number;
+  /**
+   * The `expires_in` that `/login` sends. Default: the token lifetime. Set above it, tokens die
+   * earlier than the client was told (as when a server revokes them): only a 401 tells.
+   */
+  readonly advertisedLifetimeSeconds: number;
   /** Token-bucket refill per client, requests/s; 0 turns rate limiting off. calm 0, flaky 10, hostile 4. */
   readonly rateLimit: number;
   /** Token-bucket capacity (the burst a client may send at once). flaky 10, hostile 4. */
@@ -166,6 +172,7 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     maxPageSize,
     defaultPageSize: Math.min(100, maxPageSize),
     jwtSecret: `simulator-secret-${seed}`,
+    advertisedLifetimeSeconds: (defined['tokenLifetimeSeconds'] as number | undefined) ?? base.tokenLifetimeSeconds,
     ...defined,
     profile,
   };

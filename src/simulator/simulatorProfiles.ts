@@ -5,7 +5,7 @@ export type SimulatorProfileName = 'calm' | 'flaky' | 'hostile';
 
 type ProfileKnobs = Omit<
   ResolvedSimulatorOptions,
-  'profile' | 'seed' | 'records' | 'orders' | 'maxPageSize' | 'defaultPageSize' | 'jwtSecret'
+  'profile' | 'seed' | 'records' | 'orders' | 'maxPageSize' | 'defaultPageSize' | 'jwtSecret' | 'advertisedLifetimeSeconds'
 >;
 
 const common = {
