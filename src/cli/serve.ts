@@ -48,6 +48,7 @@ const knobFlags: readonly (readonly [keyof SimulatorOptions, string, string, Par
   ['username', '--username <name>', 'login user (default demo)', 'string'],
   ['password', '--password <secret>', 'login password (default demo-password; or env INGEST_SERVE_PASSWORD)', 'string'],
   ['tokenLifetimeSeconds', '--token-lifetime <s>', 'token lifetime, seconds (calm 3600, flaky 60, hostile 5)', int],
+  ['advertisedLifetimeSeconds', '--advertised-lifetime <s>', 'expires_in that /login announces (default: the real lifetime)', int],
   ['rateLimit', '--rate-limit <rps>', 'requests/s per client, 0 = off (calm 0, flaky 10, hostile 4)', num],
   ['rateLimitBurst', '--rate-limit-burst <n>', 'token-bucket capacity (flaky 10, hostile 4)', int],
   ['rateLimitHeaders', '--rate-limit-headers', 'send RateLimit-Limit/-Remaining/-Reset (default on)', 'boolean'],
