@@ -15,7 +15,7 @@ import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIn
 import type { Inspect } from '../machine/runMachine.js';
 import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../machine/runTypes.js';
 import { flattenStateValue } from '../machine/timelineRecorder.js';
-import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, type FieldRule } from '../output/index.js';
+import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, rejectsPathFor, type FieldRule } from '../output/index.js';
 import { pageStream, type PageStream } from '../paging/pageStream.js';
 import type { StreamEvent } from '../paging/streamEvent.js';
 import type { RunReport } from '../report/runReport.js';
@@ -98,6 +98,11 @@ function authFor(config: ResolvedRunConfig, runtime: Runtime): AuthProvider {
   }
 }
 
+/** The file's checksum in the form the object store compares: base64 of CRC-32C or SHA-256. */
+function storeChecksum(file: Readonly<{ crc32c: string; sha256: string }>, algorithm: ResolvedRunConfig['checksum']): string {
+  return algorithm === 'CRC32C' ? file.crc32c : Buffer.from(file.sha256, 'hex').toString('base64');
+}
+
 async function countLines(path: string): Promise<number> {
   try {
     await access(path);
@@ -110,7 +115,12 @@ async function countLines(path: string): Promise<number> {
 }
 
 /** What an earlier attempt with this run id finished, so that it is not done again. */
-async function resumeStateOf(store: StagingStore, state: RunState, committedPages: number): Promise<ResumeState> {
+async function resumeStateOf(
+  store: StagingStore,
+  state: RunState,
+  committedPages: number,
+  algorithm: ResolvedRunConfig['checksum'],
+): Promise<ResumeState> {
   const output = state.output;
   const intact = output !== null && (await isOutputIntact(output));
   const counts = intact ? await store.counts() : undefined;
@@ -122,9 +132,9 @@ async function resumeStateOf(store: StagingStore, state: RunState, committedPage
           bytes: output.bytes,
           rows: output.rows,
           sha256: output.sha256,
-          checksum: output.crc32c,
+          checksum: storeChecksum(output, algorithm),
           duplicatesDropped: counts.duplicates,
-          rejected: await countLines(`${output.path.replace(/\.[^.]*$/, '')}.rejects.ndjson`),
+          rejected: await countLines(rejectsPathFor(output.path)),
         }
       : undefined;
   // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).
@@ -171,7 +181,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
   try {
     const committed = await store.committedPages();
     const checkpoint = config.pagination === 'cursor' || config.pagination === 'link' ? await store.lastCheckpoint() : undefined;
-    const resume = await resumeStateOf(store, await store.runState(), committed.length);
+    const resume = await resumeStateOf(store, await store.runState(), committed.length, config.checksum);
     if (committed.length > 0)
       logger.info({ runId: config.runId, pages: committed.length }, 'resuming: committed pages are not fetched again');
     const auth = authFor(config, runtime);
@@ -234,7 +244,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
           bytes: file.bytes,
           rows: file.rows,
           sha256: file.sha256,
-          checksum: config.checksum === 'CRC32C' ? file.crc32c : Buffer.from(file.sha256, 'hex').toString('base64'),
+          checksum: storeChecksum(file, config.checksum),
           duplicatesDropped: file.duplicatesDropped,
           rejected: file.rejected,
           ...(file.rejected > 0 ? { rejectsPath: file.rejectsPath } : {}),
