@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tap } from 'rxjs';
 import type { StateValue } from 'xstate';
@@ -306,30 +306,28 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
           ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
         })),
       };
+      const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
+      const reportKeys = { json: reportKey(parts, 'json', reportKeyOptions), md: reportKey(parts, 'md', reportKeyOptions) };
+      if (report.status === 'succeeded' && report.delivery) {
+        report = { ...report, delivery: { ...report.delivery, reportUri: `s3://${config.bucket}/${reportKeys.json}` } };
+      }
+      // The bytes uploaded are the local files' bytes: written once, redacted once.
+      const files = await writeReportFiles(report, paths.reports);
+      const upload = async (): Promise<void> => {
+        for (const [key, path, contentType] of [
+          [reportKeys.json, files.json, 'application/json'],
+          [reportKeys.md, files.markdown, 'text/markdown; charset=utf-8'],
+        ] as const) {
+          await uploadReport({ client: s3, bucket: config.bucket, key, body: await readFile(path, 'utf8'), contentType, signal });
+        }
+      };
       if (report.status === 'succeeded') {
-        const reportUri = await deliverReport(report, signal);
-        report = { ...report, ...(report.delivery ? { delivery: { ...report.delivery, reportUri } } : {}) };
+        await upload();
         await store.markFinished();
       } else {
-        await deliverReport(report, signal).catch((error: unknown) =>
-          logger.warn({ err: error }, 'the report of the failed run stays local'),
-        );
+        await upload().catch((error: unknown) => logger.warn({ err: error }, 'the report of the failed run stays local'));
       }
-      await writeReportFiles(report, paths.reports);
       return report;
-    }
-
-    async function deliverReport(report: RunReport, signal: AbortSignal): Promise<string> {
-      const body = JSON.stringify(report, null, 2);
-      const uploaded = await uploadReport({
-        client: s3,
-        bucket: config.bucket,
-        key: reportKey(parts, 'json', config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {}),
-        body,
-        contentType: 'application/json',
-        signal,
-      });
-      return uploaded.uri;
     }
 
     let lastState = '';

@@ -36,7 +36,9 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
       const key = `${partition}customers_${runId}.${format}`;
       expect(await listKeys(env.client, 'lake', partition)).toEqual([key]);
       const reportKeys = await listKeys(env.client, 'lake', '_reports/');
-      expect(reportKeys).toEqual([`_reports/customers/ingest_date=${INGEST_DATE}/customers_${runId}.report.json`]);
+      const reportBase = `_reports/customers/ingest_date=${INGEST_DATE}/customers_${runId}.report`;
+      expect(reportKeys).toEqual([`${reportBase}.json`, `${reportBase}.md`]);
+      expect(await getObjectText(env.client, 'lake', `${reportBase}.md`)).toContain(`\`${runId}\``);
       expect(report.delivery).toMatchObject({ uri: `s3://lake/${key}`, status: 'uploaded', reportUri: `s3://lake/${reportKeys[0]}` });
       const stored = JSON.parse(await getObjectText(env.client, 'lake', reportKeys[0]!)) as RunReport;
       expect(stored).toMatchObject({ status: 'succeeded', runId, records: report.records, pages: report.pages });
