@@ -34,7 +34,7 @@ export const runConfigSchema = z.strictObject({
   duckdbMemoryLimit: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB')
-    .default('1GB'),
+    .default('128MB'),
   duckdbTempDir: z.string().min(1).optional(),
   bucket: z
     .string()
@@ -85,7 +85,7 @@ export const runOptionHelp: Readonly<Record<keyof RunConfig, string>> = {
   format: 'final file format: parquet (zstd), ndjson, csv or json',
   transform: 'none = ELT (land what the API sent); clean = ETL (normalise, rejects aside)',
   dataDir: 'directory for staging databases, final files and reports',
-  duckdbMemoryLimit: "DuckDB's memory limit, e.g. 512MB",
+  duckdbMemoryLimit: "DuckDB's memory limit (it spills to disk beyond it), e.g. 512MB",
   duckdbTempDir: "DuckDB's spill directory (default: beside the staging database)",
   bucket: 'S3 bucket to deliver to (required)',
   prefix: 'key prefix inside the bucket',

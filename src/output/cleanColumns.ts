@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnPlan } from './columnPlan.js';
 import { inferredColumns, jsonValueSql } from './columnPlan.js';
-import { jsonPath } from './sqlText.js';
+import type { FieldSql, RecordShape } from './recordFields.js';
 
 /** What a field must be after cleaning (ETL). */
 export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';
@@ -64,49 +64,83 @@ function timestampExpr(s: string, jt: string): string {
 }
 
 /** The most fraction digits any numeric value of `field` has (so DECIMAL keeps them all). */
-async function numberScale(conn: DuckDBConnection, table: string, field: string): Promise<number> {
-  const x = `trim(json_extract_string(record, ${jsonPath(field)}), ${WS})`;
+async function numberScale(conn: DuckDBConnection, table: string, f: string): Promise<number> {
+  const x = `trim(json_extract_string(${f}, '$'), ${WS})`;
   const reader = await conn.runAndReadAll(
     `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0) FROM ${table} WHERE regexp_full_match(${x}, ${NUMERIC})`,
   );
   return Math.min(MAX_SCALE, Number(reader.getRows()[0]?.[0] ?? 0));
 }
 
-async function rulePlan(conn: DuckDBConnection, table: string, name: string, rule: FieldRule, keyField: string): Promise<CleanPlan> {
-  const path = jsonPath(name);
-  const s = `json_extract_string(record, ${path})`;
-  const jt = `json_type(record, ${path})`;
+async function rulePlan(
+  conn: DuckDBConnection,
+  table: string,
+  name: string,
+  rule: FieldRule,
+  keyField: string,
+  f: string,
+): Promise<CleanPlan> {
+  const s = `json_extract_string(${f}, '$')`;
+  const jt = `json_type(${f})`;
   const x = `trim(${s}, ${WS})`;
   switch (rule) {
     case 'text':
       return { name, expr: x, type: 'VARCHAR', kind: 'text' };
     case 'email': {
       const expr = `lower(${x})`;
-      return { name, expr, type: 'VARCHAR', kind: 'text', invalid: `${s} IS NOT NULL AND NOT regexp_full_match(${expr}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')`, reason: `invalid ${name}` };
+      return {
+        name,
+        expr,
+        type: 'VARCHAR',
+        kind: 'text',
+        invalid: `${s} IS NOT NULL AND NOT regexp_full_match(${expr}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')`,
+        reason: `invalid ${name}`,
+      };
     }
     case 'integer': {
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'VARCHAR') AND regexp_full_match(${x}, '-?[0-9]+') THEN TRY_CAST(${x} AS BIGINT) END`;
       const missing = name === keyField ? `${expr} IS NULL` : `${s} IS NOT NULL AND ${expr} IS NULL`;
-      return { name, expr, type: 'BIGINT', kind: 'number', invalid: missing, reason: name === keyField ? `missing or invalid ${name}` : `invalid integer ${name}` };
+      return {
+        name,
+        expr,
+        type: 'BIGINT',
+        kind: 'number',
+        invalid: missing,
+        reason: name === keyField ? `missing or invalid ${name}` : `invalid integer ${name}`,
+      };
     }
     case 'number': {
-      const type = `DECIMAL(38, ${await numberScale(conn, table, name)})`;
+      const type = `DECIMAL(38, ${await numberScale(conn, table, f)})`;
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
       return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
     }
     case 'boolean': {
       const l = `lower(${x})`;
       const expr = `CASE WHEN ${jt} = 'BOOLEAN' THEN ${s} = 'true' WHEN ${l} IN ('true', 't', 'yes', 'y', '1') THEN true WHEN ${l} IN ('false', 'f', 'no', 'n', '0') THEN false END`;
-      return { name, expr, type: 'BOOLEAN', kind: 'boolean', invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`, reason: `invalid boolean ${name}` };
+      return {
+        name,
+        expr,
+        type: 'BOOLEAN',
+        kind: 'boolean',
+        invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`,
+        reason: `invalid boolean ${name}`,
+      };
     }
     case 'date':
     case 'timestamp': {
       const ts = timestampExpr(s, jt);
       const expr = rule === 'date' ? `CAST(${ts} AS DATE)` : ts;
-      return { name, expr, type: rule === 'date' ? 'DATE' : 'TIMESTAMP', kind: rule, invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`, reason: `unparseable ${name}` };
+      return {
+        name,
+        expr,
+        type: rule === 'date' ? 'DATE' : 'TIMESTAMP',
+        kind: rule,
+        invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`,
+        reason: `unparseable ${name}`,
+      };
     }
     case 'json':
-      return { name, expr: jsonValueSql(path), type: 'JSON', kind: 'nested' };
+      return { name, expr: jsonValueSql(f), type: 'JSON', kind: 'nested' };
   }
 }
 
@@ -119,10 +153,12 @@ export async function cleanColumns(
   table: string,
   schema: Readonly<Record<string, FieldRule>>,
   keyField: string,
+  shape: RecordShape,
+  field: FieldSql,
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
-  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField));
-  const extras = await inferredColumns(conn, table, new Set(Object.keys(schema)));
+  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField, field(name)));
+  const extras = await inferredColumns(conn, table, shape, field, new Set(Object.keys(schema)));
   for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: `trim(${plan.expr}, ${WS})` } : plan);
   return plans;
 }

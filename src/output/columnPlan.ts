@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { jsonPath, sqlIdent } from './sqlText.js';
+import type { FieldSql, RecordShape } from './recordFields.js';
+import { sqlIdent } from './sqlText.js';
 
 /**
  * How a column is rendered per format: `nested` values become STRUCT/LIST in Parquet and stay
@@ -19,8 +20,8 @@ export interface ColumnPlan {
 
 type Structure = string | readonly Structure[] | { readonly [key: string]: Structure };
 
-/** The raw JSON at `path`, with a JSON null as SQL NULL (an empty cell, not the text "null"). */
-export const jsonValueSql = (path: string): string => `CASE WHEN json_type(record, ${path}) <> 'NULL' THEN json_extract(record, ${path}) END`;
+/** The raw JSON of a field (`field` from a FieldSql), with a JSON null as SQL NULL (an empty cell, not the text "null"). */
+export const jsonValueSql = (field: string): string => `CASE WHEN json_type(${field}) <> 'NULL' THEN ${field} END`;
 
 const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string }> = {
   VARCHAR: { type: 'VARCHAR', kind: 'text', cast: '' },
@@ -31,9 +32,15 @@ const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string
   DOUBLE: { type: 'DOUBLE', kind: 'number', cast: '::DOUBLE' },
 };
 
-/** The merged JSON structure of `record` over `table`, or undefined when there are no records. */
+/**
+ * The merged JSON structure of `record` over `table`, or undefined when there are no records.
+ * Merged from one value per distinct structure (a few dozen groups): the same result as
+ * json_group_structure over every value, whose state grows past the memory limit at scale.
+ */
 export async function recordStructure(conn: DuckDBConnection, table: string, column = 'record'): Promise<Structure | undefined> {
-  const reader = await conn.runAndReadAll(`SELECT json_group_structure(${column})::VARCHAR FROM ${table}`);
+  const reader = await conn.runAndReadAll(
+    `SELECT json_group_structure(v)::VARCHAR FROM (SELECT any_value(${column}) AS v FROM ${table} GROUP BY json_structure(${column}))`,
+  );
   const text = reader.getRows()[0]?.[0];
   return typeof text === 'string' ? (JSON.parse(text) as Structure) : undefined;
 }
@@ -43,50 +50,55 @@ export async function recordStructure(conn: DuckDBConnection, table: string, col
  * first-seen order. Mixed-type fields stay raw JSON; doubles that carry integers beyond 2^53
  * become DECIMAL(38, s) (or exact text when even that cannot hold them): no digit is lost.
  */
-export async function inferredColumns(conn: DuckDBConnection, table: string, skip: ReadonlySet<string> = new Set()): Promise<ColumnPlan[]> {
-  const structure = await recordStructure(conn, table);
+export async function inferredColumns(
+  conn: DuckDBConnection,
+  table: string,
+  shape: RecordShape,
+  field: FieldSql,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<ColumnPlan[]> {
+  const structure = shape.structure as Structure | undefined;
   if (structure === undefined || typeof structure !== 'object' || Array.isArray(structure)) return [];
   const plans: ColumnPlan[] = [];
   const doubles: string[] = [];
-  const order = await keyOrder(conn, table);
-  const entries = Object.entries(structure as Record<string, Structure>).sort(([a], [b]) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  const order = new Map(shape.keys.map((k, i) => [k, i]));
+  const entries = Object.entries(structure as Record<string, Structure>).sort(
+    ([a], [b]) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity),
+  );
   for (const [name, shape] of entries) {
     if (skip.has(name)) continue;
-    const path = jsonPath(name);
+    const f = field(name);
     if (typeof shape !== 'string') {
-      plans.push({ name, expr: jsonValueSql(path), type: 'JSON', kind: 'nested' });
+      plans.push({ name, expr: jsonValueSql(f), type: 'JSON', kind: 'nested' });
       continue;
     }
     const scalar = scalarKinds[shape];
     if (scalar === undefined) {
-      plans.push({ name, expr: jsonValueSql(path), type: 'JSON', kind: 'json' });
+      plans.push({ name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' });
       continue;
     }
     if (shape === 'DOUBLE') doubles.push(name);
-    plans.push({ name, expr: `json_extract_string(record, ${path})${scalar.cast}`, type: scalar.type, kind: scalar.kind });
+    plans.push({ name, expr: `json_extract_string(${f}, '$')${scalar.cast}`, type: scalar.type, kind: scalar.kind });
   }
   if (doubles.length === 0) return plans;
-  const exact = await exactNumberTypes(conn, table, doubles);
+  const exact = await exactNumberTypes(conn, table, doubles, field);
   return plans.map((plan) => {
     const type = exact.get(plan.name);
     if (type === undefined) return plan;
-    const raw = `json_extract(record, ${jsonPath(plan.name)})::VARCHAR`;
+    const raw = `${field(plan.name)}::VARCHAR`;
     return type === 'VARCHAR' ? { ...plan, expr: raw, type, kind: 'text' } : { ...plan, expr: `${raw}::${type}`, type };
   });
 }
 
-/** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
-async function keyOrder(conn: DuckDBConnection, table: string): Promise<Map<string, number>> {
-  const reader = await conn.runAndReadAll(`SELECT k FROM (
-      SELECT unnest(json_keys(record)) AS k, generate_subscripts(json_keys(record), 1) AS pos, page, seq FROM ${table}
-    ) GROUP BY k ORDER BY min(page::BIGINT * 1000000000000 + seq::BIGINT * 100000 + pos), k`);
-  return new Map(reader.getRows().map(([k], i) => [String(k), i]));
-}
-
 /** For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. */
-async function exactNumberTypes(conn: DuckDBConnection, table: string, names: readonly string[]): Promise<Map<string, string>> {
+async function exactNumberTypes(
+  conn: DuckDBConnection,
+  table: string,
+  names: readonly string[],
+  field: FieldSql,
+): Promise<Map<string, string>> {
   const probes = names.map((name, i) => {
-    const t = `json_extract(record, ${jsonPath(name)})::VARCHAR`;
+    const t = `${field(name)}::VARCHAR`;
     return `bool_or(regexp_full_match(${t}, '-?[0-9]{16,}') AND abs(${t}::DOUBLE) >= 9007199254740992) AS big${i},
       coalesce(max(length(regexp_extract(${t}, '\\.([0-9]+)', 1))), 0) AS scale${i},
       coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0) AS digits${i},

@@ -19,19 +19,24 @@ function writable(structure: Structure): Structure {
 }
 
 /**
- * Whether a nested column holds an integer of 16+ digits: a STRUCT would read it as a double
- * and lose digits, so such a column stays JSON (exact) in Parquet too. A false positive (digits
- * inside a string) only costs the STRUCT typing, never data.
+ * For each nested column: whether it holds an integer of 16+ digits (all columns in one scan).
+ * A STRUCT would read such a number as a double and lose digits, so the column stays JSON
+ * (exact) in Parquet too. A false positive (digits inside a string) only costs the STRUCT
+ * typing, never data.
  */
-async function holdsBigIntegers(conn: DuckDBConnection, table: string, where: string, column: string): Promise<boolean> {
-  const reader = await conn.runAndReadAll(`SELECT coalesce(bool_or(regexp_matches(${column}::VARCHAR, '[:\\[,]-?[0-9]{16,}')), false) FROM ${table} WHERE ${where}`);
-  return reader.getRows()[0]?.[0] === true;
+async function holdsBigIntegers(conn: DuckDBConnection, table: string, where: string, columns: readonly string[]): Promise<boolean[]> {
+  if (columns.length === 0) return [];
+  const probes = columns.map((c) => `coalesce(bool_or(regexp_matches(${c}::VARCHAR, '[:\\[,]-?[0-9]{16,}')), false)`);
+  const reader = await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM ${table} WHERE ${where}`);
+  const row = reader.getRows()[0] ?? [];
+  return columns.map((_, i) => row[i] === true);
 }
 
 /**
  * The SELECT list that renders the staged columns (`c0`, `c1`... of `table`) for a format:
  * nested values as STRUCT/LIST in Parquet and JSON elsewhere; ISO-8601 dates in text formats;
- * formula-safe text in CSV.
+ * formula-safe text in CSV. `knownStructures` (column name -> merged JSON structure over
+ * exactly the rows written) saves a scan per nested column.
  */
 export async function renderColumns(
   conn: DuckDBConnection,
@@ -39,15 +44,20 @@ export async function renderColumns(
   where: string,
   plans: readonly ColumnPlan[],
   format: OutputFormat,
+  knownStructures?: Readonly<Record<string, unknown>>,
 ): Promise<string> {
   const parts: string[] = [];
+  const nested = format === 'parquet' ? plans.flatMap((plan, i) => (plan.kind === 'nested' ? [`c${i}`] : [])) : [];
+  const big = new Map((await holdsBigIntegers(conn, table, where, nested)).map((b, i) => [nested[i], b]));
   for (const [i, plan] of plans.entries()) {
     const c = `c${i}`;
     let expr = c;
     if (format === 'parquet') {
-      if (plan.kind === 'nested' && !(await holdsBigIntegers(conn, table, where, c))) {
-        const structure = await recordStructure(conn, `(SELECT ${c} FROM ${table} WHERE ${where})`, c);
-        if (structure !== undefined && typeof structure !== 'string') expr = `json_transform(${c}, ${sqlString(JSON.stringify(writable(structure)))})`;
+      if (plan.kind === 'nested' && big.get(c) === false) {
+        const known = knownStructures?.[plan.name] as Structure | undefined;
+        const structure = known ?? (await recordStructure(conn, `(SELECT ${c} FROM ${table} WHERE ${where})`, c));
+        if (structure !== undefined && typeof structure !== 'string')
+          expr = `json_transform(${c}, ${sqlString(JSON.stringify(writable(structure)))})`;
       }
     } else if (plan.kind === 'date') {
       expr = isoDate(c);
@@ -64,7 +74,8 @@ export async function renderColumns(
 export function copyOptions(format: OutputFormat): string {
   switch (format) {
     case 'parquet':
-      return 'FORMAT parquet, COMPRESSION zstd';
+      // Row groups of 32k rows: the writer buffers one per thread, which must fit the memory limit.
+      return 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768';
     case 'ndjson':
       return 'FORMAT json';
     case 'json':

@@ -2,14 +2,17 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmS
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { IngestError } from '../errors.js';
+import { crashPoint } from '../faults/crashPoint.js';
 import type { StagingStore } from '../staging/StagingStore.js';
 import { describeError } from '../staging/stagingErrors.js';
 import { isProcessAlive } from '../staging/runLock.js';
+import { dropUniqueRecords, prepareUniqueRecords } from '../staging/uniqueRecords.js';
 import type { CleanPlan, FieldRule } from './cleanColumns.js';
 import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
 import { fileChecksums } from './fileChecksums.js';
+import { createFieldsView, describeRecords } from './recordFields.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
 import { sqlString } from './sqlText.js';
@@ -64,11 +67,19 @@ export function rejectsPathFor(path: string): string {
  * key (the first by page, seq), lineage columns, typed columns. Written to a temporary name,
  * read back and counted, fsynced and atomically renamed, so the final path never holds a
  * partial file. Rejected records go to `<name>.rejects.ndjson`, never silently dropped.
+ *
+ * Memory stays within DuckDB's memory limit whatever the run's size (RELIABILITY.md row 28):
+ * nothing is materialised but the few duplicate positions; each pass streams from the staged
+ * records and parses each record once. The final file's rows are therefore in no particular
+ * order (sorting 10M wide rows would cost a spilling sort for no consumer need): sort by
+ * `_page` or the key when reading. The (small) rejects file is ordered by page and position.
  */
 export async function writeFinalFile(store: StagingStore, options: Readonly<WriteFinalFileOptions>): Promise<FinalFile> {
-  if (!formats.includes(options.format)) throw new OutputError(`output option "format" must be one of ${formats.join(', ')}, got ${String(options.format)}`);
+  if (!formats.includes(options.format))
+    throw new OutputError(`output option "format" must be one of ${formats.join(', ')}, got ${String(options.format)}`);
   const transform = options.transform ?? 'none';
-  if (transform !== 'none' && transform !== 'clean') throw new OutputError(`output option "transform" must be 'none' or 'clean', got ${String(transform)}`);
+  if (transform !== 'none' && transform !== 'clean')
+    throw new OutputError(`output option "transform" must be 'none' or 'clean', got ${String(transform)}`);
   const keyField = options.keyField ?? 'id';
   const path = resolve(options.path);
   mkdirSync(dirname(path), { recursive: true });
@@ -81,7 +92,8 @@ export async function writeFinalFile(store: StagingStore, options: Readonly<Writ
       throw new OutputError(`cannot write the final file ${path}: ${describeError(error)}`, { cause: error });
     } finally {
       for (const temp of temps) rmSync(temp, { force: true });
-      await conn.run('DROP TABLE IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._rows').catch(() => undefined);
+      await conn.run('DROP VIEW IF EXISTS temp._rows; DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
+      await dropUniqueRecords(conn);
     }
   });
 }
@@ -97,29 +109,35 @@ async function write(
 ): Promise<FinalFile> {
   // UTC everywhere, whatever the machine's zone: dates parse and print the same on every host.
   await conn.run(`SET TimeZone = 'UTC'`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _unique AS
-    SELECT run_id, page, seq, key, fetched_at, record FROM raw_records
-    WHERE run_id = ${sqlString(runId)} AND key IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY key ORDER BY page, seq) = 1`);
+  const duplicatesDropped = await prepareUniqueRecords(conn, runId);
+  const schema = transform === 'clean' ? (options.cleanSchema ?? customerCleanSchema) : {};
+  const shape = await describeRecords(conn, '_unique');
+  const field = await createFieldsView(conn, '_fields', '_unique', [...new Set([...Object.keys(schema), ...shape.keys])]);
   const plans: CleanPlan[] =
-    transform === 'clean' ? await cleanColumns(conn, '_unique', options.cleanSchema ?? customerCleanSchema, keyField) : await inferredColumns(conn, '_unique');
+    transform === 'clean'
+      ? await cleanColumns(conn, '_fields', schema, keyField, shape, field)
+      : await inferredColumns(conn, '_fields', shape, field);
   const present = new Set(plans.map((p) => p.name));
   const all: CleanPlan[] = [...plans, ...expectedColumns(options.expectedSchema ?? {}, present), ...lineageColumns];
 
   const checks = all.filter((p) => p.invalid !== undefined);
-  const reasons = checks.length === 0 ? '[]::VARCHAR[]' : `list_filter([${checks.map((p) => `CASE WHEN ${p.invalid} THEN ${sqlString(p.reason ?? p.name)} END`).join(', ')}], r -> r IS NOT NULL)`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _rows AS
+  const reasons =
+    checks.length === 0
+      ? '[]::VARCHAR[]'
+      : `list_filter([${checks.map((p) => `CASE WHEN ${p.invalid} THEN ${sqlString(p.reason ?? p.name)} END`).join(', ')}], r -> r IS NOT NULL)`;
+  // A view, not a table: every pass below streams from the staged records (memory stays flat).
+  await conn.run(`CREATE OR REPLACE TEMP VIEW _rows AS
     SELECT run_id, page, seq, key, record, ${all.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
-    FROM _unique`);
+    FROM _fields`);
 
-  const totals = await one(
+  const run = sqlString(runId);
+  const rejectedRows =
+    checks.length === 0 ? 'SELECT 0' : `SELECT count(*) FROM (SELECT ${reasons} AS _reasons FROM _fields) WHERE len(_reasons) > 0`;
+  const [unique = 0, invalid = 0, unkeyed = 0] = await one(
     conn,
-    `SELECT (SELECT count(*) FROM _rows WHERE len(_reasons) = 0),
-            (SELECT count(*) FROM _rows WHERE len(_reasons) > 0),
-            (SELECT count(*) FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NOT NULL) - (SELECT count(*) FROM _unique),
-            (SELECT count(*) FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NULL)`,
+    `SELECT (SELECT count(*) FROM _unique), (${rejectedRows}), (SELECT count(*) FROM raw_records WHERE run_id = ${run} AND key IS NULL)`,
   );
-  const [valid = 0, invalid = 0, duplicatesDropped = 0, unkeyed = 0] = totals;
+  const valid = unique - invalid;
 
   const rejectsPath = rejectsPathFor(path);
   removeStaleTemps(path);
@@ -131,24 +149,29 @@ async function write(
       SELECT run_id, page, seq, key, reasons, record FROM (
         SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
         UNION ALL
-        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${sqlString(runId)} AND key IS NULL
+        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL
       ) ORDER BY page, seq
     ) TO ${sqlString(rejectsTemp)} (FORMAT json)`);
   await checkCount(conn, 'ndjson', rejectsTemp, invalid + unkeyed);
 
   const temp = tempBeside(path);
   temps.push(temp);
-  const select = await renderColumns(conn, '_rows', 'len(_reasons) = 0', all, options.format);
-  await conn.run(`COPY (SELECT ${select} FROM _rows WHERE len(_reasons) = 0 ORDER BY page, seq) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
+  // Without rule checks every unique record is written: nested columns' structures are the record structure's fields.
+  const known = checks.length === 0 && isObject(shape.structure) ? shape.structure : undefined;
+  const select = await renderColumns(conn, '_rows', 'len(_reasons) = 0', all, options.format, known);
+  await conn.run(`COPY (SELECT ${select} FROM _rows WHERE len(_reasons) = 0) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
   await checkCount(conn, options.format, temp, valid);
 
   const columns = await describeColumns(conn, options.format, temp, all);
+  crashPoint('output.midWrite');
   publish(temp, path);
   publish(rejectsTemp, rejectsPath);
   const sums = await fileChecksums(path);
   return { path, format: options.format, rows: valid, duplicatesDropped, rejected: invalid + unkeyed, rejectsPath, columns, ...sums };
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function one(conn: DuckDBConnection, sql: string): Promise<number[]> {
   const reader = await conn.runAndReadAll(sql);
@@ -160,12 +183,19 @@ async function checkCount(conn: DuckDBConnection, format: OutputFormat, file: st
   try {
     [actual = -1] = await one(conn, readBackCountSql(format, file));
   } catch (error: unknown) {
-    throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, { cause: error });
+    throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, {
+      cause: error,
+    });
   }
   if (actual !== expected) throw new OutputError(`the ${format} file ${basename(file)} holds ${actual} rows, expected ${expected}`);
 }
 
-async function describeColumns(conn: DuckDBConnection, format: OutputFormat, file: string, plans: readonly ColumnPlan[]): Promise<{ name: string; type: string }[]> {
+async function describeColumns(
+  conn: DuckDBConnection,
+  format: OutputFormat,
+  file: string,
+  plans: readonly ColumnPlan[],
+): Promise<{ name: string; type: string }[]> {
   if (format !== 'parquet') return plans.map((p) => ({ name: p.name, type: p.type }));
   const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
   return reader.getRowObjects().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
@@ -201,4 +231,3 @@ function publish(temp: string, path: string): void {
     closeSync(dir);
   }
 }
-

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBTimestampValue, type DuckDBConnection, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { IngestError } from '../errors.js';
+import { crashPoint } from '../faults/crashPoint.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { realClock, type Clock } from '../runtime/clock.js';
 import { acquireRunLock, type RunLock } from './runLock.js';
@@ -10,11 +11,36 @@ import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
 import { StagingError, describeError } from './stagingErrors.js';
 import { openInstance } from './openDuckDB.js';
 import { validateOpenOptions, validateStagePage } from './validateStaging.js';
-import type { Checkpoint, OutputRecord, RunState, StagePageInput, StagePageResult, StagingCounts, StagingStoreOptions, UploadRecord } from './stagingTypes.js';
+import type {
+  Checkpoint,
+  OutputRecord,
+  RunState,
+  StagePageInput,
+  StagePageResult,
+  StagingCounts,
+  StagingStoreOptions,
+  UploadRecord,
+} from './stagingTypes.js';
 
 const toMs = (value: DuckDBValue): number | null => (value instanceof DuckDBTimestampValue ? Number(value.micros / 1000n) : null);
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
 const toStr = (value: DuckDBValue): string | null => (value === null ? null : String(value));
+
+/**
+ * DuckDB settings that keep memory flat however many records a run holds (RELIABILITY.md
+ * row 28): nothing read back in bulk relies on storage order (queries that need an order say
+ * ORDER BY), so scans stream and spill instead of buffering to keep it; DuckDB returns freed
+ * memory to the system after each query instead of caching up to 128 MB of it (the memory
+ * limit bounds what queries hold, not that cache); and one thread by default, because every
+ * thread adds its own buffers (a Parquet row group, JSON parse arenas) outside what spills:
+ * with two, writing Parquet needed about 96 MB of memory limit instead of 64-80 MB.
+ */
+const scalableSettings: Readonly<Record<string, string>> = {
+  preserve_insertion_order: 'false',
+  allocator_flush_threshold: '16MB',
+  allocator_bulk_deallocation_flush_threshold: '16MB',
+  threads: '1',
+};
 
 /**
  * The run's DuckDB staging database: raw records as received plus a checkpoint per page,
@@ -40,7 +66,10 @@ export class StagingStore {
   }
 
   /** Opens (or creates) the run's database; refuses a run that is already open elsewhere. */
-  static async open(options: Readonly<StagingStoreOptions>, runtime?: Pick<Runtime, 'clock'> & Partial<Pick<Runtime, 'logger'>>): Promise<StagingStore> {
+  static async open(
+    options: Readonly<StagingStoreOptions>,
+    runtime?: Pick<Runtime, 'clock'> & Partial<Pick<Runtime, 'logger'>>,
+  ): Promise<StagingStore> {
     validateOpenOptions(options);
     const clock = runtime?.clock ?? realClock;
     const path = resolve(options.path);
@@ -48,9 +77,10 @@ export class StagingStore {
     if (options.tempDirectory !== undefined) mkdirSync(options.tempDirectory, { recursive: true });
     const lock = acquireRunLock(`${path}.lock`, options.runId, clock.now());
     const log = runtime?.logger?.child({ component: 'staging', runId: options.runId });
-    if (lock.tookOverFrom !== undefined) log?.warn({ lock: lock.path, deadPid: lock.tookOverFrom }, 'took over the stale run lock of a process that is gone');
+    if (lock.tookOverFrom !== undefined)
+      log?.warn({ lock: lock.path, deadPid: lock.tookOverFrom }, 'took over the stale run lock of a process that is gone');
     try {
-      const config: Record<string, string> = {};
+      const config: Record<string, string> = { ...scalableSettings };
       if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
       if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
       if (options.threads !== undefined) config['threads'] = String(options.threads);
@@ -85,7 +115,11 @@ export class StagingStore {
       );
     }
     if (stored === null && optionsHash !== null) {
-      await conn.run(`UPDATE runs SET options_hash = $2, updated_at = ${timestampFromMs('$3')} WHERE run_id = $1`, [this.runId, optionsHash, now]);
+      await conn.run(`UPDATE runs SET options_hash = $2, updated_at = ${timestampFromMs('$3')} WHERE run_id = $1`, [
+        this.runId,
+        optionsHash,
+        now,
+      ]);
     }
   }
 
@@ -109,11 +143,19 @@ export class StagingStore {
         await this.#appendRecords(conn, input);
         // Text from JSON.stringify is valid by construction; caller-supplied raw text is checked.
         if (input.rawRecords !== undefined) await this.#checkRawJson(conn, input.page);
-        await conn.run(
-          `INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`,
-          [this.runId, input.page, input.records.length, input.fetchedAt, input.nextCursor ?? null, this.#clock.now(), input.attempts, input.latencyMs],
-        );
+        await conn.run(`INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
+          this.runId,
+          input.page,
+          input.records.length,
+          input.fetchedAt,
+          input.nextCursor ?? null,
+          this.#clock.now(),
+          input.attempts,
+          input.latencyMs,
+        ]);
+        crashPoint('staging.midPage');
         await conn.run('COMMIT');
+        crashPoint('staging.afterCommit');
         return { page: input.page, staged: true, records: input.records.length };
       } catch (error: unknown) {
         await conn.run('ROLLBACK').catch(() => undefined);
@@ -123,10 +165,10 @@ export class StagingStore {
   }
 
   async #checkRawJson(conn: DuckDBConnection, page: number): Promise<void> {
-    const invalid = await conn.runAndReadAll('SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)', [
-      this.runId,
-      page,
-    ]);
+    const invalid = await conn.runAndReadAll(
+      'SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)',
+      [this.runId, page],
+    );
     const badSeq = invalid.getRows()[0]?.[0];
     if (badSeq !== null && badSeq !== undefined) throw new StagingError(`page ${page} record ${String(badSeq)} is not valid JSON text`);
   }
@@ -179,9 +221,11 @@ export class StagingStore {
 
   counts(): Promise<StagingCounts> {
     return this.#exclusive('count staged records', async () => {
+      // A GROUP BY (which spills) rather than count(DISTINCT key), so that 10M keys fit the memory limit.
       const reader = await this.#conn().runAndReadAll(
-        `SELECT (SELECT count(*) FROM pages WHERE run_id = $1), count(*), count(key), count(DISTINCT key)
-         FROM raw_records WHERE run_id = $1`,
+        `SELECT (SELECT count(*) FROM pages WHERE run_id = $1), coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE key IS NOT NULL), 0),
+                count(key)
+         FROM (SELECT key, count(*) AS n FROM raw_records WHERE run_id = $1 GROUP BY key)`,
         [this.runId],
       );
       const row = reader.getRows()[0] ?? [];
@@ -225,14 +269,11 @@ export class StagingStore {
 
   /** Records that the final file is written (a crash after this resumes at the upload). */
   recordOutput(output: Readonly<OutputRecord>): Promise<void> {
-    return this.#updateRun('record the output', 'output_path = $2, output_format = $3, output_rows = $4, output_bytes = $5, output_sha256 = $6, output_crc32c = $7', [
-      output.path,
-      output.format,
-      output.rows,
-      output.bytes,
-      output.sha256,
-      output.crc32c,
-    ]);
+    return this.#updateRun(
+      'record the output',
+      'output_path = $2, output_format = $3, output_rows = $4, output_bytes = $5, output_sha256 = $6, output_crc32c = $7',
+      [output.path, output.format, output.rows, output.bytes, output.sha256, output.crc32c],
+    );
   }
 
   /** Records that the object is in the store (a crash after this resumes at the report). */
@@ -253,7 +294,11 @@ export class StagingStore {
     return this.#exclusive(what, async () => {
       const now = this.#clock.now();
       const at = values.length + 2;
-      await this.#conn().run(`UPDATE runs SET ${assignments}, updated_at = ${timestampFromMs(`$${at}`)} WHERE run_id = $1`, [this.runId, ...values, now]);
+      await this.#conn().run(`UPDATE runs SET ${assignments}, updated_at = ${timestampFromMs(`$${at}`)} WHERE run_id = $1`, [
+        this.runId,
+        ...values,
+        now,
+      ]);
     });
   }
 

@@ -1,7 +1,9 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { cleanColumns, customerCleanSchema, type FieldRule } from '../output/cleanColumns.js';
-import { jsonPath, sqlString } from '../output/sqlText.js';
+import { DuckDBMapValue, type DuckDBConnection } from '@duckdb/node-api';
+import { cleanColumns, customerCleanSchema, type CleanPlan, type FieldRule } from '../output/cleanColumns.js';
+import { createFieldsView, describeRecords, type FieldSql } from '../output/recordFields.js';
+import { sqlString } from '../output/sqlText.js';
 import type { StagingStore } from './StagingStore.js';
+import { dropUniqueRecords, prepareUniqueRecords } from './uniqueRecords.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -20,7 +22,13 @@ export interface ColumnQuality {
 
 export interface StagingReport {
   readonly runId: string;
-  readonly records: { readonly received: number; readonly unique: number; readonly duplicates: number; readonly unkeyed: number; readonly rejectedByRules: number };
+  readonly records: {
+    readonly received: number;
+    readonly unique: number;
+    readonly duplicates: number;
+    readonly unkeyed: number;
+    readonly rejectedByRules: number;
+  };
   readonly pages: {
     readonly count: number;
     readonly attempts: number;
@@ -40,36 +48,40 @@ const num = (v: unknown): number => Number(v ?? 0);
  * received / unique / duplicates / unkeyed, pages and attempts, and per column nulls, JSON
  * types and values that break the cleaning rules.
  */
-export function stagingReport(store: StagingStore, rules: Readonly<Record<string, FieldRule>> = customerCleanSchema, keyField = 'id'): Promise<StagingReport> {
+export function stagingReport(
+  store: StagingStore,
+  rules: Readonly<Record<string, FieldRule>> = customerCleanSchema,
+  keyField = 'id',
+): Promise<StagingReport> {
   return store.withConnection('build the staging report', async (conn) => {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE _report_unique AS
-      SELECT page, seq, key, record FROM raw_records WHERE run_id = ${sqlString(store.runId)} AND key IS NOT NULL
-      QUALIFY row_number() OVER (PARTITION BY key ORDER BY page, seq) = 1`);
     try {
+      const duplicates = await prepareUniqueRecords(conn, store.runId);
+      const shape = await describeRecords(conn, '_unique');
+      const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
+      const field = await createFieldsView(conn, '_fields', '_unique', names);
+      const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field);
+      const { rejectedByRules, columns } = await columnQuality(conn, rules, names, plans, field);
       return {
         runId: store.runId,
-        records: await recordCounts(conn, store.runId, rules, keyField),
+        records: { ...(await recordCounts(conn, store.runId, duplicates)), rejectedByRules },
         pages: await pageStats(conn, store.runId),
-        columns: await columnQuality(conn, rules, keyField),
+        columns,
       };
     } finally {
-      await conn.run('DROP TABLE IF EXISTS temp._report_unique');
+      await conn.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
+      await dropUniqueRecords(conn);
     }
   });
 }
 
-async function recordCounts(conn: DuckDBConnection, runId: string, rules: Readonly<Record<string, FieldRule>>, keyField: string): Promise<StagingReport['records']> {
-  const reader = await conn.runAndReadAll(
-    `SELECT count(*), count(key), count(DISTINCT key) FROM raw_records WHERE run_id = ${sqlString(runId)}`,
-  );
-  const [received, keyed, unique] = (reader.getRows()[0] ?? []).map(num) as [number, number, number];
-  const plans = (await cleanColumns(conn, '_report_unique', rules, keyField)).filter((p) => p.invalid !== undefined);
-  let rejectedByRules = 0;
-  if (plans.length > 0) {
-    const r = await conn.runAndReadAll(`SELECT count(*) FROM _report_unique WHERE ${plans.map((p) => `coalesce(${p.invalid}, false)`).join(' OR ')}`);
-    rejectedByRules = num(r.getRows()[0]?.[0]);
-  }
-  return { received, unique, duplicates: keyed - unique, unkeyed: received - keyed, rejectedByRules };
+async function recordCounts(
+  conn: DuckDBConnection,
+  runId: string,
+  duplicates: number,
+): Promise<Omit<StagingReport['records'], 'rejectedByRules'>> {
+  const reader = await conn.runAndReadAll(`SELECT count(*), count(key) FROM raw_records WHERE run_id = ${sqlString(runId)}`);
+  const [received, keyed] = (reader.getRows()[0] ?? []).map(num) as [number, number];
+  return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed };
 }
 
 async function pageStats(conn: DuckDBConnection, runId: string): Promise<StagingReport['pages']> {
@@ -91,36 +103,59 @@ async function pageStats(conn: DuckDBConnection, runId: string): Promise<Staging
   };
 }
 
-async function columnQuality(conn: DuckDBConnection, rules: Readonly<Record<string, FieldRule>>, keyField: string): Promise<ColumnQuality[]> {
-  const keysReader = await conn.runAndReadAll(
-    `SELECT k, min(page * 1000000 + seq) AS first FROM (SELECT page, seq, unnest(json_keys(record)) AS k FROM _report_unique) GROUP BY k ORDER BY first`,
-  );
-  const seen = keysReader.getRows().map(([k]) => String(k));
-  const names = [...Object.keys(rules), ...seen.filter((k) => !(k in rules))];
-  const plans = new Map((await cleanColumns(conn, '_report_unique', rules, keyField)).map((p) => [p.name, p]));
-  const result: ColumnQuality[] = [];
-  for (const name of names) {
-    const path = jsonPath(name);
-    const invalid = plans.get(name)?.invalid;
-    const reader = await conn.runAndReadAll(`SELECT
-        count_if(json_exists(record, ${path})),
-        count_if(coalesce(json_type(record, ${path}), 'NULL') = 'NULL'),
-        count_if(json_type(record, ${path}) = 'VARCHAR' AND json_extract_string(record, ${path}) <> trim(json_extract_string(record, ${path}), E' \\t\\n\\r')),
-        ${invalid === undefined ? 'NULL' : `count_if(coalesce(${invalid}, false))`}
-      FROM _report_unique`);
-    const [present, nulls, untrimmed, bad] = reader.getRows()[0] ?? [];
-    const types = await conn.runAndReadAll(
-      `SELECT json_type(record, ${path}) AS t, count(*) FROM _report_unique WHERE json_exists(record, ${path}) GROUP BY t ORDER BY t`,
+/**
+ * Every column's figures and the count of rule breakers in ONE scan of the unique records
+ * (instead of two per column): a projection computes each field's JSON type, text and rule
+ * check once per record, the aggregates above it share them; JSON types are counted with
+ * `histogram`.
+ */
+async function columnQuality(
+  conn: DuckDBConnection,
+  rules: Readonly<Record<string, FieldRule>>,
+  names: readonly string[],
+  plans: readonly CleanPlan[],
+  field: FieldSql,
+): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
+  const byName = new Map(plans.map((p) => [p.name, p]));
+  const projections: string[] = [];
+  const aggregates: string[] = [];
+  names.forEach((name, i) => {
+    const f = field(name);
+    const invalid = byName.get(name)?.invalid;
+    projections.push(`json_type(${f}) AS t${i}`, `json_extract_string(${f}, '$') AS s${i}`);
+    if (invalid !== undefined) projections.push(`coalesce(${invalid}, false) AS b${i}`);
+    aggregates.push(
+      `count(t${i}) AS present${i}`,
+      `count_if(coalesce(t${i}, 'NULL') = 'NULL') AS nulls${i}`,
+      `count_if(t${i} = 'VARCHAR' AND s${i} <> trim(s${i}, E' \\t\\n\\r')) AS untrimmed${i}`,
+      invalid === undefined ? `NULL AS bad${i}` : `count_if(b${i}) AS bad${i}`,
+      `histogram(t${i}) AS types${i}`,
     );
-    result.push({
+  });
+  // Every rule check belongs to a named column (rules and seen keys cover all plans).
+  const checked = names.flatMap((name, i) => (byName.get(name)?.invalid === undefined ? [] : [`b${i}`]));
+  projections.push(`${checked.length === 0 ? 'false' : checked.join(' OR ')} AS _rejected`);
+  aggregates.push('count_if(_rejected) AS rejected');
+  const reader = await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM (SELECT ${projections.join(', ')} FROM _fields)`);
+  const row = reader.getRowObjects()[0] ?? {};
+  const columns = names.map((name, i): ColumnQuality => {
+    const bad = row[`bad${i}`];
+    return {
       name,
-      present: num(present),
-      nulls: num(nulls),
-      types: Object.fromEntries(types.getRows().map(([t, n]) => [String(t), num(n)])),
-      untrimmed: num(untrimmed),
+      present: num(row[`present${i}`]),
+      nulls: num(row[`nulls${i}`]),
+      types: typeCounts(row[`types${i}`]),
+      untrimmed: num(row[`untrimmed${i}`]),
       invalid: bad === null || bad === undefined ? null : num(bad),
       rule: rules[name] ?? null,
-    });
-  }
-  return result;
+    };
+  });
+  return { rejectedByRules: num(row['rejected']), columns };
+}
+
+/** A DuckDB MAP(VARCHAR, UBIGINT) from `histogram` as a sorted plain object. */
+function typeCounts(value: unknown): Record<string, number> {
+  if (!(value instanceof DuckDBMapValue)) return {};
+  const entries = value.entries.map(({ key, value: n }) => [String(key), num(n)] as const);
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -21,7 +21,13 @@ afterEach(async () => {
 });
 
 async function open(runId = 'run-1', extra: { optionsHash?: string } = {}): Promise<StagingStore> {
-  const store = await StagingStore.open({ path: join(dir, 'staging', `${runId}.duckdb`), runId, memoryLimit: '256MB', threads: 1, ...extra });
+  const store = await StagingStore.open({
+    path: join(dir, 'staging', `${runId}.duckdb`),
+    runId,
+    memoryLimit: '256MB',
+    threads: 1,
+    ...extra,
+  });
   opened.push(store);
   return store;
 }
@@ -54,8 +60,16 @@ describe('StagingStore', () => {
   it('stages pages with lineage and exact raw JSON text, and reports checkpoints and counts', async () => {
     const store = await open();
     const raw = ['{"id": 1, "big": 123456789012345678901234567890}', '{"id":2,"name":"Zoë 😀"}'];
-    await store.stagePage(page(1, raw.map((r) => JSON.parse(r) as unknown), { rawRecords: raw, nextCursor: 'cur-1' }));
-    await store.stagePage(page(2, [{ id: 2, name: 'again' }, { name: 'no key' }, { id: 'x1' }, { id: 1.5 }], { nextCursor: null, attempts: 3 }));
+    await store.stagePage(
+      page(
+        1,
+        raw.map((r) => JSON.parse(r) as unknown),
+        { rawRecords: raw, nextCursor: 'cur-1' },
+      ),
+    );
+    await store.stagePage(
+      page(2, [{ id: 2, name: 'again' }, { name: 'no key' }, { id: 'x1' }, { id: 1.5 }], { nextCursor: null, attempts: 3 }),
+    );
     expect(await store.committedPages()).toEqual([1, 2]);
     expect(await store.lastCheckpoint()).toEqual({ page: 2, nextCursor: null });
     expect(await store.counts()).toEqual({ pages: 2, records: 6, keyed: 4, uniqueKeys: 3, duplicates: 1, unkeyed: 2 });
@@ -80,7 +94,9 @@ describe('StagingStore', () => {
     // The third record cannot be serialised: rows 0 and 1 are already appended when it throws.
     const poisoned = [...customers(6, 2), { id: 8, amount: 1n }, ...customers(9, 2)];
     await expect(store.stagePage(page(2, poisoned))).rejects.toBeInstanceOf(StagingError);
-    await expect(store.stagePage(page(3, customers(20, 2), { rawRecords: ['{"id":20}', '{"id": 21, broken'] }))).rejects.toThrow(/not valid JSON/);
+    await expect(store.stagePage(page(3, customers(20, 2), { rawRecords: ['{"id":20}', '{"id": 21, broken'] }))).rejects.toThrow(
+      /not valid JSON/,
+    );
     expect(await store.committedPages()).toEqual([1]);
     expect(await store.counts()).toMatchObject({ pages: 1, records: 5 });
     // The failed page can be staged again once its data is good.
@@ -171,7 +187,14 @@ describe('StagingStore', () => {
   it('remembers where the run got to, and refuses a resume with other options', async () => {
     const first = await open('steps', { optionsHash: 'h1' });
     expect(await first.runState()).toMatchObject({ runId: 'steps', status: 'running', optionsHash: 'h1', output: null, upload: null });
-    await first.recordOutput({ path: '/data/out.parquet', format: 'parquet', rows: 10, bytes: 1234, sha256: 'ab'.repeat(32), crc32c: '4waSgw==' });
+    await first.recordOutput({
+      path: '/data/out.parquet',
+      format: 'parquet',
+      rows: 10,
+      bytes: 1234,
+      sha256: 'ab'.repeat(32),
+      crc32c: '4waSgw==',
+    });
     await first.recordUpload({ uri: 's3://bucket/key.parquet', etag: '"e"' });
     await first.markFinished();
     await first.close();
@@ -204,7 +227,13 @@ describe('StagingStore', () => {
 
   it('applies the DuckDB memory limit, thread count and spill directory it is given', async () => {
     const spill = join(dir, 'spill');
-    const store = await StagingStore.open({ path: join(dir, 'tuned.duckdb'), runId: 'tuned', memoryLimit: '128MB', threads: 1, tempDirectory: spill });
+    const store = await StagingStore.open({
+      path: join(dir, 'tuned.duckdb'),
+      runId: 'tuned',
+      memoryLimit: '128MB',
+      threads: 1,
+      tempDirectory: spill,
+    });
     opened.push(store);
     const settings = await store.withConnection('read settings', async (conn) => {
       const reader = await conn.runAndReadAll(
@@ -213,6 +242,19 @@ describe('StagingStore', () => {
       return reader.getRowObjectsJS()[0];
     });
     expect(settings).toEqual({ m: '122.0 MiB', t: 1n, d: spill });
+  });
+
+  it('row 28: opens with settings that keep memory flat (one thread unless told), spilling beside the database by default', async () => {
+    const path = join(dir, 'flat.duckdb');
+    const store = await StagingStore.open({ path, runId: 'flat' });
+    opened.push(store);
+    const settings = await store.withConnection('read settings', async (conn) => {
+      const reader = await conn.runAndReadAll(
+        "SELECT current_setting('preserve_insertion_order') AS o, current_setting('allocator_flush_threshold') AS f, current_setting('threads') AS t, current_setting('temp_directory') AS d",
+      );
+      return reader.getRowObjectsJS()[0];
+    });
+    expect(settings).toEqual({ o: false, f: '15.2 MiB', t: 1n, d: `${path}.tmp` });
   });
 
   it('validates its options and inputs with errors that name them', async () => {

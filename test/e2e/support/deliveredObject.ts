@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { parseExact, type ExactValue } from './exactJson.js';
+import { ExactNumber, parseExact, type ExactValue } from './exactJson.js';
 
 export type Format = 'parquet' | 'ndjson' | 'csv' | 'json';
 
@@ -45,10 +45,22 @@ export async function getObjectBytes(client: S3Client, bucket: string, key: stri
 
 const sql = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
+/** A row's `id` as a number (NaN when it has none). */
+export function idOf(row: Row): number {
+  const id = row['id'];
+  return Number(id instanceof ExactNumber ? id.text : id);
+}
+
+/** Rows in id order (rows without a numeric id last, in file order). */
+const byId = (rows: Row[]): Row[] => {
+  const rank = (row: Row): number => (Number.isFinite(idOf(row)) ? idOf(row) : Infinity);
+  return rows.map((row, i) => ({ row, i })).sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i).map(({ row }) => row);
+};
+
 /**
  * Downloads the object to a temp file and reads it with DuckDB, as a user of the lake would:
  * Parquet rows as exact JSON (`to_json` of the row), NDJSON/JSON objects as their exact text,
- * CSV cells as text (all_varchar), in file order.
+ * CSV cells as text (all_varchar), sorted by id: the file's row order is not specified.
  */
 export async function readDelivered(client: S3Client, bucket: string, key: string, format: Format): Promise<DeliveredObject> {
   const dir = await mkdtemp(join(tmpdir(), 'e2e-read-'));
@@ -68,7 +80,7 @@ export async function readDelivered(client: S3Client, bucket: string, key: strin
       const rows = reader
         .getRowObjects()
         .map((r) => Object.fromEntries(columns.map((c) => [c, r[c] === null ? null : String(r[c])])) as Row);
-      return { key, bytes, rows, columns };
+      return { key, bytes, rows: byId(rows), columns };
     }
     const source =
       format === 'parquet'
@@ -82,7 +94,7 @@ export async function readDelivered(client: S3Client, bucket: string, key: strin
       format === 'parquet'
         ? (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sql(file)})`)).getRows().map(([name]) => String(name))
         : Object.keys(rows[0] ?? {});
-    return { key, bytes, rows, columns };
+    return { key, bytes, rows: byId(rows), columns };
   } finally {
     conn.closeSync();
     instance.closeSync();

@@ -1,6 +1,6 @@
 import { unescapeCsvCell } from '../../../src/output/csvSafety.js';
 import { customerAt, expectedCustomers, resolveSimulatorOptions, toJson, type SimulatorOptions } from '../../../src/simulator/index.js';
-import type { Format, Row } from './deliveredObject.js';
+import { idOf, type Format, type Row } from './deliveredObject.js';
 import { canonicalNumber, ExactNumber, exactDifference, parseExact, type ExactValue } from './exactJson.js';
 
 const lineage = ['_run_id', '_page', '_fetched_at'] as const;
@@ -48,10 +48,7 @@ export function dataOf(row: Row, format: Format, expected: Readonly<Record<strin
 }
 
 /** The id of a row as a number (CSV gives text, JSON an exact number). */
-export function idOf(row: Row): number {
-  const id = row['id'];
-  return Number(id instanceof ExactNumber ? id.text : id);
-}
+export { idOf };
 
 /**
  * ELT: the file holds every oracle record once, in id order, field for field as served

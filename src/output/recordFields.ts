@@ -1,0 +1,57 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { jsonPath, sqlIdent } from './sqlText.js';
+
+/** SQL for the JSON of a record's top-level field: NULL when absent, the JSON `null` when null. */
+export type FieldSql = (name: string) => string;
+
+/** What the records of a run look like: their top-level keys and merged JSON structure. */
+export interface RecordShape {
+  /** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
+  readonly keys: readonly string[];
+  /** json_group_structure of every record (parsed), or undefined when there are none. */
+  readonly structure: unknown;
+}
+
+/**
+ * The keys and structure of `record` over `table` (with `page`, `seq`) from ONE scan: records
+ * are grouped by their own structure, keeping the first of each group; keys and the merged
+ * structure come from those few representatives (the same result as over every record,
+ * since records of one structure contribute the same keys in the same order). Neither
+ * json_group_structure nor unnesting every record's keys runs over all records: both held
+ * memory beyond the limit at scale.
+ */
+export async function describeRecords(conn: DuckDBConnection, table: string): Promise<RecordShape> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _shapes AS
+    SELECT arg_min(record, o) AS rep, min(o) AS first FROM (
+      SELECT record, json_structure(record) AS s, page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
+    ) GROUP BY s`);
+  try {
+    const keys = await conn.runAndReadAll(`SELECT k FROM (
+        SELECT unnest(json_keys(rep)) AS k, generate_subscripts(json_keys(rep), 1) AS pos, first FROM _shapes
+      ) GROUP BY k ORDER BY min(first + pos), k`);
+    const structure = await conn.runAndReadAll('SELECT json_group_structure(rep)::VARCHAR FROM _shapes');
+    const text = structure.getRows()[0]?.[0];
+    return {
+      keys: keys.getRows().map(([k]) => String(k)),
+      structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined,
+    };
+  } finally {
+    await conn.run('DROP TABLE IF EXISTS temp._shapes');
+  }
+}
+
+/**
+ * Creates the temp view `view` over `table` with `_fields`: every named field of `record`
+ * extracted by ONE `json_extract` with a list of paths, so each record is parsed once per
+ * scan however many columns use it (each JSON function keeps its own per-thread parse arena,
+ * so one whole-record parse per column also multiplied memory). Returns the accessor.
+ */
+export async function createFieldsView(conn: DuckDBConnection, view: string, table: string, names: readonly string[]): Promise<FieldSql> {
+  const list = names.length === 0 ? 'NULL::JSON[]' : `json_extract(record, [${names.map(jsonPath).join(', ')}])`;
+  await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(view)} AS SELECT *, ${list} AS _fields FROM ${table}`);
+  const index = new Map(names.map((name, i) => [name, i + 1]));
+  return (name) => {
+    const i = index.get(name);
+    return i === undefined ? 'NULL::JSON' : `_fields[${i}]`;
+  };
+}
