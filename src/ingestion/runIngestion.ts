@@ -50,6 +50,9 @@ export interface RunIngestionContext {
   readonly s3Credentials?: S3Credentials;
 }
 
+/** Pages held at once (in flight or awaiting staging); a calm API needs no more to run at full speed. */
+const maxPagesInMemory = 16;
+
 const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
 const contentTypeOf = {
   parquet: 'application/vnd.apache.parquet',
@@ -207,6 +210,8 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             maxFailuresPerPage: config.maxAttemptsPerPage,
             maxWaitMs: config.maxWaitSeconds * 1000,
             keepRawRecords: true,
+            // Each slot holds a page from request until staged: this bounds the memory of the fetch phase.
+            maxInFlight: maxPagesInMemory,
             ...(config.deadlineSeconds ? { deadlineMs: config.deadlineSeconds * 1000 } : {}),
             rateLimit: {
               ...(config.rateLimit ? { limit: config.rateLimit } : {}),

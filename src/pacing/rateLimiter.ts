@@ -26,6 +26,20 @@ interface Sample {
 }
 
 const windowMs = 10_000;
+/**
+ * Slow start doubles the rate this often while the demand uses it. Measured in virtual time
+ * (test/bench/virtualPacing.ts): 1 s doubling lost ~25% of a 30 s calm run; 250 ms overshot
+ * small limits (R = 4) into bursts of 429s; 500 ms keeps both within target.
+ */
+const slowStartDoublingMs = 500;
+/**
+ * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.05% of w per
+ * second each second since the last cut, up to 1%: it stays near a ceiling that was just
+ * measured (each 429 costs a pause), yet finds a ceiling that was underestimated.
+ */
+const probeStart = 0.002;
+const probeAcceleration = 0.0005;
+const probeMax = 0.01;
 /** Attempts the outage rule looks at, at most. */
 const outageSample = 20;
 /** Above 100 req/s a capacity of one token would need sub-millisecond timers: hold 10 ms worth. */
@@ -57,10 +71,13 @@ export class RateLimiter {
   #samples: Sample[] = [];
   /** Samples before this index are older than the window. */
   #head = 0;
-  readonly #startedAt: number;
+  /** Where the accepted rate is measured from: the start, or the first cut out of slow start. */
+  #measureFrom: number;
   #lastCutAt = -Infinity;
   #lastHalveAt = -Infinity;
   #lastGrowAt: number;
+  /** Since when the rate has held without a cut: the probe above w speeds up with it. */
+  #probeFrom: number;
   #lastDoubleAt: number;
   /** When the rate before the current one was set (slow start): the window that measures the first 429. */
   #previousDoubleAt: number;
@@ -73,9 +90,10 @@ export class RateLimiter {
     this.#minRate = options.minRate ?? 0.5;
     this.#cap = Math.min(options.hardCap ?? Infinity, options.limit ?? Infinity);
     const now = clock.now();
-    this.#startedAt = now;
+    this.#measureFrom = now;
     this.#refilledAt = now;
     this.#lastGrowAt = now;
+    this.#probeFrom = now;
     this.#lastDoubleAt = now;
     this.#previousDoubleAt = now;
     if (options.limit !== undefined) {
@@ -149,7 +167,8 @@ export class RateLimiter {
     let cut = false;
     if (now - this.#lastCutAt >= epoch) {
       // Leaving slow start, the last 10 s hold the ramp: measure over the last two rate levels only.
-      const measured = this.#acceptedRate(now, this.#source === 'slowStart' ? this.#previousDoubleAt : this.#startedAt);
+      // Afterwards, from the first cut on: the ramp wasted quota (we sent below the ceiling) and would read low.
+      const measured = this.#acceptedRate(now, this.#source === 'slowStart' ? this.#previousDoubleAt : this.#measureFrom);
       // Fewer than 10 answers measure little: keep the last estimate of the ceiling if there is one.
       const w =
         measured.samples >= 10 || (this.#ceiling === undefined && measured.samples > 0) ? measured.rate : (this.#ceiling ?? this.#rate / 2);
@@ -157,9 +176,11 @@ export class RateLimiter {
       const ceiling = Math.min(this.#rate, w);
       this.#rate = this.#bounded(0.9 * ceiling);
       this.#ceiling = ceiling;
+      if (this.#source === 'slowStart') this.#measureFrom = now;
       this.#source = 'adaptive';
       this.#lastCutAt = now;
       this.#lastGrowAt = now;
+      this.#probeFrom = now;
       cut = true;
     }
     this.pause(pauseMs);
@@ -227,6 +248,8 @@ export class RateLimiter {
     const length = this.#pauseStartedAt === undefined ? 0 : now - this.#pauseStartedAt;
     this.#totalPauseMs += length;
     this.#pauseStartedAt = undefined;
+    // Growth is earned by answers at the rate, not by time spent paused.
+    this.#lastGrowAt = Math.max(this.#lastGrowAt, now);
     for (const listener of this.#resumeListeners) listener(length);
     this.#pump();
   }
@@ -270,8 +293,12 @@ export class RateLimiter {
     const dt = now - this.#lastGrowAt;
     if (dt < 250 || this.#ceiling === undefined || this.#source === 'slowStart') return;
     const w = this.#ceiling;
-    const perSecond = this.#rate < 0.95 * w ? 0.1 * w : 0.01 * w;
-    this.#rate = this.#bounded(this.#rate + (perSecond * dt) / 1000);
+    const probe = Math.min(probeMax, probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000);
+    // Fast growth stops at 0.95 w; from there the probe takes over (on the next step).
+    const target = 0.95 * w;
+    this.#rate = this.#bounded(
+      this.#rate < target ? Math.min(target, this.#rate + (0.1 * w * dt) / 1000) : this.#rate + (probe * w * dt) / 1000,
+    );
     this.#lastGrowAt = now;
   }
 
@@ -297,11 +324,11 @@ export class RateLimiter {
     this.#lastGrowAt = now;
   }
 
-  /** Slow start: double each second until the first 429, while the demand uses the rate. */
+  /** Slow start: double every 500 ms until the first 429, while the demand uses the rate. */
   #slowStart(now: number): void {
     if (this.#source !== 'slowStart') return;
     const elapsed = now - this.#lastDoubleAt;
-    if (elapsed < 1000) return;
+    if (elapsed < slowStartDoublingMs) return;
     if (this.#takenSinceDouble * 2 >= this.#rate * (elapsed / 1000)) {
       this.#rate = this.#bounded(this.#rate * 2);
       this.#previousDoubleAt = this.#lastDoubleAt;

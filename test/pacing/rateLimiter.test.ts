@@ -56,12 +56,12 @@ describe('RateLimiter start rate', () => {
     expect(b.rate).toBeCloseTo(3);
   });
 
-  it('starts at 2 req/s and doubles each second while the demand uses it, until the first 429', async () => {
+  it('starts at 2 req/s and doubles every 500 ms while the demand uses it, until the first 429', async () => {
     const { clock, limiter: l } = limiter();
     expect(l.rate).toBe(2);
     const t = await grants(clock, l, 40);
-    // 2/s, then 4/s, 8/s, 16/s: 40 tokens in well under 5 s; a fixed 2/s would need 19.5 s.
-    expect(t[39]!).toBeLessThan(5000);
+    // 2/s, then 4/s, 8/s, 16/s, 32/s every 500 ms: 40 tokens in under 3 s; a fixed 2/s would need 19.5 s.
+    expect(t[39]!).toBeLessThan(3000);
     expect(l.rate).toBeGreaterThanOrEqual(16);
     l.rateLimited(1000);
     const after = l.rate;
@@ -180,7 +180,7 @@ describe('RateLimiter on 429', () => {
 });
 
 describe('RateLimiter recovery and outages', () => {
-  it('grows fast (+10% of w per second) below 0.95 w, then probes slowly (+1% of w per second)', async () => {
+  it('grows fast (+10% of w per second) up to 0.95 w, then probes slowly (0.2% of w per second, speeding up to 1%)', async () => {
     const { clock, limiter: l } = limiter({ limit: 100 });
     for (let i = 0; i < 100; i++) {
       await clock.advance(100);
@@ -191,13 +191,38 @@ describe('RateLimiter recovery and outages', () => {
     await clock.advance(250);
     l.record('success');
     expect(l.rate).toBeCloseTo(9.25); // +1/s for 0.25 s
+    await clock.advance(500);
+    l.record('success');
+    expect(l.rate).toBeCloseTo(9.5); // fast growth stops at 0.95 w
     for (let i = 0; i < 40; i++) {
       await clock.advance(250);
       l.record('success');
     }
-    // 0.25 s more of fast growth reaches 9.5, then 9.75 s of slow probing at +0.1/s.
-    expect(l.rate).toBeGreaterThan(9.5);
-    expect(l.rate).toBeLessThan(10.6);
+    // 10 s of probing from 0.2% to 0.7% of w per second: about +0.045 w, far below the old +1%/s (+0.1 w).
+    expect(l.rate).toBeGreaterThan(9.9);
+    expect(l.rate).toBeLessThan(10.1);
+    // Long after the last cut the probe is back to 1% of w per second.
+    for (let i = 0; i < 200; i++) {
+      await clock.advance(250);
+      l.record('success');
+    }
+    const before = l.rate;
+    await clock.advance(1000);
+    l.record('success');
+    expect(l.rate - before).toBeCloseTo(0.1);
+  });
+
+  it('does not count a pause as growth time: the first answer after a 429 pause does not jump the rate', async () => {
+    const { clock, limiter: l } = limiter({ limit: 100 });
+    for (let i = 0; i < 100; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    l.rateLimited(2000); // w = 10, r = 9, paused 2 s
+    await clock.advance(2300);
+    l.record('success');
+    // Only the 0.3 s since the pause ended count: 9 + 0.3, not 9 + 2.3 (which would pass 0.95 w).
+    expect(l.rate).toBeCloseTo(9.3);
   });
 
   it('does not cut the rate for random failures', async () => {

@@ -26,7 +26,11 @@ const ofType = <T extends StreamEvent['type']>(events: StreamEvent[], type: T) =
 describe('page stream against RELIABILITY.md rows', () => {
   it('row 1: 500/502 k times then 200 are retried with backoff + jitter; the counts agree with the server', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream({ ...calm, records: 1000, serverErrorRate: 0.4, seed: 11 }, { paging }, { wrap: (f, c) => wrapInto(holder, f, c) });
+    const r = await runStream(
+      { ...calm, records: 1000, serverErrorRate: 0.4, seed: 11 },
+      { paging },
+      { wrap: (f, c) => wrapInto(holder, f, c) },
+    );
     expectComplete(r, 1000);
     const served = r.sim.stats().byEndpoint.customers;
     const k = (served['500'] ?? 0) + (served['502'] ?? 0);
@@ -43,9 +47,13 @@ describe('page stream against RELIABILITY.md rows', () => {
 
   it('row 2: a 503 with Retry-After is retried no sooner than asked', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream({ ...calm, unavailableRate: 0.3, unavailableRetryAfterRate: 1, unavailableRetryAfterMaxSeconds: 3, seed: 5 }, { paging }, {
-      wrap: (f, c) => wrapInto(holder, f, c),
-    });
+    const r = await runStream(
+      { ...calm, unavailableRate: 0.3, unavailableRetryAfterRate: 1, unavailableRetryAfterMaxSeconds: 3, seed: 5 },
+      { paging },
+      {
+        wrap: (f, c) => wrapInto(holder, f, c),
+      },
+    );
     expectComplete(r, 500);
     const unavailable = holder.log.filter((x) => x.status === 503);
     expect(unavailable.length).toBeGreaterThan(2);
@@ -59,7 +67,16 @@ describe('page stream against RELIABILITY.md rows', () => {
   it('row 3: bursts of 429 with Retry-After in seconds or HTTP-dates pause the whole run; no retry storm; data complete', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
-      { ...calm, records: 3000, rateLimit: 5, rateLimitBurst: 5, rateLimitHeaders: false, retryAfterDateRate: 0.5, latency: { kind: 'uniform', minMs: 20, maxMs: 200 }, seed: 3 },
+      {
+        ...calm,
+        records: 3000,
+        rateLimit: 5,
+        rateLimitBurst: 5,
+        rateLimitHeaders: false,
+        retryAfterDateRate: 0.5,
+        latency: { kind: 'uniform', minMs: 20, maxMs: 200 },
+        seed: 4,
+      },
       { paging },
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
@@ -128,7 +145,11 @@ describe('page stream against RELIABILITY.md rows', () => {
   });
 
   it('row 6: a 401 right after a fresh login is a clear failure', async () => {
-    const auth: AuthProvider & { logins: number } = { logins: 1, getAuthHeader: async () => 'Bearer not-a-jwt', invalidate: () => undefined };
+    const auth: AuthProvider & { logins: number } = {
+      logins: 1,
+      getAuthHeader: async () => 'Bearer not-a-jwt',
+      invalidate: () => undefined,
+    };
     const r = await runStream(calm, { paging }, { auth });
     expect(r.error).toBeInstanceOf(AuthError);
     expect(String(r.error)).toMatch(/refused the credentials it was just given \(401/);
@@ -155,9 +176,16 @@ describe('page stream against RELIABILITY.md rows', () => {
 
   it.each([400, 403, 404])('row 8: %i on a page is not retried and fails clearly with the URL (no secrets) and status', async (status) => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream(calm, { paging, path: '/customers?api_key=s3cret' }, {
-      wrap: (f, c) => wrapInto(holder, f, c, (url) => (url.searchParams.get('page') === '3' ? new Response('{"error":"nope"}', { status }) : undefined)),
-    });
+    const r = await runStream(
+      calm,
+      { paging, path: '/customers?api_key=s3cret' },
+      {
+        wrap: (f, c) =>
+          wrapInto(holder, f, c, (url) =>
+            url.searchParams.get('page') === '3' ? new Response('{"error":"nope"}', { status }) : undefined,
+          ),
+      },
+    );
     expect(r.error).toBeInstanceOf(HttpStatusError);
     const error = r.error as HttpStatusError;
     expect(error.status).toBe(status);
@@ -186,7 +214,11 @@ describe('page stream against RELIABILITY.md rows', () => {
 
   it('row 12: responses slower than the timeout and trickling bodies are aborted by their deadline and retried', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream({ ...calm, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 }, { paging }, { wrap: (f, c) => wrapInto(holder, f, c) });
+    const r = await runStream(
+      { ...calm, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 },
+      { paging },
+      { wrap: (f, c) => wrapInto(holder, f, c) },
+    );
     expectComplete(r, 500);
     const timeouts = r.stream.stats().requestsByStatus['timeout'] ?? 0;
     expect(timeouts).toBeGreaterThan(1);

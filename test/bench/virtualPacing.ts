@@ -1,0 +1,262 @@
+import { lastValueFrom } from 'rxjs';
+import { AuthClient } from '../../src/auth/authClient.js';
+import { TimeoutError } from '../../src/errors.js';
+import { pageStream } from '../../src/paging/pageStream.js';
+import { clockScheduler } from '../../src/runtime/clockScheduler.js';
+import { seededRandom } from '../../src/runtime/random.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { createSimulatorFetch, type FaultKind, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
+
+/**
+ * The stream bench's scenarios (test/bench/streamBench.ts) against the in-memory simulator under
+ * virtual time: no machine load, exact numbers, any run length. Run it with
+ * `npx tsx test/bench/virtualPacing.ts [--seeds 3] [--lengths 30,120,600] [--only flaky,calm]`.
+ */
+
+const pageSize = 100;
+
+/** Faults that spend an attempt of the page endpoint. */
+const spendingFaults: readonly FaultKind[] = [
+  'internal_error',
+  'bad_gateway',
+  'unavailable',
+  'reset',
+  'truncated',
+  'wrong_content',
+  'trickle',
+  'slow',
+];
+
+function faultRate(stats: SimulatorStats): number {
+  const faulted = spendingFaults.reduce((n, k) => n + stats.faults[k], 0);
+  const accepted = Object.values(stats.byEndpoint.customers).reduce((n, c) => n + c, 0) - stats.rateLimited;
+  return accepted === 0 ? 0 : faulted / accepted;
+}
+
+export interface VirtualRow {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly seconds: number;
+  /** Goodput / (R (1 − f) k); for calm, records / those of an ideal 64-worker download at the same latency. */
+  readonly ratio: number;
+  readonly share429: number;
+  readonly attemptsPerPage: number;
+  readonly idealAttemptsPerPage: number;
+  readonly outageLoad?: number;
+  /** Why the run stopped before its deadline, if it did. */
+  readonly failure?: string | undefined;
+  readonly pass: boolean;
+}
+
+interface Measured {
+  readonly records: number;
+  readonly requests: number;
+  readonly rateLimited: number;
+  readonly pages: number;
+  readonly stats: SimulatorStats;
+  /** Why the run stopped before its deadline, if it did. */
+  readonly failure: string | undefined;
+}
+
+/** Runs the page stream for `seconds` of virtual time, counting what was staged within them. */
+async function measure(sim: SimulatorOptions, seconds: number, seed: number): Promise<Measured> {
+  const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+  const start = clock.now();
+  const simulator = createSimulatorFetch(sim, clock);
+  const runtime = createRuntime({ clock, random: seededRandom(seed), fetch: simulator.fetch });
+  // The real client, as in the HTTP bench: how it refreshes short-lived tokens shapes the load.
+  const auth = new AuthClient({ baseUrl: simulator.url, username: 'demo', password: 'demo-password' }, runtime);
+  const windowMs = seconds * 1000;
+  let records = 0;
+  let pages = 0;
+  const stream = pageStream(
+    { url: `${simulator.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineMs: windowMs },
+    {
+      runtime,
+      auth,
+      scheduler: clockScheduler(clock),
+      stage: async (page) => {
+        if (clock.now() - start > windowMs) return;
+        records += page.records.length;
+        pages++;
+      },
+    },
+  );
+  let failure: string | undefined;
+  await clock.run(async () => {
+    try {
+      await lastValueFrom(stream, { defaultValue: undefined });
+    } catch (error: unknown) {
+      // The deadline ends every run; anything else (a page past its 8 failures) is a result to show.
+      if (!(error instanceof TimeoutError)) failure = error instanceof Error ? error.message.slice(0, 120) : String(error);
+    }
+  });
+  const s = stream.stats();
+  return { records, requests: s.requests, rateLimited: s.rateLimited, pages, stats: simulator.stats(), failure };
+}
+
+/** Pages fetched in `seconds` of virtual time by `concurrency` plain workers (no pacing): the ideal. */
+async function idealDownload(sim: SimulatorOptions, seconds: number, concurrency: number): Promise<number> {
+  const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+  const simulator = createSimulatorFetch(sim, clock);
+  const end = clock.now() + seconds * 1000;
+  let records = 0;
+  let next = 1;
+  await clock.run(async () => {
+    const login = await simulator.fetch(`${simulator.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const worker = async (): Promise<void> => {
+      while (clock.now() < end) {
+        const page = next++;
+        const res = await simulator.fetch(`${simulator.url}/customers?page=${page}&limit=${pageSize}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const body = (await res.json()) as { data: unknown[] };
+        if (clock.now() <= end) records += body.data.length;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  });
+  return records;
+}
+
+const hostileFaults = {
+  serverErrorRate: 0.05,
+  unavailableRate: 0.05,
+  resetRate: 0.02,
+  truncateRate: 0.02,
+  wrongContentRate: 0.02,
+  trickleRate: 0.03,
+  slowRate: 0.01,
+};
+
+export async function runVirtualPacing(options: {
+  seeds: readonly number[];
+  lengths: readonly number[];
+  only?: readonly string[];
+  log?: (line: string) => void;
+}): Promise<VirtualRow[]> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const wanted = (name: string): boolean => options.only === undefined || options.only.some((part) => name.includes(part));
+  const rows: VirtualRow[] = [];
+  const report = (row: VirtualRow): void => {
+    rows.push(row);
+    const outage = row.outageLoad === undefined ? '' : `  outage load ${row.outageLoad.toFixed(3)}`;
+    const failure = row.failure === undefined ? '' : `  STOPPED: ${row.failure}`;
+    log(
+      `${row.pass ? 'PASS' : 'FAIL'} ${row.scenario.padEnd(26)} seed ${String(row.seed).padStart(3)} ${String(row.seconds).padStart(4)} s  ratio ${row.ratio.toFixed(3)}  429s ${(row.share429 * 100).toFixed(2)}%  attempts/page ${row.attemptsPerPage.toFixed(3)} (ideal ${row.idealAttemptsPerPage.toFixed(3)})${outage}${failure}`,
+    );
+  };
+  const paced = [
+    { profile: 'flaky', rate: 10, headers: true },
+    { profile: 'flaky', rate: 10, headers: false },
+    { profile: 'hostile', rate: 4, headers: true },
+    { profile: 'hostile', rate: 4, headers: false },
+  ] as const;
+  for (const s of paced) {
+    const name = `${s.profile} R=${s.rate} headers ${s.headers ? 'on' : 'off'}`;
+    if (!wanted(name)) continue;
+    for (const seconds of options.lengths) {
+      for (const seed of options.seeds) {
+        const sim: SimulatorOptions = {
+          profile: s.profile,
+          seed,
+          faultsOnLogin: false,
+          records: Math.ceil(s.rate * seconds * 2) * pageSize,
+          rateLimit: s.rate,
+          rateLimitBurst: s.rate,
+          rateLimitHeaders: s.headers,
+          outages: [],
+          ...(s.profile === 'hostile' ? hostileFaults : { serverErrorRate: 0.05, unavailableRate: 0.05 }),
+        };
+        const m = await measure(sim, seconds, seed);
+        const f = faultRate(m.stats);
+        const ratio = m.records / seconds / (s.rate * (1 - f) * pageSize);
+        const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
+        const [minRatio, max429] = s.headers ? [0.95, 0.01] : [0.9, 0.02];
+        report({
+          scenario: name,
+          seed,
+          seconds,
+          ratio,
+          share429,
+          attemptsPerPage: m.requests / Math.max(1, m.pages),
+          idealAttemptsPerPage: 1 / (1 - f),
+          failure: m.failure,
+          pass: m.failure === undefined && ratio >= minRatio && share429 <= max429,
+        });
+      }
+    }
+  }
+  if (wanted('outage')) {
+    const rate = 10;
+    const outage = { startMs: 8000, endMs: 18_000 };
+    for (const seed of options.seeds) {
+      const seconds = 30;
+      const sim: SimulatorOptions = {
+        profile: 'flaky',
+        seed,
+        records: rate * seconds * 2 * pageSize,
+        rateLimit: rate,
+        rateLimitBurst: rate,
+        outages: [outage],
+        faultsOnLogin: false,
+      };
+      const m = await measure(sim, seconds, seed);
+      const f = faultRate(m.stats);
+      const outageLoad = m.stats.faults.outage / (rate * ((outage.endMs - outage.startMs) / 1000));
+      report({
+        scenario: `flaky R=${rate} outage 8–18 s`,
+        seed,
+        seconds,
+        ratio: m.records / seconds / (rate * (1 - f) * pageSize),
+        share429: m.requests === 0 ? 0 : m.rateLimited / m.requests,
+        attemptsPerPage: m.requests / Math.max(1, m.pages),
+        idealAttemptsPerPage: 1 / (1 - f),
+        outageLoad,
+        pass: outageLoad <= 0.2,
+      });
+    }
+  }
+  if (wanted('calm')) {
+    // No limit, no faults; latency as flaky's so that virtual time means something.
+    for (const seconds of options.lengths.map((s) => Math.min(s, 60))) {
+      for (const seed of options.seeds) {
+        const base: SimulatorOptions = { profile: 'calm', seed, latency: { kind: 'uniform', minMs: 20, maxMs: 200 } };
+        const ideal = await idealDownload({ ...base, records: 10_000_000 }, seconds, 64);
+        const m = await measure({ ...base, records: Math.ceil((ideal * 1.5) / pageSize) * pageSize }, seconds, seed);
+        report({
+          scenario: 'calm (vs ideal ×64)',
+          seed,
+          seconds,
+          ratio: m.records / ideal,
+          share429: 0,
+          attemptsPerPage: m.requests / Math.max(1, m.pages),
+          idealAttemptsPerPage: 1,
+          pass: m.records / ideal >= 0.8,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1]?.endsWith('virtualPacing.ts')) {
+  const seeds = Array.from({ length: Number(arg('seeds') ?? 3) }, (_, i) => i + 1);
+  const lengths = (arg('lengths') ?? '30,120,600').split(',').map(Number);
+  const only = arg('only')?.split(',');
+  const started = performance.now();
+  const rows = await runVirtualPacing({ seeds, lengths, ...(only ? { only } : {}) });
+  const failed = rows.filter((r) => !r.pass).length;
+  console.log(`${rows.length - failed}/${rows.length} pass (${((performance.now() - started) / 1000).toFixed(0)} s wall)`);
+}
