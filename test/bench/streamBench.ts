@@ -6,7 +6,8 @@ import type { PageStreamOptions } from '../../src/paging/pageStreamOptions.js';
 import { realClock } from '../../src/runtime/clock.js';
 import { clockScheduler } from '../../src/runtime/clockScheduler.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
-import { startSimulator, type FaultKind, type SimulatorStats, type StartSimulatorOptions } from '../../src/simulator/index.js';
+import { startSimulator, type StartSimulatorOptions } from '../../src/simulator/index.js';
+import { pageAttempts } from './pageAttempts.js';
 
 /** One measured scenario of the page stream over real HTTP. */
 export interface StreamBenchRow {
@@ -40,24 +41,7 @@ export interface StreamBenchOptions {
 
 const pageSize = 100;
 
-/** Faults that spend an attempt of the page endpoint (a trickle is cut by the attempt's deadline). */
-const spendingFaults: readonly FaultKind[] = [
-  'internal_error',
-  'bad_gateway',
-  'unavailable',
-  'reset',
-  'truncated',
-  'wrong_content',
-  'trickle',
-  'slow',
-];
 
-/** The server's truth: the share of accepted page attempts it failed on purpose (login faults are off). */
-function measuredFaultRate(stats: SimulatorStats): number {
-  const faulted = spendingFaults.reduce((n, k) => n + stats.faults[k], 0);
-  const accepted = Object.values(stats.byEndpoint.customers).reduce((n, c) => n + c, 0) - stats.rateLimited;
-  return accepted === 0 ? 0 : faulted / accepted;
-}
 
 interface Measured {
   readonly records: number;
@@ -112,7 +96,7 @@ async function measure(sim: StartSimulatorOptions, windowSeconds: number, extra:
       requests: stats.requests,
       rateLimited: stats.rateLimited,
       pages,
-      faultRate: measuredFaultRate(serverStats),
+      faultRate: pageAttempts(serverStats).f,
       outageRequests: serverStats.faults.outage,
     };
   } finally {

@@ -6,7 +6,8 @@ import { clockScheduler } from '../../src/runtime/clockScheduler.js';
 import { seededRandom } from '../../src/runtime/random.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
-import { createSimulatorFetch, type FaultKind, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
+import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
+import { pageAttempts } from './pageAttempts.js';
 
 /**
  * The stream bench's scenarios (test/bench/streamBench.ts) against the in-memory simulator under
@@ -16,23 +17,7 @@ import { createSimulatorFetch, type FaultKind, type SimulatorOptions, type Simul
 
 const pageSize = 100;
 
-/** Faults that spend an attempt of the page endpoint. */
-const spendingFaults: readonly FaultKind[] = [
-  'internal_error',
-  'bad_gateway',
-  'unavailable',
-  'reset',
-  'truncated',
-  'wrong_content',
-  'trickle',
-  'slow',
-];
 
-function faultRate(stats: SimulatorStats): number {
-  const faulted = spendingFaults.reduce((n, k) => n + stats.faults[k], 0);
-  const accepted = Object.values(stats.byEndpoint.customers).reduce((n, c) => n + c, 0) - stats.rateLimited;
-  return accepted === 0 ? 0 : faulted / accepted;
-}
 
 export interface VirtualRow {
   readonly scenario: string;
@@ -175,7 +160,7 @@ export async function runVirtualPacing(options: {
           ...(s.profile === 'hostile' ? hostileFaults : { serverErrorRate: 0.05, unavailableRate: 0.05 }),
         };
         const m = await measure(sim, seconds, seed);
-        const f = faultRate(m.stats);
+        const f = pageAttempts(m.stats).f;
         const ratio = m.records / seconds / (s.rate * (1 - f) * pageSize);
         const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
         const [minRatio, max429] = s.headers ? [0.95, 0.01] : [0.9, 0.02];
@@ -208,7 +193,7 @@ export async function runVirtualPacing(options: {
         faultsOnLogin: false,
       };
       const m = await measure(sim, seconds, seed);
-      const f = faultRate(m.stats);
+      const f = pageAttempts(m.stats).f;
       const outageLoad = m.stats.faults.outage / (rate * ((outage.endMs - outage.startMs) / 1000));
       report({
         scenario: `flaky R=${rate} outage 8–18 s`,
