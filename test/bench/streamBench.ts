@@ -41,8 +41,6 @@ export interface StreamBenchOptions {
 
 const pageSize = 100;
 
-
-
 interface Measured {
   readonly records: number;
   readonly seconds: number;

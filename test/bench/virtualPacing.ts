@@ -17,8 +17,6 @@ import { pageAttempts } from './pageAttempts.js';
 
 const pageSize = 100;
 
-
-
 export interface VirtualRow {
   readonly scenario: string;
   readonly seed: number;
