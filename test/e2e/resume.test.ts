@@ -60,9 +60,12 @@ describe('row 17: resume after a crash, and a finished run is not redone', () =>
     );
     expect(first.status).toBe('failed');
     expect(first.error).toMatch(/cancelled \(simulated crash\).*checkpoint is kept/);
-    expect(first.pages.staged).toBe(stagedFirst.length);
+    // A page whose transaction was already committing when the abort came is kept too: the
+    // report counts what staging holds, which is at least what the events announced.
+    const committedFirst = first.pages.staged;
+    expect(committedFirst).toBeGreaterThanOrEqual(stagedFirst.length);
     expect(stagedFirst.length).toBeGreaterThanOrEqual(5);
-    expect(stagedFirst.length).toBeLessThan(PAGES);
+    expect(committedFirst).toBeLessThan(PAGES);
     expect(existsSync(join(env.dataDir, 'staging', `${runId}.duckdb`))).toBe(true);
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([]);
     const requestsAfterFirst = customerRequests(env.sim);
@@ -73,10 +76,10 @@ describe('row 17: resume after a crash, and a finished run is not redone', () =>
     expect(second.error).toBeUndefined();
     expect(second.status).toBe('succeeded');
     expect(second.resumed).toBe(true);
-    expect(second.pages).toMatchObject({ skippedOnResume: stagedFirst.length, staged: PAGES - stagedFirst.length });
+    expect(second.pages).toMatchObject({ skippedOnResume: committedFirst, staged: PAGES - committedFirst });
     expect(secondPages.filter((p) => stagedFirst.includes(p))).toEqual([]);
-    expect(new Set(secondPages).size).toBe(PAGES - stagedFirst.length);
-    expect(customerRequests(env.sim) - requestsAfterFirst).toBe(PAGES - stagedFirst.length);
+    expect(new Set(secondPages).size).toBe(PAGES - committedFirst);
+    expect(customerRequests(env.sim) - requestsAfterFirst).toBe(PAGES - committedFirst);
     expect(duplicates).toBeGreaterThan(0);
     expect(second.records).toEqual({ received: SIM.records + duplicates, unique: SIM.records, duplicates, rejected: 0 });
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
