@@ -163,17 +163,7 @@ export async function runStreamBench(options: StreamBenchOptions = {}): Promise<
       rateLimitBurst: s.rate,
       rateLimitHeaders: s.headers,
       outages: [],
-      ...(s.profile === 'hostile'
-        ? {
-            serverErrorRate: 0.05,
-            unavailableRate: 0.05,
-            resetRate: 0.02,
-            truncateRate: 0.02,
-            wrongContentRate: 0.02,
-            trickleRate: 0.03,
-            slowRate: 0.01,
-          }
-        : { serverErrorRate: 0.05, unavailableRate: 0.05 }),
+      // The fault rates are the profile's own.
     };
     const m = await measure(sim, windowSeconds);
     const f = m.faultRate;

@@ -108,16 +108,6 @@ async function idealDownload(sim: SimulatorOptions, seconds: number, concurrency
   return records;
 }
 
-const hostileFaults = {
-  serverErrorRate: 0.05,
-  unavailableRate: 0.05,
-  resetRate: 0.02,
-  truncateRate: 0.02,
-  wrongContentRate: 0.02,
-  trickleRate: 0.03,
-  slowRate: 0.01,
-};
-
 export async function runVirtualPacing(options: {
   seeds: readonly number[];
   lengths: readonly number[];
@@ -155,7 +145,7 @@ export async function runVirtualPacing(options: {
           rateLimitBurst: s.rate,
           rateLimitHeaders: s.headers,
           outages: [],
-          ...(s.profile === 'hostile' ? hostileFaults : { serverErrorRate: 0.05, unavailableRate: 0.05 }),
+          // The fault rates are the profile's own.
         };
         const m = await measure(sim, seconds, seed);
         const f = pageAttempts(m.stats).f;
