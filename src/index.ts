@@ -31,7 +31,7 @@ export { machineToMermaid } from './machine/diagram.js';
 export { createStatelyInspector } from './machine/statelyInspector.js';
 export { StagingStore, stagingReport } from './staging/index.js';
 export { writeFinalFile, type FinalFile, type OutputFormat } from './output/index.js';
-export { createS3Client, deliverFile, checkBucketAccess, renderKey, startLocalS3, type LocalS3 } from './storage/index.js';
+export { createS3Client, deliverFile, checkBucketAccess, renderKey } from './storage/index.js';
 export { renderMarkdown } from './report/renderMarkdown.js';
 export { renderSummary } from './report/renderSummary.js';
 export { renderHtml } from './report/renderHtml.js';

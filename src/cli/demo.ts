@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { AppLogger } from '../logging/index.js';
 import { duckdbSnippet } from '../report/duckdbSnippet.js';
 import { startSimulator } from '../simulator/startSimulator.js';
-import { startLocalS3 } from '../storage/startLocalS3.js';
 import { runAndReport } from './runAndReport.js';
 
 interface DemoFlags {
@@ -53,6 +52,8 @@ export function registerDemo(
         records: Number(flags.records),
         seed: Number(flags.seed),
       });
+      // Loaded here: the local S3 server (s3rver, koa, winston…) costs ~30 MB that `ingest run` has no use for.
+      const { startLocalS3 } = await import('../storage/startLocalS3.js');
       const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
       logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
       let code: number;

@@ -6,11 +6,13 @@ import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
 import { exitCodes } from './runAndReport.js';
+import { favourSmallHeap } from './favourSmallHeap.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 
 // The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+favourSmallHeap();
 
 let appLogger: AppLogger | undefined;
 /** Built on first use, so that `--help`, `serve` and `diagram` start no log transport. */

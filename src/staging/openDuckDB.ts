@@ -1,15 +1,35 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RunLockedError, StagingError, describeError } from './stagingErrors.js';
 
 /**
- * Opens the database file. DuckDB locks it for writing across processes; its refusal
+ * Rows per row group of the staging file (DuckDB's default is 122,880). A checkpoint compresses
+ * whole row groups outside the memory limit's accounting; with ~330-byte records the default
+ * made checkpoints peak at ~250 MB over the limit, 16,384 keeps them near 100 MB and appends
+ * twice as fast. Measured with 1M-3M staged records: flat from 500 pages on.
+ */
+const stagingRowGroupSize = 16_384;
+
+export interface OpenDatabase {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+}
+
+/**
+ * Opens the database file, attached to an in-memory instance (the only way to set its row group
+ * size) and made the default catalog. DuckDB locks it for writing across processes; its refusal
  * ("Could not set lock on file ...: Conflicting lock is held in ... (PID n)") becomes a
  * RunLockedError naming that pid.
  */
-export async function openInstance(path: string, runId: string, lockPath: string, config: Record<string, string>): Promise<DuckDBInstance> {
+export async function openDatabase(path: string, runId: string, lockPath: string, config: Record<string, string>): Promise<OpenDatabase> {
+  let instance: DuckDBInstance | undefined;
   try {
-    return await DuckDBInstance.create(path, config);
+    instance = await DuckDBInstance.create(':memory:', config);
+    const connection = await instance.connect();
+    await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS staging (ROW_GROUP_SIZE ${stagingRowGroupSize})`);
+    await connection.run('USE staging');
+    return { instance, connection };
   } catch (error: unknown) {
+    instance?.closeSync();
     const message = describeError(error);
     const held = /Could not set lock on file/.exec(message);
     if (held !== null) {

@@ -20,4 +20,3 @@ export {
 } from './objectKey.js';
 export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
-export { startLocalS3, LOCAL_S3_CREDENTIALS, type LocalS3, type LocalS3Options } from './startLocalS3.js';

@@ -257,6 +257,20 @@ describe('StagingStore', () => {
     expect(settings).toEqual({ o: false, f: '15.2 MiB', t: 1n, d: `${path}.tmp` });
   });
 
+  it('row 28: stores raw records in row groups of 16,384 rows, whose checkpoints stay small', async () => {
+    const store = await open();
+    await store.stagePage(page(1, customers(1, 20_000)));
+    await store.stagePage(page(2, customers(20_001, 20_000)));
+    const groups = await store.withConnection('read the storage layout', async (conn) => {
+      await conn.run('CHECKPOINT');
+      const reader = await conn.runAndReadAll(
+        "SELECT row_group_id, max(count) AS n FROM pragma_storage_info('raw_records') WHERE column_name = 'record' GROUP BY ALL ORDER BY 1",
+      );
+      return reader.getRowObjectsJS().map((row) => Number(row['n']));
+    });
+    expect(groups).toEqual([16_384, 16_384, 7_232]);
+  });
+
   it('validates its options and inputs with errors that name them', async () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
     const store = await open();
