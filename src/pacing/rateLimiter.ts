@@ -27,11 +27,19 @@ interface Sample {
 
 const windowMs = 10_000;
 /**
- * Slow start doubles the rate this often while the demand uses it. Measured in virtual time
- * (test/bench/virtualPacing.ts): 1 s doubling lost ~25% of a 30 s calm run; 250 ms overshot
- * small limits (R = 4) into bursts of 429s; 500 ms keeps both within target.
+ * Slow start doubles the rate at most this often while the demand uses it. Measured in virtual
+ * time (test/bench/virtualPacing.ts): 1 s doubling lost ~25% of a 30 s calm run; 250 ms
+ * overshot small limits (R = 4, 80-110 ms answers) into bursts of 429s; 500 ms keeps both
+ * within target.
  */
 const slowStartDoublingMs = 500;
+/**
+ * Faster when answers come fast: every 8 median round trips, so that a doubling's effect
+ * (a 429) is seen well before the next, but not under 100 ms. A server answering in 5 ms
+ * is ramped to 1,000 req/s in about a second instead of five.
+ */
+const slowStartRoundTrips = 8;
+const slowStartMinDoublingMs = 100;
 /**
  * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.05% of w per
  * second each second since the last cut, up to 1%: it stays near a ceiling that was just
@@ -61,6 +69,8 @@ export class RateLimiter {
   #ceiling: number | undefined;
   #tokens = 1;
   #refilledAt: number;
+  /** The last pump left waiters queued for a token: the time until the next one is owed to them. */
+  #owing = false;
   #pausedUntil = 0;
   #pauseStartedAt: number | undefined;
   #totalPauseMs = 0;
@@ -324,11 +334,12 @@ export class RateLimiter {
     this.#lastGrowAt = now;
   }
 
-  /** Slow start: double every 500 ms until the first 429, while the demand uses the rate. */
+  /** Slow start: double every 100-500 ms (8 round trips) until the first 429, while the demand uses the rate. */
   #slowStart(now: number): void {
     if (this.#source !== 'slowStart') return;
     const elapsed = now - this.#lastDoubleAt;
-    if (elapsed < slowStartDoublingMs) return;
+    const roundTrips = slowStartRoundTrips * (this.#latency.quantile(0.5) ?? Infinity);
+    if (elapsed < Math.min(slowStartDoublingMs, Math.max(slowStartMinDoublingMs, roundTrips))) return;
     if (this.#takenSinceDouble * 2 >= this.#rate * (elapsed / 1000)) {
       this.#rate = this.#bounded(this.#rate * 2);
       this.#previousDoubleAt = this.#lastDoubleAt;
@@ -343,8 +354,13 @@ export class RateLimiter {
     const now = this.#clock.now();
     this.#slowStart(now);
     const capacity = Math.max(1, (this.#rate * burstMs) / 1000);
-    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
+    // Time paused earns nothing. Time a waiter spent queued for a token is owed in full: a timer
+    // that fires late (a busy event loop) must not lose its lateness's tokens to the capacity,
+    // or the rate tops out at `capacity` per loop turn (~500 req/s at 20 ms turns).
+    const earned = this.#tokens + ((now - Math.max(this.#refilledAt, Math.min(now, this.#pausedUntil))) * this.#rate) / 1000;
+    this.#tokens = this.#owing ? earned : Math.min(capacity, earned);
     this.#refilledAt = now;
+    this.#owing = false;
     while (this.#waiters.length > 0) {
       if (this.#pausedUntil > now) {
         // Real timers may fire a little before the clock reads their due time: always re-arm.
@@ -355,6 +371,7 @@ export class RateLimiter {
         return;
       }
       if (this.#tokens < 1) {
+        this.#owing = true;
         const waitMs = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
         this.#timer = this.#clock.setTimeout(() => {
           this.#timer = undefined;
@@ -366,5 +383,6 @@ export class RateLimiter {
       this.#takenSinceDouble++;
       this.#waiters.admit();
     }
+    this.#tokens = Math.min(capacity, this.#tokens);
   }
 }

@@ -70,6 +70,59 @@ describe('RateLimiter start rate', () => {
     expect(l.rate).toBe(after); // no more doubling after a 429
   });
 
+  it('doubles every 8 median round trips (at least 100 ms) when answers come fast', async () => {
+    const ramp = async (answerMs: number): Promise<number> => {
+      const { clock, latency, limiter: l } = limiter();
+      for (let i = 0; i < 20; i++) latency.record(answerMs);
+      await clock.run(async () => {
+        while (clock.now() < 1500) await l.acquire();
+      });
+      return l.rate;
+    };
+    // 5 ms answers: a doubling every 100 ms once the first token (at 2 req/s) has come; 80 ms answers: every 500 ms as before.
+    expect(await ramp(5)).toBeGreaterThanOrEqual(512);
+    expect(await ramp(80)).toBe(16);
+  });
+
+  it('owes a queue its tokens in full when timers fire late (a busy event loop), without a burst for an idle spell', async () => {
+    const clock = new SimulatedClock(0);
+    const late: Clock = {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => clock.setTimeout(fn, ms + 20),
+      clearTimeout: (h) => clock.clearTimeout(h),
+      sleep: (ms, signal) => clock.sleep(ms, signal),
+      track: (w) => clock.track(w),
+    };
+    const l = new RateLimiter(late, new LatencyTracker(), { limit: 1000 });
+    const granted = await clock.run(async () => {
+      let n = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (clock.now() < 1000) {
+            await l.acquire();
+            n++;
+          }
+        }),
+      );
+      return n;
+    });
+    // 950 req/s with every timer 20 ms late: capped at the 10 ms bucket per wake-up it would be ~450.
+    expect(granted).toBeGreaterThanOrEqual(900);
+    expect(granted).toBeLessThanOrEqual(1000);
+    // Idle for a second, nobody waiting: the bucket holds its 10 ms worth, no more.
+    await clock.advance(1000);
+    const burst = await clock.run(async () => {
+      const at = clock.now();
+      let n = 0;
+      while (clock.now() === at) {
+        await l.acquire();
+        if (clock.now() === at) n++;
+      }
+      return n;
+    });
+    expect(burst).toBeLessThanOrEqual(10);
+  });
+
   it('does not double when the demand is far below the rate', async () => {
     const { clock, limiter: l } = limiter();
     for (let i = 0; i < 5; i++) {
