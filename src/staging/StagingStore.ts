@@ -9,7 +9,7 @@ import { acquireRunLock, type RunLock } from './runLock.js';
 import { recordKey } from './recordKey.js';
 import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
 import { StagingError, describeError } from './stagingErrors.js';
-import { openDatabase } from './openDuckDB.js';
+import { openDatabase } from './openDatabase.js';
 import { validateOpenOptions, validateStagePage } from './validateStaging.js';
 import type {
   Checkpoint,
