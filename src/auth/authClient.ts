@@ -69,6 +69,8 @@ export class AuthClient implements AuthProvider {
   readonly #tokenSecrets: (() => void)[] = [];
   #token: Token | undefined;
   #flight: Flight | undefined;
+  /** No login is sent before this clock time: the server's last Retry-After outlives the login that received it. */
+  #notBefore = -Infinity;
   #stats = { logins: 0, refreshes: 0, loginAttempts: 0, failedLogins: 0, invalidations: 0, staleInvalidations: 0 };
 
   constructor(options: AuthClientOptions, runtime: AuthRuntime) {
@@ -184,6 +186,8 @@ export class AuthClient implements AuthProvider {
     const o = this.#options;
     const url = this.loginUrl;
     for (let attempt = 1; ; attempt++) {
+      // A login that gave up on a Retry-After leaves it to the next one (another caller may start it at once).
+      if (clock.now() < this.#notBefore) await clock.sleep(this.#notBefore - clock.now(), signal);
       const sentAt = clock.now();
       this.#stats.loginAttempts++;
       const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs: o.timeoutMs, fetch, clock, signal });
@@ -196,13 +200,14 @@ export class AuthClient implements AuthProvider {
         return this.#token!.header;
       }
       if (outcome.kind === 'fatal') throw this.#scrubbed(outcome.error);
+      if (outcome.retryAfterMs !== undefined) this.#notBefore = clock.now() + Math.min(outcome.retryAfterMs, o.maxRetryAfterMs);
       if (attempt >= o.maxAttempts) {
         throw this.#scrubbed(
           new AuthError(`login to POST ${url} failed after ${attempt} attempts; last: ${outcome.reason}`, url, outcome.status, { cause: outcome.cause }),
         );
       }
       // The server's timing wins: Retry-After is honoured exactly (capped), not jittered.
-      const waitMs = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, o.maxRetryAfterMs) : fullJitterBackoff(attempt, this.#backoff, random);
+      const waitMs = outcome.retryAfterMs !== undefined ? this.#notBefore - clock.now() : fullJitterBackoff(attempt, this.#backoff, random);
       this.#log.warn({ attempt, status: outcome.status, reason: outcome.reason, waitMs }, 'login attempt failed; retrying');
       await clock.sleep(waitMs, signal);
     }

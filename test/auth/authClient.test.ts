@@ -145,6 +145,14 @@ describe('AuthClient login retries', () => {
     expect(calls.map((c) => c.at - start)).toEqual([0, 3_000, 7_000]);
   });
 
+  it("holds the next caller's login until the Retry-After of a login that gave up has passed", async () => {
+    const { clock, client, calls } = setup([json(503, {}), json(503, {}, { 'retry-after': '3' }), loginOk()], { maxAttempts: 2 }, () => 0);
+    expect(await clock.run(() => failure(client.getAuthHeader()))).toBeInstanceOf(AuthError);
+    const gaveUpAt = clock.now();
+    expect(await clock.run(() => client.getAuthHeader())).toMatch(/^Bearer tok-/);
+    expect(calls.map((c) => c.at - gaveUpAt)).toEqual([expect.any(Number), 0, 3_000]);
+  });
+
   it('caps a Retry-After beyond maxRetryAfterMs', async () => {
     const { clock, client, calls } = setup([json(503, {}, { 'retry-after': '3600' }), loginOk()], { maxRetryAfterMs: 5_000 });
     await clock.run(() => client.getAuthHeader());
