@@ -34,7 +34,7 @@ export const runConfigSchema = z.strictObject({
   duckdbMemoryLimit: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB')
-    .default('64MB'),
+    .default('128MB'),
   duckdbTempDir: z.string().min(1).optional(),
   bucket: z
     .string()
