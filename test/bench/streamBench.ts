@@ -9,6 +9,7 @@ import { createRuntime } from '../../src/runtime/runtime.js';
 import { startSimulator, type SimulatorStats, type StartSimulatorOptions } from '../../src/simulator/index.js';
 import { bareDownload } from './bareDownload.js';
 import { withServe } from './measureRun.js';
+import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 
 /** One measured scenario of the page stream over real HTTP. */
@@ -133,35 +134,19 @@ export async function runStreamBench(options: StreamBenchOptions = {}): Promise<
     );
   };
 
-  const paced: { profile: 'flaky' | 'hostile'; rate: number; headers: boolean }[] = [
-    { profile: 'flaky', rate: 10, headers: true },
-    { profile: 'flaky', rate: 10, headers: false },
-    { profile: 'hostile', rate: 4, headers: true },
-    { profile: 'hostile', rate: 4, headers: false },
-  ];
   const wanted = (name: string): boolean => options.only === undefined || options.only.some((part) => name.includes(part));
-  for (const [i, s] of paced.entries()) {
-    const name = `${s.profile} R=${s.rate} headers ${s.headers ? 'on' : 'off'}`;
+  for (const [i, s] of pacedScenarios.entries()) {
+    const name = pacedName(s);
     if (!wanted(name)) continue;
-    const sim: StartSimulatorOptions = {
-      profile: s.profile,
-      seed: 100 + i,
-      faultsOnLogin: false,
-      rateLimit: s.rate,
-      rateLimitBurst: s.rate,
-      rateLimitHeaders: s.headers,
-      outages: [],
-      // The fault rates are the profile's own.
-    };
     // Learning a limit from 429s alone costs a few refusals once: at R = 4 that is 2-3% of a 25 s
     // window's 100 attempts by itself, so the discovery is judged over 120 s (still a small run at R = 4).
     const seconds = s.headers ? windowSeconds : Math.max(windowSeconds, 120);
-    const m = await withSimulator({ ...sim, records: Math.ceil(s.rate * seconds * 2) * pageSize }, (server) => measure(server, seconds));
+    const m = await withSimulator(pacedSimulator(s, 100 + i, seconds, pageSize), (server) => measure(server, seconds));
     const f = m.faultRate;
     const recordsPerSecond = m.records / m.seconds;
     const ratio = recordsPerSecond / (s.rate * (1 - f) * pageSize);
     const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
-    const [minRatio, max429] = s.headers ? [0.95, 0.01] : [0.9, 0.02];
+    const { minRatio, max429 } = pacedTargets(s);
     report({
       scenario: name,
       recordsPerSecond,

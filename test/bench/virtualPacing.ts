@@ -7,6 +7,7 @@ import { seededRandom } from '../../src/runtime/random.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
+import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 
 /**
@@ -125,33 +126,17 @@ export async function runVirtualPacing(options: {
       `${row.pass ? 'PASS' : 'FAIL'} ${row.scenario.padEnd(26)} seed ${String(row.seed).padStart(3)} ${String(row.seconds).padStart(4)} s  ratio ${row.ratio.toFixed(3)}  429s ${(row.share429 * 100).toFixed(2)}%  attempts/page ${row.attemptsPerPage.toFixed(3)} (ideal ${row.idealAttemptsPerPage.toFixed(3)})${outage}${failure}`,
     );
   };
-  const paced = [
-    { profile: 'flaky', rate: 10, headers: true },
-    { profile: 'flaky', rate: 10, headers: false },
-    { profile: 'hostile', rate: 4, headers: true },
-    { profile: 'hostile', rate: 4, headers: false },
-  ] as const;
-  for (const s of paced) {
-    const name = `${s.profile} R=${s.rate} headers ${s.headers ? 'on' : 'off'}`;
+  for (const s of pacedScenarios) {
+    const name = pacedName(s);
     if (!wanted(name)) continue;
     for (const seconds of options.lengths) {
       for (const seed of options.seeds) {
-        const sim: SimulatorOptions = {
-          profile: s.profile,
-          seed,
-          faultsOnLogin: false,
-          records: Math.ceil(s.rate * seconds * 2) * pageSize,
-          rateLimit: s.rate,
-          rateLimitBurst: s.rate,
-          rateLimitHeaders: s.headers,
-          outages: [],
-          // The fault rates are the profile's own.
-        };
+        const sim = pacedSimulator(s, seed, seconds, pageSize);
         const m = await measure(sim, seconds, seed);
         const f = pageAttempts(m.stats).f;
         const ratio = m.records / seconds / (s.rate * (1 - f) * pageSize);
         const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
-        const [minRatio, max429] = s.headers ? [0.95, 0.01] : [0.9, 0.02];
+        const { minRatio, max429 } = pacedTargets(s);
         report({
           scenario: name,
           seed,
