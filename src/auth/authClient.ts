@@ -58,6 +58,15 @@ interface Flight {
  */
 /** A token with less life left than this is not handed out: a request needs time to arrive. */
 const stillValidMarginMs = 1_000;
+/**
+ * Once the server has answered a login, an attempt is cut off after this many times its slowest
+ * answer (at least `minAnsweredLoginTimeoutMs`), doubling with each attempt of the same login up
+ * to `timeoutMs`: every page waits for a refresh, and a login the server sat on held them all
+ * for the full 10 s (hostile R = 4 lost 20 s of 120 to two of them); a login that is slow every
+ * time still gets its full deadline by the later attempts.
+ */
+const answeredLoginTimeoutFactor = 8;
+const minAnsweredLoginTimeoutMs = 2_000;
 
 export class AuthClient implements AuthProvider {
   readonly #options: ResolvedAuthClientOptions;
@@ -71,6 +80,8 @@ export class AuthClient implements AuthProvider {
   #flight: Flight | undefined;
   /** No login is sent before this clock time: the server's last Retry-After outlives the login that received it. */
   #notBefore = -Infinity;
+  /** The slowest login the server answered, from send to token. */
+  #slowestLoginMs: number | undefined;
   #stats = { logins: 0, refreshes: 0, loginAttempts: 0, failedLogins: 0, invalidations: 0, staleInvalidations: 0 };
 
   constructor(options: AuthClientOptions, runtime: AuthRuntime) {
@@ -190,8 +201,10 @@ export class AuthClient implements AuthProvider {
       if (clock.now() < this.#notBefore) await clock.sleep(this.#notBefore - clock.now(), signal);
       const sentAt = clock.now();
       this.#stats.loginAttempts++;
-      const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs: o.timeoutMs, fetch, clock, signal });
+      const timeoutMs = this.#attemptTimeoutMs(attempt);
+      const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs, fetch, clock, signal });
       if (outcome.kind === 'ok') {
+        this.#slowestLoginMs = Math.max(this.#slowestLoginMs ?? 0, clock.now() - sentAt);
         this.#accept(outcome.accessToken, outcome.expiresInMs, sentAt);
         this.#stats.logins++;
         if (reason !== 'initial') this.#stats.refreshes++;
@@ -211,6 +224,14 @@ export class AuthClient implements AuthProvider {
       this.#log.warn({ attempt, status: outcome.status, reason: outcome.reason, waitMs }, 'login attempt failed; retrying');
       await clock.sleep(waitMs, signal);
     }
+  }
+
+  /** The deadline of attempt `attempt` of a login (see `answeredLoginTimeoutFactor`). */
+  #attemptTimeoutMs(attempt: number): number {
+    const { timeoutMs } = this.#options;
+    if (this.#slowestLoginMs === undefined) return timeoutMs;
+    const first = Math.max(minAnsweredLoginTimeoutMs, answeredLoginTimeoutFactor * this.#slowestLoginMs);
+    return Math.min(timeoutMs, first * 2 ** (attempt - 1));
   }
 
   /** Stores the token, expiring `expiresInMs` after the request was SENT (the safe side). */

@@ -19,7 +19,7 @@ export interface AuthClientOptions {
   readonly backoffCapMs?: number;
   /** Longest `Retry-After` honoured; longer waits are cut to this. Default 120 000 ms. */
   readonly maxRetryAfterMs?: number;
-  /** Deadline of each login attempt, response body included. Default 10 000 ms. */
+  /** Deadline of each login attempt, response body included. Default 10 000 ms; once logins are answered, first attempts get 8x the slowest answer (at least 2 s), doubling per attempt up to it. */
   readonly timeoutMs?: number;
 }
 

@@ -34,7 +34,7 @@ export const runConfigSchema = z.strictObject({
   duckdbMemoryLimit: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB')
-    .default('128MB'),
+    .default('64MB'),
   duckdbTempDir: z.string().min(1).optional(),
   bucket: z
     .string()
@@ -94,7 +94,7 @@ export const runOptionHelp: Readonly<Record<keyof RunConfig, string>> = {
   s3ForcePathStyle: 'path-style addressing (most S3-compatible servers need it)',
   keyTemplate: 'object key template: {prefix} {dataset} {ingest_date} {run_id} {ext} {yyyy} {mm} {dd}',
   checksum: 'object checksum: CRC32C or SHA256',
-  s3PartSizeMb: 'multipart part size in MiB, 5 to 5120 (default 16); a file up to it goes in one PUT',
+  s3PartSizeMb: 'multipart part size in MiB, 5 to 5120 (default 5, grown for files beyond 10,000 parts); a file up to it goes in one PUT',
   rateLimit: 'known request rate limit in requests/s (learned from the server when absent)',
   maxRate: 'never send faster than this many requests/s',
   maxAttemptsPerPage: 'failures allowed per page before the run fails (429 and 401 not counted)',

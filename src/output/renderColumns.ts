@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnPlan } from './columnPlan.js';
 import { recordStructure } from './columnPlan.js';
 import { escapeCsvCellSql } from './csvSafety.js';
+import { jsonLinesCopyOptions } from './jsonLines.js';
 import { sqlIdent, sqlString } from './sqlText.js';
 
 export type OutputFormat = 'parquet' | 'ndjson' | 'csv' | 'json';
@@ -77,9 +78,8 @@ export function copyOptions(format: OutputFormat): string {
       // Row groups of 32k rows: the writer buffers one per thread, which must fit the memory limit.
       return 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768';
     case 'ndjson':
-      return 'FORMAT json';
     case 'json':
-      return 'FORMAT json, ARRAY true';
+      return jsonLinesCopyOptions(format === 'json'); // of `jsonLinesQuery`'s lines
     case 'csv':
       return `FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"'`;
   }

@@ -6,13 +6,14 @@ import { crashPoint } from '../faults/crashPoint.js';
 import type { StagingStore } from '../staging/StagingStore.js';
 import { describeError } from '../staging/stagingErrors.js';
 import { isProcessAlive } from '../staging/runLock.js';
-import { dropUniqueRecords, prepareUniqueRecords } from '../staging/uniqueRecords.js';
+import { uniqueRecords } from '../staging/uniqueRecords.js';
 import type { CleanPlan, FieldRule } from './cleanColumns.js';
 import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
 import { fileChecksums } from './fileChecksums.js';
-import { createFieldsView, describeRecords } from './recordFields.js';
+import { jsonLinesQuery } from './jsonLines.js';
+import { createFieldsView } from './recordFields.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
 import { sqlString } from './sqlText.js';
@@ -86,21 +87,20 @@ export async function writeFinalFile(store: StagingStore, options: Readonly<Writ
   return store.withConnection(`write the final file ${path}`, async (conn) => {
     const temps: string[] = [];
     try {
-      return await write(conn, store.runId, path, transform, keyField, options, temps);
+      return await write(conn, store, path, transform, keyField, options, temps);
     } catch (error: unknown) {
       if (error instanceof IngestError) throw error;
       throw new OutputError(`cannot write the final file ${path}: ${describeError(error)}`, { cause: error });
     } finally {
       for (const temp of temps) rmSync(temp, { force: true });
       await conn.run('DROP VIEW IF EXISTS temp._rows; DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
-      await dropUniqueRecords(conn);
     }
   });
 }
 
 async function write(
   conn: DuckDBConnection,
-  runId: string,
+  store: StagingStore,
   path: string,
   transform: Transform,
   keyField: string,
@@ -109,9 +109,8 @@ async function write(
 ): Promise<FinalFile> {
   // UTC everywhere, whatever the machine's zone: dates parse and print the same on every host.
   await conn.run(`SET TimeZone = 'UTC'`);
-  const duplicatesDropped = await prepareUniqueRecords(conn, runId);
+  const { duplicates: duplicatesDropped, shape } = await uniqueRecords(store, conn);
   const schema = transform === 'clean' ? (options.cleanSchema ?? customerCleanSchema) : {};
-  const shape = await describeRecords(conn, '_unique');
   const field = await createFieldsView(conn, '_fields', '_unique', [...new Set([...Object.keys(schema), ...shape.keys])]);
   const plans: CleanPlan[] =
     transform === 'clean'
@@ -130,7 +129,7 @@ async function write(
     SELECT run_id, page, seq, key, record, ${all.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
     FROM _fields`);
 
-  const run = sqlString(runId);
+  const run = sqlString(store.runId);
   const rejectedRows =
     checks.length === 0 ? 'SELECT 0' : `SELECT count(*) FROM (SELECT ${reasons} AS _reasons FROM _fields) WHERE len(_reasons) > 0`;
   const [unique = 0, invalid = 0, unkeyed = 0] = await one(
@@ -145,13 +144,14 @@ async function write(
   const rejectsTemp = tempBeside(rejectsPath);
   temps.push(rejectsTemp);
   const reason = sqlString(`missing or invalid ${keyField}`);
-  await conn.run(`COPY (
-      SELECT run_id, page, seq, key, reasons, record FROM (
-        SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
-        UNION ALL
-        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL
-      ) ORDER BY page, seq
-    ) TO ${sqlString(rejectsTemp)} (FORMAT json)`);
+  const rejects = await jsonLinesQuery(
+    conn,
+    `SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
+      UNION ALL
+      SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL`,
+    'page, seq',
+  );
+  await conn.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
   await checkCount(conn, 'ndjson', rejectsTemp, invalid + unkeyed);
 
   const temp = tempBeside(path);
@@ -159,7 +159,9 @@ async function write(
   // Without rule checks every unique record is written: nested columns' structures are the record structure's fields.
   const known = checks.length === 0 && isObject(shape.structure) ? shape.structure : undefined;
   const select = await renderColumns(conn, '_rows', 'len(_reasons) = 0', all, options.format, known);
-  await conn.run(`COPY (SELECT ${select} FROM _rows WHERE len(_reasons) = 0) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
+  const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
+  const query = options.format === 'ndjson' || options.format === 'json' ? await jsonLinesQuery(conn, rows) : rows;
+  await conn.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
   await checkCount(conn, options.format, temp, valid);
 

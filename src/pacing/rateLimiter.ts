@@ -41,13 +41,19 @@ const slowStartDoublingMs = 500;
 const slowStartRoundTrips = 8;
 const slowStartMinDoublingMs = 100;
 /**
- * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.05% of w per
- * second each second since the last cut, up to 1%: it stays near a ceiling that was just
- * measured (each 429 costs a pause), yet finds a ceiling that was underestimated.
+ * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.02% of w per
+ * second each second since the last cut, up to 0.5%: it stays near a ceiling that was just
+ * measured (each 429 costs a 1-2 s pause: at 1%/s hostile headers-off met one every ~18 s),
+ * yet finds a ceiling that was underestimated.
  */
 const probeStart = 0.002;
-const probeAcceleration = 0.0005;
-const probeMax = 0.01;
+const probeAcceleration = 0.0002;
+const probeMax = 0.005;
+/**
+ * Leaving slow start, the ceiling is measured over at least this many answers (back to the first
+ * token): at small limits the last two rate levels hold only a few, and read it at half.
+ */
+const firstCutSamples = 20;
 /** Attempts the outage rule looks at, at most. */
 const outageSample = 20;
 /** Above 100 req/s a capacity of one token would need sub-millisecond timers: hold 10 ms worth. */
@@ -83,6 +89,8 @@ export class RateLimiter {
   #head = 0;
   /** Where the accepted rate is measured from: the start, or the first cut out of slow start. */
   #measureFrom: number;
+  /** When slow start took its first token: the earliest a first cut measures from. */
+  #firstTokenAt: number | undefined;
   #lastCutAt = -Infinity;
   #lastHalveAt = -Infinity;
   #lastGrowAt: number;
@@ -92,6 +100,7 @@ export class RateLimiter {
   /** When the rate before the current one was set (slow start): the window that measures the first 429. */
   #previousDoubleAt: number;
   #takenSinceDouble = 0;
+  #takenSinceGrow = 0;
   #resumeListeners: ((pausedMs: number) => void)[] = [];
 
   constructor(clock: Clock, latency: LatencyTracker, options: RateLimiterOptions = {}) {
@@ -176,9 +185,14 @@ export class RateLimiter {
     const epoch = Math.max(1000, this.#latency.quantile(0.5) ?? 0);
     let cut = false;
     if (now - this.#lastCutAt >= epoch) {
-      // Leaving slow start, the last 10 s hold the ramp: measure over the last two rate levels only.
+      // Leaving slow start, the last 10 s hold the ramp: measure over the last two rate levels (or 20 answers) only.
       // Afterwards, from the first cut on: the ramp wasted quota (we sent below the ceiling) and would read low.
-      const measured = this.#acceptedRate(now, this.#source === 'slowStart' ? this.#previousDoubleAt : this.#measureFrom);
+      const measured = this.#acceptedRate(
+        now,
+        this.#source === 'slowStart'
+          ? Math.max(this.#firstTokenAt ?? now, Math.min(this.#previousDoubleAt, this.#sampleAt(firstCutSamples)))
+          : this.#measureFrom,
+      );
       // Fewer than 10 answers measure little: keep the last estimate of the ceiling if there is one.
       const w =
         measured.samples >= 10 || (this.#ceiling === undefined && measured.samples > 0) ? measured.rate : (this.#ceiling ?? this.#rate / 2);
@@ -299,9 +313,21 @@ export class RateLimiter {
     return { rate: (accepted * 1000) / Math.max(1000, span), samples: accepted };
   }
 
+  /** When the `n`-th latest answer in the window came; -Infinity when there are fewer. */
+  #sampleAt(n: number): number {
+    const i = this.#samples.length - n;
+    return i >= this.#head ? this.#samples[i]!.at : -Infinity;
+  }
+
   #grow(now: number): void {
     const dt = now - this.#lastGrowAt;
     if (dt < 250 || this.#ceiling === undefined || this.#source === 'slowStart') return;
+    const used = this.#takenSinceGrow * 2 >= (this.#rate * dt) / 1000;
+    this.#lastGrowAt = now;
+    this.#takenSinceGrow = 0;
+    // As in slow start: a rate the demand leaves unused (a page holding the window, a login) says
+    // nothing about the server, and would meet it far above its ceiling once the demand is back.
+    if (!used) return;
     const w = this.#ceiling;
     const probe = Math.min(probeMax, probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000);
     // Fast growth stops at 0.95 w; from there the probe takes over (on the next step).
@@ -309,7 +335,6 @@ export class RateLimiter {
     this.#rate = this.#bounded(
       this.#rate < target ? Math.min(target, this.#rate + (0.1 * w * dt) / 1000) : this.#rate + (probe * w * dt) / 1000,
     );
-    this.#lastGrowAt = now;
   }
 
   /**
@@ -381,6 +406,8 @@ export class RateLimiter {
       }
       this.#tokens -= 1;
       this.#takenSinceDouble++;
+      this.#takenSinceGrow++;
+      this.#firstTokenAt ??= now;
       this.#waiters.admit();
     }
     this.#tokens = Math.min(capacity, this.#tokens);

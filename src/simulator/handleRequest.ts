@@ -77,7 +77,9 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
   const index = state.requestIndex++;
   const fault = (kind: FaultKind): void => void stats.faults[kind]++;
   let delayMs = drawLatency(o.latency, r);
-  if (r() < o.slowRate) {
+  // Drawn for every request, so that the draws after it do not depend on the endpoint.
+  const slow = r() < o.slowRate;
+  if (slow && (endpoint !== 'login' || o.faultsOnLogin)) {
     delayMs += o.slowMs;
     fault('slow');
   }

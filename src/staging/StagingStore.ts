@@ -1,6 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBTimestampValue,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBResultReader,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { IngestError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -9,7 +17,7 @@ import { acquireRunLock, type RunLock } from './runLock.js';
 import { recordKey } from './recordKey.js';
 import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
 import { StagingError, describeError } from './stagingErrors.js';
-import { openDatabase } from './openDatabase.js';
+import { openDatabase, type OpenDatabase } from './openDatabase.js';
 import { validateOpenOptions, validateStagePage } from './validateStaging.js';
 import type {
   Checkpoint,
@@ -58,17 +66,42 @@ export class StagingStore {
    * appender per page grew the process by ~140 KB a page.
    */
   #appender: DuckDBAppender | undefined;
+  /** The statements every page runs, parsed and planned once (each took ~1 ms a page to prepare). */
+  readonly #statements = new Map<string, DuckDBPreparedStatement>();
   readonly #lock: RunLock;
   readonly #clock: Clock;
+  /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
+  readonly #config: Readonly<Record<string, string>>;
+  #pagesStaged = 0;
+  #closed = false;
+  #reopened = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, runId: string, instance: DuckDBInstance, connection: DuckDBConnection, lock: RunLock, clock: Clock) {
+  private constructor(
+    path: string,
+    runId: string,
+    { instance, connection }: OpenDatabase,
+    lock: RunLock,
+    clock: Clock,
+    config: Readonly<Record<string, string>>,
+  ) {
     this.path = path;
     this.runId = runId;
     this.#instance = instance;
     this.#connection = connection;
     this.#lock = lock;
     this.#clock = clock;
+    this.#config = config;
+  }
+
+  /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
+  get pagesStaged(): number {
+    return this.#pagesStaged;
+  }
+
+  /** Times the database was opened again by `releaseMemory`: temp tables and views made before are gone once it grows. */
+  get reopened(): number {
+    return this.#reopened;
   }
 
   /** Opens (or creates) the run's database; refuses a run that is already open elsewhere. */
@@ -91,8 +124,8 @@ export class StagingStore {
       // Beside the file, as DuckDB would put it for a database opened directly (the instance itself is in memory).
       config['temp_directory'] = options.tempDirectory ?? `${path}.tmp`;
       if (options.threads !== undefined) config['threads'] = String(options.threads);
-      const { instance, connection } = await clock.track(openDatabase(path, options.runId, lock.path, config));
-      const store = new StagingStore(path, options.runId, instance, connection, lock, clock);
+      const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
+      const store = new StagingStore(path, options.runId, database, lock, clock, config);
       await store.#exclusive('initialise', () => store.#initialise(options.optionsHash ?? null));
       return store;
     } catch (error: unknown) {
@@ -140,7 +173,7 @@ export class StagingStore {
       const conn = this.#conn();
       await conn.run('BEGIN TRANSACTION');
       try {
-        const existing = await conn.runAndReadAll('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.runId, input.page]);
+        const existing = await this.#run('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.runId, input.page]);
         const done = existing.getRows()[0];
         if (done !== undefined) {
           await conn.run('ROLLBACK');
@@ -148,8 +181,8 @@ export class StagingStore {
         }
         await this.#appendRecords(conn, input);
         // Text from JSON.stringify is valid by construction; caller-supplied raw text is checked.
-        if (input.rawRecords !== undefined) await this.#checkRawJson(conn, input.page);
-        await conn.run(`INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
+        if (input.rawRecords !== undefined) await this.#checkRawJson(input.page);
+        await this.#run(`INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
           this.runId,
           input.page,
           input.records.length,
@@ -161,6 +194,7 @@ export class StagingStore {
         ]);
         crashPoint('staging.midPage');
         await conn.run('COMMIT');
+        this.#pagesStaged++;
         crashPoint('staging.afterCommit');
         return { page: input.page, staged: true, records: input.records.length };
       } catch (error: unknown) {
@@ -170,11 +204,11 @@ export class StagingStore {
     });
   }
 
-  async #checkRawJson(conn: DuckDBConnection, page: number): Promise<void> {
-    const invalid = await conn.runAndReadAll(
-      'SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)',
-      [this.runId, page],
-    );
+  async #checkRawJson(page: number): Promise<void> {
+    const invalid = await this.#run('SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)', [
+      this.runId,
+      page,
+    ]);
     const badSeq = invalid.getRows()[0]?.[0];
     if (badSeq !== null && badSeq !== undefined) throw new StagingError(`page ${page} record ${String(badSeq)} is not valid JSON text`);
   }
@@ -327,18 +361,53 @@ export class StagingStore {
     return this.#exclusive(what, () => work(this.#conn()));
   }
 
+  /**
+   * Checkpoints and closes the database and opens it again, keeping the run lock: what DuckDB
+   * built while staging (metadata of every row group appended, cached blocks, its allocator's
+   * free lists) grows with the records staged and outlives every query; reopening drops it, so
+   * the phases after staging start from the memory of a fresh process (RELIABILITY.md row 28).
+   * Nothing else may use the store meanwhile: it waits for queued work and runs alone.
+   */
+  releaseMemory(): Promise<void> {
+    return this.#exclusive('release memory by reopening the database', async () => {
+      this.#closeDatabase();
+      const database = await openDatabase(this.path, this.runId, this.#lock.path, { ...this.#config });
+      this.#instance = database.instance;
+      this.#connection = database.connection;
+      this.#reopened++;
+    });
+  }
+
   /** Checkpoints and closes the database and releases the run lock. Idempotent. */
   async close(): Promise<void> {
-    const instance = this.#instance;
-    if (instance === undefined) return;
+    // A flag, not the instance: a failed reopen leaves no instance but still holds the run lock.
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#queue.catch(() => undefined);
+    this.#closeDatabase();
+    this.#lock.release();
+  }
+
+  #closeDatabase(): void {
     this.#appender?.closeSync();
     this.#appender = undefined;
+    for (const statement of this.#statements.values()) statement.destroySync();
+    this.#statements.clear();
     this.#connection?.closeSync();
-    instance.closeSync();
+    this.#instance?.closeSync();
     this.#connection = undefined;
     this.#instance = undefined;
-    this.#lock.release();
+  }
+
+  /** Runs `sql` with `values` through its cached prepared statement. */
+  async #run(sql: string, values: DuckDBValue[]): Promise<DuckDBResultReader> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = await this.#conn().prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    statement.bind(values);
+    return statement.runAndReadAll();
   }
 
   #conn(): DuckDBConnection {

@@ -1,9 +1,9 @@
 import { DuckDBMapValue, type DuckDBConnection } from '@duckdb/node-api';
 import { cleanColumns, customerCleanSchema, type CleanPlan, type FieldRule } from '../output/cleanColumns.js';
-import { createFieldsView, describeRecords, type FieldSql } from '../output/recordFields.js';
+import { createFieldsView, type FieldSql } from '../output/recordFields.js';
 import { sqlString } from '../output/sqlText.js';
 import type { StagingStore } from './StagingStore.js';
-import { dropUniqueRecords, prepareUniqueRecords } from './uniqueRecords.js';
+import { uniqueRecords } from './uniqueRecords.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -55,8 +55,7 @@ export function stagingReport(
 ): Promise<StagingReport> {
   return store.withConnection('build the staging report', async (conn) => {
     try {
-      const duplicates = await prepareUniqueRecords(conn, store.runId);
-      const shape = await describeRecords(conn, '_unique');
+      const { duplicates, shape } = await uniqueRecords(store, conn);
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
       const field = await createFieldsView(conn, '_fields', '_unique', names);
       const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field);
@@ -69,7 +68,6 @@ export function stagingReport(
       };
     } finally {
       await conn.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
-      await dropUniqueRecords(conn);
     }
   });
 }

@@ -1,8 +1,38 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { describeRecords, type RecordShape } from '../output/recordFields.js';
 import { sqlString } from '../output/sqlText.js';
+import type { StagingStore } from './StagingStore.js';
 
-/** Views and tables made by `prepareUniqueRecords`, dropped by `dropUniqueRecords`. */
-const dropSql = 'DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._dups';
+export interface UniqueRecords {
+  /** Keyed records dropped as later copies of a key. */
+  readonly duplicates: number;
+  /** The keys and structure of the unique records. */
+  readonly shape: RecordShape;
+}
+
+const prepared = new WeakMap<StagingStore, { readonly pagesStaged: number; readonly reopened: number; readonly unique: UniqueRecords }>();
+
+/**
+ * The temp view `_unique` on the store's connection (see `prepareUniqueRecords`) and what its
+ * records look like, made once and kept until another page is staged: the final file and the
+ * report each need them, and describing the records costs a JSON structure per record (~10 s
+ * for 1M records).
+ */
+export async function uniqueRecords(store: StagingStore, conn: DuckDBConnection): Promise<UniqueRecords> {
+  const cached = prepared.get(store);
+  if (cached !== undefined && cached.pagesStaged === store.pagesStaged) {
+    // A reopened database (StagingStore.releaseMemory) lost the view, not what the records look like.
+    if (cached.reopened !== store.reopened) {
+      await prepareUniqueRecords(conn, store.runId);
+      prepared.set(store, { ...cached, reopened: store.reopened });
+    }
+    return cached.unique;
+  }
+  prepared.delete(store);
+  const unique = { duplicates: await prepareUniqueRecords(conn, store.runId), shape: await describeRecords(conn, '_unique') };
+  prepared.set(store, { pagesStaged: store.pagesStaged, reopened: store.reopened, unique });
+  return unique;
+}
 
 /**
  * Creates the temp view `_unique` (run_id, page, seq, key, fetched_at, record): one row per
@@ -11,9 +41,9 @@ const dropSql = 'DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._du
  * streaming anti-join against a small `_dups` table instead of a window over every record.
  * Returns how many keyed records were dropped as duplicates.
  */
-export async function prepareUniqueRecords(conn: DuckDBConnection, runId: string): Promise<number> {
+async function prepareUniqueRecords(conn: DuckDBConnection, runId: string): Promise<number> {
   const run = sqlString(runId);
-  await conn.run(dropSql);
+  await conn.run('DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._dups');
   await conn.run(`CREATE TEMP TABLE _dups AS
     SELECT page, seq FROM (
       SELECT r.page, r.seq, row_number() OVER (PARTITION BY r.key ORDER BY r.page, r.seq) AS n
@@ -28,8 +58,4 @@ export async function prepareUniqueRecords(conn: DuckDBConnection, runId: string
     WHERE r.run_id = ${run} AND r.key IS NOT NULL`);
   const reader = await conn.runAndReadAll('SELECT count(*) FROM temp._dups');
   return Number(reader.getRows()[0]?.[0] ?? 0);
-}
-
-export async function dropUniqueRecords(conn: DuckDBConnection): Promise<void> {
-  await conn.run(dropSql).catch(() => undefined);
 }

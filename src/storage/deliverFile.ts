@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -22,6 +23,17 @@ import { headObject, verifyStoredObject, type StoredChecksum, type VerifiedBy } 
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+/** S3 takes at most this many parts in one multipart upload. */
+export const MAX_PARTS = 10_000;
+
+/**
+ * The part size for a file of `bytes`: `partSize`, grown (in whole MiB) when the file would
+ * otherwise need more than MAX_PARTS parts.
+ */
+export function partSizeFor(bytes: number, partSize: number): number {
+  const MiB = 1024 * 1024;
+  return Math.max(partSize, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
+}
 
 export interface DeliverFileOptions {
   readonly client: S3Client;
@@ -38,7 +50,7 @@ export interface DeliverFileOptions {
   /** User metadata; must not hold secrets (checked). `sha256` is set by us. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
-  /** Multipart part size in bytes, 5 MiB..5 GiB; files up to this size go in one PUT. */
+  /** Multipart part size in bytes, 5 MiB..5 GiB, grown for files beyond 10,000 parts; files up to it go in one PUT. */
   readonly partSize?: number;
   /** Parts in flight at once; each buffers `partSize` bytes. */
   readonly queueSize?: number;
@@ -56,7 +68,8 @@ export interface DeliverFileOptions {
 
 export const DELIVER_DEFAULTS = {
   checksum: 'CRC32C',
-  partSize: 16 * 1024 * 1024,
+  // lib-storage holds about (queueSize + 1) parts in memory: 16 MiB parts added ~50 MB to a run's peak.
+  partSize: MIN_PART_SIZE,
   queueSize: 2,
   conditionalWrite: true,
   abortStale: true,
@@ -86,15 +99,15 @@ export interface Delivery {
 export async function deliverFile(options: Readonly<DeliverFileOptions>): Promise<Delivery> {
   const { client, bucket, key, filePath, signal } = options;
   const algorithm = options.checksum ?? DELIVER_DEFAULTS.checksum;
-  const partSize = options.partSize ?? DELIVER_DEFAULTS.partSize;
   const queueSize = options.queueSize ?? DELIVER_DEFAULTS.queueSize;
   const log = options.logger?.child({ component: 'storage' });
-  validate(options, partSize, queueSize);
+  validate(options, options.partSize ?? DELIVER_DEFAULTS.partSize, queueSize);
   const uri = `s3://${bucket}/${key}`;
   const secrets = await clientKeyMaterial(client);
   const fail = (what: string, error: unknown): UploadError =>
     new UploadError(`${what} for ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
 
+  const partSize = partSizeFor((await stat(filePath)).size, options.partSize ?? DELIVER_DEFAULTS.partSize);
   const digest = await digestFile(filePath, partSize, signal);
   if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
     throw new UploadError(`The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`);

@@ -81,9 +81,10 @@ describe('AuthClient login', () => {
   });
 
   it('holds callers only when the token is (almost) expired, never while it is still valid', async () => {
-    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [loginOk(10), after(c, 5_000, () => loginOk(10))]);
+    // The first login's 700 ms answer allows later attempts 5.6 s, enough for the 5 s refresh.
+    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [after(c, 700, () => loginOk(10)), after(c, 5_000, () => loginOk(10))]);
     const first = await clock.run(() => client.getAuthHeader());
-    await clock.advance(5_000); // half-life of a 10 s token: due for refresh
+    await clock.advance(4_300); // half-life of a 10 s token sent at 0: due for refresh
     expect(await client.getAuthHeader()).toBe(first); // the slow refresh does not hold this caller
     await clock.advance(4_500); // 0.5 s before expiry and the refresh still running: callers wait for it
     const waited = await clock.run(() => client.getAuthHeader());
@@ -171,6 +172,17 @@ describe('AuthClient login retries', () => {
     await clock.run(() => client.getAuthHeader());
     expect(calls.map((c) => c.at)).toEqual([0, 10_000]);
     expect(calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it('once logins are answered, cuts an attempt after 8x the slowest answer (at least 2 s), doubling per attempt up to timeoutMs', async () => {
+    const slowThenHang = (c: SimulatedClock): Step[] => [after(c, 400, () => loginOk(100)), hang, hang, hang, loginOk(100)];
+    const { clock, client, calls } = setup([], { timeoutMs: 10_000 }, () => 0, slowThenHang);
+    const first = await clock.run(() => client.getAuthHeader());
+    await clock.advance(100_000 - 400); // expired: the refresh holds every caller, so it must not wait 10 s on a silent server
+    const second = await clock.run(() => client.getAuthHeader());
+    expect(second).not.toBe(first);
+    // 8 x 400 ms = 3.2 s, then 6.4 s, then capped at timeoutMs (10 s); backoff is 0 with random = 0.
+    expect(calls.map((c) => c.at)).toEqual([0, 100_000, 103_200, 109_600, 119_600]);
   });
 
   it('times out even a fetch that ignores its signal, and fails clearly when every attempt hangs', async () => {

@@ -7,6 +7,7 @@ import { writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { customerAt } from '../../src/simulator/customerAt.js';
 import { toJson } from '../../src/simulator/toJson.js';
 import { query } from './fixtures/readBack.js';
+import { stageRaw } from './fixtures/stageRaw.js';
 
 // 20,000 simulator customers (2% dirty) under the DuckDB memory limit recommended for a whole
 // run under 300 MB RSS, with the store's default single thread. The former writer and report
@@ -30,15 +31,7 @@ beforeAll(async () => {
     const raw = ids.map((id, i) =>
       i >= PAGE ? toJson({ ...customerAt(7, id, 0.02), first_name: 'LATER COPY' }) : toJson(customerAt(7, id, 0.02)),
     );
-    await store.stagePage({
-      page: p,
-      records: raw.map((t) => JSON.parse(t) as unknown),
-      rawRecords: raw,
-      fetchedAt: 0,
-      attempts: 1,
-      latencyMs: 1,
-      keyField: 'id',
-    });
+    await stageRaw(store, p, raw);
   }
 }, 60_000);
 afterAll(async () => {

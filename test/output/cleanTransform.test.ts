@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StagingStore } from '../../src/staging/index.js';
 import { writeFinalFile } from '../../src/output/index.js';
 import { query } from './fixtures/readBack.js';
+import { stageRaw } from './fixtures/stageRaw.js';
 
 let dir: string;
 let store: StagingStore;
@@ -40,7 +41,7 @@ const page2 = [
 
 async function stage(): Promise<void> {
   for (const [i, raw] of [page1, page2].entries()) {
-    await store.stagePage({ page: i + 1, records: raw.map((t) => JSON.parse(t) as unknown), rawRecords: raw, fetchedAt: 0, attempts: 1, latencyMs: 1, keyField: 'id' });
+    await stageRaw(store, i + 1, raw);
   }
 }
 
@@ -98,8 +99,31 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     expect(rejects[0]?.record).toEqual(JSON.parse(page1[5]!));
     expect(result.rejected).toBe(rejects.length);
     const types = Object.fromEntries(result.columns.map((c) => [c.name, c.type]));
-    expect(types).toMatchObject({ id: 'BIGINT', email: 'VARCHAR', signup_date: 'DATE', last_login_at: 'TIMESTAMP', lifetime_value: 'DECIMAL(38,2)', is_active: 'BOOLEAN' });
+    expect(types).toMatchObject({ id: 'BIGINT', email: 'VARCHAR', signup_date: 'DATE', last_login_at: 'TIMESTAMP', lifetime_value: 'DECIMAL(18,2)', is_active: 'BOOLEAN' });
     const exact = await query(`SELECT id, lifetime_value::VARCHAR AS v FROM read_parquet('${path}') WHERE id = 5`);
     expect(exact).toEqual([{ id: 5n, v: '9007199254740993.00' }]);
+  });
+
+  it('types numbers as an 18-digit DECIMAL when every value fits, 38 digits when one does not or has an exponent', async () => {
+    const cases: [string, string[], string, string][] = [
+      // As JSON text: DuckDB reads a JSON number with a fraction as a double.
+      ['fits', ['"1234567890123456.25"', '7'], 'DECIMAL(18,2)', '1234567890123456.25'],
+      ['wide', ['"12345678901234567.25"', '7'], 'DECIMAL(38,2)', '12345678901234567.25'],
+      ['exponent', ['"1.5e20"', '7.5'], 'DECIMAL(38,1)', '150000000000000000000.0'],
+    ];
+    for (const [name, values, type, first] of cases) {
+      const runStore = await StagingStore.open({ path: join(dir, `${name}.duckdb`), runId: name });
+      try {
+        const raw = values.map((v, i) => JSON.stringify({ ...base, id: i + 1, email: 'a@b.co', lifetime_value: 'V' }).replace('"V"', v));
+        await stageRaw(runStore, 1, raw);
+        const path = join(dir, `${name}.parquet`);
+        const result = await writeFinalFile(runStore, { format: 'parquet', path, transform: 'clean' });
+        expect(result.rejected).toBe(0);
+        expect(result.columns.find((c) => c.name === 'lifetime_value')?.type).toBe(type);
+        expect(await query(`SELECT lifetime_value::VARCHAR AS v FROM read_parquet('${path}') WHERE id = 1`)).toEqual([{ v: first }]);
+      } finally {
+        await runStore.close();
+      }
+    }
   });
 });

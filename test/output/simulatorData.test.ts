@@ -6,6 +6,7 @@ import { StagingStore } from '../../src/staging/index.js';
 import { writeFinalFile } from '../../src/output/index.js';
 import { customerAt } from '../../src/simulator/customerAt.js';
 import { toJson } from '../../src/simulator/toJson.js';
+import { stageRaw } from './fixtures/stageRaw.js';
 
 // The simulator's own dirty customers (every record dirty), served as JSON text, with a few
 // records repeated on a later page as the API does when data shifts during paging.
@@ -26,7 +27,7 @@ beforeAll(async () => {
     if (p === PAGES) ids.push(...repeated);
     const raw = ids.map((id) => toJson(customerAt(SEED, id, 1)));
     ids.forEach((id, i) => rawById.set(id, raw[i]!));
-    await store.stagePage({ page: p, records: raw.map((t) => JSON.parse(t) as unknown), rawRecords: raw, fetchedAt: 0, attempts: 1, latencyMs: 1, keyField: 'id' });
+    await stageRaw(store, p, raw);
   }
 });
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { StagingStore } from '../../src/staging/index.js';
 import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
 import { OutputError, isOutputIntact, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { query, readBack } from './fixtures/readBack.js';
+import { stageRaw } from './fixtures/stageRaw.js';
 
 const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
 const FETCHED_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
@@ -47,10 +48,10 @@ const bigOf = (id: number): string => (id === 1 ? '12345678901234567890123456789
 
 async function stageEdgeRecords(): Promise<void> {
   const raw = edgeRecords.map((r) => withBig(r, bigOf(r.id as number)));
-  await store.stagePage({ page: 1, records: raw.slice(0, 6).map((t) => JSON.parse(t) as unknown), rawRecords: raw.slice(0, 6), fetchedAt: FETCHED_AT, attempts: 1, latencyMs: 1, keyField: 'id' });
+  await stageRaw(store, 1, raw.slice(0, 6), { fetchedAt: FETCHED_AT });
   // Page 2 repeats ids 5 and 6 with other content: the first occurrence (page 1) must win.
   const page2 = [...raw.slice(6), withBig({ ...edgeRecords[4], text: 'LATER COPY' }, '5'), withBig({ ...edgeRecords[5], text: 'LATER COPY' }, '6'), '{"text":"no id"}'];
-  await store.stagePage({ page: 2, records: page2.map((t) => JSON.parse(t) as unknown), rawRecords: page2, fetchedAt: FETCHED_AT, attempts: 2, latencyMs: 1, keyField: 'id' });
+  await stageRaw(store, 2, page2, { fetchedAt: FETCHED_AT, attempts: 2 });
 }
 
 const pageOf = (id: number): number => (id <= 6 ? 1 : 2);
@@ -204,7 +205,7 @@ describe('writeFinalFile (ELT)', () => {
 
   it('keeps a nested big integer exact in Parquet by keeping that column JSON', async () => {
     const raw = ['{"id":1,"n":{"v":123456789012345678901,"s":"a"}}', '{"id":2,"n":{"v":1,"s":"b"}}', '{"id":3,"m":{"v":1.5}}'];
-    await store.stagePage({ page: 1, records: raw.map((t) => JSON.parse(t) as unknown), rawRecords: raw, fetchedAt: 0, attempts: 1, latencyMs: 1, keyField: 'id' });
+    await stageRaw(store, 1, raw);
     const path = join(dir, 'nested-big.parquet');
     const result = await writeFinalFile(store, { format: 'parquet', path });
     expect(Object.fromEntries(result.columns.map((c) => [c.name, c.type]))).toMatchObject({ n: 'JSON', m: 'STRUCT(v DOUBLE)' });

@@ -37,4 +37,15 @@ describe('latency', () => {
     expect(slow).toBeLessThan(140);
     expect(core.stats().faults.slow).toBe(slow);
   });
+
+  it('slows logins only when faults hit logins (faultsOnLogin)', () => {
+    const login = { method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) };
+    for (const faultsOnLogin of [true, false]) {
+      const core = createSimulatorCore({ profile: 'calm', latency: { kind: 'fixed', ms: 10 }, slowRate: 1, slowMs: 30_000, faultsOnLogin }, 0);
+      const answer = core.handle(login, 0);
+      expect(answer.status).toBe(200);
+      expect(answer.delayMs).toBe(faultsOnLogin ? 30_010 : 10);
+      expect(core.stats().faults.slow).toBe(faultsOnLogin ? 1 : 0);
+    }
+  });
 });

@@ -271,6 +271,29 @@ describe('StagingStore', () => {
     expect(groups).toEqual([16_384, 16_384, 7_232]);
   });
 
+  it('row 28: releaseMemory reopens the database with its settings, keeping the run lock, the data and the appender working', async () => {
+    const spill = join(dir, 'spill');
+    const path = join(dir, 'release.duckdb');
+    const store = await StagingStore.open({ path, runId: 'release', memoryLimit: '128MB', tempDirectory: spill });
+    opened.push(store);
+    await store.stagePage(page(1, customers(1, 3)));
+    // A temp table lives in the instance: its absence afterwards proves a fresh instance.
+    await store.withConnection('make a temp table', (conn) => conn.run('CREATE TEMP TABLE held AS SELECT 1 AS x'));
+    await store.releaseMemory();
+    const after = await store.withConnection('read the instance', async (conn) => {
+      const reader = await conn.runAndReadAll(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'held') AS held, current_setting('memory_limit') AS m, current_setting('temp_directory') AS d, current_setting('threads') AS t",
+      );
+      return reader.getRowObjectsJS()[0];
+    });
+    expect(after).toEqual({ held: 0n, m: '122.0 MiB', d: spill, t: 1n });
+    await expect(StagingStore.open({ path, runId: 'release' })).rejects.toBeInstanceOf(RunLockedError);
+    await store.stagePage(page(2, customers(4, 2)));
+    expect(await store.counts()).toMatchObject({ pages: 2, records: 5, uniqueKeys: 5 });
+    await store.close();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
   it('validates its options and inputs with errors that name them', async () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
     const store = await open();

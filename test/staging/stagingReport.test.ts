@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBConnection } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeFinalFile } from '../../src/output/index.js';
 import { StagingStore, stagingReport } from '../../src/staging/index.js';
 
 let dir: string;
@@ -54,5 +56,27 @@ describe('stagingReport', () => {
     const report = await stagingReport(store);
     expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, rejectedByRules: 0 });
     expect(report.pages).toMatchObject({ count: 0, attempts: 0, retried: [], latencyMs: { p50: null, p95: null, max: null } });
+  });
+
+  it('describes the records once for the final file and the report, and again after another page is staged', async () => {
+    const described = vi.spyOn(DuckDBConnection.prototype, 'run');
+    const descriptions = (): number => described.mock.calls.filter(([sql]) => sql.includes('json_structure(record)')).length;
+    try {
+      await stage(1, [{ id: 1, email: 'a@example.com' }, { id: 2, email: 'b@example.com' }]);
+      await writeFinalFile(store, { format: 'ndjson', path: join(dir, 'out.ndjson') });
+      expect((await stagingReport(store)).records).toMatchObject({ received: 2, unique: 2 });
+      expect(descriptions()).toBe(1);
+      await stage(2, [{ id: 2, email: 'later@example.com' }, { id: 3, email: 'c@example.com', extra: true }]);
+      const report = await stagingReport(store);
+      expect(descriptions()).toBe(2);
+      expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
+      expect(report.columns.find((c) => c.name === 'extra')).toMatchObject({ present: 1 });
+      // A reopened database has lost the view but not the description: the view is made again, the records not described again.
+      await store.releaseMemory();
+      expect((await stagingReport(store)).records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
+      expect(descriptions()).toBe(2);
+    } finally {
+      described.mockRestore();
+    }
   });
 });

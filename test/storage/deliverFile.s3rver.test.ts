@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadError } from '../../src/errors.js';
-import { createS3Client, deliverFile, partitionOf, renderKey, reportKey, uploadReport } from '../../src/storage/index.js';
+import { MAX_PARTS, MIN_PART_SIZE, createS3Client, deliverFile, partSizeFor, partitionOf, renderKey, reportKey, uploadReport } from '../../src/storage/index.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { tempDir, writeTestFile } from '../support/writeTestFile.js';
@@ -63,6 +63,23 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'readBack' });
     expect(proxy.count('UploadPart') - before).toBe(3);
     expect((await readObject(key)).equals(file.content)).toBe(true);
+  });
+
+  it('cuts a file into 5 MiB parts by default (lib-storage buffers about three parts)', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'default-parts.ndjson', 12 * MiB, 4);
+    const before = proxy.count('UploadPart');
+    const result = await deliverFile({ client, bucket, key, filePath: file.path });
+    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'readBack' });
+    expect(proxy.count('UploadPart') - before).toBe(3);
+  });
+
+  it('grows the part size in whole MiB so that a file never needs more than 10,000 parts', () => {
+    expect(partSizeFor(12 * MiB, MIN_PART_SIZE)).toBe(MIN_PART_SIZE);
+    expect(partSizeFor(MAX_PARTS * MIN_PART_SIZE, MIN_PART_SIZE)).toBe(MIN_PART_SIZE);
+    expect(partSizeFor(MAX_PARTS * MIN_PART_SIZE + 1, MIN_PART_SIZE)).toBe(6 * MiB);
+    expect(partSizeFor(100 * 1024 * MiB, 8 * MiB)).toBe(11 * MiB);
+    expect(partSizeFor(100 * 1024 * MiB, 64 * MiB)).toBe(64 * MiB);
   });
 
   it('recognises the same content already at the key as delivered, without a second upload', async () => {

@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StagingStore } from '../../src/staging/index.js';
+import { writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { stageRaw } from './fixtures/stageRaw.js';
+
+// 4,000 records, every tenth with a 10 KB text field holding quotes (as the simulator's hostile
+// profile sends), under a 64 MB DuckDB memory limit. DuckDB's own JSON writer (to_json over
+// the whole row) ran out of memory here even at 80 MB; CSV and Parquet need 56 MB.
+const PAGE = 1000;
+const PAGES = 4;
+const LIMIT = '64MB';
+const wide = `"quoted" ${'lorem ipsum '.repeat(850)}`;
+
+let dir: string;
+let store: StagingStore;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wide-'));
+  store = await StagingStore.open({ path: join(dir, 'run.duckdb'), runId: 'wide', memoryLimit: LIMIT });
+  for (let p = 1; p <= PAGES; p++) {
+    const raw = Array.from({ length: PAGE }, (_, i) =>
+      JSON.stringify({ id: (p - 1) * PAGE + i + 1, name: i % 10 === 0 ? wide : 'short', tags: ['a'], address: { city: 'x' } }),
+    );
+    await stageRaw(store, p, raw);
+  }
+}, 60_000);
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('wide records', () => {
+  it.each<OutputFormat>(['ndjson', 'json'])(
+    `writes %s of records with 10 KB fields within a ${LIMIT} DuckDB memory limit`,
+    async (format) => {
+      const path = join(dir, `out.${format}`);
+      const file = await writeFinalFile(store, { format, path });
+      expect(file.rows).toBe(PAGES * PAGE);
+      const text = readFileSync(path, 'utf8');
+      const rows = (
+        format === 'json'
+          ? JSON.parse(text)
+          : text
+              .trimEnd()
+              .split('\n')
+              .map((line) => JSON.parse(line) as unknown)
+      ) as { id: number; name: string }[];
+      expect(rows.filter((r) => r.name === wide)).toHaveLength((PAGES * PAGE) / 10);
+    },
+    60_000,
+  );
+});
