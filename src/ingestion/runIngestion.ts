@@ -58,7 +58,12 @@ const maxPagesInMemory = 16;
  * this much staged data on (~10,000 simulator records; at 100,000 it dropped ~70 MB).
  */
 const releaseMemoryFromBytes = 4 * 1024 * 1024;
-const stagedBytes = (path: string): number => [path, `${path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
+
+/** Reopens the staging database when it holds `releaseMemoryFromBytes` or more (file and WAL). */
+async function releaseMemoryIfLarge(store: StagingStore): Promise<void> {
+  const bytes = [store.path, `${store.path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
+  if (bytes >= releaseMemoryFromBytes) await store.releaseMemory();
+}
 
 const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
 const contentTypeOf = {
@@ -239,7 +244,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
       },
       async writeFinalFile() {
         // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
-        if (stagedBytes(store.path) >= releaseMemoryFromBytes) await store.releaseMemory();
+        await releaseMemoryIfLarge(store);
         const file = await clock.track(
           writeFinalFile(store, {
             format: config.format,
@@ -266,7 +271,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
       },
       async uploadFile({ file }, signal) {
         // Likewise what the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
-        if (stagedBytes(store.path) >= releaseMemoryFromBytes) await store.releaseMemory();
+        await releaseMemoryIfLarge(store);
         const delivery = await clock.track(
           deliverFile({
             client: s3,

@@ -99,15 +99,16 @@ export interface Delivery {
 export async function deliverFile(options: Readonly<DeliverFileOptions>): Promise<Delivery> {
   const { client, bucket, key, filePath, signal } = options;
   const algorithm = options.checksum ?? DELIVER_DEFAULTS.checksum;
+  const requestedPartSize = options.partSize ?? DELIVER_DEFAULTS.partSize;
   const queueSize = options.queueSize ?? DELIVER_DEFAULTS.queueSize;
   const log = options.logger?.child({ component: 'storage' });
-  validate(options, options.partSize ?? DELIVER_DEFAULTS.partSize, queueSize);
+  validate(options, requestedPartSize, queueSize);
   const uri = `s3://${bucket}/${key}`;
   const secrets = await clientKeyMaterial(client);
   const fail = (what: string, error: unknown): UploadError =>
     new UploadError(`${what} for ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
 
-  const partSize = partSizeFor((await stat(filePath)).size, options.partSize ?? DELIVER_DEFAULTS.partSize);
+  const partSize = partSizeFor((await stat(filePath)).size, requestedPartSize);
   const digest = await digestFile(filePath, partSize, signal);
   if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
     throw new UploadError(`The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`);
