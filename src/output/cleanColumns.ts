@@ -42,6 +42,9 @@ export interface CleanPlan extends ColumnPlan {
 }
 
 const WS = `E' \\t\\n\\r'`;
+
+/** SQL for text without the white space cleaning trims (space, tab, newline, carriage return). */
+export const trimmedSql = (text: string): string => `trim(${text}, ${WS})`;
 const NUMERIC = `'-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?'`;
 const MAX_SCALE = 18;
 
@@ -52,10 +55,13 @@ const MAX_SCALE = 18;
  */
 const dateFormats = ['%Y/%m/%d', '%Y/%m/%d %H:%M:%S', '%m/%d/%Y', '%d.%m.%Y', '%d-%m-%Y', '%a, %d %b %Y %H:%M:%S GMT'];
 
-function timestampExpr(s: string, jt: string): string {
-  const x = `trim(${s}, ${WS})`;
+function timestampExpr(x: string, jt: string): string {
   const epoch = `TRY_CAST(${x} AS DOUBLE)`;
-  const parsed = [`TRY_CAST(TRY_CAST(${x} AS TIMESTAMPTZ) AS TIMESTAMP)`, ...dateFormats.map((f) => `try_strptime(${x}, '${f}')`)];
+  // One try_strptime over the list (the first format that parses wins): a call per format made this the costliest rule to plan.
+  const parsed = [
+    `TRY_CAST(TRY_CAST(${x} AS TIMESTAMPTZ) AS TIMESTAMP)`,
+    `try_strptime(${x}, [${dateFormats.map((f) => `'${f}'`).join(', ')}])`,
+  ];
   return `CASE
     WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE') OR regexp_full_match(${x}, '-?[0-9]{1,13}(\\.[0-9]+)?')
       THEN CASE WHEN abs(${epoch}) < 1e14 THEN make_timestamp(CAST(CASE WHEN abs(${epoch}) >= 1e11 THEN ${epoch} * 1000 ELSE ${epoch} * 1000000 END AS BIGINT)) END
@@ -70,7 +76,7 @@ function timestampExpr(s: string, jt: string): string {
  * a clean write and of the report's column checks); exponents take 38.
  */
 async function numberType(conn: DuckDBConnection, table: string, f: string): Promise<string> {
-  const x = `trim(json_extract_string(${f}, '$'), ${WS})`;
+  const { x } = fieldText(f);
   const reader = await conn.runAndReadAll(
     `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
        coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
@@ -81,17 +87,31 @@ async function numberType(conn: DuckDBConnection, table: string, f: string): Pro
   return `DECIMAL(${exponent !== true && Number(digits) + scale <= 18 ? 18 : 38}, ${scale})`;
 }
 
+/**
+ * A field as the rules read it: its JSON value `f`, JSON type `jt`, text `s` and trimmed text
+ * `x`. Derived from `f` by default; a query that computes them once below its rules passes
+ * their columns instead (each rule repeats them, and DuckDB plans every repetition).
+ */
+export interface FieldText {
+  readonly f: string;
+  readonly jt: string;
+  readonly s: string;
+  readonly x: string;
+}
+
+export function fieldText(f: string): FieldText {
+  const s = `json_extract_string(${f}, '$')`;
+  return { f, jt: `json_type(${f})`, s, x: trimmedSql(s) };
+}
+
 async function rulePlan(
   conn: DuckDBConnection,
   table: string,
   name: string,
   rule: FieldRule,
   keyField: string,
-  f: string,
+  { f, jt, s, x }: FieldText,
 ): Promise<CleanPlan> {
-  const s = `json_extract_string(${f}, '$')`;
-  const jt = `json_type(${f})`;
-  const x = `trim(${s}, ${WS})`;
   switch (rule) {
     case 'text':
       return { name, expr: x, type: 'VARCHAR', kind: 'text' };
@@ -137,7 +157,7 @@ async function rulePlan(
     }
     case 'date':
     case 'timestamp': {
-      const ts = timestampExpr(s, jt);
+      const ts = timestampExpr(x, jt);
       const expr = rule === 'date' ? `CAST(${ts} AS DATE)` : ts;
       return {
         name,
@@ -164,10 +184,11 @@ export async function cleanColumns(
   keyField: string,
   shape: RecordShape,
   field: FieldSql,
+  text: (name: string) => FieldText = (name) => fieldText(field(name)),
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
-  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField, field(name)));
+  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField, text(name)));
   const extras = await inferredColumns(conn, table, shape, field, new Set(Object.keys(schema)));
-  for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: `trim(${plan.expr}, ${WS})` } : plan);
+  for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
   return plans;
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { IngestError } from '../errors.js';
@@ -143,16 +143,22 @@ async function write(
   removeStaleTemps(rejectsPath);
   const rejectsTemp = tempBeside(rejectsPath);
   temps.push(rejectsTemp);
-  const reason = sqlString(`missing or invalid ${keyField}`);
-  const rejects = await jsonLinesQuery(
-    conn,
-    `SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
-      UNION ALL
-      SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL`,
-    'page, seq',
-  );
-  await conn.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
-  await checkCount(conn, 'ndjson', rejectsTemp, invalid + unkeyed);
+  const rejected = invalid + unkeyed;
+  if (rejected === 0) {
+    // The empty file COPY would write, without planning a query per field (most runs reject nothing).
+    writeFileSync(rejectsTemp, '');
+  } else {
+    const reason = sqlString(`missing or invalid ${keyField}`);
+    const rejects = await jsonLinesQuery(
+      conn,
+      `SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
+        UNION ALL
+        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL`,
+      'page, seq',
+    );
+    await conn.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
+    await checkCount(conn, 'ndjson', rejectsTemp, rejected);
+  }
 
   const temp = tempBeside(path);
   temps.push(temp);
@@ -170,7 +176,7 @@ async function write(
   publish(temp, path);
   publish(rejectsTemp, rejectsPath);
   const sums = await fileChecksums(path);
-  return { path, format: options.format, rows: valid, duplicatesDropped, rejected: invalid + unkeyed, rejectsPath, columns, ...sums };
+  return { path, format: options.format, rows: valid, duplicatesDropped, rejected, rejectsPath, columns, ...sums };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

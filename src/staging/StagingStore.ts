@@ -173,25 +173,29 @@ export class StagingStore {
       const conn = this.#conn();
       await conn.run('BEGIN TRANSACTION');
       try {
-        const existing = await this.#run('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.runId, input.page]);
-        const done = existing.getRows()[0];
-        if (done !== undefined) {
-          await conn.run('ROLLBACK');
-          return { page: input.page, staged: false, records: toNum(done[0] ?? 0) };
-        }
         await this.#appendRecords(conn, input);
-        // Text from JSON.stringify is valid by construction; caller-supplied raw text is checked.
-        if (input.rawRecords !== undefined) await this.#checkRawJson(input.page);
-        await this.#run(`INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
-          this.runId,
-          input.page,
-          input.records.length,
-          input.fetchedAt,
-          input.nextCursor ?? null,
-          this.#clock.now(),
-          input.attempts,
-          input.latencyMs,
-        ]);
+        // One statement records the page unless it was committed before or its text is not JSON
+        // (caller-supplied text is checked; JSON.stringify's is valid by construction): a page costs
+        // one statement besides its rows, the rare refusal is told apart below.
+        const validText =
+          input.rawRecords === undefined
+            ? ''
+            : ' AND NOT EXISTS (SELECT 1 FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record))';
+        const inserted = await this.#run(
+          `INSERT INTO pages SELECT $1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8
+           WHERE NOT EXISTS (SELECT 1 FROM pages WHERE run_id = $1 AND page = $2)${validText} RETURNING page`,
+          [
+            this.runId,
+            input.page,
+            input.records.length,
+            input.fetchedAt,
+            input.nextCursor ?? null,
+            this.#clock.now(),
+            input.attempts,
+            input.latencyMs,
+          ],
+        );
+        if (inserted.currentRowCount === 0) return await this.#refused(conn, input.page);
         crashPoint('staging.midPage');
         await conn.run('COMMIT');
         this.#pagesStaged++;
@@ -204,13 +208,20 @@ export class StagingStore {
     });
   }
 
-  async #checkRawJson(page: number): Promise<void> {
-    const invalid = await this.#run('SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)', [
-      this.runId,
-      page,
-    ]);
-    const badSeq = invalid.getRows()[0]?.[0];
-    if (badSeq !== null && badSeq !== undefined) throw new StagingError(`page ${page} record ${String(badSeq)} is not valid JSON text`);
+  /** Why a page was not recorded: committed before (its rows are rolled back, the page is left as it is), or invalid text. */
+  async #refused(conn: DuckDBConnection, page: number): Promise<StagePageResult> {
+    const existing = (
+      await conn.runAndReadAll('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.runId, page])
+    ).getRows()[0];
+    if (existing !== undefined) {
+      await conn.run('ROLLBACK');
+      return { page, staged: false, records: toNum(existing[0] ?? 0) };
+    }
+    const invalid = await conn.runAndReadAll(
+      'SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)',
+      [this.runId, page],
+    );
+    throw new StagingError(`page ${page} record ${String(invalid.getRows()[0]?.[0])} is not valid JSON text`);
   }
 
   async #appendRecords(conn: DuckDBConnection, input: Readonly<StagePageInput>): Promise<void> {

@@ -1,5 +1,5 @@
-import { DuckDBMapValue, type DuckDBConnection } from '@duckdb/node-api';
-import { cleanColumns, customerCleanSchema, type CleanPlan, type FieldRule } from '../output/cleanColumns.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { cleanColumns, customerCleanSchema, trimmedSql, type CleanPlan, type FieldRule, type FieldText } from '../output/cleanColumns.js';
 import { createFieldsView, type FieldSql } from '../output/recordFields.js';
 import { sqlString } from '../output/sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -58,7 +58,15 @@ export function stagingReport(
       const { duplicates, shape } = await uniqueRecords(store, conn);
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
       const field = await createFieldsView(conn, '_fields', '_unique', names);
-      const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field);
+      // The rules read each field's type and text from the columns columnQuality computes once below them.
+      const index = new Map(names.map((name, i) => [name, i]));
+      const text = (name: string): FieldText => ({
+        f: field(name),
+        jt: `t${index.get(name)}`,
+        s: `s${index.get(name)}`,
+        x: `x${index.get(name)}`,
+      });
+      const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field, text);
       const { rejectedByRules, columns } = await columnQuality(conn, rules, names, plans, field);
       return {
         runId: store.runId,
@@ -102,10 +110,13 @@ async function pageStats(conn: DuckDBConnection, runId: string): Promise<Staging
 }
 
 /**
- * Every column's figures and the count of rule breakers in ONE scan of the unique records
- * (instead of two per column): a projection computes each field's JSON type, text and rule
- * check once per record, the aggregates above it share them; JSON types are counted with
- * `histogram`.
+ * Every column's figures and the count of rule breakers from ONE scan of the unique records,
+ * grouped by their state: per field its JSON type (empty when absent), `*` when its text is
+ * untrimmed and `!` when its rule rejects it, e.g. `UBIGINT|VARCHAR*|VARCHAR!|`. A run's records
+ * take few states, so one small aggregate replaces a histogram and two counts per column.
+ * Stacked projections compute each field's type `t`, text `s` and trimmed text `x` once per
+ * record, and the rules read those columns: written over the JSON value instead, every rule
+ * repeated them, and planning the repetitions cost more than scanning a small run.
  */
 async function columnQuality(
   conn: DuckDBConnection,
@@ -115,45 +126,55 @@ async function columnQuality(
   field: FieldSql,
 ): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
   const byName = new Map(plans.map((p) => [p.name, p]));
-  const projections: string[] = [];
-  const aggregates: string[] = [];
-  names.forEach((name, i) => {
-    const f = field(name);
+  const typed = names.map((name, i) => `json_type(${field(name)}) AS t${i}, json_extract_string(${field(name)}, '$') AS s${i}`);
+  const trimmed = names.map((_, i) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
+  const states = names.map((name, i) => {
     const invalid = byName.get(name)?.invalid;
-    projections.push(`json_type(${f}) AS t${i}`, `json_extract_string(${f}, '$') AS s${i}`);
-    if (invalid !== undefined) projections.push(`coalesce(${invalid}, false) AS b${i}`);
-    aggregates.push(
-      `count(t${i}) AS present${i}`,
-      `count_if(coalesce(t${i}, 'NULL') = 'NULL') AS nulls${i}`,
-      `count_if(t${i} = 'VARCHAR' AND s${i} <> trim(s${i}, E' \\t\\n\\r')) AS untrimmed${i}`,
-      invalid === undefined ? `NULL AS bad${i}` : `count_if(b${i}) AS bad${i}`,
-      `histogram(t${i}) AS types${i}`,
-    );
+    const bad = invalid === undefined ? '' : `, CASE WHEN coalesce(${invalid}, false) THEN '!' ELSE '' END`;
+    return `coalesce(t${i}, ''), CASE WHEN t${i} = 'VARCHAR' AND s${i} <> x${i} THEN '*' ELSE '' END${bad}`;
   });
-  // Every rule check belongs to a named column (rules and seen keys cover all plans).
-  const checked = names.flatMap((name, i) => (byName.get(name)?.invalid === undefined ? [] : [`b${i}`]));
-  projections.push(`${checked.length === 0 ? 'false' : checked.join(' OR ')} AS _rejected`);
-  aggregates.push('count_if(_rejected) AS rejected');
-  const reader = await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM (SELECT ${projections.join(', ')} FROM _fields)`);
-  const row = reader.getRowObjects()[0] ?? {};
-  const columns = names.map((name, i): ColumnQuality => {
-    const bad = row[`bad${i}`];
-    return {
-      name,
-      present: num(row[`present${i}`]),
-      nulls: num(row[`nulls${i}`]),
-      types: typeCounts(row[`types${i}`]),
-      untrimmed: num(row[`untrimmed${i}`]),
-      invalid: bad === null || bad === undefined ? null : num(bad),
-      rule: rules[name] ?? null,
-    };
-  });
-  return { rejectedByRules: num(row['rejected']), columns };
+  const state = names.length === 0 ? "''" : `concat(${states.join(", '|', ")})`;
+  const from = names.length === 0 ? '_fields' : `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
+  const reader = await conn.runAndReadAll(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
+  const columns = names.map((name) => ({ name, types: {} as Record<string, number>, untrimmed: 0, invalid: 0 }));
+  let records = 0;
+  let rejectedByRules = 0;
+  for (const [text, count] of reader.getRows()) {
+    const n = num(count);
+    records += n;
+    let rejected = false;
+    String(text)
+      .split('|')
+      .forEach((part, i) => {
+        const column = columns[i]!;
+        const type = part.replace(/[*!]+$/, '');
+        if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
+        if (part.includes('*')) column.untrimmed += n;
+        if (part.includes('!')) {
+          column.invalid += n;
+          rejected = true;
+        }
+      });
+    if (rejected) rejectedByRules += n;
+  }
+  return {
+    rejectedByRules,
+    columns: columns.map(({ name, types, untrimmed, invalid }): ColumnQuality => {
+      const present = Object.values(types).reduce((sum, n) => sum + n, 0);
+      return {
+        name,
+        present,
+        nulls: records - present + (types['NULL'] ?? 0),
+        types: sortedKeys(types),
+        untrimmed,
+        invalid: byName.get(name)?.invalid === undefined ? null : invalid,
+        rule: rules[name] ?? null,
+      };
+    }),
+  };
 }
 
-/** A DuckDB MAP(VARCHAR, UBIGINT) from `histogram` as a sorted plain object. */
-function typeCounts(value: unknown): Record<string, number> {
-  if (!(value instanceof DuckDBMapValue)) return {};
-  const entries = value.entries.map(({ key, value: n }) => [String(key), num(n)] as const);
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** `counts` with its keys in code-point order. */
+function sortedKeys(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

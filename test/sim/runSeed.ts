@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
@@ -219,7 +219,9 @@ export async function runSeed(seed: number, profile: SimProfile, env: SeedEnv): 
 
   if (problems.length === 0 && !env.keep) {
     await rm(dataDir, { recursive: true, force: true });
-    for (const key of await objectKeys(env, prefix)) await s3For(env).send(new DeleteObjectCommand({ Bucket: env.bucket, Key: key }));
+    const keys = await objectKeys(env, prefix);
+    if (keys.length > 0)
+      await s3For(env).send(new DeleteObjectsCommand({ Bucket: env.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
   }
   const stats = first.api.simulator.stats();
   const faults = Object.fromEntries(

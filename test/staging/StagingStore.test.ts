@@ -111,6 +111,10 @@ describe('StagingStore', () => {
     expect(await store.stagePage(page(1, customers(1, 3)))).toEqual({ page: 1, staged: true, records: 3 });
     expect(await store.stagePage(page(1, customers(100, 7)))).toEqual({ page: 1, staged: false, records: 3 });
     expect(await store.counts()).toMatchObject({ pages: 1, records: 3, uniqueKeys: 3 });
+    // The refused page's rows went with its transaction; the next page stages as usual.
+    expect(await store.stagePage(page(2, customers(4, 2)))).toEqual({ page: 2, staged: true, records: 2 });
+    await store.close();
+    expect((await rawRows(store.path)).map((r) => r.key)).toEqual(['1', '2', '3', '4', '5']);
   });
 
   it('serialises concurrent stagePage calls on its one connection', async () => {
