@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import threadpool from '../../src/cli/threadpool.cjs';
 import type { SimulatorStats } from '../../src/simulator/index.js';
 
 /** The repository root: children run from here so that `src/cli/main.ts` resolves. */
@@ -88,16 +89,19 @@ export interface ChildResult<T> {
 
 /**
  * Runs `script` (under test/bench) as its own node process with `input` as JSON in the
- * BENCH_INPUT variable (kept out of argv and so out of `ps`), and parses its result line.
+ * BENCH_INPUT variable (kept out of argv and so out of `ps`) and the thread pool of `ingest`, and parses its result line.
  */
 export async function runChildScript<T>(script: string, input: unknown): Promise<ChildResult<T>> {
   const [command, args] = tsxNode(fileURLToPath(new URL(script, import.meta.url)), []);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_INPUT: JSON.stringify(input),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  // The thread pool `ingest` starts with (src/cli/bin.cts): under tsx the pool is running before the script could choose it.
+  threadpool.favourOneThread(env);
   const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_INPUT: JSON.stringify(input), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = tail(child);
   let result: T | undefined;
   createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -37,7 +37,7 @@ export interface RunIngestionChildResult {
   readonly heapUsedBytes: number;
 }
 
-// This process stands for `ingest run`, which tunes V8 so at start-up.
+// This process stands for `ingest run`, which tunes V8 so at start-up (and whose thread pool runChildScript sizes as bin.cjs does).
 favourSmallHeap();
 const input = childInput<RunIngestionChildInput>();
 const peakRssByPhase: Record<string, number> = {};

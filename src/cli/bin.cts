@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+/**
+ * The `ingest` command (package.json `bin`). CommonJS on purpose: Node reads a CommonJS entry
+ * without libuv's thread pool, so the pool's size can still be chosen here, before main.js (an
+ * ES module) is loaded through it. See threadpool.cts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module's import, on purpose (see above)
+import threadpool = require('./threadpool.cjs');
+
+threadpool.favourOneThread();
+void import('./main.js');

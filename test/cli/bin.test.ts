@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+import type threadpoolModule from '../../src/cli/threadpool.cjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'ingest-bin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** bin.cts and threadpool.cts compiled as the build compiles them, beside a main.js that reports the thread pool it got. */
+function buildBin(): string {
+  for (const name of ['bin', 'threadpool']) {
+    const source = readFileSync(new URL(`../../src/cli/${name}.cts`, import.meta.url), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      fileName: `${name}.cts`,
+      compilerOptions: {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2023,
+      },
+    });
+    writeFileSync(join(dir, `${name}.cjs`), outputText);
+  }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  // Uses the pool (so that it has started), then counts the process's threads.
+  writeFileSync(
+    join(dir, 'main.js'),
+    `import { readFile } from 'node:fs/promises'; import { readdirSync } from 'node:fs';
+     await readFile(new URL(import.meta.url));
+     console.log(JSON.stringify({ size: process.env.UV_THREADPOOL_SIZE ?? null, threads: readdirSync('/proc/self/task').length }));`,
+  );
+  return join(dir, 'bin.cjs');
+}
+
+// Compiled here too: vitest does not strip the types of a .cts file it is asked to import.
+const bin = buildBin();
+const threadpool = createRequire(join(dir, 'bin.cjs'))('./threadpool.cjs') as typeof threadpoolModule;
+
+const run = (bin: string, env: NodeJS.ProcessEnv): { size: string | null; threads: number } => {
+  const { UV_THREADPOOL_SIZE: _, ...rest } = process.env;
+  return JSON.parse(execFileSync(process.execPath, [bin], { env: { ...rest, ...env }, encoding: 'utf8' }).trim()) as never;
+};
+
+describe('the ingest command entry', () => {
+  it('is bin.cjs, the CommonJS entry that sizes the thread pool', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['ingest']).toBe('dist/src/cli/bin.cjs');
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'row 28: starts libuv with one pool thread, before main.js loads, unless the user chose a size',
+    () => {
+      const chosen = run(bin, {});
+      const fourThreads = run(bin, { UV_THREADPOOL_SIZE: '4' });
+      expect(chosen.size).toBe(String(threadpool.size));
+      expect(fourThreads.size).toBe('4');
+      // Same process otherwise: the difference is the pool's threads.
+      expect(fourThreads.threads - chosen.threads).toBe(4 - threadpool.size);
+    },
+  );
+
+  it('leaves a size the user set alone', () => {
+    const env: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: '8' };
+    threadpool.favourOneThread(env);
+    expect(env['UV_THREADPOOL_SIZE']).toBe('8');
+    const unset: NodeJS.ProcessEnv = {};
+    threadpool.favourOneThread(unset);
+    expect(unset['UV_THREADPOOL_SIZE']).toBe('1');
+  });
+});
