@@ -142,19 +142,18 @@ async function columnQuality(
   for (const [text, count] of reader.getRows()) {
     const n = num(count);
     records += n;
+    const parts = String(text).split('|');
     let rejected = false;
-    String(text)
-      .split('|')
-      .forEach((part, i) => {
-        const column = columns[i]!;
-        const type = part.replace(/[*!]+$/, '');
-        if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
-        if (part.includes('*')) column.untrimmed += n;
-        if (part.includes('!')) {
-          column.invalid += n;
-          rejected = true;
-        }
-      });
+    columns.forEach((column, i) => {
+      const part = parts[i] ?? '';
+      const type = part.replace(/[*!]+$/, '');
+      if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
+      if (part.includes('*')) column.untrimmed += n;
+      if (part.includes('!')) {
+        column.invalid += n;
+        rejected = true;
+      }
+    });
     if (rejected) rejectedByRules += n;
   }
   return {
