@@ -4,7 +4,8 @@
  * what DuckDB freed for later use by that thread instead of returning it: with DuckDB's work
  * spread over four threads, a 1M-record calm run peaked 293 MB, with one 259 MB, reporting 293
  * → 216 MB (MALLOC_ARENA_MAX=2 bought less: 268 MB). DuckDB calls are serialised on the staging
- * store's one connection anyway, so one thread costs no speed.
+ * store's one connection anyway: whole runs with one thread and with four differed within this
+ * machine's noise (some faster, some slower).
  *
  * CommonJS on purpose: libuv reads UV_THREADPOOL_SIZE once, when the pool
  * starts, and Node starts it to read an ES module entry, so only a CommonJS entry (bin.cjs)

@@ -1,5 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { cleanColumns, customerCleanSchema, trimmedSql, type CleanPlan, type FieldRule, type FieldText } from '../output/cleanColumns.js';
+import {
+  cleanColumns,
+  customerCleanSchema,
+  fieldText,
+  trimmedSql,
+  type CleanPlan,
+  type FieldRule,
+  type FieldText,
+} from '../output/cleanColumns.js';
 import { createFieldsView, type FieldSql } from '../output/recordFields.js';
 import { sqlString } from '../output/sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -60,12 +68,10 @@ export function stagingReport(
       const field = await createFieldsView(conn, '_fields', '_unique', names);
       // The rules read each field's type and text from the columns columnQuality computes once below them.
       const index = new Map(names.map((name, i) => [name, i]));
-      const text = (name: string): FieldText => ({
-        f: field(name),
-        jt: `t${index.get(name)}`,
-        s: `s${index.get(name)}`,
-        x: `x${index.get(name)}`,
-      });
+      const text = (name: string): FieldText => {
+        const i = index.get(name);
+        return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
+      };
       const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field, text);
       const { rejectedByRules, columns } = await columnQuality(conn, rules, names, plans, field);
       return {
@@ -126,7 +132,10 @@ async function columnQuality(
   field: FieldSql,
 ): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
   const byName = new Map(plans.map((p) => [p.name, p]));
-  const typed = names.map((name, i) => `json_type(${field(name)}) AS t${i}, json_extract_string(${field(name)}, '$') AS s${i}`);
+  const typed = names.map((name, i) => {
+    const { jt, s } = fieldText(field(name));
+    return `${jt} AS t${i}, ${s} AS s${i}`;
+  });
   const trimmed = names.map((_, i) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
   const states = names.map((name, i) => {
     const invalid = byName.get(name)?.invalid;
