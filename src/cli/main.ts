@@ -33,6 +33,8 @@ const program = new Command()
   .description('Pull every record out of an unstable, rate-limited REST API and deliver one verified file to S3.')
   .version('0.1.0')
   .showHelpAfterError()
+  // "unknown option '--pasword=x'" would print what may be a secret typed under a mistyped name: the value goes.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/(unknown option '--[^'=]+)=[^']*'/g, "$1=…'")) })
   .exitOverride();
 
 registerRun(program, getAppLogger, exit);

@@ -124,6 +124,15 @@ describe('ingest run as a real process', () => {
     expect(env.sim.stats().requests).toBe(0);
   });
 
+  it('row 27: a mistyped secret flag (`--pasword=x`) is refused (exit 2) naming the flag, not the value', async () => {
+    env = await startE2eEnv({ profile: 'calm', records: 100, seed: 1 });
+    const cli = spawnCli([...runArgs(env, 'typo-flag'), '--pasword=canary-pw-3'], cliEnv(env));
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain("unknown option '--pasword=…'");
+    expect(`${cli.stdout()}${cli.stderr()}`).not.toMatch(/canary-/);
+    expect(env.sim.stats().requests).toBe(0);
+  });
+
   it.each([
     { signal: 'SIGINT', code: 130 },
     { signal: 'SIGTERM', code: 143 },
