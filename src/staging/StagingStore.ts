@@ -9,6 +9,7 @@ import {
   type DuckDBResultReader,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -50,6 +51,21 @@ const scalableSettings: Readonly<Record<string, string>> = {
   threads: '1',
 };
 
+/** How far `withConnection` raises DuckDB's memory limit for work that ran out of it. */
+const maxMemoryFactor = 4;
+
+/** Whether DuckDB's out-of-memory error is `error` or, wrapped, its cause. */
+function isOutOfMemory(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (e.message.includes('Out of Memory Error')) return true;
+  return false;
+}
+
+/** `size` (e.g. "64MB") times `factor`, in its unit; undefined when it is not such a size. */
+function scaledSize(size: string | undefined, factor: number): string | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size?.trim() ?? '');
+  return match === null ? undefined : `${Number(match[1]) * factor}${match[2]}`;
+}
+
 /**
  * The run's DuckDB staging database: raw records as received plus a checkpoint per page,
  * committed together. Every call is serialised on one connection and, when a runtime is
@@ -72,6 +88,7 @@ export class StagingStore {
   readonly #clock: Clock;
   /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
   readonly #config: Readonly<Record<string, string>>;
+  readonly #log: Logger | undefined;
   #pagesStaged = 0;
   #closed = false;
   #reopened = 0;
@@ -84,6 +101,7 @@ export class StagingStore {
     lock: RunLock,
     clock: Clock,
     config: Readonly<Record<string, string>>,
+    log: Logger | undefined,
   ) {
     this.path = path;
     this.runId = runId;
@@ -92,6 +110,7 @@ export class StagingStore {
     this.#lock = lock;
     this.#clock = clock;
     this.#config = config;
+    this.#log = log;
   }
 
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
@@ -125,7 +144,7 @@ export class StagingStore {
       config['temp_directory'] = options.tempDirectory ?? `${path}.tmp`;
       if (options.threads !== undefined) config['threads'] = String(options.threads);
       const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
-      const store = new StagingStore(path, options.runId, database, lock, clock, config);
+      const store = new StagingStore(path, options.runId, database, lock, clock, config, log);
       await store.#exclusive('initialise', () => store.#initialise(options.optionsHash ?? null));
       return store;
     } catch (error: unknown) {
@@ -366,10 +385,34 @@ export class StagingStore {
 
   /**
    * Runs `work` alone on the store's connection (for the output writer and report queries).
-   * Errors are wrapped in a StagingError naming `what`.
+   * Errors are wrapped in a StagingError naming `what`. What DuckDB holds for a batch of 2,048
+   * rows grows with the records' width, within no limit: the report over records with 10 KB
+   * fields needed ~70 MB. Out of memory, `work` runs again with the limit doubled, up to four
+   * times the configured one, which is set back afterwards: a rerun would fail the same way.
    */
   withConnection<T>(what: string, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.#exclusive(what, () => work(this.#conn()));
+    return this.#exclusive(what, async () => {
+      const configured = this.#config['memory_limit'];
+      let factor = 1;
+      try {
+        for (;;) {
+          try {
+            return await work(this.#conn());
+          } catch (error: unknown) {
+            const limit = scaledSize(configured, factor * 2);
+            if (limit === undefined || factor === maxMemoryFactor || !isOutOfMemory(error)) throw error;
+            factor *= 2;
+            this.#log?.warn(
+              { memoryLimit: configured, retryWith: limit },
+              `DuckDB ran out of memory to ${what}; trying again with a memory limit of ${limit} (a larger --duckdb-memory-limit avoids the retry)`,
+            );
+            await this.#conn().run(`SET memory_limit = '${limit}'`);
+          }
+        }
+      } finally {
+        if (factor > 1 && configured !== undefined) await this.#conn().run(`SET memory_limit = '${configured}'`);
+      }
+    });
   }
 
   /**

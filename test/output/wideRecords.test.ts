@@ -1,14 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StagingStore } from '../../src/staging/index.js';
+import { realClock } from '../../src/runtime/clock.js';
+import { StagingStore, stagingReport } from '../../src/staging/index.js';
 import { writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
 // 4,000 records, every tenth with a 10 KB text field holding quotes (as the simulator's hostile
 // profile sends), under a 64 MB DuckDB memory limit. DuckDB's own JSON writer (to_json over
-// the whole row) ran out of memory here even at 80 MB; CSV and Parquet need 56 MB.
+// the whole row) ran out of memory here even at 80 MB; CSV and Parquet need 56 MB. The
+// report's column checks need ~70 MB for them.
 const PAGE = 1000;
 const PAGES = 4;
 const LIMIT = '64MB';
@@ -16,10 +19,12 @@ const wide = `"quoted" ${'lorem ipsum '.repeat(850)}`;
 
 let dir: string;
 let store: StagingStore;
+const warnings: { msg: string; memoryLimit?: string; retryWith?: string }[] = [];
+const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as (typeof warnings)[number]) });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wide-'));
-  store = await StagingStore.open({ path: join(dir, 'run.duckdb'), runId: 'wide', memoryLimit: LIMIT });
+  store = await StagingStore.open({ path: join(dir, 'run.duckdb'), runId: 'wide', memoryLimit: LIMIT }, { clock: realClock, logger });
   for (let p = 1; p <= PAGES; p++) {
     const raw = Array.from({ length: PAGE }, (_, i) =>
       JSON.stringify({ id: (p - 1) * PAGE + i + 1, name: i % 10 === 0 ? wide : 'short', tags: ['a'], address: { city: 'x' } }),
@@ -52,4 +57,25 @@ describe('wide records', () => {
     },
     60_000,
   );
+
+  it(`builds the report: out of memory at ${LIMIT}, it runs again with the limit doubled, says so, and sets it back`, async () => {
+    warnings.length = 0;
+    const report = await stagingReport(store);
+    expect(report.records).toMatchObject({ received: PAGES * PAGE, unique: PAGES * PAGE });
+    const name = report.columns.find((c) => c.name === 'name');
+    // The wide value ends in a space ('lorem ipsum ' repeated).
+    expect(name).toMatchObject({ present: PAGES * PAGE, nulls: 0, types: { VARCHAR: PAGES * PAGE }, untrimmed: (PAGES * PAGE) / 10 });
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        memoryLimit: LIMIT,
+        retryWith: '128MB',
+        msg: expect.stringMatching(/ran out of memory to build the staging report/),
+      }),
+    ]);
+    const limit = await store.withConnection('read the memory limit', async (conn) => {
+      const reader = await conn.runAndReadAll("SELECT current_setting('memory_limit')");
+      return String(reader.getRows()[0]?.[0]);
+    });
+    expect(limit).toBe('61.0 MiB');
+  }, 60_000);
 });
