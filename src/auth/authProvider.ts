@@ -4,4 +4,6 @@ export interface AuthProvider {
   getAuthHeader(signal?: AbortSignal): Promise<string | undefined>;
   /** A request with this header got 401: drop it, unless a newer one is already current. */
   invalidate(header: string | undefined): void;
+  /** Called once the run is over: release what it holds (tokens, secrets registered for redaction). */
+  close?(): void;
 }

@@ -4,10 +4,11 @@ import type { AuthProvider } from './authProvider.js';
 /** A fixed bearer token (an API key issued out of band). It is never refreshed. */
 export class StaticBearerAuth implements AuthProvider {
   readonly #header: string;
+  readonly #releaseToken: () => void;
 
   constructor(token: string, secrets: SecretRegistry = defaultSecretRegistry) {
     if (token.trim() === '') throw new TypeError('StaticBearerAuth: token must not be empty');
-    secrets.register(token);
+    this.#releaseToken = secrets.register(token);
     this.#header = `Bearer ${token}`;
   }
 
@@ -18,6 +19,11 @@ export class StaticBearerAuth implements AuthProvider {
 
   /** Nothing to drop: the same token is all there is, so a 401 stays a 401. */
   invalidate(_header?: string): void {}
+
+  /** Unregisters the token from the secret registry. */
+  close(): void {
+    this.#releaseToken();
+  }
 }
 
 /** For endpoints that need no `Authorization` header. */

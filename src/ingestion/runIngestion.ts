@@ -183,6 +183,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     forcePathStyle: config.s3ForcePathStyle,
     ...(context.s3Credentials ? { credentials: context.s3Credentials } : {}),
   });
+  const auth = authFor(config, runtime);
   const store = await StagingStore.open(
     {
       path: paths.staging,
@@ -199,7 +200,6 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     const resume = await resumeStateOf(store, await store.runState(), committed.length, config.checksum);
     if (committed.length > 0)
       logger.info({ runId: config.runId, pages: committed.length }, 'resuming: committed pages are not fetched again');
-    const auth = authFor(config, runtime);
     let stream: PageStream | undefined;
 
     const deps: IngestionRunDeps = {
@@ -372,5 +372,6 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
   } finally {
     await store.close();
     s3.destroy();
+    auth.close?.();
   }
 }

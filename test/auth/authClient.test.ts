@@ -15,9 +15,15 @@ interface Setup {
   readonly calls: ReturnType<typeof scriptedFetch>['calls'];
   readonly logText: () => string;
   readonly events: AuthEvent[];
+  readonly secrets: SecretRegistry;
 }
 
-function setup(steps: Step[], options: Partial<AuthClientOptions> = {}, random: Random = () => 0.5, stepsFor?: (clock: SimulatedClock) => Step[]): Setup {
+function setup(
+  steps: Step[],
+  options: Partial<AuthClientOptions> = {},
+  random: Random = () => 0.5,
+  stepsFor?: (clock: SimulatedClock) => Step[],
+): Setup {
   const clock = new SimulatedClock(0);
   const { fetch, calls } = scriptedFetch(clock, stepsFor ? stepsFor(clock) : steps);
   const lines: string[] = [];
@@ -29,7 +35,7 @@ function setup(steps: Step[], options: Partial<AuthClientOptions> = {}, random: 
   );
   const events: AuthEvent[] = [];
   client.subscribe((e) => events.push(e));
-  return { clock, client, calls, logText: () => lines.join(''), events };
+  return { clock, client, calls, logText: () => lines.join(''), events, secrets };
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -54,7 +60,22 @@ describe('AuthClient login', () => {
     expect(client.stats).toMatchObject({ logins: 1, refreshes: 0, loginAttempts: 1 });
   });
 
-  it('refreshes at 80% of a long token\'s life, with the margin for medium ones, at half-life for short ones', async () => {
+  it('close() drops the token and unregisters the tokens and the password it registered', async () => {
+    const { clock, client, secrets } = setup([loginOk(3600), loginOk(3600), loginOk(3600)]);
+    const first = await clock.run(() => client.getAuthHeader());
+    client.invalidate(first);
+    const second = await clock.run(() => client.getAuthHeader());
+    client.invalidate(second);
+    const third = await clock.run(() => client.getAuthHeader());
+    // The password and the last two tokens: an older one is expired and harmless.
+    expect(secrets.size).toBe(3);
+    expect(secrets.redact(`${first} ${second} ${third}`)).toBe(`${first} Bearer [REDACTED] Bearer [REDACTED]`);
+    client.close();
+    expect(secrets.size).toBe(0);
+    expect(secrets.redact(third)).toBe(third);
+  });
+
+  it("refreshes at 80% of a long token's life, with the margin for medium ones, at half-life for short ones", async () => {
     expect(refreshDelayMs(3600_000, { refreshAtFraction: 0.8, refreshMarginMs: 60_000 })).toBe(2880_000);
     expect(refreshDelayMs(120_000, { refreshAtFraction: 0.8, refreshMarginMs: 60_000 })).toBe(60_000);
     expect(refreshDelayMs(60_000, { refreshAtFraction: 0.8, refreshMarginMs: 60_000 })).toBe(30_000);
@@ -82,7 +103,12 @@ describe('AuthClient login', () => {
 
   it('holds callers only when the token is (almost) expired, never while it is still valid', async () => {
     // The first login's 700 ms answer allows later attempts 5.6 s, enough for the 5 s refresh.
-    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [after(c, 700, () => loginOk(10)), after(c, 5_000, () => loginOk(10))]);
+    const { clock, client, calls } = setup(
+      [],
+      {},
+      () => 0.5,
+      (c) => [after(c, 700, () => loginOk(10)), after(c, 5_000, () => loginOk(10))],
+    );
     const first = await clock.run(() => client.getAuthHeader());
     await clock.advance(4_300); // half-life of a 10 s token sent at 0: due for refresh
     expect(await client.getAuthHeader()).toBe(first); // the slow refresh does not hold this caller
@@ -94,7 +120,12 @@ describe('AuthClient login', () => {
   });
 
   it('counts expiry from when the login was sent, and logs in again once expired', async () => {
-    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [after(c, 1_000, () => loginOk(10)), loginOk(10)]);
+    const { clock, client, calls } = setup(
+      [],
+      {},
+      () => 0.5,
+      (c) => [after(c, 1_000, () => loginOk(10)), loginOk(10)],
+    );
     await clock.run(() => client.getAuthHeader());
     expect(clock.now()).toBe(1_000);
     await clock.advance(20_000);
@@ -104,7 +135,12 @@ describe('AuthClient login', () => {
   });
 
   it('single flight: 10 concurrent callers share one login', async () => {
-    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [after(c, 500, () => loginOk())]);
+    const { clock, client, calls } = setup(
+      [],
+      {},
+      () => 0.5,
+      (c) => [after(c, 500, () => loginOk())],
+    );
     const headers = await clock.run(() => Promise.all(Array.from({ length: 10 }, () => client.getAuthHeader())));
     expect(calls).toHaveLength(1);
     expect(new Set(headers).size).toBe(1);
@@ -129,7 +165,11 @@ describe('AuthClient login', () => {
 
 describe('AuthClient login retries', () => {
   it('retries a 503 after a full-jitter backoff drawn from the injected random', async () => {
-    const { clock, client, calls } = setup([json(503, { error: 'unavailable' }), json(500, {}), loginOk()], { backoffBaseMs: 200 }, () => 0.5);
+    const { clock, client, calls } = setup(
+      [json(503, { error: 'unavailable' }), json(500, {}), loginOk()],
+      { backoffBaseMs: 200 },
+      () => 0.5,
+    );
     await clock.run(() => client.getAuthHeader());
     // U(0, 200) at 0.5 = 100 ms, then U(0, 400) at 0.5 = 200 ms.
     expect(calls.map((c) => c.at)).toEqual([0, 100, 300]);
@@ -138,7 +178,11 @@ describe('AuthClient login retries', () => {
 
   it('honours a 429 Retry-After exactly, in seconds and as an HTTP-date, without jitter', async () => {
     const clock0 = new Date(Date.UTC(2026, 0, 1, 0, 0, 7)).toUTCString();
-    const { clock, client, calls } = setup([json(429, {}, { 'retry-after': '3' }), json(429, {}, { 'retry-after': clock0 }), loginOk()], {}, () => 0.99);
+    const { clock, client, calls } = setup(
+      [json(429, {}, { 'retry-after': '3' }), json(429, {}, { 'retry-after': clock0 }), loginOk()],
+      {},
+      () => 0.99,
+    );
     // The clock starts at the epoch + 0: shift it so that the HTTP-date lies ahead.
     await clock.advance(Date.UTC(2026, 0, 1));
     const start = clock.now();
@@ -190,7 +234,9 @@ describe('AuthClient login retries', () => {
     const { clock, client, calls } = setup([never, never], { timeoutMs: 2_000, maxAttempts: 2 }, () => 0);
     const error = await clock.run(() => failure(client.getAuthHeader()));
     expect(error).toBeInstanceOf(AuthError);
-    expect((error as AuthError).message).toBe('login to POST http://api.test/v1/login failed after 2 attempts; last: timeout after 2000 ms');
+    expect((error as AuthError).message).toBe(
+      'login to POST http://api.test/v1/login failed after 2 attempts; last: timeout after 2000 ms',
+    );
     expect(calls.map((c) => c.at)).toEqual([0, 2_000]);
     expect(clock.now()).toBe(4_000);
   });
@@ -251,7 +297,13 @@ describe('AuthClient failures', () => {
 
   it('validates its options, listing every problem without the password', () => {
     const clock = new SimulatedClock(0);
-    const runtime = { clock, random: () => 0, fetch: scriptedFetch(clock, []).fetch, logger: pino({ level: 'silent' }), secrets: new SecretRegistry() };
+    const runtime = {
+      clock,
+      random: () => 0,
+      fetch: scriptedFetch(clock, []).fetch,
+      logger: pino({ level: 'silent' }),
+      secrets: new SecretRegistry(),
+    };
     const error = (() => {
       try {
         new AuthClient({ baseUrl: 'not a url', username: '', password: PASSWORD, maxAttempts: 0, timeoutMs: -1 }, runtime);
@@ -276,7 +328,12 @@ describe('AuthClient failures', () => {
 
 describe('AuthClient and abort signals', () => {
   it('a caller that aborts leaves the shared login running for the others', async () => {
-    const { clock, client, calls } = setup([], {}, () => 0.5, (c) => [after(c, 1_000, () => loginOk())]);
+    const { clock, client, calls } = setup(
+      [],
+      {},
+      () => 0.5,
+      (c) => [after(c, 1_000, () => loginOk())],
+    );
     const quitter = new AbortController();
     const result = await clock.run(async () => {
       const a = client.getAuthHeader(quitter.signal);

@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/errors.js';
 import { SecretRegistry } from '../../src/logging/index.js';
 
 describe('StaticBearerAuth and NoAuth', () => {
-  it('StaticBearerAuth always gives the same header, registers its token as a secret, ignores invalidate', async () => {
+  it('StaticBearerAuth always gives the same header, registers its token as a secret until closed, ignores invalidate', async () => {
     const secrets = new SecretRegistry();
     const auth = new StaticBearerAuth('static-key-123', secrets);
     expect(await auth.getAuthHeader()).toBe('Bearer static-key-123');
@@ -12,6 +12,8 @@ describe('StaticBearerAuth and NoAuth', () => {
     expect(await auth.getAuthHeader()).toBe('Bearer static-key-123');
     expect(secrets.redact('key=static-key-123')).toBe('key=[REDACTED]');
     expect(() => new StaticBearerAuth(' ', secrets)).toThrow(/must not be empty/);
+    auth.close();
+    expect(secrets.size).toBe(0);
   });
 
   it('NoAuth gives no header', async () => {
@@ -24,7 +26,10 @@ describe('StaticBearerAuth and NoAuth', () => {
 
 describe('credentialsFromEnv', () => {
   it('reads INGEST_USERNAME / INGEST_PASSWORD', () => {
-    expect(credentialsFromEnv({ INGEST_USERNAME: 'demo', INGEST_PASSWORD: 'demo-password' })).toEqual({ username: 'demo', password: 'demo-password' });
+    expect(credentialsFromEnv({ INGEST_USERNAME: 'demo', INGEST_PASSWORD: 'demo-password' })).toEqual({
+      username: 'demo',
+      password: 'demo-password',
+    });
     expect(credentialsFromEnv({})).toBeUndefined();
     expect(credentialsFromEnv({ INGEST_USERNAME: '', INGEST_PASSWORD: '' })).toBeUndefined();
   });

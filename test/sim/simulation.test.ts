@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultSecretRegistry } from '../../src/logging/index.js';
 import type { RunReport } from '../../src/report/runReport.js';
 import { faultKinds, type FaultKind } from '../../src/simulator/index.js';
 import { startLocalS3, type LocalS3 } from '../../src/storage/startLocalS3.js';
@@ -59,7 +60,11 @@ describe('same seed, same bytes', () => {
 
   it('a hostile seed run twice gives the same output file (sha256) and the same report', async () => {
     // Seed 32 of hostile: 5xx, 503 with Retry-After, a 429, resets, truncated bodies, slow answers, 17 token refreshes.
+    const registered = defaultSecretRegistry.size;
     const a = await runSeed(32, 'hostile', envFor('a'));
+    // A finished run leaves its configuration's secrets (the password, the S3 secret) registered for redaction, not
+    // its tokens: a process running run after run scrubbed every log line against every token it was ever issued.
+    expect(defaultSecretRegistry.size - registered).toBe(2);
     const b = await runSeed(32, 'hostile', envFor('b'));
     expect(a.problems).toEqual([]);
     expect(b.problems).toEqual([]);
