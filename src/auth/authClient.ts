@@ -239,12 +239,13 @@ export class AuthClient implements AuthProvider {
   }
 
   /**
-   * Ends the client: its token is dropped and its secrets unregistered. A process that runs
-   * ingestion after ingestion would otherwise keep every token it was ever issued in the
-   * registry, and scrub every log line against all of them (a 10,000-seed campaign slowed
-   * down as its regular expression grew).
+   * Ends the client: a login in flight is stopped, its token dropped and its secrets
+   * unregistered. A process that runs ingestion after ingestion would otherwise keep every
+   * token it was ever issued in the registry, and scrub every log line against all of them (a
+   * 10,000-seed campaign slowed down as its regular expression grew).
    */
   close(): void {
+    this.#flight?.controller.abort(new Error('the auth client is closed'));
     this.#token = undefined;
     for (const release of this.#tokenSecrets.splice(0)) release();
     this.#releasePassword();

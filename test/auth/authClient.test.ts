@@ -75,6 +75,22 @@ describe('AuthClient login', () => {
     expect(secrets.redact(third)).toBe(third);
   });
 
+  it('close() stops a login in flight: its token is never registered', async () => {
+    const { clock, client, calls, secrets } = setup(
+      [],
+      {},
+      () => 0.5,
+      (c) => [after(c, 500, () => loginOk())],
+    );
+    const header = client.getAuthHeader();
+    await clock.advance(100);
+    expect(calls).toHaveLength(1);
+    client.close();
+    await expect(header).rejects.toThrow('the auth client is closed');
+    await clock.advance(1_000);
+    expect(secrets.size).toBe(0);
+  });
+
   it("refreshes at 80% of a long token's life, with the margin for medium ones, at half-life for short ones", async () => {
     expect(refreshDelayMs(3600_000, { refreshAtFraction: 0.8, refreshMarginMs: 60_000 })).toBe(2880_000);
     expect(refreshDelayMs(120_000, { refreshAtFraction: 0.8, refreshMarginMs: 60_000 })).toBe(60_000);
