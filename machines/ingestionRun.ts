@@ -10,10 +10,10 @@ import {
 } from 'xstate';
 import type { StreamEvent } from '../src/paging/streamEvent.js';
 import type { RunReport } from '../src/report/runReport.js';
-import { describeError } from '../src/machine/describeError.js';
-import { NotProvidedError } from '../src/machine/notProvidedError.js';
-import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/machine/pageStreamActor.js';
-import { fallbackReport, reportFromError } from '../src/machine/draftReport.js';
+import { describeError } from '../src/run/describeError.js';
+import { NotProvidedError } from '../src/run/notProvidedError.js';
+import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/run/runEvents.js';
+import { fallbackReport, reportFromError } from '../src/run/draftReport.js';
 import {
   countAnomaly,
   countPageRetry,
@@ -22,7 +22,7 @@ import {
   countStreamCompleted,
   countTokenRefresh,
   emptyCounters,
-} from '../src/machine/runCounters.js';
+} from '../src/run/runCounters.js';
 import type {
   Delivery,
   FetchPagesInput,
@@ -36,7 +36,7 @@ import type {
   UploadInput,
   WriteFileInput,
   WrittenFile,
-} from '../src/machine/runTypes.js';
+} from '../src/run/runTypes.js';
 
 /** The machine's context: plain data built from the input; records never enter it. */
 export interface IngestionRunContext {

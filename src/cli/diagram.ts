@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ingestionRun } from '../../machines/ingestionRun.js';
-import { machineToMermaid } from '../machine/diagram.js';
+import { machineToMermaid } from '../devtools/diagram.js';
 
 /** `ingest diagram`: prints the run machine as a Mermaid state diagram, generated from its definition. */
 export function registerDiagram(program: Command, write: (text: string) => void = (t) => void process.stdout.write(t)): Command {

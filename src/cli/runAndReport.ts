@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RunConfigInput } from '../config/runConfig.js';
 import { runIngestion, type RunIngestionContext } from '../ingestion/runIngestion.js';
-import { createStatelyInspector } from '../machine/statelyInspector.js';
+import { createStatelyInspector } from '../devtools/statelyInspector.js';
 import { renderSummary } from '../report/renderSummary.js';
 import type { RunReport } from '../report/runReport.js';
 import { realClock } from '../runtime/clock.js';

@@ -11,10 +11,10 @@ import { resolveRunConfig, type ResolvedRunConfig } from '../config/loadRunConfi
 import type { RunConfigInput } from '../config/runConfig.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
-import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIngestionRun.js';
-import type { Inspect } from '../machine/runMachine.js';
-import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../machine/runTypes.js';
-import { flattenStateValue } from '../machine/timelineRecorder.js';
+import { runIngestionMachine, type IngestionRunDeps } from './provideIngestionRun.js';
+import type { Inspect } from './runMachine.js';
+import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../run/runTypes.js';
+import { flattenStateValue } from './timelineRecorder.js';
 import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, rejectsPathFor, type FieldRule } from '../output/index.js';
 import { pageStream, type PageStream } from '../paging/pageStream.js';
 import type { StreamEvent } from '../paging/streamEvent.js';

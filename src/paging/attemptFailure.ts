@@ -1,5 +1,5 @@
 import { IngestError } from '../errors.js';
-import type { SentAuth } from '../http/authGate.js';
+import type { SentAuth } from './authGate.js';
 import type { AttemptResponse } from '../http/fetchWithDeadline.js';
 
 /** A transient, declined or unauthorized attempt: decided on in the retry's `delay`. */

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { EMPTY, Observable, Subject, catchError, concat, concatMap, defer, finalize, from, mergeMap, of, race, retry, tap, throwError, timer, type Subscriber } from 'rxjs';
 import { HttpStatusError, RateLimitError, TimeoutError } from '../errors.js';
-import { AuthGate, type SentAuth } from '../http/authGate.js';
+import { AuthGate, type SentAuth } from './authGate.js';
 import { fullJitterBackoff } from '../http/backoff.js';
 import { classifyStatus } from '../http/classify.js';
 import { fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';

@@ -4,7 +4,7 @@ import { ingestionRun } from '../../machines/ingestionRun.js';
 import { optionDefault } from '../../src/config/optionDefault.js';
 import { envVarName } from '../../src/config/optionNames.js';
 import { runConfigSchema } from '../../src/config/runConfig.js';
-import { machineToMermaid } from '../../src/machine/diagram.js';
+import { machineToMermaid } from '../../src/devtools/diagram.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

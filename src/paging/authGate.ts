@@ -1,7 +1,7 @@
 import type { AuthProvider } from '../auth/authProvider.js';
 import { AuthError } from '../errors.js';
-import type { StreamEvent } from '../paging/streamEvent.js';
-import { redactUrl } from './redactUrl.js';
+import type { StreamEvent } from './streamEvent.js';
+import { redactUrl } from '../http/redactUrl.js';
 
 /** The header an attempt was sent with, and the order in which it was sent. */
 export interface SentAuth {

@@ -5,12 +5,12 @@ import {
   fallbackReport,
   reportFromError,
   timeIn,
-} from '../../src/machine/draftReport.js';
-import { ReportWriteError } from '../../src/machine/reportWriteError.js';
-import { emptyCounters } from '../../src/machine/runCounters.js';
-import type { RunSummary } from '../../src/machine/runTypes.js';
+} from '../../src/run/draftReport.js';
+import { ReportWriteError } from '../../src/run/reportWriteError.js';
+import { emptyCounters } from '../../src/run/runCounters.js';
+import type { RunSummary } from '../../src/run/runTypes.js';
 import type { StateVisit } from '../../src/report/runReport.js';
-import { delivery, input, writtenFile } from './runHarness.js';
+import { delivery, input, writtenFile } from '../machines/runHarness.js';
 
 const summary: RunSummary = {
   ...input,

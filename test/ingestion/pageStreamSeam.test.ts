@@ -6,9 +6,9 @@ import { createRuntime } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch } from '../../src/simulator/index.js';
 import { simAuth } from '../paging/simAuth.js';
-import { fakeDeps, input, run, type Harness } from './runHarness.js';
-import { provideIngestionRun } from '../../src/machine/provideIngestionRun.js';
-import { createTimelineRecorder } from '../../src/machine/timelineRecorder.js';
+import { fakeDeps, input, run, type Harness } from '../machines/runHarness.js';
+import { provideIngestionRun } from '../../src/ingestion/provideIngestionRun.js';
+import { createTimelineRecorder } from '../../src/ingestion/timelineRecorder.js';
 
 /** The machine driven by the real page stream against the in-memory simulator, on virtual time. */
 function realStreamHarness(seed: number) {

@@ -2,10 +2,10 @@ import { fromPromise } from 'xstate';
 import { ingestionRun, type IngestionRunMachine } from '../../machines/ingestionRun.js';
 import type { RunReport, StateVisit } from '../report/runReport.js';
 import type { Clock } from '../runtime/clock.js';
-import { describeError } from './describeError.js';
-import { assembleDraftReport } from './draftReport.js';
+import { describeError } from '../run/describeError.js';
+import { assembleDraftReport } from '../run/draftReport.js';
 import { fromPageStream, type PageStreamFactory } from './pageStreamActor.js';
-import { ReportWriteError } from './reportWriteError.js';
+import { ReportWriteError } from '../run/reportWriteError.js';
 import { runMachine, type Inspect } from './runMachine.js';
 import type {
   Delivery,
@@ -16,7 +16,7 @@ import type {
   UploadInput,
   WriteFileInput,
   WrittenFile,
-} from './runTypes.js';
+} from '../run/runTypes.js';
 import { createTimelineRecorder } from './timelineRecorder.js';
 
 /**

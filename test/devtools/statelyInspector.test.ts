@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { createStatelyInspector } from '../../src/machine/statelyInspector.js';
+import { createStatelyInspector } from '../../src/devtools/statelyInspector.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

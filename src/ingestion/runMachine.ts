@@ -2,8 +2,8 @@ import { createActor, toPromise, type InspectionEvent, type Observer } from 'xst
 import type { IngestionRunMachine } from '../../machines/ingestionRun.js';
 import type { RunReport } from '../report/runReport.js';
 import type { Clock } from '../runtime/clock.js';
-import { describeError } from './describeError.js';
-import type { IngestionRunInput } from './runTypes.js';
+import { describeError } from '../run/describeError.js';
+import type { IngestionRunInput } from '../run/runTypes.js';
 
 export type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 

@@ -1,11 +1,11 @@
 import { Observable, concatMap, from, map, timer } from 'rxjs';
 import { createActor, type SnapshotFrom } from 'xstate';
 import type { IngestionRunMachine } from '../../machines/ingestionRun.js';
-import { toRunReport } from '../../src/machine/draftReport.js';
-import { provideIngestionRun, type IngestionRunDeps } from '../../src/machine/provideIngestionRun.js';
-import { runMachine } from '../../src/machine/runMachine.js';
-import type { Delivery, DraftReport, FetchPagesInput, IngestionRunInput, WrittenFile } from '../../src/machine/runTypes.js';
-import { createTimelineRecorder } from '../../src/machine/timelineRecorder.js';
+import { toRunReport } from '../../src/run/draftReport.js';
+import { provideIngestionRun, type IngestionRunDeps } from '../../src/ingestion/provideIngestionRun.js';
+import { runMachine } from '../../src/ingestion/runMachine.js';
+import type { Delivery, DraftReport, FetchPagesInput, IngestionRunInput, WrittenFile } from '../../src/run/runTypes.js';
+import { createTimelineRecorder } from '../../src/ingestion/timelineRecorder.js';
 import type { StreamEvent } from '../../src/paging/streamEvent.js';
 import type { RunReport } from '../../src/report/runReport.js';
 import { clockScheduler } from '../../src/runtime/clockScheduler.js';

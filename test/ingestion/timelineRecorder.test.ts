@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, setup } from 'xstate';
-import { createTimelineRecorder, flattenStateValue } from '../../src/machine/timelineRecorder.js';
+import { createTimelineRecorder, flattenStateValue } from '../../src/ingestion/timelineRecorder.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 describe('flattenStateValue', () => {

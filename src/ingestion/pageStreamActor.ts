@@ -1,25 +1,9 @@
 import type { Observable } from 'rxjs';
 import { fromCallback, type CallbackActorLogic } from 'xstate';
 import type { StreamEvent } from '../paging/streamEvent.js';
-import type { FetchPagesInput } from './runTypes.js';
-import { describeError } from './describeError.js';
-
-/** The machine asks the stream to stop at the next page boundary. */
-export interface StopStreamCommand {
-  readonly type: 'run.cancel';
-  readonly reason: string;
-}
-
-/** Sent when the stream errors: the message only, so that events stay plain data. */
-export interface StreamFailedEvent {
-  readonly type: 'stream.failed';
-  readonly error: string;
-}
-
-/** Sent when the stream completes (after `stream.completed`, or early after a stop). */
-export interface StreamEndedEvent {
-  readonly type: 'stream.ended';
-}
+import type { FetchPagesInput } from '../run/runTypes.js';
+import { describeError } from '../run/describeError.js';
+import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../run/runEvents.js';
 
 /** Creates the page stream; it must stop dispatching pages when `signal` aborts and then complete. */
 export type PageStreamFactory = (input: FetchPagesInput, signal: AbortSignal) => Observable<StreamEvent>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine, setup, type AnyStateNode } from 'xstate';
 import { ingestionRun } from '../../machines/ingestionRun.js';
-import { machineToMermaid } from '../../src/machine/diagram.js';
+import { machineToMermaid } from '../../src/devtools/diagram.js';
 
 function nodesOf(node: AnyStateNode): AnyStateNode[] {
   return [node, ...Object.values(node.states).flatMap(nodesOf)];

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { ingestionRun } from '../../machines/ingestionRun.js';
 import { registerDiagram } from '../../src/cli/diagram.js';
-import { machineToMermaid } from '../../src/machine/diagram.js';
-import { runIngestionMachine } from '../../src/machine/provideIngestionRun.js';
-import { combineInspectors } from '../../src/machine/runMachine.js';
+import { machineToMermaid } from '../../src/devtools/diagram.js';
+import { runIngestionMachine } from '../../src/ingestion/provideIngestionRun.js';
+import { combineInspectors } from '../../src/ingestion/runMachine.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
-import { STEP_MS, fakeDeps, input, staged, visits } from './runHarness.js';
+import { STEP_MS, fakeDeps, input, staged, visits } from '../machines/runHarness.js';
 
 describe('runIngestionMachine', () => {
   it('records the timeline, binds the dependencies and resolves with the report', async () => {

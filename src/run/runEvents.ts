@@ -1,0 +1,16 @@
+/** The machine asks the stream to stop at the next page boundary. */
+export interface StopStreamCommand {
+  readonly type: 'run.cancel';
+  readonly reason: string;
+}
+
+/** Sent when the stream errors: the message only, so that events stay plain data. */
+export interface StreamFailedEvent {
+  readonly type: 'stream.failed';
+  readonly error: string;
+}
+
+/** Sent when the stream completes (after `stream.completed`, or early after a stop). */
+export interface StreamEndedEvent {
+  readonly type: 'stream.ended';
+}
