@@ -77,7 +77,11 @@ export interface RunIngestionMachineOptions {
 }
 
 /** One whole run: records the timeline, binds the dependencies, runs the machine to its report. */
-export function runIngestionMachine(deps: IngestionRunDeps, input: IngestionRunInput, options: RunIngestionMachineOptions): Promise<RunReport> {
+export function runIngestionMachine(
+  deps: IngestionRunDeps,
+  input: IngestionRunInput,
+  options: RunIngestionMachineOptions,
+): Promise<RunReport> {
   const recorder = createTimelineRecorder(options.clock);
   const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline() });
   const extra = options.inspect === undefined ? [] : Array.isArray(options.inspect) ? options.inspect : [options.inspect as Inspect];

@@ -39,11 +39,7 @@ function reasonOf(signal: AbortSignal): string {
  * Runs a provided run machine to its end and resolves with its report (a failed run resolves
  * too: its report says why). Rejects only if the machine itself breaks.
  */
-export async function runMachine(
-  machine: IngestionRunMachine,
-  input: IngestionRunInput,
-  options: RunMachineOptions,
-): Promise<RunReport> {
+export async function runMachine(machine: IngestionRunMachine, input: IngestionRunInput, options: RunMachineOptions): Promise<RunReport> {
   const { signal } = options;
   const inspect = combineInspectors(options.inspect);
   const actor = createActor(machine, { input, clock: options.clock, ...(inspect ? { inspect } : {}) });

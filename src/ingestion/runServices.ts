@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import type { AuthProvider } from '../auth/authProvider.js';
+import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
+import { loggerFor, registerSecret } from '../logging/index.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { StagingStore } from '../staging/index.js';
+import { createS3Client, renderKey, reportKey } from '../storage/index.js';
+import { authFor } from './authFor.js';
+import { runPaths, type RunPaths } from './runPaths.js';
+import type { S3Credentials } from './runIngestionContext.js';
+
+const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
+
+/** What every step of one run works with: opened once, closed once. */
+export interface RunServices {
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly paths: RunPaths;
+  /** The data object's key, and the report objects' keys beside it. */
+  readonly keys: { readonly data: string; readonly json: string; readonly md: string };
+  readonly s3: S3Client;
+  readonly auth: AuthProvider;
+  readonly store: StagingStore;
+}
+
+/** The options that decide which records land on which page: a resume with other values is refused. */
+function pagingFingerprint(config: ResolvedRunConfig): string {
+  const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField } = config;
+  return createHash('sha256').update(JSON.stringify({ apiUrl, endpoint, pagination, pageSize, recordsPath, keyField })).digest('hex');
+}
+
+/** Registers the run's secrets, then opens the store client, the auth provider and the staging store. */
+export async function openRunServices(
+  config: ResolvedRunConfig,
+  runtime: Runtime,
+  s3Credentials: S3Credentials | undefined,
+): Promise<RunServices> {
+  for (const secret of [config.password, config.token, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken]) registerSecret(secret);
+  const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
+  const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
+  const keys = {
+    data: renderKey({ ...parts, ext: extensionOf[config.format] }, config.keyTemplate),
+    json: reportKey(parts, 'json', reportKeyOptions),
+    md: reportKey(parts, 'md', reportKeyOptions),
+  };
+  const paths = runPaths(config);
+  const s3 = createS3Client({
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    ...(s3Credentials ? { credentials: s3Credentials } : {}),
+  });
+  const auth = authFor(config, runtime);
+  try {
+    const store = await StagingStore.open(
+      {
+        path: paths.staging,
+        runId: config.runId,
+        optionsHash: pagingFingerprint(config),
+        memoryLimit: config.duckdbMemoryLimit,
+        ...(config.duckdbTempDir ? { tempDirectory: config.duckdbTempDir } : {}),
+      },
+      runtime,
+    );
+    return { runtime, logger: loggerFor(runtime.logger, 'ingestion'), paths, keys, s3, auth, store };
+  } catch (error: unknown) {
+    s3.destroy();
+    auth.close?.();
+    throw error;
+  }
+}
+
+export async function closeRunServices(services: RunServices): Promise<void> {
+  try {
+    await services.store.close();
+  } finally {
+    services.s3.destroy();
+    services.auth.close?.();
+  }
+}

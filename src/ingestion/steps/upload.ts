@@ -1,0 +1,40 @@
+import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
+import { crashPoint } from '../../faults/crashPoint.js';
+import { deliverFile } from '../../storage/index.js';
+import type { IngestionRunDeps } from '../provideIngestionRun.js';
+import { releaseMemoryIfLarge } from '../releaseMemoryIfLarge.js';
+import type { RunServices } from '../runServices.js';
+
+const contentTypeOf = {
+  parquet: 'application/vnd.apache.parquet',
+  ndjson: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+} as const;
+
+/** The file delivered to its key without overwriting, verified, and recorded in the checkpoint. */
+export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, keys }: RunServices): IngestionRunDeps['uploadFile'] {
+  return async ({ file }, signal) => {
+    // What the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
+    await releaseMemoryIfLarge(store);
+    const delivery = await runtime.clock.track(
+      deliverFile({
+        client: s3,
+        bucket: config.bucket,
+        key: keys.data,
+        filePath: file.path,
+        checksum: config.checksum,
+        sha256: file.sha256,
+        ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
+        contentType: contentTypeOf[config.format],
+        metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
+        ...(config.s3PartSizeMb ? { partSize: config.s3PartSizeMb * 1024 * 1024 } : {}),
+        signal,
+        logger,
+      }),
+    );
+    crashPoint('upload.afterUpload');
+    await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
+    return { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy };
+  };
+}

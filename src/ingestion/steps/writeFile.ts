@@ -1,0 +1,40 @@
+import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
+import { writeFinalFile } from '../../output/index.js';
+import { cleanSchemaFor } from '../cleanSchemaFor.js';
+import { landedSchemaFor } from '../landedSchemaFor.js';
+import type { IngestionRunDeps } from '../provideIngestionRun.js';
+import { releaseMemoryIfLarge } from '../releaseMemoryIfLarge.js';
+import type { RunServices } from '../runServices.js';
+import { storeChecksum } from '../storeChecksum.js';
+
+/** The one final file, written from the staged pages, and recorded as this run's output. */
+export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: RunServices): IngestionRunDeps['writeFinalFile'] {
+  return async () => {
+    // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
+    await releaseMemoryIfLarge(store);
+    const cleanSchema = cleanSchemaFor(config.endpoint);
+    const file = await runtime.clock.track(
+      writeFinalFile(store, {
+        format: config.format,
+        path: paths.output,
+        transform: config.transform,
+        keyField: config.keyField,
+        cleanSchema,
+        // ETL's schema is the cleaning schema; ELT would have only the lineage columns without records.
+        ...(config.transform === 'none' ? { expectedSchema: landedSchemaFor(cleanSchema) } : {}),
+      }),
+    );
+    await store.recordOutput(file);
+    return {
+      format: file.format,
+      path: file.path,
+      bytes: file.bytes,
+      rows: file.rows,
+      sha256: file.sha256,
+      checksum: storeChecksum(file, config.checksum),
+      duplicatesDropped: file.duplicatesDropped,
+      rejected: file.rejected,
+      ...(file.rejected > 0 ? { rejectsPath: file.rejectsPath } : {}),
+    };
+  };
+}

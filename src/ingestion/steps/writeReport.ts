@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { AuthClient } from '../../auth/authClient.js';
+import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
+import type { FieldRule } from '../../output/index.js';
+import type { StreamStats } from '../../paging/streamStats.js';
+import type { RunReport } from '../../report/runReport.js';
+import { writeReportFiles } from '../../report/writeReportFiles.js';
+import type { ResumeState } from '../../run/runTypes.js';
+import { stagingReport } from '../../staging/index.js';
+import { uploadReport } from '../../storage/index.js';
+import { cleanSchemaFor } from '../cleanSchemaFor.js';
+import type { IngestionRunDeps } from '../provideIngestionRun.js';
+import type { RunServices } from '../runServices.js';
+
+/** What a value breaking a cleaning rule is, in the report's words. */
+const ruleMeaning: Readonly<Record<FieldRule, string>> = {
+  integer: 'not an integer',
+  text: 'not text',
+  email: 'not a valid email address',
+  date: 'not a recognisable date',
+  timestamp: 'not a recognisable timestamp',
+  number: 'not a number',
+  boolean: 'not a boolean',
+  json: 'not JSON',
+};
+
+/**
+ * The draft completed with what only SQL over the staged records can tell, written locally,
+ * uploaded beside the data (a failed run's report stays local when the store refuses it), and the
+ * checkpoint marked finished once a succeeded run's report is delivered.
+ */
+export function writeReport(
+  config: ResolvedRunConfig,
+  { runtime, logger, s3, auth, store, paths, keys }: RunServices,
+  resume: ResumeState,
+  streamStats: () => StreamStats | undefined,
+): IngestionRunDeps['writeReport'] {
+  const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
+    const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
+    const stats = streamStats();
+    const rejected = draft.output
+      ? draft.records.rejected
+      : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
+    const { cancelled: _cancelled, ...base } = draft;
+    let report: RunReport = {
+      ...base,
+      // The stream counts every attempt (401s included); the events cover the same ground otherwise.
+      requests: stats
+        ? {
+            ...draft.requests,
+            total: stats.requests,
+            byStatus: stats.requestsByStatus,
+            retries: stats.retries,
+            retriesByStatus: stats.retriesByStatus,
+            rateLimited: stats.rateLimited,
+            // The client's own count: a token from the pre-flight login, replaced before any page used it, is a refresh too.
+            tokenRefreshes: auth instanceof AuthClient ? auth.stats.refreshes : stats.refreshes,
+          }
+        : draft.requests,
+      pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
+      records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
+      quality: sql.columns.map((c) => ({
+        column: c.name,
+        type: Object.keys(c.types).join(' | ') || 'NULL',
+        nulls: c.nulls,
+        invalid: c.invalid ?? 0,
+        ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
+      })),
+    };
+    if (report.status === 'succeeded' && report.delivery) {
+      report = { ...report, delivery: { ...report.delivery, reportUri: `s3://${config.bucket}/${keys.json}` } };
+    }
+    // The bytes uploaded are the local files' bytes: written once, redacted once.
+    const files = await writeReportFiles(report, paths.reports);
+    const upload = async (): Promise<void> => {
+      for (const [key, path, contentType] of [
+        [keys.json, files.json, 'application/json'],
+        [keys.md, files.markdown, 'text/markdown; charset=utf-8'],
+      ] as const) {
+        await uploadReport({ client: s3, bucket: config.bucket, key, body: await readFile(path, 'utf8'), contentType, signal });
+      }
+    };
+    if (report.status === 'succeeded') {
+      await upload();
+      await store.markFinished();
+    } else {
+      await upload().catch((error: unknown) => logger.warn({ err: error }, 'the report of the failed run stays local'));
+    }
+    return report;
+  };
+  return (draft, signal) => runtime.clock.track(write(draft, signal));
+}
