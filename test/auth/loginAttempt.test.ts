@@ -41,7 +41,7 @@ describe('attemptLogin', () => {
     ]);
   });
 
-  it('row 12: a body cut off by the deadline is a transient timeout that keeps the status of its head', async () => {
+  it('reliability row 12: a body cut off by the deadline is a transient timeout that keeps the status of its head', async () => {
     const clock = new SimulatedClock(0);
     const outcome = await clock.run(() => attemptLogin(request(clock, stalledBody())));
     expect(outcome).toMatchObject({ kind: 'transient', status: 200, reason: 'timeout after 1000 ms', retryAfterMs: undefined });
@@ -49,7 +49,7 @@ describe('attemptLogin', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it("row 9: a connection reset is a transient network error in the transport's own words, its cause the raw error", async () => {
+  it("reliability row 9: a connection reset is a transient network error in the transport's own words, its cause the raw error", async () => {
     const clock = new SimulatedClock(0);
     const reset = new TypeError('fetch failed', { cause: new Error('read ECONNRESET') });
     const outcome = await attemptLogin(request(clock, () => Promise.reject(reset)));

@@ -1,7 +1,7 @@
 import type { BenchRow } from './benchRow.js';
 import { mb, formatPhases, measureRunAgainst, phaseFigures, withServe, type BenchContext } from './measureRun.js';
 
-/** Targets of RELIABILITY.md row 28: memory stays flat from the smallest to the largest size. */
+/** Targets of reliability row 28 (docs/reliability.md): memory stays flat from the smallest to the largest size. */
 export const memoryTargets = { peakMb: 300, growth: 1.3 } as const;
 
 const megabytesByPhase = (bytes: Readonly<Record<string, number>>): Record<string, number> =>

@@ -51,7 +51,7 @@ describe('the ingest command entry', () => {
   });
 
   it.runIf(process.platform === 'linux')(
-    'row 28: starts libuv with one pool thread, before main.js loads, unless the user chose a size',
+    'reliability row 28: starts libuv with one pool thread, before main.js loads, unless the user chose a size',
     () => {
       const chosen = run(bin, {});
       const fourThreads = run(bin, { UV_THREADPOOL_SIZE: '4' });

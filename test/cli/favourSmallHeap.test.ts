@@ -19,7 +19,7 @@ const churn = (favour: boolean): number => {
 };
 
 describe('favourSmallHeap', () => {
-  it('row 28: keeps the V8 heap of a page-body churn far below what V8 grows to by default', () => {
+  it('reliability row 28: keeps the V8 heap of a page-body churn far below what V8 grows to by default', () => {
     const plain = churn(false);
     const favoured = churn(true);
     expect(favoured).toBeLessThan(plain * 0.7);

@@ -114,7 +114,7 @@ async function crashThenRerun(
   }
 }
 
-describe.concurrent('row 18: kill -9 at each named crash point, then a rerun without it', { timeout: 240_000 }, () => {
+describe.concurrent('reliability row 18: kill -9 at each named crash point, then a rerun without it', { timeout: 240_000 }, () => {
   it('names exactly the five documented points', () => {
     expect([...crashPointNames]).toEqual([
       'staging.midPage',

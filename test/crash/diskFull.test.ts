@@ -56,7 +56,7 @@ function fillDisk(dir: string, freeBytes: number): string {
   return filler;
 }
 
-describe.concurrent('row 24: disk full while staging or writing', { timeout: 240_000 }, () => {
+describe.concurrent('reliability row 24: disk full while staging or writing', { timeout: 240_000 }, () => {
   it('while staging: a clear failure, the committed pages kept; once space is back the rerun fetches only the rest', async ({ skip }) => {
     const world = await crashWorld('disk-staging', { seed: 24, records: RECORDS });
     const disk = join(world.dir, 'disk');

@@ -123,7 +123,7 @@ async function measureSpan(): Promise<number> {
   }
 }
 
-describe('row 17: kill -9 at a random moment', () => {
+describe('reliability row 17: kill -9 at a random moment', () => {
   it(`${SEEDS} seeds: a SIGKILL at a seeded moment, then a rerun: exit 0, one object, every id once`, { timeout: 480_000 }, async () => {
     const spanMs = await measureSpan();
     const seeds = Array.from({ length: SEEDS }, (_, i) => i + 1);

@@ -6,22 +6,26 @@ import { envVarName } from '../../src/config/optionNames.js';
 import { runConfigSchema } from '../../src/config/runConfig.js';
 import { machineToMermaid } from '../../src/devtools/diagram.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+const readme = read('README.md');
+const architecture = read('docs/architecture.md');
+const configuration = read('docs/configuration.md');
 
-describe('README', () => {
-  it('shows the state diagram generated from the machine definition', () => {
-    const block = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1];
+describe('README and docs/', () => {
+  it('docs/architecture.md shows the state diagram generated from the machine definition', () => {
+    const block = /```mermaid\n([\s\S]*?)```/.exec(architecture)?.[1];
     expect(block).toBe(machineToMermaid(ingestionRun, { descriptions: false }));
   });
 
-  it('documents every run option with its variable and default', () => {
+  it('docs/configuration.md documents every run option with its variable and default, and the README links to it', () => {
     for (const [key, schema] of Object.entries(runConfigSchema.shape)) {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
+      const row = configuration.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
       expect(row, key).toBeDefined();
       expect(row).toContain(`\`${envVarName(key)}\``);
       const fallback = optionDefault(schema);
       if (fallback !== undefined && fallback !== '') expect(row).toContain(`\`${String(fallback)}\``);
     }
+    expect(readme).toContain('](docs/configuration.md)');
   });
 
   it('keeps the two-command quick start', () => {

@@ -56,7 +56,7 @@ async function localReport(e: E2eEnv, runId: string): Promise<RunReport> {
 }
 
 describe('ingest run as a real process', () => {
-  it('happy path: flags + INGEST_PASSWORD, exit 0, the summary on stdout, the object exact; row 27: the password in no artifact', async () => {
+  it('happy path: flags + INGEST_PASSWORD, exit 0, the summary on stdout, the object exact; reliability row 27: the password in no artifact', async () => {
     const canary = 'e2e-canary-password-5b1f';
     const sim = { profile: 'calm', records: 800, seed: 4, duplicateRate: 0.02, password: canary } as const;
     env = await startE2eEnv(sim);
@@ -82,7 +82,7 @@ describe('ingest run as a real process', () => {
       expect((await getObjectBytes(env.client, 'lake', stored)).includes(canary), stored).toBe(false);
   });
 
-  it('row 26: bad configuration -> exit 2, every problem listed on stderr, nothing fetched', async () => {
+  it('reliability row 26: bad configuration -> exit 2, every problem listed on stderr, nothing fetched', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 100, seed: 1 });
     const configFile = join(env.dataDir, 'run.json');
     await writeFile(configFile, JSON.stringify({ unknownThing: 1, maxRetryShare: 3 }));
@@ -113,7 +113,7 @@ describe('ingest run as a real process', () => {
     expect(env.sim.stats().requests).toBe(0);
   });
 
-  it('row 27: a secret passed as a flag is refused (exit 2) without echoing it', async () => {
+  it('reliability row 27: a secret passed as a flag is refused (exit 2) without echoing it', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 100, seed: 1 });
     // `--name=value` too: commander would echo it in "unknown option '--password=...'".
     const cli = spawnCli([...runArgs(env, 'secret-flag'), '--password=canary-pw-1', '--token', 'canary-tk-2'], cliEnv(env));
@@ -124,7 +124,7 @@ describe('ingest run as a real process', () => {
     expect(env.sim.stats().requests).toBe(0);
   });
 
-  it('row 27: a mistyped secret flag (`--pasword=x`) is refused (exit 2) naming the flag, not the value', async () => {
+  it('reliability row 27: a mistyped secret flag (`--pasword=x`) is refused (exit 2) naming the flag, not the value', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 100, seed: 1 });
     const cli = spawnCli([...runArgs(env, 'typo-flag'), '--pasword=canary-pw-3'], cliEnv(env));
     expect(await cli.exited).toBe(2);
@@ -137,7 +137,7 @@ describe('ingest run as a real process', () => {
     { signal: 'SIGINT', code: 130 },
     { signal: 'SIGTERM', code: 143 },
   ] as const)(
-    'row 25: $signal during the fetch -> exit $code, report failed, checkpoint kept, the rerun succeeds',
+    'reliability row 25: $signal during the fetch -> exit $code, report failed, checkpoint kept, the rerun succeeds',
     async ({ signal, code }) => {
       const sim = { profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } } as const;
       env = await startE2eEnv(sim);

@@ -24,7 +24,7 @@ describe('duplicates and dirty data, end to end', () => {
   });
 
   it.each(['parquet', 'csv'] as const)(
-    'rows 14, 15 (%s, ELT): one copy per id, duplicates counted as served, edge values exact',
+    'reliability rows 14, 15 (%s, ELT): one copy per id, duplicates counted as served, edge values exact',
     async (format) => {
       env = await startE2eEnv(SIM);
       const runId = `dirty-${format}`;

@@ -18,7 +18,7 @@ const cases = [
   { format: 'json', transform: 'clean' },
 ] as const;
 
-describe('row 16: an empty dataset', () => {
+describe('reliability row 16: an empty dataset', () => {
   it.each(cases)(
     '$format, transform $transform: a valid empty file with its schema is uploaded, and a report',
     async ({ format, transform }) => {

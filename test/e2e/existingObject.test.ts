@@ -19,7 +19,7 @@ afterEach(async () => {
 const keyOf = (runId: string, ext: string): string => `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${ext}`;
 
 describe('an object already at the run key', () => {
-  it('row 19: other content there -> a clear failure, the object untouched', async () => {
+  it('reliability row 19: other content there -> a clear failure, the object untouched', async () => {
     env = await startE2eEnv(SIM);
     const runId = 'taken';
     const key = keyOf(runId, 'parquet');
@@ -34,7 +34,7 @@ describe('an object already at the run key', () => {
     expect(await getObjectBytes(env.client, 'lake', key)).toEqual(other);
   });
 
-  it('row 20: the same content there (stopped after the upload, before it was recorded) -> recognised as delivered, no second upload', async () => {
+  it('reliability row 20: the same content there (stopped after the upload, before it was recorded) -> recognised as delivered, no second upload', async () => {
     env = await startE2eEnv(SIM);
     proxy = await startS3Proxy(env.s3.endpoint);
     const runId = 'stopped-after-upload';
@@ -72,7 +72,7 @@ describe('an object already at the run key', () => {
     expect(await getObjectBytes(env.client, 'lake', key)).toEqual(stored);
   });
 
-  it('row 21: a second run with the same run id while the first runs is refused; the first still succeeds', async () => {
+  it('reliability row 21: a second run with the same run id while the first runs is refused; the first still succeeds', async () => {
     env = await startE2eEnv({ ...SIM, latency: { kind: 'fixed', ms: 50 } });
     const options = env.options({ runId: 'twice', pageSize: 100 });
     let firstStaged!: () => void;

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 describe('the report under faults agrees with the server’s own counts', () => {
-  it('rows 1-3: the brief’s flaky API (5xx, 503 Retry-After, a 10 req/s limit): data exact, every request and retry counted', async () => {
+  it('reliability rows 1-3: the brief’s flaky API (5xx, 503 Retry-After, a 10 req/s limit): data exact, every request and retry counted', async () => {
     const sim = { profile: 'flaky', records: 2000, seed: 21, serverErrorRate: 0.08, unavailableRate: 0.08 } as const;
     env = await startE2eEnv(sim);
     const runId = 'flaky';
@@ -30,7 +30,7 @@ describe('the report under faults agrees with the server’s own counts', () => 
     expect(eltDifferences(object.rows, 'parquet', oracleById(sim), runId)).toEqual([]);
   });
 
-  it('row 6: tokens that expire mid-run are refreshed; refreshes and 401s match the server’s logins', async () => {
+  it('reliability row 6: tokens that expire mid-run are refreshed; refreshes and 401s match the server’s logins', async () => {
     // Paced at 5 req/s, the run outlives several 1 s tokens.
     const sim = { profile: 'calm', records: 1500, seed: 22, tokenLifetimeSeconds: 1, latency: { kind: 'fixed', ms: 150 } } as const;
     env = await startE2eEnv(sim);

@@ -37,7 +37,7 @@ function pageLogging(pages: number[]): Fetch {
   };
 }
 
-describe('row 17: resume after a crash, and a finished run is not redone', () => {
+describe('reliability row 17: resume after a crash, and a finished run is not redone', () => {
   it('a run stopped after 5 staged pages keeps its checkpoint; the rerun fetches only the rest; a third run fetches nothing', async () => {
     env = await startE2eEnv(SIM);
     const runId = 'resume';

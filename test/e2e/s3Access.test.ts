@@ -20,7 +20,7 @@ async function reportTexts(dataDir: string): Promise<string> {
   return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');
 }
 
-describe('row 23: S3 problems are found before any page is fetched', () => {
+describe('reliability row 23: S3 problems are found before any page is fetched', () => {
   it('a missing bucket: a clear failure naming it, no /customers request', async () => {
     env = await startE2eEnv(SIM);
     const report = await runIngestion(env.options({ runId: 'nobucket', bucket: 'no-such-bucket' }), env.context());

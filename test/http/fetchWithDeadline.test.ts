@@ -103,7 +103,7 @@ describe('fetchWithDeadline request options', () => {
     ]);
   });
 
-  it('row 12: reports the status of a head whose body is then cut off by the deadline', async () => {
+  it('reliability row 12: reports the status of a head whose body is then cut off by the deadline', async () => {
     const clock = new SimulatedClock(0);
     const fetch = slowFetch(clock, 100, ['a', 'b', 'c', 'd', 'e'], 400, {});
     const heads: [number, number][] = [];

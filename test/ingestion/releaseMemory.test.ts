@@ -27,10 +27,10 @@ async function reopenings(records: number): Promise<string[]> {
   return reopenedWhen;
 }
 
-it('row 28: the staging database is reopened before the writer and before the upload, dropping what DuckDB holds', async () => {
+it('reliability row 28: the staging database is reopened before the writer and before the upload, dropping what DuckDB holds', async () => {
   expect(await reopenings(20_000)).toEqual(['before the file', 'before the upload']);
 }, 30_000);
 
-it('row 28: a small run keeps its staging database open (reopening would cost more than it frees)', async () => {
+it('reliability row 28: a small run keeps its staging database open (reopening would cost more than it frees)', async () => {
   expect(await reopenings(250)).toEqual([]);
 });

@@ -349,7 +349,7 @@ describe('redaction', () => {
     expect(text).not.toContain(encodeURIComponent(awsSecret));
   }
 
-  it('row 27: keeps canary secrets out of console and file: fields, nested fields, messages, errors, URLs', async () => {
+  it('reliability row 27: keeps canary secrets out of console and file: fields, nested fields, messages, errors, URLs', async () => {
     const out = capture();
     const dir = tempDir();
     const secrets = new SecretRegistry();

@@ -44,7 +44,7 @@ describe('bounded memory', () => {
   const duplicates = (PAGES - 1) * 2;
 
   it.each<OutputFormat>(['parquet', 'csv'])(
-    `row 28: writes %s of ${records} records within a ${LIMIT} DuckDB memory limit, first occurrence kept`,
+    `reliability row 28: writes %s of ${records} records within a ${LIMIT} DuckDB memory limit, first occurrence kept`,
     async (format) => {
       const path = join(dir, `out.${format}`);
       const file = await writeFinalFile(store, { format, path });
@@ -58,7 +58,7 @@ describe('bounded memory', () => {
     60_000,
   );
 
-  it(`row 28: cleans (ETL) and reports ${records} records within a ${LIMIT} DuckDB memory limit`, async () => {
+  it(`reliability row 28: cleans (ETL) and reports ${records} records within a ${LIMIT} DuckDB memory limit`, async () => {
     const file = await writeFinalFile(store, { format: 'parquet', path: join(dir, 'clean.parquet'), transform: 'clean' });
     const report = await stagingReport(store);
     expect(report.records).toEqual({

@@ -78,7 +78,7 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     expect(rows[0]).toMatchObject({ tags: ['a'], address: { street: '1 Main St', zip: '02101' }, phone: null, _run_id: 'etl', _page: 1 });
   });
 
-  it('row 11: writes every rejected row (missing id, wrong types, invalid values) to <name>.rejects.ndjson with its reasons, and counts them', async () => {
+  it('reliability row 11: writes every rejected row (missing id, wrong types, invalid values) to <name>.rejects.ndjson with its reasons, and counts them', async () => {
     await stage();
     const path = join(dir, 'clean.parquet');
     const result = await writeFinalFile(store, { format: 'parquet', path, transform: 'clean' });

@@ -37,7 +37,7 @@ describe('run-wide bounds', () => {
     expect(during / 40).toBeLessThan(1);
   });
 
-  it('row 12: a fixed attempt timeout cuts off a slower response and is named in the failure', async () => {
+  it('reliability row 12: a fixed attempt timeout cuts off a slower response and is named in the failure', async () => {
     const r = await runStream({ ...calm, latency: { kind: 'fixed', ms: 2_000 } }, { paging, attemptTimeoutMs: 1_500, maxFailuresPerPage: 2 });
     expect(r.staged).toEqual([]);
     expect(String(r.error)).toMatch(/timeout: no complete response within 1500 ms/);

@@ -48,7 +48,7 @@ describe('pacing through the stream', () => {
     expect(r.stream.stats().ratePerSecond).toBeLessThan(12);
   });
 
-  it('row 6 with the real AuthClient: short-lived tokens are refreshed and the run completes', async () => {
+  it('reliability row 6 with the real AuthClient: short-lived tokens are refreshed and the run completes', async () => {
     const clock = new SimulatedClock(t0);
     const sim = { profile: 'hostile', records: 2000, seed: 12, outages: [] } as const;
     const loginSim = createSimulatorFetch(sim, clock);

@@ -23,8 +23,8 @@ function expectComplete(result: Awaited<ReturnType<typeof runStream>>, records: 
 const ofType = <T extends StreamEvent['type']>(events: StreamEvent[], type: T) =>
   events.filter((e): e is Extract<StreamEvent, { type: T }> => e.type === type);
 
-describe('page stream against RELIABILITY.md rows', () => {
-  it('row 1: 500/502 k times then 200 are retried with backoff + jitter; the counts agree with the server', async () => {
+describe('page stream against the rows of docs/reliability.md', () => {
+  it('reliability row 1: 500/502 k times then 200 are retried with backoff + jitter; the counts agree with the server', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, records: 1000, serverErrorRate: 0.4, seed: 11 },
@@ -45,7 +45,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(holder.log.filter((x) => x.status !== 200)).toHaveLength(k);
   });
 
-  it('row 2: a 503 with Retry-After is retried no sooner than asked', async () => {
+  it('reliability row 2: a 503 with Retry-After is retried no sooner than asked', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, unavailableRate: 0.3, unavailableRetryAfterRate: 1, unavailableRetryAfterMaxSeconds: 3, seed: 5 },
@@ -64,7 +64,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     }
   });
 
-  it('row 3: bursts of 429 with Retry-After in seconds or HTTP-dates pause the whole run; no retry storm; data complete', async () => {
+  it('reliability row 3: bursts of 429 with Retry-After in seconds or HTTP-dates pause the whole run; no retry storm; data complete', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       {
@@ -101,7 +101,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.events.findIndex((e, i) => i > lastHit && e.type === 'rateLimit.resumed')).toBeGreaterThan(lastHit);
   });
 
-  it('row 4: a Retry-After far beyond the allowed wait fails clearly; the committed pages are kept and a rerun resumes', async () => {
+  it('reliability row 4: a Retry-After far beyond the allowed wait fails clearly; the committed pages are kept and a rerun resumes', async () => {
     // Refill of one token per 1000 s: the second request is told to come back in 1000 s.
     const first = await runStream({ ...calm, rateLimit: 0.001, rateLimitBurst: 1 }, { paging });
     expect(first.error).toBeInstanceOf(RateLimitError);
@@ -114,7 +114,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(rerun.sim.stats().byEndpoint.customers['200']).toBe(9);
   });
 
-  it('row 5: 5xx that never stops fails clearly, naming the last status, after 8 attempts of the page', async () => {
+  it('reliability row 5: 5xx that never stops fails clearly, naming the last status, after 8 attempts of the page', async () => {
     const r = await runStream({ ...calm, serverErrorRate: 1 }, { paging });
     expect(r.error).toBeInstanceOf(RetryLimitError);
     const message = String((r.error as Error).message);
@@ -125,7 +125,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.stream.stats().requests).toBe(8);
   });
 
-  it('row 6: a token expiring mid-run is refreshed once and the request repeated; the run continues', async () => {
+  it('reliability row 6: a token expiring mid-run is refreshed once and the request repeated; the run continues', async () => {
     const { simAuth } = await import('./simAuth.js');
     const { SimulatedClock } = await import('../../src/runtime/simulatedClock.js');
     const { createSimulatorFetch } = await import('../../src/simulator/index.js');
@@ -144,7 +144,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.stream.stats().retries).toBe(0); // a 401 is not a failure
   });
 
-  it('row 6: a 401 right after a fresh login is a clear failure', async () => {
+  it('reliability row 6: a 401 right after a fresh login is a clear failure', async () => {
     const auth: AuthProvider & { logins: number } = {
       logins: 1,
       getAuthHeader: async () => 'Bearer not-a-jwt',
@@ -157,7 +157,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.stream.stats().requests).toBe(1);
   });
 
-  it('row 7: wrong credentials at login fail at once, no retries, no password in the message', async () => {
+  it('reliability row 7: wrong credentials at login fail at once, no retries, no password in the message', async () => {
     let calls = 0;
     const auth: AuthProvider & { logins: number } = {
       logins: 0,
@@ -174,7 +174,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(String(r.error)).not.toContain('demo-password');
   });
 
-  it.each([400, 403, 404])('row 8: %i on a page is not retried and fails clearly with the URL (no secrets) and status', async (status) => {
+  it.each([400, 403, 404])('reliability row 8: %i on a page is not retried and fails clearly with the URL (no secrets) and status', async (status) => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       calm,
@@ -196,14 +196,14 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.staged.map((p) => p.page)).not.toContain(3);
   });
 
-  it('row 9: connection resets are retried; data complete', async () => {
+  it('reliability row 9: connection resets are retried; data complete', async () => {
     const r = await runStream({ ...calm, resetRate: 0.25, seed: 9 }, { paging });
     expectComplete(r, 500);
     expect(r.sim.stats().faults.reset).toBeGreaterThan(0);
     expect(r.stream.stats().retriesByStatus['network']).toBe(r.sim.stats().faults.reset);
   });
 
-  it('row 10: truncated JSON and HTML with 200 are rejected, retried, never staged', async () => {
+  it('reliability row 10: truncated JSON and HTML with 200 are rejected, retried, never staged', async () => {
     const r = await runStream({ ...calm, truncateRate: 0.2, wrongContentRate: 0.2, seed: 4 }, { paging });
     expectComplete(r, 500);
     const bad = r.sim.stats().faults.truncated + r.sim.stats().faults.wrong_content;
@@ -212,7 +212,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.staged.every((p) => p.records.length === 50)).toBe(true);
   });
 
-  it('row 12: responses slower than the timeout and trickling bodies are aborted by their deadline and retried', async () => {
+  it('reliability row 12: responses slower than the timeout and trickling bodies are aborted by their deadline and retried', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 },
@@ -228,7 +228,7 @@ describe('page stream against RELIABILITY.md rows', () => {
     expect(r.elapsedMs).toBeLessThan(90_000);
   });
 
-  it('row 14: a record repeated on a later page is passed through untouched (dedupe happens in staging)', async () => {
+  it('reliability row 14: a record repeated on a later page is passed through untouched (dedupe happens in staging)', async () => {
     const r = await runStream({ ...calm, records: 1000, duplicateRate: 0.05, seed: 8 }, { paging });
     expect(r.error).toBeUndefined();
     const ids = stagedIds(r.staged);

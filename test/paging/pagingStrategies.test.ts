@@ -168,7 +168,7 @@ describe('pagination strategies', () => {
   });
 });
 
-describe('row 13: pagination anomalies are reported; the stream stops only on a defined end condition', () => {
+describe('reliability row 13: pagination anomalies are reported; the stream stops only on a defined end condition', () => {
   const paging = { kind: 'pageNumber', pageSize: 10 } as const;
 
   it('an empty page before the end is reported; later pages are still fetched', async () => {

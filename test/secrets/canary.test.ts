@@ -210,7 +210,7 @@ function leaks(artifacts: readonly Artifact[]): string[] {
 
 const byName = (name: string): Run => runs.find((r) => r.name === name)!;
 
-describe('row 27: a canary secret appears in no artifact', () => {
+describe('reliability row 27: a canary secret appears in no artifact', () => {
   it('the runs really went through faults and used every secret', () => {
     expect(byName('login').exit.code, byName('login').exit.stderr).toBe(0);
     expect(byName('bearer').exit.code, byName('bearer').exit.stderr).toBe(0);

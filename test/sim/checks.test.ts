@@ -22,7 +22,7 @@ function logged(id: number, fields: Partial<LoggedRequest> & { status?: number; 
 }
 
 describe('the campaign checks', () => {
-  it('row 3: flag a request sent before the Retry-After of a 429 had elapsed, but not one already in flight', () => {
+  it('reliability row 3: flag a request sent before the Retry-After of a 429 had elapsed, but not one already in flight', () => {
     const given = logged(0, { status: 429, headers: { 'retry-after': '2' }, receivedAt: 1000, receivedSeq: 3 });
     const inFlight = logged(1, { sentAt: 500, sentSeq: 2, page: 2 });
     const early = logged(2, { sentAt: 2999, sentSeq: 5, page: 3 });
@@ -33,13 +33,13 @@ describe('the campaign checks', () => {
     ]);
   });
 
-  it('row 2: a 503 Retry-After holds back its own page only', () => {
+  it('reliability row 2: a 503 Retry-After holds back its own page only', () => {
     const given = logged(0, { status: 503, headers: { 'retry-after': '3' }, receivedAt: 0, receivedSeq: 1 });
     expect(checkRetryAfter([given, logged(1, { sentAt: 100, page: 2 })], 0)).toEqual([]);
     expect(checkRetryAfter([given, logged(1, { sentAt: 100, page: 1 })], 0)).toHaveLength(1);
   });
 
-  it('row 6: flag a token sent again after a 401 for it, or past the lifetime it was given', () => {
+  it('reliability row 6: flag a token sent again after a 401 for it, or past the lifetime it was given', () => {
     const login = { ...logged(0, { path: '/login', receivedAt: 0, receivedSeq: 1 }), issued: { value: 't1', expiresInMs: 5000 } };
     const token = { value: 't1', expMs: 5000 };
     const refused = logged(1, { token, sentAt: 5000, status: 401, receivedAt: 5010, receivedSeq: 4 });

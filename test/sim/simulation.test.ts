@@ -15,7 +15,7 @@ import { failureLine } from './summary.js';
 const SEEDS = 300;
 
 describe('the deterministic simulation campaign', () => {
-  it(`rows 1-3, 5, 6, 9, 10, 12, 14, 16, 27: ${SEEDS} seeded fault schedules across calm, flaky and hostile keep every invariant`, async () => {
+  it(`reliability rows 1-3, 5, 6, 9, 10, 12, 14, 16, 27: ${SEEDS} seeded fault schedules across calm, flaky and hostile keep every invariant`, async () => {
     const campaign = await runCampaign({ seeds: SEEDS, firstSeed: 1, workers: 2, concurrency: 2 });
     // Each failing seed names its replay command.
     expect(campaign.results.filter((r) => r.problems.length > 0).map(failureLine)).toEqual([]);

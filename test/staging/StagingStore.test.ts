@@ -248,7 +248,7 @@ describe('StagingStore', () => {
     expect(settings).toEqual({ m: '122.0 MiB', t: 1n, d: spill });
   });
 
-  it('row 28: opens with settings that keep memory flat (one thread unless told), spilling beside the database by default', async () => {
+  it('reliability row 28: opens with settings that keep memory flat (one thread unless told), spilling beside the database by default', async () => {
     const path = join(dir, 'flat.duckdb');
     const store = await StagingStore.open({ path, runId: 'flat' });
     opened.push(store);
@@ -261,7 +261,7 @@ describe('StagingStore', () => {
     expect(settings).toEqual({ o: false, f: '15.2 MiB', t: 1n, d: `${path}.tmp` });
   });
 
-  it('row 28: stores raw records in row groups of 16,384 rows, whose checkpoints stay small', async () => {
+  it('reliability row 28: stores raw records in row groups of 16,384 rows, whose checkpoints stay small', async () => {
     const store = await open();
     await store.stagePage(page(1, customers(1, 20_000)));
     await store.stagePage(page(2, customers(20_001, 20_000)));
@@ -275,7 +275,7 @@ describe('StagingStore', () => {
     expect(groups).toEqual([16_384, 16_384, 7_232]);
   });
 
-  it('row 28: releaseMemory reopens the database with its settings, keeping the run lock, the data and the appender working', async () => {
+  it('reliability row 28: releaseMemory reopens the database with its settings, keeping the run lock, the data and the appender working', async () => {
     const spill = join(dir, 'spill');
     const path = join(dir, 'release.duckdb');
     const store = await StagingStore.open({ path, runId: 'release', memoryLimit: '128MB', tempDirectory: spill });

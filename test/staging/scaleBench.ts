@@ -1,5 +1,5 @@
 /**
- * Manual scale probe for RELIABILITY.md row 28 (not a test, not in CI): stages `records`
+ * Manual scale probe for reliability row 28 of docs/reliability.md (not a test, not in CI): stages `records`
  * simulator customers straight into a StagingStore (no HTTP, 1 in 1000 a repeated key), or
  * runs one step on what an earlier `stage` left in `dir`: `write:<format>` or `report`. Prints
  * the step's wall time and the process's peak RSS as JSON; run each step in its own process:

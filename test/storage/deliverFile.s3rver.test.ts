@@ -122,7 +122,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     expect(listed.Contents ?? []).toEqual([]);
   });
 
-  it('row 22: retries transient S3 errors (500, 503 SlowDown, connection reset) and then succeeds', async () => {
+  it('reliability row 22: retries transient S3 errors (500, 503 SlowDown, connection reset) and then succeeds', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'flaky.ndjson', 30_000, 7);
     let putFaults = 0;
