@@ -14,15 +14,7 @@ import { describeError } from '../src/run/describeError.js';
 import { NotProvidedError } from '../src/run/notProvidedError.js';
 import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/run/runEvents.js';
 import { fallbackReport, reportFromError } from '../src/run/draftReport.js';
-import {
-  countAnomaly,
-  countPageRetry,
-  countPageStaged,
-  countRateLimitHit,
-  countStreamCompleted,
-  countTokenRefresh,
-  emptyCounters,
-} from '../src/run/runCounters.js';
+import { countEvent, emptyCounters } from '../src/run/runCounters.js';
 import type {
   Delivery,
   FetchPagesInput,
@@ -43,9 +35,8 @@ export interface IngestionRunContext {
   readonly run: RunIdentity;
   readonly resumed: boolean;
   readonly pagesSkippedOnResume: number;
+  /** The run's figures: every stream event counted once (`countEvent`); the report and the progress display read them. */
   readonly counters: RunCounters;
-  /** The wait announced by the 429 that started the current pause (drives the safety net). */
-  readonly pauseWaitMs: number;
   readonly file: WrittenFile | null;
   readonly delivery: Delivery | null;
   readonly failure: RunFailure | null;
@@ -57,15 +48,8 @@ export interface IngestionRunContext {
 /** `run.cancel` (SIGINT/SIGTERM), the stream's own events, and the stream actor's end signals. */
 export type IngestionRunEvent = StreamEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
 
-/** Extra time past a 429's announced wait before the machine stops waiting for `rateLimit.resumed`. */
-export const RATE_LIMIT_GRACE_MS = 1_000;
 /** How long a cancelled run waits for the stream to finish its page in flight. */
 export const CANCEL_GRACE_MS = 30_000;
-
-/** The stream may add jitter (up to 10%) on top of the announced wait: allow for it, then some. */
-export function rateLimitSafetyNetMs(waitMs: number): number {
-  return Math.ceil(Math.max(0, waitMs) * 1.1) + RATE_LIMIT_GRACE_MS;
-}
 
 function notProvided<TOutput, TInput>(name: string) {
   return fromPromise<TOutput, TInput>(() => Promise.reject(new NotProvidedError(name)));
@@ -103,6 +87,13 @@ const failureIn =
   (step: RunStep) =>
   ({ event }: { event: ErrorActorEvent }) => ({ step, error: event.error });
 
+const notPaused = { paused: false } as const;
+const paused = { paused: true } as const;
+const runCommands = new Set(['run.cancel', 'stream.failed', 'stream.ended']);
+function isStreamEvent(event: IngestionRunEvent): event is StreamEvent {
+  return !runCommands.has(event.type);
+}
+
 function initialContext({ input }: { input: IngestionRunInput }): IngestionRunContext {
   const resume = input.resume ?? {};
   const pagesSkippedOnResume = resume.pagesStaged ?? 0;
@@ -111,7 +102,6 @@ function initialContext({ input }: { input: IngestionRunInput }): IngestionRunCo
     resumed: pagesSkippedOnResume > 0 || resume.file !== undefined || resume.delivery !== undefined,
     pagesSkippedOnResume,
     counters: emptyCounters,
-    pauseWaitMs: 0,
     // A delivered file implies a written one; keep whichever the input knows.
     file: resume.file ?? null,
     delivery: resume.delivery ?? null,
@@ -127,9 +117,9 @@ function outputOf({ context }: { context: IngestionRunContext }): RunReport {
 }
 
 /**
- * The run lifecycle. The page stream is one actor invoked on `ingesting`, so that a 429 pause
- * (`backingOff`) or a token refresh (`refreshingToken`) shows in the machine without
- * restarting the stream. Every failure and a cancel go through `reporting`, so a failed run
+ * The run lifecycle. The page stream is one actor invoked on `ingesting`; its children mirror
+ * what the stream's parts own (the limiter's pause: `backingOff`; a login: `refreshingToken`) so
+ * that they show in the timeline, without restarting the stream. Every failure and a cancel go through `reporting`, so a failed run
  * still writes its report; the output is the RunReport.
  */
 export const ingestionRun = setup({
@@ -149,30 +139,11 @@ export const ingestionRun = setup({
     writeReport: notProvided<RunReport, RunSummary>('writeReport'),
   },
   actions: {
-    countPageStaged: assign({
-      counters: ({ context, event }) => (event.type === 'page.staged' ? countPageStaged(context.counters, event) : context.counters),
-    }),
-    countPageRetry: assign({
-      counters: ({ context, event }) => (event.type === 'page.retry' ? countPageRetry(context.counters, event) : context.counters),
-    }),
-    countAnomaly: assign({
-      counters: ({ context, event }) => (event.type === 'paging.anomaly' ? countAnomaly(context.counters, event) : context.counters),
-    }),
-    startPause: assign(({ context, event }) =>
-      event.type === 'rateLimit.hit'
-        ? { counters: countRateLimitHit(context.counters, event, true), pauseWaitMs: Math.max(0, event.waitMs) }
-        : {},
-    ),
-    extendPause: assign(({ context, event }) =>
-      event.type === 'rateLimit.hit'
-        ? { counters: countRateLimitHit(context.counters, event, false), pauseWaitMs: Math.max(0, event.waitMs) }
-        : {},
-    ),
-    countTokenRefresh: assign({ counters: ({ context }) => countTokenRefresh(context.counters) }),
-    countStreamCompleted: assign({
-      counters: ({ context, event }) =>
-        event.type === 'stream.completed'
-          ? countStreamCompleted(context.counters, event, context.pagesSkippedOnResume)
+    // `paused`: a 429 landing in a pause already under way overlaps it (its wait is not added).
+    count: assign({
+      counters: ({ context, event }, params: { paused: boolean }) =>
+        isStreamEvent(event)
+          ? countEvent(context.counters, event, { paused: params.paused, pagesSkippedOnResume: context.pagesSkippedOnResume })
           : context.counters,
     }),
     recordFile: assign({ file: (_, params: { file: WrittenFile }) => params.file }),
@@ -210,7 +181,6 @@ export const ingestionRun = setup({
     runFailed: ({ context }) => context.failure !== null || context.cancelled,
   },
   delays: {
-    rateLimitSafetyNet: ({ context }) => rateLimitSafetyNetMs(context.pauseWaitMs),
     cancelGrace: CANCEL_GRACE_MS,
   },
 }).createMachine({
@@ -249,11 +219,13 @@ export const ingestionRun = setup({
       },
       initial: 'fetching',
       on: {
-        'page.staged': { actions: 'countPageStaged' },
-        'page.retry': { actions: 'countPageRetry' },
-        'paging.anomaly': { actions: 'countAnomaly' },
-        'token.refreshed': { actions: 'countTokenRefresh' },
-        'stream.completed': { target: 'writing', actions: 'countStreamCompleted' },
+        'request.sent': { actions: { type: 'count', params: notPaused } },
+        'request.done': { actions: { type: 'count', params: notPaused } },
+        'page.staged': { actions: { type: 'count', params: notPaused } },
+        'page.retry': { actions: { type: 'count', params: notPaused } },
+        'paging.anomaly': { actions: { type: 'count', params: notPaused } },
+        'token.refreshed': { actions: { type: 'count', params: notPaused } },
+        'stream.completed': { target: 'writing', actions: { type: 'count', params: notPaused } },
         'stream.failed': { target: 'reporting', actions: 'recordStreamFailure' },
         'stream.ended': { target: 'reporting', actions: 'recordEarlyStreamEnd' },
         'run.cancel': { target: '.stopping', actions: ['recordCancel', 'stopPageStream'] },
@@ -262,37 +234,37 @@ export const ingestionRun = setup({
         fetching: {
           description: 'Pages are being fetched and staged.',
           on: {
-            'rateLimit.hit': { target: 'backingOff', actions: 'startPause' },
+            'rateLimit.hit': { target: 'backingOff', actions: { type: 'count', params: notPaused } },
             'token.refreshing': { target: 'refreshingToken' },
           },
         },
         backingOff: {
           description:
-            'The server answered 429: the whole run waits until the stream resumes, or the announced wait (plus grace) has passed.',
+            "Mirrors the rate limiter's run-wide pause (a 429, or an outage's 503): entered when the stream reports it, left when the stream reports it over. The limiter owns the wait.",
           on: {
-            'rateLimit.hit': { target: 'backingOff', reenter: true, actions: 'extendPause' },
+            'rateLimit.hit': { actions: { type: 'count', params: paused } },
             'rateLimit.resumed': { target: 'fetching' },
             'token.refreshing': { target: 'refreshingToken' },
           },
-          after: { rateLimitSafetyNet: { target: 'fetching' } },
         },
         refreshingToken: {
-          description: 'The token expired or is about to: the stream fetches a new one (single flight).',
+          description:
+            'Mirrors a login after the first (expiry, a 401, or ahead of expiry): entered and left as the auth provider reports it. Pages on a still-valid token may go on meanwhile.',
           on: {
-            'token.refreshed': { target: 'fetching', actions: 'countTokenRefresh' },
-            'rateLimit.hit': { target: 'backingOff', actions: 'startPause' },
+            'token.refreshed': { target: 'fetching', actions: { type: 'count', params: notPaused } },
+            'rateLimit.hit': { target: 'backingOff', actions: { type: 'count', params: notPaused } },
           },
         },
         stopping: {
           description: 'Cancelled: the stream finishes the page in flight and stops at a page boundary; a second cancel stops at once.',
           on: {
-            'stream.completed': { target: '#ingestionRun.reporting', actions: 'countStreamCompleted' },
+            'stream.completed': { target: '#ingestionRun.reporting', actions: { type: 'count', params: notPaused } },
             'stream.ended': { target: '#ingestionRun.reporting' },
             // The abort is how a stream may end after a stop: expected, not a second failure.
             'stream.failed': { target: '#ingestionRun.reporting' },
             'run.cancel': { target: '#ingestionRun.reporting' },
             // Pauses and refreshes no longer matter: nothing new is dispatched.
-            'rateLimit.hit': { actions: 'extendPause' },
+            'rateLimit.hit': { actions: { type: 'count', params: paused } },
           },
           after: { cancelGrace: { target: '#ingestionRun.reporting' } },
         },

@@ -5,20 +5,11 @@ import { redactUrl } from '../http/redactUrl.js';
 import { loggerFor } from '../logging/loggerFor.js';
 import { defaultSecretRegistry, type SecretRegistry } from '../logging/redaction.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { AuthProvider } from './authProvider.js';
+import type { AuthEvent, AuthProvider, LoginReason } from './authProvider.js';
 import { refreshDelayMs, resolveAuthClientOptions, type AuthClientOptions, type ResolvedAuthClientOptions } from './authClientOptions.js';
 import { attemptLogin } from './loginAttempt.js';
 
-/** Why a login happens. */
-export type LoginReason = 'initial' | 'refresh-ahead' | 'expired' | 'invalidated';
-
-/** What the client tells the world; the page stream maps these to its `token.*` events. */
-export type AuthEvent =
-  | { readonly type: 'token.refreshing'; readonly reason: LoginReason }
-  | { readonly type: 'token.refreshed'; readonly reason: LoginReason; readonly expiresInMs: number; readonly attempts: number }
-  | { readonly type: 'token.failed'; readonly reason: LoginReason; readonly error: unknown };
-
-/** Counters for the execution report. */
+/** The client's own diagnostics; a run's figures come from its events (`subscribe`). */
 export interface AuthStats {
   /** Successful logins (the first one included). */
   readonly logins: number;

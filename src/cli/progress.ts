@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
 import type { StreamEvent } from '../paging/streamEvent.js';
+import type { RunCounters } from '../run/runTypes.js';
 import { formatCount, formatDuration, neutralizeControls } from '../report/format.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 
@@ -46,6 +47,9 @@ export interface ProgressSnapshot {
 }
 
 export interface Progress {
+  /** The run's figures, as the machine counted them: the display counts nothing itself. */
+  onCounters(counters: RunCounters): void;
+  /** Timing only: when pages land (the rate and ETA), pauses, the end of the stream. */
   onEvent(event: StreamEvent): void;
   onState(name: string): void;
   /** Draws the final figures (and ends the line on a TTY); later events are ignored. */
@@ -74,7 +78,7 @@ export function formatEta(ms: number): string {
 }
 
 /**
- * A live progress display fed by the page stream's events and the run machine's state. On a
+ * A live progress display of the run machine's counters and state, timed by the page stream's events. On a
  * TTY it redraws one line (`\r` + erase line); elsewhere it logs a line through pino. Either
  * way it draws at most once per interval of the injected clock, with one trailing timer so the
  * latest figures always show — and no timer at all while nothing changes.
@@ -88,7 +92,8 @@ export function createProgress(options: ProgressOptions): Progress {
 
   const startedAt = clock.now();
   let state = 'starting';
-  let pagesDone = options.pagesAlreadyStaged ?? 0;
+  const pagesBefore = options.pagesAlreadyStaged ?? 0;
+  let pagesDone = pagesBefore;
   let pagesTotal: number | undefined;
   let records = 0;
   let retries = 0;
@@ -171,38 +176,37 @@ export function createProgress(options: ProgressOptions): Progress {
   }
 
   return {
+    onCounters(c) {
+      if (stopped) return;
+      pagesDone = pagesBefore + c.pagesStaged;
+      pagesTotal = c.pagesTotal ?? undefined;
+      records = c.recordsReceived;
+      retries = c.requests.retries;
+      rateLimited = c.requests.rateLimited;
+      tokenRefreshes = c.requests.tokenRefreshes;
+      anomalies = c.anomalies.length;
+      changed();
+    },
     onEvent(event) {
       if (stopped) return;
       const now = clock.now();
       switch (event.type) {
         case 'page.staged':
-          pagesDone += 1;
-          records += event.records;
-          if (event.totalPages !== undefined) pagesTotal = event.totalPages;
+          // The counters that follow this event redraw.
           recent.push({ at: now, records: event.records });
-          break;
-        case 'page.retry':
-          retries += 1;
-          break;
+          return;
         case 'rateLimit.hit':
-          rateLimited += 1;
           pausedUntil = Math.max(pausedUntil, now + event.waitMs);
           break;
         case 'rateLimit.resumed':
           pausedUntil = 0;
           break;
-        case 'token.refreshing':
-          break;
-        case 'token.refreshed':
-          tokenRefreshes += 1;
-          break;
-        case 'paging.anomaly':
-          anomalies += 1;
-          break;
         case 'stream.completed':
           completed = true;
           pausedUntil = 0;
           break;
+        default:
+          return;
       }
       changed();
     },

@@ -40,7 +40,9 @@ export async function runAndReport(config: RunConfigInput, options: CliRunOption
       signal: controller.signal,
       runtime: { logger: options.logger },
       ...(inspector ? { inspect: inspector.inspect } : {}),
-      ...(progress ? { onEvent: (e) => progress.onEvent(e), onState: (s) => progress.onState(s) } : {}),
+      ...(progress
+        ? { onEvent: (e) => progress.onEvent(e), onState: (s) => progress.onState(s), onCounters: (c) => progress.onCounters(c) }
+        : {}),
       ...(options.s3Credentials ? { s3Credentials: options.s3Credentials } : {}),
     });
     progress?.stop();

@@ -1,7 +1,6 @@
 import { tap } from 'rxjs';
 import { resolveRunConfig } from '../config/loadRunConfig.js';
 import type { RunConfigInput } from '../config/runConfig.js';
-import type { PageStream } from '../paging/pageStream.js';
 import type { RunReport } from '../report/runReport.js';
 import { createRuntime } from '../runtime/runtime.js';
 import type { IngestionRunDeps } from './provideIngestionRun.js';
@@ -10,7 +9,7 @@ import { readResume } from './readResume.js';
 import type { RunIngestionContext } from './runIngestionContext.js';
 import type { Inspect } from './runMachine.js';
 import { closeRunServices, openRunServices } from './runServices.js';
-import { stateObserver } from './stateObserver.js';
+import { runObserver } from './runObserver.js';
 import { fetchPages } from './steps/fetchPages.js';
 import { prepare } from './steps/prepare.js';
 import { upload } from './steps/upload.js';
@@ -33,20 +32,20 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     const resume = await readResume(config, services.store);
     if (resume.state.pagesStaged)
       services.logger.info({ runId: config.runId, pages: resume.state.pagesStaged }, 'resuming: committed pages are not fetched again');
-    let stream: PageStream | undefined;
     const streamPages = fetchPages(config, services, resume);
     const steps: IngestionRunDeps = {
       prepare: prepare(config, services),
       fetchPages: (input, signal) => {
-        stream = streamPages(input, signal);
+        const stream = streamPages(input, signal);
         return context.onEvent ? stream.pipe(tap(context.onEvent)) : stream;
       },
       writeFinalFile: writeFile(config, services),
       uploadFile: upload(config, services),
-      writeReport: writeReport(config, services, resume.state, () => stream?.stats()),
+      writeReport: writeReport(config, services, resume.state),
     };
     const extra = context.inspect === undefined ? [] : Array.isArray(context.inspect) ? context.inspect : [context.inspect as Inspect];
-    const inspect = [...(context.onState ? [stateObserver(context.onState)] : []), ...extra];
+    const observe = context.onState || context.onCounters ? [runObserver({ onState: context.onState, onCounters: context.onCounters })] : [];
+    const inspect = [...observe, ...extra];
     const { runId, dataset, endpoint, transform } = config;
     return await runIngestionMachine(
       steps,

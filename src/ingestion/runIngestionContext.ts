@@ -1,4 +1,5 @@
 import type { StreamEvent } from '../paging/streamEvent.js';
+import type { RunCounters } from '../run/runTypes.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Inspect } from './runMachine.js';
 
@@ -16,10 +17,12 @@ export interface RunIngestionContext {
   readonly runtime?: Partial<Runtime>;
   /** Observers of the run machine's inspection events (e.g. the Stately inspector). */
   readonly inspect?: Inspect | readonly Inspect[];
-  /** Every page-stream event, as the machine sees it: for progress displays. */
+  /** Every page-stream event, as the machine sees it: for timing a progress display. */
   readonly onEvent?: (event: StreamEvent) => void;
   /** The machine's state each time it changes, e.g. `ingesting.backingOff`. */
   readonly onState?: (state: string) => void;
+  /** The run's figures each time they change: the same record the report is made from. */
+  readonly onCounters?: (counters: RunCounters) => void;
   /** S3 credentials; default the AWS SDK's standard chain (env, profile, instance role). */
   readonly s3Credentials?: S3Credentials;
 }

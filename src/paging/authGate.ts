@@ -10,9 +10,10 @@ export interface SentAuth {
 }
 
 /**
- * Wraps the run's `AuthProvider`: notices token changes (`token.refreshing`/`token.refreshed`),
- * turns a 401 into one invalidation of the header that failed (single flight, only when it is
- * still the current one), and fails clearly when a fresh token is refused at once.
+ * Wraps the run's `AuthProvider`: tells of token changes (`token.refreshing`/`token.refreshed`:
+ * the provider's own events when it has them, else a changed header), turns a 401 into one
+ * invalidation of the header that failed (single flight, only when it is still the current
+ * one), and fails clearly when a fresh token is refused at once.
  */
 export class AuthGate {
   readonly #auth: AuthProvider;
@@ -25,17 +26,24 @@ export class AuthGate {
   #refreshing = false;
   #seq = 0;
   readonly #invalidatedAt = new Map<string, number>();
-  #refreshes = 0;
+  /** Set when the provider tells of its logins itself: the gate then infers nothing. */
+  readonly #unsubscribe: (() => void) | undefined;
 
   constructor(auth: AuthProvider, url: string, emit: (event: StreamEvent) => void) {
     this.#auth = auth;
     this.#url = redactUrl(url);
     this.#emit = emit;
+    // The first login is not a refresh; a failed one leaves the stream to fail or to log in again.
+    this.#unsubscribe = auth.subscribe?.((event) => {
+      if (event.reason === 'initial') return;
+      if (event.type === 'token.refreshing') this.#emit({ type: 'token.refreshing' });
+      else if (event.type === 'token.refreshed') this.#emit({ type: 'token.refreshed' });
+    });
   }
 
-  /** Tokens obtained after the first one (proactive or after a 401). */
-  get refreshes(): number {
-    return this.#refreshes;
+  /** Stops listening to the provider. */
+  close(): void {
+    this.#unsubscribe?.();
   }
 
   /** The header for the next attempt (each call counts as one send, for the 401 bookkeeping). */
@@ -46,10 +54,11 @@ export class AuthGate {
       this.#current = header;
       this.#fresh = header !== undefined;
     } else if (header !== this.#current) {
-      this.#refreshes++;
-      if (!this.#refreshing) this.#emit({ type: 'token.refreshing' });
+      if (this.#unsubscribe === undefined) {
+        if (!this.#refreshing) this.#emit({ type: 'token.refreshing' });
+        this.#emit({ type: 'token.refreshed' });
+      }
       this.#refreshing = false;
-      this.#emit({ type: 'token.refreshed' });
       this.#current = header;
       this.#fresh = header !== undefined;
     }
@@ -81,7 +90,7 @@ export class AuthGate {
     this.#auth.invalidate(header);
     if (header === this.#current && !this.#refreshing) {
       this.#refreshing = true;
-      this.#emit({ type: 'token.refreshing' });
+      if (this.#unsubscribe === undefined) this.#emit({ type: 'token.refreshing' });
     }
   }
 }

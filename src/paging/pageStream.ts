@@ -26,12 +26,12 @@ import {
 import { rawJsonArray } from './rawJsonArray.js';
 import { BadBodyError, pageUrl, parsePage, type PageJob, type ParsedPage } from './pagingStrategy.js';
 import type { StreamEvent } from './streamEvent.js';
-import { bump, emptyStreamStats, type StreamStats } from './streamStats.js';
+import { noGauges, type StreamGauges } from './streamGauges.js';
 
-/** The page stream: its events, plus counters and the current in-flight cap. */
+/** The page stream: its events (what a run counts), plus gauges and the current in-flight cap. */
 export type PageStream = Observable<StreamEvent> & {
-  /** Counters of the latest run (subscription), readable at any time. */
-  stats(): StreamStats;
+  /** Gauges of the latest run (subscription), readable at any time; counts come from the events. */
+  gauges(): StreamGauges;
   /** The current Little's-law cap of requests in flight (size keep-alive pools to `maxInFlightCap`). */
   maxInFlight(): number;
 };
@@ -77,7 +77,7 @@ export function pageStream(options: PageStreamOptions, deps: PageStreamDeps): Pa
     return () => run.cancel();
   });
   return Object.assign(events, {
-    stats: () => current?.stats() ?? emptyStreamStats(),
+    gauges: () => current?.gauges() ?? noGauges,
     maxInFlight: () => current?.maxInFlight() ?? 2,
   });
 }
@@ -95,7 +95,9 @@ class StreamRun {
   readonly #budget: RetryBudget;
   readonly #gate: InFlightGate;
   readonly #auth: AuthGate;
-  readonly #stats = emptyStreamStats();
+  /** What `stream.completed` says was staged, for the machine to check against the events it counted. */
+  #pagesStaged = 0;
+  #recordsStaged = 0;
   readonly #jobs = new Subject<PageJob>();
   readonly #recent: AttemptFailureNote[] = [];
   #planner: PagePlanner | undefined;
@@ -125,16 +127,8 @@ class StreamRun {
     return maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
   }
 
-  stats(): StreamStats {
-    return {
-      ...this.#stats,
-      requestsByStatus: { ...this.#stats.requestsByStatus },
-      retriesByStatus: { ...this.#stats.retriesByStatus },
-      pauseMs: this.#limiter.totalPauseMs,
-      refreshes: this.#auth.refreshes,
-      peakInFlight: this.#gate.peak,
-      ratePerSecond: this.#limiter.rate,
-    };
+  gauges(): StreamGauges {
+    return { pauseMs: this.#limiter.totalPauseMs, peakInFlight: this.#gate.peak, ratePerSecond: this.#limiter.rate };
   }
 
   start(): void {
@@ -185,7 +179,6 @@ class StreamRun {
   }
 
   #anomaly(page: number, message: string): void {
-    this.#stats.anomalies++;
     this.#deps.runtime.logger.warn({ page, anomaly: message }, 'pagination anomaly');
     this.#emit({ type: 'paging.anomaly', page, message });
   }
@@ -246,8 +239,8 @@ class StreamRun {
         if (clock.now() - asked < staleTokenMs) break;
       }
       state.attempts++;
-      this.#stats.requests++;
       this.#budget.requested();
+      this.#emit({ type: 'request.sent', page: job.page });
       const url = pageUrl(this.#options.url, this.#options.paging, job);
       const timeoutMs = this.#o.attemptTimeoutMs ?? attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
       let response: AttemptResponse;
@@ -262,14 +255,13 @@ class StreamRun {
       } catch (error: unknown) {
         if (this.#run.signal.aborted) throw error;
         const timedOut = error instanceof TimeoutError;
-        bump(this.#stats.requestsByStatus, timedOut ? 'timeout' : 'network');
+        this.#emit({ type: 'request.done', page: job.page, outcome: timedOut ? 'timeout' : 'network', bytes: 0 });
         this.#limiter.record('failure');
         const reason = timedOut ? `timeout: no complete response within ${timeoutMs} ms` : `network error: ${error instanceof Error ? error.message : String(error)}`;
         throw new AttemptFailure('transient', timedOut ? 'timeout' : 'network', undefined, reason, undefined, sent);
       }
       const { status, headers } = response;
-      bump(this.#stats.requestsByStatus, String(status));
-      this.#stats.bytes += response.bytes;
+      this.#emit({ type: 'request.done', page: job.page, outcome: String(status), bytes: response.bytes });
       this.#latency.record(response.latencyMs);
       this.#limiter.observeHeaders(headers);
       this.#gate.pump();
@@ -327,7 +319,6 @@ class StreamRun {
     }
     if (error.kind === 'rateLimited') {
       state.declines++;
-      this.#stats.rateLimited++;
       const wait = error.retryAfterMs ?? 1000;
       if (wait > this.#o.maxWaitMs) {
         return throwError(
@@ -366,9 +357,7 @@ class StreamRun {
       }
       if (error.retryAfterMs <= outageRetryAfterMs) wait = Math.max(wait, error.retryAfterMs);
     }
-    this.#stats.retries++;
-    bump(this.#stats.retriesByStatus, error.key);
-    this.#emit({ type: 'page.retry', page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait) });
+    this.#emit({ type: 'page.retry', page, attempt: state.attempts, status: error.status, outcome: error.key, reason: error.reason, waitMs: Math.round(wait) });
     this.#deps.runtime.logger.debug({ page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait), at: clock.now() }, 'page retry');
     return race(timer(wait, this.#deps.scheduler), aborted$(this.#dispatchSignal)).pipe(concatMap(() => from(this.#budget.acquire(this.#dispatchSignal))));
   }
@@ -403,8 +392,8 @@ class StreamRun {
       return from(staged.then(() => page));
     }).pipe(
       concatMap((page) => {
-        this.#stats.pagesStaged++;
-        this.#stats.recordsStaged += page.records.length;
+        this.#pagesStaged++;
+        this.#recordsStaged += page.records.length;
         this.#emit({
           type: 'page.staged',
           page: page.page,
@@ -425,12 +414,12 @@ class StreamRun {
       return;
     }
     try {
-      this.#planner?.finish(this.#stats.recordsStaged);
+      this.#planner?.finish(this.#recordsStaged);
     } catch (error: unknown) {
       this.#fail(error);
       return;
     }
-    this.#emit({ type: 'stream.completed', pages: this.#stats.pagesStaged, records: this.#stats.recordsStaged });
+    this.#emit({ type: 'stream.completed', pages: this.#pagesStaged, records: this.#recordsStaged });
     this.#done = true;
     this.#dispose();
     this.#subscriber.complete();
@@ -450,6 +439,7 @@ class StreamRun {
     this.#deadlineTimer = undefined;
     this.#limiter.dispose();
     this.#budget.dispose();
+    this.#auth.close();
     this.#unlinkSignal();
     this.#jobs.complete();
   }

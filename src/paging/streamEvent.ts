@@ -1,8 +1,16 @@
 /**
- * What the page stream tells the world. The machine, the progress display and the report
- * all count these same events, so their numbers agree.
+ * What the page stream tells the world: every fact a run's figures are made of. The run counts
+ * them once (`countEvent` in src/run), and the machine, the progress display and the report
+ * read that one record.
  */
 export type StreamEvent =
+  /** A request is about to be sent: the run's request total counts these. */
+  | { readonly type: 'request.sent'; readonly page: number }
+  /**
+   * A request got its answer (`outcome`: the HTTP status) or failed without one (`timeout`,
+   * `network`); a request cut off by the run's own end has none.
+   */
+  | { readonly type: 'request.done'; readonly page: number; readonly outcome: string; readonly bytes: number }
   /** A page was fetched, validated and staged (its checkpoint committed). */
   | {
       readonly type: 'page.staged';
@@ -18,8 +26,10 @@ export type StreamEvent =
       readonly type: 'page.retry';
       readonly page: number;
       readonly attempt: number;
-      /** HTTP status, or undefined for a network error / timeout / bad body. */
+      /** HTTP status, or undefined for a network error / timeout. */
       readonly status: number | undefined;
+      /** What failed: the status, or `timeout`, `network`, `badBody`. */
+      readonly outcome: string;
       readonly reason: string;
       readonly waitMs: number;
     }
@@ -37,7 +47,10 @@ export type StreamEvent =
     }
   /** The run-wide pause is over. */
   | { readonly type: 'rateLimit.resumed' }
-  /** A 401 (or expiry ahead) made the stream fetch a new token. */
+  /**
+   * A login after the first is under way / has brought a new token: from the provider's own
+   * events when it has them (`AuthProvider.subscribe`), else noticed when its header changes.
+   */
   | { readonly type: 'token.refreshing' }
   | { readonly type: 'token.refreshed' }
   /** A pagination anomaly that did not stop the run but must be reported. */

@@ -1,4 +1,6 @@
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
+import type { StreamEvent } from '../../src/paging/streamEvent.js';
+import { tallyEvents } from '../support/tallyEvents.js';
 import { AuthClient } from '../../src/auth/authClient.js';
 import { TimeoutError } from '../../src/errors.js';
 import { pageStream } from '../../src/paging/pageStream.js';
@@ -81,6 +83,7 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
   let records = 0;
   let pages = 0;
   let steadyRecords = 0;
+  const events: StreamEvent[] = [];
   const stream = pageStream(
     { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineMs: windowMs, ...extra },
     {
@@ -97,18 +100,18 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
     },
   );
   try {
-    await lastValueFrom(stream, { defaultValue: undefined });
+    await lastValueFrom(stream.pipe(tap((event) => events.push(event))), { defaultValue: undefined });
   } catch (error: unknown) {
     if (!(error instanceof TimeoutError)) throw error;
   }
   const seconds = Math.min(windowMs, realClock.now() - start) / 1000;
-  const stats = stream.stats();
+  const stats = tallyEvents(events).requests;
   const serverStats = await server.stats();
   return {
     records,
     seconds,
     steadyRecordsPerSecond: steadyRecords / (seconds - windowSeconds / 3),
-    requests: stats.requests,
+    requests: stats.total,
     rateLimited: stats.rateLimited,
     pages,
     faultRate: pageAttempts(serverStats).f,

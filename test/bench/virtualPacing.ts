@@ -1,4 +1,6 @@
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
+import type { StreamEvent } from '../../src/paging/streamEvent.js';
+import { tallyEvents } from '../support/tallyEvents.js';
 import { AuthClient } from '../../src/auth/authClient.js';
 import { TimeoutError } from '../../src/errors.js';
 import { pageStream } from '../../src/paging/pageStream.js';
@@ -68,16 +70,17 @@ async function measure(sim: SimulatorOptions, seconds: number, seed: number): Pr
     },
   );
   let failure: string | undefined;
+  const events: StreamEvent[] = [];
   await clock.run(async () => {
     try {
-      await lastValueFrom(stream, { defaultValue: undefined });
+      await lastValueFrom(stream.pipe(tap((event) => events.push(event))), { defaultValue: undefined });
     } catch (error: unknown) {
       // The deadline ends every run; anything else (a page past its 8 failures) is a result to show.
       if (!(error instanceof TimeoutError)) failure = error instanceof Error ? error.message.slice(0, 120) : String(error);
     }
   });
-  const s = stream.stats();
-  return { records, requests: s.requests, rateLimited: s.rateLimited, pages, stats: simulator.stats(), failure };
+  const { total: requests, rateLimited } = tallyEvents(events).requests;
+  return { records, requests, rateLimited, pages, stats: simulator.stats(), failure };
 }
 
 /** Pages fetched in `seconds` of virtual time by `concurrency` plain workers (no pacing): the ideal. */

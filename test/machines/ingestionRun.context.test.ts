@@ -3,7 +3,6 @@ import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, toPromise, type AnyStateNode } from 'xstate';
 import { ingestionRun } from '../../machines/ingestionRun.js';
-import { NO_STATUS } from '../../src/run/runCounters.js';
 import { fromPageStream } from '../../src/ingestion/pageStreamActor.js';
 import { fallbackReport } from '../../src/run/draftReport.js';
 import type { PrepareInput, RunSummary } from '../../src/run/runTypes.js';
@@ -16,7 +15,11 @@ const eventArb: fc.Arbitrary<StreamEvent> = fc.oneof(
     ({ page, records, totalPages }) => staged(page, records, totalPages),
   ),
   fc.record({ page: fc.nat(50), status: fc.constantFrom(500, 502, 503, 504, undefined) }).map(
-    ({ page, status }): StreamEvent => ({ type: 'page.retry', page, attempt: 1, status, reason: 'transient', waitMs: 10 }),
+    ({ page, status }): StreamEvent => ({ type: 'page.retry', page, attempt: 1, status, outcome: String(status ?? 'timeout'), reason: 'transient', waitMs: 10 }),
+  ),
+  fc.nat(50).map((page): StreamEvent => ({ type: 'request.sent', page })),
+  fc.record({ page: fc.nat(50), outcome: fc.constantFrom('200', '401', '429', '500', '503', 'timeout', 'network'), bytes: fc.nat(9999) }).map(
+    ({ page, outcome, bytes }): StreamEvent => ({ type: 'request.done', page, outcome, bytes }),
   ),
   fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3 })),
   fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3, cause: 'outage' })),
@@ -39,21 +42,17 @@ function expectedCounts(events: readonly StreamEvent[]) {
       pages++;
       records += e.records;
       total ??= e.totalPages;
-      add(byStatus, '200');
-    } else if (e.type === 'page.retry') {
-      const key = e.status === undefined ? NO_STATUS : String(e.status);
-      add(byStatus, key);
-      add(retriesByStatus, key);
-    } else if (e.type === 'rateLimit.hit' && e.cause !== 'outage') add(byStatus, '429');
+    } else if (e.type === 'page.retry') add(retriesByStatus, e.outcome);
+    else if (e.type === 'request.done') add(byStatus, e.outcome);
   }
   const count = (type: StreamEvent['type']): number => events.filter((e) => e.type === type).length;
-  const declined = events.filter((e) => e.type === 'rateLimit.hit' && e.cause !== 'outage').length;
+  const declined = events.filter((e) => e.type === 'request.done' && e.outcome === '429').length;
   return {
     pages,
     records,
     total,
     requests: {
-      total: pages + count('page.retry') + declined,
+      total: count('request.sent'),
       byStatus,
       retries: count('page.retry'),
       retriesByStatus,
@@ -89,7 +88,7 @@ describe('ingestion run machine: counters and context', () => {
     const h = harness({
       script: [
         [100, staged(1, 100, 2)],
-        [10, { type: 'page.retry', page: 2, attempt: 1, status: undefined, reason: 'timeout', waitMs: 20 }],
+        [10, { type: 'page.retry', page: 2, attempt: 1, status: undefined, outcome: 'timeout', reason: 'timeout', waitMs: 20 }],
         [10, { type: 'rateLimit.hit', page: 2, waitMs: 500, ratePerSecond: 2 }],
         [500, { type: 'rateLimit.resumed' }],
         [10, { type: 'token.refreshing' }],
@@ -132,7 +131,6 @@ describe('ingestion run machine: counters and context', () => {
         },
         anomalies: [],
       },
-      pauseWaitMs: 0,
       file: writtenFile,
       delivery: null,
       failure: null,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitSafetyNetMs } from '../../machines/ingestionRun.js';
 import { AuthError, HttpStatusError, UploadError } from '../../src/errors.js';
 import type { StreamEvent } from '../../src/paging/streamEvent.js';
 import { STEP_MS, delivery, harness, input, run, staged, visits, writtenFile, type Scripted } from './runHarness.js';
@@ -11,18 +10,28 @@ const retry = (page: number, status: number | undefined): StreamEvent => ({
   page,
   attempt: 1,
   status,
+  outcome: String(status ?? 'timeout'),
   reason: status === undefined ? 'timeout' : `HTTP ${status}`,
   waitMs: 40,
 });
+/** One request and its answer, told the moment the answer arrived (before what it leads to). */
+const answer = (page: number, outcome: string): Scripted[] => [
+  [0, { type: 'request.sent', page }],
+  [0, { type: 'request.done', page, outcome, bytes: 100 }],
+];
 const completed = (pages: number, records: number): StreamEvent => ({ type: 'stream.completed', pages, records });
 
 describe('ingestion run machine: the happy path', () => {
   const script: Scripted[] = [
     [100, staged(1, 100, 3)],
+    ...answer(1, '200'),
     [50, retry(2, 503)],
+    ...answer(2, '503'),
     [100, staged(2, 100, 3)],
+    ...answer(2, '200'),
     [10, { type: 'paging.anomaly', page: 3, message: 'total_records changed from 290 to 291' }],
     [40, staged(3, 90, 3)],
+    ...answer(3, '200'),
     [0, completed(3, 290)],
   ];
 
@@ -108,11 +117,15 @@ describe('ingestion run machine: run-wide waits inside the one stream', () => {
     const h = harness({
       script: [
         [100, staged(1, 10)],
+        ...answer(1, '200'),
         [50, { type: 'rateLimit.hit', page: 2, waitMs: 2000, ratePerSecond: 4 }],
+        ...answer(2, '429'),
         // A request already in flight may still land during the pause.
         [50, staged(3, 10)],
+        ...answer(3, '200'),
         [1950, { type: 'rateLimit.resumed' }],
         [100, staged(2, 10)],
+        ...answer(2, '200'),
         [0, completed(3, 30)],
       ],
     });
@@ -133,38 +146,42 @@ describe('ingestion run machine: run-wide waits inside the one stream', () => {
     expect(report.status).toBe('succeeded');
   });
 
-  it('leaves backingOff by its named delay when no rateLimit.resumed arrives', async () => {
+  it('stays in backingOff while the limiter is paused: no timer of its own ends the pause it mirrors', async () => {
     const h = harness({
       script: [
         [100, { type: 'rateLimit.hit', page: 1, waitMs: 1000, ratePerSecond: 2 }],
+        ...answer(1, '429'),
+        // Longer than the announced wait: the limiter (which owns it) has not said it is over.
         [10_000, staged(1, 5)],
+        ...answer(1, '200'),
         [0, completed(1, 5)],
       ],
     });
     const { report } = await run(h);
-    const net = rateLimitSafetyNetMs(1000);
-    expect(net).toBeGreaterThan(1000);
     expect(visits(report.timeline).slice(1, 4)).toEqual([
       ['ingesting.fetching', 100],
-      ['ingesting.backingOff', net],
-      ['ingesting.fetching', 10_000 - net],
+      ['ingesting.backingOff', 10_000],
+      ['writing', 300],
     ]);
-    expect(report.requests.rateLimitPauseMs).toBe(net);
+    expect(report.requests.rateLimitPauseMs).toBe(10_000);
   });
 
-  it('restarts the safety net when another 429 lands during the pause, in one backingOff visit', async () => {
+  it('keeps another 429 during the pause in the one backingOff visit', async () => {
     const h = harness({
       script: [
         [100, { type: 'rateLimit.hit', page: 1, waitMs: 1000, ratePerSecond: 2 }],
+        ...answer(1, '429'),
         [500, { type: 'rateLimit.hit', page: 2, waitMs: 1000, ratePerSecond: 1 }],
+        ...answer(2, '429'),
+        [1000, { type: 'rateLimit.resumed' }],
         [10_000, completed(0, 0)],
       ],
     });
     const { report } = await run(h);
     expect(visits(report.timeline).slice(1, 4)).toEqual([
       ['ingesting.fetching', 100],
-      ['ingesting.backingOff', 500 + rateLimitSafetyNetMs(1000)],
-      ['ingesting.fetching', 10_000 - rateLimitSafetyNetMs(1000)],
+      ['ingesting.backingOff', 1500],
+      ['ingesting.fetching', 10_000],
     ]);
     expect(report.requests.rateLimited).toBe(2);
     expect(report.requests.byStatus).toEqual({ '429': 2 });
@@ -174,9 +191,11 @@ describe('ingestion run machine: run-wide waits inside the one stream', () => {
     const h = harness({
       script: [
         [100, retry(1, 503)],
+        ...answer(1, '503'),
         [0, { type: 'rateLimit.hit', page: 1, waitMs: 120_000, ratePerSecond: 0.5, cause: 'outage' }],
         [120_000, { type: 'rateLimit.resumed' }],
         [100, staged(1, 10)],
+        ...answer(1, '200'),
         [0, completed(1, 10)],
       ],
     });

@@ -57,7 +57,7 @@ describe('run-wide bounds', () => {
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(500));
     // More retries than tokens ever held: the rest waited for the floor refill.
-    expect(r.stream.stats().retries).toBeGreaterThan(4);
+    expect(r.counts.requests.retries).toBeGreaterThan(4);
   });
 
   it('rejects invalid options at once, naming each one', () => {

@@ -19,8 +19,8 @@ describe('hostile profile, many seeds (virtual time)', () => {
         const pageIds = p.records.map((x) => (x as { id: number }).id);
         expect(pageIds.filter((id) => id > (p.page - 1) * 20).every((id) => id <= p.page * 20)).toBe(true);
       }
-      requests += r.stream.stats().requests;
-      declined += r.stream.stats().rateLimited;
+      requests += r.counts.requests.total;
+      declined += r.counts.requests.rateLimited;
     }
     expect(failures).toEqual([]);
     // Pacing holds across seeds: 429s stay a small share of attempts.

@@ -33,7 +33,7 @@ describe('pacing through the stream', () => {
   it('with rate-limit headers the stream runs just under the limit and is never answered 429', async () => {
     const r = await runStream({ profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 }, { paging });
     expect(r.error).toBeUndefined();
-    expect(r.stream.stats().rateLimited).toBe(0);
+    expect(r.counts.requests.rateLimited).toBe(0);
     // 300 pages at 10 req/s with a burst of 10: at least 95% of the limit.
     expect(300 / (r.elapsedMs / 1000)).toBeGreaterThan(9.5);
   });
@@ -41,11 +41,11 @@ describe('pacing through the stream', () => {
   it('without headers it discovers the limit from 429s and holds them to a small share', async () => {
     const r = await runStream({ profile: 'flaky', records: 60_000, faultsOnLogin: false, rateLimitHeaders: false, seed: 6 }, { paging });
     expect(r.error).toBeUndefined();
-    const { rateLimited, requests } = r.stream.stats();
+    const { rateLimited, total: requests } = r.counts.requests;
     expect(rateLimited).toBeGreaterThan(0);
     expect(rateLimited / requests).toBeLessThan(0.02);
-    expect(r.stream.stats().ratePerSecond).toBeGreaterThan(8);
-    expect(r.stream.stats().ratePerSecond).toBeLessThan(12);
+    expect(r.stream.gauges().ratePerSecond).toBeGreaterThan(8);
+    expect(r.stream.gauges().ratePerSecond).toBeLessThan(12);
   });
 
   it('reliability row 6 with the real AuthClient: short-lived tokens are refreshed and the run completes', async () => {
@@ -57,6 +57,6 @@ describe('pacing through the stream', () => {
     const r = await runStream(sim, { paging: { kind: 'pageNumber', pageSize: 50 } }, { clock, auth });
     expect(r.error).toBeUndefined();
     expect(new Set(stagedIds(r.staged))).toEqual(new Set(range(2000)));
-    expect(r.stream.stats().refreshes).toBeGreaterThan(0);
+    expect(r.counts.requests.tokenRefreshes).toBeGreaterThan(0);
   });
 });

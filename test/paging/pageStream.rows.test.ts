@@ -37,8 +37,8 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expect(k).toBeGreaterThan(3);
     const retries = ofType(r.events, 'page.retry');
     expect(retries).toHaveLength(k);
-    expect(r.stream.stats().retries).toBe(k);
-    expect((r.stream.stats().retriesByStatus['500'] ?? 0) + (r.stream.stats().retriesByStatus['502'] ?? 0)).toBe(k);
+    expect(r.counts.requests.retries).toBe(k);
+    expect((r.counts.requests.retriesByStatus['500'] ?? 0) + (r.counts.requests.retriesByStatus['502'] ?? 0)).toBe(k);
     // Full jitter: every wait within U(0, 0.25 s × 2^(n−1)), and not all the same.
     for (const e of retries) expect(e.waitMs).toBeLessThanOrEqual(250 * 2 ** (e.attempt - 1));
     expect(new Set(retries.map((e) => e.waitMs)).size).toBeGreaterThan(1);
@@ -92,10 +92,10 @@ describe('page stream against the rows of docs/reliability.md', () => {
     }
     const hits = ofType(r.events, 'rateLimit.hit');
     expect(hits).toHaveLength(declined.length);
-    expect(r.stream.stats().rateLimited).toBe(r.sim.stats().rateLimited);
+    expect(r.counts.requests.rateLimited).toBe(r.sim.stats().rateLimited);
     expect(ofType(r.events, 'rateLimit.resumed').length).toBeGreaterThan(0);
     // Pacing, not hammering: few of the attempts were declined.
-    expect(declined.length / r.stream.stats().requests).toBeLessThan(0.1);
+    expect(declined.length / r.counts.requests.total).toBeLessThan(0.1);
     // Each hit is followed by a resume before the stream completes.
     const lastHit = r.events.findLastIndex((e) => e.type === 'rateLimit.hit');
     expect(r.events.findIndex((e, i) => i > lastHit && e.type === 'rateLimit.resumed')).toBeGreaterThan(lastHit);
@@ -122,7 +122,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expect(message).toMatch(/attempt 8: 50[02] /);
     expect((r.error as RetryLimitError).failures).toHaveLength(8);
     expect(r.staged).toEqual([]);
-    expect(r.stream.stats().requests).toBe(8);
+    expect(r.counts.requests.total).toBe(8);
   });
 
   it('reliability row 6: a token expiring mid-run is refreshed once and the request repeated; the run continues', async () => {
@@ -140,8 +140,8 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const refreshing = ofType(r.events, 'token.refreshing').length;
     expect(refreshing).toBeGreaterThan(0);
     expect(ofType(r.events, 'token.refreshed').length).toBe(refreshing);
-    expect(r.stream.stats().refreshes).toBe(auth.logins - 1);
-    expect(r.stream.stats().retries).toBe(0); // a 401 is not a failure
+    expect(r.counts.requests.tokenRefreshes).toBe(auth.logins - 1);
+    expect(r.counts.requests.retries).toBe(0); // a 401 is not a failure
   });
 
   it('reliability row 6: a 401 right after a fresh login is a clear failure', async () => {
@@ -154,7 +154,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expect(r.error).toBeInstanceOf(AuthError);
     expect(String(r.error)).toMatch(/refused the credentials it was just given \(401/);
     expect(String(r.error)).not.toContain('not-a-jwt');
-    expect(r.stream.stats().requests).toBe(1);
+    expect(r.counts.requests.total).toBe(1);
   });
 
   it('reliability row 7: wrong credentials at login fail at once, no retries, no password in the message', async () => {
@@ -200,7 +200,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const r = await runStream({ ...calm, resetRate: 0.25, seed: 9 }, { paging });
     expectComplete(r, 500);
     expect(r.sim.stats().faults.reset).toBeGreaterThan(0);
-    expect(r.stream.stats().retriesByStatus['network']).toBe(r.sim.stats().faults.reset);
+    expect(r.counts.requests.retriesByStatus['network']).toBe(r.sim.stats().faults.reset);
   });
 
   it('reliability row 10: truncated JSON and HTML with 200 are rejected, retried, never staged', async () => {
@@ -208,7 +208,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expectComplete(r, 500);
     const bad = r.sim.stats().faults.truncated + r.sim.stats().faults.wrong_content;
     expect(bad).toBeGreaterThan(1);
-    expect(r.stream.stats().retriesByStatus['badBody']).toBe(bad);
+    expect(r.counts.requests.retriesByStatus['badBody']).toBe(bad);
     expect(r.staged.every((p) => p.records.length === 50)).toBe(true);
   });
 
@@ -220,7 +220,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
     expectComplete(r, 500);
-    const timeouts = r.stream.stats().requestsByStatus['timeout'] ?? 0;
+    const timeouts = r.counts.requests.byStatus['timeout'] ?? 0;
     expect(timeouts).toBeGreaterThan(1);
     // Every cut attempt was aborted at its 10 s deadline, far before the slow answer would come.
     const aborted = holder.log.filter((x) => x.signal?.aborted);

@@ -9,10 +9,14 @@ import { createRuntime, type Fetch } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch, type SimulatorOptions } from '../../src/simulator/index.js';
 import { simAuth } from './simAuth.js';
+import { tallyEvents } from '../support/tallyEvents.js';
+import type { RunCounters } from '../../src/run/runTypes.js';
 
 export interface HarnessResult {
   readonly staged: StagedPage[];
   readonly events: StreamEvent[];
+  /** The events counted as a run counts them. */
+  readonly counts: RunCounters;
   readonly error: unknown;
   readonly stream: PageStream;
   readonly sim: ReturnType<typeof createSimulatorFetch>;
@@ -53,7 +57,7 @@ export async function runStream(
       error = e;
     }
   });
-  return { staged, events, error, stream, sim: simulator, clock, auth, elapsedMs: clock.now() - start };
+  return { staged, events, counts: tallyEvents(events), error, stream, sim: simulator, clock, auth, elapsedMs: clock.now() - start };
 }
 
 /** Ids of staged records, in page order. */

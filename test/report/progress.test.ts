@@ -1,8 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createProgress, formatEta } from '../../src/cli/progress.js';
+import { createProgress, formatEta, type Progress } from '../../src/cli/progress.js';
 import { ConfigError } from '../../src/errors.js';
 import type { StreamEvent } from '../../src/paging/streamEvent.js';
+import { countEvent, emptyCounters } from '../../src/run/runCounters.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 /** A terminal that records each write with the virtual time it happened at. */
@@ -20,6 +21,21 @@ function memoryLogger(clock: SimulatedClock) {
   return { logger, lines };
 }
 
+/** Feeds events as a run does: to the display for timing, and counted once into the counters it shows. */
+function feeder(progress: Progress): (event: StreamEvent) => void {
+  let counters = emptyCounters;
+  let paused = false;
+  return (event) => {
+    progress.onEvent(event);
+    counters = countEvent(counters, event, { paused, pagesSkippedOnResume: 0 });
+    if (event.type === 'rateLimit.hit') paused = true;
+    if (event.type === 'rateLimit.resumed') paused = false;
+    progress.onCounters(counters);
+  };
+}
+
+const declined = (page: number): StreamEvent => ({ type: 'request.done', page, outcome: '429', bytes: 0 });
+
 const staged = (page: number, records = 1000, totalPages = 10): StreamEvent => ({
   type: 'page.staged',
   page,
@@ -34,14 +50,16 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }), intervalMs: 200 });
+    const feed = feeder(progress);
     progress.onState('fetching');
     for (let page = 1; page <= 4; page++) {
       await clock.advance(1000);
-      progress.onEvent(staged(page));
+      feed(staged(page));
       if (page === 2) {
-        progress.onEvent({ type: 'page.retry', page: 3, attempt: 1, status: 503, reason: 'HTTP 503', waitMs: 250 });
-        progress.onEvent({ type: 'page.retry', page: 3, attempt: 2, status: undefined, reason: 'timeout', waitMs: 500 });
-        progress.onEvent({ type: 'rateLimit.hit', page: 3, waitMs: 300, ratePerSecond: 4 });
+        feed({ type: 'page.retry', page: 3, attempt: 1, status: 503, outcome: '503', reason: 'HTTP 503', waitMs: 250 });
+        feed({ type: 'page.retry', page: 3, attempt: 2, status: undefined, outcome: 'timeout', reason: 'timeout', waitMs: 500 });
+        feed(declined(3));
+        feed({ type: 'rateLimit.hit', page: 3, waitMs: 300, ratePerSecond: 4 });
       }
     }
     // 4 pages of 1,000 records in 4 s: 1,000 records/s, 1 page/s, 6 pages left: 6 s.
@@ -57,19 +75,21 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
     progress.onState('fetching');
     for (let page = 1; page <= 5; page++) {
       await clock.advance(2000);
-      progress.onEvent(staged(page, 500, 20));
+      feed(staged(page, 500, 20));
     }
     progress.onState('backingOff');
     await clock.advance(200);
-    progress.onEvent({ type: 'rateLimit.hit', page: 6, waitMs: 5000, ratePerSecond: 2 });
+    feed(declined(6));
+    feed({ type: 'rateLimit.hit', page: 6, waitMs: 5000, ratePerSecond: 2 });
     // 5 pages in the last 10 s (window) -> 0.5 page/s; 15 left -> 30 s, + 5 s of pause.
     expect(progress.snapshot().etaMs).toBeCloseTo(35_000, 0);
     await clock.advance(200);
     expect(term.frames().at(-1)!.line).toBe('backingOff (paused 4.8 s)  pages 5/20  records 2,500  250 rec/s  retries 0  429s 1  ETA 35s');
-    progress.onEvent({ type: 'rateLimit.resumed' });
+    feed({ type: 'rateLimit.resumed' });
     expect(progress.snapshot().pausedForMs).toBe(0);
   });
 
@@ -77,10 +97,11 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }), intervalMs: 200 });
+    const feed = feeder(progress);
     progress.onState('fetching');
     for (let page = 1; page <= 100; page++) {
       await clock.advance(15);
-      progress.onEvent(staged(page, 10, 100));
+      feed(staged(page, 10, 100));
     }
     const frames = term.frames();
     for (let i = 1; i < frames.length; i++) expect(frames[i]!.at - frames[i - 1]!.at).toBeGreaterThanOrEqual(200);
@@ -95,9 +116,10 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
     progress.onState('fetching');
     await clock.advance(500);
-    progress.onEvent({ type: 'page.staged', page: 1, records: 100, attempts: 1, latencyMs: 50, totalPages: undefined });
+    feed({ type: 'page.staged', page: 1, records: 100, attempts: 1, latencyMs: 50, totalPages: undefined });
     expect(term.frames().at(-1)!.line).toBe('fetching  pages 1/?  records 100  200 rec/s  retries 0  429s 0  ETA ?');
     expect(progress.snapshot().etaMs).toBeUndefined();
   });
@@ -106,8 +128,9 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock, 40);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
     progress.onState('fetch\x1b[2Jing');
-    progress.onEvent(staged(1));
+    feed(staged(1));
     await clock.advance(1000);
     progress.stop();
     for (const frame of term.frames()) {
@@ -120,16 +143,17 @@ describe('createProgress on a TTY', () => {
     const clock = new SimulatedClock(0);
     const term = fakeTerminal(clock);
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }), pagesAlreadyStaged: 3 });
+    const feed = feeder(progress);
     progress.onState('fetching');
-    progress.onEvent(staged(4, 1000, 5));
-    progress.onEvent(staged(5, 1000, 5));
-    progress.onEvent({ type: 'stream.completed', pages: 5, records: 5000 });
+    feed(staged(4, 1000, 5));
+    feed(staged(5, 1000, 5));
+    feed({ type: 'stream.completed', pages: 5, records: 5000 });
     progress.onState('writing');
     progress.stop();
     expect(term.writes.at(-1)!.text).toBe('\n');
     expect(term.frames().at(-1)!.line).toMatch(/^writing {2}pages 5\/5 {2}records 2,000 .* all pages staged$/);
     const count = term.writes.length;
-    progress.onEvent(staged(6));
+    feed(staged(6));
     progress.stop();
     await clock.advance(1000);
     expect(term.writes).toHaveLength(count);
@@ -143,10 +167,11 @@ describe('createProgress without a TTY', () => {
     const term = fakeTerminal(clock);
     const { logger, lines } = memoryLogger(clock);
     const progress = createProgress({ stream: term.stream, isTTY: false, clock, logger, intervalMs: 10_000 });
+    const feed = feeder(progress);
     progress.onState('fetching');
     for (let page = 1; page <= 30; page++) {
       await clock.advance(1000);
-      progress.onEvent(staged(page, 100, 40));
+      feed(staged(page, 100, 40));
     }
     progress.stop();
     progress.stop();
@@ -169,7 +194,8 @@ describe('createProgress without a TTY', () => {
     const writes: string[] = [];
     const { logger, lines } = memoryLogger(clock);
     const progress = createProgress({ stream: { write: (t: string) => writes.push(t) }, clock, logger });
-    progress.onEvent(staged(1));
+    const feed = feeder(progress);
+    feed(staged(1));
     expect(writes).toEqual([]);
     expect(lines).toHaveLength(1);
     // Nothing changed since that line: stop() does not repeat it.

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { AuthClient } from '../../auth/authClient.js';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import type { FieldRule } from '../../output/index.js';
-import type { StreamStats } from '../../paging/streamStats.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -31,32 +29,17 @@ const ruleMeaning: Readonly<Record<FieldRule, string>> = {
  */
 export function writeReport(
   config: ResolvedRunConfig,
-  { runtime, logger, s3, auth, store, paths, keys }: RunServices,
+  { runtime, logger, s3, store, paths, keys }: RunServices,
   resume: ResumeState,
-  streamStats: () => StreamStats | undefined,
 ): IngestionRunDeps['writeReport'] {
   const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
     const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
-    const stats = streamStats();
     const rejected = draft.output
       ? draft.records.rejected
       : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
     const { cancelled: _cancelled, ...base } = draft;
     let report: RunReport = {
       ...base,
-      // The stream counts every attempt (401s included); the events cover the same ground otherwise.
-      requests: stats
-        ? {
-            ...draft.requests,
-            total: stats.requests,
-            byStatus: stats.requestsByStatus,
-            retries: stats.retries,
-            retriesByStatus: stats.retriesByStatus,
-            rateLimited: stats.rateLimited,
-            // The client's own count: a token from the pre-flight login, replaced before any page used it, is a refresh too.
-            tokenRefreshes: auth instanceof AuthClient ? auth.stats.refreshes : stats.refreshes,
-          }
-        : draft.requests,
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
       records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
       quality: sql.columns.map((c) => ({
