@@ -15,14 +15,22 @@ import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIn
 import type { Inspect } from '../machine/runMachine.js';
 import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../machine/runTypes.js';
 import { flattenStateValue } from '../machine/timelineRecorder.js';
-import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, rejectsPathFor, type FieldRule } from '../output/index.js';
+import {
+  customerCleanSchema,
+  orderCleanSchema,
+  writeFinalFile,
+  isOutputIntact,
+  rejectsPathFor,
+  stagingReport,
+  type FieldRule,
+} from '../output/index.js';
 import { pageStream, type PageStream } from '../paging/pageStream.js';
 import type { StreamEvent } from '../paging/streamEvent.js';
 import type { RunReport } from '../report/runReport.js';
 import { writeReportFiles } from '../report/writeReportFiles.js';
 import { clockScheduler } from '../runtime/clockScheduler.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
-import { StagingStore, stagingReport, type RunState } from '../staging/index.js';
+import { StagingStore, type RunState } from '../staging/index.js';
 import { checkBucketAccess, createS3Client, deliverFile, renderKey, reportKey, uploadReport } from '../storage/index.js';
 import { landedSchemaFor } from './landedSchemaFor.js';
 import { pagingFor } from './pagingFor.js';

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnPlan } from './columnPlan.js';
 import { inferredColumns, jsonValueSql } from './columnPlan.js';
-import type { FieldSql, RecordShape } from './recordFields.js';
+import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 
 /** What a field must be after cleaning (ETL). */
 export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';

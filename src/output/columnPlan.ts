@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { FieldSql, RecordShape } from './recordFields.js';
-import { sqlIdent } from './sqlText.js';
+import type { FieldSql, RecordShape } from '../staging/recordFields.js';
+import { sqlIdent } from '../staging/sqlText.js';
 
 /**
  * How a column is rendered per format: `nested` values become STRUCT/LIST in Parquet and stay

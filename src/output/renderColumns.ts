@@ -3,7 +3,7 @@ import type { ColumnPlan } from './columnPlan.js';
 import { recordStructure } from './columnPlan.js';
 import { escapeCsvCellSql } from './csvSafety.js';
 import { jsonLinesCopyOptions } from './jsonLines.js';
-import { sqlIdent, sqlString } from './sqlText.js';
+import { sqlIdent, sqlString } from '../staging/sqlText.js';
 
 export type OutputFormat = 'parquet' | 'ndjson' | 'csv' | 'json';
 

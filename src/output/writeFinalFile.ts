@@ -13,10 +13,10 @@ import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
-import { createFieldsView } from './recordFields.js';
+import { createFieldsView } from '../staging/recordFields.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
-import { sqlString } from './sqlText.js';
+import { sqlString } from '../staging/sqlText.js';
 
 /** 'none' (ELT): land what the API sent, typed and deduplicated. 'clean' (ETL): validate and normalise. */
 export type Transform = 'none' | 'clean';

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { describeRecords, type RecordShape } from '../output/recordFields.js';
-import { sqlString } from '../output/sqlText.js';
+import { describeRecords, type RecordShape } from './recordFields.js';
+import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
 
 export interface UniqueRecords {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/runtime/clock.js';
-import { StagingStore, stagingReport } from '../../src/staging/index.js';
-import { writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { StagingStore } from '../../src/staging/index.js';
+import { stagingReport, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
 // 4,000 records, every tenth with a 10 KB text field holding quotes (as the simulator's hostile

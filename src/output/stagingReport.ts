@@ -7,11 +7,11 @@ import {
   type CleanPlan,
   type FieldRule,
   type FieldText,
-} from '../output/cleanColumns.js';
-import { createFieldsView, type FieldSql } from '../output/recordFields.js';
-import { sqlString } from '../output/sqlText.js';
-import type { StagingStore } from './StagingStore.js';
-import { uniqueRecords } from './uniqueRecords.js';
+} from './cleanColumns.js';
+import { createFieldsView, type FieldSql } from '../staging/recordFields.js';
+import { sqlString } from '../staging/sqlText.js';
+import type { StagingStore } from '../staging/StagingStore.js';
+import { uniqueRecords } from '../staging/uniqueRecords.js';
 
 export interface ColumnQuality {
   readonly name: string;
