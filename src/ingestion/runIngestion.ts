@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tap } from 'rxjs';
@@ -60,19 +60,6 @@ export interface RunIngestionContext {
 
 /** Pages held at once (in flight or awaiting staging); a calm API needs no more to run at full speed. */
 const maxPagesInMemory = 16;
-/**
- * Reopening the staging database (`StagingStore.releaseMemory`) costs ~40 ms of CPU, a fifth of a
- * small run, and what DuckDB keeps after staging or writing grows with the data: worth it from
- * this much staged data on (~10,000 simulator records; at 100,000 it dropped ~70 MB).
- */
-const releaseMemoryFromBytes = 4 * 1024 * 1024;
-
-/** Reopens the staging database when it holds `releaseMemoryFromBytes` or more (file and WAL). */
-async function releaseMemoryIfLarge(store: StagingStore): Promise<void> {
-  const bytes = [store.path, `${store.path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
-  if (bytes >= releaseMemoryFromBytes) await store.releaseMemory();
-}
-
 const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
 const contentTypeOf = {
   parquet: 'application/vnd.apache.parquet',
@@ -252,7 +239,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
       },
       async writeFinalFile() {
         // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
-        await releaseMemoryIfLarge(store);
+        await store.releaseMemoryIfLarge();
         const file = await clock.track(
           writeFinalFile(store, {
             format: config.format,
@@ -279,7 +266,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
       },
       async uploadFile({ file }, signal) {
         // Likewise what the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
-        await releaseMemoryIfLarge(store);
+        await store.releaseMemoryIfLarge();
         const delivery = await clock.track(
           deliverFile({
             client: s3,

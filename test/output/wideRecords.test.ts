@@ -72,9 +72,9 @@ describe('wide records', () => {
         msg: expect.stringMatching(/ran out of memory to build the staging report/),
       }),
     ]);
-    const limit = await store.withConnection('read the memory limit', async (conn) => {
-      const reader = await conn.runAndReadAll("SELECT current_setting('memory_limit')");
-      return String(reader.getRows()[0]?.[0]);
+    const limit = await store.readStaged('read the memory limit', async (staged) => {
+      const rows = await staged.query("SELECT current_setting('memory_limit')");
+      return String(rows[0]?.[0]);
     });
     expect(limit).toBe('61.0 MiB');
   }, 60_000);
