@@ -1,3 +1,4 @@
+/** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError } from '../errors.js';
