@@ -1,7 +1,8 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+/** The cleaning rules (ETL): what each field must be, as SQL over the staged records' fields. */
+import type { FieldSql, RecordShape } from '../staging/recordFields.js';
+import type { StagedRecords } from '../staging/stagedRecords.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { inferredColumns, jsonValueSql } from './columnPlan.js';
-import type { FieldSql, RecordShape } from './recordFields.js';
 
 /** What a field must be after cleaning (ETL). */
 export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';
@@ -75,14 +76,14 @@ function timestampExpr(x: string, jt: string): string {
  * faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest expression of
  * a clean write and of the report's column checks); exponents take 38.
  */
-async function numberType(conn: DuckDBConnection, table: string, f: string): Promise<string> {
+async function numberType(staged: Pick<StagedRecords, 'query'>, table: string, f: string): Promise<string> {
   const { x } = fieldText(f);
-  const reader = await conn.runAndReadAll(
+  const rows = await staged.query(
     `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
        coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
      FROM ${table} WHERE regexp_full_match(${x}, ${NUMERIC})`,
   );
-  const [scaleFound, digits, exponent] = reader.getRows()[0] ?? [0, 0, false];
+  const [scaleFound, digits, exponent] = rows[0] ?? [0, 0, false];
   const scale = Math.min(MAX_SCALE, Number(scaleFound));
   return `DECIMAL(${exponent !== true && Number(digits) + scale <= 18 ? 18 : 38}, ${scale})`;
 }
@@ -105,7 +106,7 @@ export function fieldText(f: string): FieldText {
 }
 
 async function rulePlan(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   table: string,
   name: string,
   rule: FieldRule,
@@ -139,7 +140,7 @@ async function rulePlan(
       };
     }
     case 'number': {
-      const type = await numberType(conn, table, f);
+      const type = await numberType(staged, table, f);
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
       return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
     }
@@ -178,7 +179,7 @@ async function rulePlan(
  * records carry, inferred as in ELT with text trimmed.
  */
 export async function cleanColumns(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   table: string,
   schema: Readonly<Record<string, FieldRule>>,
   keyField: string,
@@ -187,8 +188,8 @@ export async function cleanColumns(
   text: (name: string) => FieldText = (name) => fieldText(field(name)),
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
-  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(conn, table, name, rule, keyField, text(name)));
-  const extras = await inferredColumns(conn, table, shape, field, new Set(Object.keys(schema)));
+  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(staged, table, name, rule, keyField, text(name)));
+  const extras = await inferredColumns(staged, table, shape, field, new Set(Object.keys(schema)));
   for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
   return plans;
 }

@@ -1,6 +1,7 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { FieldSql, RecordShape } from './recordFields.js';
-import { sqlIdent } from './sqlText.js';
+/** Columns inferred from the staged records (ELT), expected and lineage columns: what each is and its SQL. */
+import type { FieldSql, RecordShape } from '../staging/recordFields.js';
+import type { StagedRecords } from '../staging/stagedRecords.js';
+import { sqlIdent } from '../staging/sqlText.js';
 
 /**
  * How a column is rendered per format: `nested` values become STRUCT/LIST in Parquet and stay
@@ -37,11 +38,15 @@ const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string
  * Merged from one value per distinct structure (a few dozen groups): the same result as
  * json_group_structure over every value, whose state grows past the memory limit at scale.
  */
-export async function recordStructure(conn: DuckDBConnection, table: string, column = 'record'): Promise<Structure | undefined> {
-  const reader = await conn.runAndReadAll(
+export async function recordStructure(
+  staged: Pick<StagedRecords, 'query'>,
+  table: string,
+  column = 'record',
+): Promise<Structure | undefined> {
+  const rows = await staged.query(
     `SELECT json_group_structure(v)::VARCHAR FROM (SELECT any_value(${column}) AS v FROM ${table} GROUP BY json_structure(${column}))`,
   );
-  const text = reader.getRows()[0]?.[0];
+  const text = rows[0]?.[0];
   return typeof text === 'string' ? (JSON.parse(text) as Structure) : undefined;
 }
 
@@ -51,7 +56,7 @@ export async function recordStructure(conn: DuckDBConnection, table: string, col
  * become DECIMAL(38, s) (or exact text when even that cannot hold them): no digit is lost.
  */
 export async function inferredColumns(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   table: string,
   shape: RecordShape,
   field: FieldSql,
@@ -81,7 +86,7 @@ export async function inferredColumns(
     plans.push({ name, expr: `json_extract_string(${f}, '$')${scalar.cast}`, type: scalar.type, kind: scalar.kind });
   }
   if (doubles.length === 0) return plans;
-  const exact = await exactNumberTypes(conn, table, doubles, field);
+  const exact = await exactNumberTypes(staged, table, doubles, field);
   return plans.map((plan) => {
     const type = exact.get(plan.name);
     if (type === undefined) return plan;
@@ -92,7 +97,7 @@ export async function inferredColumns(
 
 /** For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. */
 async function exactNumberTypes(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   table: string,
   names: readonly string[],
   field: FieldSql,
@@ -104,15 +109,14 @@ async function exactNumberTypes(
       coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0) AS digits${i},
       coalesce(bool_or(regexp_matches(${t}, '[eE]')), false) AS exp${i}`;
   });
-  const reader = await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM ${table}`);
-  const row = reader.getRowObjects()[0] ?? {};
+  const row = (await staged.query(`SELECT ${probes.join(', ')} FROM ${table}`))[0] ?? [];
   const result = new Map<string, string>();
   names.forEach((name, i) => {
-    if (row[`big${i}`] !== true) return;
-    const scale = Number(row[`scale${i}`]);
-    const digits = Number(row[`digits${i}`]);
-    const fits = row[`exp${i}`] !== true && digits + scale <= 38;
-    result.set(name, fits ? `DECIMAL(38, ${scale})` : 'VARCHAR');
+    // Four probes per name, in the order above.
+    const [big, scale, digits, exp] = [0, 1, 2, 3].map((j) => row[4 * i + j]);
+    if (big !== true) return;
+    const fits = exp !== true && Number(digits) + Number(scale) <= 38;
+    result.set(name, fits ? `DECIMAL(38, ${Number(scale)})` : 'VARCHAR');
   });
   return result;
 }

@@ -7,3 +7,5 @@ export { fileChecksums } from './fileChecksums.js';
 export type { FileChecksums } from './fileChecksums.js';
 export { escapeCsvCell, unescapeCsvCell } from './csvSafety.js';
 export { isOutputIntact } from './isOutputIntact.js';
+export { stagingReport } from './stagingReport.js';
+export type { StagingReport, ColumnQuality } from './stagingReport.js';

@@ -1,5 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from './sqlText.js';
+/** NDJSON and JSON-array lines written by COPY as text, within the memory limit (DuckDB's own JSON writer is not). */
+import { sqlIdent, sqlString } from '../staging/sqlText.js';
+import type { StagedRecords } from '../staging/stagedRecords.js';
 
 const castAsIs = new Set(['BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
 
@@ -25,9 +26,9 @@ function jsonValue(c: string, type: string): string {
  * spill: 2,888 records with 10 KB text fields needed an 80 MB memory limit (as CSV, 48 MB).
  * Here JSON values are copied as they are and text is escaped by replace().
  */
-export async function jsonLinesQuery(conn: DuckDBConnection, source: string, orderBy?: string): Promise<string> {
-  const reader = await conn.runAndReadAll(`DESCRIBE ${source}`);
-  const columns = reader.getRowObjects().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+export async function jsonLinesQuery(staged: Pick<StagedRecords, 'query'>, source: string, orderBy?: string): Promise<string> {
+  // DESCRIBE's first columns are column_name and column_type.
+  const columns = (await staged.query(`DESCRIBE ${source}`)).map(([name, type]) => ({ name: String(name), type: String(type) }));
   // One concat() call: chained || would copy every growing prefix of a wide row.
   const parts = columns.flatMap(({ name, type }, i) => [
     sqlString(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`),

@@ -1,9 +1,10 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+/** Rendering the staged columns per output format: COPY options, and the query that reads a written file back. */
+import { sqlIdent, sqlString } from '../staging/sqlText.js';
+import type { StagedRecords } from '../staging/stagedRecords.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { recordStructure } from './columnPlan.js';
 import { escapeCsvCellSql } from './csvSafety.js';
 import { jsonLinesCopyOptions } from './jsonLines.js';
-import { sqlIdent, sqlString } from './sqlText.js';
 
 export type OutputFormat = 'parquet' | 'ndjson' | 'csv' | 'json';
 
@@ -25,11 +26,15 @@ function writable(structure: Structure): Structure {
  * (exact) in Parquet too. A false positive (digits inside a string) only costs the STRUCT
  * typing, never data.
  */
-async function holdsBigIntegers(conn: DuckDBConnection, table: string, where: string, columns: readonly string[]): Promise<boolean[]> {
+async function holdsBigIntegers(
+  staged: Pick<StagedRecords, 'query'>,
+  table: string,
+  where: string,
+  columns: readonly string[],
+): Promise<boolean[]> {
   if (columns.length === 0) return [];
   const probes = columns.map((c) => `coalesce(bool_or(regexp_matches(${c}::VARCHAR, '[:\\[,]-?[0-9]{16,}')), false)`);
-  const reader = await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM ${table} WHERE ${where}`);
-  const row = reader.getRows()[0] ?? [];
+  const row = (await staged.query(`SELECT ${probes.join(', ')} FROM ${table} WHERE ${where}`))[0] ?? [];
   return columns.map((_, i) => row[i] === true);
 }
 
@@ -40,7 +45,7 @@ async function holdsBigIntegers(conn: DuckDBConnection, table: string, where: st
  * exactly the rows written) saves a scan per nested column.
  */
 export async function renderColumns(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   table: string,
   where: string,
   plans: readonly ColumnPlan[],
@@ -49,14 +54,14 @@ export async function renderColumns(
 ): Promise<string> {
   const parts: string[] = [];
   const nested = format === 'parquet' ? plans.flatMap((plan, i) => (plan.kind === 'nested' ? [`c${i}`] : [])) : [];
-  const big = new Map((await holdsBigIntegers(conn, table, where, nested)).map((b, i) => [nested[i], b]));
+  const big = new Map((await holdsBigIntegers(staged, table, where, nested)).map((b, i) => [nested[i], b]));
   for (const [i, plan] of plans.entries()) {
     const c = `c${i}`;
     let expr = c;
     if (format === 'parquet') {
       if (plan.kind === 'nested' && big.get(c) === false) {
         const known = knownStructures?.[plan.name] as Structure | undefined;
-        const structure = known ?? (await recordStructure(conn, `(SELECT ${c} FROM ${table} WHERE ${where})`, c));
+        const structure = known ?? (await recordStructure(staged, `(SELECT ${c} FROM ${table} WHERE ${where})`, c));
         if (structure !== undefined && typeof structure !== 'string')
           expr = `json_transform(${c}, ${sqlString(JSON.stringify(writable(structure)))})`;
       }

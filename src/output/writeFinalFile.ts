@@ -1,22 +1,20 @@
+/** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { IngestError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
-import type { StagingStore } from '../staging/StagingStore.js';
-import { describeError } from '../staging/stagingErrors.js';
 import { isProcessAlive } from '../staging/runLock.js';
-import { uniqueRecords } from '../staging/uniqueRecords.js';
+import { sqlString } from '../staging/sqlText.js';
+import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
+import { describeError } from '../staging/stagingErrors.js';
 import type { CleanPlan, FieldRule } from './cleanColumns.js';
 import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
-import { createFieldsView } from './recordFields.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
-import { sqlString } from './sqlText.js';
 
 /** 'none' (ELT): land what the API sent, typed and deduplicated. 'clean' (ETL): validate and normalise. */
 export type Transform = 'none' | 'clean';
@@ -75,7 +73,7 @@ export function rejectsPathFor(path: string): string {
  * order (sorting 10M wide rows would cost a spilling sort for no consumer need): sort by
  * `_page` or the key when reading. The (small) rejects file is ordered by page and position.
  */
-export async function writeFinalFile(store: StagingStore, options: Readonly<WriteFinalFileOptions>): Promise<FinalFile> {
+export async function writeFinalFile(store: StagedRecordsSource, options: Readonly<WriteFinalFileOptions>): Promise<FinalFile> {
   if (!formats.includes(options.format))
     throw new OutputError(`output option "format" must be one of ${formats.join(', ')}, got ${String(options.format)}`);
   const transform = options.transform ?? 'none';
@@ -84,23 +82,22 @@ export async function writeFinalFile(store: StagingStore, options: Readonly<Writ
   const keyField = options.keyField ?? 'id';
   const path = resolve(options.path);
   mkdirSync(dirname(path), { recursive: true });
-  return store.withConnection(`write the final file ${path}`, async (conn) => {
+  return store.readStaged(`write the final file ${path}`, async (staged) => {
     const temps: string[] = [];
     try {
-      return await write(conn, store, path, transform, keyField, options, temps);
+      return await write(staged, path, transform, keyField, options, temps);
     } catch (error: unknown) {
       if (error instanceof IngestError) throw error;
       throw new OutputError(`cannot write the final file ${path}: ${describeError(error)}`, { cause: error });
     } finally {
       for (const temp of temps) rmSync(temp, { force: true });
-      await conn.run('DROP VIEW IF EXISTS temp._rows; DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
+      await staged.run('DROP VIEW IF EXISTS temp._rows; DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
     }
   });
 }
 
 async function write(
-  conn: DuckDBConnection,
-  store: StagingStore,
+  staged: StagedRecords,
   path: string,
   transform: Transform,
   keyField: string,
@@ -108,14 +105,14 @@ async function write(
   temps: string[],
 ): Promise<FinalFile> {
   // UTC everywhere, whatever the machine's zone: dates parse and print the same on every host.
-  await conn.run(`SET TimeZone = 'UTC'`);
-  const { duplicates: duplicatesDropped, shape } = await uniqueRecords(store, conn);
+  await staged.run(`SET TimeZone = 'UTC'`);
+  const { relation: unique, duplicates: duplicatesDropped, shape } = await staged.unique();
   const schema = transform === 'clean' ? (options.cleanSchema ?? customerCleanSchema) : {};
-  const field = await createFieldsView(conn, '_fields', '_unique', [...new Set([...Object.keys(schema), ...shape.keys])]);
+  const field = await staged.fieldsView('_fields', [...new Set([...Object.keys(schema), ...shape.keys])]);
   const plans: CleanPlan[] =
     transform === 'clean'
-      ? await cleanColumns(conn, '_fields', schema, keyField, shape, field)
-      : await inferredColumns(conn, '_fields', shape, field);
+      ? await cleanColumns(staged, '_fields', schema, keyField, shape, field)
+      : await inferredColumns(staged, '_fields', shape, field);
   const present = new Set(plans.map((p) => p.name));
   const all: CleanPlan[] = [...plans, ...expectedColumns(options.expectedSchema ?? {}, present), ...lineageColumns];
 
@@ -125,18 +122,17 @@ async function write(
       ? '[]::VARCHAR[]'
       : `list_filter([${checks.map((p) => `CASE WHEN ${p.invalid} THEN ${sqlString(p.reason ?? p.name)} END`).join(', ')}], r -> r IS NOT NULL)`;
   // A view, not a table: every pass below streams from the staged records (memory stays flat).
-  await conn.run(`CREATE OR REPLACE TEMP VIEW _rows AS
+  await staged.run(`CREATE OR REPLACE TEMP VIEW _rows AS
     SELECT run_id, page, seq, key, record, ${all.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
     FROM _fields`);
 
-  const run = sqlString(store.runId);
   const rejectedRows =
     checks.length === 0 ? 'SELECT 0' : `SELECT count(*) FROM (SELECT ${reasons} AS _reasons FROM _fields) WHERE len(_reasons) > 0`;
-  const [unique = 0, invalid = 0, unkeyed = 0] = await one(
-    conn,
-    `SELECT (SELECT count(*) FROM _unique), (${rejectedRows}), (SELECT count(*) FROM raw_records WHERE run_id = ${run} AND key IS NULL)`,
+  const [uniqueRows = 0, invalid = 0, unkeyed = 0] = await one(
+    staged,
+    `SELECT (SELECT count(*) FROM ${unique}), (${rejectedRows}), (SELECT count(*) FROM ${staged.records} WHERE key IS NULL)`,
   );
-  const valid = unique - invalid;
+  const valid = uniqueRows - invalid;
 
   const rejectsPath = rejectsPathFor(path);
   removeStaleTemps(path);
@@ -150,28 +146,28 @@ async function write(
   } else {
     const reason = sqlString(`missing or invalid ${keyField}`);
     const rejects = await jsonLinesQuery(
-      conn,
+      staged,
       `SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
         UNION ALL
-        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM raw_records WHERE run_id = ${run} AND key IS NULL`,
+        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM ${staged.records} WHERE key IS NULL`,
       'page, seq',
     );
-    await conn.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
-    await checkCount(conn, 'ndjson', rejectsTemp, rejected);
+    await staged.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
+    await checkCount(staged, 'ndjson', rejectsTemp, rejected);
   }
 
   const temp = tempBeside(path);
   temps.push(temp);
   // Without rule checks every unique record is written: nested columns' structures are the record structure's fields.
   const known = checks.length === 0 && isObject(shape.structure) ? shape.structure : undefined;
-  const select = await renderColumns(conn, '_rows', 'len(_reasons) = 0', all, options.format, known);
+  const select = await renderColumns(staged, '_rows', 'len(_reasons) = 0', all, options.format, known);
   const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
-  const query = options.format === 'ndjson' || options.format === 'json' ? await jsonLinesQuery(conn, rows) : rows;
-  await conn.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
+  const query = options.format === 'ndjson' || options.format === 'json' ? await jsonLinesQuery(staged, rows) : rows;
+  await staged.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
-  await checkCount(conn, options.format, temp, valid);
+  await checkCount(staged, options.format, temp, valid);
 
-  const columns = await describeColumns(conn, options.format, temp, all);
+  const columns = await describeColumns(staged, options.format, temp, all);
   crashPoint('output.midWrite');
   publish(temp, path);
   publish(rejectsTemp, rejectsPath);
@@ -181,15 +177,14 @@ async function write(
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-async function one(conn: DuckDBConnection, sql: string): Promise<number[]> {
-  const reader = await conn.runAndReadAll(sql);
-  return (reader.getRows()[0] ?? []).map((v) => Number(v));
+async function one(staged: StagedRecords, sql: string): Promise<number[]> {
+  return ((await staged.query(sql))[0] ?? []).map((v) => Number(v));
 }
 
-async function checkCount(conn: DuckDBConnection, format: OutputFormat, file: string, expected: number): Promise<void> {
+async function checkCount(staged: StagedRecords, format: OutputFormat, file: string, expected: number): Promise<void> {
   let actual: number;
   try {
-    [actual = -1] = await one(conn, readBackCountSql(format, file));
+    [actual = -1] = await one(staged, readBackCountSql(format, file));
   } catch (error: unknown) {
     throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, {
       cause: error,
@@ -199,14 +194,15 @@ async function checkCount(conn: DuckDBConnection, format: OutputFormat, file: st
 }
 
 async function describeColumns(
-  conn: DuckDBConnection,
+  staged: StagedRecords,
   format: OutputFormat,
   file: string,
   plans: readonly ColumnPlan[],
 ): Promise<{ name: string; type: string }[]> {
   if (format !== 'parquet') return plans.map((p) => ({ name: p.name, type: p.type }));
-  const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
-  return reader.getRowObjects().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+  // DESCRIBE's first columns are column_name and column_type.
+  const rows = await staged.query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+  return rows.map(([name, type]) => ({ name: String(name), type: String(type) }));
 }
 
 /** Removes temporary files a killed writer left beside `path` (their pid is gone). */

@@ -12,5 +12,5 @@ export type {
 } from './stagingTypes.js';
 export { StagingError, RunLockedError } from './stagingErrors.js';
 export { recordKey } from './recordKey.js';
-export { stagingReport } from './stagingReport.js';
-export type { StagingReport, ColumnQuality } from './stagingReport.js';
+export type { StagedRecords, StagedRecordsSource, UniqueRecords } from './stagedRecords.js';
+export type { FieldSql, RecordShape } from './recordFields.js';

@@ -1,13 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { stagingRowGroupSize } from './duckdbMemory.js';
 import { RunLockedError, StagingError, describeError } from './stagingErrors.js';
-
-/**
- * Rows per row group of the staging file (DuckDB's default is 122,880). A checkpoint compresses
- * whole row groups outside the memory limit's accounting; with ~330-byte records the default
- * made checkpoints peak at ~250 MB over the limit, 16,384 keeps them near 100 MB and appends
- * twice as fast. Measured with 1M-3M staged records: flat from 500 pages on.
- */
-const stagingRowGroupSize = 16_384;
 
 export interface OpenDatabase {
   readonly instance: DuckDBInstance;
@@ -16,9 +9,9 @@ export interface OpenDatabase {
 
 /**
  * Opens the database file, attached to an in-memory instance (the only way to set its row group
- * size) and made the default catalog. DuckDB locks it for writing across processes; its refusal
- * ("Could not set lock on file ...: Conflicting lock is held in ... (PID n)") becomes a
- * RunLockedError naming that pid.
+ * size, see duckdbMemory) and made the default catalog. DuckDB locks it for writing across
+ * processes; its refusal ("Could not set lock on file ...: Conflicting lock is held in ...
+ * (PID n)") becomes a RunLockedError naming that pid.
  */
 export async function openDatabase(path: string, runId: string, lockPath: string, config: Record<string, string>): Promise<OpenDatabase> {
   let instance: DuckDBInstance | undefined;

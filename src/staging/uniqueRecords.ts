@@ -1,6 +1,7 @@
+/** The run's unique records (dedupe by key, first occurrence kept): staging's, as it owns the tables and their keys. */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { describeRecords, type RecordShape } from '../output/recordFields.js';
-import { sqlString } from '../output/sqlText.js';
+import { describeRecords, type RecordShape } from './recordFields.js';
+import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
 
 export interface UniqueRecords {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/runtime/clock.js';
-import { StagingStore, stagingReport } from '../../src/staging/index.js';
-import { writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { StagingStore } from '../../src/staging/index.js';
+import { stagingReport, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
 // 4,000 records, every tenth with a 10 KB text field holding quotes (as the simulator's hostile
@@ -72,9 +72,9 @@ describe('wide records', () => {
         msg: expect.stringMatching(/ran out of memory to build the staging report/),
       }),
     ]);
-    const limit = await store.withConnection('read the memory limit', async (conn) => {
-      const reader = await conn.runAndReadAll("SELECT current_setting('memory_limit')");
-      return String(reader.getRows()[0]?.[0]);
+    const limit = await store.readStaged('read the memory limit', async (staged) => {
+      const rows = await staged.query("SELECT current_setting('memory_limit')");
+      return String(rows[0]?.[0]);
     });
     expect(limit).toBe('61.0 MiB');
   }, 60_000);

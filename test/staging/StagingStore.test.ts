@@ -239,11 +239,12 @@ describe('StagingStore', () => {
       tempDirectory: spill,
     });
     opened.push(store);
-    const settings = await store.withConnection('read settings', async (conn) => {
-      const reader = await conn.runAndReadAll(
+    const settings = await store.readStaged('read settings', async (staged) => {
+      const [row] = await staged.query(
         "SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t, current_setting('temp_directory') AS d",
       );
-      return reader.getRowObjectsJS()[0];
+      const [m, t, d] = row ?? [];
+      return { m, t, d };
     });
     expect(settings).toEqual({ m: '122.0 MiB', t: 1n, d: spill });
   });
@@ -252,11 +253,12 @@ describe('StagingStore', () => {
     const path = join(dir, 'flat.duckdb');
     const store = await StagingStore.open({ path, runId: 'flat' });
     opened.push(store);
-    const settings = await store.withConnection('read settings', async (conn) => {
-      const reader = await conn.runAndReadAll(
+    const settings = await store.readStaged('read settings', async (staged) => {
+      const [row] = await staged.query(
         "SELECT current_setting('preserve_insertion_order') AS o, current_setting('allocator_flush_threshold') AS f, current_setting('threads') AS t, current_setting('temp_directory') AS d",
       );
-      return reader.getRowObjectsJS()[0];
+      const [o, f, t, d] = row ?? [];
+      return { o, f, t, d };
     });
     expect(settings).toEqual({ o: false, f: '15.2 MiB', t: 1n, d: `${path}.tmp` });
   });
@@ -265,12 +267,12 @@ describe('StagingStore', () => {
     const store = await open();
     await store.stagePage(page(1, customers(1, 20_000)));
     await store.stagePage(page(2, customers(20_001, 20_000)));
-    const groups = await store.withConnection('read the storage layout', async (conn) => {
-      await conn.run('CHECKPOINT');
-      const reader = await conn.runAndReadAll(
+    const groups = await store.readStaged('read the storage layout', async (staged) => {
+      await staged.run('CHECKPOINT');
+      const rows = await staged.query(
         "SELECT row_group_id, max(count) AS n FROM pragma_storage_info('raw_records') WHERE column_name = 'record' GROUP BY ALL ORDER BY 1",
       );
-      return reader.getRowObjectsJS().map((row) => Number(row['n']));
+      return rows.map(([, n]) => Number(n));
     });
     expect(groups).toEqual([16_384, 16_384, 7_232]);
   });
@@ -282,13 +284,14 @@ describe('StagingStore', () => {
     opened.push(store);
     await store.stagePage(page(1, customers(1, 3)));
     // A temp table lives in the instance: its absence afterwards proves a fresh instance.
-    await store.withConnection('make a temp table', (conn) => conn.run('CREATE TEMP TABLE held AS SELECT 1 AS x'));
+    await store.readStaged('make a temp table', (staged) => staged.run('CREATE TEMP TABLE held AS SELECT 1 AS x'));
     await store.releaseMemory();
-    const after = await store.withConnection('read the instance', async (conn) => {
-      const reader = await conn.runAndReadAll(
+    const after = await store.readStaged('read the instance', async (staged) => {
+      const [row] = await staged.query(
         "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'held') AS held, current_setting('memory_limit') AS m, current_setting('temp_directory') AS d, current_setting('threads') AS t",
       );
-      return reader.getRowObjectsJS()[0];
+      const [held, m, d, t] = row ?? [];
+      return { held, m, d, t };
     });
     expect(after).toEqual({ held: 0n, m: '122.0 MiB', d: spill, t: 1n });
     await expect(StagingStore.open({ path, runId: 'release' })).rejects.toBeInstanceOf(RunLockedError);

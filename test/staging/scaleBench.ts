@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import { customerAt, toJson } from '../../src/simulator/index.js';
-import { StagingStore, stagingReport } from '../../src/staging/index.js';
-import { writeFinalFile } from '../../src/output/writeFinalFile.js';
+import { StagingStore } from '../../src/staging/index.js';
+import { stagingReport, writeFinalFile } from '../../src/output/index.js';
 import type { OutputFormat } from '../../src/output/renderColumns.js';
 
 const [dir = '/tmp/scale', recordsArg = '100000', step = 'stage', memoryLimit = '256MB', transform = 'none'] = process.argv.slice(2);

@@ -2,7 +2,6 @@ import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { crashPoint } from '../../faults/crashPoint.js';
 import { deliverFile } from '../../storage/index.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
-import { releaseMemoryIfLarge } from '../releaseMemoryIfLarge.js';
 import type { RunServices } from '../runServices.js';
 
 const contentTypeOf = {
@@ -16,7 +15,7 @@ const contentTypeOf = {
 export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, keys }: RunServices): IngestionRunDeps['uploadFile'] {
   return async ({ file }, signal) => {
     // What the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
-    await releaseMemoryIfLarge(store);
+    await store.releaseMemoryIfLarge();
     const delivery = await runtime.clock.track(
       deliverFile({
         client: s3,

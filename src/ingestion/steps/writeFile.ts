@@ -3,7 +3,6 @@ import { writeFinalFile } from '../../output/index.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
 import { landedSchemaFor } from '../landedSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
-import { releaseMemoryIfLarge } from '../releaseMemoryIfLarge.js';
 import type { RunServices } from '../runServices.js';
 import { storeChecksum } from '../storeChecksum.js';
 
@@ -11,7 +10,7 @@ import { storeChecksum } from '../storeChecksum.js';
 export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: RunServices): IngestionRunDeps['writeFinalFile'] {
   return async () => {
     // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
-    await releaseMemoryIfLarge(store);
+    await store.releaseMemoryIfLarge();
     const cleanSchema = cleanSchemaFor(config.endpoint);
     const file = await runtime.clock.track(
       writeFinalFile(store, {

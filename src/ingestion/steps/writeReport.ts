@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
-import type { FieldRule } from '../../output/index.js';
+import { stagingReport, type FieldRule } from '../../output/index.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
-import { stagingReport } from '../../staging/index.js';
 import { uploadReport } from '../../storage/index.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';

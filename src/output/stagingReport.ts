@@ -1,4 +1,9 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+/**
+ * The report's figures over the staged records (counts, pages, per-column quality): output's,
+ * because judging values needs the cleaning rules the final file applies.
+ */
+import type { FieldSql } from '../staging/recordFields.js';
+import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
 import {
   cleanColumns,
   customerCleanSchema,
@@ -7,11 +12,7 @@ import {
   type CleanPlan,
   type FieldRule,
   type FieldText,
-} from '../output/cleanColumns.js';
-import { createFieldsView, type FieldSql } from '../output/recordFields.js';
-import { sqlString } from '../output/sqlText.js';
-import type { StagingStore } from './StagingStore.js';
-import { uniqueRecords } from './uniqueRecords.js';
+} from './cleanColumns.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -57,59 +58,55 @@ const num = (v: unknown): number => Number(v ?? 0);
  * types and values that break the cleaning rules.
  */
 export function stagingReport(
-  store: StagingStore,
+  store: StagedRecordsSource,
   rules: Readonly<Record<string, FieldRule>> = customerCleanSchema,
   keyField = 'id',
 ): Promise<StagingReport> {
-  return store.withConnection('build the staging report', async (conn) => {
+  return store.readStaged('build the staging report', async (staged) => {
     try {
-      const { duplicates, shape } = await uniqueRecords(store, conn);
+      const { duplicates, shape } = await staged.unique();
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
-      const field = await createFieldsView(conn, '_fields', '_unique', names);
+      const field = await staged.fieldsView('_fields', names);
       // The rules read each field's type and text from the columns columnQuality computes once below them.
       const index = new Map(names.map((name, i) => [name, i]));
       const text = (name: string): FieldText => {
         const i = index.get(name);
         return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
       };
-      const plans = await cleanColumns(conn, '_fields', rules, keyField, shape, field, text);
-      const { rejectedByRules, columns } = await columnQuality(conn, rules, names, plans, field);
+      const plans = await cleanColumns(staged, '_fields', rules, keyField, shape, field, text);
+      const { rejectedByRules, columns } = await columnQuality(staged, rules, names, plans, field);
       return {
-        runId: store.runId,
-        records: { ...(await recordCounts(conn, store.runId, duplicates)), rejectedByRules },
-        pages: await pageStats(conn, store.runId),
+        runId: staged.runId,
+        records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
+        pages: await pageStats(staged),
         columns,
       };
     } finally {
-      await conn.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
+      await staged.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
     }
   });
 }
 
-async function recordCounts(
-  conn: DuckDBConnection,
-  runId: string,
-  duplicates: number,
-): Promise<Omit<StagingReport['records'], 'rejectedByRules'>> {
-  const reader = await conn.runAndReadAll(`SELECT count(*), count(key) FROM raw_records WHERE run_id = ${sqlString(runId)}`);
-  const [received, keyed] = (reader.getRows()[0] ?? []).map(num) as [number, number];
+async function recordCounts(staged: StagedRecords, duplicates: number): Promise<Omit<StagingReport['records'], 'rejectedByRules'>> {
+  const rows = await staged.query(`SELECT count(*), count(key) FROM ${staged.records}`);
+  const [received, keyed] = (rows[0] ?? []).map(num) as [number, number];
   return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed };
 }
 
-async function pageStats(conn: DuckDBConnection, runId: string): Promise<StagingReport['pages']> {
-  const where = `WHERE run_id = ${sqlString(runId)}`;
-  const summary = await conn.runAndReadAll(
-    `SELECT count(*), coalesce(sum(attempts), 0), quantile_cont(latency_ms, 0.5), quantile_cont(latency_ms, 0.95), max(latency_ms), count_if(records = 0) FROM pages ${where}`,
+async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']> {
+  const pages = staged.pages;
+  const summary = await staged.query(
+    `SELECT count(*), coalesce(sum(attempts), 0), quantile_cont(latency_ms, 0.5), quantile_cont(latency_ms, 0.95), max(latency_ms), count_if(records = 0) FROM ${pages}`,
   );
-  const row = summary.getRows()[0] ?? [];
+  const row = summary[0] ?? [];
   const maybe = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-  const histogram = await conn.runAndReadAll(`SELECT attempts, count(*) FROM pages ${where} GROUP BY attempts ORDER BY attempts`);
-  const retried = await conn.runAndReadAll(`SELECT page, attempts FROM pages ${where} AND attempts > 1 ORDER BY page`);
+  const histogram = await staged.query(`SELECT attempts, count(*) FROM ${pages} GROUP BY attempts ORDER BY attempts`);
+  const retried = await staged.query(`SELECT page, attempts FROM ${pages} WHERE attempts > 1 ORDER BY page`);
   return {
     count: num(row[0]),
     attempts: num(row[1]),
-    attemptsHistogram: Object.fromEntries(histogram.getRows().map(([a, n]) => [String(a), num(n)])),
-    retried: retried.getRows().map(([page, attempts]) => ({ page: num(page), attempts: num(attempts) })),
+    attemptsHistogram: Object.fromEntries(histogram.map(([a, n]) => [String(a), num(n)])),
+    retried: retried.map(([page, attempts]) => ({ page: num(page), attempts: num(attempts) })),
     latencyMs: { p50: maybe(row[2]), p95: maybe(row[3]), max: maybe(row[4]) },
     emptyPages: num(row[5]),
   };
@@ -125,7 +122,7 @@ async function pageStats(conn: DuckDBConnection, runId: string): Promise<Staging
  * repeated them, and planning the repetitions cost more than scanning a small run.
  */
 async function columnQuality(
-  conn: DuckDBConnection,
+  staged: Pick<StagedRecords, 'query'>,
   rules: Readonly<Record<string, FieldRule>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
@@ -144,11 +141,11 @@ async function columnQuality(
   });
   const state = names.length === 0 ? "''" : `concat(${states.join(", '|', ")})`;
   const from = names.length === 0 ? '_fields' : `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
-  const reader = await conn.runAndReadAll(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
+  const rows = await staged.query(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
   const columns = names.map((name) => ({ name, types: {} as Record<string, number>, untrimmed: 0, invalid: 0 }));
   let records = 0;
   let rejectedByRules = 0;
-  for (const [text, count] of reader.getRows()) {
+  for (const [text, count] of rows) {
     const n = num(count);
     records += n;
     const parts = String(text).split('|');

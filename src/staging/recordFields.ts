@@ -1,3 +1,4 @@
+/** Describing staged records (their keys and structure) and reading their fields: what staging knows of what it holds. */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { jsonPath, sqlIdent } from './sqlText.js';
 

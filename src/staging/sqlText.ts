@@ -1,3 +1,4 @@
+/** SQL text helpers: staging's, as it writes SQL over its own tables; output builds its SQL with them too. */
 /** A SQL string literal. */
 export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { writeFinalFile } from '../../src/output/index.js';
-import { StagingStore, stagingReport } from '../../src/staging/index.js';
+import { stagingReport, writeFinalFile } from '../../src/output/index.js';
+import { StagingStore } from '../../src/staging/index.js';
 
 let dir: string;
 let store: StagingStore;

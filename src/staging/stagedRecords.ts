@@ -1,0 +1,67 @@
+/**
+ * What staging lets others read of a run's staged records (the final file, the report): SQL
+ * relations over them and the queries to read them, not the connection nor the table layout.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
+import { sqlString } from './sqlText.js';
+import type { StagingStore } from './StagingStore.js';
+import { uniqueRecords } from './uniqueRecords.js';
+
+/** A run's staged records, for the length of one `readStaged` call. */
+export interface StagedRecords {
+  readonly runId: string;
+  /** SQL relation of every record staged for the run, duplicates and unkeyed included: run_id, page, seq, key (NULL: unkeyed), fetched_at, record (JSON). */
+  readonly records: string;
+  /** SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms. */
+  readonly pages: string;
+  /**
+   * The unique records: `relation` has the columns of `records`, one row per key (its first
+   * occurrence by page, seq); `duplicates` keyed records were dropped as later copies. Made once
+   * until another page is staged (describing the records costs a JSON structure per record).
+   */
+  unique(): Promise<UniqueRecords>;
+  /** Creates the temp view `view` of the unique records plus every named field extracted by one JSON parse; returns the fields' SQL. */
+  fieldsView(view: string, names: readonly string[]): Promise<FieldSql>;
+  /** The rows of `sql`, positional, as DuckDB gives them (BIGINT as bigint...). */
+  query(sql: string): Promise<unknown[][]>;
+  /** Runs `sql` for its effect: temp views over the relations, COPY ... TO a file, settings. */
+  run(sql: string): Promise<void>;
+}
+
+export interface UniqueRecords {
+  readonly relation: string;
+  readonly duplicates: number;
+  /** The keys and structure of the unique records. */
+  readonly shape: RecordShape;
+}
+
+/** Where staged records can be read: the staging store. */
+export interface StagedRecordsSource {
+  /** Runs `work` alone on the staged records (errors name `what`), with more memory if DuckDB runs out of it. */
+  readStaged<T>(what: string, work: (records: StagedRecords) => Promise<T>): Promise<T>;
+}
+
+/** The StagedRecords of `store`'s run over `conn`. */
+export function stagedRecords(store: StagingStore, conn: DuckDBConnection): StagedRecords {
+  const run = sqlString(store.runId);
+  const unique = async (): Promise<UniqueRecords> => {
+    const { duplicates, shape } = await uniqueRecords(store, conn);
+    return { relation: '_unique', duplicates, shape };
+  };
+  return {
+    runId: store.runId,
+    records: `(SELECT run_id, page, seq, key, fetched_at, record FROM raw_records WHERE run_id = ${run})`,
+    pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms FROM pages WHERE run_id = ${run})`,
+    unique,
+    async fieldsView(view, names) {
+      return createFieldsView(conn, view, (await unique()).relation, names);
+    },
+    async query(sql) {
+      return (await conn.runAndReadAll(sql)).getRows();
+    },
+    async run(sql) {
+      await conn.run(sql);
+    },
+  };
+}
