@@ -5,7 +5,9 @@ import { escapeCsvCellSql } from './csvSafety.js';
 import { jsonLinesCopyOptions } from './jsonLines.js';
 import { sqlIdent, sqlString } from './sqlText.js';
 
-export type OutputFormat = 'parquet' | 'ndjson' | 'csv' | 'json';
+import type { OutputFormat } from './formats.js';
+
+export type { OutputFormat };
 
 const isoDate = (c: string): string => `strftime(${c}, '%Y-%m-%d')`;
 const isoTimestamp = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ')`;

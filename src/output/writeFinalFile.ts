@@ -14,6 +14,7 @@ import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.j
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
 import { createFieldsView } from './recordFields.js';
+import { outputFormatNames } from './formats.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
 import { sqlString } from './sqlText.js';
@@ -54,7 +55,7 @@ export class OutputError extends IngestError {
   override name = 'OutputError';
 }
 
-const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
+const formats: readonly OutputFormat[] = outputFormatNames;
 let tempCounter = 0;
 
 /** `<dir>/<name>.rejects.ndjson` for `<dir>/<name>.<ext>`. */
