@@ -15,6 +15,7 @@ import { runIngestionMachine, type IngestionRunDeps } from '../machine/provideIn
 import type { Inspect } from '../machine/runMachine.js';
 import type { Delivery, DraftReport, ResumeState, WrittenFile } from '../machine/runTypes.js';
 import { flattenStateValue } from '../machine/timelineRecorder.js';
+import { outputFormats } from '../output/formats.js';
 import { customerCleanSchema, orderCleanSchema, writeFinalFile, isOutputIntact, rejectsPathFor, type FieldRule } from '../output/index.js';
 import { pageStream, type PageStream } from '../paging/pageStream.js';
 import type { StreamEvent } from '../paging/streamEvent.js';
@@ -64,14 +65,6 @@ async function releaseMemoryIfLarge(store: StagingStore): Promise<void> {
   const bytes = [store.path, `${store.path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
   if (bytes >= releaseMemoryFromBytes) await store.releaseMemory();
 }
-
-const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
-const contentTypeOf = {
-  parquet: 'application/vnd.apache.parquet',
-  ndjson: 'application/x-ndjson',
-  csv: 'text/csv; charset=utf-8',
-  json: 'application/json',
-} as const;
 
 /** The options that decide which records land on which page: a resume with other values is refused. */
 function pagingFingerprint(config: ResolvedRunConfig): string {
@@ -176,7 +169,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
   const { clock } = runtime;
   const paths = runPaths(config);
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
-  const key = renderKey({ ...parts, ext: extensionOf[config.format] }, config.keyTemplate);
+  const key = renderKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate);
   const s3 = createS3Client({
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
     region: config.s3Region,
@@ -218,18 +211,18 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             resume:
               checkpoint !== undefined ? { lastPage: checkpoint.page, nextCursor: checkpoint.nextCursor } : { committedPages: committed },
             signal,
+            // The run options, under the same names and units.
             maxPages: config.maxPages,
-            maxFailuresPerPage: config.maxAttemptsPerPage,
-            maxWaitMs: config.maxWaitSeconds * 1000,
+            maxAttemptsPerPage: config.maxAttemptsPerPage,
+            maxWaitSeconds: config.maxWaitSeconds,
+            timeoutSeconds: config.timeoutSeconds,
+            deadlineSeconds: config.deadlineSeconds,
+            rateLimit: config.rateLimit,
+            maxRate: config.maxRate,
+            maxRetryShare: config.maxRetryShare,
             keepRawRecords: true,
             // Each slot holds a page from request until staged: this bounds the memory of the fetch phase.
             maxInFlight: maxPagesInMemory,
-            ...(config.deadlineSeconds ? { deadlineMs: config.deadlineSeconds * 1000 } : {}),
-            rateLimit: {
-              ...(config.rateLimit ? { limit: config.rateLimit } : {}),
-              ...(config.maxRate ? { hardCap: config.maxRate } : {}),
-            },
-            retryBudget: { maxRetryShare: config.maxRetryShare },
           },
           {
             runtime,
@@ -281,7 +274,7 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
             checksum: config.checksum,
             sha256: file.sha256,
             ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
-            contentType: contentTypeOf[config.format],
+            contentType: outputFormats[config.format].contentType,
             metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
             ...(config.s3PartSizeMb ? { partSize: config.s3PartSizeMb * 1024 * 1024 } : {}),
             signal,

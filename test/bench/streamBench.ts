@@ -82,7 +82,7 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
   let pages = 0;
   let steadyRecords = 0;
   const stream = pageStream(
-    { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineMs: windowMs, ...extra },
+    { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineSeconds: windowSeconds, ...extra },
     {
       runtime,
       auth,
