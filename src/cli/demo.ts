@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { runOptionDefaults } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
 import { duckdbSnippet } from '../report/duckdbSnippet.js';
 import { startSimulator } from '../simulator/startSimulator.js';
@@ -34,8 +35,8 @@ export function registerDemo(
     .option('--records <n>', 'customers the simulated API holds', '100000')
     .option('--profile <name>', 'simulator profile: calm, flaky or hostile', 'flaky')
     .option('--seed <n>', 'simulator seed', '1')
-    .option('--format <format>', 'parquet, ndjson, csv or json', 'parquet')
-    .option('--transform <mode>', 'none (ELT) or clean (ETL)', 'none')
+    .option('--format <format>', 'parquet, ndjson, csv or json', runOptionDefaults.format)
+    .option('--transform <mode>', 'none (ELT) or clean (ETL)', runOptionDefaults.transform)
     .option(
       '--data-dir <dir>',
       'where the demo keeps everything (its staging, output, reports and s3 are cleared at start)',

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { envVarName as envName, flagName } from './optionNames.js';
-import { runConfigSchema, secretKeys, type RunConfig } from './runConfig.js';
+import { coerceOptionStrings, runConfigSchema, secretKeys, type RunConfig } from './runConfig.js';
 
 /** A run's settled configuration: every default applied and every derived value filled in. */
 export type ResolvedRunConfig = RunConfig & { readonly dataset: string; readonly runId: string; readonly ingestDate: string };
@@ -64,12 +64,14 @@ export async function loadRunConfig(sources: RunConfigSources): Promise<Resolved
   if (typeof merged['tokenFile'] === 'string' && merged['token'] === undefined)
     merged['token'] = await readSecretFile(merged['tokenFile'], 'tokenFile', problems);
 
-  return resolveRunConfig(defined(merged), sources.now, problems);
+  // Flags, variables and files give strings: converted here, so that the library's options stay exact.
+  return resolveRunConfig(coerceOptionStrings(defined(merged)), sources.now, problems);
 }
 
 /**
- * Validates run options given as one object (the library's entry), applies defaults and fills
- * in the derived values; throws a ConfigError listing every problem, `earlier` ones first.
+ * Validates run options given as one object (the library's entry: no strings for numbers or
+ * booleans), applies defaults and fills in the derived values; throws a ConfigError listing
+ * every problem, `earlier` ones first.
  */
 export function resolveRunConfig(values: Readonly<Record<string, unknown>>, now: Date, earlier: readonly string[] = []): ResolvedRunConfig {
   const problems = [...earlier];

@@ -4,14 +4,13 @@ import type { Logger } from 'pino';
 import type { AuthProvider } from '../auth/authProvider.js';
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
+import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { StagingStore } from '../staging/index.js';
 import { createS3Client, renderKey, reportKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
 import type { S3Credentials } from './runIngestionContext.js';
-
-const extensionOf = { parquet: 'parquet', ndjson: 'ndjson', csv: 'csv', json: 'json' } as const;
 
 /** What every step of one run works with: opened once, closed once. */
 export interface RunServices {
@@ -41,7 +40,7 @@ export async function openRunServices(
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
   const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
   const keys = {
-    data: renderKey({ ...parts, ext: extensionOf[config.format] }, config.keyTemplate),
+    data: renderKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate),
     json: reportKey(parts, 'json', reportKeyOptions),
     md: reportKey(parts, 'md', reportKeyOptions),
   };

@@ -6,7 +6,9 @@ import { recordStructure } from './columnPlan.js';
 import { escapeCsvCellSql } from './csvSafety.js';
 import { jsonLinesCopyOptions } from './jsonLines.js';
 
-export type OutputFormat = 'parquet' | 'ndjson' | 'csv' | 'json';
+import type { OutputFormat } from '../config/formats.js';
+
+export type { OutputFormat };
 
 const isoDate = (c: string): string => `strftime(${c}, '%Y-%m-%d')`;
 const isoTimestamp = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ')`;

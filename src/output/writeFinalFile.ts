@@ -13,6 +13,7 @@ import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
+import { outputFormatNames } from '../config/formats.js';
 import type { OutputFormat } from './renderColumns.js';
 import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
 
@@ -52,7 +53,7 @@ export class OutputError extends IngestError {
   override name = 'OutputError';
 }
 
-const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
+const formats: readonly OutputFormat[] = outputFormatNames;
 let tempCounter = 0;
 
 /** `<dir>/<name>.rejects.ndjson` for `<dir>/<name>.<ext>`. */

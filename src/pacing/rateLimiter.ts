@@ -1,3 +1,4 @@
+import type { RunConfig } from '../config/runConfig.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { LatencyTracker } from './latencyTracker.js';
 import { parseRateLimitPolicy } from './rateLimitPolicy.js';
@@ -10,10 +11,10 @@ export type AttemptOutcome = 'success' | 'failure' | 'other';
 export type RateSource = 'configured' | 'policy' | 'headers' | 'slowStart' | 'adaptive';
 
 export interface RateLimiterOptions {
-  /** The API's known limit `L`, req/s: start at 0.95 L and never exceed L. */
-  readonly limit?: number | undefined;
-  /** Never send faster than this, req/s, whatever the server says. */
-  readonly hardCap?: number | undefined;
+  /** The API's known limit `L`, req/s: start at 0.95 L and never exceed L. Run option `rateLimit`. */
+  readonly rateLimit?: RunConfig['rateLimit'] | undefined;
+  /** Never send faster than this, req/s, whatever the server says. Run option `maxRate`. */
+  readonly maxRate?: RunConfig['maxRate'] | undefined;
   /** The slowest probe rate, req/s. Default 0.5. */
   readonly minRate?: number | undefined;
   /** The slow-start rate when nothing is known, req/s. Default 2. */
@@ -107,7 +108,7 @@ export class RateLimiter {
     this.#clock = clock;
     this.#latency = latency;
     this.#minRate = options.minRate ?? 0.5;
-    this.#cap = Math.min(options.hardCap ?? Infinity, options.limit ?? Infinity);
+    this.#cap = Math.min(options.maxRate ?? Infinity, options.rateLimit ?? Infinity);
     const now = clock.now();
     this.#measureFrom = now;
     this.#refilledAt = now;
@@ -115,9 +116,9 @@ export class RateLimiter {
     this.#probeFrom = now;
     this.#lastDoubleAt = now;
     this.#previousDoubleAt = now;
-    if (options.limit !== undefined) {
-      this.#rate = 0.95 * options.limit;
-      this.#ceiling = options.limit;
+    if (options.rateLimit !== undefined) {
+      this.#rate = 0.95 * options.rateLimit;
+      this.#ceiling = options.rateLimit;
       this.#source = 'configured';
     } else {
       this.#rate = options.initialRate ?? 2;

@@ -1,3 +1,4 @@
+import { runOptionDefaults } from '../config/runConfig.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { WaiterQueue } from './waiterQueue.js';
 
@@ -8,7 +9,7 @@ export interface RetryBudgetOptions {
   readonly perSuccess?: number;
   /** Tokens refilled per second whatever happens, so that retries are delayed, never dropped. Default 0.2. */
   readonly floorPerSecond?: number;
-  /** The run fails once retries exceed this share of all requests. Default 0.5. */
+  /** The run fails once retries exceed this share of all requests. Run option `maxRetryShare` (its default applies). */
   readonly maxRetryShare?: number;
   /** Requests before the share is judged (early noise is not a trend). Default 50. */
   readonly minRequests?: number;
@@ -38,7 +39,7 @@ export class RetryBudget {
     this.#capacity = options.capacity ?? 20;
     this.#perSuccess = options.perSuccess ?? 0.5;
     this.#floor = options.floorPerSecond ?? 0.2;
-    this.maxRetryShare = options.maxRetryShare ?? 0.5;
+    this.maxRetryShare = options.maxRetryShare ?? runOptionDefaults.maxRetryShare;
     this.#minRequests = options.minRequests ?? 50;
     this.#tokens = this.#capacity;
     this.#refilledAt = clock.now();

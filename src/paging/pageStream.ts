@@ -117,8 +117,8 @@ class StreamRun {
     this.#dispatchSignal = AbortSignal.any([this.#run.signal, this.#stop.signal]);
     // Every waiting page listens to these: many listeners are expected, not a leak.
     setMaxListeners(0, this.#run.signal, this.#stop.signal, this.#dispatchSignal);
-    this.#limiter = new RateLimiter(clock, this.#latency, options.rateLimit);
-    this.#budget = new RetryBudget(clock, options.retryBudget);
+    this.#limiter = new RateLimiter(clock, this.#latency, { rateLimit: resolved.rateLimit, maxRate: resolved.maxRate });
+    this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.maxInFlight());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
   }
@@ -144,11 +144,12 @@ class StreamRun {
       return;
     }
     this.#limiter.onResume(() => this.#emit({ type: 'rateLimit.resumed' }));
-    const { deadlineMs } = this.#o;
-    if (deadlineMs !== undefined) {
+    const { deadlineSeconds } = this.#o;
+    if (deadlineSeconds !== undefined) {
+      const deadlineMs = deadlineSeconds * 1000;
       this.#deadlineTimer = this.#deps.runtime.clock.setTimeout(() => {
         this.#deadlineError = new TimeoutError(
-          `the stream's deadline of ${deadlineMs / 1000} s passed before every page was fetched; committed pages are kept, rerun to resume; last failures: ${describeFailures(this.#recent)}`,
+          `the stream's deadline of ${deadlineSeconds} s passed before every page was fetched; committed pages are kept, rerun to resume; last failures: ${describeFailures(this.#recent)}`,
           deadlineMs,
         );
         this.#stop.abort(new StopDispatch('deadline'));
@@ -206,7 +207,7 @@ class StreamRun {
   #fetch$(job: PageJob, state: PageState): Observable<FetchedPage> {
     return defer(() => from(this.#attempt(job, state))).pipe(
       retry({
-        count: this.#o.maxFailuresPerPage + this.#o.maxDeclinesPerPage + maxUnauthorizedPerPage,
+        count: this.#o.maxAttemptsPerPage + this.#o.maxDeclinesPerPage + maxUnauthorizedPerPage,
         delay: (error: unknown) => this.#retryDelay(job, state, error),
         resetOnSuccess: false,
       }),
@@ -242,7 +243,8 @@ class StreamRun {
       this.#budget.requested();
       this.#emit({ type: 'request.sent', page: job.page });
       const url = pageUrl(this.#options.url, this.#options.paging, job);
-      const timeoutMs = this.#o.attemptTimeoutMs ?? attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
+      const { timeoutSeconds } = this.#o;
+      const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 : attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
       let response: AttemptResponse;
       try {
         response = await fetchWithDeadline(url, {
@@ -320,11 +322,11 @@ class StreamRun {
     if (error.kind === 'rateLimited') {
       state.declines++;
       const wait = error.retryAfterMs ?? 1000;
-      if (wait > this.#o.maxWaitMs) {
+      if (wait > this.#o.maxWaitSeconds * 1000) {
         return throwError(
           () =>
             new RateLimitError(
-              `${redactUrl(this.#options.url)} asks to wait ${Math.round(wait / 1000)} s (Retry-After), more than the allowed ${this.#o.maxWaitMs / 1000} s: stopping; committed pages are kept, rerun later to resume`,
+              `${redactUrl(this.#options.url)} asks to wait ${Math.round(wait / 1000)} s (Retry-After), more than the allowed ${this.#o.maxWaitSeconds} s: stopping; committed pages are kept, rerun later to resume`,
               wait,
             ),
         );
@@ -340,8 +342,8 @@ class StreamRun {
     state.notes.push(note);
     this.#recent.push(note);
     if (this.#recent.length > 20) this.#recent.shift();
-    if (state.failures >= this.#o.maxFailuresPerPage) {
-      return throwError(() => new RetryLimitError(`page ${page} failed ${state.failures} times (at most ${this.#o.maxFailuresPerPage} per page)`, state.notes));
+    if (state.failures >= this.#o.maxAttemptsPerPage) {
+      return throwError(() => new RetryLimitError(`page ${page} failed ${state.failures} times (at most ${this.#o.maxAttemptsPerPage} per page)`, state.notes));
     }
     if (this.#budget.shareExceeded) {
       const share = Math.round(this.#budget.maxRetryShare * 100);

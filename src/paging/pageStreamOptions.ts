@@ -1,9 +1,9 @@
 import type { SchedulerLike } from 'rxjs';
 import type { AuthProvider } from '../auth/authProvider.js';
+import { checkRunOptions, type RunConfig, type RunOptionKey } from '../config/runConfig.js';
 import { ConfigError } from '../errors.js';
 import { defaultBackoffPolicy, type BackoffPolicy } from '../http/backoff.js';
 import { maxInFlightCap } from '../pacing/concurrency.js';
-import type { RateLimiterOptions } from '../pacing/rateLimiter.js';
 import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
@@ -25,6 +25,23 @@ export interface StagedPage {
   readonly latencyMs: number;
 }
 
+/**
+ * The run options the page stream takes, under the run's names and units (seconds, requests/s);
+ * declared once, with their defaults, in `runConfigSchema` (src/config).
+ */
+export const pageStreamRunOptionKeys = [
+  'maxPages',
+  'maxAttemptsPerPage',
+  'maxWaitSeconds',
+  'timeoutSeconds',
+  'deadlineSeconds',
+  'rateLimit',
+  'maxRate',
+  'maxRetryShare',
+] as const satisfies readonly RunOptionKey[];
+
+export type PageStreamRunOptionKey = (typeof pageStreamRunOptionKeys)[number];
+
 export interface PageStreamOptions {
   /** The endpoint, e.g. `http://127.0.0.1:8080/customers` (extra query params are kept). */
   readonly url: string;
@@ -33,21 +50,27 @@ export interface PageStreamOptions {
   readonly resume?: ResumePoint | undefined;
   /** Aborting it cancels everything in flight; nothing is staged afterwards. */
   readonly signal?: AbortSignal | undefined;
-  /** Stop paging beyond this many pages (a server that never ends). Default 1,000,000. */
-  readonly maxPages?: number | undefined;
-  /** Overall deadline of the stream, ms from the start: then stop dispatching and fail. */
-  readonly deadlineMs?: number | undefined;
-  /** A fixed deadline per attempt, ms; default adaptive: clamp(2 × p99 latency, 5 s, 60 s). */
-  readonly attemptTimeoutMs?: number | undefined;
-  /** Failed attempts per page before the run fails (429 and 401 not counted). Default 8. */
-  readonly maxFailuresPerPage?: number | undefined;
+  /** Stop paging beyond this many pages (a server that never ends). Run option `maxPages`. */
+  readonly maxPages?: RunConfig['maxPages'] | undefined;
+  /** Overall deadline of the stream, s from the start: then stop dispatching and fail. Run option `deadlineSeconds`. */
+  readonly deadlineSeconds?: RunConfig['deadlineSeconds'] | undefined;
+  /** A fixed deadline per attempt, s; absent: adaptive, clamp(2 × p99 latency, 5 s, 60 s). Run option `timeoutSeconds`. */
+  readonly timeoutSeconds?: RunConfig['timeoutSeconds'] | undefined;
+  /** Failed attempts per page before the run fails (429 and 401 not counted). Run option `maxAttemptsPerPage`. */
+  readonly maxAttemptsPerPage?: RunConfig['maxAttemptsPerPage'] | undefined;
   /** 429 answers per page before the run fails (a server that never lets us in). Default 100. */
   readonly maxDeclinesPerPage?: number | undefined;
   readonly backoff?: BackoffPolicy | undefined;
-  readonly retryBudget?: RetryBudgetOptions | undefined;
-  readonly rateLimit?: RateLimiterOptions | undefined;
-  /** The longest `Retry-After` of a 429 we honour, ms; beyond it the run fails. Default 120 s. */
-  readonly maxWaitMs?: number | undefined;
+  /** The API's known rate limit, req/s (learned from the server when absent). Run option `rateLimit`. */
+  readonly rateLimit?: RunConfig['rateLimit'] | undefined;
+  /** Never send faster than this, req/s. Run option `maxRate`. */
+  readonly maxRate?: RunConfig['maxRate'] | undefined;
+  /** The run fails once retries exceed this share of requests. Run option `maxRetryShare`. */
+  readonly maxRetryShare?: RunConfig['maxRetryShare'] | undefined;
+  /** The retry budget's own knobs (the share it allows is `maxRetryShare`). */
+  readonly retryBudget?: Omit<RetryBudgetOptions, 'maxRetryShare'> | undefined;
+  /** The longest `Retry-After` of a 429 we honour, s; beyond it the run fails. Run option `maxWaitSeconds`. */
+  readonly maxWaitSeconds?: RunConfig['maxWaitSeconds'] | undefined;
   /** A 503 `Retry-After` above this is an outage: pause everyone this long, then probe. Default 120 s. */
   readonly outagePauseMs?: number | undefined;
   /** Upper bound of the Little's-law in-flight cap. Default 64. */
@@ -65,19 +88,18 @@ export interface PageStreamDeps {
   readonly stage: (page: StagedPage) => Promise<void>;
 }
 
-export interface ResolvedPageStreamOptions {
-  readonly maxPages: number;
-  readonly deadlineMs: number | undefined;
-  readonly attemptTimeoutMs: number | undefined;
-  readonly maxFailuresPerPage: number;
+/** The options once validated, every default applied: the run options under their own names. */
+export type ResolvedPageStreamOptions = Pick<RunConfig, PageStreamRunOptionKey> & {
   readonly maxDeclinesPerPage: number;
   readonly backoff: BackoffPolicy;
-  readonly maxWaitMs: number;
   readonly outagePauseMs: number;
   readonly maxInFlight: number;
-}
+};
 
-/** Applies the defaults (declared once, here) and names every invalid option. */
+/**
+ * Validates the options, naming every invalid one: the run options by their declaration in
+ * src/config (whose defaults apply), the stream's own knobs here (their defaults declared once, here).
+ */
 export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPageStreamOptions {
   const problems: string[] = [];
   try {
@@ -86,6 +108,8 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
   } catch {
     problems.push(`page stream option "url": not a valid URL`);
   }
+  const runOptions = checkRunOptions(pageStreamRunOptionKeys, options);
+  problems.push(...runOptions.problems.map((problem) => `page stream option ${problem}`));
   const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < 1) problems.push(`page stream option "${name}": must be a positive integer, got ${value}`);
@@ -104,17 +128,12 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
   if (!(backoff.baseMs > 0 && backoff.factor >= 1 && backoff.capMs >= backoff.baseMs)) {
     problems.push(`page stream option "backoff": needs baseMs > 0, factor >= 1 and capMs >= baseMs`);
   }
-  const resolved: ResolvedPageStreamOptions = {
-    maxPages: positiveInt('maxPages', options.maxPages, 1_000_000),
-    deadlineMs: options.deadlineMs === undefined ? undefined : positive('deadlineMs', options.deadlineMs, 1),
-    attemptTimeoutMs: options.attemptTimeoutMs === undefined ? undefined : positive('attemptTimeoutMs', options.attemptTimeoutMs, 1),
-    maxFailuresPerPage: positiveInt('maxFailuresPerPage', options.maxFailuresPerPage, 8),
+  const own = {
     maxDeclinesPerPage: positiveInt('maxDeclinesPerPage', options.maxDeclinesPerPage, 100),
     backoff,
-    maxWaitMs: positive('maxWaitMs', options.maxWaitMs, 120_000),
     outagePauseMs: positive('outagePauseMs', options.outagePauseMs, 120_000),
     maxInFlight: Math.min(maxInFlightCap, positiveInt('maxInFlight', options.maxInFlight, maxInFlightCap)),
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return resolved;
+  if (problems.length > 0 || runOptions.values === undefined) throw new ConfigError(problems);
+  return { ...runOptions.values, ...own };
 }

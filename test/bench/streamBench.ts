@@ -85,7 +85,7 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
   let steadyRecords = 0;
   const events: StreamEvent[] = [];
   const stream = pageStream(
-    { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineMs: windowMs, ...extra },
+    { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineSeconds: windowSeconds, ...extra },
     {
       runtime,
       auth,

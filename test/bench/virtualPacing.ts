@@ -57,7 +57,7 @@ async function measure(sim: SimulatorOptions, seconds: number, seed: number): Pr
   let records = 0;
   let pages = 0;
   const stream = pageStream(
-    { url: `${simulator.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineMs: windowMs },
+    { url: `${simulator.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineSeconds: seconds },
     {
       runtime,
       auth,

@@ -34,7 +34,7 @@ async function serve(clock: SimulatedClock, l: RateLimiter, stepMs: number, n: n
 
 describe('RateLimiter start rate', () => {
   it('starts at 0.95 × a configured limit and never exceeds it', async () => {
-    const { clock, limiter: l } = limiter({ limit: 10 });
+    const { clock, limiter: l } = limiter({ rateLimit: 10 });
     expect(l.rate).toBeCloseTo(9.5);
     const t = await grants(clock, l, 20);
     // Capacity 1: the first token is there at once, then one every 1/9.5 s.
@@ -102,7 +102,7 @@ describe('RateLimiter start rate', () => {
       sleep: (ms, signal) => clock.sleep(ms, signal),
       track: (w) => clock.track(w),
     };
-    const l = new RateLimiter(late, new LatencyTracker(), { limit: 1000 });
+    const l = new RateLimiter(late, new LatencyTracker(), { rateLimit: 1000 });
     const granted = await clock.run(async () => {
       let n = 0;
       await Promise.all(
@@ -142,7 +142,7 @@ describe('RateLimiter start rate', () => {
   });
 
   it('respects the hard cap', () => {
-    const { limiter: l } = limiter({ hardCap: 3 });
+    const { limiter: l } = limiter({ maxRate: 3 });
     l.observeHeaders(new Headers({ 'ratelimit-policy': '100;w=1' }));
     expect(l.rate).toBe(3);
   });
@@ -150,7 +150,7 @@ describe('RateLimiter start rate', () => {
 
 describe('RateLimiter on 429', () => {
   it('cuts to 0.9 × the accepted rate of the last 10 s, at most once per epoch, and pauses everyone', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     // 50 accepted requests over 10 s: w = 5 req/s.
     for (let i = 0; i < 50; i++) {
       await clock.advance(200);
@@ -172,7 +172,7 @@ describe('RateLimiter on 429', () => {
   });
 
   it('keeps its estimate when too few answers measure the ceiling', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 30; i++) {
       await clock.advance(100);
       l.record('success');
@@ -186,7 +186,7 @@ describe('RateLimiter on 429', () => {
   });
 
   it('does not mistake a stretch where we sent nothing (a token refresh) for a low server ceiling', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 30; i++) {
       await clock.advance(100);
       l.record('success');
@@ -224,7 +224,7 @@ describe('RateLimiter on 429', () => {
       sleep: (ms, signal) => clock.sleep(ms, signal),
       track: (w) => clock.track(w),
     };
-    const l = new RateLimiter(early, new LatencyTracker(), { limit: 10 });
+    const l = new RateLimiter(early, new LatencyTracker(), { rateLimit: 10 });
     l.rateLimited(1000);
     const granted = await clock.run(async () => {
       await l.acquire();
@@ -266,7 +266,7 @@ describe('RateLimiter on 429', () => {
 
 describe('RateLimiter recovery and outages', () => {
   it('grows fast (+10% of w per second) up to 0.95 w, then probes slowly (0.2% of w per second, speeding up to 0.5%)', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 100; i++) {
       await clock.advance(100);
       l.record('success');
@@ -289,7 +289,7 @@ describe('RateLimiter recovery and outages', () => {
   });
 
   it('does not grow a rate the demand leaves unused (a page holding the window)', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 100; i++) {
       await clock.advance(100);
       l.record('success');
@@ -306,7 +306,7 @@ describe('RateLimiter recovery and outages', () => {
   });
 
   it('does not count a pause as growth time: the first answer after a 429 pause does not jump the rate', async () => {
-    const { clock, limiter: l } = limiter({ limit: 100 });
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 100; i++) {
       await clock.advance(100);
       l.record('success');
@@ -319,7 +319,7 @@ describe('RateLimiter recovery and outages', () => {
   });
 
   it('does not cut the rate for random failures', async () => {
-    const { clock, limiter: l } = limiter({ limit: 10 });
+    const { clock, limiter: l } = limiter({ rateLimit: 10 });
     for (let i = 0; i < 100; i++) {
       await clock.advance(100);
       l.record(i % 5 === 0 ? 'failure' : 'success');
@@ -328,7 +328,7 @@ describe('RateLimiter recovery and outages', () => {
   });
 
   it('halves the rate at most every 2 s when most of ≥10 recent attempts failed, down to 0.5 req/s', async () => {
-    const { clock, limiter: l } = limiter({ limit: 16 });
+    const { clock, limiter: l } = limiter({ rateLimit: 16 });
     const rates: number[] = [];
     for (let i = 0; i < 9; i++) {
       await clock.advance(100);

@@ -18,7 +18,7 @@ describe('run-wide bounds', () => {
   it('the overall deadline stops dispatching, lets in-flight pages finish, keeps what was staged and fails loudly', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     // An outage from 3 s to 10 min: the first pages get through, then nothing does.
-    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] }, { paging, deadlineMs: 60_000 }, {
+    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] }, { paging, deadlineSeconds: 60 }, {
       wrap: (f, c) => {
         const rec = recordingFetch(f, c);
         holder.log = rec.log;
@@ -38,22 +38,22 @@ describe('run-wide bounds', () => {
   });
 
   it('reliability row 12: a fixed attempt timeout cuts off a slower response and is named in the failure', async () => {
-    const r = await runStream({ ...calm, latency: { kind: 'fixed', ms: 2_000 } }, { paging, attemptTimeoutMs: 1_500, maxFailuresPerPage: 2 });
+    const r = await runStream({ ...calm, latency: { kind: 'fixed', ms: 2_000 } }, { paging, timeoutSeconds: 1.5, maxAttemptsPerPage: 2 });
     expect(r.staged).toEqual([]);
     expect(String(r.error)).toMatch(/timeout: no complete response within 1500 ms/);
-    const fits = await runStream({ ...calm, latency: { kind: 'fixed', ms: 1_000 } }, { paging, attemptTimeoutMs: 1_500 });
+    const fits = await runStream({ ...calm, latency: { kind: 'fixed', ms: 1_000 } }, { paging, timeoutSeconds: 1.5 });
     expect(fits.error).toBeUndefined();
     expect(stagedIds(fits.staged)).toEqual(range(500));
   });
 
   it('a run whose retries pass the allowed share of requests fails, listing the last failures', async () => {
-    const r = await runStream({ ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 }, { paging, retryBudget: { maxRetryShare: 0.3, minRequests: 30 } });
+    const r = await runStream({ ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 }, { paging, maxRetryShare: 0.3, retryBudget: { minRequests: 30 } });
     expect(r.error).toBeInstanceOf(RetryLimitError);
     expect(String(r.error)).toMatch(/retries passed 30% of all requests.*last failures: page \d+ attempt \d+: 50[023]/);
   });
 
   it('the retry budget delays retries when it runs dry, it never drops them', async () => {
-    const r = await runStream({ ...calm, serverErrorRate: 0.5, seed: 2 }, { paging, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5, maxRetryShare: 0.9 } });
+    const r = await runStream({ ...calm, serverErrorRate: 0.5, seed: 2 }, { paging, maxRetryShare: 0.9, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5 } });
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(500));
     // More retries than tokens ever held: the rest waited for the floor refill.
@@ -81,7 +81,7 @@ describe('cancellation', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const staged: StagedPage[] = [];
     let abortedAt = -1;
-    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } }, { paging, rateLimit: { limit: 20 } }, {
+    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } }, { paging, rateLimit: 20 }, {
       signal: controller.signal,
       wrap: (f, c) => {
         const rec = recordingFetch(f, c);

@@ -46,7 +46,7 @@ function pagesApi(total: number, size: number, edit: (page: number, body: { data
 describe('pagination strategies', () => {
   it('page number with a known total: fetched concurrently, every page exactly once, with its number', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream({ ...calm, records: 2000, latency: { kind: 'fixed', ms: 200 } }, { paging: { kind: 'pageNumber', pageSize: 100 }, rateLimit: { limit: 50 } }, {
+    const r = await runStream({ ...calm, records: 2000, latency: { kind: 'fixed', ms: 200 } }, { paging: { kind: 'pageNumber', pageSize: 100 }, rateLimit: 50 }, {
       wrap: (f, c) => {
         const rec = recordingFetch(f, c);
         holder.log = rec.log;
@@ -84,7 +84,7 @@ describe('pagination strategies', () => {
       const limit = Number(url.searchParams.get('limit'));
       return { body: { result: { items: ids(offset + 1, Math.min(237, offset + limit)) }, paging: { total: 237 } } };
     };
-    const r = await runFake(route, { paging: { kind: 'offset', pageSize: 20, recordsPath: 'result.items', totalRecordsPath: 'paging.total' }, rateLimit: { limit: 100 } }, holder);
+    const r = await runFake(route, { paging: { kind: 'offset', pageSize: 20, recordsPath: 'result.items', totalRecordsPath: 'paging.total' }, rateLimit: 100 }, holder);
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(237));
     expect(holder.log.map((x) => new URL(`http://x${x.path}`).pathname)).toHaveLength(12);
@@ -184,7 +184,7 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
         if (page >= 4) Object.assign(body.metadata, { total_pages: 6, total_records: 60, has_next: page < 6 });
         if (page === 6) body.data = ids(51, 60);
       }),
-      { paging, rateLimit: { limit: 4 } },
+      { paging, rateLimit: 4 },
     );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(60));

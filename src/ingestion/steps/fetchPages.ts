@@ -22,18 +22,18 @@ export function fetchPages(
         paging: pagingFor(config),
         resume: resume.point,
         signal,
+        // The run options, under the same names and units.
         maxPages: config.maxPages,
-        maxFailuresPerPage: config.maxAttemptsPerPage,
-        maxWaitMs: config.maxWaitSeconds * 1000,
+        maxAttemptsPerPage: config.maxAttemptsPerPage,
+        maxWaitSeconds: config.maxWaitSeconds,
+        timeoutSeconds: config.timeoutSeconds,
+        deadlineSeconds: config.deadlineSeconds,
+        rateLimit: config.rateLimit,
+        maxRate: config.maxRate,
+        maxRetryShare: config.maxRetryShare,
         keepRawRecords: true,
         // Each slot holds a page from request until staged: this bounds the memory of the fetch phase.
         maxInFlight: maxPagesInMemory,
-        ...(config.deadlineSeconds ? { deadlineMs: config.deadlineSeconds * 1000 } : {}),
-        rateLimit: {
-          ...(config.rateLimit ? { limit: config.rateLimit } : {}),
-          ...(config.maxRate ? { hardCap: config.maxRate } : {}),
-        },
-        retryBudget: { maxRetryShare: config.maxRetryShare },
       },
       {
         runtime,

@@ -1,15 +1,9 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { crashPoint } from '../../faults/crashPoint.js';
+import { outputFormats } from '../../config/formats.js';
 import { deliverFile } from '../../storage/index.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
-
-const contentTypeOf = {
-  parquet: 'application/vnd.apache.parquet',
-  ndjson: 'application/x-ndjson',
-  csv: 'text/csv; charset=utf-8',
-  json: 'application/json',
-} as const;
 
 /** The file delivered to its key without overwriting, verified, and recorded in the checkpoint. */
 export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, keys }: RunServices): IngestionRunDeps['uploadFile'] {
@@ -25,7 +19,7 @@ export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, 
         checksum: config.checksum,
         sha256: file.sha256,
         ...(config.checksum === 'CRC32C' ? { crc32c: file.checksum } : {}),
-        contentType: contentTypeOf[config.format],
+        contentType: outputFormats[config.format].contentType,
         metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
         ...(config.s3PartSizeMb ? { partSize: config.s3PartSizeMb * 1024 * 1024 } : {}),
         signal,
