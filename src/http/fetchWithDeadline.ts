@@ -1,4 +1,4 @@
-import { IngestError, TimeoutError } from '../errors.js';
+import { IngestError, TimeoutError, errorGuard, type ErrorGuard } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Fetch } from '../runtime/runtime.js';
 import { redactUrl } from './redactUrl.js';
@@ -24,6 +24,7 @@ export class NetworkError extends IngestError {
     super(message, options);
   }
 }
+export const isNetworkError: ErrorGuard<NetworkError> = errorGuard(NetworkError, 'NetworkError');
 
 export interface DeadlineOptions {
   readonly fetch: Fetch;

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { IngestError } from '../errors.js';
+import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { StagingStore } from '../staging/StagingStore.js';
 import { describeError } from '../staging/stagingErrors.js';
@@ -53,6 +53,7 @@ export interface FinalFile {
 export class OutputError extends IngestError {
   override name = 'OutputError';
 }
+export const isOutputError: ErrorGuard<OutputError> = errorGuard(OutputError, 'OutputError');
 
 const formats: readonly OutputFormat[] = ['parquet', 'ndjson', 'csv', 'json'];
 let tempCounter = 0;
