@@ -32,7 +32,6 @@ export {
 } from './errors.js';
 export { PagingError, isPagingError } from './paging/pagingError.js';
 export { RetryLimitError, isRetryLimitError, type AttemptFailureNote } from './http/retryLimitError.js';
-export { NetworkError, isNetworkError } from './http/fetchWithDeadline.js';
 export { OutputError, isOutputError } from './output/writeFinalFile.js';
 export { StagingError, isStagingError, RunLockedError, isRunLockedError } from './staging/stagingErrors.js';
 

@@ -1,4 +1,4 @@
-import { IngestError, TimeoutError, errorGuard, type ErrorGuard } from '../errors.js';
+import { IngestError, TimeoutError } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Fetch } from '../runtime/runtime.js';
 import { redactUrl } from './redactUrl.js';
@@ -13,6 +13,7 @@ export interface AttemptResponse {
   readonly latencyMs: number;
 }
 
+// Internal, not exported: the page stream retries it as an AttemptFailure, a login unwraps it to the transport's error.
 /** The request never produced a complete response (reset, refused, empty reply). */
 export class NetworkError extends IngestError {
   override name = 'NetworkError';
@@ -24,7 +25,6 @@ export class NetworkError extends IngestError {
     super(message, options);
   }
 }
-export const isNetworkError: ErrorGuard<NetworkError> = errorGuard(NetworkError, 'NetworkError');
 
 export interface DeadlineOptions {
   readonly fetch: Fetch;
