@@ -13,6 +13,7 @@ export interface AttemptResponse {
   readonly latencyMs: number;
 }
 
+// Internal, not exported: the page stream retries it as an AttemptFailure, a login unwraps it to the transport's error.
 /** The request never produced a complete response (reset, refused, empty reply). */
 export class NetworkError extends IngestError {
   override name = 'NetworkError';

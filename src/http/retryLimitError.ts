@@ -1,4 +1,4 @@
-import { IngestError } from '../errors.js';
+import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 
 /** One failed attempt, for the error that ends a run: its status (if any) and why. */
 export interface AttemptFailureNote {
@@ -19,6 +19,7 @@ export class RetryLimitError extends IngestError {
     super(`${message}; last failures: ${describeFailures(failures)}`, options);
   }
 }
+export const isRetryLimitError: ErrorGuard<RetryLimitError> = errorGuard(RetryLimitError, 'RetryLimitError');
 
 /** `page 3 attempt 2: 503 unavailable; page 3 attempt 3: timeout ...` (the last few). */
 export function describeFailures(failures: readonly AttemptFailureNote[], last = 8): string {

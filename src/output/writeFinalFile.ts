@@ -1,7 +1,7 @@
 /** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { IngestError } from '../errors.js';
+import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import { isProcessAlive } from '../staging/runLock.js';
 import { sqlString } from '../staging/sqlText.js';
@@ -52,6 +52,7 @@ export interface FinalFile {
 export class OutputError extends IngestError {
   override name = 'OutputError';
 }
+export const isOutputError: ErrorGuard<OutputError> = errorGuard(OutputError, 'OutputError');
 
 const formats: readonly OutputFormat[] = outputFormatNames;
 let tempCounter = 0;

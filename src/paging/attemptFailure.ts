@@ -2,6 +2,7 @@ import { IngestError } from '../errors.js';
 import type { SentAuth } from './authGate.js';
 import type { AttemptResponse } from '../http/fetchWithDeadline.js';
 
+// Internal control flow, not exported: the page stream turns it into RetryLimitError/RateLimitError/AuthError.
 /** A transient, declined or unauthorized attempt: decided on in the retry's `delay`. */
 export class AttemptFailure extends IngestError {
   override name = 'AttemptFailure';
@@ -18,6 +19,7 @@ export class AttemptFailure extends IngestError {
   }
 }
 
+// Internal control flow, not exported: caught in the page stream; the run then fails with a TimeoutError.
 /** The run's deadline passed: pages not yet dispatched end quietly, the run then fails. */
 export class StopDispatch extends IngestError {
   override name = 'StopDispatch';

@@ -1,4 +1,4 @@
-import { IngestError } from '../errors.js';
+import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 
 /** Pagination that cannot safely continue (a looping cursor, too many pages, bad config). */
 export class PagingError extends IngestError {
@@ -11,3 +11,4 @@ export class PagingError extends IngestError {
     super(message, options);
   }
 }
+export const isPagingError: ErrorGuard<PagingError> = errorGuard(PagingError, 'PagingError');

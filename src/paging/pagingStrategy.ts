@@ -62,6 +62,7 @@ export interface ParsedPage {
   readonly next: string | null | undefined;
 }
 
+// Internal, not exported: the page stream retries it as an AttemptFailure; only its text reaches a RetryLimitError.
 /** A 2xx whose body is not what the endpoint promises (truncated, HTML, no records): transient. */
 export class BadBodyError extends IngestError {
   override name = 'BadBodyError';

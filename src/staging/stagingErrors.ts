@@ -1,9 +1,10 @@
-import { IngestError } from '../errors.js';
+import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 
 /** A staging database operation failed (disk full, corrupt file, bad input...). */
 export class StagingError extends IngestError {
   override name = 'StagingError';
 }
+export const isStagingError: ErrorGuard<StagingError> = errorGuard(StagingError, 'StagingError');
 
 /** Another process (or this one) already holds the run: two runs with one id never overlap. */
 export class RunLockedError extends StagingError {
@@ -21,6 +22,7 @@ export class RunLockedError extends StagingError {
     );
   }
 }
+export const isRunLockedError: ErrorGuard<RunLockedError> = errorGuard(RunLockedError, 'RunLockedError');
 
 /** Describes a caught value without assuming it is an Error. */
 export function describeError(error: unknown): string {
