@@ -1,5 +1,6 @@
 // @ts-check
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -22,7 +23,7 @@ const layers = [
   ['src/runtime'],
   ['src/errors.ts'],
 ];
-const rootDir = path.dirname(new URL(import.meta.url).pathname);
+const rootDir = path.dirname(fileURLToPath(import.meta.url));
 const rankOf = new Map(layers.flatMap((folders, rank) => folders.map((folder) => [folder, rank])));
 
 /** `src/paging/pageStream.ts` -> `src/paging`; a file directly in src/ is its own unit. */
@@ -47,7 +48,10 @@ const importLayers = {
       if (to === undefined || to === from) return;
       const [fromRank, toRank] = [rankOf.get(from), rankOf.get(to)];
       if (fromRank === undefined || toRank === undefined) {
-        context.report({ node, message: `${fromRank === undefined ? from : to} is in no layer: add it to the layer table in eslint.config.js` });
+        context.report({
+          node,
+          message: `${fromRank === undefined ? from : to} is in no layer: add it to the layer table in eslint.config.js`,
+        });
       } else if (toRank <= fromRank) {
         context.report({ node, message: `${from} may not import ${to}: imports point down the layers (eslint.config.js)` });
       }

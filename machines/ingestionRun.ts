@@ -1,13 +1,4 @@
-import {
-  assign,
-  fromCallback,
-  fromPromise,
-  sendTo,
-  setup,
-  type ActorRefFrom,
-  type DoneActorEvent,
-  type ErrorActorEvent,
-} from 'xstate';
+import { assign, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { StreamEvent } from '../src/paging/streamEvent.js';
 import type { RunReport } from '../src/report/runReport.js';
 import { describeError } from '../src/run/describeError.js';
@@ -158,13 +149,11 @@ export const ingestionRun = setup({
         context.failure ?? { step: 'fetching', message: event.type === 'stream.failed' ? event.error : 'the page stream failed' },
     }),
     recordEarlyStreamEnd: assign({
-      failure: ({ context }) =>
-        context.failure ?? { step: 'fetching', message: 'the page stream ended before every page was staged' },
+      failure: ({ context }) => context.failure ?? { step: 'fetching', message: 'the page stream ended before every page was staged' },
     }),
     recordCancel: assign({
       cancelled: true,
-      cancelReason: ({ context, event }) =>
-        context.cancelReason ?? (event.type === 'run.cancel' ? event.reason : 'stop requested'),
+      cancelReason: ({ context, event }) => context.cancelReason ?? (event.type === 'run.cancel' ? event.reason : 'stop requested'),
     }),
     stopPageStream: sendTo('pageStream', ({ event }) =>
       event.type === 'run.cancel' ? event : ({ type: 'run.cancel', reason: 'stop requested' } as const),

@@ -7,7 +7,14 @@
 // Running an ingestion
 export { runIngestion, type RunIngestionContext, type S3Credentials } from './ingestion/runIngestion.js';
 export { loadRunConfig, resolveRunConfig, type ResolvedRunConfig, type RunConfigSources } from './config/loadRunConfig.js';
-export { runConfigSchema, runOptionHelp, runOptionDefaults, type RunConfig, type RunConfigInput, type RunOptions } from './config/runConfig.js';
+export {
+  runConfigSchema,
+  runOptionHelp,
+  runOptionDefaults,
+  type RunConfig,
+  type RunConfigInput,
+  type RunOptions,
+} from './config/runConfig.js';
 export type { RunReport, StateVisit, ColumnQuality } from './report/runReport.js';
 export type { StreamEvent } from './paging/streamEvent.js';
 export type { RunCounters, RequestCounters } from './run/runTypes.js';

@@ -85,7 +85,10 @@ export const MIN_USE_FRACTION = 0.5;
  * (PACING.md "Tokens"), but never before half its life (or `refreshAtFraction`, if lower): a margin longer than the token
  * itself would otherwise mean a login before every request.
  */
-export function refreshDelayMs(lifetimeMs: number, policy: Pick<ResolvedAuthClientOptions, 'refreshAtFraction' | 'refreshMarginMs'>): number {
+export function refreshDelayMs(
+  lifetimeMs: number,
+  policy: Pick<ResolvedAuthClientOptions, 'refreshAtFraction' | 'refreshMarginMs'>,
+): number {
   const byFraction = policy.refreshAtFraction * lifetimeMs;
   const byMargin = lifetimeMs - policy.refreshMarginMs;
   const floor = Math.min(MIN_USE_FRACTION, policy.refreshAtFraction) * lifetimeMs;

@@ -33,11 +33,7 @@ export function crc32c(data: Uint8Array, crc = 0): number {
   const end4 = data.length - (data.length % 4);
   for (; i < end4; i += 4) {
     c ^= (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
-    c =
-      (T3[c & 0xff] as number) ^
-      (T2[(c >>> 8) & 0xff] as number) ^
-      (T1[(c >>> 16) & 0xff] as number) ^
-      (T0[c >>> 24] as number);
+    c = (T3[c & 0xff] as number) ^ (T2[(c >>> 8) & 0xff] as number) ^ (T1[(c >>> 16) & 0xff] as number) ^ (T0[c >>> 24] as number);
   }
   for (; i < data.length; i++) c = (T0[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return ~c >>> 0;

@@ -61,7 +61,8 @@ const DEFAULTS = { ttyIntervalMs: 200, logIntervalMs: 10_000, rateWindowMs: 10_0
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new ConfigError([`progress option ${name} must be a positive number of milliseconds, got ${String(value)}`]);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new ConfigError([`progress option ${name} must be a positive number of milliseconds, got ${String(value)}`]);
   return v;
 }
 
@@ -121,7 +122,20 @@ export function createProgress(options: ProgressOptions): Progress {
     let etaMs: number | undefined;
     if (completed) etaMs = 0;
     else if (pagesTotal !== undefined && pagesPerMs > 0) etaMs = Math.max(0, pagesTotal - pagesDone) / pagesPerMs + pausedForMs;
-    return { state, pagesDone, pagesTotal, records, recordsPerSecond, retries, rateLimited, tokenRefreshes, anomalies, pausedForMs, etaMs, completed };
+    return {
+      state,
+      pagesDone,
+      pagesTotal,
+      records,
+      recordsPerSecond,
+      retries,
+      rateLimited,
+      tokenRefreshes,
+      anomalies,
+      pausedForMs,
+      etaMs,
+      completed,
+    };
   }
 
   function describe(s: ProgressSnapshot): string {
@@ -151,7 +165,13 @@ export function createProgress(options: ProgressOptions): Progress {
     } else {
       const { recordsPerSecond, etaMs, ...counts } = s;
       log.info(
-        { progress: { ...counts, recordsPerSecond: Math.round(recordsPerSecond * 10) / 10, ...(etaMs === undefined ? {} : { etaMs: Math.round(etaMs) }) } },
+        {
+          progress: {
+            ...counts,
+            recordsPerSecond: Math.round(recordsPerSecond * 10) / 10,
+            ...(etaMs === undefined ? {} : { etaMs: Math.round(etaMs) }),
+          },
+        },
         `progress: ${line.replace(/ {2}/g, ', ')}`,
       );
     }
@@ -168,10 +188,13 @@ export function createProgress(options: ProgressOptions): Progress {
       }
       draw();
     } else if (trailing === undefined) {
-      trailing = clock.setTimeout(() => {
-        trailing = undefined;
-        if (!stopped) draw();
-      }, lastDrawAt + intervalMs - now);
+      trailing = clock.setTimeout(
+        () => {
+          trailing = undefined;
+          if (!stopped) draw();
+        },
+        lastDrawAt + intervalMs - now,
+      );
     }
   }
 

@@ -23,8 +23,10 @@ export function parseLatency(value: string): LatencyDistribution {
   const ok = nums.every((n) => Number.isFinite(n) && n >= 0) && args !== '';
   if (kind === 'none' && args === '') return { kind: 'none' };
   if (kind === 'fixed' && ok && nums.length === 1 && a !== undefined) return { kind: 'fixed', ms: Math.round(a) };
-  if (kind === 'uniform' && ok && nums.length === 2 && a !== undefined && b !== undefined) return { kind: 'uniform', minMs: Math.round(a), maxMs: Math.round(b) };
-  if (kind === 'lognormal' && ok && nums.length === 2 && a !== undefined && b !== undefined) return { kind: 'lognormal', medianMs: a, sigma: b };
+  if (kind === 'uniform' && ok && nums.length === 2 && a !== undefined && b !== undefined)
+    return { kind: 'uniform', minMs: Math.round(a), maxMs: Math.round(b) };
+  if (kind === 'lognormal' && ok && nums.length === 2 && a !== undefined && b !== undefined)
+    return { kind: 'lognormal', medianMs: a, sigma: b };
   throw new InvalidArgumentError('expected none, fixed:MS, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA');
 }
 
@@ -54,7 +56,12 @@ const knobFlags: readonly (readonly [keyof SimulatorOptions, string, string, Par
   ['rateLimitHeaders', '--rate-limit-headers', 'send RateLimit-Limit/-Remaining/-Reset (default on)', 'boolean'],
   ['rateLimitPolicyHeader', '--rate-limit-policy', 'send RateLimit-Policy advertising the limit (default off)', 'boolean'],
   ['retryAfterDateRate', '--retry-after-date-rate <p>', 'share of 429s with an HTTP-date Retry-After (flaky 0.2, hostile 0.5)', num],
-  ['latency', '--latency <dist>', 'none | fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA (calm none, flaky uniform:20-200, hostile lognormal:80,0.8)', parseLatency],
+  [
+    'latency',
+    '--latency <dist>',
+    'none | fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA (calm none, flaky uniform:20-200, hostile lognormal:80,0.8)',
+    parseLatency,
+  ],
   ['slowRate', '--slow-rate <p>', 'share of requests delayed by --slow-ms more (hostile 0.01)', num],
   ['slowMs', '--slow-ms <ms>', 'extra delay of the slow tail (default 90000)', int],
   ['serverErrorRate', '--server-error-rate <p>', 'share answered 500 (or 502) (flaky 0.05, hostile 0.05)', num],
@@ -68,17 +75,29 @@ const knobFlags: readonly (readonly [keyof SimulatorOptions, string, string, Par
   ['trickleRate', '--trickle-rate <p>', 'share of bodies sent slowly in chunks (hostile 0.03)', num],
   ['trickleChunks', '--trickle-chunks <n>', 'chunks of a trickling body (default 8)', int],
   ['trickleIntervalMs', '--trickle-interval-ms <ms>', 'pause between trickled chunks (default 2000)', int],
-  ['outages', '--outage <start-end>', 'seconds since start in which everything is 503; repeatable; none clears (hostile 30-40)', parseOutage],
+  [
+    'outages',
+    '--outage <start-end>',
+    'seconds since start in which everything is 503; repeatable; none clears (hostile 30-40)',
+    parseOutage,
+  ],
   ['faultsOnLogin', '--faults-on-login', 'random faults also hit POST /login (default on)', 'boolean'],
   ['dirtyRate', '--dirty-rate <p>', 'share of records with dirty values (hostile 0.1)', num],
   ['duplicateRate', '--duplicate-rate <p>', 'share of records repeated on the next page (hostile 0.02)', num],
 ];
 
 const flagOf = (key: string): string => knobFlags.find(([k]) => k === key)?.[1].split(' ')[0] ?? key;
-const attributeOf = (flag: string): string => flag.split(' ')[0]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const attributeOf = (flag: string): string =>
+  flag
+    .split(' ')[0]!
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** The simulator options that parsed `serve` flags set (unset flags keep the profile's value). */
-export function serveOptionsFromFlags(flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>> = {}): SimulatorOptions {
+export function serveOptionsFromFlags(
+  flags: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>> = {},
+): SimulatorOptions {
   const options: Record<string, unknown> = {};
   for (const [key, flag] of knobFlags) {
     const value = flags[attributeOf(flag)];
@@ -112,7 +131,9 @@ export function registerServe(program: Command): void {
       sim = await startSimulator({ ...options, port: flags['port'] as number, host: flags['host'] as string });
     } catch (error: unknown) {
       if (error instanceof ConfigError) {
-        const problems = error.problems.map((p) => p.replace(/simulator options? "([\w.]+)"/g, (_, key: string) => flagOf(key.split('.')[0] ?? key)));
+        const problems = error.problems.map((p) =>
+          p.replace(/simulator options? "([\w.]+)"/g, (_, key: string) => flagOf(key.split('.')[0] ?? key)),
+        );
         throw new ConfigError(problems, { cause: error });
       }
       throw error;

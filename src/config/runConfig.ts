@@ -84,30 +84,17 @@ export const runConfigSchema = z.strictObject({
     .optional()
     .register(m, { help: 'object key template: {prefix} {dataset} {ingest_date} {run_id} {ext} {yyyy} {mm} {dd}' }),
   checksum: z.enum(['CRC32C', 'SHA256']).default('CRC32C').register(m, { help: 'object checksum: CRC32C or SHA256' }),
-  s3PartSizeMb: positiveInt
-    .min(5)
-    .max(5120)
-    .optional()
-    .register(m, {
-      help: 'multipart part size in MiB, 5 to 5120 (default 5, grown for files beyond 10,000 parts); a file up to it goes in one PUT',
-    }),
-  rateLimit: positive
-    .optional()
-    .register(m, { help: 'known request rate limit in requests/s (learned from the server when absent)' }),
+  s3PartSizeMb: positiveInt.min(5).max(5120).optional().register(m, {
+    help: 'multipart part size in MiB, 5 to 5120 (default 5, grown for files beyond 10,000 parts); a file up to it goes in one PUT',
+  }),
+  rateLimit: positive.optional().register(m, { help: 'known request rate limit in requests/s (learned from the server when absent)' }),
   maxRate: positive.optional().register(m, { help: 'never send faster than this many requests/s' }),
   maxAttemptsPerPage: positiveInt
     .max(100)
     .default(8)
     .register(m, { help: 'failures allowed per page before the run fails (429 and 401 not counted)' }),
-  maxRetryShare: z
-    .number()
-    .gt(0)
-    .max(1)
-    .default(0.5)
-    .register(m, { help: 'the run fails when retries exceed this share of requests' }),
-  maxWaitSeconds: positive
-    .default(300)
-    .register(m, { help: 'longest server-requested wait honoured; a longer Retry-After fails the run' }),
+  maxRetryShare: z.number().gt(0).max(1).default(0.5).register(m, { help: 'the run fails when retries exceed this share of requests' }),
+  maxWaitSeconds: positive.default(300).register(m, { help: 'longest server-requested wait honoured; a longer Retry-After fails the run' }),
   timeoutSeconds: positive.optional().register(m, { help: 'per-attempt timeout (default: adaptive from measured latency)' }),
   deadlineSeconds: positive.optional().register(m, { help: "the whole run's deadline" }),
   logLevel: z
@@ -198,7 +185,9 @@ export function coerceOptionStrings(values: Readonly<Record<string, unknown>>): 
 export function checkRunOptions<K extends RunOptionKey>(
   keys: readonly K[],
   values: { readonly [P in K]?: unknown },
-): { readonly values: { readonly [P in K]: RunConfig[P] }; readonly problems: readonly [] } | { readonly values: undefined; readonly problems: readonly string[] } {
+):
+  | { readonly values: { readonly [P in K]: RunConfig[P] }; readonly problems: readonly [] }
+  | { readonly values: undefined; readonly problems: readonly string[] } {
   const picked: Record<string, z.ZodType> = Object.fromEntries(keys.map((key) => [key, shape[key]]));
   const input = Object.fromEntries(keys.flatMap((key) => (values[key] === undefined ? [] : [[key, values[key]]])));
   const parsed = z.object(picked).safeParse(input);

@@ -82,10 +82,7 @@ function edgeOf(source: AnyStateNode, target: AnyStateNode, label: string): Edge
   for (let i = 0; i < a.length && i < b.length && a[i] === b[i]; i++) scope = a[i]!;
   const from = childOn(scope, source);
   const to = childOn(scope, target);
-  const notes = [
-    ...(from === source ? [] : [`from ${source.key}`]),
-    ...(to === target ? [] : [`to ${target.key}`]),
-  ];
+  const notes = [...(from === source ? [] : [`from ${source.key}`]), ...(to === target ? [] : [`to ${target.key}`])];
   const full = notes.length > 0 ? `${label} (${notes.join(', ')})` : label;
   return { scope, line: `${idOf(from)} --> ${idOf(to)} : ${text(full)}` };
 }

@@ -44,7 +44,8 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
       writeReport: writeReport(config, services, resume.state),
     };
     const extra = context.inspect === undefined ? [] : Array.isArray(context.inspect) ? context.inspect : [context.inspect as Inspect];
-    const observe = context.onState || context.onCounters ? [runObserver({ onState: context.onState, onCounters: context.onCounters })] : [];
+    const observe =
+      context.onState || context.onCounters ? [runObserver({ onState: context.onState, onCounters: context.onCounters })] : [];
     const inspect = [...observe, ...extra];
     const { runId, dataset, endpoint, transform } = config;
     return await runIngestionMachine(

@@ -74,10 +74,18 @@ export class AuthGate {
   unauthorized(sent: SentAuth): void {
     const { header } = sent;
     if (header === undefined) {
-      throw new AuthError(`${this.#url} answered 401 to a request without credentials: configure authentication for this endpoint`, this.#url, 401);
+      throw new AuthError(
+        `${this.#url} answered 401 to a request without credentials: configure authentication for this endpoint`,
+        this.#url,
+        401,
+      );
     }
     if (this.#fresh && header === this.#current) {
-      throw new AuthError(`${this.#url} refused the credentials it was just given (401, right after login or with a static token): check the credentials and the API's auth settings`, this.#url, 401);
+      throw new AuthError(
+        `${this.#url} refused the credentials it was just given (401, right after login or with a static token): check the credentials and the API's auth settings`,
+        this.#url,
+        401,
+      );
     }
     const invalidatedAt = this.#invalidatedAt.get(header);
     if (invalidatedAt !== undefined) {

@@ -142,11 +142,15 @@ function chainPlanner(
       const { page } = job;
       if (parsed.next === null || parsed.next === undefined) return [];
       if (seen.has(parsed.next)) {
-        throw new PagingError(`page ${page} points back to an earlier ${what}: the server is looping, stopping before records repeat forever`, page);
+        throw new PagingError(
+          `page ${page} points back to an earlier ${what}: the server is looping, stopping before records repeat forever`,
+          page,
+        );
       }
       seen.add(parsed.next);
       if (parsed.records.length === 0) anomaly(page, `page ${page} is empty but has a ${what}`);
-      if (page + 1 > maxPages) throw new PagingError(`more than ${maxPages} pages (maxPages): stopping rather than paging forever`, page + 1);
+      if (page + 1 > maxPages)
+        throw new PagingError(`more than ${maxPages} pages (maxPages): stopping rather than paging forever`, page + 1);
       return [{ page: page + 1, cursor: parsed.next }];
     },
     finish() {},

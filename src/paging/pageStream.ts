@@ -1,5 +1,23 @@
 import { setMaxListeners } from 'node:events';
-import { EMPTY, Observable, Subject, catchError, concat, concatMap, defer, finalize, from, mergeMap, of, race, retry, tap, throwError, timer, type Subscriber } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  Subject,
+  catchError,
+  concat,
+  concatMap,
+  defer,
+  finalize,
+  from,
+  mergeMap,
+  of,
+  race,
+  retry,
+  tap,
+  throwError,
+  timer,
+  type Subscriber,
+} from 'rxjs';
 import { HttpStatusError, RateLimitError, TimeoutError } from '../errors.js';
 import { AuthGate, type SentAuth } from './authGate.js';
 import { fullJitterBackoff } from '../http/backoff.js';
@@ -159,7 +177,9 @@ class StreamRun {
       .pipe(mergeMap((job) => this.#page$(job), this.#o.maxInFlight))
       .subscribe({ error: (error: unknown) => this.#fail(error), complete: () => this.#complete() });
     try {
-      this.#planner = createPagePlanner(this.#options.paging, this.#options.resume, this.#o.maxPages, (page, message) => this.#anomaly(page, message));
+      this.#planner = createPagePlanner(this.#options.paging, this.#options.resume, this.#o.maxPages, (page, message) =>
+        this.#anomaly(page, message),
+      );
       const initial = this.#planner.initial();
       if (initial.length === 0) this.#jobs.complete();
       else this.#enqueue(initial);
@@ -193,7 +213,12 @@ class StreamRun {
   #page$(job: PageJob): Observable<never> {
     const state: PageState = { attempts: 0, failures: 0, declines: 0, notes: [], release: undefined };
     return this.#fetch$(job, state).pipe(
-      concatMap((fetched) => concat(this.#stage$(fetched), defer(() => (fetched.planError === undefined ? EMPTY : throwError(() => fetched.planError))))),
+      concatMap((fetched) =>
+        concat(
+          this.#stage$(fetched),
+          defer(() => (fetched.planError === undefined ? EMPTY : throwError(() => fetched.planError))),
+        ),
+      ),
       catchError((error: unknown) => (error instanceof StopDispatch ? EMPTY : throwError(() => error))),
       finalize(() => {
         state.release?.();
@@ -244,7 +269,8 @@ class StreamRun {
       this.#emit({ type: 'request.sent', page: job.page });
       const url = pageUrl(this.#options.url, this.#options.paging, job);
       const { timeoutSeconds } = this.#o;
-      const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 : attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
+      const timeoutMs =
+        timeoutSeconds !== undefined ? timeoutSeconds * 1000 : attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
       let response: AttemptResponse;
       try {
         response = await fetchWithDeadline(url, {
@@ -259,7 +285,9 @@ class StreamRun {
         const timedOut = error instanceof TimeoutError;
         this.#emit({ type: 'request.done', page: job.page, outcome: timedOut ? 'timeout' : 'network', bytes: 0 });
         this.#limiter.record('failure');
-        const reason = timedOut ? `timeout: no complete response within ${timeoutMs} ms` : `network error: ${error instanceof Error ? error.message : String(error)}`;
+        const reason = timedOut
+          ? `timeout: no complete response within ${timeoutMs} ms`
+          : `network error: ${error instanceof Error ? error.message : String(error)}`;
         throw new AttemptFailure('transient', timedOut ? 'timeout' : 'network', undefined, reason, undefined, sent);
       }
       const { status, headers } = response;
@@ -292,11 +320,22 @@ class StreamRun {
           throw new AttemptFailure('unauthorized', '401', status, 'unauthorized', undefined, sent);
         case 'transient':
           this.#limiter.record('failure');
-          throw new AttemptFailure('transient', String(status), status, errorReason(response), parseRetryAfter(headers.get('retry-after'), clock.now()), sent);
+          throw new AttemptFailure(
+            'transient',
+            String(status),
+            status,
+            errorReason(response),
+            parseRetryAfter(headers.get('retry-after'), clock.now()),
+            sent,
+          );
         case 'permanent': {
           this.#limiter.record('other');
           const where = redactUrl(url);
-          throw new HttpStatusError(`${where} answered ${status} (${errorReason(response)}): not retried, asking again will not change it`, status, where);
+          throw new HttpStatusError(
+            `${where} answered ${status} (${errorReason(response)}): not retried, asking again will not change it`,
+            status,
+            where,
+          );
         }
       }
     } catch (error: unknown) {
@@ -343,32 +382,54 @@ class StreamRun {
     this.#recent.push(note);
     if (this.#recent.length > 20) this.#recent.shift();
     if (state.failures >= this.#o.maxAttemptsPerPage) {
-      return throwError(() => new RetryLimitError(`page ${page} failed ${state.failures} times (at most ${this.#o.maxAttemptsPerPage} per page)`, state.notes));
+      return throwError(
+        () =>
+          new RetryLimitError(`page ${page} failed ${state.failures} times (at most ${this.#o.maxAttemptsPerPage} per page)`, state.notes),
+      );
     }
     if (this.#budget.shareExceeded) {
       const share = Math.round(this.#budget.maxRetryShare * 100);
-      return throwError(() => new RetryLimitError(`retries passed ${share}% of all requests: the API is failing too often to continue`, this.#recent));
+      return throwError(
+        () => new RetryLimitError(`retries passed ${share}% of all requests: the API is failing too often to continue`, this.#recent),
+      );
     }
     let wait = fullJitterBackoff(state.failures, this.#o.backoff, this.#deps.runtime.random);
     if (error.retryAfterMs !== undefined) {
       // The server is down and says until when: everyone waits, instead of each page finding out.
-      const outagePause = error.retryAfterMs > outageRetryAfterMs ? this.#o.outagePauseMs : this.#limiter.outage ? error.retryAfterMs : undefined;
+      const outagePause =
+        error.retryAfterMs > outageRetryAfterMs ? this.#o.outagePauseMs : this.#limiter.outage ? error.retryAfterMs : undefined;
       if (outagePause !== undefined && this.#limiter.pausedUntil < clock.now() + outagePause) {
         this.#limiter.pause(outagePause);
         this.#emit({ type: 'rateLimit.hit', page, waitMs: outagePause, ratePerSecond: this.#limiter.rate, cause: 'outage' });
       }
       if (error.retryAfterMs <= outageRetryAfterMs) wait = Math.max(wait, error.retryAfterMs);
     }
-    this.#emit({ type: 'page.retry', page, attempt: state.attempts, status: error.status, outcome: error.key, reason: error.reason, waitMs: Math.round(wait) });
-    this.#deps.runtime.logger.debug({ page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait), at: clock.now() }, 'page retry');
-    return race(timer(wait, this.#deps.scheduler), aborted$(this.#dispatchSignal)).pipe(concatMap(() => from(this.#budget.acquire(this.#dispatchSignal))));
+    this.#emit({
+      type: 'page.retry',
+      page,
+      attempt: state.attempts,
+      status: error.status,
+      outcome: error.key,
+      reason: error.reason,
+      waitMs: Math.round(wait),
+    });
+    this.#deps.runtime.logger.debug(
+      { page, attempt: state.attempts, status: error.status, reason: error.reason, waitMs: Math.round(wait), at: clock.now() },
+      'page retry',
+    );
+    return race(timer(wait, this.#deps.scheduler), aborted$(this.#dispatchSignal)).pipe(
+      concatMap(() => from(this.#budget.acquire(this.#dispatchSignal))),
+    );
   }
 
   /** What ends the run when a page's retries stop: the `retry` count itself is only a backstop. */
   #finalError(job: PageJob, state: PageState, error: unknown): unknown {
     if (!(error instanceof AttemptFailure)) return error;
     if (error.kind === 'rateLimited') {
-      return new RateLimitError(`page ${job.page} was refused (429) ${state.declines} times: the API does not let us in; rerun later to resume`, error.retryAfterMs ?? 0);
+      return new RateLimitError(
+        `page ${job.page} was refused (429) ${state.declines} times: the API does not let us in; rerun later to resume`,
+        error.retryAfterMs ?? 0,
+      );
     }
     return new RetryLimitError(`page ${job.page} gave up after ${state.attempts} attempts`, state.notes);
   }
@@ -379,7 +440,12 @@ class StreamRun {
       const page: StagedPage = {
         page: job.page,
         records: parsed.records,
-        ...(this.#options.keepRawRecords ? { rawRecords: rawJsonArray(response.body, this.#options.paging.recordsPath ?? 'data') ?? parsed.records.map((r) => JSON.stringify(r)) } : {}),
+        ...(this.#options.keepRawRecords
+          ? {
+              rawRecords:
+                rawJsonArray(response.body, this.#options.paging.recordsPath ?? 'data') ?? parsed.records.map((r) => JSON.stringify(r)),
+            }
+          : {}),
         fetchedAt: fetched.fetchedAt,
         nextCursor: parsed.next ?? null,
         attempts: state.attempts,

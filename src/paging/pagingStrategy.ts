@@ -134,7 +134,13 @@ export function parsePage(strategy: PagingStrategy, body: string, headers: Heade
       if (next !== null && next !== undefined && typeof next !== 'string' && typeof next !== 'number') {
         throw new BadBodyError(`the next cursor at "${path}" is neither a string nor null`);
       }
-      return { records, totalPages: undefined, totalRecords: undefined, hasNext: undefined, next: next === null || next === undefined || next === '' ? null : String(next) };
+      return {
+        records,
+        totalPages: undefined,
+        totalRecords: undefined,
+        hasNext: undefined,
+        next: next === null || next === undefined || next === '' ? null : String(next),
+      };
     }
     case 'link':
       return {

@@ -72,12 +72,22 @@ function timeSection(report: RunReport): string {
     '',
     mdTable(
       ['State', 'Time', 'Share', 'Visits'],
-      timeByState(report.timeline).map((s) => [mdCell(s.state), formatDuration(s.totalMs), formatPercent(s.share, 1), formatCount(s.visits)]),
+      timeByState(report.timeline).map((s) => [
+        mdCell(s.state),
+        formatDuration(s.totalMs),
+        formatPercent(s.share, 1),
+        formatCount(s.visits),
+      ]),
       ['l', 'r', 'r', 'r'],
     ),
   );
   const excerpt = timelineExcerpt(report.timeline);
-  const row = (v: (typeof excerpt.head)[number]): string[] => [String(v.index), mdCell(v.state), mdCell(v.enteredAt), formatDuration(v.durationMs)];
+  const row = (v: (typeof excerpt.head)[number]): string[] => [
+    String(v.index),
+    mdCell(v.state),
+    mdCell(v.enteredAt),
+    formatDuration(v.durationMs),
+  ];
   const rows = excerpt.head.map(row);
   if (excerpt.omitted > 0) rows.push(['…', `*${formatCount(excerpt.omitted)} visits omitted (all are in the JSON report)*`, '', '']);
   rows.push(...excerpt.tail.map(row));

@@ -16,7 +16,10 @@ type Paint = (text: string) => string;
 
 // Plain SGR codes rather than util.styleText: newer Node versions make styleText drop colour
 // on its own based on process.stdout, and the caller has already decided.
-const sgr = (open: number, close: number): Paint => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
+const sgr =
+  (open: number, close: number): Paint =>
+  (text) =>
+    `\x1b[${open}m${text}\x1b[${close}m`;
 const PAINTS = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39) };
 const NO_PAINT: typeof PAINTS = { bold: String, dim: String, red: String, green: String, yellow: String };
 
@@ -56,13 +59,13 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
   for (const check of checkConsistency(report)) {
     if (!check.ok) lines.push(p.red(p.bold(`WARNING   does not add up: ${check.detail}`)));
   }
-  lines.push(
-    `${label('speed')}${n(report.throughput.recordsPerSecond, 1)} records/s · ${n(report.throughput.pagesPerSecond, 2)} pages/s`,
-  );
+  lines.push(`${label('speed')}${n(report.throughput.recordsPerSecond, 1)} records/s · ${n(report.throughput.pagesPerSecond, 2)} pages/s`);
 
   const slowest = [...timeByState(report.timeline)].sort((a, b) => b.totalMs - a.totalMs).slice(0, 3);
   if (slowest.length > 0) {
-    lines.push(`${label('time')}${slowest.map((s) => `${t(s.state)} ${formatDuration(s.totalMs)} (${formatPercent(s.share, 1)})`).join(' · ')}`);
+    lines.push(
+      `${label('time')}${slowest.map((s) => `${t(s.state)} ${formatDuration(s.totalMs)} (${formatPercent(s.share, 1)})`).join(' · ')}`,
+    );
   }
 
   const o = report.output;

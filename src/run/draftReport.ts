@@ -73,8 +73,7 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
       retriesByStatus: counters.requests.retriesByStatus,
       rateLimited: counters.requests.rateLimited,
       // The measured pause beats the announced one: waits overlap and the stream adds jitter.
-      rateLimitPauseMs:
-        timeline.length > 0 ? timeIn(timeline, (s) => s === 'ingesting.backingOff') : counters.requests.rateLimitWaitMs,
+      rateLimitPauseMs: timeline.length > 0 ? timeIn(timeline, (s) => s === 'ingesting.backingOff') : counters.requests.rateLimitWaitMs,
       tokenRefreshes: counters.requests.tokenRefreshes,
     },
     pages: {

@@ -39,7 +39,10 @@ export function countEvent(c: RunCounters, e: StreamEvent, run: CountingContext)
     case 'request.sent':
       return { ...c, requests: { ...r, total: r.total + 1 } };
     case 'request.done':
-      return { ...c, requests: { ...r, byStatus: bump(r.byStatus, e.outcome), rateLimited: r.rateLimited + (e.outcome === '429' ? 1 : 0) } };
+      return {
+        ...c,
+        requests: { ...r, byStatus: bump(r.byStatus, e.outcome), rateLimited: r.rateLimited + (e.outcome === '429' ? 1 : 0) },
+      };
     case 'page.staged':
       return {
         ...c,

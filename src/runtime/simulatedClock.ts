@@ -59,7 +59,7 @@ export class SimulatedClock implements Clock {
 
   /** Lets every ready microtask, macrotask and tracked I/O finish without moving time. */
   async settle(): Promise<void> {
-    for (let quiet = 0; quiet < 2; ) {
+    for (let quiet = 0; quiet < 2;) {
       await nextTurn();
       if (this.#pending.size > 0) {
         await Promise.allSettled([...this.#pending]);

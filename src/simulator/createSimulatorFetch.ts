@@ -83,7 +83,13 @@ function toResponse(res: SimResponse, url: string, clock: Clock, signal: AbortSi
 }
 
 /** A body whose first chunk is ready at once and each next one `intervalMs` later on `clock`. */
-function trickle(bytes: Uint8Array, chunks: number, intervalMs: number, clock: Clock, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+function trickle(
+  bytes: Uint8Array,
+  chunks: number,
+  intervalMs: number,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): ReadableStream<Uint8Array> {
   const size = Math.ceil(bytes.length / chunks);
   let offset = 0;
   let timer: TimerHandle | undefined;

@@ -122,7 +122,8 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
   let served: { records: number; duplicates: number } | undefined;
   if (endpoint === 'login') {
     const body = parseLogin(req.body);
-    if (!body) return reply(json(400, { error: 'invalid_request', message: 'expected JSON {"username": string, "password": string}' }, rateHeaders));
+    if (!body)
+      return reply(json(400, { error: 'invalid_request', message: 'expected JSON {"username": string, "password": string}' }, rateHeaders));
     const injected = o.faultsOnLogin ? randomFault(o, r, fault, rateHeaders) : undefined;
     if (injected) return reply(injected);
     if (!sameSecret(body.username, o.username) || !sameSecret(body.password, o.password)) {
@@ -141,7 +142,11 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
     if (now >= claims.exp * 1000) {
       fault('token_expired');
       return reply(
-        json(401, { error: 'token_expired' }, { ...rateHeaders, 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' }),
+        json(
+          401,
+          { error: 'token_expired' },
+          { ...rateHeaders, 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' },
+        ),
       );
     }
     const request = pageRequest(o, endpoint, req.query);
@@ -159,7 +164,12 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
   const bodyFault = faulty ? bodyFaultDraw(o, r) : undefined;
   if (bodyFault === 'wrong_content') {
     fault('wrong_content');
-    return reply({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: HTML_ERROR_PAGE, delivery: { mode: 'normal' } });
+    return reply({
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: HTML_ERROR_PAGE,
+      delivery: { mode: 'normal' },
+    });
   }
   if (bodyFault === 'reset' || bodyFault === 'truncated') {
     fault(bodyFault);
@@ -181,19 +191,30 @@ export function handleRequest(o: ResolvedSimulatorOptions, state: SimulatorState
 }
 
 /** The status faults (500/502/503), drawn before the body faults with one shared uniform draw. */
-function randomFault(o: ResolvedSimulatorOptions, r: Random, fault: (kind: FaultKind) => void, headers: Headers): Omit<SimResponse, 'delayMs'> | undefined {
+function randomFault(
+  o: ResolvedSimulatorOptions,
+  r: Random,
+  fault: (kind: FaultKind) => void,
+  headers: Headers,
+): Omit<SimResponse, 'delayMs'> | undefined {
   const u = r();
   if (u < o.serverErrorRate) {
     if (r() < o.badGatewayShare) {
       fault('bad_gateway');
-      return { status: 502, headers: { 'content-type': 'text/html; charset=utf-8', ...headers }, body: HTML_ERROR_PAGE, delivery: { mode: 'normal' } };
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/html; charset=utf-8', ...headers },
+        body: HTML_ERROR_PAGE,
+        delivery: { mode: 'normal' },
+      };
     }
     fault('internal_error');
     return json(500, { error: 'internal' }, headers);
   }
   if (u < o.serverErrorRate + o.unavailableRate) {
     fault('unavailable');
-    const extra: Headers = r() < o.unavailableRetryAfterRate ? { 'retry-after': String(1 + Math.floor(r() * o.unavailableRetryAfterMaxSeconds)) } : {};
+    const extra: Headers =
+      r() < o.unavailableRetryAfterRate ? { 'retry-after': String(1 + Math.floor(r() * o.unavailableRetryAfterMaxSeconds)) } : {};
     return json(503, { error: 'unavailable' }, { ...headers, ...extra });
   }
   return undefined;

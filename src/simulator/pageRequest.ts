@@ -16,7 +16,11 @@ export type PageRequest = { readonly build: () => BuiltPage } | { readonly error
 export const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString('base64url');
 
 /** Validates the query of `/customers` (page + limit) or `/orders` (cursor + limit); errors name the parameter. */
-export function pageRequest(o: ResolvedSimulatorOptions, endpoint: 'customers' | 'orders', query: Readonly<Record<string, string>>): PageRequest {
+export function pageRequest(
+  o: ResolvedSimulatorOptions,
+  endpoint: 'customers' | 'orders',
+  query: Readonly<Record<string, string>>,
+): PageRequest {
   const limit = intParam(query, 'limit', o.defaultPageSize, o.maxPageSize);
   if (typeof limit === 'string') return { error: limit };
   return endpoint === 'customers' ? customersPage(o, query, limit) : ordersPage(o, query, limit);

@@ -2,7 +2,8 @@ import type { StagePageInput, StagingStoreOptions } from './stagingTypes.js';
 import { StagingError } from './stagingErrors.js';
 
 export function validateOpenOptions(options: Readonly<StagingStoreOptions>): void {
-  if (typeof options.path !== 'string' || options.path === '') throw new StagingError('staging option "path" must be a non-empty file path');
+  if (typeof options.path !== 'string' || options.path === '')
+    throw new StagingError('staging option "path" must be a non-empty file path');
   if (typeof options.runId !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(options.runId)) {
     throw new StagingError('staging option "runId" must be 1-128 characters of letters, digits, ".", "_" or "-"');
   }
@@ -12,13 +13,15 @@ export function validateOpenOptions(options: Readonly<StagingStoreOptions>): voi
 }
 
 export function validateStagePage(input: Readonly<StagePageInput>): void {
-  if (!Number.isSafeInteger(input.page) || input.page < 1) throw new StagingError(`stagePage: "page" must be a positive integer, got ${String(input.page)}`);
+  if (!Number.isSafeInteger(input.page) || input.page < 1)
+    throw new StagingError(`stagePage: "page" must be a positive integer, got ${String(input.page)}`);
   if (!Array.isArray(input.records)) throw new StagingError('stagePage: "records" must be an array');
   if (input.rawRecords !== undefined && input.rawRecords.length !== input.records.length) {
     throw new StagingError(`stagePage: "rawRecords" has ${input.rawRecords.length} entries for ${input.records.length} records`);
   }
   if (!Number.isFinite(input.fetchedAt)) throw new StagingError('stagePage: "fetchedAt" must be epoch milliseconds');
   if (!Number.isInteger(input.attempts) || input.attempts < 1) throw new StagingError('stagePage: "attempts" must be a positive integer');
-  if (!Number.isFinite(input.latencyMs) || input.latencyMs < 0) throw new StagingError('stagePage: "latencyMs" must be a non-negative number');
+  if (!Number.isFinite(input.latencyMs) || input.latencyMs < 0)
+    throw new StagingError('stagePage: "latencyMs" must be a non-negative number');
   if (typeof input.keyField !== 'string' || input.keyField === '') throw new StagingError('stagePage: "keyField" must name a field');
 }

@@ -1,4 +1,10 @@
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { UploadError } from '../errors.js';
 import { sendOptions } from './sendOptions.js';
 import { clientKeyMaterial } from './createS3Client.js';
@@ -76,7 +82,10 @@ async function accessError(client: S3Client, bucket: string, action: string, err
     );
   }
   if (code === 'CredentialsProviderError') {
-    return new UploadError(`No S3 credentials found for bucket "${bucket}": set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, or a role.`, cause);
+    return new UploadError(
+      `No S3 credentials found for bucket "${bucket}": set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, or a role.`,
+      cause,
+    );
   }
   if (status === 403 || code === 'AccessDenied' || code === 'Forbidden') {
     return new UploadError(
@@ -84,5 +93,8 @@ async function accessError(client: S3Client, bucket: string, action: string, err
       cause,
     );
   }
-  return new UploadError(`Cannot ${action} in S3 bucket "${bucket}" (${describeS3Error(error, secrets)}): check the endpoint, region and network.`, cause);
+  return new UploadError(
+    `Cannot ${action} in S3 bucket "${bucket}" (${describeS3Error(error, secrets)}): check the endpoint, region and network.`,
+    cause,
+  );
 }

@@ -111,14 +111,22 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
   const partSize = partSizeFor((await stat(filePath)).size, requestedPartSize);
   const digest = await digestFile(filePath, partSize, signal);
   if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
-    throw new UploadError(`The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`);
+    throw new UploadError(
+      `The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`,
+    );
   }
   if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) {
-    throw new UploadError(`The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`);
+    throw new UploadError(
+      `The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`,
+    );
   }
   const parts = partCount(digest.bytes, partSize);
 
-  const existing = await guard(() => headObject(client, bucket, key, signal), (e) => fail('Checking for an existing object', e), signal);
+  const existing = await guard(
+    () => headObject(client, bucket, key, signal),
+    (e) => fail('Checking for an existing object', e),
+    signal,
+  );
   if (existing !== undefined) {
     return await alreadyThere(options, digest, algorithm, { head: existing }, parts, fail);
   }
@@ -163,7 +171,7 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
       ContentType: options.contentType ?? DELIVER_DEFAULTS.contentType,
       Metadata: { ...options.metadata, sha256: digest.sha256Hex },
       ChecksumAlgorithm: algorithm,
-      ...(options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite ? { IfNoneMatch: '*' } : {}),
+      ...((options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite) ? { IfNoneMatch: '*' } : {}),
       // One PUT: send the whole-object value so the store rejects a body that does not match it.
       // Multipart: each part carries its own checksum; CRC32C's whole-object value is added to the
       // completion only (withWholeObjectCrc32c); every result is verified after.
@@ -200,7 +208,9 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
   if (!verification.match) {
     // We created this object (conditional write), so removing it restores "nothing at the key".
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
-    throw new UploadError(`The object uploaded to ${uri} does not match the local file (${verification.reason}); it was removed. Retry the delivery.`);
+    throw new UploadError(
+      `The object uploaded to ${uri} does not match the local file (${verification.reason}); it was removed. Retry the delivery.`,
+    );
   }
   log?.info({ key, verifiedBy: verification.by }, 'uploaded and verified');
   return {
@@ -234,7 +244,9 @@ async function alreadyThere(
   );
   if (!verification.match && verification.missing) {
     // A conditional write lost to a writer whose upload is not visible yet (or was removed).
-    throw new UploadError(`Another writer is writing ${uri} at the same time: not overwriting it. Check for a concurrent run with this run id.`);
+    throw new UploadError(
+      `Another writer is writing ${uri} at the same time: not overwriting it. Check for a concurrent run with this run id.`,
+    );
   }
   if (!verification.match) {
     throw new UploadError(
@@ -257,7 +269,12 @@ async function alreadyThere(
   };
 }
 
-function reported(stored: StoredChecksum | undefined, algorithm: ChecksumAlgorithm, localValue: string, multipart: boolean): Delivery['checksum'] {
+function reported(
+  stored: StoredChecksum | undefined,
+  algorithm: ChecksumAlgorithm,
+  localValue: string,
+  multipart: boolean,
+): Delivery['checksum'] {
   if (stored !== undefined) return stored;
   return { algorithm, value: localValue, type: multipart && algorithm === 'SHA256' ? 'COMPOSITE' : 'FULL_OBJECT' };
 }
@@ -280,7 +297,9 @@ async function guard<T>(step: () => Promise<T>, wrap: (error: unknown) => Upload
 /** Makes sure a failed multipart upload leaves no parts behind; lib-storage tries too. */
 async function abortQuietly(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
   if (uploadId === undefined) return;
-  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), sendOptions(undefined)).catch(() => undefined);
+  await client
+    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), sendOptions(undefined))
+    .catch(() => undefined);
 }
 
 function validate(options: Readonly<DeliverFileOptions>, partSize: number, queueSize: number): void {

@@ -1,6 +1,15 @@
 export { createS3Client, S3_CLIENT_DEFAULTS, type S3ClientOptions } from './createS3Client.js';
 export { checkBucketAccess, type BucketAccess, type BucketAccessOptions } from './checkBucketAccess.js';
-export { deliverFile, partSizeFor, DELIVER_DEFAULTS, MIN_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, type DeliverFileOptions, type Delivery } from './deliverFile.js';
+export {
+  deliverFile,
+  partSizeFor,
+  DELIVER_DEFAULTS,
+  MIN_PART_SIZE,
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  type DeliverFileOptions,
+  type Delivery,
+} from './deliverFile.js';
 export { uploadReport, type UploadReportOptions, type ReportUpload } from './uploadReport.js';
 export { abortStaleUploads, type StaleUploads } from './abortStaleUploads.js';
 export { verifyStoredObject, type VerifiedBy, type Verification, type StoredChecksum } from './verifyStoredObject.js';

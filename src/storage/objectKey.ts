@@ -46,7 +46,8 @@ export function keyTemplateProblems(template: string): string[] {
 function partProblems(parts: KeyParts): string[] {
   const problems: string[] = [];
   const check = (name: string, value: string): void => {
-    if (!SAFE_VALUE.test(value)) problems.push(`${name} "${value}" must be letters, digits, ".", "_", "=" or "-" (and not start with a symbol)`);
+    if (!SAFE_VALUE.test(value))
+      problems.push(`${name} "${value}" must be letters, digits, ".", "_", "=" or "-" (and not start with a symbol)`);
   };
   check('dataset', parts.dataset);
   check('run_id', parts.runId);

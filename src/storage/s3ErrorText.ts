@@ -6,7 +6,8 @@
 
 const ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{12,}\b/g;
 const SECRET_LIKE = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
-const SIGNING_FIELDS = /\b(Credential|Signature|X-Amz-Credential|X-Amz-Signature|X-Amz-Security-Token|SignatureProvided|StringToSign|CanonicalRequest)\s*[=:]\s*[^\s,;&]+/gi;
+const SIGNING_FIELDS =
+  /\b(Credential|Signature|X-Amz-Credential|X-Amz-Signature|X-Amz-Security-Token|SignatureProvided|StringToSign|CanonicalRequest)\s*[=:]\s*[^\s,;&]+/gi;
 
 /** Removes access key ids, secret-looking strings, signing fields and any of `secrets`. */
 export function redactKeyMaterial(text: string, secrets: readonly string[] = []): string {

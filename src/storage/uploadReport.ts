@@ -54,6 +54,8 @@ export async function uploadReport(options: Readonly<UploadReportOptions>): Prom
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     const secrets = await clientKeyMaterial(client);
-    throw new UploadError(`Writing the report to ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
+    throw new UploadError(`Writing the report to ${uri} failed (${describeS3Error(error, secrets)}).`, {
+      cause: safeCause(error, secrets),
+    });
   }
 }

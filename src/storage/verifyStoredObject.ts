@@ -27,7 +27,12 @@ export interface StoredChecksum {
 }
 
 /** HeadObject with checksums; undefined when there is no object at the key. */
-export async function headObject(client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> {
+export async function headObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<HeadObjectCommandOutput | undefined> {
   try {
     return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), sendOptions(signal));
   } catch (error) {
@@ -45,7 +50,9 @@ export function storedChecksums(head: HeadObjectCommandOutput, prefer: ChecksumA
     if (value === undefined || value === '') continue;
     const suffix = /-(\d+)$/.exec(value)?.[1] ?? /-(\d+)"?$/.exec(head.ETag ?? '')?.[1];
     const type = head.ChecksumType === 'COMPOSITE' || /-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT';
-    found.push(type === 'COMPOSITE' && suffix !== undefined ? { algorithm, value, type, parts: Number(suffix) } : { algorithm, value, type });
+    found.push(
+      type === 'COMPOSITE' && suffix !== undefined ? { algorithm, value, type, parts: Number(suffix) } : { algorithm, value, type },
+    );
   }
   return found;
 }
@@ -93,7 +100,7 @@ export async function verifyStoredObject(
   }
   const claimed = head.Metadata?.['sha256'];
   if (claimed !== undefined && claimed !== digest.sha256Hex) {
-    return { match: false, reason: 'the stored object\'s sha256 metadata differs from the local file\'s' };
+    return { match: false, reason: "the stored object's sha256 metadata differs from the local file's" };
   }
   const read = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), sendOptions(options.signal));
   const hash = createHash('sha256');

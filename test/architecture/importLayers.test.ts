@@ -13,10 +13,18 @@ async function layerProblems(file: string, code: string): Promise<string[]> {
 
 describe('the import-layers lint rule', () => {
   it('refuses an upward import, type-only ones too', async () => {
-    expect(await layerProblems('src/paging/x.ts', "import { runIngestion } from '../ingestion/runIngestion.js';\nexport const f = runIngestion;\n")).toEqual([
-      'src/paging may not import src/ingestion: imports point down the layers (eslint.config.js)',
-    ]);
-    expect(await layerProblems('src/run/x.ts', "import type { IngestionRunMachine } from '../../machines/ingestionRun.js';\nexport type M = IngestionRunMachine;\n")).toHaveLength(1);
+    expect(
+      await layerProblems(
+        'src/paging/x.ts',
+        "import { runIngestion } from '../ingestion/runIngestion.js';\nexport const f = runIngestion;\n",
+      ),
+    ).toEqual(['src/paging may not import src/ingestion: imports point down the layers (eslint.config.js)']);
+    expect(
+      await layerProblems(
+        'src/run/x.ts',
+        "import type { IngestionRunMachine } from '../../machines/ingestionRun.js';\nexport type M = IngestionRunMachine;\n",
+      ),
+    ).toHaveLength(1);
     expect(await layerProblems('src/errors.ts', "export { realClock } from './runtime/clock.js';\n")).toHaveLength(1);
   });
 
@@ -43,5 +51,4 @@ describe('the import-layers lint rule', () => {
       'src/newThing is in no layer: add it to the layer table in eslint.config.js',
     ]);
   });
-
 });

@@ -18,7 +18,7 @@ function against(options: SimulatorOptions, password = 'demo-password') {
 }
 
 describe('AuthClient against the in-memory simulator', () => {
-  it('logs in, gets accepted by /customers, and refreshes ahead of the simulator\'s expiry', async () => {
+  it("logs in, gets accepted by /customers, and refreshes ahead of the simulator's expiry", async () => {
     const { clock, sim, client } = against({ profile: 'calm', tokenLifetimeSeconds: 120, records: 10 });
     const get = async (): Promise<number> => {
       const header = await client.getAuthHeader();
@@ -62,7 +62,12 @@ describe('AuthClient against the in-memory simulator', () => {
 
   it('fails at once with wrong credentials', async () => {
     const { clock, sim, client } = against({ profile: 'calm' }, 'wrong-password-canary');
-    const error = await clock.run(() => client.getAuthHeader().then(() => undefined, (e: unknown) => e));
+    const error = await clock.run(() =>
+      client.getAuthHeader().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     expect(error).toBeInstanceOf(AuthError);
     expect(error).toMatchObject({ status: 401 });
     expect(String((error as AuthError).message)).not.toContain('wrong-password-canary');

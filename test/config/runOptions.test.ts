@@ -80,7 +80,9 @@ describe('one declaration per run option', () => {
     expect(checked.problems.join('\n')).toMatch(/"maxRetryShare"/);
     expect(checked.problems.join('\n')).toMatch(/"timeoutSeconds"/);
     expect(checked.problems.join('\n')).toMatch(/"maxAttemptsPerPage"/);
-    expect(() => resolvePageStreamOptions({ url: 'http://127.0.0.1:1/', paging: { kind: 'cursor' }, maxWaitSeconds: 0 })).toThrow(/"maxWaitSeconds"/);
+    expect(() => resolvePageStreamOptions({ url: 'http://127.0.0.1:1/', paging: { kind: 'cursor' }, maxWaitSeconds: 0 })).toThrow(
+      /"maxWaitSeconds"/,
+    );
   });
 });
 
@@ -104,8 +106,8 @@ describe('exact options for the library, strings for the command line', () => {
       now,
     });
     expect(config).toMatchObject({ pageSize: 100, timeoutSeconds: 0.3, s3ForcePathStyle: true, maxRetryShare: 0.25 });
-    expect(await problemsOf(loadRunConfig({ flags: { ...required, pageSize: 'lots' }, env: { INGEST_S3_FORCE_PATH_STYLE: 'yes' }, now }))).toMatch(
-      /pageSize: [\s\S]*s3ForcePathStyle: |s3ForcePathStyle: [\s\S]*pageSize: /,
-    );
+    expect(
+      await problemsOf(loadRunConfig({ flags: { ...required, pageSize: 'lots' }, env: { INGEST_S3_FORCE_PATH_STYLE: 'yes' }, now })),
+    ).toMatch(/pageSize: [\s\S]*s3ForcePathStyle: |s3ForcePathStyle: [\s\S]*pageSize: /);
   });
 });

@@ -38,7 +38,10 @@ async function startItemsApi(slowPage: number): Promise<ItemsApi> {
     const limit = Number(url.searchParams.get('limit'));
     requested.push(page);
     const first = (page - 1) * limit;
-    const data = Array.from({ length: Math.max(0, Math.min(limit, RECORDS - first)) }, (_, i) => ({ id: first + i + 1, name: `item ${first + i + 1}` }));
+    const data = Array.from({ length: Math.max(0, Math.min(limit, RECORDS - first)) }, (_, i) => ({
+      id: first + i + 1,
+      name: `item ${first + i + 1}`,
+    }));
     const body = JSON.stringify({ data, metadata: { page, total_pages: Math.ceil(RECORDS / limit), total_records: RECORDS } });
     const answer = (): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     if (page === slowPage && !slowServed) {

@@ -15,12 +15,16 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
 
-  it.each([['garbage', 'soon'], ['negative', '-5'], ['fraction', '1.5'], ['empty', ''], ['a bare date', '2026-01-01'], ['missing', null]])(
-    'rejects %s',
-    (_, value) => {
-      expect(parseRetryAfter(value, now)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['garbage', 'soon'],
+    ['negative', '-5'],
+    ['fraction', '1.5'],
+    ['empty', ''],
+    ['a bare date', '2026-01-01'],
+    ['missing', null],
+  ])('rejects %s', (_, value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
 
   it('is relative to the injected clock, not the wall clock', () => {
     const date = 'Thu, 01 Jan 2026 12:00:10 GMT';

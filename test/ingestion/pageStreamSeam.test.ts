@@ -16,7 +16,10 @@ import { createTimelineRecorder } from '../../src/ingestion/timelineRecorder.js'
 /** The machine driven by the real page stream against the in-memory simulator, on virtual time. */
 function realStreamHarness(seed: number) {
   const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
-  const simulator = createSimulatorFetch({ profile: 'flaky', records: 1500, seed, rateLimit: 5, rateLimitHeaders: false, tokenLifetimeSeconds: 2 }, clock);
+  const simulator = createSimulatorFetch(
+    { profile: 'flaky', records: 1500, seed, rateLimit: 5, rateLimitHeaders: false, tokenLifetimeSeconds: 2 },
+    clock,
+  );
   const runtime = createRuntime({ clock, random: seededRandom(seed), fetch: simulator.fetch });
   const auth = simAuth(simulator.fetch, clock, simulator.url, 'demo-password', false);
   let stagedRecords = 0;

@@ -11,16 +11,22 @@ import type { RunReport } from '../../src/report/runReport.js';
 import { delivery, harness, input, run, staged, writtenFile, type Scripted } from './runHarness.js';
 
 const eventArb: fc.Arbitrary<StreamEvent> = fc.oneof(
-  fc.record({ page: fc.nat(50), records: fc.nat(1000), totalPages: fc.option(fc.nat(50), { nil: undefined }) }).map(
-    ({ page, records, totalPages }) => staged(page, records, totalPages),
-  ),
-  fc.record({ page: fc.nat(50), status: fc.constantFrom(500, 502, 503, 504, undefined) }).map(
-    ({ page, status }): StreamEvent => ({ type: 'page.retry', page, attempt: 1, status, outcome: String(status ?? 'timeout'), reason: 'transient', waitMs: 10 }),
-  ),
+  fc
+    .record({ page: fc.nat(50), records: fc.nat(1000), totalPages: fc.option(fc.nat(50), { nil: undefined }) })
+    .map(({ page, records, totalPages }) => staged(page, records, totalPages)),
+  fc.record({ page: fc.nat(50), status: fc.constantFrom(500, 502, 503, 504, undefined) }).map(({ page, status }): StreamEvent => ({
+    type: 'page.retry',
+    page,
+    attempt: 1,
+    status,
+    outcome: String(status ?? 'timeout'),
+    reason: 'transient',
+    waitMs: 10,
+  })),
   fc.nat(50).map((page): StreamEvent => ({ type: 'request.sent', page })),
-  fc.record({ page: fc.nat(50), outcome: fc.constantFrom('200', '401', '429', '500', '503', 'timeout', 'network'), bytes: fc.nat(9999) }).map(
-    ({ page, outcome, bytes }): StreamEvent => ({ type: 'request.done', page, outcome, bytes }),
-  ),
+  fc
+    .record({ page: fc.nat(50), outcome: fc.constantFrom('200', '401', '429', '500', '503', 'timeout', 'network'), bytes: fc.nat(9999) })
+    .map(({ page, outcome, bytes }): StreamEvent => ({ type: 'request.done', page, outcome, bytes })),
   fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3 })),
   fc.nat(5000).map((waitMs): StreamEvent => ({ type: 'rateLimit.hit', page: 1, waitMs, ratePerSecond: 3, cause: 'outage' })),
   fc.constant<StreamEvent>({ type: 'rateLimit.resumed' }),
@@ -148,7 +154,9 @@ describe('ingestion run machine: dependencies are bound with provide()', () => {
     expect(actor.getSnapshot().value).toBe('failed');
     expect(report.status).toBe('failed');
     // The first failure is the cause; the report failure that followed is named too.
-    expect(report.error).toMatch(/^Login or bucket check failed: .*"prepare" actor was not provided.*; writing the report failed too: .*"writeReport" actor was not provided/);
+    expect(report.error).toMatch(
+      /^Login or bucket check failed: .*"prepare" actor was not provided.*; writing the report failed too: .*"writeReport" actor was not provided/,
+    );
     expect(actor.getSnapshot().context.failure?.message).toMatch(/"prepare" actor was not provided/);
   });
 

@@ -81,7 +81,12 @@ describe('ingestion run machine: the happy path', () => {
   });
 
   it('reports totals of stream.completed that disagree with the events it sent', async () => {
-    const h = harness({ script: [[100, staged(1, 10)], [0, completed(2, 25)]] });
+    const h = harness({
+      script: [
+        [100, staged(1, 10)],
+        [0, completed(2, 25)],
+      ],
+    });
     const { report } = await run(h);
     expect(report.anomalies).toEqual([
       'the stream reports 2 pages staged, its events 1',
@@ -327,7 +332,9 @@ describe('ingestion run machine: failures still write a report', () => {
   it('uploading failure -> reporting -> failed, with the written file in the report', async () => {
     const h = harness({
       script: [[0, completed(0, 0)]],
-      deps: { uploadFile: () => Promise.reject(new UploadError('an object with other content is already at the key: refusing to overwrite')) },
+      deps: {
+        uploadFile: () => Promise.reject(new UploadError('an object with other content is already at the key: refusing to overwrite')),
+      },
     });
     const { report } = await run(h);
     expect(report.status).toBe('failed');

@@ -23,18 +23,80 @@ const base = { last_name: 'Smith', phone: null, country: 'US', tags: ['a'], addr
 
 // Raw JSON text per record: the simulator's dirt, including a lifetime value beyond 2^53.
 const page1 = [
-  { id: 1, first_name: '  Ann\t', email: ' ANN@Example.COM ', city: ' Boston ', signup_date: '2024-01-02', last_login_at: '2024-01-02T03:04:05Z', lifetime_value: 12.5, is_active: true },
-  { id: 2, first_name: 'Bo', email: 'bo@example.com', city: 'Oslo', signup_date: '2024/01/03', last_login_at: 1704153600, lifetime_value: '99.95', is_active: 'false' },
-  { id: '3', first_name: 'Cy', email: 'cy@example.com', city: 'Rome', signup_date: '04-01-2024', last_login_at: 'Tue, 02 Jan 2024 00:00:00 GMT', lifetime_value: '  7 ', is_active: 'true' },
-  { id: 4, first_name: 'Di', email: 'di@example.com', city: '=1+1', signup_date: '01/05/2024', last_login_at: '2024-01-02T03:04:05+02:00', lifetime_value: 0, is_active: false },
-  { id: 5, first_name: 'Ed', email: 'ed@example.com', city: 'Lima', signup_date: '06.01.2024', last_login_at: '1704153600', lifetime_value: 'BIG', is_active: true },
-  { id: 6, first_name: 'Fa', email: 'n/a', city: 'Kyiv', signup_date: '2024-01-02', last_login_at: null, lifetime_value: 1, is_active: true },
+  {
+    id: 1,
+    first_name: '  Ann\t',
+    email: ' ANN@Example.COM ',
+    city: ' Boston ',
+    signup_date: '2024-01-02',
+    last_login_at: '2024-01-02T03:04:05Z',
+    lifetime_value: 12.5,
+    is_active: true,
+  },
+  {
+    id: 2,
+    first_name: 'Bo',
+    email: 'bo@example.com',
+    city: 'Oslo',
+    signup_date: '2024/01/03',
+    last_login_at: 1704153600,
+    lifetime_value: '99.95',
+    is_active: 'false',
+  },
+  {
+    id: '3',
+    first_name: 'Cy',
+    email: 'cy@example.com',
+    city: 'Rome',
+    signup_date: '04-01-2024',
+    last_login_at: 'Tue, 02 Jan 2024 00:00:00 GMT',
+    lifetime_value: '  7 ',
+    is_active: 'true',
+  },
+  {
+    id: 4,
+    first_name: 'Di',
+    email: 'di@example.com',
+    city: '=1+1',
+    signup_date: '01/05/2024',
+    last_login_at: '2024-01-02T03:04:05+02:00',
+    lifetime_value: 0,
+    is_active: false,
+  },
+  {
+    id: 5,
+    first_name: 'Ed',
+    email: 'ed@example.com',
+    city: 'Lima',
+    signup_date: '06.01.2024',
+    last_login_at: '1704153600',
+    lifetime_value: 'BIG',
+    is_active: true,
+  },
+  {
+    id: 6,
+    first_name: 'Fa',
+    email: 'n/a',
+    city: 'Kyiv',
+    signup_date: '2024-01-02',
+    last_login_at: null,
+    lifetime_value: 1,
+    is_active: true,
+  },
 ].map((r) => JSON.stringify({ ...base, ...r }).replace('"BIG"', '9007199254740993'));
 const page2 = [
   JSON.stringify({ ...base, id: 1, first_name: 'LATER COPY', email: 'x@example.com' }),
   JSON.stringify({ ...base, id: 7, first_name: 'Gu', email: 'gu@example.com', signup_date: 'someday', lifetime_value: 2, is_active: true }),
   JSON.stringify({ ...base, id: 8, first_name: 'Ha', email: '', signup_date: '2024-01-02', lifetime_value: 'lots', is_active: true }),
-  JSON.stringify({ ...base, id: 9, first_name: 'Io', email: 'io@example.com', signup_date: '2024-01-02', lifetime_value: 3, is_active: 'maybe' }),
+  JSON.stringify({
+    ...base,
+    id: 9,
+    first_name: 'Io',
+    email: 'io@example.com',
+    signup_date: '2024-01-02',
+    lifetime_value: 3,
+    is_active: 'maybe',
+  }),
   JSON.stringify({ ...base, id: 'abc', first_name: 'Jo', email: 'jo@example.com' }),
   JSON.stringify({ first_name: 'no id at all' }),
 ];
@@ -58,7 +120,16 @@ describe('writeFinalFile (ETL: transform clean)', () => {
       .trim()
       .split('\n')
       .map((line) => ({ ...(JSON.parse(line) as Record<string, unknown>), exactValue: /"lifetime_value":([^,}]+)/.exec(line)?.[1] }));
-    const pick = ({ id, first_name, email, city, signup_date, last_login_at, is_active, exactValue }: Record<string, unknown>): unknown => ({
+    const pick = ({
+      id,
+      first_name,
+      email,
+      city,
+      signup_date,
+      last_login_at,
+      is_active,
+      exactValue,
+    }: Record<string, unknown>): unknown => ({
       id,
       first_name,
       email,
@@ -69,11 +140,56 @@ describe('writeFinalFile (ETL: transform clean)', () => {
       exactValue,
     });
     expect(rows.map(pick)).toEqual([
-      { id: 1, first_name: 'Ann', email: 'ann@example.com', city: 'Boston', signup_date: '2024-01-02', last_login_at: '2024-01-02T03:04:05.000Z', is_active: true, exactValue: '12.50' },
-      { id: 2, first_name: 'Bo', email: 'bo@example.com', city: 'Oslo', signup_date: '2024-01-03', last_login_at: '2024-01-02T00:00:00.000Z', is_active: false, exactValue: '99.95' },
-      { id: 3, first_name: 'Cy', email: 'cy@example.com', city: 'Rome', signup_date: '2024-01-04', last_login_at: '2024-01-02T00:00:00.000Z', is_active: true, exactValue: '7.00' },
-      { id: 4, first_name: 'Di', email: 'di@example.com', city: '=1+1', signup_date: '2024-01-05', last_login_at: '2024-01-02T01:04:05.000Z', is_active: false, exactValue: '0.00' },
-      { id: 5, first_name: 'Ed', email: 'ed@example.com', city: 'Lima', signup_date: '2024-01-06', last_login_at: '2024-01-02T00:00:00.000Z', is_active: true, exactValue: '9007199254740993.00' },
+      {
+        id: 1,
+        first_name: 'Ann',
+        email: 'ann@example.com',
+        city: 'Boston',
+        signup_date: '2024-01-02',
+        last_login_at: '2024-01-02T03:04:05.000Z',
+        is_active: true,
+        exactValue: '12.50',
+      },
+      {
+        id: 2,
+        first_name: 'Bo',
+        email: 'bo@example.com',
+        city: 'Oslo',
+        signup_date: '2024-01-03',
+        last_login_at: '2024-01-02T00:00:00.000Z',
+        is_active: false,
+        exactValue: '99.95',
+      },
+      {
+        id: 3,
+        first_name: 'Cy',
+        email: 'cy@example.com',
+        city: 'Rome',
+        signup_date: '2024-01-04',
+        last_login_at: '2024-01-02T00:00:00.000Z',
+        is_active: true,
+        exactValue: '7.00',
+      },
+      {
+        id: 4,
+        first_name: 'Di',
+        email: 'di@example.com',
+        city: '=1+1',
+        signup_date: '2024-01-05',
+        last_login_at: '2024-01-02T01:04:05.000Z',
+        is_active: false,
+        exactValue: '0.00',
+      },
+      {
+        id: 5,
+        first_name: 'Ed',
+        email: 'ed@example.com',
+        city: 'Lima',
+        signup_date: '2024-01-06',
+        last_login_at: '2024-01-02T00:00:00.000Z',
+        is_active: true,
+        exactValue: '9007199254740993.00',
+      },
     ]);
     expect(rows[0]).toMatchObject({ tags: ['a'], address: { street: '1 Main St', zip: '02101' }, phone: null, _run_id: 'etl', _page: 1 });
   });
@@ -86,7 +202,9 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     const rejects = readFileSync(result.rejectsPath, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { page: number; seq: number; key: string | null; reasons: string[]; record: Record<string, unknown> });
+      .map(
+        (line) => JSON.parse(line) as { page: number; seq: number; key: string | null; reasons: string[]; record: Record<string, unknown> },
+      );
     expect(rejects.map(({ page, seq, key, reasons }) => ({ page, seq, key, reasons }))).toEqual([
       { page: 1, seq: 5, key: '6', reasons: ['invalid email'] },
       { page: 2, seq: 1, key: '7', reasons: ['unparseable signup_date'] },
@@ -99,7 +217,14 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     expect(rejects[0]?.record).toEqual(JSON.parse(page1[5]!));
     expect(result.rejected).toBe(rejects.length);
     const types = Object.fromEntries(result.columns.map((c) => [c.name, c.type]));
-    expect(types).toMatchObject({ id: 'BIGINT', email: 'VARCHAR', signup_date: 'DATE', last_login_at: 'TIMESTAMP', lifetime_value: 'DECIMAL(18,2)', is_active: 'BOOLEAN' });
+    expect(types).toMatchObject({
+      id: 'BIGINT',
+      email: 'VARCHAR',
+      signup_date: 'DATE',
+      last_login_at: 'TIMESTAMP',
+      lifetime_value: 'DECIMAL(18,2)',
+      is_active: 'BOOLEAN',
+    });
     const exact = await query(`SELECT id, lifetime_value::VARCHAR AS v FROM read_parquet('${path}') WHERE id = 5`);
     expect(exact).toEqual([{ id: 5n, v: '9007199254740993.00' }]);
   });

@@ -45,7 +45,15 @@ describe('stagingReport', () => {
     });
     const column = (name: string): unknown => report.columns.find((c) => c.name === name);
     // Duplicates are judged on the first occurrence (page 1's id 2), as in the output file.
-    expect(column('email')).toEqual({ name: 'email', present: 3, nulls: 0, types: { VARCHAR: 3 }, untrimmed: 0, invalid: 1, rule: 'email' });
+    expect(column('email')).toEqual({
+      name: 'email',
+      present: 3,
+      nulls: 0,
+      types: { VARCHAR: 3 },
+      untrimmed: 0,
+      invalid: 1,
+      rule: 'email',
+    });
     expect(column('signup_date')).toMatchObject({ invalid: 1, rule: 'date' });
     expect(column('lifetime_value')).toMatchObject({ invalid: 1, types: { DOUBLE: 1, VARCHAR: 2 } });
     expect(column('first_name')).toMatchObject({ present: 2, nulls: 2, untrimmed: 1, invalid: null });
@@ -62,11 +70,17 @@ describe('stagingReport', () => {
     const described = vi.spyOn(DuckDBConnection.prototype, 'run');
     const descriptions = (): number => described.mock.calls.filter(([sql]) => sql.includes('json_structure(record)')).length;
     try {
-      await stage(1, [{ id: 1, email: 'a@example.com' }, { id: 2, email: 'b@example.com' }]);
+      await stage(1, [
+        { id: 1, email: 'a@example.com' },
+        { id: 2, email: 'b@example.com' },
+      ]);
       await writeFinalFile(store, { format: 'ndjson', path: join(dir, 'out.ndjson') });
       expect((await stagingReport(store)).records).toMatchObject({ received: 2, unique: 2 });
       expect(descriptions()).toBe(1);
-      await stage(2, [{ id: 2, email: 'later@example.com' }, { id: 3, email: 'c@example.com', extra: true }]);
+      await stage(2, [
+        { id: 2, email: 'later@example.com' },
+        { id: 3, email: 'c@example.com', extra: true },
+      ]);
       const report = await stagingReport(store);
       expect(descriptions()).toBe(2);
       expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });

@@ -31,11 +31,35 @@ type Rec = Record<string, unknown>;
 const withBig = (record: Rec, big: string): string => `${JSON.stringify(record).slice(0, -1)},"big":${big}}`;
 
 const edgeRecords: Rec[] = [
-  { id: 1, text: 'Zoë Søren 李娜 Аня 😀🚀', nested: { a: { b: [1, 2, { c: 'd"e' }] }, s: 'x' }, tags: ['🔥vip', 'naïve-café'], amount: 12.5, active: true, mixed: 1 },
+  {
+    id: 1,
+    text: 'Zoë Søren 李娜 Аня 😀🚀',
+    nested: { a: { b: [1, 2, { c: 'd"e' }] }, s: 'x' },
+    tags: ['🔥vip', 'naïve-café'],
+    amount: 12.5,
+    active: true,
+    mixed: 1,
+  },
   { id: 2, text: 'a\u0000b', nested: { a: { b: [] }, s: 'line1\nline2' }, tags: ['a\u0000b'], amount: -3, active: false, mixed: 'one' },
   { id: 3, text: `${'λ'.repeat(60_000)}end`, nested: null, tags: [], amount: 0.1, active: true, mixed: [1, 'x'] },
-  { id: 4, text: 'O\'Brien "The Old Mill",\nBack Lane\r\n', nested: { a: null, s: '' }, tags: ['=1+1'], amount: 123456.789, active: null, mixed: { k: -1 } },
-  { id: 5, text: '=HYPERLINK("http://example.invalid","x")', nested: { a: { b: [3] }, s: 'y', extra: true }, tags: null, amount: 0, active: false, mixed: -5 },
+  {
+    id: 4,
+    text: 'O\'Brien "The Old Mill",\nBack Lane\r\n',
+    nested: { a: null, s: '' },
+    tags: ['=1+1'],
+    amount: 123456.789,
+    active: null,
+    mixed: { k: -1 },
+  },
+  {
+    id: 5,
+    text: '=HYPERLINK("http://example.invalid","x")',
+    nested: { a: { b: [3] }, s: 'y', extra: true },
+    tags: null,
+    amount: 0,
+    active: false,
+    mixed: -5,
+  },
   { id: 6, text: '-2+3', tags: ['b'], amount: 1, active: true, mixed: null },
   { id: 7, text: '@cmd', tags: ['c'], amount: 2, active: true },
   { id: 8, text: '+SUM(A1:A9)', tags: ['d'], amount: 3, active: true },
@@ -50,7 +74,12 @@ async function stageEdgeRecords(): Promise<void> {
   const raw = edgeRecords.map((r) => withBig(r, bigOf(r.id as number)));
   await stageRaw(store, 1, raw.slice(0, 6), { fetchedAt: FETCHED_AT });
   // Page 2 repeats ids 5 and 6 with other content: the first occurrence (page 1) must win.
-  const page2 = [...raw.slice(6), withBig({ ...edgeRecords[4], text: 'LATER COPY' }, '5'), withBig({ ...edgeRecords[5], text: 'LATER COPY' }, '6'), '{"text":"no id"}'];
+  const page2 = [
+    ...raw.slice(6),
+    withBig({ ...edgeRecords[4], text: 'LATER COPY' }, '5'),
+    withBig({ ...edgeRecords[5], text: 'LATER COPY' }, '6'),
+    '{"text":"no id"}',
+  ];
   await stageRaw(store, 2, page2, { fetchedAt: FETCHED_AT, attempts: 2 });
 }
 
@@ -61,7 +90,11 @@ const fields = ['id', 'text', 'nested', 'tags', 'amount', 'active', 'mixed'];
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, dropNulls(v)]),
+    );
   }
   return value;
 }
@@ -82,7 +115,14 @@ describe('writeFinalFile (ELT)', () => {
     await stageEdgeRecords();
     const path = join(dir, 'out', `customers.${format}`);
     const result = await writeFinalFile(store, { format, path, keyField: 'id' });
-    expect(result).toMatchObject({ path, format, rows: 12, duplicatesDropped: 2, rejected: 1, rejectsPath: join(dir, 'out', 'customers.rejects.ndjson') });
+    expect(result).toMatchObject({
+      path,
+      format,
+      rows: 12,
+      duplicatesDropped: 2,
+      rejected: 1,
+      rejectsPath: join(dir, 'out', 'customers.rejects.ndjson'),
+    });
 
     const bytes = readFileSync(path);
     expect(result.bytes).toBe(bytes.length);
@@ -108,8 +148,13 @@ describe('writeFinalFile (ELT)', () => {
       expect(new Date(format === 'parquet' ? `${fetched}Z` : fetched).getTime()).toBe(FETCHED_AT);
     });
 
-    const rejects = readFileSync(result.rejectsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
-    expect(rejects).toEqual([{ run_id: 'run-7', page: 2, seq: 8, key: null, reasons: ['missing or invalid id'], record: { text: 'no id' } }]);
+    const rejects = readFileSync(result.rejectsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Rec);
+    expect(rejects).toEqual([
+      { run_id: 'run-7', page: 2, seq: 8, key: null, reasons: ['missing or invalid id'], record: { text: 'no id' } },
+    ]);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual([`customers.${format}`, 'customers.rejects.ndjson']);
   });
 
@@ -196,9 +241,9 @@ describe('writeFinalFile (ELT)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const fresh = join(dir, 'fresh.ndjson');
-    await expect(writeFinalFile(store, { format: 'ndjson', path: fresh, onWritten: (temp) => writeFileSync(temp, '{"id":1}\n') })).rejects.toThrow(
-      /holds 1 rows, expected 12/,
-    );
+    await expect(
+      writeFinalFile(store, { format: 'ndjson', path: fresh, onWritten: (temp) => writeFileSync(temp, '{"id":1}\n') }),
+    ).rejects.toThrow(/holds 1 rows, expected 12/);
     expect(existsSync(fresh)).toBe(false);
     expect(existsSync(join(dir, 'fresh.rejects.ndjson'))).toBe(false);
   });
@@ -242,6 +287,8 @@ describe('writeFinalFile (ELT)', () => {
 
   it('rejects unknown formats and transforms with errors that name the option', async () => {
     await expect(writeFinalFile(store, { format: 'xml' as OutputFormat, path: join(dir, 'x') })).rejects.toThrow(/"format"/);
-    await expect(writeFinalFile(store, { format: 'csv', path: join(dir, 'x'), transform: 'tidy' as 'clean' })).rejects.toThrow(/"transform"/);
+    await expect(writeFinalFile(store, { format: 'csv', path: join(dir, 'x'), transform: 'tidy' as 'clean' })).rejects.toThrow(
+      /"transform"/,
+    );
   });
 });

@@ -18,13 +18,17 @@ describe('run-wide bounds', () => {
   it('the overall deadline stops dispatching, lets in-flight pages finish, keeps what was staged and fails loudly', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     // An outage from 3 s to 10 min: the first pages get through, then nothing does.
-    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] }, { paging, deadlineSeconds: 60 }, {
-      wrap: (f, c) => {
-        const rec = recordingFetch(f, c);
-        holder.log = rec.log;
-        return rec.fetch;
+    const r = await runStream(
+      { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] },
+      { paging, deadlineSeconds: 60 },
+      {
+        wrap: (f, c) => {
+          const rec = recordingFetch(f, c);
+          holder.log = rec.log;
+          return rec.fetch;
+        },
       },
-    });
+    );
     expect(r.error).toBeInstanceOf(TimeoutError);
     expect(String(r.error)).toMatch(/deadline of 60 s passed.*last failures: .*503 unavailable/);
     expect(r.staged.length).toBeGreaterThan(0);
@@ -47,13 +51,19 @@ describe('run-wide bounds', () => {
   });
 
   it('a run whose retries pass the allowed share of requests fails, listing the last failures', async () => {
-    const r = await runStream({ ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 }, { paging, maxRetryShare: 0.3, retryBudget: { minRequests: 30 } });
+    const r = await runStream(
+      { ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 },
+      { paging, maxRetryShare: 0.3, retryBudget: { minRequests: 30 } },
+    );
     expect(r.error).toBeInstanceOf(RetryLimitError);
     expect(String(r.error)).toMatch(/retries passed 30% of all requests.*last failures: page \d+ attempt \d+: 50[023]/);
   });
 
   it('the retry budget delays retries when it runs dry, it never drops them', async () => {
-    const r = await runStream({ ...calm, serverErrorRate: 0.5, seed: 2 }, { paging, maxRetryShare: 0.9, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5 } });
+    const r = await runStream(
+      { ...calm, serverErrorRate: 0.5, seed: 2 },
+      { paging, maxRetryShare: 0.9, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5 } },
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(500));
     // More retries than tokens ever held: the rest waited for the floor refill.
@@ -81,22 +91,26 @@ describe('cancellation', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const staged: StagedPage[] = [];
     let abortedAt = -1;
-    const r = await runStream({ ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } }, { paging, rateLimit: 20 }, {
-      signal: controller.signal,
-      wrap: (f, c) => {
-        const rec = recordingFetch(f, c);
-        holder.log = rec.log;
-        return rec.fetch;
+    const r = await runStream(
+      { ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } },
+      { paging, rateLimit: 20 },
+      {
+        signal: controller.signal,
+        wrap: (f, c) => {
+          const rec = recordingFetch(f, c);
+          holder.log = rec.log;
+          return rec.fetch;
+        },
+        stage: async (page) => {
+          expect(controller.signal.aborted).toBe(false);
+          staged.push(page);
+          if (staged.length === 5) {
+            abortedAt = holder.log.length;
+            controller.abort(new Error('operator cancelled'));
+          }
+        },
       },
-      stage: async (page) => {
-        expect(controller.signal.aborted).toBe(false);
-        staged.push(page);
-        if (staged.length === 5) {
-          abortedAt = holder.log.length;
-          controller.abort(new Error('operator cancelled'));
-        }
-      },
-    });
+    );
     expect(String(r.error)).toMatch(/operator cancelled/);
     expect(staged).toHaveLength(5);
     const inFlight = holder.log.slice(0, abortedAt).filter((x) => x.endedAt === undefined || x.error !== undefined);
@@ -114,7 +128,12 @@ describe('cancellation', () => {
     const staged: number[] = [];
     const stream = pageStream(
       { url: `${sim.url}/customers`, paging },
-      { runtime: createRuntime({ clock, fetch: rec.fetch }), auth: simAuth(sim.fetch, clock, sim.url), scheduler: clockScheduler(clock), stage: async (p) => void staged.push(p.page) },
+      {
+        runtime: createRuntime({ clock, fetch: rec.fetch }),
+        auth: simAuth(sim.fetch, clock, sim.url),
+        scheduler: clockScheduler(clock),
+        stage: async (p) => void staged.push(p.page),
+      },
     );
     const errors: unknown[] = [];
     const subscription = stream.subscribe({ error: (e: unknown) => errors.push(e) });

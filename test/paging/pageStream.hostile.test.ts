@@ -12,7 +12,12 @@ describe('hostile profile, many seeds (virtual time)', () => {
       const r = await runStream({ profile: 'hostile', records: 600, seed }, { paging: { kind: 'pageNumber', pageSize: 20 } }, { seed });
       const pages = r.staged.map((p) => p.page).sort((a, b) => a - b);
       const ids = new Set(r.staged.flatMap((p) => p.records.map((x) => (x as { id: number }).id)));
-      const ok = r.error === undefined && pages.join() === range(30).join() && ids.size === 600 && Math.min(...ids) === 1 && Math.max(...ids) === 600;
+      const ok =
+        r.error === undefined &&
+        pages.join() === range(30).join() &&
+        ids.size === 600 &&
+        Math.min(...ids) === 1 &&
+        Math.max(...ids) === 600;
       if (!ok) failures.push(`seed ${seed}: ${String(r.error)} pages=${pages.length} ids=${ids.size}`);
       // Every staged record is one the server sent for that page (no mix-up between pages).
       for (const p of r.staged) {

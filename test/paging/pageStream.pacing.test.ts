@@ -14,13 +14,17 @@ describe('pacing through the stream', () => {
   it('an outage costs the server little: ≤ 0.2 × the limit while it lasts, and the run recovers', async () => {
     const holder: { log: Exchange[] } = { log: [] };
     const outage = { startMs: 10_000, endMs: 30_000 };
-    const r = await runStream({ profile: 'flaky', records: 40_000, faultsOnLogin: false, outages: [outage], seed: 4 }, { paging }, {
-      wrap: (f, c) => {
-        const rec = recordingFetch(f, c);
-        holder.log = rec.log;
-        return rec.fetch;
+    const r = await runStream(
+      { profile: 'flaky', records: 40_000, faultsOnLogin: false, outages: [outage], seed: 4 },
+      { paging },
+      {
+        wrap: (f, c) => {
+          const rec = recordingFetch(f, c);
+          holder.log = rec.log;
+          return rec.fetch;
+        },
       },
-    });
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(40_000));
     const during = holder.log.filter((x) => x.path === '/customers' && x.sentAt >= t0 + outage.startMs && x.sentAt < t0 + outage.endMs);
@@ -31,7 +35,10 @@ describe('pacing through the stream', () => {
   });
 
   it('with rate-limit headers the stream runs just under the limit and is never answered 429', async () => {
-    const r = await runStream({ profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 }, { paging });
+    const r = await runStream(
+      { profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 },
+      { paging },
+    );
     expect(r.error).toBeUndefined();
     expect(r.counts.requests.rateLimited).toBe(0);
     // 300 pages at 10 req/s with a burst of 10: at least 95% of the limit.
@@ -53,7 +60,9 @@ describe('pacing through the stream', () => {
     const sim = { profile: 'hostile', records: 2000, seed: 12, outages: [] } as const;
     const loginSim = createSimulatorFetch(sim, clock);
     const runtime = createRuntime({ clock, random: seededRandom(3), fetch: loginSim.fetch });
-    const auth = Object.assign(new AuthClient({ baseUrl: loginSim.url, username: 'demo', password: 'demo-password' }, runtime), { logins: 0 });
+    const auth = Object.assign(new AuthClient({ baseUrl: loginSim.url, username: 'demo', password: 'demo-password' }, runtime), {
+      logins: 0,
+    });
     const r = await runStream(sim, { paging: { kind: 'pageNumber', pageSize: 50 } }, { clock, auth });
     expect(r.error).toBeUndefined();
     expect(new Set(stagedIds(r.staged))).toEqual(new Set(range(2000)));

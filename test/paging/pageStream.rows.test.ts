@@ -174,27 +174,30 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expect(String(r.error)).not.toContain('demo-password');
   });
 
-  it.each([400, 403, 404])('reliability row 8: %i on a page is not retried and fails clearly with the URL (no secrets) and status', async (status) => {
-    const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream(
-      calm,
-      { paging, path: '/customers?api_key=s3cret' },
-      {
-        wrap: (f, c) =>
-          wrapInto(holder, f, c, (url) =>
-            url.searchParams.get('page') === '3' ? new Response('{"error":"nope"}', { status }) : undefined,
-          ),
-      },
-    );
-    expect(r.error).toBeInstanceOf(HttpStatusError);
-    const error = r.error as HttpStatusError;
-    expect(error.status).toBe(status);
-    expect(error.url).toContain('/customers?page=3');
-    expect(error.message).toContain(String(status));
-    expect(error.message).not.toContain('s3cret');
-    expect(holder.log.filter((x) => x.page === '3')).toHaveLength(1);
-    expect(r.staged.map((p) => p.page)).not.toContain(3);
-  });
+  it.each([400, 403, 404])(
+    'reliability row 8: %i on a page is not retried and fails clearly with the URL (no secrets) and status',
+    async (status) => {
+      const holder: { log: Exchange[] } = { log: [] };
+      const r = await runStream(
+        calm,
+        { paging, path: '/customers?api_key=s3cret' },
+        {
+          wrap: (f, c) =>
+            wrapInto(holder, f, c, (url) =>
+              url.searchParams.get('page') === '3' ? new Response('{"error":"nope"}', { status }) : undefined,
+            ),
+        },
+      );
+      expect(r.error).toBeInstanceOf(HttpStatusError);
+      const error = r.error as HttpStatusError;
+      expect(error.status).toBe(status);
+      expect(error.url).toContain('/customers?page=3');
+      expect(error.message).toContain(String(status));
+      expect(error.message).not.toContain('s3cret');
+      expect(holder.log.filter((x) => x.page === '3')).toHaveLength(1);
+      expect(r.staged.map((p) => p.page)).not.toContain(3);
+    },
+  );
 
   it('reliability row 9: connection resets are retried; data complete', async () => {
     const r = await runStream({ ...calm, resetRate: 0.25, seed: 9 }, { paging });

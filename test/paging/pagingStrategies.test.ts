@@ -13,14 +13,18 @@ const calm = { profile: 'calm', faultsOnLogin: false } as const;
 
 /** Runs a stream against a scripted API instead of the simulator. */
 function runFake(route: FakeRoute, options: Parameters<typeof runStream>[1], holder?: { log: Exchange[] }) {
-  return runStream(calm, { ...options, path: options.path ?? '/items' }, {
-    auth,
-    wrap: (_f: Fetch, clock: Clock) => {
-      const rec = recordingFetch(fakeApi(route, clock), clock);
-      if (holder) holder.log = rec.log;
-      return rec.fetch;
+  return runStream(
+    calm,
+    { ...options, path: options.path ?? '/items' },
+    {
+      auth,
+      wrap: (_f: Fetch, clock: Clock) => {
+        const rec = recordingFetch(fakeApi(route, clock), clock);
+        if (holder) holder.log = rec.log;
+        return rec.fetch;
+      },
     },
-  });
+  );
 }
 
 /** The most requests that were in flight at the same time. */
@@ -33,11 +37,18 @@ function peakOverlap(log: readonly Exchange[]): number {
 const anomalies = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'paging.anomaly' ? [e.message] : []));
 
 /** A page-number API of `total` records in pages of `size`, with optional edits per page. */
-function pagesApi(total: number, size: number, edit: (page: number, body: { data: unknown[]; metadata: Record<string, unknown> }) => void = () => undefined): FakeRoute {
+function pagesApi(
+  total: number,
+  size: number,
+  edit: (page: number, body: { data: unknown[]; metadata: Record<string, unknown> }) => void = () => undefined,
+): FakeRoute {
   return (url) => {
     const page = Number(url.searchParams.get('page'));
     const pages = Math.ceil(total / size);
-    const body = { data: ids((page - 1) * size + 1, Math.min(total, page * size)) as unknown[], metadata: { page, total_pages: pages, total_records: total, has_next: page < pages } as Record<string, unknown> };
+    const body = {
+      data: ids((page - 1) * size + 1, Math.min(total, page * size)) as unknown[],
+      metadata: { page, total_pages: pages, total_records: total, has_next: page < pages } as Record<string, unknown>,
+    };
     edit(page, body);
     return { body };
   };
@@ -46,13 +57,17 @@ function pagesApi(total: number, size: number, edit: (page: number, body: { data
 describe('pagination strategies', () => {
   it('page number with a known total: fetched concurrently, every page exactly once, with its number', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runStream({ ...calm, records: 2000, latency: { kind: 'fixed', ms: 200 } }, { paging: { kind: 'pageNumber', pageSize: 100 }, rateLimit: 50 }, {
-      wrap: (f, c) => {
-        const rec = recordingFetch(f, c);
-        holder.log = rec.log;
-        return rec.fetch;
+    const r = await runStream(
+      { ...calm, records: 2000, latency: { kind: 'fixed', ms: 200 } },
+      { paging: { kind: 'pageNumber', pageSize: 100 }, rateLimit: 50 },
+      {
+        wrap: (f, c) => {
+          const rec = recordingFetch(f, c);
+          holder.log = rec.log;
+          return rec.fetch;
+        },
       },
-    });
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(2000));
     expect(r.staged.map((p) => p.page).sort((a, b) => a - b)).toEqual(range(20));
@@ -84,7 +99,11 @@ describe('pagination strategies', () => {
       const limit = Number(url.searchParams.get('limit'));
       return { body: { result: { items: ids(offset + 1, Math.min(237, offset + limit)) }, paging: { total: 237 } } };
     };
-    const r = await runFake(route, { paging: { kind: 'offset', pageSize: 20, recordsPath: 'result.items', totalRecordsPath: 'paging.total' }, rateLimit: 100 }, holder);
+    const r = await runFake(
+      route,
+      { paging: { kind: 'offset', pageSize: 20, recordsPath: 'result.items', totalRecordsPath: 'paging.total' }, rateLimit: 100 },
+      holder,
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(237));
     expect(holder.log.map((x) => new URL(`http://x${x.path}`).pathname)).toHaveLength(12);
@@ -104,7 +123,15 @@ describe('pagination strategies', () => {
   it('Link rel="next": follows relative and absolute links until there is none', async () => {
     const route: FakeRoute = (url) => {
       const n = Number(url.searchParams.get('n') ?? '1');
-      const link = n < 4 ? { link: n % 2 ? `</items?n=${n + 1}>; rel="next", </items?n=1>; rel="first"` : `<http://simulator.invalid/items?n=${n + 1}>; rel=next` } : undefined;
+      const link =
+        n < 4
+          ? {
+              link:
+                n % 2
+                  ? `</items?n=${n + 1}>; rel="next", </items?n=1>; rel="first"`
+                  : `<http://simulator.invalid/items?n=${n + 1}>; rel=next`,
+            }
+          : undefined;
       return { body: ids((n - 1) * 5 + 1, n * 5), ...(link ? { headers: link } : {}) };
     };
     const r = await runFake(route, { paging: { kind: 'link', recordsPath: '' } });
@@ -114,7 +141,11 @@ describe('pagination strategies', () => {
 
   it('resume (page number): committed pages are never fetched again', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runFake(pagesApi(100, 10), { paging: { kind: 'pageNumber', pageSize: 10 }, resume: { committedPages: [1, 2, 5, 10] } }, holder);
+    const r = await runFake(
+      pagesApi(100, 10),
+      { paging: { kind: 'pageNumber', pageSize: 10 }, resume: { committedPages: [1, 2, 5, 10] } },
+      holder,
+    );
     expect(r.error).toBeUndefined();
     const fetched = holder.log.map((x) => Number(x.page)).sort((a, b) => a - b);
     expect(fetched).toEqual([3, 4, 6, 7, 8, 9]);
@@ -124,11 +155,17 @@ describe('pagination strategies', () => {
   it('resume (cursor): starts after the last committed page with its cursor; a null cursor means done', async () => {
     const first = await runStream({ ...calm, records: 500 }, { path: '/orders', paging: { kind: 'cursor', pageSize: 100 } });
     const page2 = first.staged.find((p) => p.page === 2)!;
-    const rerun = await runStream({ ...calm, records: 500 }, { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 2, nextCursor: page2.nextCursor } });
+    const rerun = await runStream(
+      { ...calm, records: 500 },
+      { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 2, nextCursor: page2.nextCursor } },
+    );
     expect(rerun.error).toBeUndefined();
     expect(rerun.staged.map((p) => p.page)).toEqual([3, 4, 5]);
     expect(stagedIds(rerun.staged)).toEqual(range(500).slice(200));
-    const done = await runStream({ ...calm, records: 500 }, { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 5, nextCursor: null } });
+    const done = await runStream(
+      { ...calm, records: 500 },
+      { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 5, nextCursor: null } },
+    );
     expect(done.error).toBeUndefined();
     expect(done.sim.stats().byEndpoint.orders).toEqual({});
     expect(done.events).toEqual([{ type: 'stream.completed', pages: 0, records: 0 }]);
@@ -136,13 +173,17 @@ describe('pagination strategies', () => {
 
   it('hands stage the exact source text of each record when asked (big integers intact)', async () => {
     const body = '{"data":[{"id":9007199254740993,"n":"a"},{"id":2}],"metadata":{"total_pages":1,"has_next":false}}';
-    const r = await runStream(calm, { paging: { kind: 'pageNumber', pageSize: 2 }, path: '/items', keepRawRecords: true }, {
-      auth,
-      wrap: (_f, clock) => async (_url, init) => {
-        await clock.sleep(10, init?.signal ?? undefined);
-        return new Response(body, { status: 200 });
+    const r = await runStream(
+      calm,
+      { paging: { kind: 'pageNumber', pageSize: 2 }, path: '/items', keepRawRecords: true },
+      {
+        auth,
+        wrap: (_f, clock) => async (_url, init) => {
+          await clock.sleep(10, init?.signal ?? undefined);
+          return new Response(body, { status: 200 });
+        },
       },
-    });
+    );
     expect(r.error).toBeUndefined();
     expect(r.staged[0]!.rawRecords).toEqual(['{"id":9007199254740993,"n":"a"}', '{"id":2}']);
   });
@@ -160,7 +201,9 @@ describe('pagination strategies', () => {
   });
 
   it('stops at maxPages when the API never ends', async () => {
-    const route: FakeRoute = (url) => ({ body: { data: ids(1, 1), metadata: { has_next: true, page: Number(url.searchParams.get('page')) } } });
+    const route: FakeRoute = (url) => ({
+      body: { data: ids(1, 1), metadata: { has_next: true, page: Number(url.searchParams.get('page')) } },
+    });
     const r = await runFake(route, { paging: { kind: 'pageNumber', pageSize: 1 }, maxPages: 25 });
     expect(r.error).toBeInstanceOf(PagingError);
     expect(String(r.error)).toMatch(/more than 25 pages/);
@@ -172,10 +215,18 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
   const paging = { kind: 'pageNumber', pageSize: 10 } as const;
 
   it('an empty page before the end is reported; later pages are still fetched', async () => {
-    const r = await runFake(pagesApi(50, 10, (page, body) => page === 3 && (body.data = [])), { paging });
+    const r = await runFake(
+      pagesApi(50, 10, (page, body) => page === 3 && (body.data = [])),
+      { paging },
+    );
     expect(r.error).toBeUndefined();
     expect(r.staged.map((p) => p.page).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(anomalies(r.events)).toEqual(expect.arrayContaining([expect.stringMatching(/page 3 is empty before the last page 5/), expect.stringMatching(/40 records staged but the API announced 50/)]));
+    expect(anomalies(r.events)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/page 3 is empty before the last page 5/),
+        expect.stringMatching(/40 records staged but the API announced 50/),
+      ]),
+    );
   });
 
   it('a total that grows mid-run is reported and the new pages are fetched', async () => {
@@ -192,14 +243,20 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
   });
 
   it('has_next=false before total_pages is reported and paging goes on to total_pages', async () => {
-    const r = await runFake(pagesApi(50, 10, (page, body) => page === 2 && (body.metadata['has_next'] = false)), { paging });
+    const r = await runFake(
+      pagesApi(50, 10, (page, body) => page === 2 && (body.metadata['has_next'] = false)),
+      { paging },
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(50));
     expect(anomalies(r.events)).toEqual([expect.stringMatching(/page 2 says has_next=false but total_pages is 5/)]);
   });
 
   it('has_next=true on the last page is reported and followed until an empty page', async () => {
-    const r = await runFake(pagesApi(50, 10, (page, body) => page === 5 && (body.metadata['has_next'] = true)), { paging });
+    const r = await runFake(
+      pagesApi(50, 10, (page, body) => page === 5 && (body.metadata['has_next'] = true)),
+      { paging },
+    );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(50));
     expect(r.staged.map((p) => p.page).sort()).toEqual([1, 2, 3, 4, 5, 6]);

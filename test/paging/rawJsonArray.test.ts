@@ -4,7 +4,8 @@ import { rawJsonArray } from '../../src/paging/rawJsonArray.js';
 
 describe('rawJsonArray', () => {
   it('returns the exact source text of each element, big integers and escapes intact', () => {
-    const body = '{"metadata":{"page":1,"data":[0]}, "data" : [ {"id":9007199254740993,"s":"a\\"]}"} ,\n{"id":2,"n":[1,{"x":"}"}]}, null, "t" ] }';
+    const body =
+      '{"metadata":{"page":1,"data":[0]}, "data" : [ {"id":9007199254740993,"s":"a\\"]}"} ,\n{"id":2,"n":[1,{"x":"}"}]}, null, "t" ] }';
     expect(rawJsonArray(body, 'data')).toEqual(['{"id":9007199254740993,"s":"a\\"]}"}', '{"id":2,"n":[1,{"x":"}"}]}', 'null', '"t"']);
   });
 

@@ -17,11 +17,20 @@ export interface Exchange {
  * Wraps a fetch to log every exchange (send time, status, Retry-After), and optionally to
  * answer some requests itself (`override` returns a Response to short-circuit).
  */
-export function recordingFetch(inner: Fetch, clock: Clock, override?: (url: URL) => Response | undefined): { fetch: Fetch; log: Exchange[] } {
+export function recordingFetch(
+  inner: Fetch,
+  clock: Clock,
+  override?: (url: URL) => Response | undefined,
+): { fetch: Fetch; log: Exchange[] } {
   const log: Exchange[] = [];
   const fetch: Fetch = async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    const entry: Exchange = { path: url.pathname, page: url.searchParams.get('page') ?? url.searchParams.get('cursor'), sentAt: clock.now(), signal: init?.signal ?? undefined };
+    const entry: Exchange = {
+      path: url.pathname,
+      page: url.searchParams.get('page') ?? url.searchParams.get('cursor'),
+      sentAt: clock.now(),
+      signal: init?.signal ?? undefined,
+    };
     log.push(entry);
     try {
       const res = override?.(url) ?? (await inner(input, init));

@@ -8,7 +8,13 @@ import type { Fetch } from '../../src/runtime/runtime.js';
  * injected faults), single flight, refreshing at 80% of the token's lifetime (or, when not
  * `proactive`, only after a 401).
  */
-export function simAuth(fetch: Fetch, clock: Clock, baseUrl: string, password = 'demo-password', proactive = true): AuthProvider & { logins: number } {
+export function simAuth(
+  fetch: Fetch,
+  clock: Clock,
+  baseUrl: string,
+  password = 'demo-password',
+  proactive = true,
+): AuthProvider & { logins: number } {
   let token: { header: string; refreshAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const state = { logins: 0 };
@@ -18,7 +24,13 @@ export function simAuth(fetch: Fetch, clock: Clock, baseUrl: string, password = 
       try {
         const body = JSON.stringify({ username: 'demo', password });
         const res = await fetchWithDeadline(`${baseUrl}/login`, {
-          fetch: (url, init) => fetch(url, { ...init, method: 'POST', body, headers: { ...(init?.headers as Record<string, string>), 'content-type': 'application/json' } }),
+          fetch: (url, init) =>
+            fetch(url, {
+              ...init,
+              method: 'POST',
+              body,
+              headers: { ...(init?.headers as Record<string, string>), 'content-type': 'application/json' },
+            }),
           clock,
           timeoutMs: 10_000,
           signal,

@@ -29,7 +29,15 @@ export interface HarnessResult {
 export async function runStream(
   sim: SimulatorOptions,
   options: Omit<PageStreamOptions, 'url'> & { readonly path?: string },
-  extra: { readonly seed?: number; readonly auth?: AuthProvider & { logins: number }; readonly clock?: SimulatedClock; readonly onEvent?: (e: StreamEvent) => void; readonly stage?: (p: StagedPage) => Promise<void>; readonly wrap?: (fetch: Fetch, clock: SimulatedClock) => Fetch; readonly signal?: AbortSignal } = {},
+  extra: {
+    readonly seed?: number;
+    readonly auth?: AuthProvider & { logins: number };
+    readonly clock?: SimulatedClock;
+    readonly onEvent?: (e: StreamEvent) => void;
+    readonly stage?: (p: StagedPage) => Promise<void>;
+    readonly wrap?: (fetch: Fetch, clock: SimulatedClock) => Fetch;
+    readonly signal?: AbortSignal;
+  } = {},
 ): Promise<HarnessResult> {
   const clock = extra.clock ?? new SimulatedClock(Date.UTC(2026, 0, 1));
   const start = clock.now();
@@ -52,7 +60,15 @@ export async function runStream(
   const events: StreamEvent[] = [];
   await clock.run(async () => {
     try {
-      await lastValueFrom(stream.pipe(tap((e) => { events.push(e); extra.onEvent?.(e); }), toArray()));
+      await lastValueFrom(
+        stream.pipe(
+          tap((e) => {
+            events.push(e);
+            extra.onEvent?.(e);
+          }),
+          toArray(),
+        ),
+      );
     } catch (e: unknown) {
       error = e;
     }

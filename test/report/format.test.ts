@@ -43,7 +43,14 @@ describe('formatting', () => {
   });
 
   it('orders HTTP statuses numerically before named outcomes', () => {
-    expect(['timeout', '503', 'network', '1000', '200', '429'].sort(compareStatusKeys)).toEqual(['200', '429', '503', '1000', 'network', 'timeout']);
+    expect(['timeout', '503', 'network', '1000', '200', '429'].sort(compareStatusKeys)).toEqual([
+      '200',
+      '429',
+      '503',
+      '1000',
+      'network',
+      'timeout',
+    ]);
   });
 
   it('makes control characters visible instead of letting them act', () => {
@@ -53,7 +60,9 @@ describe('formatting', () => {
 
 describe('markdown escaping', () => {
   it('escapes markup but keeps in-word underscores readable', () => {
-    expect(mdText('total_records *x* _y_ [l](u) <b> a|b #1 & !')).toBe('total_records \\*x\\* \\_y\\_ \\[l\\](u) \\<b\\> a\\|b \\#1 \\& \\!');
+    expect(mdText('total_records *x* _y_ [l](u) <b> a|b #1 & !')).toBe(
+      'total_records \\*x\\* \\_y\\_ \\[l\\](u) \\<b\\> a\\|b \\#1 \\& \\!',
+    );
   });
 
   it('fences code spans longer than the backtick runs inside', () => {
@@ -68,7 +77,15 @@ describe('markdown escaping', () => {
 describe('report facts', () => {
   it('aggregates time per state in order of first entry, with shares summing to 1', () => {
     const perState = timeByState(sampleReport.timeline);
-    expect(perState.map((s) => s.state)).toEqual(['authenticating', 'fetching', 'backingOff', 'refreshingToken', 'writing', 'uploading', 'reporting']);
+    expect(perState.map((s) => s.state)).toEqual([
+      'authenticating',
+      'fetching',
+      'backingOff',
+      'refreshingToken',
+      'writing',
+      'uploading',
+      'reporting',
+    ]);
     expect(perState.reduce((sum, s) => sum + s.share, 0)).toBeCloseTo(1, 10);
     expect(perState.reduce((sum, s) => sum + s.totalMs, 0)).toBe(sampleReport.durationMs);
     expect(perState.find((s) => s.state === 'backingOff')).toMatchObject({ totalMs: 6500, visits: 2 });

@@ -9,7 +9,11 @@ import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 /** A terminal that records each write with the virtual time it happened at. */
 function fakeTerminal(clock: SimulatedClock, columns?: number) {
   const writes: { at: number; text: string }[] = [];
-  const stream = { isTTY: true, ...(columns === undefined ? {} : { columns }), write: (text: string) => writes.push({ at: clock.now(), text }) };
+  const stream = {
+    isTTY: true,
+    ...(columns === undefined ? {} : { columns }),
+    write: (text: string) => writes.push({ at: clock.now(), text }),
+  };
   const frames = () => writes.filter((w) => w.text.startsWith('\r\x1b[K')).map((w) => ({ at: w.at, line: w.text.slice(4) }));
   return { stream, writes, frames };
 }
@@ -17,7 +21,10 @@ function fakeTerminal(clock: SimulatedClock, columns?: number) {
 /** A pino logger writing JSON lines to memory, each stamped with the virtual time. */
 function memoryLogger(clock: SimulatedClock) {
   const lines: { at: number; entry: Record<string, unknown> }[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push({ at: clock.now(), entry: JSON.parse(line) as Record<string, unknown> }) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push({ at: clock.now(), entry: JSON.parse(line) as Record<string, unknown> }) },
+  );
   return { logger, lines };
 }
 
@@ -208,9 +215,13 @@ describe('progress options and ETA format', () => {
   it('rejects a non-positive interval, naming the option', () => {
     const clock = new SimulatedClock(0);
     for (const intervalMs of [0, -5, Number.NaN]) {
-      expect(() => createProgress({ stream: { write: () => true }, clock, logger: pino({ level: 'silent' }), intervalMs })).toThrow(ConfigError);
+      expect(() => createProgress({ stream: { write: () => true }, clock, logger: pino({ level: 'silent' }), intervalMs })).toThrow(
+        ConfigError,
+      );
     }
-    expect(() => createProgress({ stream: { write: () => true }, clock, logger: pino({ level: 'silent' }), rateWindowMs: 0 })).toThrow(/rateWindowMs/);
+    expect(() => createProgress({ stream: { write: () => true }, clock, logger: pino({ level: 'silent' }), rateWindowMs: 0 })).toThrow(
+      /rateWindowMs/,
+    );
   });
 
   it.each([

@@ -50,7 +50,11 @@ function poison<T>(value: T, payload: string): T {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        isStatusMap(k) ? Object.fromEntries(Object.entries(v as object).map(([s, n]) => [`${s}${payload}`, n])) : k === 'status' || k === 'transform' ? v : poison(v, payload),
+        isStatusMap(k)
+          ? Object.fromEntries(Object.entries(v as object).map(([s, n]) => [`${s}${payload}`, n]))
+          : k === 'status' || k === 'transform'
+            ? v
+            : poison(v, payload),
       ]),
     ) as T;
   }
@@ -119,7 +123,9 @@ describe('renderHtml', () => {
 
   it('marks numbers that do not add up as a warning', () => {
     const broken = renderHtml({ ...sampleReport, records: { ...sampleReport.records, rejected: 0 } });
-    expect(broken).toContain('<li class="warning">WARNING: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + rejected 0 (37 records unaccounted for)</li>');
+    expect(broken).toContain(
+      '<li class="warning">WARNING: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + rejected 0 (37 records unaccounted for)</li>',
+    );
     expect(page).not.toContain('WARNING');
   });
 

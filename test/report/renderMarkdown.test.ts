@@ -25,7 +25,10 @@ describe('renderMarkdown', () => {
       '## Query it',
     ];
     const positions = headings.map((h) => md.split('\n').indexOf(h));
-    expect(positions.every((p) => p >= 0), `missing: ${headings.filter((_, i) => positions[i]! < 0).join(', ')}`).toBe(true);
+    expect(
+      positions.every((p) => p >= 0),
+      `missing: ${headings.filter((_, i) => positions[i]! < 0).join(', ')}`,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(md).toContain('**Status: SUCCEEDED**');
     expect(md).not.toContain('Error:');
@@ -56,7 +59,11 @@ describe('renderMarkdown', () => {
   });
 
   it('cuts the middle of a very long timeline and says how much', () => {
-    const timeline = Array.from({ length: 500 }, (_, i) => ({ state: i % 2 ? 'backingOff' : 'fetching', enteredAt: `t${i}`, durationMs: 10 }));
+    const timeline = Array.from({ length: 500 }, (_, i) => ({
+      state: i % 2 ? 'backingOff' : 'fetching',
+      enteredAt: `t${i}`,
+      durationMs: 10,
+    }));
     const long = renderMarkdown({ ...sampleReport, timeline });
     expect(long).toContain('460 visits omitted');
     expect(row(long, 'fetching')?.[3]).toBe('250');
@@ -137,7 +144,9 @@ describe('renderMarkdown', () => {
 
   it('quotes paths for SQL and the shell in the query snippet', () => {
     const out = renderMarkdown({ ...sampleReport, output: { ...sampleReport.output!, format: 'csv', path: `data/o'brien/$HOME "x".csv` } });
-    expect(out).toContain(`duckdb -c "SELECT count(*) AS rows FROM read_csv('data/o''brien/\\$HOME \\"x\\".csv', allow_quoted_nulls = false)"`);
+    expect(out).toContain(
+      `duckdb -c "SELECT count(*) AS rows FROM read_csv('data/o''brien/\\$HOME \\"x\\".csv', allow_quoted_nulls = false)"`,
+    );
   });
 
   it('puts the status and the error sentence first when the run failed', () => {
@@ -169,7 +178,10 @@ describe('renderMarkdown', () => {
     }
     // No value's second line escaped its cell or list item.
     for (const orphan of ['c <script>', 'now |', 'c`d', 'ok |', 'CHAR |', 'email |']) {
-      expect(out.split('\n').some((l) => l.startsWith(orphan)), orphan).toBe(false);
+      expect(
+        out.split('\n').some((l) => l.startsWith(orphan)),
+        orphan,
+      ).toBe(false);
     }
     expect(out).not.toContain('<script>');
     expect(out).toContain('\\<script\\>');

@@ -67,7 +67,9 @@ describe('renderSummary', () => {
   it('shows a warning when the numbers do not add up', () => {
     const broken = { ...sampleReport, records: { ...sampleReport.records, unique: sampleReport.records.unique + 1 } };
     const text = renderSummary(broken, { color: false });
-    expect(text).toContain('WARNING   does not add up: received 100,000 ≠ unique 99,750 + duplicates 214 + rejected 37 (1 record counted twice)');
+    expect(text).toContain(
+      'WARNING   does not add up: received 100,000 ≠ unique 99,750 + duplicates 214 + rejected 37 (1 record counted twice)',
+    );
     expect(renderSummary(sampleReport, { color: false })).not.toContain('WARNING');
   });
 });

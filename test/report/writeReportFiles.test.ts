@@ -14,7 +14,11 @@ import { failedReport, sampleReport } from './sampleReport.js';
 function reversedKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v: unknown) => reversedKeys(v)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reversedKeys(v)]),
+    ) as T;
   }
   return value;
 }
@@ -33,7 +37,11 @@ describe('writeReportFiles', () => {
     const files = await writeReportFiles(sampleReport, dir);
     const base = join(dir, `${sampleReport.runId}.report`);
     expect(files).toEqual({ json: `${base}.json`, markdown: `${base}.md`, html: `${base}.html` });
-    expect((await readdir(dir)).sort()).toEqual([`${sampleReport.runId}.report.html`, `${sampleReport.runId}.report.json`, `${sampleReport.runId}.report.md`]);
+    expect((await readdir(dir)).sort()).toEqual([
+      `${sampleReport.runId}.report.html`,
+      `${sampleReport.runId}.report.json`,
+      `${sampleReport.runId}.report.md`,
+    ]);
     expect(await readFile(files.markdown, 'utf8')).toBe(renderMarkdown(sampleReport));
     expect(await readFile(files.html, 'utf8')).toBe(renderHtml(sampleReport));
   });
@@ -76,6 +84,8 @@ describe('writeReportFiles', () => {
 
 describe('stableJson', () => {
   it('sorts nested keys and drops undefined fields', () => {
-    expect(stableJson({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } })).toBe('{\n  "a": {\n    "c": [\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n');
+    expect(stableJson({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } })).toBe(
+      '{\n  "a": {\n    "c": [\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
+    );
   });
 });

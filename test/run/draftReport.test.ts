@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assembleDraftReport,
-  errorSentence,
-  fallbackReport,
-  reportFromError,
-  timeIn,
-} from '../../src/run/draftReport.js';
+import { assembleDraftReport, errorSentence, fallbackReport, reportFromError, timeIn } from '../../src/run/draftReport.js';
 import { ReportWriteError } from '../../src/run/reportWriteError.js';
 import { emptyCounters } from '../../src/run/runCounters.js';
 import type { RunSummary } from '../../src/run/runTypes.js';

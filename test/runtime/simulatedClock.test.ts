@@ -45,7 +45,13 @@ describe('SimulatedClock', () => {
     const clock = new SimulatedClock(0);
     const scheduler = clockScheduler(clock);
     const values = await clock.run(() =>
-      firstValueFrom(interval(1000, scheduler).pipe(take(3), map(() => clock.now()), toArray())),
+      firstValueFrom(
+        interval(1000, scheduler).pipe(
+          take(3),
+          map(() => clock.now()),
+          toArray(),
+        ),
+      ),
     );
     expect(values).toEqual([1000, 2000, 3000]);
     const t = await clock.run(() => firstValueFrom(timer(5000, scheduler).pipe(map(() => clock.now()))));

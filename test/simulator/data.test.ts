@@ -10,10 +10,27 @@ import {
 } from '../../src/simulator/index.js';
 import { recordTexts } from './helpers.js';
 
-const FIELDS = ['id', 'first_name', 'last_name', 'email', 'phone', 'country', 'city', 'signup_date', 'last_login_at', 'lifetime_value', 'is_active', 'tags', 'address'];
+const FIELDS = [
+  'id',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'country',
+  'city',
+  'signup_date',
+  'last_login_at',
+  'lifetime_value',
+  'is_active',
+  'tags',
+  'address',
+];
 
 function authed(core: SimulatorCore): Record<string, string> {
-  const res = core.handle({ method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) }, 0);
+  const res = core.handle(
+    { method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) },
+    0,
+  );
   return { authorization: `Bearer ${(JSON.parse(res.body) as { access_token: string }).access_token}` };
 }
 
@@ -118,7 +135,10 @@ describe('simulated data', () => {
     const served = new Map<number, string>();
     let cursor: string | null = '';
     while (cursor !== null) {
-      const res = core.handle({ method: 'GET', path: '/orders', query: { limit: '10', ...(cursor ? { cursor } : {}) }, headers, body: '' }, 0);
+      const res = core.handle(
+        { method: 'GET', path: '/orders', query: { limit: '10', ...(cursor ? { cursor } : {}) }, headers, body: '' },
+        0,
+      );
       const body = JSON.parse(res.body) as { data: SimRecord[]; metadata: { next_cursor: string | null } };
       for (const order of body.data) served.set(order.id, JSON.stringify(order));
       cursor = body.metadata.next_cursor;

@@ -30,8 +30,14 @@ function transcript(options: SimulatorOptions, steps: readonly Step[]): string[]
   for (const s of steps) {
     if (s.kind === 'wait') now += s.ms;
     else if (s.kind === 'login') {
-      const res = send({ method: 'POST', path: '/login', query: {}, body: JSON.stringify({ username: 'demo', password: s.good ? 'demo-password' : 'x' }) });
-      if (res.status === 200 && res.body.startsWith('{"access')) auth = `Bearer ${(JSON.parse(res.body) as { access_token: string }).access_token}`;
+      const res = send({
+        method: 'POST',
+        path: '/login',
+        query: {},
+        body: JSON.stringify({ username: 'demo', password: s.good ? 'demo-password' : 'x' }),
+      });
+      if (res.status === 200 && res.body.startsWith('{"access'))
+        auth = `Bearer ${(JSON.parse(res.body) as { access_token: string }).access_token}`;
     } else if (s.kind === 'customers') send({ method: 'GET', path: '/customers', query: { page: String(s.page), limit: String(s.limit) } });
     else {
       const res = send({ method: 'GET', path: '/orders', query: { limit: String(s.limit), ...(cursor ? { cursor } : {}) } });
@@ -44,7 +50,13 @@ function transcript(options: SimulatorOptions, steps: readonly Step[]): string[]
   return out;
 }
 
-const hostile = (seed: number): SimulatorOptions => ({ profile: 'hostile', seed, records: 300, serverErrorRate: 0.1, unavailableRate: 0.1 });
+const hostile = (seed: number): SimulatorOptions => ({
+  profile: 'hostile',
+  seed,
+  records: 300,
+  serverErrorRate: 0.1,
+  unavailableRate: 0.1,
+});
 
 describe('determinism', () => {
   it('gives byte-identical responses for the same seed, profile and request sequence', () => {
@@ -63,7 +75,10 @@ describe('determinism', () => {
         const other = seed + delta;
         const records = (s: number): string[] => Array.from({ length: 10 }, (_, i) => toJson(customerAt(s, i + 1, 0.1)));
         expect(records(seed)).not.toEqual(records(other));
-        const steps: Step[] = [{ kind: 'login', good: true }, ...Array.from({ length: 60 }, (_, i): Step => ({ kind: 'customers', page: 1 + (i % 3), limit: 5 }))];
+        const steps: Step[] = [
+          { kind: 'login', good: true },
+          ...Array.from({ length: 60 }, (_, i): Step => ({ kind: 'customers', page: 1 + (i % 3), limit: 5 })),
+        ];
         // Faults off at login: a failed login would leave both runs with nothing but 401s.
         const statuses = (s: number): string[] =>
           transcript({ ...hostile(s), rateLimit: 0, faultsOnLogin: false }, steps).map((line) => {

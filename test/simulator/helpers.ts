@@ -4,7 +4,11 @@ export const credentials = { username: 'demo', password: 'demo-password' };
 
 /** Logs in against a simulator at `url` and returns the bearer header value. */
 export async function bearer(url: string, fetchFn: typeof fetch = fetch): Promise<string> {
-  const res = await fetchFn(`${url}/login`, { method: 'POST', body: JSON.stringify(credentials), headers: { 'content-type': 'application/json' } });
+  const res = await fetchFn(`${url}/login`, {
+    method: 'POST',
+    body: JSON.stringify(credentials),
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { access_token: string };
   return `Bearer ${body.access_token}`;

@@ -11,7 +11,14 @@ import { credentials, recordTexts } from './helpers.js';
  */
 describe('a whole run against the hostile profile', () => {
   it('can be completed, and the unique records served equal the oracle', async () => {
-    const options: SimulatorOptions = { profile: 'hostile', seed: 2024, records: 3000, rateLimit: 2, rateLimitBurst: 2, outages: [{ startMs: 5_000, endMs: 15_000 }] };
+    const options: SimulatorOptions = {
+      profile: 'hostile',
+      seed: 2024,
+      records: 3000,
+      rateLimit: 2,
+      rateLimitBurst: 2,
+      outages: [{ startMs: 5_000, endMs: 15_000 }],
+    };
     const clock = new SimulatedClock(0);
     const sim = createSimulatorFetch(options, clock);
     const kept = new Map<number, string>();
@@ -19,7 +26,10 @@ describe('a whole run against the hostile profile', () => {
 
     await clock.run(async () => {
       let auth = '';
-      const attempt = async (path: string, init: RequestInit = {}): Promise<{ status: number; text: string; retryAfter: string | null } | undefined> => {
+      const attempt = async (
+        path: string,
+        init: RequestInit = {},
+      ): Promise<{ status: number; text: string; retryAfter: string | null } | undefined> => {
         attempts++;
         const controller = new AbortController();
         const deadline = clock.setTimeout(() => controller.abort(new Error('deadline')), 10_000);
@@ -37,7 +47,7 @@ describe('a whole run against the hostile profile', () => {
         const ms = retryAfter ? (Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - clock.now()) : 500;
         await clock.sleep(Math.max(0, ms));
       };
-      for (let page = 1; page <= 30; ) {
+      for (let page = 1; page <= 30;) {
         if (!auth) {
           const login = await attempt('/login', { method: 'POST', body: JSON.stringify(credentials) });
           if (login?.status === 200 && isJson(login.text) && login.text.startsWith('{"access_token"')) {

@@ -219,7 +219,14 @@ describe('simulator over real HTTP: the contract', () => {
   });
 
   it('trickles a body in chunks that still parse whole', async () => {
-    const sim = await start({ profile: 'calm', trickleRate: 1, trickleChunks: 4, trickleIntervalMs: 20, faultsOnLogin: false, records: 50 });
+    const sim = await start({
+      profile: 'calm',
+      trickleRate: 1,
+      trickleChunks: 4,
+      trickleIntervalMs: 20,
+      faultsOnLogin: false,
+      records: 50,
+    });
     const res = await fetch(`${sim.url}/customers?limit=50`, { headers: { authorization: await bearer(sim.url) } });
     expect(res.status).toBe(200);
     let reads = 0;

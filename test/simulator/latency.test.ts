@@ -30,7 +30,10 @@ describe('latency', () => {
 
   it('adds the slow tail to about slowRate of the requests, and counts it', () => {
     const core = createSimulatorCore({ profile: 'calm', latency: { kind: 'fixed', ms: 10 }, slowRate: 0.1, slowMs: 120_000 }, 0);
-    const delays = Array.from({ length: 1000 }, () => core.handle({ method: 'GET', path: '/customers', query: {}, headers: {}, body: '' }, 0).delayMs);
+    const delays = Array.from(
+      { length: 1000 },
+      () => core.handle({ method: 'GET', path: '/customers', query: {}, headers: {}, body: '' }, 0).delayMs,
+    );
     const slow = delays.filter((d) => d === 120_010).length;
     expect(delays.every((d) => d === 10 || d === 120_010)).toBe(true);
     expect(slow).toBeGreaterThan(60);
@@ -39,9 +42,18 @@ describe('latency', () => {
   });
 
   it('slows logins only when faults hit logins (faultsOnLogin)', () => {
-    const login = { method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) };
+    const login = {
+      method: 'POST',
+      path: '/login',
+      query: {},
+      headers: {},
+      body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+    };
     for (const faultsOnLogin of [true, false]) {
-      const core = createSimulatorCore({ profile: 'calm', latency: { kind: 'fixed', ms: 10 }, slowRate: 1, slowMs: 30_000, faultsOnLogin }, 0);
+      const core = createSimulatorCore(
+        { profile: 'calm', latency: { kind: 'fixed', ms: 10 }, slowRate: 1, slowMs: 30_000, faultsOnLogin },
+        0,
+      );
       const answer = core.handle(login, 0);
       expect(answer.status).toBe(200);
       expect(answer.delayMs).toBe(faultsOnLogin ? 30_010 : 10);

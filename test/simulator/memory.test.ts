@@ -15,9 +15,21 @@ function heapAfterGc(): number {
 
 /** Heap growth while serving `pages` pages of 1000 ending at the data set's last page. */
 function growthServing(records: number, pages: number): { growth: number; served: number; stateKeys: string[]; buckets: number } {
-  const options = resolveSimulatorOptions({ profile: 'hostile', records, outages: [], rateLimit: 10_000, rateLimitBurst: 10_000, duplicateRate: 0.05 });
+  const options = resolveSimulatorOptions({
+    profile: 'hostile',
+    records,
+    outages: [],
+    rateLimit: 10_000,
+    rateLimitBurst: 10_000,
+    duplicateRate: 0.05,
+  });
   const state = createSimulatorState(0);
-  const login = handleRequest(options, state, { method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) }, 0);
+  const login = handleRequest(
+    options,
+    state,
+    { method: 'POST', path: '/login', query: {}, headers: {}, body: JSON.stringify({ username: 'demo', password: 'demo-password' }) },
+    0,
+  );
   const token = login.status === 200 && login.body.startsWith('{') ? (JSON.parse(login.body) as { access_token: string }).access_token : '';
   const lastPage = Math.ceil(records / 1000);
   const before = heapAfterGc();

@@ -22,7 +22,14 @@ describe('simulator options', () => {
     expect(flaky.profile).toBe('flaky');
     expect(flaky).toMatchObject({ rateLimit: 10, tokenLifetimeSeconds: 60, latency: { kind: 'uniform', minMs: 20, maxMs: 200 } });
     expect(flaky.serverErrorRate + flaky.unavailableRate).toBeCloseTo(0.1);
-    expect(flaky).toMatchObject({ username: 'demo', password: 'demo-password', maxPageSize: 1000, seed: 1, records: 100_000, orders: 100_000 });
+    expect(flaky).toMatchObject({
+      username: 'demo',
+      password: 'demo-password',
+      maxPageSize: 1000,
+      seed: 1,
+      records: 100_000,
+      orders: 100_000,
+    });
     const hostile = resolveSimulatorOptions({ profile: 'hostile' });
     for (const key of ['resetRate', 'truncateRate', 'wrongContentRate', 'trickleRate', 'slowRate', 'dirtyRate', 'duplicateRate'] as const) {
       expect(hostile[key], key).toBeGreaterThan(0);
@@ -68,10 +75,37 @@ describe('serve flags', () => {
   it('maps each flag to its option and leaves unset knobs to the profile', () => {
     expect(parse([])).toEqual({});
     const options = parse([
-      '--profile', 'hostile', '--seed', '9', '--records', '10000000', '--rate-limit', '2.5', '--rate-limit-burst', '5',
-      '--no-rate-limit-headers', '--rate-limit-policy', '--token-lifetime', '3', '--latency', 'lognormal:50,0.5',
-      '--server-error-rate', '0.2', '--outage', '10-20', '--outage', '30s-45s', '--dirty-rate', '0.3',
-      '--duplicate-rate', '0.1', '--max-page-size', '500', '--no-faults-on-login', '--trickle-interval-ms', '100',
+      '--profile',
+      'hostile',
+      '--seed',
+      '9',
+      '--records',
+      '10000000',
+      '--rate-limit',
+      '2.5',
+      '--rate-limit-burst',
+      '5',
+      '--no-rate-limit-headers',
+      '--rate-limit-policy',
+      '--token-lifetime',
+      '3',
+      '--latency',
+      'lognormal:50,0.5',
+      '--server-error-rate',
+      '0.2',
+      '--outage',
+      '10-20',
+      '--outage',
+      '30s-45s',
+      '--dirty-rate',
+      '0.3',
+      '--duplicate-rate',
+      '0.1',
+      '--max-page-size',
+      '500',
+      '--no-faults-on-login',
+      '--trickle-interval-ms',
+      '100',
     ]);
     expect(options).toEqual({
       profile: 'hostile',
@@ -84,7 +118,10 @@ describe('serve flags', () => {
       tokenLifetimeSeconds: 3,
       latency: { kind: 'lognormal', medianMs: 50, sigma: 0.5 },
       serverErrorRate: 0.2,
-      outages: [{ startMs: 10_000, endMs: 20_000 }, { startMs: 30_000, endMs: 45_000 }],
+      outages: [
+        { startMs: 10_000, endMs: 20_000 },
+        { startMs: 30_000, endMs: 45_000 },
+      ],
       dirtyRate: 0.3,
       duplicateRate: 0.1,
       maxPageSize: 500,
@@ -99,7 +136,8 @@ describe('serve flags', () => {
     expect(parseLatency('none')).toEqual({ kind: 'none' });
     expect(parseLatency('fixed:40')).toEqual({ kind: 'fixed', ms: 40 });
     expect(parseLatency('uniform:20-200')).toEqual({ kind: 'uniform', minMs: 20, maxMs: 200 });
-    for (const bad of ['', 'uniform', 'uniform:20', 'gauss:1,2', 'fixed:-3', 'lognormal:a,b']) expect(() => parseLatency(bad), bad).toThrow();
+    for (const bad of ['', 'uniform', 'uniform:20', 'gauss:1,2', 'fixed:-3', 'lognormal:a,b'])
+      expect(() => parseLatency(bad), bad).toThrow();
     expect(parseOutage('none', [{ startMs: 1, endMs: 2 }])).toEqual([]);
     expect(parseOutage('1.5-2', undefined)).toEqual([{ startMs: 1500, endMs: 2000 }]);
     for (const bad of ['10', '10-', 'a-b', '-5-10']) expect(() => parseOutage(bad, undefined), bad).toThrow();

@@ -35,7 +35,9 @@ describe('createSimulatorFetch under a SimulatedClock', () => {
     const plain = createSimulatorFetch(options, clock);
     const slow = createSimulatorFetch({ ...options, trickleRate: 1 }, clock);
     const expected = await clock.run(async () => {
-      const res = await plain.fetch(`${plain.url}/customers?limit=40`, { headers: { authorization: await bearer(plain.url, plain.fetch) } });
+      const res = await plain.fetch(`${plain.url}/customers?limit=40`, {
+        headers: { authorization: await bearer(plain.url, plain.fetch) },
+      });
       return res.text();
     });
     const { text, headAt, doneAt } = await clock.run(async () => {
@@ -75,7 +77,10 @@ describe('createSimulatorFetch under a SimulatedClock', () => {
     const reason = new Error('too slow');
     await clock.run(async () => {
       const controller = new AbortController();
-      const res = await sim.fetch(`${sim.url}/customers`, { headers: { authorization: await bearer(sim.url, sim.fetch) }, signal: controller.signal });
+      const res = await sim.fetch(`${sim.url}/customers`, {
+        headers: { authorization: await bearer(sim.url, sim.fetch) },
+        signal: controller.signal,
+      });
       clock.setTimeout(() => controller.abort(reason), 2500);
       await expect(res.text()).rejects.toBe(reason);
       expect(clock.now()).toBe(2500);
@@ -137,7 +142,10 @@ describe('createSimulatorFetch under a SimulatedClock', () => {
       let auth = '';
       for (let i = 0; i < 40; i++) {
         if (auth === '') {
-          const login = await fetchFn(`${base}/login`, { method: 'POST', body: JSON.stringify({ username: 'demo', password: 'demo-password' }) });
+          const login = await fetchFn(`${base}/login`, {
+            method: 'POST',
+            body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+          });
           const text = await login.text();
           lines.push(`login ${login.status} ${text}`);
           if (login.status === 200 && text.startsWith('{')) auth = `Bearer ${(JSON.parse(text) as { access_token: string }).access_token}`;

@@ -65,7 +65,9 @@ describe('checkBucketAccess', () => {
 
   it('reports an unknown access key id (s3rver checks key ids) without any key material, even in the logged cause', async () => {
     const error = await rejection(checkBucketAccess(client({ accessKeyId: WRONG_KEY_ID, secretAccessKey: WRONG_SECRET }), bucket));
-    expect(error.message).toMatch(/^S3 rejected the credentials \(InvalidAccessKeyId\) for bucket "access-bucket": check the access key id/);
+    expect(error.message).toMatch(
+      /^S3 rejected the credentials \(InvalidAccessKeyId\) for bucket "access-bucket": check the access key id/,
+    );
     const everything = serialised(error);
     expect(everything).toContain('InvalidAccessKeyId');
     expect(everything).not.toContain(WRONG_KEY_ID);
@@ -93,10 +95,14 @@ describe('checkBucketAccess', () => {
   });
 
   it('names the missing permission on AccessDenied', async () => {
-    proxy.setFaults(({ operation }) => (operation === 'CreateMultipartUpload' ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined));
+    proxy.setFaults(({ operation }) =>
+      operation === 'CreateMultipartUpload' ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined,
+    );
     try {
       const error = await rejection(checkBucketAccess(client(s3rver.credentials), bucket, { probeKey: 'raw/x/probe' }));
-      expect(error.message).toMatch(/S3 denied access to write to "raw\/x\/probe" in bucket "access-bucket" \(HTTP 403\): grant these credentials s3:ListBucket and s3:PutObject/);
+      expect(error.message).toMatch(
+        /S3 denied access to write to "raw\/x\/probe" in bucket "access-bucket" \(HTTP 403\): grant these credentials s3:ListBucket and s3:PutObject/,
+      );
     } finally {
       proxy.setFaults(undefined);
     }
@@ -129,14 +135,21 @@ describe('checkBucketAccess', () => {
   });
 
   it('validates client options, naming each problem', () => {
-    expect(() => createS3Client({ endpoint: 'not a url', maxAttempts: 0 })).toThrow(/endpoint is not a valid URL[\s\S]*maxAttempts must be an integer >= 1/);
+    expect(() => createS3Client({ endpoint: 'not a url', maxAttempts: 0 })).toThrow(
+      /endpoint is not a valid URL[\s\S]*maxAttempts must be an integer >= 1/,
+    );
     expect(() => createS3Client({ endpoint: 'http://user:pw@localhost:9000' })).toThrow(/must not embed credentials/);
-    expect(() => createS3Client({ credentials: { accessKeyId: 'x', secretAccessKey: '' } })).toThrow(/need both an access key id and a secret/);
+    expect(() => createS3Client({ credentials: { accessKeyId: 'x', secretAccessKey: '' } })).toThrow(
+      /need both an access key id and a secret/,
+    );
   });
 
   it('probes write access with a multipart upload it aborts; s3rver cannot abort, which is reported', async () => {
     const before = proxy.count('PutObject');
-    await expect(checkBucketAccess(client(s3rver.credentials), bucket, { probeKey: 'raw/x/probe' })).resolves.toEqual({ bucket, write: 'unabortable' });
+    await expect(checkBucketAccess(client(s3rver.credentials), bucket, { probeKey: 'raw/x/probe' })).resolves.toEqual({
+      bucket,
+      write: 'unabortable',
+    });
     expect(proxy.count('PutObject')).toBe(before); // no object was written
     expect(proxy.count('CreateMultipartUpload')).toBeGreaterThan(0);
   });

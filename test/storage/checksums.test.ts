@@ -64,7 +64,9 @@ describe('digestFile and expectedChecksum', () => {
       expect(digest.partSha256).toEqual(slices.map(sha));
       expect(digest.partCrc32c).toEqual(slices.map((s) => crc32cBytes(crc32c(s))));
       // S3's composite: the checksum of the concatenated binary part checksums, then -N.
-      expect(expectedChecksum(digest, 'SHA256', 'COMPOSITE', parts)).toBe(`${sha(Buffer.concat(slices.map(sha))).toString('base64')}-${parts}`);
+      expect(expectedChecksum(digest, 'SHA256', 'COMPOSITE', parts)).toBe(
+        `${sha(Buffer.concat(slices.map(sha))).toString('base64')}-${parts}`,
+      );
     }
     expect(expectedChecksum(digest, 'CRC32C', 'FULL_OBJECT')).toBe(digest.crc32c);
   });
@@ -79,11 +81,19 @@ describe('digestFile and expectedChecksum', () => {
   });
 
   it('reads the composite part count from the checksum suffix, else from the multipart ETag', () => {
-    const head = { ChecksumSHA256: 'abc=', ChecksumType: 'COMPOSITE', ETag: '"d41d8cd98f00b204e9800998ecf8427e-3"', $metadata: {} } as const;
+    const head = {
+      ChecksumSHA256: 'abc=',
+      ChecksumType: 'COMPOSITE',
+      ETag: '"d41d8cd98f00b204e9800998ecf8427e-3"',
+      $metadata: {},
+    } as const;
     expect(storedChecksums(head, 'SHA256')).toEqual([{ algorithm: 'SHA256', value: 'abc=', type: 'COMPOSITE', parts: 3 }]);
     expect(storedChecksums({ ...head, ChecksumSHA256: 'abc=-4' }, 'SHA256')[0]?.parts).toBe(4);
     expect(storedChecksums({ ...head, ETag: '"d41d8cd98f00b204e9800998ecf8427e"' }, 'SHA256')[0]?.parts).toBeUndefined();
-    expect(storedChecksums({ ChecksumCRC32C: 'x==', ChecksumSHA256: 'y=', $metadata: {} }, 'SHA256').map((c) => c.algorithm)).toEqual(['SHA256', 'CRC32C']);
+    expect(storedChecksums({ ChecksumCRC32C: 'x==', ChecksumSHA256: 'y=', $metadata: {} }, 'SHA256').map((c) => c.algorithm)).toEqual([
+      'SHA256',
+      'CRC32C',
+    ]);
   });
 
   it('compares stored checksums: equal, different, composite with and without its -N', async () => {
@@ -93,7 +103,9 @@ describe('digestFile and expectedChecksum', () => {
     expect(compareStoredChecksum({ algorithm: 'CRC32C', value: digest.crc32c, type: 'FULL_OBJECT' }, digest)).toBe(true);
     expect(compareStoredChecksum({ algorithm: 'CRC32C', value: 'AAAAAA==', type: 'FULL_OBJECT' }, digest)).toBe(false);
     expect(compareStoredChecksum({ algorithm: 'SHA256', value: composite, type: 'COMPOSITE', parts: 3 }, digest)).toBe(true);
-    expect(compareStoredChecksum({ algorithm: 'SHA256', value: composite.replace(/-3$/, ''), type: 'COMPOSITE', parts: 3 }, digest)).toBe(true);
+    expect(compareStoredChecksum({ algorithm: 'SHA256', value: composite.replace(/-3$/, ''), type: 'COMPOSITE', parts: 3 }, digest)).toBe(
+      true,
+    );
     expect(compareStoredChecksum({ algorithm: 'SHA256', value: digest.sha256, type: 'COMPOSITE', parts: 3 }, digest)).toBe(false);
   });
 });

@@ -67,7 +67,12 @@ describe('deliverFile on moto (server-side checksums)', () => {
     const file = await writeTestFile(dir, 'one.parquet', 200_000, 21);
     const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
     const local = crc32cBytes(crc32c(file.content)).toString('base64');
-    expect(result).toMatchObject({ status: 'uploaded', verifiedBy: 'serverChecksum', parts: 1, checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' } });
+    expect(result).toMatchObject({
+      status: 'uploaded',
+      verifiedBy: 'serverChecksum',
+      parts: 1,
+      checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' },
+    });
     const put = proxy.requests.find((r) => r.operation === 'PutObject');
     expect(put?.headers['x-amz-checksum-crc32c']).toBe(local);
     expect(put?.headers['if-none-match']).toBe('*');
@@ -79,7 +84,12 @@ describe('deliverFile on moto (server-side checksums)', () => {
     const attempt = deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
     if (moto.crc32cCorrect) {
       const result = await attempt;
-      expect(result).toMatchObject({ status: 'uploaded', parts: 3, verifiedBy: 'serverChecksum', checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' } });
+      expect(result).toMatchObject({
+        status: 'uploaded',
+        parts: 3,
+        verifiedBy: 'serverChecksum',
+        checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' },
+      });
     } else {
       // Without Python's crc32c, moto stores a CRC-32 under the CRC32C name. Verification must
       // catch that disagreement and remove the object instead of reporting success.
@@ -102,7 +112,12 @@ describe('deliverFile on moto (server-side checksums)', () => {
   it('verifies a SHA256 multipart upload by rebuilding the composite checksum (-N) locally, and reads back equal', async () => {
     const file = await writeTestFile(dir, 'sha.parquet', 11 * MiB, 23);
     const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, checksum: 'SHA256' });
-    expect(result).toMatchObject({ status: 'uploaded', parts: 3, verifiedBy: 'serverCompositeChecksum', checksum: { algorithm: 'SHA256', type: 'COMPOSITE' } });
+    expect(result).toMatchObject({
+      status: 'uploaded',
+      parts: 3,
+      verifiedBy: 'serverCompositeChecksum',
+      checksum: { algorithm: 'SHA256', type: 'COMPOSITE' },
+    });
     expect(result.checksum.value).toMatch(/^[A-Za-z0-9+/]{43}=(-3)?$/);
     const body = await direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(Buffer.from(await body.Body!.transformToByteArray()).equals(file.content)).toBe(true);
@@ -123,7 +138,9 @@ describe('deliverFile on moto (server-side checksums)', () => {
 
   it('aborts a multipart upload whose part fails for good: no upload left in flight, no object', async () => {
     const file = await writeTestFile(dir, 'fail.parquet', 12 * MiB, 24);
-    proxy.setFaults(({ operation, path }) => (operation === 'UploadPart' && path.includes('partNumber=2') ? { status: 400, code: 'InvalidPart', message: 'injected' } : undefined));
+    proxy.setFaults(({ operation, path }) =>
+      operation === 'UploadPart' && path.includes('partNumber=2') ? { status: 400, code: 'InvalidPart', message: 'injected' } : undefined,
+    );
     const attempt = deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, queueSize: 1 });
     await expect(attempt).rejects.toThrow(UploadError);
     await expect(attempt).rejects.toThrow(/InvalidPart/);
@@ -172,7 +189,9 @@ describe('deliverFile on moto (server-side checksums)', () => {
         await direct.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       }
     });
-    await expect(deliverFile({ client, bucket, key, filePath: file.path })).rejects.toThrow(/Another writer is writing .* at the same time: not overwriting it/);
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).rejects.toThrow(
+      /Another writer is writing .* at the same time: not overwriting it/,
+    );
     expect(await objectsAt(key)).toEqual([]);
   });
 
@@ -183,7 +202,10 @@ describe('deliverFile on moto (server-side checksums)', () => {
       proxy.setHook(undefined);
       await direct.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: file.content, ChecksumAlgorithm: 'CRC32C' }));
     });
-    await expect(deliverFile({ client, bucket, key, filePath: file.path })).resolves.toMatchObject({ status: 'alreadyDelivered', verifiedBy: 'serverChecksum' });
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).resolves.toMatchObject({
+      status: 'alreadyDelivered',
+      verifiedBy: 'serverChecksum',
+    });
   });
 
   it('refuses other content found before uploading, using the stored checksum (no download)', async () => {

@@ -2,7 +2,17 @@ import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadError } from '../../src/errors.js';
-import { MAX_PARTS, MIN_PART_SIZE, createS3Client, deliverFile, partSizeFor, partitionOf, renderKey, reportKey, uploadReport } from '../../src/storage/index.js';
+import {
+  MAX_PARTS,
+  MIN_PART_SIZE,
+  createS3Client,
+  deliverFile,
+  partSizeFor,
+  partitionOf,
+  renderKey,
+  reportKey,
+  uploadReport,
+} from '../../src/storage/index.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { tempDir, writeTestFile } from '../support/writeTestFile.js';
@@ -44,7 +54,15 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
   it('uploads a small file in one PUT, verifies it by read-back, and the partition holds exactly that file', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'small.ndjson', 100_000, 1);
-    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, contentType: 'application/x-ndjson', metadata: { 'run-id': 'run1' } });
+    const result = await deliverFile({
+      client,
+      bucket,
+      key,
+      filePath: file.path,
+      partSize: 5 * MiB,
+      contentType: 'application/x-ndjson',
+      metadata: { 'run-id': 'run1' },
+    });
 
     expect(result).toMatchObject({ status: 'uploaded', uri: `s3://${bucket}/${key}`, bytes: 100_000, verifiedBy: 'readBack', parts: 1 });
     expect(await readObject(key)).toEqual(file.content);
@@ -117,7 +135,9 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
   it('refuses a file that no longer matches the sha256 its writer computed', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'changed.ndjson', 1000, 6);
-    await expect(deliverFile({ client, bucket, key, filePath: file.path, sha256: '0'.repeat(64) })).rejects.toThrow(/no longer matches the sha256/);
+    await expect(deliverFile({ client, bucket, key, filePath: file.path, sha256: '0'.repeat(64) })).rejects.toThrow(
+      /no longer matches the sha256/,
+    );
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
     expect(listed.Contents ?? []).toEqual([]);
   });
@@ -145,7 +165,13 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
   it('retries in adaptive mode too', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'adaptive.ndjson', 1000, 12);
-    const adaptive = createS3Client({ endpoint: proxy.endpoint, forcePathStyle: true, credentials: s3rver.credentials, maxAttempts: 3, retryMode: 'adaptive' });
+    const adaptive = createS3Client({
+      endpoint: proxy.endpoint,
+      forcePathStyle: true,
+      credentials: s3rver.credentials,
+      maxAttempts: 3,
+      retryMode: 'adaptive',
+    });
     let faults = 0;
     proxy.setFaults(({ operation }) => (operation === 'PutObject' && faults++ < 2 ? 500 : undefined));
     try {
@@ -182,7 +208,9 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
       if (operation === 'UploadPart') controller.abort(new Error('stop requested'));
     });
     try {
-      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, signal: controller.signal })).rejects.toThrow('stop requested');
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, signal: controller.signal })).rejects.toThrow(
+        'stop requested',
+      );
     } finally {
       proxy.setHook(undefined);
     }
@@ -200,7 +228,9 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
       /partition s3:\/\/deliveries\/excl\/orders\/ingest_date=2026-11-28\/ already holds another object .*orders_a1\.csv/,
     );
     // The same run again is still recognised as delivered.
-    await expect(deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true })).resolves.toMatchObject({ status: 'alreadyDelivered' });
+    await expect(deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true })).resolves.toMatchObject({
+      status: 'alreadyDelivered',
+    });
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partitionOf(first) }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([first]);
   });
@@ -226,6 +256,8 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
   it('creates nothing when the bucket is missing and says so', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'other-bucket' }));
     const file = await writeTestFile(dir, 'nobucket.ndjson', 10, 11);
-    await expect(deliverFile({ client, bucket: 'no-such-bucket', key: nextKey(), filePath: file.path })).rejects.toThrow(/NoSuchBucket|404/);
+    await expect(deliverFile({ client, bucket: 'no-such-bucket', key: nextKey(), filePath: file.path })).rejects.toThrow(
+      /NoSuchBucket|404/,
+    );
   });
 });

@@ -17,8 +17,18 @@ function problemsOf(fn: () => unknown): readonly string[] {
 describe('renderKey', () => {
   it.each([
     ['default template', parts, undefined, 'raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet'],
-    ['empty prefix drops its segment', { ...parts, prefix: '' }, undefined, 'customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet'],
-    ['prefix slashes are trimmed, inner ones kept', { ...parts, prefix: '/lake/raw/' }, undefined, 'lake/raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet'],
+    [
+      'empty prefix drops its segment',
+      { ...parts, prefix: '' },
+      undefined,
+      'customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
+    ],
+    [
+      'prefix slashes are trimmed, inner ones kept',
+      { ...parts, prefix: '/lake/raw/' },
+      undefined,
+      'lake/raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
+    ],
     ['date parts', parts, '{prefix}/{dataset}/{yyyy}/{mm}/{dd}/{run_id}.{ext}', 'raw/customers/2026/03/07/20260307T101500Z-ab12.parquet'],
     ['no prefix placeholder', parts, 'exports/{dataset}-{run_id}.{ext}', 'exports/customers-20260307T101500Z-ab12.parquet'],
   ] as const)('%s', (_name, input, template, expected) => {
@@ -57,9 +67,9 @@ describe('reportKey', () => {
   });
 
   it('refuses a report template that lands inside the data partition', () => {
-    expect(problemsOf(() => reportKey(parts, 'json', { template: '{prefix}/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}' })).join()).toMatch(
-      /inside the data partition/,
-    );
+    expect(
+      problemsOf(() => reportKey(parts, 'json', { template: '{prefix}/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}' })).join(),
+    ).toMatch(/inside the data partition/);
   });
 });
 

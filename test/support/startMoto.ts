@@ -23,7 +23,10 @@ export async function startMoto(options: Readonly<{ timeoutMs?: number }> = {}):
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`moto_server did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`)), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => fail(new Error(`moto_server did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`)),
+      options.timeoutMs ?? 20_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes('Running on')) done();
@@ -64,7 +67,9 @@ function call(endpoint: string, method: string, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, endpoint), { method }, (res) => {
       res.resume();
-      res.on('end', () => ((res.statusCode ?? 500) < 400 ? resolve() : reject(new Error(`moto ${method} ${path}: HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 400 ? resolve() : reject(new Error(`moto ${method} ${path}: HTTP ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end();

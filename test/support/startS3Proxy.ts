@@ -36,7 +36,12 @@ export interface S3ErrorReply {
 }
 
 /** Decides a fault for the n-th request (1-based): an S3 error, a socket reset, or none. */
-export type FaultPlan = (request: { n: number; operation: S3Operation; method: string; path: string }) => 500 | 503 | 400 | S3ErrorReply | 'reset' | undefined;
+export type FaultPlan = (request: {
+  n: number;
+  operation: S3Operation;
+  method: string;
+  path: string;
+}) => 500 | 503 | 400 | S3ErrorReply | 'reset' | undefined;
 
 export type RequestHook = (request: { n: number; operation: S3Operation; method: string; path: string }) => Promise<void> | void;
 

@@ -54,7 +54,10 @@ export function idOf(row: Row): number {
 /** Rows in id order (rows without a numeric id last, in file order). */
 const byId = (rows: Row[]): Row[] => {
   const rank = (row: Row): number => (Number.isFinite(idOf(row)) ? idOf(row) : Infinity);
-  return rows.map((row, i) => ({ row, i })).sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i).map(({ row }) => row);
+  return rows
+    .map((row, i) => ({ row, i }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i)
+    .map(({ row }) => row);
 };
 
 /**
