@@ -82,7 +82,7 @@ export const MIN_USE_FRACTION = 0.5;
 /**
  * When to refresh a token of `lifetimeMs`, counted from when it was obtained: at
  * `refreshAtFraction` of its life or with `refreshMarginMs` left, whichever comes first
- * (PACING.md "Tokens"), but never before half its life (or `refreshAtFraction`, if lower): a margin longer than the token
+ * (docs/pacing.md, "Tokens"), but never before half its life (or `refreshAtFraction`, if lower): a margin longer than the token
  * itself would otherwise mean a login before every request.
  */
 export function refreshDelayMs(

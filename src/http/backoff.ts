@@ -7,7 +7,7 @@ export interface BackoffPolicy {
   readonly capMs: number;
 }
 
-/** PACING.md: `U(0, min(20 s, 0.25 s × 2^(n−1)))`. */
+/** docs/pacing.md: `U(0, min(20 s, 0.25 s × 2^(n−1)))`. */
 export const defaultBackoffPolicy: BackoffPolicy = { baseMs: 250, factor: 2, capMs: 20_000 };
 
 /** The ceiling of the jitter window for the `attempt`-th retry (1-based). */

@@ -1,7 +1,7 @@
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
 import type { PagingStrategy } from '../paging/pagingStrategy.js';
 
-/** The page stream's strategy for a run's `pagination` option; other paths keep API.md's defaults. */
+/** The page stream's strategy for a run's `pagination` option; other paths keep the simulator's defaults (docs/simulator.md). */
 export function pagingFor(config: Pick<ResolvedRunConfig, 'pagination' | 'pageSize' | 'recordsPath'>): PagingStrategy {
   const { pageSize, recordsPath } = config;
   switch (config.pagination) {

@@ -7,7 +7,7 @@ import { inferredColumns, jsonValueSql } from './columnPlan.js';
 /** What a field must be after cleaning (ETL). */
 export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';
 
-/** The simulator's customers (API.md): the default cleaning schema. */
+/** The simulator's customers (docs/simulator.md): the default cleaning schema. */
 export const customerCleanSchema: Readonly<Record<string, FieldRule>> = {
   id: 'integer',
   first_name: 'text',

@@ -69,7 +69,7 @@ export function rejectsPathFor(path: string): string {
  * read back and counted, fsynced and atomically renamed, so the final path never holds a
  * partial file. Rejected records go to `<name>.rejects.ndjson`, never silently dropped.
  *
- * Memory stays within DuckDB's memory limit whatever the run's size (RELIABILITY.md row 28):
+ * Memory stays within DuckDB's memory limit whatever the run's size (docs/reliability.md row 28):
  * nothing is materialised but the few duplicate positions; each pass streams from the staged
  * records and parses each record once. The final file's rows are therefore in no particular
  * order (sorting 10M wide rows would cost a spilling sort for no consumer need): sort by

@@ -61,7 +61,7 @@ const outageSample = 20;
 const burstMs = 10;
 
 /**
- * The run's one shared limiter (PACING.md): a token bucket of capacity 1 (10 ms worth above
+ * The run's one shared limiter (docs/pacing.md): a token bucket of capacity 1 (10 ms worth above
  * 100 req/s) refilled at rate `r`,
  * taken by every attempt, first tries and retries alike, plus a run-wide pause for 429s.
  */

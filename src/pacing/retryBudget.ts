@@ -16,7 +16,7 @@ export interface RetryBudgetOptions {
 }
 
 /**
- * The run-wide retry budget (PACING.md): a bucket of 20 tokens, +0.5 per success, −1 per
+ * The run-wide retry budget (docs/pacing.md): a bucket of 20 tokens, +0.5 per success, −1 per
  * retry, a small floor refill. An empty bucket delays retries until a token is back.
  * Also tracks the share of retries among requests, beyond which the run must fail.
  */

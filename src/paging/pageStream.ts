@@ -81,7 +81,7 @@ const maxUnauthorizedPerPage = 10;
 
 /**
  * Fetches every page of an endpoint, exactly once, through one shared rate limiter, with
- * per-attempt deadlines, classified retries and run-wide pauses (PACING.md); stages each page
+ * per-attempt deadlines, classified retries and run-wide pauses (docs/pacing.md); stages each page
  * via `deps.stage` and emits what happened. Each subscription is one run; unsubscribing or
  * aborting `options.signal` cancels everything in flight. Throws `ConfigError` for bad options.
  */

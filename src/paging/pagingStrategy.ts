@@ -43,7 +43,7 @@ export interface LinkPaging {
   readonly rel?: string;
 }
 
-/** How an endpoint pages; every dotted path and parameter name has a default fitting API.md. */
+/** How an endpoint pages; every dotted path and parameter name has a default fitting the simulator (docs/simulator.md). */
 export type PagingStrategy = PageNumberPaging | OffsetPaging | CursorPaging | LinkPaging;
 
 /** A page to fetch: its 1-based number, and the cursor or URL that reaches it (chains only). */

@@ -1,6 +1,6 @@
 /**
  * How the staging database keeps DuckDB's memory bounded, and why each measure exists
- * (RELIABILITY.md row 28): the settings it is opened with, the row group size of its file,
+ * (docs/reliability.md row 28): the settings it is opened with, the row group size of its file,
  * more memory for work that ran out of it, and reopening it to drop what staging left behind.
  */
 import { statSync } from 'node:fs';

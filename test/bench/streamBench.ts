@@ -120,7 +120,7 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
 }
 
 /**
- * The stream's benchmark (PACING.md "What to measure"): goodput against the achievable
+ * The stream's benchmark (docs/pacing.md, "What is measured"): goodput against the achievable
  * ceiling with the 429 share and attempts per page, for `flaky` and `hostile` with rate-limit
  * headers on and off; the load sent into an outage; and on `calm` the stream's speed against a
  * bare concurrent download. Prints one line per scenario and returns the rows.

@@ -27,7 +27,7 @@ const paced: readonly PacedScenario[] = [
   { profile: 'hostile', rate: 4, headers: false, nominalF: 0.2 },
 ];
 
-/** Whole-run targets (PACING.md: the literature reached ~0.97 of R × (1 − f) with < 1% 429s; a whole run also stages, writes and uploads). */
+/** Whole-run targets (docs/pacing.md: the literature reached ~0.97 of R × (1 − f) with < 1% 429s; a whole run also stages, writes and uploads). */
 export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.8 } as const;
 
 /**

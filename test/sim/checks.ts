@@ -4,7 +4,7 @@ import type { RunReport } from '../../src/report/runReport.js';
 import type { SimulatorStats } from '../../src/simulator/index.js';
 import type { LoggedRequest } from './requestLog.js';
 
-/** The longest 503 `Retry-After` the client honours per page before treating it as an outage (PACING.md). */
+/** The longest 503 `Retry-After` the client honours per page before treating it as an outage (docs/pacing.md). */
 const OUTAGE_RETRY_AFTER_MS = 120_000;
 
 const at = (ms: number, t0: number): string => `+${Math.round(ms - t0)} ms`;

@@ -156,7 +156,7 @@ export function drawScenario(seed: number, profile: SimProfile): Scenario {
 
 /**
  * The same data with every fault off: for the rerun after a clear failure. Only `seed`,
- * `records`, `dirtyRate` and `duplicateRate` decide the data (API.md), so they are kept.
+ * `records`, `dirtyRate` and `duplicateRate` decide the data (docs/simulator.md), so they are kept.
  */
 export function faultsOff(scenario: Scenario): SimulatorOptions {
   const { seed, records, dirtyRate, duplicateRate } = scenario.simulator;
