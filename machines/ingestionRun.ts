@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the machine's one definition (XState's setup() with every named
+// action, guard, actor and delay, then the states), read as a whole; its vocabulary lives in src/run.
 import { assign, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { StreamEvent } from '../src/paging/streamEvent.js';
 import type { RunReport } from '../src/report/runReport.js';

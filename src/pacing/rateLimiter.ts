@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: the rate, its sample window and its pause are one state that every
+// rule changes (slow start, the cut on a 429, the probe upwards, the outage rule, the headers);
+// about a third of the lines are the measured reasons for its constants.
 import type { RunConfig } from '../config/runConfig.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { LatencyTracker } from './latencyTracker.js';

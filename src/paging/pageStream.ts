@@ -1,3 +1,7 @@
+// Over 300 lines on purpose: one class holds one run's state (slots, the limiter, the retry
+// budget, the auth gate, the stage chain), which every step of a page's life reads and changes;
+// what does not need that state already lives beside it (pagePlanner, authGate, attemptFailure,
+// pagingStrategy, streamEvent).
 import { setMaxListeners } from 'node:events';
 import {
   EMPTY,
