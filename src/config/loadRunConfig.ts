@@ -91,9 +91,19 @@ export function resolveRunConfig(values: Readonly<Record<string, unknown>>, now:
       `auth=login needs a username (--username or ${envName('username')}) and a password (${envName('password')} or passwordFile)`,
     );
   if (config?.auth === 'bearer' && !config.token) problems.push(`auth=bearer needs a token (${envName('token')} or tokenFile)`);
+  // Named, never quoted: the value holds the credentials.
+  for (const key of ['apiUrl', 's3Endpoint'] as const) {
+    const url = config?.[key] === undefined ? undefined : URL.parse(config[key]);
+    if (url && (url.username || url.password))
+      problems.push(
+        `${key}: holds credentials (user:password@): pass the user with --username and the password in ${envName('password')} or passwordFile (S3 keys in AWS_* variables)`,
+      );
+  }
   if (problems.length > 0 || !config) throw new ConfigError(problems);
 
-  const dataset = config.dataset ?? (config.endpoint.split('/').filter(Boolean).at(-1) ?? 'dataset').replace(/[^A-Za-z0-9_.-]/g, '_');
+  // From the path only: a query string may carry secrets (api_key=...), and names end up in keys, files and reports.
+  const path = config.endpoint.split(/[?#]/)[0] ?? '';
+  const dataset = config.dataset ?? (path.split('/').filter(Boolean).at(-1) ?? 'dataset').replace(/[^A-Za-z0-9_.-]/g, '_');
   const ingestDate = config.ingestDate ?? now.toISOString().slice(0, 10);
   return { ...config, dataset, ingestDate, runId: config.runId ?? `${dataset}-${ingestDate}` };
 }

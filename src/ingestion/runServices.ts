@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { AuthProvider } from '../auth/authProvider.js';
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
+import { isSecretParam } from '../http/redactUrl.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -36,7 +37,12 @@ export async function openRunServices(
   runtime: Runtime,
   s3Credentials: S3Credentials | undefined,
 ): Promise<RunServices> {
-  for (const secret of [config.password, config.token, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken]) registerSecret(secret);
+  // Credentials in the endpoint's query (`?api_key=...`) are secrets too; other parameters (`?status=active`) are not.
+  const queryValues = [...new URL(config.endpoint, 'http://endpoint.invalid').searchParams].flatMap(([name, value]) =>
+    isSecretParam(name) ? [value] : [],
+  );
+  for (const secret of [config.password, config.token, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken, ...queryValues])
+    registerSecret(secret);
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
   const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
   const keys = {

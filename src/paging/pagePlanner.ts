@@ -91,13 +91,14 @@ function indexedPlanner(
         const short = strategy.kind === 'offset' && parsed.records.length < strategy.pageSize;
         return empty || short ? [] : next(page);
       }
-      const jobs: PageJob[] = [];
+      // concat, not push(...): a spread's arguments live on the stack, and a total may be 10^6 pages.
+      let jobs: PageJob[] = [];
       if (total === undefined) {
         total = t;
-        jobs.push(...due(1, t));
+        jobs = jobs.concat(due(1, t));
       } else if (t !== total) {
         anomaly(page, `total pages changed from ${total} to ${t} mid-run`);
-        if (t > total) jobs.push(...due(total + 1, t));
+        if (t > total) jobs = jobs.concat(due(total + 1, t));
         total = Math.max(total, t);
       }
       if (empty && page < total) anomaly(page, `page ${page} is empty before the last page ${total}`);
@@ -106,7 +107,7 @@ function indexedPlanner(
       }
       if (parsed.hasNext === true && page >= total) {
         anomaly(page, `page ${page} says has_next=true but total_pages is ${total}: following has_next`);
-        if (!empty) jobs.push(...next(page));
+        if (!empty) jobs = jobs.concat(next(page));
       }
       return jobs;
     },

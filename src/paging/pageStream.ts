@@ -365,20 +365,16 @@ class StreamRun {
     if (error.kind === 'rateLimited') {
       state.declines++;
       const wait = error.retryAfterMs ?? 1000;
-      if (wait > this.#o.maxWaitSeconds * 1000) {
-        return throwError(
-          () =>
-            new RateLimitError(
-              `${redactUrl(this.#options.url)} asks to wait ${Math.round(wait / 1000)} s (Retry-After), more than the allowed ${this.#o.maxWaitSeconds} s: stopping; committed pages are kept, rerun later to resume`,
-              wait,
-            ),
-        );
-      }
+      if (wait > this.#o.maxWaitSeconds * 1000) return throwError(() => this.#waitTooLong(wait));
       // Honour the server's time as given; the jitter only spreads the restart (never earlier).
       const pauseMs = wait + this.#deps.runtime.random() * Math.min(1000, 0.1 * wait);
       this.#limiter.rateLimited(pauseMs);
       this.#emit({ type: 'rateLimit.hit', page, waitMs: Math.round(pauseMs), ratePerSecond: this.#limiter.rate, cause: 'rateLimit' });
       return of(0); // requeued: the attempt waits in the limiter, holding no slot
+    }
+    // The same ceiling for every wait a server asks for: a 503 may not hold the run longer than a 429 may.
+    if (error.retryAfterMs !== undefined && error.retryAfterMs > this.#o.maxWaitSeconds * 1000) {
+      return throwError(() => this.#waitTooLong(error.retryAfterMs!));
     }
     state.failures++;
     const note: AttemptFailureNote = { page, attempt: state.attempts, status: error.status, reason: error.reason };
@@ -423,6 +419,13 @@ class StreamRun {
     );
     return race(timer(wait, this.#deps.scheduler), aborted$(this.#dispatchSignal)).pipe(
       concatMap(() => from(this.#budget.acquire(this.#dispatchSignal))),
+    );
+  }
+
+  #waitTooLong(waitMs: number): RateLimitError {
+    return new RateLimitError(
+      `${redactUrl(this.#options.url)} asks to wait ${Math.round(waitMs / 1000)} s (Retry-After), more than the allowed ${this.#o.maxWaitSeconds} s: stopping; committed pages are kept, rerun later to resume`,
+      waitMs,
     );
   }
 

@@ -69,7 +69,7 @@ export interface PageStreamOptions {
   readonly maxRetryShare?: RunConfig['maxRetryShare'] | undefined;
   /** The retry budget's own knobs (the share it allows is `maxRetryShare`). */
   readonly retryBudget?: Omit<RetryBudgetOptions, 'maxRetryShare'> | undefined;
-  /** The longest `Retry-After` of a 429 we honour, s; beyond it the run fails. Run option `maxWaitSeconds`. */
+  /** The longest `Retry-After` (of a 429 or a 503) we honour, s; beyond it the run fails. Run option `maxWaitSeconds`. */
   readonly maxWaitSeconds?: RunConfig['maxWaitSeconds'] | undefined;
   /** A 503 `Retry-After` above this is an outage: pause everyone this long, then probe. Default 120 s. */
   readonly outagePauseMs?: number | undefined;

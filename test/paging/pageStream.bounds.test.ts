@@ -17,9 +17,9 @@ const paging = { kind: 'pageNumber', pageSize: 50 } as const;
 describe('run-wide bounds', () => {
   it('the overall deadline stops dispatching, lets in-flight pages finish, keeps what was staged and fails loudly', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    // An outage from 3 s to 10 min: the first pages get through, then nothing does.
+    // An outage from 3 s to 4 min (its Retry-After within maxWaitSeconds): the first pages get through, then nothing does.
     const r = await runStream(
-      { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 600_000 }] },
+      { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 240_000 }] },
       { paging, deadlineSeconds: 60 },
       {
         wrap: (f, c) => {

@@ -114,6 +114,18 @@ describe('page stream against the rows of docs/reliability.md', () => {
     expect(rerun.sim.stats().byEndpoint.customers['200']).toBe(9);
   });
 
+  it('reliability row 4: a 503 asking for more than the allowed wait fails the same way, at once, instead of waiting attempt after attempt', async () => {
+    // Down from 2 s for an hour: every 503 says come back in ~1 h.
+    const r = await runStream(
+      { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 2000, endMs: 3_600_000 }] },
+      { paging },
+    );
+    expect(r.error).toBeInstanceOf(RateLimitError);
+    expect(String(r.error)).toMatch(/asks to wait 3\d{3} s \(Retry-After\), more than the allowed 300 s/);
+    expect(r.staged.length).toBeGreaterThan(0);
+    expect(r.elapsedMs).toBeLessThan(10_000);
+  });
+
   it('reliability row 5: 5xx that never stops fails clearly, naming the last status, after 8 attempts of the page', async () => {
     const r = await runStream({ ...calm, serverErrorRate: 1 }, { paging });
     expect(r.error).toBeInstanceOf(RetryLimitError);
