@@ -104,7 +104,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
       { s3Credentials: credentials, runtime: { logger: silentLogger } },
     );
 
-  it('a multipart upload with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
+  it('reliability row 29: a multipart upload with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
     const report = await bigRun('moto-crc32c');
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
@@ -117,7 +117,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake' }))).Uploads ?? []).toEqual([]);
   });
 
-  it('a store that keeps other bytes than were sent: the object is found wrong by its bytes, removed, and the run fails', async () => {
+  it('reliability row 29: a store that keeps other bytes than were sent: the object is found wrong by its bytes, removed, and the run fails', async () => {
     proxy.setCorrupt(({ operation, path }) => operation === 'UploadPart' && path.includes('partNumber=2'));
     try {
       const report = await bigRun('moto-corrupt');
