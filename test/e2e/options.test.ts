@@ -14,18 +14,20 @@ const RECORDS = 300;
 let env: E2eEnv;
 let failing: RunningSimulator;
 let limited: RunningSimulator;
+let flaky: RunningSimulator;
 let proxy: RunningS3Proxy;
 
 beforeAll(async () => {
   env = await startE2eEnv({ profile: 'calm', records: RECORDS, orders: 120, seed: 41 });
-  [failing, limited, proxy] = await Promise.all([
+  [failing, limited, flaky, proxy] = await Promise.all([
     startSimulator({ profile: 'calm', records: RECORDS, seed: 42, serverErrorRate: 1, faultsOnLogin: false }),
     startSimulator({ profile: 'calm', records: RECORDS, seed: 43, rateLimit: 1, rateLimitBurst: 1 }),
+    startSimulator({ profile: 'calm', records: RECORDS, seed: 44, serverErrorRate: 0.5, faultsOnLogin: false }),
     startS3Proxy(env.s3.endpoint),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([failing?.close(), limited?.close(), proxy?.close()]);
+  await Promise.all([failing?.close(), limited?.close(), flaky?.close(), proxy?.close()]);
   await env?.close();
 });
 
@@ -158,5 +160,23 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     );
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/more than the allowed 0\.5 s/);
+  });
+
+  it('maxRetryShare: retries beyond that share of all requests fail the run (a flaky API: half the pages fail once or more)', async () => {
+    const report = await runIngestion(
+      env.options({ runId: 'opt-share', apiUrl: flaky.url, maxRetryShare: 0.05, maxAttemptsPerPage: 100, pageSize: 5, rateLimit: 500 }),
+      env.context(),
+    );
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(/retries passed 5% of all requests/);
+  });
+
+  it('auth=none: no login is made, and the API that wants one refuses the pages', async () => {
+    const logins = env.sim.stats().logins.succeeded;
+    const { password: _p, username: _u, ...rest } = env.options({ runId: 'opt-noauth', maxAttemptsPerPage: 2 });
+    const report = await runIngestion({ ...rest, auth: 'none' }, env.context());
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(/401/);
+    expect(env.sim.stats().logins.succeeded).toBe(logins);
   });
 });
