@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { startMoto, type RunningMoto } from '../support/startMoto.js';
-import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
+import { startS3Proxy, type ProxiedRequest, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { getObjectBytes, listKeys, readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, silentLogger } from './support/e2eEnv.js';
 import { eltDifferences, oracleById } from './support/oracle.js';
@@ -16,8 +16,8 @@ import { eltDifferences, oracleById } from './support/oracle.js';
 // crc32c package it stores a CRC-32 under the CRC32C name for a multipart upload: the runs with
 // the default checksum show that a correct object is kept anyway (proven by its bytes).
 const SIM = { profile: 'calm', records: 900, seed: 13, duplicateRate: 0.02 } as const;
-// About 6.5 MiB of NDJSON: two parts of 5 MiB.
-const BIG = { profile: 'calm', records: 14_000, seed: 14 } as const;
+// About 7 MiB of NDJSON: two parts of 5 or 6 MiB.
+const BIG = { profile: 'calm', records: 16_000, seed: 14 } as const;
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 let moto: RunningMoto;
@@ -84,7 +84,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
     expect(eltDifferences(object.rows, 'parquet', oracleById(SIM), runId)).toEqual([]);
   });
 
-  const bigRun = (runId: string) =>
+  const bigRun = (runId: string, s3PartSizeMb: number) =>
     runIngestion(
       {
         apiUrl: big.url,
@@ -99,16 +99,20 @@ describe('delivery to a store that keeps checksums (moto)', () => {
         pageSize: 1000,
         rateLimit: 200,
         format: 'ndjson',
-        s3PartSizeMb: 5,
+        s3PartSizeMb,
       },
       { s3Credentials: credentials, runtime: { logger: silentLogger } },
     );
 
-  it('reliability row 29: a multipart upload with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
-    const report = await bigRun('moto-crc32c');
+  it('reliability row 29: a multipart upload (s3PartSizeMb 6) with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
+    const report = await bigRun('moto-crc32c', 6);
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
-    expect(proxy.requests.filter((r) => r.operation === 'UploadPart')).toHaveLength(2);
+    const parts = proxy.requests.filter((r) => r.operation === 'UploadPart');
+    expect(parts).toHaveLength(2);
+    // s3PartSizeMb: the first part is 6 MiB, not the default 5.
+    const sizeOf = (h: ProxiedRequest['headers']): number => Number(h['x-amz-decoded-content-length'] ?? h['content-length']);
+    expect(sizeOf(parts.find((r) => /[?&]partNumber=1(&|$)/.test(r.path))!.headers)).toBe(6 * 1024 * 1024);
     expect(report.delivery?.verifiedBy).toBe(moto.crc32cCorrect ? 'serverChecksum' : 'readBack');
     const key = `customers/ingest_date=${INGEST_DATE}/customers_moto-crc32c.ndjson`;
     const local = await readFile(report.output!.path);
@@ -120,7 +124,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
   it('reliability row 29: a store that keeps other bytes than were sent: the object is found wrong by its bytes, removed, and the run fails', async () => {
     proxy.setCorrupt(({ operation, path }) => operation === 'UploadPart' && path.includes('partNumber=2'));
     try {
-      const report = await bigRun('moto-corrupt');
+      const report = await bigRun('moto-corrupt', 5);
       expect(report.status).toBe('failed');
       expect(report.error).toMatch(
         /does not match the local file \(.*reading the stored object back gave \d+ bytes with another sha256.*\); it was removed/,
