@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
+import { spawnCli } from './support/cliProcess.js';
 import { listKeys, readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
@@ -178,5 +179,28 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/401/);
     expect(env.sim.stats().logins.succeeded).toBe(logins);
+  });
+
+  it('CLI --log-level and --log-dir: the console shows that level, the error log is opened in that directory', async () => {
+    const logDir = join(env.dataDir, 'elsewhere-logs');
+    const args = (level: string): string[] => [
+      ...['run', '--api-url', env.sim.url, '--username', 'demo', '--bucket', 'lake', '--s3-endpoint', env.s3.endpoint],
+      ...['--s3-force-path-style', '--data-dir', env.dataDir, '--run-id', `opt-log-${level}`, '--no-progress'],
+      ...['--records-path', 'nowhere', '--max-attempts-per-page', '1', '--log-dir', logDir, '--log-level', level],
+    ];
+    const keys = {
+      INGEST_PASSWORD: 'demo-password',
+      AWS_ACCESS_KEY_ID: env.s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: env.s3.credentials.secretAccessKey,
+    };
+    const debug = spawnCli(args('debug'), keys);
+    expect(await debug.exited).not.toBe(0);
+    const quiet = spawnCli(args('fatal'), keys);
+    expect(await quiet.exited).not.toBe(0);
+    expect(debug.stderr()).toMatch(/^{"level":20,.*"msg":"logging in"}$/m);
+    expect(quiet.stderr()).toBe('');
+    // The error log is opened in the named directory (a failed run writes no error line to it yet).
+    expect(existsSync(join(logDir, 'app.log'))).toBe(true);
+    expect(existsSync(join(env.dataDir, 'logs', 'app.log'))).toBe(false);
   });
 });
