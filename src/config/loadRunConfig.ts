@@ -58,14 +58,25 @@ export async function loadRunConfig(sources: RunConfigSources): Promise<Resolved
     delete flags[key];
     delete file[key];
   }
-  const merged: Record<string, unknown> = { ...file, ...fromEnv, ...flags };
-  if (typeof merged['passwordFile'] === 'string' && merged['password'] === undefined)
-    merged['password'] = await readSecretFile(merged['passwordFile'], 'passwordFile', problems);
-  if (typeof merged['tokenFile'] === 'string' && merged['token'] === undefined)
-    merged['token'] = await readSecretFile(merged['tokenFile'], 'tokenFile', problems);
-
+  const merged = await withSecretFiles({ ...file, ...fromEnv, ...flags }, problems);
   // Flags, variables and files give strings: converted here, so that the library's options stay exact.
   return resolveRunConfig(coerceOptionStrings(defined(merged)), sources.now, problems);
+}
+
+/** `password` and `token` read from `passwordFile` and `tokenFile` when not given themselves. */
+async function withSecretFiles(values: Readonly<Record<string, unknown>>, problems: string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { ...values };
+  if (typeof out['passwordFile'] === 'string' && out['password'] === undefined)
+    out['password'] = await readSecretFile(out['passwordFile'], 'passwordFile', problems);
+  if (typeof out['tokenFile'] === 'string' && out['token'] === undefined)
+    out['token'] = await readSecretFile(out['tokenFile'], 'tokenFile', problems);
+  return out;
+}
+
+/** The library's entry (`runIngestion`): run options as one object, secret files read, then `resolveRunConfig`. */
+export async function resolveRunOptions(values: Readonly<Record<string, unknown>>, now: Date): Promise<ResolvedRunConfig> {
+  const problems: string[] = [];
+  return resolveRunConfig(defined(await withSecretFiles(values, problems)), now, problems);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { tap } from 'rxjs';
-import { resolveRunConfig } from '../config/loadRunConfig.js';
+import { resolveRunOptions } from '../config/loadRunConfig.js';
 import type { RunConfigInput } from '../config/runConfig.js';
 import type { RunReport } from '../report/runReport.js';
 import { createRuntime } from '../runtime/runtime.js';
@@ -26,7 +26,7 @@ export type { RunIngestionContext, S3Credentials } from './runIngestionContext.j
  */
 export async function runIngestion(options: RunConfigInput, context: RunIngestionContext = {}): Promise<RunReport> {
   const runtime = createRuntime(context.runtime);
-  const config = resolveRunConfig(options, new Date(runtime.clock.now()));
+  const config = await resolveRunOptions(options, new Date(runtime.clock.now()));
   const services = await openRunServices(config, runtime, context.s3Credentials);
   try {
     const resume = await readResume(config, services.store);

@@ -84,7 +84,7 @@ export interface Delivery {
   readonly key: string;
   readonly etag: string | undefined;
   readonly bytes: number;
-  /** The checksum as the store reports it, or the local whole-object value when it keeps none. */
+  /** The store's checksum when it proved the object, else the local whole-object value (the bytes read back proved it). */
   readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly value: string; readonly type: 'FULL_OBJECT' | 'COMPOSITE' };
   readonly sha256: string;
   readonly verifiedBy: VerifiedBy;
@@ -206,10 +206,17 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
     signal,
   );
   if (!verification.match) {
-    // We created this object (conditional write), so removing it restores "nothing at the key".
+    // Proven wrong by its size or its bytes (never by a checksum alone), and created by us
+    // (conditional write): removing it restores "nothing at the key".
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
     throw new UploadError(
       `The object uploaded to ${uri} does not match the local file (${verification.reason}); it was removed. Retry the delivery.`,
+    );
+  }
+  if (verification.disagreement !== undefined) {
+    log?.warn(
+      { key, disagreement: verification.disagreement },
+      "the store's checksum disagrees with the bytes it holds; the bytes read back are the local file's",
     );
   }
   log?.info({ key, verifiedBy: verification.by }, 'uploaded and verified');

@@ -6,17 +6,30 @@ import { sendOptions } from './sendOptions.js';
 
 /**
  * How the stored object was proven equal to the local file:
- * - `serverChecksum`: the store's own whole-object checksum (FULL_OBJECT or single PUT);
- * - `serverCompositeChecksum`: the store's checksum-of-part-checksums (`-N`), rebuilt locally;
- * - `readBack`: the store keeps no usable checksum (s3rver), so the object was downloaded and
- *   its sha256 compared. The `x-amz-meta-sha256` we write is only used to refuse early: it is
- *   our own claim, not proof.
+ * - `serverChecksum`: the store's own whole-object checksum (FULL_OBJECT or single PUT) equals ours;
+ * - `serverCompositeChecksum`: the store's checksum-of-part-checksums (`-N`), rebuilt locally, equals ours;
+ * - `readBack`: the object was downloaded and its bytes hashed, because the store keeps no
+ *   checksum we can rebuild (s3rver, a composite of another part size) or keeps one that
+ *   disagrees (moto records a CRC-32 under the CRC32C name). A checksum that disagrees is not
+ *   proof of a wrong object; the bytes are.
  */
 export type VerifiedBy = 'serverChecksum' | 'serverCompositeChecksum' | 'readBack';
 
 export type Verification =
-  | { readonly match: true; readonly by: VerifiedBy; readonly etag: string | undefined; readonly stored: StoredChecksum | undefined }
-  | { readonly match: false; readonly reason: string; readonly missing?: true };
+  | {
+      readonly match: true;
+      readonly by: VerifiedBy;
+      readonly etag: string | undefined;
+      /** The store's checksum when it proved the match; undefined when the bytes did. */
+      readonly stored: StoredChecksum | undefined;
+      /** Why the store's checksum could not prove it, when it disagreed with bytes that are equal. */
+      readonly disagreement?: string;
+    }
+  | {
+      readonly match: false;
+      readonly reason: string;
+      readonly missing?: true;
+    };
 
 export interface StoredChecksum {
   readonly algorithm: ChecksumAlgorithm;
@@ -73,8 +86,11 @@ export function compareStoredChecksum(stored: StoredChecksum, digest: FileDigest
 }
 
 /**
- * Proves (or disproves) that the object at `key` holds exactly the local file: by the store's
- * checksum where it keeps one, else by reading it back. `head` saves a request when known.
+ * Proves (or disproves) that the object at `key` holds exactly the local file. A stored checksum
+ * equal to ours proves it; a different size disproves it; anything else (no checksum, one we
+ * cannot rebuild, one that disagrees) is settled by reading the object back. So a mismatch is
+ * always proven by the store's size or bytes, never by a checksum the store may have computed
+ * wrongly. `head` saves a request when known.
  */
 export async function verifyStoredObject(
   client: S3Client,
@@ -89,29 +105,58 @@ export async function verifyStoredObject(
   if (head.ContentLength !== undefined && head.ContentLength !== digest.bytes) {
     return { match: false, reason: `the stored object has ${head.ContentLength} bytes, the local file ${digest.bytes}` };
   }
+  let disagreement: string | undefined;
   for (const stored of storedChecksums(head, prefer)) {
     const same = compareStoredChecksum(stored, digest);
     if (same === true) {
       return { match: true, by: stored.type === 'COMPOSITE' ? 'serverCompositeChecksum' : 'serverChecksum', etag: head.ETag, stored };
     }
-    if (same === false) {
-      return { match: false, reason: `the stored ${stored.algorithm} checksum ${stored.value} differs from the local file's` };
-    }
+    if (same === false) disagreement ??= `the stored ${stored.algorithm} checksum ${stored.value} differs from the local file's`;
   }
-  const claimed = head.Metadata?.['sha256'];
-  if (claimed !== undefined && claimed !== digest.sha256Hex) {
-    return { match: false, reason: "the stored object's sha256 metadata differs from the local file's" };
+  const read = await readBack(client, bucket, key, digest.bytes, options.signal);
+  if (read.bytes !== digest.bytes || read.sha256Hex !== digest.sha256Hex) {
+    const why = disagreement === undefined ? '' : `${disagreement}, and `;
+    return {
+      match: false,
+      reason: `${why}reading the stored object back gave ${read.bytes} bytes with another sha256 than the local file`,
+    };
   }
-  const read = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), sendOptions(options.signal));
+  const etag = read.etag ?? head.ETag;
+  return disagreement === undefined
+    ? { match: true, by: 'readBack', etag, stored: undefined }
+    : { match: true, by: 'readBack', etag, stored: undefined, disagreement };
+}
+
+/**
+ * Streams the object once, hashing it: memory stays at one chunk whatever its size. Stops
+ * reading once it holds more bytes than expected (it is already known to differ).
+ */
+async function readBack(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  expected: number,
+  signal: AbortSignal | undefined,
+): Promise<{ bytes: number; sha256Hex: string; etag: string | undefined }> {
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  // The SDK would check the body against the store's checksum header and throw on a mismatch:
+  // that header is what is in doubt here, the bytes are hashed below. It checks only when the
+  // input says ChecksumMode ENABLED (which it sets by default), so that is cleared once the
+  // request is serialized.
+  command.middlewareStack.add(
+    (next) => async (args) => next({ ...args, input: { ...(args.input as object), ChecksumMode: undefined } as typeof args.input }),
+    { step: 'build', name: 'ingestReadBackUnchecked' },
+  );
+  const read = await client.send(command, sendOptions(signal));
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of read.Body as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  const body = read.Body as AsyncIterable<Uint8Array> | undefined;
+  if (body !== undefined) {
+    for await (const chunk of body) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (bytes > expected) break;
+    }
   }
-  const sha256Hex = hash.digest('hex');
-  if (bytes !== digest.bytes || sha256Hex !== digest.sha256Hex) {
-    return { match: false, reason: `reading the stored object back gave ${bytes} bytes with another sha256 than the local file` };
-  }
-  return { match: true, by: 'readBack', etag: read.ETag ?? head.ETag, stored: undefined };
+  return { bytes, sha256Hex: hash.digest('hex'), etag: read.ETag };
 }

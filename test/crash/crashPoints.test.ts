@@ -67,8 +67,6 @@ async function crashThenRerun(
     runId,
     format: scenario.format,
     pageSize: PAGE_SIZE,
-    // moto stores a wrong CRC-32C (no crc32c package): SHA256 is what it gets right.
-    checksum: scenario.store === 'moto' ? 'SHA256' : 'CRC32C',
     ...(scenario.extra ? { extra: scenario.extra } : {}),
   });
   const where = runLocations(`${world.dir}/data`, runId, scenario.format, prefix);

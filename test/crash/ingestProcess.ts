@@ -83,7 +83,9 @@ export function runArgs(flags: RunFlags): string[] {
     ...['--api-url', flags.apiUrl, '--username', 'demo'],
     ...['--bucket', flags.bucket, '--s3-endpoint', flags.s3Endpoint, '--s3-force-path-style'],
     ...['--run-id', flags.runId, '--ingest-date', flags.ingestDate ?? INGEST_DATE],
-    ...['--format', flags.format ?? 'parquet', '--checksum', flags.checksum ?? 'CRC32C'],
+    ...['--format', flags.format ?? 'parquet'],
+    // Unless a test names one, the run's default checksum (CRC32C), as users run it.
+    ...(flags.checksum ? ['--checksum', flags.checksum] : []),
     ...['--page-size', String(flags.pageSize ?? 250), '--data-dir', flags.dataDir ?? 'data', '--log-dir', flags.logDir ?? 'logs'],
     ...['--timeout-seconds', String(flags.timeoutSeconds ?? 30)],
     ...(flags.prefix ? ['--prefix', flags.prefix] : []),

@@ -4,11 +4,10 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UploadError } from '../../src/errors.js';
@@ -42,13 +41,23 @@ beforeAll(async () => {
   proxy = await startS3Proxy(moto.endpoint);
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   client = createS3Client({ endpoint: proxy.endpoint, forcePathStyle: true, credentials, maxAttempts: 3 });
-  direct = createS3Client({ endpoint: moto.endpoint, forcePathStyle: true, credentials, maxAttempts: 1 });
+  // The test's own reads compare bytes; they must not trust (and trip over) moto's CRC32C either.
+  direct = new S3Client({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    maxAttempts: 1,
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   dir = await tempDir();
 });
 
 beforeEach(async () => {
   proxy.setFaults(undefined);
   proxy.setHook(undefined);
+  proxy.setCorrupt(undefined);
+  proxy.setRewrite(undefined);
   proxy.clear();
   await moto.reset();
   await direct.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -78,24 +87,21 @@ describe('deliverFile on moto (server-side checksums)', () => {
     expect(put?.headers['if-none-match']).toBe('*');
   });
 
-  it('asks for a FULL_OBJECT CRC32C on a 12 MiB multipart upload with 5 MiB parts and verifies the stored value', async () => {
+  it('asks for a FULL_OBJECT CRC32C on a 12 MiB multipart upload with 5 MiB parts and proves the stored object equal', async () => {
     const file = await writeTestFile(dir, 'big.parquet', 12 * MiB, 22);
     const local = crc32cBytes(crc32c(file.content)).toString('base64');
-    const attempt = deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
-    if (moto.crc32cCorrect) {
-      const result = await attempt;
-      expect(result).toMatchObject({
-        status: 'uploaded',
-        parts: 3,
-        verifiedBy: 'serverChecksum',
-        checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' },
-      });
-    } else {
-      // Without Python's crc32c, moto stores a CRC-32 under the CRC32C name. Verification must
-      // catch that disagreement and remove the object instead of reporting success.
-      await expect(attempt).rejects.toThrow(/does not match the local file \(the stored CRC32C checksum .* differs.*it was removed/);
-      expect(await objectsAt(key)).toEqual([]);
-    }
+    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
+    // Without Python's crc32c, moto stores a CRC-32 under the CRC32C name: that disagreement is
+    // no proof of a wrong object, so the bytes are read back, and they are the local file's.
+    expect(result).toMatchObject({
+      status: 'uploaded',
+      parts: 3,
+      verifiedBy: moto.crc32cCorrect ? 'serverChecksum' : 'readBack',
+      checksum: { algorithm: 'CRC32C', value: local, type: 'FULL_OBJECT' },
+    });
+    expect(proxy.count('GetObject')).toBe(moto.crc32cCorrect ? 0 : 1);
+    const stored = await direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(file.content)).toBe(true);
     const create = proxy.requests.find((r) => r.operation === 'CreateMultipartUpload');
     expect(create?.headers['x-amz-checksum-algorithm']).toBe('CRC32C');
     expect(create?.headers['x-amz-checksum-type']).toBe('FULL_OBJECT');
@@ -208,15 +214,53 @@ describe('deliverFile on moto (server-side checksums)', () => {
     });
   });
 
-  it('refuses other content found before uploading, using the stored checksum (no download)', async () => {
+  it('refuses other content of the same size found before uploading, proven by reading it back; never overwrites it', async () => {
     const rival = await writeTestFile(dir, 'first.parquet', 5000, 29);
     const file = await writeTestFile(dir, 'second.parquet', 5000, 30);
     await direct.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: rival.content, ChecksumAlgorithm: 'CRC32C' }));
-    await expect(deliverFile({ client, bucket, key, filePath: file.path })).rejects.toThrow(/stored CRC32C checksum .* differs/);
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).rejects.toThrow(
+      /Refusing to overwrite .*stored CRC32C checksum .* differs.*reading the stored object back gave 5000 bytes with another sha256/,
+    );
+    expect(proxy.count('GetObject')).toBe(1);
+    expect(proxy.count('PutObject')).toBe(0);
+    const body = await direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(Buffer.from(await body.Body!.transformToByteArray()).equals(rival.content)).toBe(true);
+  });
+
+  it('refuses other content of another size by its size alone (no download)', async () => {
+    await direct.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'rival', ChecksumAlgorithm: 'CRC32C' }));
+    const file = await writeTestFile(dir, 'sized.parquet', 5000, 33);
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).rejects.toThrow(
+      /the stored object has 5 bytes, the local file 5000/,
+    );
     expect(proxy.count('GetObject')).toBe(0);
     expect(proxy.count('PutObject')).toBe(0);
-    const head = await direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    expect(head.ContentLength).toBe(5000);
+  });
+
+  it('reliability row 29: keeps a correct object whose stored checksum is wrong (recognised as delivered by its bytes)', async () => {
+    const file = await writeTestFile(dir, 'mislabelled.parquet', 5000, 34);
+    // The store claims a CRC32C that is not the file's, as moto does for multipart uploads.
+    const wrong = crc32cBytes(crc32c(file.content) ^ 1).toString('base64');
+    proxy.setRewrite(({ operation }) => (operation === 'HeadObject' ? { 'x-amz-checksum-crc32c': wrong } : undefined));
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).resolves.toMatchObject({
+      status: 'uploaded',
+      verifiedBy: 'readBack',
+    });
+    await expect(deliverFile({ client, bucket, key, filePath: file.path })).resolves.toMatchObject({
+      status: 'alreadyDelivered',
+      verifiedBy: 'readBack',
+    });
+    expect(await objectsAt(key)).toEqual([key]);
+  });
+
+  it('reliability row 29: deletes an object the store holds with other bytes than were sent, and fails', async () => {
+    const file = await writeTestFile(dir, 'corrupt.parquet', 12 * MiB, 35);
+    proxy.setCorrupt(({ operation, path }) => operation === 'UploadPart' && path.includes('partNumber=2'));
+    await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB })).rejects.toThrow(
+      /does not match the local file \(.*reading the stored object back gave 12582912 bytes with another sha256.*\); it was removed/,
+    );
+    expect(await objectsAt(key)).toEqual([]);
+    expect(await uploadsInFlight()).toEqual([]);
   });
 
   it('proves write access by creating and aborting a multipart upload, leaving nothing behind', async () => {

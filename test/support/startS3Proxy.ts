@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 
 /** The S3 operation a request is, from its method and query (enough for our assertions). */
 export type S3Operation =
@@ -43,6 +44,12 @@ export type FaultPlan = (request: {
   path: string;
 }) => 500 | 503 | 400 | S3ErrorReply | 'reset' | undefined;
 
+/** Picks the requests whose body the proxy alters on the way to the server. */
+export type RequestFilter = (request: { operation: S3Operation; method: string; path: string }) => boolean;
+
+/** Header values to put into the server's answer to a request (to play a store that reports wrong values). */
+export type ResponseRewrite = (request: { operation: S3Operation; method: string; path: string }) => Record<string, string> | undefined;
+
 export type RequestHook = (request: { n: number; operation: S3Operation; method: string; path: string }) => Promise<void> | void;
 
 export interface RunningS3Proxy {
@@ -55,6 +62,9 @@ export interface RunningS3Proxy {
   setFaults(plan: FaultPlan | undefined): void;
   /** Awaited before a request is forwarded: lets a test act "between" two requests (races). */
   setHook(hook: RequestHook | undefined): void;
+  /** Flips one byte (at offset 1000) of the bodies of the chosen requests: the server stores other bytes than were sent. */
+  setCorrupt(filter: RequestFilter | undefined): void;
+  setRewrite(rewrite: ResponseRewrite | undefined): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +96,8 @@ export async function startS3Proxy(target: string, faults?: FaultPlan): Promise<
   const requests: ProxiedRequest[] = [];
   let plan = faults;
   let hook: RequestHook | undefined;
+  let corrupt: RequestFilter | undefined;
+  let rewrite: ResponseRewrite | undefined;
   let n = 0;
   const server = createServer((req: IncomingMessage, res) => {
     n += 1;
@@ -119,14 +131,14 @@ export async function startS3Proxy(target: string, faults?: FaultPlan): Promise<
     const forwardRequest = (): void => {
       const forward = request({ host: upstream.hostname, port: upstream.port, method, path, headers: req.headers }, (upstreamRes) => {
         record(upstreamRes.statusCode ?? 0, false);
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        res.writeHead(upstreamRes.statusCode ?? 502, { ...upstreamRes.headers, ...rewrite?.({ operation, method, path }) });
         upstreamRes.pipe(res);
       });
       forward.on('error', () => {
         record('reset', false);
         req.socket.destroy();
       });
-      req.pipe(forward);
+      (corrupt?.({ operation, method, path }) ? req.pipe(flipByteAt(1000)) : req).pipe(forward);
     };
     req.pause();
     Promise.resolve(hook?.({ n, operation, method, path })).then(forwardRequest, () => req.socket.destroy());
@@ -146,12 +158,34 @@ export async function startS3Proxy(target: string, faults?: FaultPlan): Promise<
     setHook(next) {
       hook = next;
     },
+    setCorrupt(next) {
+      corrupt = next;
+    },
+    setRewrite(next) {
+      rewrite = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** A pass-through that changes the byte at `offset`, keeping the length. */
+function flipByteAt(offset: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (seen <= offset && offset < seen + chunk.length) {
+        const copy = Buffer.from(chunk);
+        copy[offset - seen] = (copy[offset - seen] as number) ^ 0xff;
+        chunk = copy;
+      }
+      seen += chunk.length;
+      done(null, chunk);
+    },
+  });
 }
 
 function escapeXml(text: string): string {
