@@ -9,6 +9,7 @@ export type {
   RunState,
   OutputRecord,
   UploadRecord,
+  RunOptionValues,
 } from './stagingTypes.js';
 export { StagingError, RunLockedError } from './stagingErrors.js';
 export { recordKey } from './recordKey.js';

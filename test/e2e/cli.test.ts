@@ -137,7 +137,7 @@ describe('ingest run as a real process', () => {
     { signal: 'SIGINT', code: 130 },
     { signal: 'SIGTERM', code: 143 },
   ] as const)(
-    'reliability row 25: $signal during the fetch -> exit $code, report failed, checkpoint kept, the rerun succeeds',
+    'reliability row 25: $signal during the fetch -> exit $code, CANCELLED (summary and report), its line once, checkpoint kept, the rerun succeeds',
     async ({ signal, code }) => {
       const sim = { profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } } as const;
       env = await startE2eEnv(sim);
@@ -148,8 +148,11 @@ describe('ingest run as a real process', () => {
       cli.child.kill(signal);
       expect(await cli.exited, cli.stderr()).toBe(code);
       const report = await localReport(env, runId);
-      expect(report.status).toBe('failed');
+      expect(report.status).toBe('cancelled');
       expect(report.error).toMatch(new RegExp(`${signal}|cancel|stop`, 'i'));
+      expect(cli.stdout()).toMatch(/^CANCELLED /m);
+      expect(cli.stdout()).not.toMatch(/FAILED/);
+      expect(cli.stderr().match(new RegExp(`${signal}: stopping`, 'g')), cli.stderr()).toHaveLength(1);
       expect(report.pages.staged).toBeGreaterThan(0);
       expect(report.pages.staged).toBeLessThan(20);
       expect(existsSync(join(env.dataDir, 'staging', `${runId}.duckdb`))).toBe(true);
