@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../errors.js';
-import { createAppLogger, defaultSecretRegistry, type AppLogger } from '../logging/index.js';
+import { createAppLogger, defaultSecretRegistry, FILE_ONLY, type AppLogger } from '../logging/index.js';
 import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
@@ -53,7 +53,8 @@ try {
     await exit(exitCodes.config);
   }
   const message = defaultSecretRegistry.redact(error instanceof Error ? error.message : String(error));
-  appLogger?.logger.error({ err: error }, message);
+  // The stack goes to the error log file; the console gets the one sentence below.
+  appLogger?.logger.error({ err: error, [FILE_ONLY]: true }, message);
   process.stderr.write(`ingest: ${message}\n`);
   await exit(exitCodes.failed);
 }
