@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runOptionDefaults } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
-import { duckdbSnippet } from '../report/duckdbSnippet.js';
+import type { RunReport } from '../report/runReport.js';
 import { startSimulator } from '../simulator/startSimulator.js';
 import { addInspectOptions, inspectOption, type InspectFlags } from './inspectOptions.js';
 import { runAndReport } from './runAndReport.js';
@@ -19,6 +19,16 @@ interface DemoFlags extends InspectFlags {
 }
 
 const DEMO_BUCKET = 'demo-lake';
+
+/** Quotes for a POSIX shell when needed. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
+
+/** `ingest query` commands over the run's local file: its row count and first rows, its columns. */
+export function queryCommands(report: RunReport): string[] {
+  if (!report.output) return [];
+  const file = shellWord(report.output.path);
+  return [`ingest query ${file}`, `ingest query ${file} "DESCRIBE data"`];
+}
 
 /**
  * `ingest demo` (`npm start`): the whole product on one machine — the unstable API simulator,
@@ -79,8 +89,11 @@ export function registerDemo(
       code = outcome.code;
       process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'demo.report.md')} (also .json, .html)\n`);
       process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
-      const query = duckdbSnippet(outcome.report).local;
-      if (query.length > 0) process.stdout.write(`Query the file with DuckDB:\n${query.map((c) => `  ${c}`).join('\n')}\n`);
+      const queries = queryCommands(outcome.report);
+      if (queries.length > 0)
+        process.stdout.write(
+          `Query the file (DuckDB is built in; in a checkout: npm run ingest -- query …):\n${queries.map((c) => `  ${c}`).join('\n')}\n`,
+        );
     } finally {
       await simulator.close();
       await s3.close();

@@ -8,6 +8,7 @@ import { registerFirstPage } from './firstPage.js';
 import { exitCodes } from './runAndReport.js';
 import { favourSmallHeap } from './favourSmallHeap.js';
 import { registerRun } from './run.js';
+import { registerQuery } from './query.js';
 import { registerServe } from './serve.js';
 
 // The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
@@ -42,6 +43,7 @@ registerDemo(program, getAppLogger, exit);
 registerServe(program);
 registerFirstPage(program, () => getAppLogger());
 registerDiagram(program);
+registerQuery(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -137,5 +137,20 @@ describe('ingest run again with the same run id', () => {
     );
     expect(customerRequests(env.sim)).toBe(requests);
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([uri.replace('s3://lake/', '')]);
+
+    // `ingest query` reads the delivered object itself (s3://), with SQL of the user's.
+    const query = spawnCli(
+      [
+        'query',
+        uri,
+        'SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM data',
+        '--s3-endpoint',
+        env.s3.endpoint,
+        '--s3-force-path-style',
+      ],
+      cliEnv(env),
+    );
+    expect(await query.exited, query.stderr()).toBe(0);
+    expect(query.stdout()).toBe('rows  ids\n300   300\n');
   });
 });
