@@ -23,6 +23,23 @@ const DEMO_BUCKET = 'demo-lake';
 /** Quotes for a POSIX shell when needed. */
 const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
 
+/**
+ * The local S3 server, loaded only here: s3rver (koa, winston…) is not installed with the
+ * package (an optional peer dependency), so a missing one gets a sentence saying how to add it.
+ */
+export async function loadLocalS3<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error: unknown) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !/'s3rver'/.test(String((error as Error).message))) throw error;
+    throw new Error(
+      'ingest demo needs the local S3 server s3rver, which `npm install ingest` leaves out: run `npm install s3rver@3.7.1` beside it (a checkout has it after `npm ci`)',
+      { cause: error },
+    );
+  }
+}
+
 /** `ingest query` commands over the run's local file: its row count and first rows, its columns. */
 export function queryCommands(report: RunReport): string[] {
   if (!report.output) return [];
@@ -60,13 +77,12 @@ export function registerDemo(
     const logger = app.for('demo');
     // Only what a demo writes: `--data-dir .` (or a typo for a real directory) must not wipe it.
     for (const part of ['staging', 'output', 'reports', 's3']) await rm(join(flags.dataDir, part), { recursive: true, force: true });
+    const { startLocalS3 } = await loadLocalS3(() => import('../storage/startLocalS3.js'));
     const simulator = await startSimulator({
       profile: flags.profile as 'flaky',
       records: Number(flags.records),
       seed: Number(flags.seed),
     });
-    // Loaded here: the local S3 server (s3rver, koa, winston…) costs ~30 MB that `ingest run` has no use for.
-    const { startLocalS3 } = await import('../storage/startLocalS3.js');
     const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
     logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
     let code: number;
