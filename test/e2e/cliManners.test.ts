@@ -79,6 +79,19 @@ describe('ingest run: what the terminal shows', () => {
     expect(cli.stdout()).not.toContain('not-the-password');
   });
 
+  it("one throughput figure: the last progress line's records/s is the summary's", async () => {
+    env = await startE2eEnv({ profile: 'calm', records: 1500, seed: 5, latency: { kind: 'fixed', ms: 20 } });
+    const args = runArgs(env, 'one-figure', ['--page-size', '100']).filter((arg) => arg !== '--no-progress');
+    const cli = spawnCli(args, cliEnv(env));
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    const progressLines = nonEmptyLines(cli.stderr()).filter((line) => line.includes('"component":"progress"'));
+    const last = /, ([\d,.]+) records\/s,/.exec(progressLines.at(-1) ?? '')?.[1];
+    const summary = /^speed +([\d,.]+) records\/s/m.exec(cli.stdout())?.[1];
+    expect(last, cli.stderr()).toBeDefined();
+    expect(last).toBe(summary);
+    expect(progressLines.at(-1)).not.toContain('now');
+  });
+
   it('SIGINT delivered twice at once (terminal + a forwarding parent): CANCELLED, exit 130, its line once', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } });
     const cli = spawnCli(runArgs(env, 'ctrl-c', ['--page-size', '100']), cliEnv(env));
