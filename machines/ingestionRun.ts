@@ -148,7 +148,10 @@ export const ingestionRun = setup({
     }),
     recordStreamFailure: assign({
       failure: ({ context, event }) =>
-        context.failure ?? { step: 'fetching', message: event.type === 'stream.failed' ? event.error : 'the page stream failed' },
+        context.failure ??
+        (event.type === 'stream.failed'
+          ? { step: 'fetching', message: event.error, ...(event.permanent ? { permanent: true } : {}) }
+          : { step: 'fetching', message: 'the page stream failed' }),
     }),
     recordEarlyStreamEnd: assign({
       failure: ({ context }) => context.failure ?? { step: 'fetching', message: 'the page stream ended before every page was staged' },

@@ -178,7 +178,8 @@ export class AuthClient implements AuthProvider {
     } catch (error: unknown) {
       if (!signal.aborted) {
         this.#stats.failedLogins++;
-        this.#log.error({ err: error, reason }, 'login failed');
+        // Debug only: the run reports its failure once (the report, the CLI's one sentence).
+        this.#log.debug({ err: error, reason }, 'login failed');
       }
       this.#emit({ type: 'token.failed', reason, error });
       throw error;

@@ -3,22 +3,49 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runOptionDefaults } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
-import { duckdbSnippet } from '../report/duckdbSnippet.js';
+import type { RunReport } from '../report/runReport.js';
 import { startSimulator } from '../simulator/startSimulator.js';
+import { addInspectOptions, inspectOption, type InspectFlags } from './inspectOptions.js';
 import { runAndReport } from './runAndReport.js';
 
-interface DemoFlags {
+interface DemoFlags extends InspectFlags {
   readonly records: string;
   readonly profile: string;
   readonly seed: string;
   readonly format: string;
   readonly transform: string;
   readonly dataDir: string;
-  readonly inspect?: boolean;
   readonly progress: boolean;
 }
 
 const DEMO_BUCKET = 'demo-lake';
+
+/** Quotes for a POSIX shell when needed. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * The local S3 server, loaded only here: s3rver (koa, winston…) is not installed with the
+ * package (an optional peer dependency), so a missing one gets a sentence saying how to add it.
+ */
+export async function loadLocalS3<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error: unknown) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !/'s3rver'/.test(String((error as Error).message))) throw error;
+    throw new Error(
+      'ingest demo needs the local S3 server s3rver, which `npm install ingest` leaves out: run `npm install s3rver@3.7.1` beside it (a checkout has it after `npm ci`)',
+      { cause: error },
+    );
+  }
+}
+
+/** `ingest query` commands over the run's local file: its row count and first rows, its columns. */
+export function queryCommands(report: RunReport): string[] {
+  if (!report.output) return [];
+  const file = shellWord(report.output.path);
+  return [`ingest query ${file}`, `ingest query ${file} "DESCRIBE data"`];
+}
 
 /**
  * `ingest demo` (`npm start`): the whole product on one machine — the unstable API simulator,
@@ -29,7 +56,7 @@ export function registerDemo(
   appLogger: (options: { level: string; dir: string }) => AppLogger,
   exit: (code: number) => Promise<never>,
 ): void {
-  program
+  const command = program
     .command('demo')
     .description('run the whole pipeline against a built-in flaky API and a local S3-compatible server')
     .option('--records <n>', 'customers the simulated API holds', '100000')
@@ -42,47 +69,51 @@ export function registerDemo(
       'where the demo keeps everything (its staging, output, reports and s3 are cleared at start)',
       join('data', 'demo'),
     )
-    .option('--inspect', 'show the run machine live in the Stately inspector')
-    .option('--no-progress', 'no live progress display')
-    .action(async (flags: DemoFlags) => {
-      const logger = appLogger({ level: 'info', dir: 'logs' }).for('demo');
-      // Only what a demo writes: `--data-dir .` (or a typo for a real directory) must not wipe it.
-      for (const part of ['staging', 'output', 'reports', 's3']) await rm(join(flags.dataDir, part), { recursive: true, force: true });
-      const simulator = await startSimulator({
-        profile: flags.profile as 'flaky',
-        records: Number(flags.records),
-        seed: Number(flags.seed),
-      });
-      // Loaded here: the local S3 server (s3rver, koa, winston…) costs ~30 MB that `ingest run` has no use for.
-      const { startLocalS3 } = await import('../storage/startLocalS3.js');
-      const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
-      logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
-      let code: number;
-      try {
-        const outcome = await runAndReport(
-          {
-            apiUrl: simulator.url,
-            username: 'demo',
-            password: 'demo-password',
-            bucket: DEMO_BUCKET,
-            s3Endpoint: s3.endpoint,
-            s3ForcePathStyle: true,
-            dataDir: flags.dataDir,
-            format: flags.format as 'parquet',
-            transform: flags.transform as 'none',
-            runId: 'demo',
-          },
-          { logger, inspect: flags.inspect === true, progress: flags.progress, s3Credentials: s3.credentials },
-        );
-        code = outcome.code;
-        process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'demo.report.md')} (also .json, .html)\n`);
-        process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
-        const query = duckdbSnippet(outcome.report).local;
-        if (query.length > 0) process.stdout.write(`Query the file with DuckDB:\n${query.map((c) => `  ${c}`).join('\n')}\n`);
-      } finally {
-        await simulator.close();
-        await s3.close();
-      }
-      await exit(code);
+    .option('--no-progress', 'no live progress display');
+  addInspectOptions(command);
+  command.action(async (flags: DemoFlags) => {
+    const inspect = inspectOption(flags);
+    const app = appLogger({ level: 'info', dir: 'logs' });
+    const logger = app.for('demo');
+    // Only what a demo writes: `--data-dir .` (or a typo for a real directory) must not wipe it.
+    for (const part of ['staging', 'output', 'reports', 's3']) await rm(join(flags.dataDir, part), { recursive: true, force: true });
+    const { startLocalS3 } = await loadLocalS3(() => import('../storage/startLocalS3.js'));
+    const simulator = await startSimulator({
+      profile: flags.profile as 'flaky',
+      records: Number(flags.records),
+      seed: Number(flags.seed),
     });
+    const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
+    logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
+    let code: number;
+    try {
+      const outcome = await runAndReport(
+        {
+          apiUrl: simulator.url,
+          username: 'demo',
+          password: 'demo-password',
+          bucket: DEMO_BUCKET,
+          s3Endpoint: s3.endpoint,
+          s3ForcePathStyle: true,
+          dataDir: flags.dataDir,
+          format: flags.format as 'parquet',
+          transform: flags.transform as 'none',
+          runId: 'demo',
+        },
+        { logger, inspect, progress: flags.progress, setLiveLine: (line) => app.setLiveLine(line), s3Credentials: s3.credentials },
+      );
+      code = outcome.code;
+      process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'demo.report.md')} (also .json, .html)\n`);
+      process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
+      const queries = queryCommands(outcome.report);
+      if (queries.length > 0)
+        process.stdout.write(
+          `Query the file (DuckDB is built in; in a checkout: npm run ingest -- query …):\n${queries.map((c) => `  ${c}`).join('\n')}\n`,
+        );
+    } finally {
+      await simulator.close();
+      await s3.close();
+    }
+    await exit(code);
+  });
 }

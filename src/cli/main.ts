@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../errors.js';
-import { createAppLogger, defaultSecretRegistry, type AppLogger } from '../logging/index.js';
+import { createAppLogger, defaultSecretRegistry, FILE_ONLY, type AppLogger } from '../logging/index.js';
 import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
 import { exitCodes } from './runAndReport.js';
 import { favourSmallHeap } from './favourSmallHeap.js';
 import { registerRun } from './run.js';
+import { registerQuery } from './query.js';
 import { registerServe } from './serve.js';
 
 // The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
@@ -42,6 +43,7 @@ registerDemo(program, getAppLogger, exit);
 registerServe(program);
 registerFirstPage(program, () => getAppLogger());
 registerDiagram(program);
+registerQuery(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -53,7 +55,8 @@ try {
     await exit(exitCodes.config);
   }
   const message = defaultSecretRegistry.redact(error instanceof Error ? error.message : String(error));
-  appLogger?.logger.error({ err: error }, message);
+  // The stack goes to the error log file; the console gets the one sentence below.
+  appLogger?.logger.error({ err: error, [FILE_ONLY]: true }, message);
   process.stderr.write(`ingest: ${message}\n`);
   await exit(exitCodes.failed);
 }

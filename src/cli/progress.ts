@@ -34,6 +34,12 @@ export interface ProgressSnapshot {
   readonly pagesDone: number;
   readonly pagesTotal: number | undefined;
   readonly records: number;
+  /**
+   * The run's throughput, the report's figure: records / seconds of the fetch phase (from the
+   * stream's first event to its completion, or to now).
+   */
+  readonly averageRecordsPerSecond: number;
+  /** Records/s over the last rate window only: shown as "now", and what the ETA uses. */
   readonly recordsPerSecond: number;
   readonly retries: number;
   readonly rateLimited: number;
@@ -52,8 +58,15 @@ export interface Progress {
   /** Timing only: when pages land (the rate and ETA), pauses, the end of the stream. */
   onEvent(event: StreamEvent): void;
   onState(name: string): void;
-  /** Draws the final figures (and ends the line on a TTY); later events are ignored. */
-  stop(): void;
+  /**
+   * Draws the final figures (and ends the line on a TTY); later events are ignored. `final`: the
+   * report's throughput, so that the last line and the summary show the same figure.
+   */
+  stop(final?: { readonly recordsPerSecond: number }): void;
+  /** Erases the line on a TTY (before a log line is written); no-op elsewhere. */
+  clear(): void;
+  /** Draws the line again after `clear()`; no-op elsewhere or once stopped. */
+  redraw(): void;
   snapshot(): ProgressSnapshot;
 }
 
@@ -104,6 +117,11 @@ export function createProgress(options: ProgressOptions): Progress {
   let pausedUntil = 0;
   let completed = false;
   let stopped = false;
+  let fetchStartedAt: number | undefined;
+  let fetchEndedAt: number | undefined;
+  let finalRate: number | undefined;
+  /** The line on screen (TTY), for redrawing it after a log line. */
+  let shown: string | undefined;
   /** Pages staged within the rate window: when, and how many records. */
   let recent: { at: number; records: number }[] = [];
   let lastDrawAt: number | undefined;
@@ -119,6 +137,8 @@ export function createProgress(options: ProgressOptions): Progress {
     const recordsPerSecond = spanMs > 0 ? (windowRecords * 1000) / spanMs : 0;
     const pagesPerMs = spanMs > 0 ? recent.length / spanMs : 0;
     const pausedForMs = Math.max(0, pausedUntil - now);
+    const fetchMs = fetchStartedAt === undefined ? 0 : (fetchEndedAt ?? now) - fetchStartedAt;
+    const averageRecordsPerSecond = finalRate ?? (fetchMs > 0 ? (records * 1000) / fetchMs : 0);
     let etaMs: number | undefined;
     if (completed) etaMs = 0;
     else if (pagesTotal !== undefined && pagesPerMs > 0) etaMs = Math.max(0, pagesTotal - pagesDone) / pagesPerMs + pausedForMs;
@@ -127,6 +147,7 @@ export function createProgress(options: ProgressOptions): Progress {
       pagesDone,
       pagesTotal,
       records,
+      averageRecordsPerSecond,
       recordsPerSecond,
       retries,
       rateLimited,
@@ -143,7 +164,10 @@ export function createProgress(options: ProgressOptions): Progress {
       s.pausedForMs > 0 ? `${neutralizeControls(s.state)} (paused ${formatDuration(s.pausedForMs)})` : neutralizeControls(s.state),
       `pages ${formatCount(s.pagesDone)}/${s.pagesTotal === undefined ? '?' : formatCount(s.pagesTotal)}`,
       `records ${formatCount(s.records)}`,
-      `${formatCount(s.recordsPerSecond)} rec/s`,
+      // The summary's figure and format; the windowed rate only as "now", while fetching.
+      s.completed || stopped
+        ? `${formatCount(s.averageRecordsPerSecond, 1)} records/s`
+        : `${formatCount(s.averageRecordsPerSecond, 1)} records/s (now ${formatCount(s.recordsPerSecond)})`,
       `retries ${formatCount(s.retries)}`,
       `429s ${formatCount(s.rateLimited)}`,
     ];
@@ -161,13 +185,15 @@ export function createProgress(options: ProgressOptions): Progress {
     if (tty) {
       const width = stream.columns;
       const fitted = width !== undefined && width > 1 && line.length >= width ? `${line.slice(0, width - 2)}…` : line;
+      shown = fitted;
       stream.write(`\r\x1b[K${fitted}`);
     } else {
-      const { recordsPerSecond, etaMs, ...counts } = s;
+      const { recordsPerSecond, averageRecordsPerSecond, etaMs, ...counts } = s;
       log.info(
         {
           progress: {
             ...counts,
+            averageRecordsPerSecond: Math.round(averageRecordsPerSecond * 10) / 10,
             recordsPerSecond: Math.round(recordsPerSecond * 10) / 10,
             ...(etaMs === undefined ? {} : { etaMs: Math.round(etaMs) }),
           },
@@ -213,6 +239,7 @@ export function createProgress(options: ProgressOptions): Progress {
     onEvent(event) {
       if (stopped) return;
       const now = clock.now();
+      fetchStartedAt ??= now;
       switch (event.type) {
         case 'page.staged':
           // The counters that follow this event redraw.
@@ -226,6 +253,7 @@ export function createProgress(options: ProgressOptions): Progress {
           break;
         case 'stream.completed':
           completed = true;
+          fetchEndedAt = now;
           pausedUntil = 0;
           break;
         default:
@@ -238,14 +266,26 @@ export function createProgress(options: ProgressOptions): Progress {
       state = name;
       changed();
     },
-    stop() {
+    stop(final) {
       if (stopped) return;
       if (trailing !== undefined) clock.clearTimeout(trailing);
       trailing = undefined;
+      fetchEndedAt ??= clock.now();
+      stopped = true;
+      if (final !== undefined) {
+        finalRate = final.recordsPerSecond;
+        dirty = true;
+      }
       // The final figures, unless they are already on screen / in the log.
       if (dirty) draw();
       if (tty) stream.write('\n');
-      stopped = true;
+      shown = undefined;
+    },
+    clear() {
+      if (tty && shown !== undefined) stream.write('\r\x1b[K');
+    },
+    redraw() {
+      if (tty && shown !== undefined) stream.write(`\r\x1b[K${shown}`);
     },
     snapshot,
   };

@@ -2,12 +2,12 @@ import { Option, type Command } from 'commander';
 import { loadRunConfig } from '../config/loadRunConfig.js';
 import { secretKeys } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
+import { addInspectOptions, inspectOption, type InspectFlags } from './inspectOptions.js';
 import { runAndReport } from './runAndReport.js';
 import { addRunOptions, runFlagValues } from './runOptions.js';
 
-interface RunFlags {
+interface RunFlags extends InspectFlags {
   readonly config?: string;
-  readonly inspect?: boolean;
   readonly progress: boolean;
 }
 
@@ -21,8 +21,8 @@ export function registerRun(
     .command('run')
     .description('ingest every record of an endpoint into one verified file in S3, with a report')
     .option('--config <file>', 'JSON file of run options (same keys as the flags, camelCase) [INGEST_CONFIG]')
-    .option('--inspect', 'show the run machine live in the Stately inspector')
     .option('--no-progress', 'no live progress display');
+  addInspectOptions(command);
   addRunOptions(command);
   // Hidden, so that `--password=x` is refused by the config check (which never echoes a value)
   // instead of commander's "unknown option '--password=x'", which would print the secret.
@@ -39,8 +39,13 @@ export function registerRun(
       ...(configFile ? { configFile } : {}),
       now: new Date(),
     });
-    const logger = appLogger({ level: config.logLevel, dir: config.logDir }).for('cli');
-    const { code } = await runAndReport(config, { logger, inspect: flags.inspect === true, progress: flags.progress });
+    const app = appLogger({ level: config.logLevel, dir: config.logDir });
+    const { code } = await runAndReport(config, {
+      logger: app.for('cli'),
+      inspect: inspectOption(flags),
+      progress: flags.progress,
+      setLiveLine: (line) => app.setLiveLine(line),
+    });
     await exit(code);
   });
 }

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { RunConfigInput } from '../config/runConfig.js';
 import { runIngestion, type RunIngestionContext } from '../ingestion/runIngestion.js';
-import { createStatelyInspector } from '../devtools/statelyInspector.js';
+import { startStatelyInspector, type StatelyInspector } from '../devtools/statelyInspector.js';
+import { defaultSecretRegistry, type LiveLine } from '../logging/index.js';
+import { neutralizeControls } from '../report/format.js';
 import { renderSummary } from '../report/renderSummary.js';
 import type { RunReport } from '../report/runReport.js';
 import { realClock } from '../runtime/clock.js';
@@ -9,8 +11,11 @@ import { createProgress } from './progress.js';
 
 export interface CliRunOptions {
   readonly logger: Logger;
-  readonly inspect: boolean;
+  /** Show the run in the Stately inspector; a number is the bridge's port (default: a free one). */
+  readonly inspect: boolean | number;
   readonly progress: boolean;
+  /** Where the progress line registers, so that log lines clear it first and redraw it after. */
+  readonly setLiveLine?: (line: LiveLine | undefined) => void;
   readonly s3Credentials?: RunIngestionContext['s3Credentials'];
 }
 
@@ -18,23 +23,60 @@ export interface CliRunOptions {
 export const exitCodes = { succeeded: 0, failed: 1, config: 2, SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
+ * A repeated signal within this time is the same keypress delivered twice (the terminal signals the
+ * whole process group, and a parent such as npm or tsx forwards it again): not a second Ctrl-C.
+ */
+const SAME_SIGNAL_MS = 500;
+
+async function startInspector(inspect: boolean | number, logger: Logger): Promise<StatelyInspector | undefined> {
+  if (inspect === false) return undefined;
+  try {
+    const inspector = await startStatelyInspector(inspect === true ? {} : { port: inspect });
+    logger.info(`Stately inspector: ${inspector.url} (the page embeds stately.ai/inspect: it needs a browser online)`);
+    return inspector;
+  } catch (error: unknown) {
+    // The inspector is a window on the run, never a reason to fail it.
+    logger.warn(
+      `the Stately inspector did not start (${error instanceof Error ? error.message : String(error)}); the run goes on without it`,
+    );
+    return undefined;
+  }
+}
+
+/** What the terminal should say besides the summary: a failure's one sentence, an earlier delivery. */
+function notices(report: RunReport): { stderr?: string; stdout?: string } {
+  const t = (text: string): string => neutralizeControls(defaultSecretRegistry.redact(text));
+  if (report.status !== 'succeeded') return { stderr: `ingest: ${t(report.error ?? 'the run failed')}\n` };
+  const d = report.delivery;
+  if (d?.status === 'alreadyDelivered' && d.verifiedBy === 'checkpoint')
+    return {
+      stdout: `\nRun ${t(report.runId)} was already delivered to ${t(d.uri)} by an earlier attempt: nothing was fetched. To ingest again, start a new run: --run-id <new id>.\n`,
+    };
+  if (d?.status === 'alreadyDelivered') return { stdout: `\n${t(d.uri)} already held exactly this file: it was not uploaded again.\n` };
+  return {};
+}
+
+/**
  * Runs one ingestion for the CLI: live progress on stderr, SIGINT/SIGTERM stop it at a page
- * boundary (a second signal exits at once), the summary on stdout. Resolves to the exit code.
+ * boundary (a second signal exits at once), the summary on stdout, a failure's one sentence on
+ * stderr. Resolves to the exit code.
  */
 export async function runAndReport(config: RunConfigInput, options: CliRunOptions): Promise<{ code: number; report: RunReport }> {
   const controller = new AbortController();
-  let signalled: 'SIGINT' | 'SIGTERM' | undefined;
+  let signalled: { signal: 'SIGINT' | 'SIGTERM'; at: number } | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => (): void => {
+    const now = realClock.now();
+    if (signalled && now - signalled.at < SAME_SIGNAL_MS) return;
     if (signalled) process.exit(exitCodes[signal]);
-    signalled = signal;
+    signalled = { signal, at: now };
     options.logger.warn(`${signal}: stopping at the next page boundary (again to quit at once)`);
     controller.abort(signal);
   };
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
   const progress = options.progress ? createProgress({ stream: process.stderr, clock: realClock, logger: options.logger }) : undefined;
-  const inspector = options.inspect ? createStatelyInspector() : undefined;
-  if (inspector) options.logger.info(`Stately inspector: ${inspector.url}`);
+  if (progress) options.setLiveLine?.(progress);
+  const inspector = await startInspector(options.inspect, options.logger);
   try {
     const report = await runIngestion(config, {
       signal: controller.signal,
@@ -45,13 +87,18 @@ export async function runAndReport(config: RunConfigInput, options: CliRunOption
         : {}),
       ...(options.s3Credentials ? { s3Credentials: options.s3Credentials } : {}),
     });
-    progress?.stop();
-    process.stdout.write(`${renderSummary(report, { color: process.stdout.isTTY === true })}\n`);
+    progress?.stop({ recordsPerSecond: report.throughput.recordsPerSecond });
+    // The failure's sentence goes to stderr (below), once: not also in the summary on stdout.
+    process.stdout.write(`${renderSummary(report, { color: process.stdout.isTTY === true, error: false })}\n`);
+    const { stderr, stdout } = notices(report);
+    if (stdout) process.stdout.write(stdout);
+    if (stderr) process.stderr.write(stderr);
     // A signal that came too late to stop the run (it was delivering or reporting) changes nothing: 0.
-    const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled] : exitCodes.failed;
+    const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled.signal] : exitCodes.failed;
     return { code, report };
   } finally {
     progress?.stop();
+    options.setLiveLine?.(undefined);
     await inspector?.stop();
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
   }

@@ -1,3 +1,3 @@
 // `ingest/devtools`: a machine as a Mermaid diagram, and the Stately inspector.
 export { machineToMermaid, type MermaidOptions } from '../devtools/diagram.js';
-export { createStatelyInspector, type StatelyInspector, type StatelyInspectorOptions } from '../devtools/statelyInspector.js';
+export { startStatelyInspector, type StatelyInspector, type StatelyInspectorOptions } from '../devtools/statelyInspector.js';

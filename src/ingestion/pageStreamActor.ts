@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { fromCallback, type CallbackActorLogic } from 'xstate';
 import type { StreamEvent } from '../paging/streamEvent.js';
 import type { FetchPagesInput } from '../run/runTypes.js';
+import { isHttpStatusError } from '../errors.js';
 import { describeError } from '../run/describeError.js';
 import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../run/runEvents.js';
 
@@ -24,7 +25,8 @@ export function fromPageStream(create: PageStreamFactory): PageStreamLogic {
     });
     const subscription = create(input, controller.signal).subscribe({
       next: (event) => sendBack(event),
-      error: (error: unknown) => sendBack({ type: 'stream.failed', error: describeError(error) } satisfies StreamFailedEvent),
+      error: (error: unknown) =>
+        sendBack({ type: 'stream.failed', error: describeError(error), permanent: isHttpStatusError(error) } satisfies StreamFailedEvent),
       complete: () => sendBack({ type: 'stream.ended' } satisfies StreamEndedEvent),
     });
     return () => {

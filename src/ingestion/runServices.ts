@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { AuthProvider } from '../auth/authProvider.js';
@@ -7,7 +6,7 @@ import { isSecretParam } from '../http/redactUrl.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { StagingStore } from '../staging/index.js';
+import { StagingStore, type RunOptionValues } from '../staging/index.js';
 import { createS3Client, renderKey, reportKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
@@ -25,10 +24,25 @@ export interface RunServices {
   readonly store: StagingStore;
 }
 
-/** The options that decide which records land on which page: a resume with other values is refused. */
-function pagingFingerprint(config: ResolvedRunConfig): string {
-  const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField } = config;
-  return createHash('sha256').update(JSON.stringify({ apiUrl, endpoint, pagination, pageSize, recordsPath, keyField })).digest('hex');
+/**
+ * The options that decide which pages are fetched, the file written and where it goes: a run id
+ * resumed with other values would mix two runs, so the staging store refuses it, naming them.
+ */
+function shapingOptions(config: ResolvedRunConfig): RunOptionValues {
+  const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField, format, transform, bucket, prefix, keyTemplate } = config;
+  return {
+    apiUrl,
+    endpoint,
+    pagination,
+    pageSize,
+    recordsPath,
+    keyField,
+    format,
+    transform,
+    bucket,
+    prefix,
+    keyTemplate: keyTemplate ?? null,
+  };
 }
 
 /** Registers the run's secrets, then opens the store client, the auth provider and the staging store. */
@@ -63,7 +77,7 @@ export async function openRunServices(
       {
         path: paths.staging,
         runId: config.runId,
-        optionsHash: pagingFingerprint(config),
+        options: shapingOptions(config),
         memoryLimit: config.duckdbMemoryLimit,
         ...(config.duckdbTempDir ? { tempDirectory: config.duckdbTempDir } : {}),
       },

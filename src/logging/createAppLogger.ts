@@ -57,6 +57,32 @@ export interface AppLoggerOptions {
 
 const levelValues = pino.levels.values;
 
+/** A line that stays on the console and is redrawn (a progress display): log lines must not glue onto it. */
+export interface LiveLine {
+  clear(): void;
+  redraw(): void;
+}
+
+/**
+ * Log with `{ [FILE_ONLY]: true }` to write a line to the error log file but not the console
+ * (e.g. the stack of an error the CLI already told the user in one sentence).
+ */
+export const FILE_ONLY = 'fileOnly';
+
+/** Below debug the console shows what failed, not where: stacks stay in the error log file. */
+function withoutStacks(line: string): string {
+  if (!line.includes('"stack"')) return line;
+  const entry = JSON.parse(line) as Record<string, unknown>;
+  const strip = (value: unknown, depth: number): void => {
+    if (depth > 4 || typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    delete record['stack'];
+    for (const inner of Object.values(record)) strip(inner, depth + 1);
+  };
+  for (const value of Object.values(entry)) strip(value, 0);
+  return `${JSON.stringify(entry)}\n`;
+}
+
 /** Throws a TypeError listing every invalid option; returns the file's rotation settings. */
 function validate(options: AppLoggerOptions): RotationSettings | undefined {
   const problems: string[] = [];
@@ -100,6 +126,7 @@ export class AppLogger {
   readonly #console: DestinationStream & Flushable;
   readonly #file: RotatingFileSink | undefined;
   #closing: Promise<void> | undefined;
+  #liveLine: LiveLine | undefined;
 
   constructor(options: AppLoggerOptions = {}) {
     const rotation = validate(options);
@@ -110,7 +137,16 @@ export class AppLogger {
     this.#console = raw;
     const streams: StreamEntry<Level>[] = [];
     if (consoleLevel !== 'silent') {
-      streams.push({ level: consoleLevel, stream: pretty ? prettySink(raw, toStderr && process.stderr.isTTY === true) : raw });
+      const sink = pretty ? prettySink(raw, toStderr && process.stderr.isTTY === true) : raw;
+      const stacks = levelValues[consoleLevel]! <= levelValues['debug']!;
+      const fileOnly = `"${FILE_ONLY}":true`;
+      const write = (line: string): void => {
+        if (line.includes(fileOnly)) return;
+        this.#liveLine?.clear();
+        sink.write(stacks ? line : withoutStacks(line));
+        this.#liveLine?.redraw();
+      };
+      streams.push({ level: consoleLevel, stream: { write } });
     }
     const file = options.file === false ? undefined : (options.file ?? {});
     const fileLevel = file ? (file.level ?? 'error') : undefined;
@@ -146,6 +182,11 @@ export class AppLogger {
       onError(error as Error);
       return undefined;
     }
+  }
+
+  /** The line to clear before each console log line and redraw after it; undefined to stop. */
+  setLiveLine(line: LiveLine | undefined): void {
+    this.#liveLine = line;
   }
 
   /** The child logger of one module; the same child for the same namespace. */

@@ -1,4 +1,4 @@
-export { AppLogger, createAppLogger, type AppLoggerOptions, type FileLogOptions } from './createAppLogger.js';
+export { AppLogger, createAppLogger, FILE_ONLY, type AppLoggerOptions, type FileLogOptions, type LiveLine } from './createAppLogger.js';
 export { loggerFor, silentLogger } from './loggerFor.js';
 export { redactingLoggerOptions, scrubValue, type RedactingOptions } from './loggerOptions.js';
 export {

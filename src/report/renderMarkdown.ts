@@ -58,9 +58,9 @@ function factsSection(title: string, facts: readonly Fact[] | undefined, absent 
 }
 
 function header(report: RunReport): string {
-  const verdict = report.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED';
+  const verdict = report.status.toUpperCase();
   const lines = [`# Run report: ${mdText(report.dataset)}`, '', `**Status: ${verdict}**`];
-  if (report.status === 'failed') lines.push('', `> **Error:** ${mdText(report.error ?? MISSING_ERROR)}`);
+  if (report.status !== 'succeeded') lines.push('', `> **Error:** ${mdText(report.error ?? MISSING_ERROR)}`);
   lines.push('', factsTable(runFacts(report), 'Run'));
   return lines.join('\n');
 }

@@ -10,6 +10,8 @@ export interface SummaryOptions {
   readonly color: boolean;
   /** Secret values to scrub from every string; defaults to the process-wide registry. */
   readonly secrets?: Redactor;
+  /** Include a failed run's error sentence (default true); the CLI prints it on stderr instead. */
+  readonly error?: boolean;
 }
 
 type Paint = (text: string) => string;
@@ -34,9 +36,11 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
   const r = report.requests;
   const lines: string[] = [];
 
-  const verdict = report.status === 'succeeded' ? p.green(p.bold('SUCCEEDED')) : p.red(p.bold('FAILED'));
+  const verdict = { succeeded: p.green(p.bold('SUCCEEDED')), failed: p.red(p.bold('FAILED')), cancelled: p.yellow(p.bold('CANCELLED')) }[
+    report.status
+  ];
   lines.push(`${verdict} ${p.bold(t(report.dataset))} in ${formatDuration(report.durationMs)}  ${p.dim(`run ${t(report.runId)}`)}`);
-  if (report.status === 'failed') lines.push(p.red(`error     ${t(report.error ?? MISSING_ERROR)}`));
+  if (report.status !== 'succeeded' && options.error !== false) lines.push(p.red(`error     ${t(report.error ?? MISSING_ERROR)}`));
   lines.push(`${label('endpoint')}${t(report.endpoint)}`);
 
   const statuses = Object.entries(r.byStatus)
@@ -82,7 +86,7 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
     lines.push(`${label('delivery')}${status} ${t(d.uri)}`);
     lines.push(`${label('')}verified by ${t(d.verifiedBy)}`);
   } else {
-    lines.push(`${label('delivery')}${report.status === 'failed' ? p.yellow('not delivered') : 'not delivered'}`);
+    lines.push(`${label('delivery')}${report.status !== 'succeeded' ? p.yellow('not delivered') : 'not delivered'}`);
   }
 
   const flagged = report.quality.filter((q) => q.invalid > 0);

@@ -17,7 +17,8 @@ export interface ColumnQuality {
 
 /** The execution report: the run machine's output, written as JSON, Markdown and a summary. */
 export interface RunReport {
-  readonly status: 'succeeded' | 'failed';
+  /** `cancelled`: stopped by a signal or a caller's abort before delivering; the checkpoint is kept. */
+  readonly status: 'succeeded' | 'failed' | 'cancelled';
   readonly runId: string;
   readonly dataset: string;
   readonly endpoint: string;

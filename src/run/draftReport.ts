@@ -30,7 +30,8 @@ export function errorSentence(summary: RunSummary): string | undefined {
   if (summary.cancelled) return `The run was cancelled (${summary.cancelReason ?? 'stop requested'}); ${RESUME_HINT}`;
   if (summary.failure) {
     const { step, message } = summary.failure;
-    const hint = step === 'fetching' || step === 'writing' || step === 'uploading' ? ` (${RESUME_HINT.replace(/\.$/, '')})` : '';
+    const resumable = !summary.failure.permanent && (step === 'fetching' || step === 'writing' || step === 'uploading');
+    const hint = resumable ? ` (${RESUME_HINT.replace(/\.$/, '')})` : '';
     return `${STEP_LABELS[step]} failed: ${message}${hint}`;
   }
   return summary.delivery === null ? 'The run ended without delivering the file.' : undefined;
@@ -56,7 +57,7 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
   const fetchMs = timeIn(timeline, (s) => s === 'ingesting' || s.startsWith('ingesting.')) || durationMs;
   const error = errorSentence(summary);
   return {
-    status: runSucceeded(summary) ? 'succeeded' : 'failed',
+    status: runSucceeded(summary) ? 'succeeded' : summary.cancelled ? 'cancelled' : 'failed',
     runId: summary.runId,
     dataset: summary.dataset,
     endpoint: summary.endpoint,

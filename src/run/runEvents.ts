@@ -8,6 +8,8 @@ export interface StopStreamCommand {
 export interface StreamFailedEvent {
   readonly type: 'stream.failed';
   readonly error: string;
+  /** The API refused for good (e.g. 404): a rerun would fail the same way. */
+  readonly permanent?: boolean;
 }
 
 /** Sent when the stream completes (after `stream.completed`, or early after a stop). */

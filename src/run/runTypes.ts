@@ -85,6 +85,8 @@ export type RunStep = 'authenticating' | 'fetching' | 'writing' | 'uploading' | 
 export interface RunFailure {
   readonly step: RunStep;
   readonly message: string;
+  /** A rerun would fail the same way (e.g. the API answered 404): the report offers no resume. */
+  readonly permanent?: boolean;
 }
 
 /** The machine's facts about the run, handed to `writeReport`; plain, serialisable data. */

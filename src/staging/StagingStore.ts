@@ -109,7 +109,7 @@ export class StagingStore implements StagedRecordsSource {
       const config = duckdbSettings(path, options);
       const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
       const store = new StagingStore(path, options.runId, database, lock, clock, config, log);
-      await store.#exclusive('initialise', () => initialiseRun(store.#conn(), store.runId, options.optionsHash ?? null, clock.now()));
+      await store.#exclusive('initialise', () => initialiseRun(store.#conn(), store.runId, options.options ?? null, clock.now()));
       return store;
     } catch (error: unknown) {
       lock.release();

@@ -9,8 +9,10 @@ export type {
   RunState,
   OutputRecord,
   UploadRecord,
+  RunOptionValues,
 } from './stagingTypes.js';
 export { StagingError, RunLockedError } from './stagingErrors.js';
 export { recordKey } from './recordKey.js';
 export type { StagedRecords, StagedRecordsSource, UniqueRecords } from './stagedRecords.js';
 export type { FieldSql, RecordShape } from './recordFields.js';
+export { queryFile, type QueryResult } from './queryFile.js';

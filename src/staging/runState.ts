@@ -6,32 +6,46 @@
 import { DuckDBTimestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { StagingError } from './stagingErrors.js';
 import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
-import type { Checkpoint, OutputRecord, RunState, StagingCounts, UploadRecord } from './stagingTypes.js';
+import type { Checkpoint, OutputRecord, RunOptionValues, RunState, StagingCounts, UploadRecord } from './stagingTypes.js';
 
 const toMs = (value: DuckDBValue): number | null => (value instanceof DuckDBTimestampValue ? Number(value.micros / 1000n) : null);
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
 const toStr = (value: DuckDBValue): string | null => (value === null ? null : String(value));
 
-/** Creates the tables and the run's row; refuses a run started with other options. */
-export async function initialiseRun(conn: DuckDBConnection, runId: string, optionsHash: string | null, now: number): Promise<void> {
+const parseOptions = (value: DuckDBValue): RunOptionValues | null =>
+  value === null ? null : (JSON.parse(String(value)) as RunOptionValues);
+
+/** "--page-size 1000 then, 500 now": each option whose value differs, as the flag a user types. */
+export function optionDifferences(before: RunOptionValues, now: RunOptionValues): string[] {
+  const show = (value: unknown): string => (value === undefined || value === null ? '(not set)' : String(value));
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
+  return keys
+    .filter((key) => (before[key] ?? null) !== (now[key] ?? null))
+    .map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${show(before[key])} then, ${show(now[key])} now`);
+}
+
+/** Creates the tables and the run's row; refuses a run started with other options, naming them. */
+export async function initialiseRun(conn: DuckDBConnection, runId: string, options: RunOptionValues | null, now: number): Promise<void> {
   await conn.run(stagingSchemaSql);
-  const reader = await conn.runAndReadAll('SELECT options_hash FROM runs WHERE run_id = $1', [runId]);
+  const json = options === null ? null : JSON.stringify(options);
+  const reader = await conn.runAndReadAll('SELECT options FROM runs WHERE run_id = $1', [runId]);
   const rows = reader.getRows();
   if (rows.length === 0) {
     await conn.run(
-      `INSERT INTO runs (run_id, status, options_hash, created_at, updated_at) VALUES ($1, 'running', $2, ${timestampFromMs('$3')}, ${timestampFromMs('$3')})`,
-      [runId, optionsHash, now],
+      `INSERT INTO runs (run_id, status, options, created_at, updated_at) VALUES ($1, 'running', $2, ${timestampFromMs('$3')}, ${timestampFromMs('$3')})`,
+      [runId, json, now],
     );
     return;
   }
-  const stored = toStr(rows[0]?.[0] ?? null);
-  if (optionsHash !== null && stored !== null && stored !== optionsHash) {
+  const stored = parseOptions(rows[0]?.[0] ?? null);
+  const differences = options !== null && stored !== null ? optionDifferences(stored, options) : [];
+  if (differences.length > 0) {
     throw new StagingError(
-      `run ${runId} was started with different options (hash ${stored}, now ${optionsHash}): resume it with the same options, or use a new run id`,
+      `run ${runId} was started with other options (${differences.join('; ')}): resume it with the same options, or start a new run with --run-id <new id>`,
     );
   }
-  if (stored === null && optionsHash !== null) {
-    await conn.run(`UPDATE runs SET options_hash = $2, updated_at = ${timestampFromMs('$3')} WHERE run_id = $1`, [runId, optionsHash, now]);
+  if (stored === null && options !== null) {
+    await conn.run(`UPDATE runs SET options = $2, updated_at = ${timestampFromMs('$3')} WHERE run_id = $1`, [runId, json, now]);
   }
 }
 
@@ -84,7 +98,7 @@ export async function readRunState(conn: DuckDBConnection, runId: string, path: 
   return {
     runId,
     status: row['status'] === 'finished' ? 'finished' : 'running',
-    optionsHash: toStr(row['options_hash'] ?? null),
+    options: parseOptions(row['options'] ?? null),
     createdAt: toMs(row['created_at'] ?? null) ?? 0,
     finishedAt: toMs(row['finished_at'] ?? null),
     output,

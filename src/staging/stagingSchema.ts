@@ -6,7 +6,7 @@ export const stagingSchemaSql = `
 CREATE TABLE IF NOT EXISTS runs (
   run_id VARCHAR PRIMARY KEY,
   status VARCHAR NOT NULL,
-  options_hash VARCHAR,
+  options VARCHAR,
   created_at TIMESTAMP NOT NULL,
   updated_at TIMESTAMP NOT NULL,
   finished_at TIMESTAMP,
@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS runs (
   object_etag VARCHAR,
   uploaded_at TIMESTAMP
 );
+-- A database staged before the options were kept (it kept only their hash).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS options VARCHAR;
 CREATE TABLE IF NOT EXISTS pages (
   run_id VARCHAR NOT NULL,
   page INTEGER NOT NULL,

@@ -4,8 +4,11 @@ export interface StagingStoreOptions {
   /** The run's database file, e.g. `data/staging/<runId>.duckdb`; its directory is created. */
   readonly path: string;
   readonly runId: string;
-  /** A hash of the options that shape the data (page size, endpoint...); a resume with other options is refused. */
-  readonly optionsHash?: string;
+  /**
+   * The options that shape the data (page size, endpoint, format...), no secrets: a resume with
+   * other values is refused, naming each option that differs.
+   */
+  readonly options?: RunOptionValues;
   /** DuckDB `memory_limit`, e.g. '512MB'. */
   readonly memoryLimit?: string;
   /** DuckDB `temp_directory` for spilling. */
@@ -52,13 +55,16 @@ export interface StagingCounts {
   readonly unkeyed: number;
 }
 
+/** Option name (camelCase, as in a config file) -> value. */
+export type RunOptionValues = Readonly<Record<string, string | number | boolean | null>>;
+
 export type RunStatus = 'running' | 'finished';
 
 /** Where a run got to, so that a rerun skips finished steps. */
 export interface RunState {
   readonly runId: string;
   readonly status: RunStatus;
-  readonly optionsHash: string | null;
+  readonly options: RunOptionValues | null;
   readonly createdAt: number;
   readonly finishedAt: number | null;
   readonly output: OutputRecord | null;

@@ -58,7 +58,7 @@ const surface: Readonly<Record<string, readonly string[]>> = {
   ],
   './paging': ['pageStream', 'clockScheduler'],
   './machine': ['ingestionRun'],
-  './devtools': ['machineToMermaid', 'createStatelyInspector'],
+  './devtools': ['machineToMermaid', 'startStatelyInspector'],
   './staging': ['StagingStore'],
   './output': ['writeFinalFile', 'stagingReport'],
   './storage': ['createS3Client', 'checkBucketAccess', 'deliverFile', 'renderKey'],

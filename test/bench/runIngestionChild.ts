@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { runIngestion, type S3Credentials } from '../../src/ingestion/runIngestion.js';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
+import type { RunReport } from '../../src/report/runReport.js';
 import { favourSmallHeap } from '../../src/cli/favourSmallHeap.js';
 import { childInput, printResult } from './childProcesses.js';
 
@@ -16,7 +17,7 @@ export interface RunIngestionChildInput {
 
 /** The part of the run report a benchmark reads, with the process's peak memory. */
 export interface RunIngestionChildResult {
-  readonly status: 'succeeded' | 'failed';
+  readonly status: RunReport['status'];
   readonly error?: string;
   /** The report's own duration (it is taken before the report is built and delivered). */
   readonly durationMs: number;

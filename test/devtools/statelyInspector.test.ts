@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { createStatelyInspector } from '../../src/devtools/statelyInspector.js';
+import { startStatelyInspector } from '../../src/devtools/statelyInspector.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,10 +26,10 @@ async function getPage(url: string): Promise<string> {
   }
 }
 
-describe('createStatelyInspector', () => {
+describe('startStatelyInspector', () => {
   it('serves the local bridge page, accepts inspection events, and stops cleanly', async () => {
     const port = await freePort();
-    const inspector = createStatelyInspector({ port, open: false });
+    const inspector = await startStatelyInspector({ port, open: false });
     expect(inspector.url).toBe(`http://localhost:${port}`);
     const page = await getPage(`http://127.0.0.1:${port}/`);
     expect(page).toContain(`ws://localhost:${port}`);
@@ -42,5 +42,14 @@ describe('createStatelyInspector', () => {
 
     await inspector.stop();
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('takes a free port by default, and refuses a port in use with an error naming it (nothing left listening)', async () => {
+    const inspector = await startStatelyInspector({ open: false });
+    const port = Number(new URL(inspector.url).port);
+    expect(port).toBeGreaterThan(0);
+    expect(await getPage(`http://127.0.0.1:${port}/`)).toContain(`ws://localhost:${port}`);
+    await expect(startStatelyInspector({ port, open: false })).rejects.toThrow(`port ${port} is in use`);
+    await inspector.stop();
   });
 });

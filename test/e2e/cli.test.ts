@@ -137,7 +137,7 @@ describe('ingest run as a real process', () => {
     { signal: 'SIGINT', code: 130 },
     { signal: 'SIGTERM', code: 143 },
   ] as const)(
-    'reliability row 25: $signal during the fetch -> exit $code, report failed, checkpoint kept, the rerun succeeds',
+    'reliability row 25: $signal during the fetch -> exit $code, CANCELLED (summary and report), its line once, checkpoint kept, the rerun succeeds',
     async ({ signal, code }) => {
       const sim = { profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } } as const;
       env = await startE2eEnv(sim);
@@ -148,8 +148,11 @@ describe('ingest run as a real process', () => {
       cli.child.kill(signal);
       expect(await cli.exited, cli.stderr()).toBe(code);
       const report = await localReport(env, runId);
-      expect(report.status).toBe('failed');
+      expect(report.status).toBe('cancelled');
       expect(report.error).toMatch(new RegExp(`${signal}|cancel|stop`, 'i'));
+      expect(cli.stdout()).toMatch(/^CANCELLED /m);
+      expect(cli.stdout()).not.toMatch(/FAILED/);
+      expect(cli.stderr().match(new RegExp(`${signal}: stopping`, 'g')), cli.stderr()).toHaveLength(1);
       expect(report.pages.staged).toBeGreaterThan(0);
       expect(report.pages.staged).toBeLessThan(20);
       expect(existsSync(join(env.dataDir, 'staging', `${runId}.duckdb`))).toBe(true);
@@ -168,7 +171,7 @@ describe('ingest run as a real process', () => {
 });
 
 describe('ingest demo as a real process', () => {
-  it('--records 2000: exit 0, the summary and a DuckDB query line, the object in <data-dir>/s3', async () => {
+  it('--records 2000: exit 0, the summary and `ingest query` lines that run, the object in <data-dir>/s3', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'e2e-demo-'));
     try {
       await writeFile(join(dataDir, 'keep.txt'), 'not the demo’s');
@@ -177,7 +180,22 @@ describe('ingest demo as a real process', () => {
       const stdout = cli.stdout();
       expect(stdout).toMatch(/SUCCEEDED/);
       expect(stdout).toMatch(/2,000 unique/);
-      expect(stdout).toMatch(/Query the file with DuckDB:\n\s+duckdb -c "SELECT count\(\*\) AS rows FROM read_parquet\('.+\.parquet'\)"/);
+      expect(stdout).not.toContain('duckdb -c');
+      // Every printed query runs, with what `npm install ingest` brings: no DuckDB CLI needed.
+      const queries = [...stdout.matchAll(/^ {2}ingest query (\S+)(?: "(.+)")?$/gm)].map((m) => (m[2] ? [m[1]!, m[2]] : [m[1]!]));
+      expect(queries).toHaveLength(2);
+      const [count, describe] = await Promise.all(
+        queries
+          .map((args) => spawnCli(['query', ...args]))
+          .map(async (q) => {
+            expect(await q.exited, q.stderr()).toBe(0);
+            return q.stdout();
+          }),
+      );
+      expect(count).toMatch(/^rows\n2000\n\nid +/);
+      expect(count!.split('\n').length).toBe(2 + 1 + 1 + 5 + 1);
+      expect(describe).toMatch(/^column_name +column_type/);
+      expect(describe).toMatch(/^email +VARCHAR/m);
       const uri = /delivery\s+uploaded (s3:\/\/demo-lake\/(\S+))/.exec(stdout);
       expect(uri).not.toBeNull();
       const stored = join(dataDir, 's3', 'demo-lake', `${uri![2]!}._S3rver_object`);

@@ -2,14 +2,17 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createProgress } from '../../src/cli/progress.js';
 import {
   createAppLogger,
+  FILE_ONLY,
   loggerFor,
   SecretRegistry,
   silentLogger,
   type AppLogger,
   type AppLoggerOptions,
 } from '../../src/logging/index.js';
+import { emptyCounters } from '../../src/run/runCounters.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 interface Captured {
@@ -401,5 +404,61 @@ describe('redaction', () => {
     unregister();
     app.logger.info('value global-canary-4242 there');
     expect(out.records().map((r) => r['msg'])).toEqual(['value [REDACTED] here', 'value global-canary-4242 there']);
+  });
+});
+
+describe('AppLogger on a terminal', () => {
+  it('shows no stack on the console below debug, keeps it in the file; at debug the console has it too', async () => {
+    const dir = tempDir();
+    const quiet = capture();
+    const app = make({ destination: quiet, level: 'info', file: { dir } });
+    app.logger.error({ err: new Error('login refused') }, 'login failed');
+    await app.close();
+    expect(quiet.records()[0]).toMatchObject({ msg: 'login failed', err: { message: 'login refused' } });
+    expect(quiet.text()).not.toContain('"stack"');
+    expect(fileText(dir)).toMatch(/"stack":"Error: login refused\\n {4}at /);
+
+    const verbose = capture();
+    const debugApp = make({ destination: verbose, level: 'debug', file: false });
+    debugApp.logger.error({ err: new Error('login refused') }, 'login failed');
+    await debugApp.close();
+    expect(verbose.text()).toContain('"stack":"Error: login refused');
+  });
+
+  it('writes a FILE_ONLY line to the file, not the console', async () => {
+    const dir = tempDir();
+    const out = capture();
+    const app = make({ destination: out, file: { dir } });
+    app.logger.error({ [FILE_ONLY]: true }, 'for the file');
+    app.logger.error('for both');
+    await app.close();
+    expect(out.records().map((r) => r['msg'])).toEqual(['for both']);
+    expect(fileRecords(dir).map((r) => r['msg'])).toEqual(['for the file', 'for both']);
+  });
+
+  it('clears the live progress line before a log line and redraws it after: the two never share a line', async () => {
+    const clock = new SimulatedClock(0);
+    const terminal: string[] = [];
+    const stream = { isTTY: true, write: (text: string) => void terminal.push(text) };
+    const app = make({ destination: stream, level: 'info', pretty: true, file: false });
+    const progress = createProgress({ stream, clock, logger: app.logger });
+    app.setLiveLine(progress);
+    progress.onState('fetching');
+    progress.onCounters({ ...emptyCounters, pagesStaged: 14, pagesTotal: 14, recordsReceived: 14_000 });
+    progress.onEvent({ type: 'stream.completed', pages: 14, records: 14_000 });
+    await clock.advance(1000);
+    app.logger.info('uploading');
+    const screen = terminal.join('');
+    // Replay the carriage returns and erases: every visible line is either the progress or the log line.
+    const visible = screen
+      .split('\n')
+      .map((line) => line.split('\r').at(-1)!.replace('\x1b[K', ''))
+      .filter((line) => line !== '');
+    expect(visible.some((line) => /INFO.*uploading/.test(line) && !line.includes('all pages staged'))).toBe(true);
+    expect(visible.every((line) => !(line.includes('all pages staged') && line.includes('uploading')))).toBe(true);
+    // The progress line is back on screen after the log line.
+    expect(visible.at(-1)).toContain('all pages staged');
+    app.setLiveLine(undefined);
+    progress.stop();
   });
 });

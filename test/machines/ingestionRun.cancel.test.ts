@@ -68,7 +68,7 @@ describe('ingestion run machine: cancel (SIGINT/SIGTERM)', () => {
     ]);
     // Pages 1 and 2 came before the cancel; page 3 was in flight and finished while stopping.
     expect(report.pages.staged).toBe(3);
-    expect(report.status).toBe('failed');
+    expect(report.status).toBe('cancelled');
     expect(report.error).toBe(CANCELLED);
     expect(h.calls.write).toBe(0);
     expect(h.calls.drafts[0]!.cancelled).toBe(true);
@@ -140,7 +140,7 @@ describe('ingestion run machine: cancel (SIGINT/SIGTERM)', () => {
       const h = harness({ script: [[0, { type: 'stream.completed', pages: 0, records: 0 }]] });
       const { report } = await run(h, input, cancelAt(h, at));
       expect(h.calls.signals[step]?.aborted).toBe(true);
-      expect(report.status).toBe('failed');
+      expect(report.status).toBe('cancelled');
       expect(report.error).toBe(CANCELLED);
       expect(report.timeline.at(-2)!.durationMs).toBe(100);
     }

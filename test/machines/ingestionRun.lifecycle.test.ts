@@ -285,7 +285,7 @@ describe('ingestion run machine: failures still write a report', () => {
     expect(report.quality).toHaveLength(1);
   });
 
-  it('stream error -> failed, keeping the counts of the pages before it', async () => {
+  it('stream error -> failed, keeping the counts of the pages before it; a permanent HTTP error offers no resume', async () => {
     const h = harness({
       script: [
         [100, staged(1, 10)],
@@ -294,9 +294,8 @@ describe('ingestion run machine: failures still write a report', () => {
     });
     const { report } = await run(h);
     expect(report.status).toBe('failed');
-    expect(report.error).toBe(
-      'Fetching pages failed: page 2 answered 404 Not Found: check the endpoint (the checkpoint is kept: run again with the same run id to resume)',
-    );
+    // A 404 stays a 404: "run again to resume" would send the user round in a circle.
+    expect(report.error).toBe('Fetching pages failed: page 2 answered 404 Not Found: check the endpoint');
     expect(visits(report.timeline)).toEqual([
       ['authenticating', 200],
       ['ingesting.fetching', 150],

@@ -59,6 +59,7 @@ describe('createProgress on a TTY', () => {
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }), intervalMs: 200 });
     const feed = feeder(progress);
     progress.onState('fetching');
+    feed({ type: 'request.sent', page: 1 });
     for (let page = 1; page <= 4; page++) {
       await clock.advance(1000);
       feed(staged(page));
@@ -72,8 +73,15 @@ describe('createProgress on a TTY', () => {
     // 4 pages of 1,000 records in 4 s: 1,000 records/s, 1 page/s, 6 pages left: 6 s.
     const last = term.frames().at(-1)!;
     expect(last.at).toBe(4000);
-    expect(last.line).toBe('fetching  pages 4/10  records 4,000  1,000 rec/s  retries 2  429s 1  ETA 6s');
-    expect(progress.snapshot()).toMatchObject({ pagesDone: 4, pagesTotal: 10, records: 4000, recordsPerSecond: 1000, etaMs: 6000 });
+    expect(last.line).toBe('fetching  pages 4/10  records 4,000  1,000.0 records/s (now 1,000)  retries 2  429s 1  ETA 6s');
+    expect(progress.snapshot()).toMatchObject({
+      pagesDone: 4,
+      pagesTotal: 10,
+      records: 4000,
+      averageRecordsPerSecond: 1000,
+      recordsPerSecond: 1000,
+      etaMs: 6000,
+    });
     // Every frame starts on a cleared line: nothing accumulates on the terminal.
     expect(term.writes.every((w) => w.text.startsWith('\r\x1b[K'))).toBe(true);
   });
@@ -84,6 +92,7 @@ describe('createProgress on a TTY', () => {
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
     const feed = feeder(progress);
     progress.onState('fetching');
+    feed({ type: 'request.sent', page: 1 });
     for (let page = 1; page <= 5; page++) {
       await clock.advance(2000);
       feed(staged(page, 500, 20));
@@ -95,7 +104,10 @@ describe('createProgress on a TTY', () => {
     // 5 pages in the last 10 s (window) -> 0.5 page/s; 15 left -> 30 s, + 5 s of pause.
     expect(progress.snapshot().etaMs).toBeCloseTo(35_000, 0);
     await clock.advance(200);
-    expect(term.frames().at(-1)!.line).toBe('backingOff (paused 4.8 s)  pages 5/20  records 2,500  250 rec/s  retries 0  429s 1  ETA 35s');
+    // On average 2,500 records in 10.4 s; in the last 10 s, 250 records/s.
+    expect(term.frames().at(-1)!.line).toBe(
+      'backingOff (paused 4.8 s)  pages 5/20  records 2,500  240.4 records/s (now 250)  retries 0  429s 1  ETA 35s',
+    );
     feed({ type: 'rateLimit.resumed' });
     expect(progress.snapshot().pausedForMs).toBe(0);
   });
@@ -125,9 +137,10 @@ describe('createProgress on a TTY', () => {
     const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
     const feed = feeder(progress);
     progress.onState('fetching');
+    feed({ type: 'request.sent', page: 1 });
     await clock.advance(500);
     feed({ type: 'page.staged', page: 1, records: 100, attempts: 1, latencyMs: 50, totalPages: undefined });
-    expect(term.frames().at(-1)!.line).toBe('fetching  pages 1/?  records 100  200 rec/s  retries 0  429s 0  ETA ?');
+    expect(term.frames().at(-1)!.line).toBe('fetching  pages 1/?  records 100  200.0 records/s (now 200)  retries 0  429s 0  ETA ?');
     expect(progress.snapshot().etaMs).toBeUndefined();
   });
 
@@ -168,6 +181,46 @@ describe('createProgress on a TTY', () => {
   });
 });
 
+describe('the last line and the summary', () => {
+  it("stop(final) shows the report's throughput, the summary's figure, and no windowed rate", async () => {
+    const clock = new SimulatedClock(0);
+    const term = fakeTerminal(clock);
+    const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
+    progress.onState('fetching');
+    feed({ type: 'request.sent', page: 1 });
+    await clock.advance(1000);
+    feed(staged(1, 5800, 1));
+    expect(term.frames().at(-1)!.line).toContain('5,800.0 records/s (now 5,800)');
+    feed({ type: 'stream.completed', pages: 1, records: 5800 });
+    progress.stop({ recordsPerSecond: 8996.04 });
+    expect(term.frames().at(-1)!.line).toMatch(/ {2}8,996\.0 records\/s {2}.*all pages staged$/);
+    expect(term.frames().at(-1)!.line).not.toContain('now');
+  });
+});
+
+describe('a log line while the progress line is on screen', () => {
+  it('clear() erases the line and redraw() puts the same line back; both do nothing once stopped', async () => {
+    const clock = new SimulatedClock(0);
+    const term = fakeTerminal(clock);
+    const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
+    progress.onState('fetching');
+    feed(staged(1, 100, 3));
+    const line = term.frames().at(-1)!.line;
+    const before = term.writes.length;
+    progress.clear();
+    term.stream.write('[14:02:16.994] INFO: uploading\n');
+    progress.redraw();
+    expect(term.writes.slice(before).map((w) => w.text)).toEqual(['\r\x1b[K', '[14:02:16.994] INFO: uploading\n', `\r\x1b[K${line}`]);
+    progress.stop();
+    const after = term.writes.length;
+    progress.clear();
+    progress.redraw();
+    expect(term.writes).toHaveLength(after);
+  });
+});
+
 describe('createProgress without a TTY', () => {
   it('logs a progress line through pino at most every interval, and writes nothing to the stream', async () => {
     const clock = new SimulatedClock(0);
@@ -176,6 +229,7 @@ describe('createProgress without a TTY', () => {
     const progress = createProgress({ stream: term.stream, isTTY: false, clock, logger, intervalMs: 10_000 });
     const feed = feeder(progress);
     progress.onState('fetching');
+    feed({ type: 'request.sent', page: 1 });
     for (let page = 1; page <= 30; page++) {
       await clock.advance(1000);
       feed(staged(page, 100, 40));
@@ -191,8 +245,16 @@ describe('createProgress without a TTY', () => {
     expect(last).toMatchObject({
       level: 30,
       component: 'progress',
-      msg: 'progress: fetching, pages 30/40, records 3,000, 100 rec/s, retries 0, 429s 0, ETA 10s',
-      progress: { state: 'fetching', pagesDone: 30, pagesTotal: 40, records: 3000, recordsPerSecond: 100, etaMs: 10_000 },
+      msg: 'progress: fetching, pages 30/40, records 3,000, 100.0 records/s, retries 0, 429s 0, ETA 10s',
+      progress: {
+        state: 'fetching',
+        pagesDone: 30,
+        pagesTotal: 40,
+        records: 3000,
+        averageRecordsPerSecond: 100,
+        recordsPerSecond: 100,
+        etaMs: 10_000,
+      },
     });
   });
 

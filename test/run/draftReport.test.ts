@@ -36,6 +36,10 @@ describe('errorSentence', () => {
       { failure: { step: 'uploading', message: 'bucket missing' } },
       'Uploading the file failed: bucket missing (the checkpoint is kept: run again with the same run id to resume)',
     ],
+    [
+      { failure: { step: 'fetching', message: 'page 9 answered 404: not retried, asking again will not change it', permanent: true } },
+      'Fetching pages failed: page 9 answered 404: not retried, asking again will not change it',
+    ],
     [{ failure: { step: 'reporting', message: 'EACCES' } }, 'Writing the report failed: EACCES'],
     [
       { cancelled: true, cancelReason: 'SIGTERM', failure: { step: 'fetching', message: 'aborted' } },

@@ -20,7 +20,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(runId = 'run-1', extra: { optionsHash?: string } = {}): Promise<StagingStore> {
+async function open(runId = 'run-1', extra: { options?: Record<string, string | number> } = {}): Promise<StagingStore> {
   const store = await StagingStore.open({
     path: join(dir, 'staging', `${runId}.duckdb`),
     runId,
@@ -189,8 +189,9 @@ describe('StagingStore', () => {
   });
 
   it('remembers where the run got to, and refuses a resume with other options', async () => {
-    const first = await open('steps', { optionsHash: 'h1' });
-    expect(await first.runState()).toMatchObject({ runId: 'steps', status: 'running', optionsHash: 'h1', output: null, upload: null });
+    const options = { format: 'parquet', pageSize: 1000, endpoint: '/customers' };
+    const first = await open('steps', { options });
+    expect(await first.runState()).toMatchObject({ runId: 'steps', status: 'running', options, output: null, upload: null });
     await first.recordOutput({
       path: '/data/out.parquet',
       format: 'parquet',
@@ -203,8 +204,11 @@ describe('StagingStore', () => {
     await first.markFinished();
     await first.close();
     opened.length = 0;
-    await expect(open('steps', { optionsHash: 'h2' })).rejects.toThrow(/started with different options/);
-    const again = await open('steps', { optionsHash: 'h1' });
+    await expect(open('steps', { options: { ...options, format: 'csv', pageSize: 500 } })).rejects.toThrow(
+      'run steps was started with other options (--format parquet then, csv now; --page-size 1000 then, 500 now): ' +
+        'resume it with the same options, or start a new run with --run-id <new id>',
+    );
+    const again = await open('steps', { options });
     const state = await again.runState();
     expect(state).toMatchObject({
       status: 'finished',
