@@ -167,7 +167,9 @@ export const ingestionRun = setup({
   guards: {
     alreadyDelivered: ({ context }) => context.delivery !== null,
     fileAlreadyWritten: ({ context }) => context.file !== null,
-    runFailed: ({ context }) => context.failure !== null || context.cancelled,
+    // The report step may fail a run on its own: a report whose counts do not add up.
+    runFailed: ({ context }, params: { report: RunReport }) =>
+      context.failure !== null || context.cancelled || params.report.status === 'failed',
   },
   delays: {
     cancelGrace: CANCEL_GRACE_MS,
@@ -294,7 +296,7 @@ export const ingestionRun = setup({
         src: 'writeReport',
         input: summaryOf,
         onDone: [
-          { guard: 'runFailed', target: 'failed', actions: { type: 'recordReport', params: reportOf } },
+          { guard: { type: 'runFailed', params: reportOf }, target: 'failed', actions: { type: 'recordReport', params: reportOf } },
           { target: 'succeeded', actions: { type: 'recordReport', params: reportOf } },
         ],
         onError: {

@@ -236,7 +236,7 @@ function statusTable(report: RunReport): SafeHtml | string {
 
 function consistencyList(report: RunReport): SafeHtml {
   const items = checkConsistency(report).map((c) =>
-    c.ok ? html`<li>Consistent: ${c.detail}</li> ` : html`<li class="warning">WARNING: does not add up: ${c.detail}</li> `,
+    c.ok ? html`<li>Consistent: ${c.detail}</li> ` : html`<li class="warning">FAILED: does not add up: ${c.detail}</li> `,
   );
   return html`<ul class="checks">
     ${items}

@@ -38,10 +38,15 @@ export interface RunReport {
     readonly tokenRefreshes: number;
   };
   readonly pages: { readonly staged: number; readonly skippedOnResume: number; readonly total?: number };
+  /** received = unique + duplicates + withoutKey; rows in the file + rejected = unique. */
   readonly records: {
     readonly received: number;
+    /** Distinct keys: each keyed record counted once, whether it is written or rejected. */
     readonly unique: number;
     readonly duplicates: number;
+    /** Records without a usable key: in the rejects file, never in the data. */
+    readonly withoutKey: number;
+    /** Unique records a cleaning rule rejected (ETL): in the rejects file. */
     readonly rejected: number;
   };
   readonly throughput: { readonly recordsPerSecond: number; readonly pagesPerSecond: number };

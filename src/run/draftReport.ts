@@ -83,8 +83,9 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
     },
     records: {
       received: counters.recordsReceived,
-      unique: file?.rows ?? counters.recordsReceived,
+      unique: file ? file.rows + file.rejected : counters.recordsReceived,
       duplicates: file?.duplicatesDropped ?? 0,
+      withoutKey: file?.withoutKey ?? 0,
       rejected: file?.rejected ?? 0,
     },
     throughput: {

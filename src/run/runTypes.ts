@@ -10,7 +10,10 @@ export interface WrittenFile {
   /** The checksum in the form the object store compares (e.g. base64 SHA-256). */
   readonly checksum: string;
   readonly duplicatesDropped: number;
+  /** Unique records a cleaning rule rejected (kept in the rejects file). */
   readonly rejected: number;
+  /** Records without a usable key (kept in the rejects file too). */
+  readonly withoutKey: number;
   readonly rejectsPath?: string;
 }
 
