@@ -67,7 +67,7 @@ describe('the counts of a written file add up', () => {
             rmSync(dir, { recursive: true, force: true });
           }
         }),
-        { numRuns: 12 },
+        { numRuns: 8 },
       );
     },
     30_000,
