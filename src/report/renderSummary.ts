@@ -48,6 +48,10 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
   lines.push(
     `${label('retries')}${n(r.retries)} · ${rateLimited} (paused ${formatDuration(r.rateLimitPauseMs)}) · ${n(r.tokenRefreshes)} token ${r.tokenRefreshes === 1 ? 'refresh' : 'refreshes'}`,
   );
+  if (r.logins > 0) {
+    const failed = r.failedLogins > 0 ? p.yellow(`${n(r.failedLogins)} failed`) : '0 failed';
+    lines.push(`${label('logins')}${n(r.logins)} (${failed}) in ${formatDuration(r.loginMs)}`);
+  }
 
   const pages = report.pages;
   const skipped = pages.skippedOnResume > 0 ? `, ${n(pages.skippedOnResume)} skipped on resume` : '';

@@ -38,6 +38,8 @@ export function requestFacts(report: RunReport): Fact[] {
     { label: 'Rate limited (429)', value: n(r.rateLimited), num: true },
     { label: 'Total rate-limit pause', value: formatDuration(r.rateLimitPauseMs), num: true },
     { label: 'Token refreshes', value: n(r.tokenRefreshes), num: true },
+    { label: 'Logins (failed)', value: `${n(r.logins)} (${n(r.failedLogins)})`, num: true },
+    { label: 'Time logging in', value: formatDuration(r.loginMs), num: true },
   ];
 }
 

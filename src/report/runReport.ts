@@ -36,6 +36,10 @@ export interface RunReport {
     readonly rateLimited: number;
     readonly rateLimitPauseMs: number;
     readonly tokenRefreshes: number;
+    /** `POST /login` requests (the first login included), those that failed, and their time. */
+    readonly logins: number;
+    readonly failedLogins: number;
+    readonly loginMs: number;
   };
   readonly pages: { readonly staged: number; readonly skippedOnResume: number; readonly total?: number };
   /** received = unique + duplicates + withoutKey; rows in the file + rejected = unique. */

@@ -75,6 +75,9 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
       // The measured pause beats the announced one: waits overlap and the stream adds jitter.
       rateLimitPauseMs: timeline.length > 0 ? timeIn(timeline, (s) => s === 'ingesting.backingOff') : counters.requests.rateLimitWaitMs,
       tokenRefreshes: counters.requests.tokenRefreshes,
+      logins: counters.requests.logins,
+      failedLogins: counters.requests.failedLogins,
+      loginMs: counters.requests.loginMs,
     },
     pages: {
       staged: counters.pagesStaged,

@@ -70,6 +70,10 @@ export interface RequestCounters {
   /** Sum of the waits announced by the 429s that started a pause (the timeline measures the real pause). */
   readonly rateLimitWaitMs: number;
   readonly tokenRefreshes: number;
+  /** `POST /login` requests, the first login included; those that failed; the time they took, ms. */
+  readonly logins: number;
+  readonly failedLogins: number;
+  readonly loginMs: number;
 }
 
 /** Everything the machine counts from the stream's events: never the records themselves. */
