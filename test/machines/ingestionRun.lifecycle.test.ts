@@ -72,6 +72,9 @@ describe('ingestion run machine: the happy path', () => {
       rateLimited: 0,
       rateLimitPauseMs: 0,
       tokenRefreshes: 0,
+      logins: 0,
+      failedLogins: 0,
+      loginMs: 0,
     });
     expect(report.pages).toEqual({ staged: 3, skippedOnResume: 0, total: 3 });
     expect(report.records).toEqual({
