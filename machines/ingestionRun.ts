@@ -5,7 +5,7 @@ import type { StreamEvent } from '../src/paging/streamEvent.js';
 import type { RunReport } from '../src/report/runReport.js';
 import { describeError } from '../src/run/describeError.js';
 import { NotProvidedError } from '../src/run/notProvidedError.js';
-import type { StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/run/runEvents.js';
+import type { LoginAttemptEvent, StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/run/runEvents.js';
 import { fallbackReport, reportFromError } from '../src/run/draftReport.js';
 import { countEvent, emptyCounters } from '../src/run/runCounters.js';
 import type {
@@ -39,7 +39,7 @@ export interface IngestionRunContext {
 }
 
 /** `run.cancel` (SIGINT/SIGTERM), the stream's own events, and the stream actor's end signals. */
-export type IngestionRunEvent = StreamEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
+export type IngestionRunEvent = StreamEvent | LoginAttemptEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
 
 /** How long a cancelled run waits for the stream to finish its page in flight. */
 export const CANCEL_GRACE_MS = 30_000;
@@ -83,7 +83,7 @@ const failureIn =
 const notPaused = { paused: false } as const;
 const paused = { paused: true } as const;
 const runCommands = new Set(['run.cancel', 'stream.failed', 'stream.ended']);
-function isStreamEvent(event: IngestionRunEvent): event is StreamEvent {
+function isStreamEvent(event: IngestionRunEvent): event is StreamEvent | LoginAttemptEvent {
   return !runCommands.has(event.type);
 }
 
@@ -172,7 +172,9 @@ export const ingestionRun = setup({
   guards: {
     alreadyDelivered: ({ context }) => context.delivery !== null,
     fileAlreadyWritten: ({ context }) => context.file !== null,
-    runFailed: ({ context }) => context.failure !== null || context.cancelled,
+    // The report step may fail a run on its own: a report whose counts do not add up.
+    runFailed: ({ context }, params: { report: RunReport }) =>
+      context.failure !== null || context.cancelled || params.report.status === 'failed',
   },
   delays: {
     cancelGrace: CANCEL_GRACE_MS,
@@ -182,6 +184,8 @@ export const ingestionRun = setup({
   description: 'One ingestion run: every record from the API into one verified file in the object store, with a report.',
   context: initialContext,
   initial: 'authenticating',
+  // Logins happen before the stream (the first) and during it (refreshes): every one is counted.
+  on: { 'login.attempt': { actions: { type: 'count', params: notPaused } } },
   states: {
     authenticating: {
       description: 'Checks that the bucket is writable and logs in, before any page is fetched.',
@@ -299,7 +303,7 @@ export const ingestionRun = setup({
         src: 'writeReport',
         input: summaryOf,
         onDone: [
-          { guard: 'runFailed', target: 'failed', actions: { type: 'recordReport', params: reportOf } },
+          { guard: { type: 'runFailed', params: reportOf }, target: 'failed', actions: { type: 'recordReport', params: reportOf } },
           { target: 'succeeded', actions: { type: 'recordReport', params: reportOf } },
         ],
         onError: {

@@ -197,6 +197,7 @@ export class AuthClient implements AuthProvider {
       this.#stats.loginAttempts++;
       const timeoutMs = this.#attemptTimeoutMs(attempt);
       const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs, fetch, clock, signal });
+      this.#emit({ type: 'login.attempt', reason, ok: outcome.kind === 'ok', durationMs: clock.now() - sentAt });
       if (outcome.kind === 'ok') {
         this.#slowestLoginMs = Math.max(this.#slowestLoginMs ?? 0, clock.now() - sentAt);
         this.#accept(outcome.accessToken, outcome.expiresInMs, sentAt);

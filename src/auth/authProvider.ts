@@ -5,7 +5,9 @@ export type LoginReason = 'initial' | 'refresh-ahead' | 'expired' | 'invalidated
 export type AuthEvent =
   | { readonly type: 'token.refreshing'; readonly reason: LoginReason }
   | { readonly type: 'token.refreshed'; readonly reason: LoginReason; readonly expiresInMs: number; readonly attempts: number }
-  | { readonly type: 'token.failed'; readonly reason: LoginReason; readonly error: unknown };
+  | { readonly type: 'token.failed'; readonly reason: LoginReason; readonly error: unknown }
+  /** One `POST /login` answered or given up on: the run counts every one, failed ones included. */
+  | { readonly type: 'login.attempt'; readonly reason: LoginReason; readonly ok: boolean; readonly durationMs: number };
 
 /** Supplies the `Authorization` header for requests; implemented by AuthClient and simpler schemes. */
 export interface AuthProvider {

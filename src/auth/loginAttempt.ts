@@ -1,6 +1,7 @@
 import { AuthError, TimeoutError } from '../errors.js';
 import { NetworkError, fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
 import { parseRetryAfter } from '../http/retryAfter.js';
+import { notJson } from '../http/notJson.js';
 import { redactUrl } from '../http/redactUrl.js';
 import { transportErrorText } from '../http/transportErrorText.js';
 import type { Clock } from '../runtime/clock.js';
@@ -82,9 +83,10 @@ function classify(response: AttemptResponse, url: string, now: number): LoginOut
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch (error: unknown) {
-    // A truncated body or an HTML error page: the server stumbled, the next attempt may not.
-    return { kind: 'transient', status, reason: 'login response is not JSON', retryAfterMs: undefined, cause: error };
+  } catch {
+    // A truncated body or an HTML error page: the server stumbled, the next attempt may not. The
+    // parser's message is not kept: it quotes the body, which may hold a token.
+    return { kind: 'transient', status, reason: `login response is not JSON (${notJson(body)})`, retryAfterMs: undefined };
   }
   const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   const token = fields['access_token'];

@@ -6,7 +6,7 @@ import { describeError } from '../run/describeError.js';
 import { assembleDraftReport } from '../run/draftReport.js';
 import { fromPageStream, type PageStreamFactory } from './pageStreamActor.js';
 import { ReportWriteError } from '../run/reportWriteError.js';
-import { runMachine, type Inspect } from './runMachine.js';
+import { runMachine, type Inspect, type RunMachineOptions } from './runMachine.js';
 import type {
   Delivery,
   DraftReport,
@@ -74,6 +74,7 @@ export interface RunIngestionMachineOptions {
   readonly clock: Clock;
   readonly inspect?: Inspect | readonly Inspect[];
   readonly signal?: AbortSignal;
+  readonly logins?: RunMachineOptions['logins'];
 }
 
 /** One whole run: records the timeline, binds the dependencies, runs the machine to its report. */
@@ -89,5 +90,6 @@ export function runIngestionMachine(
     clock: options.clock,
     inspect: [recorder.inspect, ...extra],
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.logins ? { logins: options.logins } : {}),
   });
 }

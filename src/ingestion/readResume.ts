@@ -48,7 +48,9 @@ export async function readResume(config: ResolvedRunConfig, store: StagingStore)
           sha256: output.sha256,
           checksum: storeChecksum(output, config.checksum),
           duplicatesDropped: counts.duplicates,
-          rejected: await countLines(rejectsPathFor(output.path)),
+          // The rejects file holds the rule rejects and the records without a key.
+          rejected: (await countLines(rejectsPathFor(output.path))) - counts.unkeyed,
+          withoutKey: counts.unkeyed,
         }
       : undefined;
   // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).

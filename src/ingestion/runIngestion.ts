@@ -51,7 +51,15 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
     return await runIngestionMachine(
       steps,
       { runId, dataset, endpoint, transform, resume: resume.state },
-      { clock: runtime.clock, inspect, ...(context.signal ? { signal: context.signal } : {}) },
+      {
+        clock: runtime.clock,
+        inspect,
+        ...(context.signal ? { signal: context.signal } : {}),
+        logins: (send) =>
+          services.auth.subscribe?.((event) => {
+            if (event.type === 'login.attempt') send({ type: 'login.attempt', ok: event.ok, durationMs: event.durationMs });
+          }) ?? (() => undefined),
+      },
     );
   } finally {
     await closeRunServices(services);

@@ -3,6 +3,7 @@ import type { IngestionRunMachine } from '../../machines/ingestionRun.js';
 import type { RunReport } from '../report/runReport.js';
 import type { Clock } from '../runtime/clock.js';
 import { describeError } from '../run/describeError.js';
+import type { LoginAttemptEvent } from '../run/runEvents.js';
 import type { IngestionRunInput } from '../run/runTypes.js';
 
 export type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -14,6 +15,8 @@ export interface RunMachineOptions {
   readonly inspect?: Inspect | readonly Inspect[];
   /** Aborting it sends `run.cancel` with the abort reason (e.g. `SIGINT`). */
   readonly signal?: AbortSignal;
+  /** The run's login attempts, as the auth provider tells them (`AuthProvider.subscribe`); returns how to stop listening. */
+  readonly logins?: (send: (event: LoginAttemptEvent) => void) => () => void;
 }
 
 /** Fans one inspection stream out to several inspectors. */
@@ -47,6 +50,8 @@ export async function runMachine(machine: IngestionRunMachine, input: IngestionR
     if (signal) actor.send({ type: 'run.cancel', reason: reasonOf(signal) });
   };
   const done = toPromise(actor);
+  // Before the start: the first login is part of it.
+  const stopLogins = options.logins?.((event) => actor.send(event));
   actor.start();
   if (signal?.aborted) cancel();
   else signal?.addEventListener('abort', cancel, { once: true });
@@ -54,5 +59,6 @@ export async function runMachine(machine: IngestionRunMachine, input: IngestionR
     return await done;
   } finally {
     signal?.removeEventListener('abort', cancel);
+    stopLogins?.();
   }
 }

@@ -39,8 +39,11 @@ export interface FinalFile {
   readonly format: OutputFormat;
   readonly rows: number;
   readonly duplicatesDropped: number;
+  /** Unique records a cleaning rule rejected: `rows + rejected = unique`. */
   readonly rejected: number;
-  /** `<name>.rejects.ndjson` beside the output: one line per rejected record, with its reasons. */
+  /** Records without a usable key: `staged = unique + duplicatesDropped + withoutKey`. */
+  readonly withoutKey: number;
+  /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons. */
   readonly rejectsPath: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   readonly bytes: number;
@@ -130,11 +133,16 @@ async function write(
 
   const rejectedRows =
     checks.length === 0 ? 'SELECT 0' : `SELECT count(*) FROM (SELECT ${reasons} AS _reasons FROM _fields) WHERE len(_reasons) > 0`;
-  const [uniqueRows = 0, invalid = 0, unkeyed = 0] = await one(
+  // Unique is the number of distinct keys, counted from the staged records themselves (not from the deduplicated relation).
+  const [uniqueRows = 0, invalid = 0, received = 0, keys = 0, unkeyed = 0] = await one(
     staged,
-    `SELECT (SELECT count(*) FROM ${unique}), (${rejectedRows}), (SELECT count(*) FROM ${staged.records} WHERE key IS NULL)`,
+    `SELECT (SELECT count(*) FROM ${unique}), (${rejectedRows}), count(*), count(DISTINCT key), count(*) - count(key) FROM ${staged.records}`,
   );
   const valid = uniqueRows - invalid;
+  checkEquation(
+    `received ${received} = unique ${keys} + duplicates ${duplicatesDropped} + without a key ${unkeyed}`,
+    received === keys + duplicatesDropped + unkeyed,
+  );
 
   const rejectsPath = rejectsPathFor(path);
   removeStaleTemps(path);
@@ -168,19 +176,37 @@ async function write(
   await staged.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
   await checkCount(staged, options.format, temp, valid);
+  // The file's rows are read back (checkCount): with the rule rejects they must make every distinct key.
+  checkEquation(`rows in the file ${valid} + rejected ${invalid} = unique ${keys}`, valid + invalid === keys);
 
   const columns = await describeColumns(staged, options.format, temp, all);
   crashPoint('output.midWrite');
   publish(temp, path);
   publish(rejectsTemp, rejectsPath);
   const sums = await fileChecksums(path);
-  return { path, format: options.format, rows: valid, duplicatesDropped, rejected, rejectsPath, columns, ...sums };
+  return {
+    path,
+    format: options.format,
+    rows: valid,
+    duplicatesDropped,
+    rejected: invalid,
+    withoutKey: unkeyed,
+    rejectsPath,
+    columns,
+    ...sums,
+  };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function one(staged: StagedRecords, sql: string): Promise<number[]> {
   return ((await staged.query(sql))[0] ?? []).map((v) => Number(v));
+}
+
+/** A count identity of the file about to be delivered: false stops the run before anything is published. */
+function checkEquation(equation: string, holds: boolean): void {
+  if (!holds)
+    throw new OutputError(`the counts do not add up, so the file is not delivered: ${equation.replace(' = ', ' ≠ ')} does not hold`);
 }
 
 async function checkCount(staged: StagedRecords, format: OutputFormat, file: string, expected: number): Promise<void> {

@@ -35,7 +35,8 @@ export class AuthGate {
     this.#emit = emit;
     // The first login is not a refresh; a failed one leaves the stream to fail or to log in again.
     this.#unsubscribe = auth.subscribe?.((event) => {
-      if (event.reason === 'initial') return;
+      // Login attempts are counted by the run from the provider itself (the first login comes before any stream).
+      if (event.reason === 'initial' || event.type === 'login.attempt') return;
       if (event.type === 'token.refreshing') this.#emit({ type: 'token.refreshing' });
       else if (event.type === 'token.refreshed') this.#emit({ type: 'token.refreshed' });
     });

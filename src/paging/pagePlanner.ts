@@ -142,6 +142,12 @@ function chainPlanner(
     fetched(job, parsed) {
       const { page } = job;
       if (parsed.next === null || parsed.next === undefined) return [];
+      if (parsed.next === job.cursor) {
+        throw new PagingError(
+          `page ${page}'s next ${what === 'cursor' ? 'cursor' : 'link'} is the page's own ${what === 'cursor' ? 'cursor' : 'URL'}: the server is not advancing, stopping`,
+          page,
+        );
+      }
       if (seen.has(parsed.next)) {
         throw new PagingError(
           `page ${page} points back to an earlier ${what}: the server is looping, stopping before records repeat forever`,

@@ -38,6 +38,7 @@ import { RetryBudget } from '../pacing/retryBudget.js';
 import { aborted$ } from './aborted.js';
 import { AttemptFailure, StopDispatch, errorReason } from './attemptFailure.js';
 import { createPagePlanner, type PagePlanner } from './pagePlanner.js';
+import { ProgressGuard } from './progressGuard.js';
 import {
   resolvePageStreamOptions,
   type PageStreamDeps,
@@ -46,7 +47,7 @@ import {
   type StagedPage,
 } from './pageStreamOptions.js';
 import { rawJsonArray } from './rawJsonArray.js';
-import { BadBodyError, pageUrl, parsePage, type PageJob, type ParsedPage } from './pagingStrategy.js';
+import { BadBodyError, pageUrl, parsePage, type PageJob, type ParsedPage, type PagingStrategy } from './pagingStrategy.js';
 import type { StreamEvent } from './streamEvent.js';
 import { noGauges, type StreamGauges } from './streamGauges.js';
 
@@ -123,6 +124,7 @@ class StreamRun {
   readonly #jobs = new Subject<PageJob>();
   readonly #recent: AttemptFailureNote[] = [];
   #planner: PagePlanner | undefined;
+  readonly #progress: ProgressGuard;
   #outstanding = 0;
   #stageChain: Promise<void> = Promise.resolve();
   #deadlineTimer: unknown;
@@ -143,6 +145,7 @@ class StreamRun {
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.maxInFlight());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
+    this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(options.paging), options.keyField ?? 'id');
   }
 
   maxInFlight(): number {
@@ -243,6 +246,7 @@ class StreamRun {
       catchError((error: unknown) => throwError(() => this.#finalError(job, state, error))),
       tap((fetched) => {
         try {
+          this.#progress.fetched(job.page, fetched.parsed.records);
           this.#enqueue(this.#planner!.fetched(job, fetched.parsed));
         } catch (error: unknown) {
           fetched.planError = error;
@@ -518,4 +522,11 @@ class StreamRun {
     this.#unlinkSignal();
     this.#jobs.complete();
   }
+}
+
+/** The query parameter that should move an indexed paginator forward, for the not-advancing sentence. */
+function movingParam(paging: PagingStrategy): string | undefined {
+  if (paging.kind === 'pageNumber') return paging.pageParam ?? 'page';
+  if (paging.kind === 'offset') return paging.offsetParam ?? 'offset';
+  return undefined;
 }

@@ -46,6 +46,8 @@ export interface PageStreamOptions {
   /** The endpoint, e.g. `http://127.0.0.1:8080/customers` (extra query params are kept). */
   readonly url: string;
   readonly paging: PagingStrategy;
+  /** The records' key field (default `id`): pages whose keys repeat an earlier page's are not advancing. */
+  readonly keyField?: string | undefined;
   /** Pages committed by an earlier run: never fetched again. */
   readonly resume?: ResumePoint | undefined;
   /** Aborting it cancels everything in flight; nothing is staged afterwards. */

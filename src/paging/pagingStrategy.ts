@@ -1,4 +1,5 @@
 import { IngestError } from '../errors.js';
+import { notJson } from '../http/notJson.js';
 import { readPath } from './dottedPath.js';
 import { findLink } from './linkHeader.js';
 
@@ -96,9 +97,9 @@ export function parsePage(strategy: PagingStrategy, body: string, headers: Heade
   let json: unknown;
   try {
     json = JSON.parse(body);
-  } catch (error: unknown) {
-    const head = body.slice(0, 40).replace(/\s+/g, ' ');
-    throw new BadBodyError(`the body is not JSON (${body.length} bytes, starting "${head}")`, { cause: error });
+  } catch {
+    // Never the parser's message or the body's bytes: they quote records.
+    throw new BadBodyError(`the body is not JSON (${notJson(body)})`);
   }
   const recordsPath = strategy.recordsPath ?? 'data';
   const records = readPath(json, recordsPath);

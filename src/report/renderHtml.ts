@@ -170,7 +170,7 @@ ${rows.map((s) => html`<tr><td>${s.status}</td><td class="num">${s.responses}</t
 
 function consistencyList(report: RunReport): SafeHtml {
   const items = checkConsistency(report).map((c) =>
-    c.ok ? html`<li>Consistent: ${c.detail}</li>\n` : html`<li class="warning">WARNING: does not add up: ${c.detail}</li>\n`,
+    c.ok ? html`<li>Consistent: ${c.detail}</li>\n` : html`<li class="warning">FAILED: does not add up: ${c.detail}</li>\n`,
   );
   return html`<ul class="checks">
 ${items}</ul>`;

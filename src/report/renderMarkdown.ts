@@ -113,7 +113,7 @@ function requestsSection(report: RunReport): string {
 
 function recordsSection(report: RunReport): string {
   const checks = checkConsistency(report).map((c) =>
-    c.ok ? `- Consistent: ${mdText(c.detail)}` : `- **WARNING: does not add up:** ${mdText(c.detail)}`,
+    c.ok ? `- Consistent: ${mdText(c.detail)}` : `- **FAILED: does not add up:** ${mdText(c.detail)}`,
   );
   return ['## Pages and records', '', factsTable(recordFacts(report), 'Pages and records'), '', ...checks].join('\n');
 }

@@ -52,16 +52,20 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
   lines.push(
     `${label('retries')}${n(r.retries)} · ${rateLimited} (paused ${formatDuration(r.rateLimitPauseMs)}) · ${n(r.tokenRefreshes)} token ${r.tokenRefreshes === 1 ? 'refresh' : 'refreshes'}`,
   );
+  if (r.logins > 0) {
+    const failed = r.failedLogins > 0 ? p.yellow(`${n(r.failedLogins)} failed`) : '0 failed';
+    lines.push(`${label('logins')}${n(r.logins)} (${failed}) in ${formatDuration(r.loginMs)}`);
+  }
 
   const pages = report.pages;
   const skipped = pages.skippedOnResume > 0 ? `, ${n(pages.skippedOnResume)} skipped on resume` : '';
   lines.push(`${label('pages')}${n(pages.staged)}${pages.total === undefined ? '' : `/${n(pages.total)}`} staged${skipped}`);
   const rec = report.records;
   lines.push(
-    `${label('records')}${n(rec.received)} received → ${n(rec.unique)} unique, ${n(rec.duplicates)} duplicates, ${n(rec.rejected)} rejected`,
+    `${label('records')}${n(rec.received)} received → ${n(rec.unique)} unique, ${n(rec.duplicates)} duplicates, ${n(rec.withoutKey)} without a key, ${n(rec.rejected)} rejected`,
   );
   for (const check of checkConsistency(report)) {
-    if (!check.ok) lines.push(p.red(p.bold(`WARNING   does not add up: ${check.detail}`)));
+    if (!check.ok) lines.push(p.red(p.bold(`FAILED    does not add up: ${check.detail}`)));
   }
   lines.push(`${label('speed')}${n(report.throughput.recordsPerSecond, 1)} records/s · ${n(report.throughput.pagesPerSecond, 2)} pages/s`);
 

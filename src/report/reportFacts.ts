@@ -38,6 +38,8 @@ export function requestFacts(report: RunReport): Fact[] {
     { label: 'Rate limited (429)', value: n(r.rateLimited), num: true },
     { label: 'Total rate-limit pause', value: formatDuration(r.rateLimitPauseMs), num: true },
     { label: 'Token refreshes', value: n(r.tokenRefreshes), num: true },
+    { label: 'Logins (failed)', value: `${n(r.logins)} (${n(r.failedLogins)})`, num: true },
+    { label: 'Time logging in', value: formatDuration(r.loginMs), num: true },
   ];
 }
 
@@ -57,6 +59,7 @@ export function recordFacts(report: RunReport): Fact[] {
     { label: 'Records received', value: n(records.received), num: true },
     { label: 'Unique records', value: n(records.unique), num: true },
     { label: 'Duplicates (dropped)', value: n(records.duplicates), num: true },
+    { label: 'Without a key (kept aside)', value: n(records.withoutKey), num: true },
     { label: 'Rejected (kept aside)', value: n(records.rejected), num: true },
   ];
 }

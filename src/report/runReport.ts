@@ -37,12 +37,21 @@ export interface RunReport {
     readonly rateLimited: number;
     readonly rateLimitPauseMs: number;
     readonly tokenRefreshes: number;
+    /** `POST /login` requests (the first login included), those that failed, and their time. */
+    readonly logins: number;
+    readonly failedLogins: number;
+    readonly loginMs: number;
   };
   readonly pages: { readonly staged: number; readonly skippedOnResume: number; readonly total?: number };
+  /** received = unique + duplicates + withoutKey; rows in the file + rejected = unique. */
   readonly records: {
     readonly received: number;
+    /** Distinct keys: each keyed record counted once, whether it is written or rejected. */
     readonly unique: number;
     readonly duplicates: number;
+    /** Records without a usable key: in the rejects file, never in the data. */
+    readonly withoutKey: number;
+    /** Unique records a cleaning rule rejected (ETL): in the rejects file. */
     readonly rejected: number;
   };
   readonly throughput: { readonly recordsPerSecond: number; readonly pagesPerSecond: number };

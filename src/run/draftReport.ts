@@ -76,6 +76,9 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
       // The measured pause beats the announced one: waits overlap and the stream adds jitter.
       rateLimitPauseMs: timeline.length > 0 ? timeIn(timeline, (s) => s === 'ingesting.backingOff') : counters.requests.rateLimitWaitMs,
       tokenRefreshes: counters.requests.tokenRefreshes,
+      logins: counters.requests.logins,
+      failedLogins: counters.requests.failedLogins,
+      loginMs: counters.requests.loginMs,
     },
     pages: {
       staged: counters.pagesStaged,
@@ -84,8 +87,9 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
     },
     records: {
       received: counters.recordsReceived,
-      unique: file?.rows ?? counters.recordsReceived,
+      unique: file ? file.rows + file.rejected : counters.recordsReceived,
       duplicates: file?.duplicatesDropped ?? 0,
+      withoutKey: file?.withoutKey ?? 0,
       rejected: file?.rejected ?? 0,
     },
     throughput: {

@@ -1,4 +1,5 @@
 import type { StreamEvent } from '../paging/streamEvent.js';
+import type { LoginAttemptEvent } from './runEvents.js';
 import type { RunCounters } from './runTypes.js';
 
 export const emptyCounters: RunCounters = {
@@ -13,6 +14,9 @@ export const emptyCounters: RunCounters = {
     rateLimited: 0,
     rateLimitWaitMs: 0,
     tokenRefreshes: 0,
+    logins: 0,
+    failedLogins: 0,
+    loginMs: 0,
   },
   anomalies: [],
 };
@@ -33,7 +37,7 @@ export interface CountingContext {
  * The one place a run's figures are counted: each event once. The machine keeps the result in
  * its context; the progress display and the report read it from there.
  */
-export function countEvent(c: RunCounters, e: StreamEvent, run: CountingContext): RunCounters {
+export function countEvent(c: RunCounters, e: StreamEvent | LoginAttemptEvent, run: CountingContext): RunCounters {
   const r = c.requests;
   switch (e.type) {
     case 'request.sent':
@@ -57,6 +61,16 @@ export function countEvent(c: RunCounters, e: StreamEvent, run: CountingContext)
       return run.paused ? c : { ...c, requests: { ...r, rateLimitWaitMs: r.rateLimitWaitMs + Math.max(0, e.waitMs) } };
     case 'token.refreshed':
       return { ...c, requests: { ...r, tokenRefreshes: r.tokenRefreshes + 1 } };
+    case 'login.attempt':
+      return {
+        ...c,
+        requests: {
+          ...r,
+          logins: r.logins + 1,
+          failedLogins: r.failedLogins + (e.ok ? 0 : 1),
+          loginMs: r.loginMs + Math.max(0, e.durationMs),
+        },
+      };
     case 'paging.anomaly':
       return { ...c, anomalies: [...c.anomalies, `page ${e.page}: ${e.message}`] };
     case 'stream.completed':

@@ -1,3 +1,10 @@
+/** One login request (the first or a refresh), as the auth provider tells it: counted into the run's figures. */
+export interface LoginAttemptEvent {
+  readonly type: 'login.attempt';
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
 /** The machine asks the stream to stop at the next page boundary. */
 export interface StopStreamCommand {
   readonly type: 'run.cancel';

@@ -10,7 +10,10 @@ export interface WrittenFile {
   /** The checksum in the form the object store compares (e.g. base64 SHA-256). */
   readonly checksum: string;
   readonly duplicatesDropped: number;
+  /** Unique records a cleaning rule rejected (kept in the rejects file). */
   readonly rejected: number;
+  /** Records without a usable key (kept in the rejects file too). */
+  readonly withoutKey: number;
   readonly rejectsPath?: string;
 }
 
@@ -67,6 +70,10 @@ export interface RequestCounters {
   /** Sum of the waits announced by the 429s that started a pause (the timeline measures the real pause). */
   readonly rateLimitWaitMs: number;
   readonly tokenRefreshes: number;
+  /** `POST /login` requests, the first login included; those that failed; the time they took, ms. */
+  readonly logins: number;
+  readonly failedLogins: number;
+  readonly loginMs: number;
 }
 
 /** Everything the machine counts from the stream's events: never the records themselves. */

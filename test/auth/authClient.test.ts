@@ -111,8 +111,10 @@ describe('AuthClient login', () => {
     expect(client.stats).toMatchObject({ logins: 2, refreshes: 1 });
     expect(events.map((e) => [e.type, e.reason])).toEqual([
       ['token.refreshing', 'initial'],
+      ['login.attempt', 'initial'],
       ['token.refreshed', 'initial'],
       ['token.refreshing', 'refresh-ahead'],
+      ['login.attempt', 'refresh-ahead'],
       ['token.refreshed', 'refresh-ahead'],
     ]);
   });

@@ -42,6 +42,7 @@ describe('duplicates and dirty data, end to end', () => {
         received: stats.recordsServed,
         unique: SIM.records,
         duplicates: stats.duplicatesServed,
+        withoutKey: 0,
         rejected: 0,
       });
 
@@ -55,4 +56,25 @@ describe('duplicates and dirty data, end to end', () => {
       }
     },
   );
+
+  it('ETL: a record a cleaning rule rejects is one of the unique records, counted once, and the report adds up', async () => {
+    env = await startE2eEnv(SIM);
+    const runId = 'dirty-etl';
+    const report = await runIngestion(env.options({ format: 'ndjson', runId, pageSize: 100, transform: 'clean' }), env.context());
+    expect(report.error).toBeUndefined();
+    expect(report.status).toBe('succeeded');
+    const stats = env.sim.stats();
+    const { received, unique, duplicates, withoutKey, rejected } = report.records;
+    expect({ received, unique, duplicates, withoutKey }).toEqual({
+      received: stats.recordsServed,
+      unique: SIM.records,
+      duplicates: stats.duplicatesServed,
+      withoutKey: 0,
+    });
+    expect(rejected).toBeGreaterThan(0);
+    const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.ndjson`, 'ndjson');
+    // Every unique record is in the object or among the rejects, once.
+    expect(object.rows.length).toBe(report.output?.rows);
+    expect(object.rows.length + rejected).toBe(SIM.records);
+  });
 });

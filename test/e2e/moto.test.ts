@@ -104,7 +104,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
       { s3Credentials: credentials, runtime: { logger: silentLogger } },
     );
 
-  it('reliability row 29: a multipart upload (s3PartSizeMb 6) with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
+  it('reliability row 33: a multipart upload (s3PartSizeMb 6) with the default checksum (CRC32C) is delivered and kept: the object is the local file', async () => {
     const report = await bigRun('moto-crc32c', 6);
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
@@ -121,7 +121,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake' }))).Uploads ?? []).toEqual([]);
   });
 
-  it('reliability row 29: a store that keeps other bytes than were sent: the object is found wrong by its bytes, removed, and the run fails', async () => {
+  it('reliability row 33: a store that keeps other bytes than were sent: the object is found wrong by its bytes, removed, and the run fails', async () => {
     proxy.setCorrupt(({ operation, path }) => operation === 'UploadPart' && path.includes('partNumber=2'));
     try {
       const report = await bigRun('moto-corrupt', 5);

@@ -72,9 +72,18 @@ describe('ingestion run machine: the happy path', () => {
       rateLimited: 0,
       rateLimitPauseMs: 0,
       tokenRefreshes: 0,
+      logins: 0,
+      failedLogins: 0,
+      loginMs: 0,
     });
     expect(report.pages).toEqual({ staged: 3, skippedOnResume: 0, total: 3 });
-    expect(report.records).toEqual({ received: 290, unique: writtenFile.rows, duplicates: 7, rejected: 3 });
+    expect(report.records).toEqual({
+      received: 290,
+      unique: writtenFile.rows + writtenFile.rejected,
+      duplicates: 7,
+      withoutKey: 0,
+      rejected: 3,
+    });
     expect(report.anomalies).toEqual(['page 3: total_records changed from 290 to 291']);
     // 290 records and 3 pages in the 300 ms of fetching.
     expect(report.throughput).toEqual({ recordsPerSecond: 966.67, pagesPerSecond: 10 });

@@ -27,6 +27,7 @@ export const writtenFile: WrittenFile = {
   checksum: 'q83vEjRWeJA=',
   duplicatesDropped: 7,
   rejected: 3,
+  withoutKey: 0,
   rejectsPath: 'data/run-1/rejects.ndjson',
 };
 

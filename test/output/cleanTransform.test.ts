@@ -112,7 +112,7 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     await stage();
     const path = join(dir, 'clean.ndjson');
     const result = await writeFinalFile(store, { format: 'ndjson', path, transform: 'clean', keyField: 'id' });
-    expect(result).toMatchObject({ rows: 5, duplicatesDropped: 1, rejected: 6 });
+    expect(result).toMatchObject({ rows: 5, duplicatesDropped: 1, rejected: 5, withoutKey: 1 });
     const count = await query(`SELECT count(*) AS n FROM read_ndjson_objects('${path}')`);
     expect(count).toEqual([{ n: 5n }]);
     // The number as written (JSON parsers, DuckDB's included, read decimals as doubles).
@@ -215,7 +215,8 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     ]);
     // The rejected record is kept as it was received.
     expect(rejects[0]?.record).toEqual(JSON.parse(page1[5]!));
-    expect(result.rejected).toBe(rejects.length);
+    // Rule rejects (unique records) and records without a key, each once.
+    expect(result.rejected + result.withoutKey).toBe(rejects.length);
     const types = Object.fromEntries(result.columns.map((c) => [c.name, c.type]));
     expect(types).toMatchObject({
       id: 'BIGINT',

@@ -120,7 +120,8 @@ describe('writeFinalFile (ELT)', () => {
       format,
       rows: 12,
       duplicatesDropped: 2,
-      rejected: 1,
+      rejected: 0,
+      withoutKey: 1,
       rejectsPath: join(dir, 'out', 'customers.rejects.ndjson'),
     });
 

@@ -202,7 +202,10 @@ describe('pagination strategies', () => {
 
   it('stops at maxPages when the API never ends', async () => {
     const route: FakeRoute = (url) => ({
-      body: { data: ids(1, 1), metadata: { has_next: true, page: Number(url.searchParams.get('page')) } },
+      body: {
+        data: ids(Number(url.searchParams.get('page')), Number(url.searchParams.get('page'))),
+        metadata: { has_next: true, page: Number(url.searchParams.get('page')) },
+      },
     });
     const r = await runFake(route, { paging: { kind: 'pageNumber', pageSize: 1 }, maxPages: 25 });
     expect(r.error).toBeInstanceOf(PagingError);

@@ -121,12 +121,12 @@ describe('renderHtml', () => {
     for (let i = 0; i < states.length; i++) expect(bars[i]! / longestBar).toBeCloseTo(totals[i]! / longestTotal, 2);
   });
 
-  it('marks numbers that do not add up as a warning', () => {
-    const broken = renderHtml({ ...sampleReport, records: { ...sampleReport.records, rejected: 0 } });
+  it('marks numbers that do not add up as a failed check', () => {
+    const broken = renderHtml({ ...sampleReport, records: { ...sampleReport.records, unique: 99_749 } });
     expect(broken).toContain(
-      '<li class="warning">WARNING: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + rejected 0 (37 records unaccounted for)</li>',
+      '<li class="warning">FAILED: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + without a key 0 (37 records unaccounted for)</li>',
     );
-    expect(page).not.toContain('WARNING');
+    expect(page).not.toContain('does not add up');
   });
 
   it('shows the error of a failed run right after the verdict', () => {

@@ -96,24 +96,24 @@ describe('renderMarkdown', () => {
     expect(row(md, 'Duplicates (dropped)')?.[1]).toBe(en(records.duplicates));
     expect(row(md, 'Rejected (kept aside)')?.[1]).toBe(en(records.rejected));
     expect(md).toContain(
-      `Consistent: received ${en(records.received)} = unique ${en(records.unique)} + duplicates ${en(records.duplicates)} + rejected ${en(records.rejected)}`,
+      `Consistent: received ${en(records.received)} = unique ${en(records.unique)} + duplicates ${en(records.duplicates)} + without a key ${en(records.withoutKey)}`,
     );
     expect(md).not.toContain('WARNING');
   });
 
-  it('warns explicitly when the record counts do not add up', () => {
+  it('marks record counts that do not add up as a failed check', () => {
     const broken: RunReport = { ...sampleReport, records: { ...sampleReport.records, duplicates: sampleReport.records.duplicates - 5 } };
     const out = renderMarkdown(broken);
-    expect(out).toMatch(/\*\*WARNING: does not add up:\*\* received 100,000 ≠ unique .* \(5 records unaccounted for\)/);
-    // The file rows still equal the unique records: exactly one warning, the records one.
-    expect(out.match(/WARNING/g)).toHaveLength(1);
-    const doubled = renderMarkdown({ ...sampleReport, records: { ...sampleReport.records, rejected: 40 } });
+    expect(out).toMatch(/\*\*FAILED: does not add up:\*\* received 100,000 ≠ unique .* \(5 records unaccounted for\)/);
+    // The file rows still add up to the unique records: exactly one failed check, the records one.
+    expect(out.match(/FAILED: does not add up/g)).toHaveLength(1);
+    const doubled = renderMarkdown({ ...sampleReport, records: { ...sampleReport.records, withoutKey: 3 } });
     expect(doubled).toContain('(3 records counted twice)');
   });
 
-  it('warns when the file rows differ from the unique records', () => {
+  it('marks file rows and rejects that do not make the unique records as a failed check', () => {
     const out = renderMarkdown({ ...sampleReport, output: { ...sampleReport.output!, rows: 99_700 } });
-    expect(out).toContain('**WARNING: does not add up:** rows in the file 99,700 ≠ unique records 99,749');
+    expect(out).toContain('**FAILED: does not add up:** rows in the file 99,700 + rejected 37 ≠ unique 99,786');
   });
 
   it('shows throughput, output, delivery, quality and anomalies', () => {

@@ -64,12 +64,13 @@ describe('renderSummary', () => {
     expect(renderSummary(failedReport, { color: true })).toContain('\x1b[31m\x1b[1mFAILED');
   });
 
-  it('shows a warning when the numbers do not add up', () => {
+  it('shows a failed check when the numbers do not add up', () => {
     const broken = { ...sampleReport, records: { ...sampleReport.records, unique: sampleReport.records.unique + 1 } };
     const text = renderSummary(broken, { color: false });
     expect(text).toContain(
-      'WARNING   does not add up: received 100,000 ≠ unique 99,750 + duplicates 214 + rejected 37 (1 record counted twice)',
+      'FAILED    does not add up: received 100,000 ≠ unique 99,787 + duplicates 214 + without a key 0 (1 record counted twice)',
     );
-    expect(renderSummary(sampleReport, { color: false })).not.toContain('WARNING');
+    expect(text).toContain('FAILED    does not add up: rows in the file 99,749 + rejected 37 ≠ unique 99,787');
+    expect(renderSummary(sampleReport, { color: false })).not.toContain('does not add up');
   });
 });

@@ -1,5 +1,6 @@
 import { TimeoutError } from '../../src/errors.js';
 import { parseRetryAfter } from '../../src/http/retryAfter.js';
+import { checkConsistency } from '../../src/report/checkConsistency.js';
 import type { RunReport } from '../../src/report/runReport.js';
 import type { SimulatorStats } from '../../src/simulator/index.js';
 import type { LoggedRequest } from './requestLog.js';
@@ -73,6 +74,32 @@ export function checkRequestCounters(report: RunReport, stats: SimulatorStats, l
     );
   }
   return problems;
+}
+
+/**
+ * Every report is a proof, succeeded or failed: its equations hold (received = unique +
+ * duplicates + without a key; rows + rejected = unique; pages staged + skipped = announced for a
+ * finished run), and no run failed because its own counts did not add up.
+ */
+export function checkReportAddsUp(report: RunReport): string[] {
+  const problems = checkConsistency(report)
+    .filter((c) => !c.ok)
+    .map((c) => `the report does not add up: ${c.detail}`);
+  if (report.error?.includes('does not add up')) problems.push(`the run failed on its own counts: ${report.error}`);
+  return problems;
+}
+
+/**
+ * Logins against the request log: every POST /login the client sent and read an answer to (or
+ * gave up on by its deadline) is one login in the report; the failed ones are those not 200.
+ */
+export function checkLoginCounters(report: RunReport, log: readonly LoggedRequest[]): string[] {
+  const logins = log.filter((r) => r.path === '/login' && (r.abortReason === undefined || r.abortReason instanceof TimeoutError));
+  const failed = logins.filter((r) => clientOutcome(r) !== '200' || r.sim?.response.delivery.mode === 'truncate').length;
+  const { logins: counted, failedLogins } = report.requests;
+  return counted === logins.length && failedLogins === failed
+    ? []
+    : [`report.requests logins ${counted} (failed ${failedLogins}) != ${logins.length} POST /login answered (${failed} not a login)`];
 }
 
 /**

@@ -16,6 +16,8 @@ export interface Scenario {
   readonly simulator: SimulatorOptions & { readonly seed: number; readonly records: number };
   readonly pageSize: number;
   readonly format: SimFormat;
+  /** One seed in four runs ETL (`clean`): from the seed alone, so the other draws stay as they were. */
+  readonly transform: 'none' | 'clean';
   readonly maxAttemptsPerPage: number;
   /** A hostile seed whose 5xx rate is high enough that a clear failure is likely. */
   readonly storm: boolean;
@@ -81,8 +83,9 @@ export function drawScenario(seed: number, profile: SimProfile): Scenario {
   const pageSize = pick(r, pageSizes);
   const records = drawRecords(r, pageSize);
   const format = pick(r, simFormats);
+  const transform = seed % 4 === 0 ? 'clean' : 'none';
   const base = { profile, seed, records } as const;
-  if (profile === 'calm') return { seed, profile, simulator: base, pageSize, format, maxAttemptsPerPage: 8, storm: false };
+  if (profile === 'calm') return { seed, profile, simulator: base, pageSize, format, transform, maxAttemptsPerPage: 8, storm: false };
 
   if (profile === 'flaky') {
     const minMs = intBetween(r, 0, 50);
@@ -106,6 +109,7 @@ export function drawScenario(seed: number, profile: SimProfile): Scenario {
       simulator: { ...simulator, ...revokedEarly(r, simulator.tokenLifetimeSeconds!) },
       pageSize,
       format,
+      transform,
       maxAttemptsPerPage: 8,
       storm: false,
     };
@@ -149,6 +153,7 @@ export function drawScenario(seed: number, profile: SimProfile): Scenario {
     simulator: { ...simulator, ...revokedEarly(r, simulator.tokenLifetimeSeconds!) },
     pageSize,
     format,
+    transform,
     maxAttemptsPerPage,
     storm,
   };

@@ -237,7 +237,7 @@ describe('deliverFile on moto (server-side checksums)', () => {
     expect(proxy.count('PutObject')).toBe(0);
   });
 
-  it('reliability row 29: keeps a correct object whose stored checksum is wrong (recognised as delivered by its bytes)', async () => {
+  it('reliability row 33: keeps a correct object whose stored checksum is wrong (recognised as delivered by its bytes)', async () => {
     const file = await writeTestFile(dir, 'mislabelled.parquet', 5000, 34);
     // The store claims a CRC32C that is not the file's, as moto does for multipart uploads.
     const wrong = crc32cBytes(crc32c(file.content) ^ 1).toString('base64');
@@ -253,7 +253,7 @@ describe('deliverFile on moto (server-side checksums)', () => {
     expect(await objectsAt(key)).toEqual([key]);
   });
 
-  it('reliability row 29: deletes an object the store holds with other bytes than were sent, and fails', async () => {
+  it('reliability row 33: deletes an object the store holds with other bytes than were sent, and fails', async () => {
     const file = await writeTestFile(dir, 'corrupt.parquet', 12 * MiB, 35);
     proxy.setCorrupt(({ operation, path }) => operation === 'UploadPart' && path.includes('partNumber=2'));
     await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB })).rejects.toThrow(

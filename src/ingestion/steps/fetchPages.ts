@@ -20,6 +20,7 @@ export function fetchPages(
       {
         url: new URL(config.endpoint.replace(/^\//, ''), config.apiUrl.endsWith('/') ? config.apiUrl : `${config.apiUrl}/`).toString(),
         paging: pagingFor(config),
+        keyField: config.keyField,
         resume: resume.point,
         signal,
         // The run options, under the same names and units.

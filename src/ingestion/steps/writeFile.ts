@@ -33,7 +33,8 @@ export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: 
       checksum: storeChecksum(file, config.checksum),
       duplicatesDropped: file.duplicatesDropped,
       rejected: file.rejected,
-      ...(file.rejected > 0 ? { rejectsPath: file.rejectsPath } : {}),
+      withoutKey: file.withoutKey,
+      ...(file.rejected + file.withoutKey > 0 ? { rejectsPath: file.rejectsPath } : {}),
     };
   };
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { stagingReport, type FieldRule } from '../../output/index.js';
+import { checkConsistency } from '../../report/checkConsistency.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -33,14 +34,19 @@ export function writeReport(
 ): IngestionRunDeps['writeReport'] {
   const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
     const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
-    const rejected = draft.output
-      ? draft.records.rejected
-      : sql.records.unkeyed + (config.transform === 'clean' ? sql.records.rejectedByRules : 0);
+    // The file's own count when one was written; else what the rules would reject.
+    const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;
     let report: RunReport = {
       ...base,
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
-      records: { received: sql.records.received, unique: sql.records.unique, duplicates: sql.records.duplicates, rejected },
+      records: {
+        received: sql.records.received,
+        unique: sql.records.unique,
+        duplicates: sql.records.duplicates,
+        withoutKey: sql.records.unkeyed,
+        rejected,
+      },
       quality: sql.columns.map((c) => ({
         column: c.name,
         type: Object.keys(c.types).join(' | ') || 'NULL',
@@ -49,6 +55,15 @@ export function writeReport(
         ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
       })),
     };
+    // A report is a proof or the run fails: a count that does not add up is the run's failure, not a warning.
+    const broken = checkConsistency(report).filter((c) => !c.ok);
+    if (report.status === 'succeeded' && broken.length > 0) {
+      report = {
+        ...report,
+        status: 'failed',
+        error: `The report does not add up: ${broken.map((c) => c.detail).join('; ')}; the checkpoint is kept.`,
+      };
+    }
     if (report.status === 'succeeded' && report.delivery) {
       report = { ...report, delivery: { ...report.delivery, reportUri: `s3://${config.bucket}/${keys.json}` } };
     }
