@@ -1,0 +1,29 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { StreamEvent } from '../paging/streamEvent.js';
+import type { RunSeries } from '../report/runReport.js';
+import { RunSeriesBuilder } from '../run/runSeries.js';
+
+export interface SeriesRecorder {
+  /** Pass as (or with) the actor's `inspect` option. */
+  readonly inspect: Observer<InspectionEvent>;
+  /** The series from the recorder's creation up to `untilMs`. */
+  series(untilMs: number): RunSeries;
+}
+
+/**
+ * Feeds the run machine's events, as the machine receives them, into a RunSeriesBuilder with
+ * the clock time of their arrival: the same events `countEvent` counts, so series and counters agree.
+ */
+export function createSeriesRecorder(clock: { now(): number }): SeriesRecorder {
+  const builder = new RunSeriesBuilder(clock.now());
+  return {
+    inspect: {
+      next(event) {
+        if (event.type !== '@xstate.event' || event.actorRef.sessionId !== event.rootId) return;
+        // The root also receives `run.cancel` and the stream actor's end signals: the builder ignores them.
+        builder.record(event.event as StreamEvent, clock.now());
+      },
+    },
+    series: (untilMs) => builder.series(untilMs),
+  };
+}
