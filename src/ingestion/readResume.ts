@@ -26,6 +26,13 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
+/** The rejects file beside the output, when the writer left one (it writes none without rejects). */
+async function rejectsOf(outputPath: string): Promise<{ rejected: number; rejectsPath?: string }> {
+  const rejectsPath = rejectsPathFor(outputPath);
+  const rejected = await countLines(rejectsPath);
+  return rejected > 0 ? { rejected, rejectsPath } : { rejected };
+}
+
 export async function readResume(config: ResolvedRunConfig, store: StagingStore): Promise<RunResume> {
   const committed = await store.committedPages();
   // Chained paging resumes after its last checkpoint; indexed paging skips the committed pages.
@@ -48,7 +55,7 @@ export async function readResume(config: ResolvedRunConfig, store: StagingStore)
           sha256: output.sha256,
           checksum: storeChecksum(output, config.checksum),
           duplicatesDropped: counts.duplicates,
-          rejected: await countLines(rejectsPathFor(output.path)),
+          ...(await rejectsOf(output.path)),
         }
       : undefined;
   // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).

@@ -1,6 +1,8 @@
 import { checkConsistency } from './checkConsistency.js';
 import { duckdbSnippet } from './duckdbSnippet.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
+import { ganttChart } from './ganttChart.js';
+import { comparisonSection, overTimeSection } from './htmlFigures.js';
 import { html, SafeHtml } from './htmlTemplate.js';
 import { redactReport } from './redactReport.js';
 import type { RenderOptions } from './renderMarkdown.js';
@@ -17,7 +19,7 @@ import {
   type Fact,
 } from './reportFacts.js';
 import type { RunReport } from './runReport.js';
-import { timeByState, timelineExcerpt, type StateTime } from './timeline.js';
+import { timeByState, timelineExcerpt } from './timeline.js';
 
 // A report travels by mail and chat: no external asset, and no script may ever run in it.
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -27,7 +29,7 @@ const CSS = `
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #3d444d; --ok: #3fb950; --bad: #f85149; --warn: #d29922; --code: #161b22; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+main { max-width: 52rem; margin: 0 auto; padding: 1.5rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 h2 { margin: 2rem 0 .5rem; font-size: 1.2rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
 h3 { font-size: 1rem; }
@@ -43,8 +45,13 @@ code, pre { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 code { padding: 0 .25rem; border-radius: 3px; overflow-wrap: anywhere; }
 pre { padding: .75rem; overflow-x: auto; border-radius: 6px; }
 ul.checks { list-style: none; padding: 0; }
+figure { margin: 1rem 0 1.5rem; }
+figcaption { font-weight: 600; margin-bottom: .25rem; }
 svg text { fill: var(--fg); font: 12px system-ui, sans-serif; }
-svg .value { fill: var(--muted); }
+svg .tick, svg .label { fill: var(--muted); font-size: 11px; }
+svg .grid { stroke: var(--line); stroke-width: .5; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+.note { color: var(--muted); }
 footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
 `;
 
@@ -74,7 +81,7 @@ export function renderHtml(input: RunReport, options: RenderOptions = {}): strin
             ${report.status === 'failed' ? html`<p class="error"><strong>Error:</strong> ${report.error ?? MISSING_ERROR}</p>` : ''}
             ${factsTable(runFacts(report), 'Run')}
           </header>
-          ${timeSection(report)}
+          ${comparisonSection(report)} ${overTimeSection(report)} ${timeSection(report)}
           <section id="requests">
             <h2>Requests</h2>
             ${factsTable(requestFacts(report), 'Requests')} ${statusTable(report)}
@@ -130,7 +137,7 @@ function timeSection(report: RunReport): SafeHtml {
     </tr> `;
   return html`<section id="time">
     <h2>Time per state</h2>
-    ${barChart(perState)}
+    ${ganttChart(report.timeline)}
     <table>
       <thead>
         <tr>
@@ -174,40 +181,6 @@ function timeSection(report: RunReport): SafeHtml {
       </tbody>
     </table>
   </section>`;
-}
-
-const PALETTE = ['#0969da', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#cf222e', '#1b7c83', '#953800'] as const;
-
-/** Horizontal bars of time per state, scaled to the longest; labels carry the exact time. */
-function barChart(perState: readonly StateTime[]): SafeHtml {
-  const labelWidth = 150;
-  const barArea = 380;
-  const rowHeight = 24;
-  const width = labelWidth + barArea + 140;
-  const height = perState.length * rowHeight + 8;
-  const longest = Math.max(1, ...perState.map((s) => s.totalMs));
-  const bars = perState.map((s, i) => {
-    const y = 4 + i * rowHeight;
-    const w = s.totalMs > 0 ? Math.max(1, (s.totalMs / longest) * barArea) : 0;
-    return html`<g
-      ><title>${s.state}: ${formatDuration(s.totalMs)} (${formatPercent(s.share, 1)})</title>
-      <text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${s.state}</text>
-      <rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" rx="2" fill="${PALETTE[i % PALETTE.length]}" />
-      <text class="value" x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 16}"
-        >${formatDuration(s.totalMs)} · ${formatPercent(s.share, 1)}</text
-      ></g
-    > `;
-  });
-  return html`<svg
-    xmlns="http://www.w3.org/2000/svg"
-    role="img"
-    aria-label="Time per state"
-    viewBox="0 0 ${width} ${height}"
-    width="100%"
-    style="max-width:${width}px"
-  >
-    ${bars}
-  </svg>`;
 }
 
 function statusTable(report: RunReport): SafeHtml | string {

@@ -51,11 +51,11 @@ export interface RunSeries {
   readonly latencyMs: (LatencyPercentiles & { readonly max: number }) | null;
 }
 
-/** The latest earlier report of the same dataset in the store: its figures, to compare with. */
+/** The latest earlier successful run of the same dataset, from its report in the store: its figures, to compare with. */
 export interface PreviousRun {
   readonly runId: string;
+  /** Its JSON report. */
   readonly uri: string;
-  readonly status: 'succeeded' | 'failed';
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly recordsReceived: number;
@@ -123,6 +123,6 @@ export interface RunReport {
   readonly anomalies: readonly string[];
   /** The run over time (absent when no recorder watched the run). */
   readonly series?: RunSeries;
-  /** The latest earlier report of the same dataset, when the store has one. */
+  /** The latest earlier successful run of the same dataset, when the store has its report. */
   readonly previous?: PreviousRun;
 }

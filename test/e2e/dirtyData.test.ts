@@ -45,7 +45,7 @@ describe('duplicates and dirty data, end to end', () => {
         rejected: 0,
       });
 
-      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${format}`, format);
+      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/${runId}.${format}`, format);
       expect(eltDifferences(object.rows, format, oracle, runId)).toEqual([]);
       if (format === 'csv') {
         // Safe to open in a spreadsheet: no text cell starts a formula.

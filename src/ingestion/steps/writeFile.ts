@@ -33,7 +33,7 @@ export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: 
       checksum: storeChecksum(file, config.checksum),
       duplicatesDropped: file.duplicatesDropped,
       rejected: file.rejected,
-      ...(file.rejected > 0 ? { rejectsPath: file.rejectsPath } : {}),
+      ...(file.rejectsPath === undefined ? {} : { rejectsPath: file.rejectsPath }),
     };
   };
 }
