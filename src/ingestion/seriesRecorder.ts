@@ -15,15 +15,17 @@ export interface SeriesRecorder {
  * the clock time of their arrival: the same events `countEvent` counts, so series and counters agree.
  */
 export function createSeriesRecorder(clock: { now(): number }): SeriesRecorder {
-  const builder = new RunSeriesBuilder(clock.now());
+  // Starts with the machine's first snapshot, as the timeline does: both share the run's start.
+  let builder: RunSeriesBuilder | undefined;
   return {
     inspect: {
       next(event) {
-        if (event.type !== '@xstate.event' || event.actorRef.sessionId !== event.rootId) return;
+        if (event.actorRef.sessionId !== event.rootId) return;
+        if (event.type === '@xstate.snapshot') builder ??= new RunSeriesBuilder(clock.now());
         // The root also receives `run.cancel` and the stream actor's end signals: the builder ignores them.
-        builder.record(event.event as StreamEvent, clock.now());
+        if (event.type === '@xstate.event') builder?.record(event.event as StreamEvent, clock.now());
       },
     },
-    series: (untilMs) => builder.series(untilMs),
+    series: (untilMs) => (builder ??= new RunSeriesBuilder(untilMs)).series(untilMs),
   };
 }
