@@ -66,11 +66,21 @@ export function shortTime(ms: number): string {
 const fmt = (n: number): string => (Math.abs(n) >= 100 || Number.isInteger(n) ? formatCount(n) : formatCount(n, 1));
 
 /** A legend in one row above the plot. */
-export function legend(items: readonly { readonly label: string; readonly color: string; readonly dashed?: boolean }[]): SafeHtml {
+export function legend(
+  items: readonly { readonly label: string; readonly color: string; readonly line?: boolean; readonly dashed?: boolean }[],
+): SafeHtml {
   let x = LEFT;
   return html`${items.map((item) => {
-    const mark = item.dashed
-      ? html`<line x1="${x}" y1="14" x2="${x + 14}" y2="14" stroke="${item.color}" stroke-width="2.5" stroke-dasharray="4 2" />`
+    const mark = item.line
+      ? html`<line
+          x1="${x}"
+          y1="14"
+          x2="${x + 14}"
+          y2="14"
+          stroke="${item.color}"
+          stroke-width="2.5"
+          ${item.dashed ? new SafeHtml(' stroke-dasharray="4 2"') : ''}
+        />`
       : html`<rect x="${x}" y="8" width="14" height="12" rx="2" fill="${item.color}" />`;
     const out = html`<g class="legend">${mark}<text x="${x + 19}" y="18">${item.label}</text></g>`;
     x += 19 + item.label.length * 6.6 + 18;
@@ -166,7 +176,7 @@ export function timeChart(chart: TimeChart): SafeHtml {
       width="100%"
       style="max-width:${WIDTH}px"
     >
-      ${legend([...bars, ...lines])} ${timeAxes(totalMs, yMax, chart.yLabel)}
+      ${legend([...bars, ...lines.map((l) => ({ ...l, line: true }))])} ${timeAxes(totalMs, yMax, chart.yLabel)}
       <g class="marks">${barMarks}${paths}</g>
     </svg>
   </figure>`;

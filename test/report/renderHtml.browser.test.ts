@@ -131,6 +131,7 @@ describe.skipIf(!existsSync(chromium))('the HTML report in a real browser', () =
     }
 
     mkdirSync(resolve('data/artifacts'), { recursive: true });
+    writeFileSync(SCREENSHOT.replace(/\.png$/, '.html'), html);
     await chrome(html, [`--window-size=900,${Math.min(16_000, Math.ceil(height))}`, `--screenshot=${SCREENSHOT}`]);
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
     console.log(`screenshot of the report: ${SCREENSHOT}`);
