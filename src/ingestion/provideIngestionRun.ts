@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import { ingestionRun, type IngestionRunMachine } from '../../machines/ingestionRun.js';
-import type { RunReport, StateVisit } from '../report/runReport.js';
+import type { RunReport, RunSeries, StateVisit } from '../report/runReport.js';
 import type { Clock } from '../runtime/clock.js';
 import { describeError } from '../run/describeError.js';
 import { assembleDraftReport } from '../run/draftReport.js';
@@ -17,6 +17,7 @@ import type {
   WriteFileInput,
   WrittenFile,
 } from '../run/runTypes.js';
+import { createSeriesRecorder } from './seriesRecorder.js';
 import { createTimelineRecorder } from './timelineRecorder.js';
 
 /**
@@ -40,6 +41,8 @@ export interface ProvideIngestionRunOptions {
   readonly clock: Pick<Clock, 'now'>;
   /** The run's timeline so far (a recorder's `timeline`), put into the report. */
   readonly timeline?: () => readonly StateVisit[];
+  /** The run over time up to the given instant (a series recorder's `series`), put into the report. */
+  readonly series?: (untilMs: number) => RunSeries;
 }
 
 /** Binds the dependencies to the run machine with `machine.provide(...)`. */
@@ -59,7 +62,8 @@ export function provideIngestionRun(deps: IngestionRunDeps, options: ProvideInge
         const timeline = options.timeline?.() ?? [];
         const first = timeline[0];
         const startedAtMs = first ? Date.parse(first.enteredAt) : finishedAtMs;
-        const draft = assembleDraftReport(input, { startedAtMs, finishedAtMs, timeline });
+        const series = options.series?.(finishedAtMs);
+        const draft = assembleDraftReport(input, { startedAtMs, finishedAtMs, timeline, ...(series ? { series } : {}) });
         try {
           return await deps.writeReport(draft, signal);
         } catch (error: unknown) {
@@ -84,11 +88,12 @@ export function runIngestionMachine(
   options: RunIngestionMachineOptions,
 ): Promise<RunReport> {
   const recorder = createTimelineRecorder(options.clock);
-  const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline() });
+  const seriesRecorder = createSeriesRecorder(options.clock);
+  const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline(), series: seriesRecorder.series });
   const extra = options.inspect === undefined ? [] : Array.isArray(options.inspect) ? options.inspect : [options.inspect as Inspect];
   return runMachine(machine, input, {
     clock: options.clock,
-    inspect: [recorder.inspect, ...extra],
+    inspect: [recorder.inspect, seriesRecorder.inspect, ...extra],
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.logins ? { logins: options.logins } : {}),
   });

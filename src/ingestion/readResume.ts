@@ -26,6 +26,14 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
+/** The rejects file beside the output, when the writer left one (it writes none without rejects). */
+/** The rule rejects of a written file (its rejects file's lines less the keyless records), and the file when there is one. */
+async function rejectsOf(outputPath: string, withoutKey: number): Promise<{ rejected: number; rejectsPath?: string }> {
+  const rejectsPath = rejectsPathFor(outputPath);
+  const lines = await countLines(rejectsPath);
+  return lines > 0 ? { rejected: lines - withoutKey, rejectsPath } : { rejected: 0 };
+}
+
 export async function readResume(config: ResolvedRunConfig, store: StagingStore): Promise<RunResume> {
   const committed = await store.committedPages();
   // Chained paging resumes after its last checkpoint; indexed paging skips the committed pages.
@@ -49,7 +57,7 @@ export async function readResume(config: ResolvedRunConfig, store: StagingStore)
           checksum: storeChecksum(output, config.checksum),
           duplicatesDropped: counts.duplicates,
           // The rejects file holds the rule rejects and the records without a key.
-          rejected: (await countLines(rejectsPathFor(output.path))) - counts.unkeyed,
+          ...(await rejectsOf(output.path, counts.unkeyed)),
           withoutKey: counts.unkeyed,
         }
       : undefined;

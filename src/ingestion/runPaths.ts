@@ -12,7 +12,7 @@ export function runPaths(config: Pick<ResolvedRunConfig, 'dataDir' | 'dataset' |
   const { dataDir, dataset, ingestDate, runId, format } = config;
   return {
     staging: join(dataDir, 'staging', `${runId}.duckdb`),
-    output: join(dataDir, 'output', dataset, `ingest_date=${ingestDate}`, `${dataset}_${runId}.${format}`),
+    output: join(dataDir, 'output', dataset, `ingest_date=${ingestDate}`, `${runId}.${format}`),
     reports: join(dataDir, 'reports'),
   };
 }

@@ -17,8 +17,8 @@ export interface RunServices {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly paths: RunPaths;
-  /** The data object's key, and the report objects' keys beside it. */
-  readonly keys: { readonly data: string; readonly json: string; readonly md: string };
+  /** The data object's key, and the keys of the reports and the rejects beside it. */
+  readonly keys: { readonly data: string; readonly json: string; readonly md: string; readonly html: string; readonly rejects: string };
   readonly s3: S3Client;
   readonly auth: AuthProvider;
   readonly store: StagingStore;
@@ -63,6 +63,8 @@ export async function openRunServices(
     data: renderKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate),
     json: reportKey(parts, 'json', reportKeyOptions),
     md: reportKey(parts, 'md', reportKeyOptions),
+    html: reportKey(parts, 'html', reportKeyOptions),
+    rejects: reportKey(parts, 'rejects', reportKeyOptions),
   };
   const paths = runPaths(config);
   const s3 = createS3Client({

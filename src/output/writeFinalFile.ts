@@ -1,5 +1,5 @@
 /** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
@@ -43,8 +43,8 @@ export interface FinalFile {
   readonly rejected: number;
   /** Records without a usable key: `staged = unique + duplicatesDropped + withoutKey`. */
   readonly withoutKey: number;
-  /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons. */
-  readonly rejectsPath: string;
+  /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons; absent without any. */
+  readonly rejectsPath?: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   readonly bytes: number;
   readonly sha256: string;
@@ -150,10 +150,9 @@ async function write(
   const rejectsTemp = tempBeside(rejectsPath);
   temps.push(rejectsTemp);
   const rejected = invalid + unkeyed;
-  if (rejected === 0) {
-    // The empty file COPY would write, without planning a query per field (most runs reject nothing).
-    writeFileSync(rejectsTemp, '');
-  } else {
+  // No rejects, no file (and none left from an earlier attempt): an empty file says nothing.
+  if (rejected === 0) rmSync(rejectsPath, { force: true });
+  else {
     const reason = sqlString(`missing or invalid ${keyField}`);
     const rejects = await jsonLinesQuery(
       staged,
@@ -182,7 +181,7 @@ async function write(
   const columns = await describeColumns(staged, options.format, temp, all);
   crashPoint('output.midWrite');
   publish(temp, path);
-  publish(rejectsTemp, rejectsPath);
+  if (rejected > 0) publish(rejectsTemp, rejectsPath);
   const sums = await fileChecksums(path);
   return {
     path,
@@ -191,7 +190,7 @@ async function write(
     duplicatesDropped,
     rejected: invalid,
     withoutKey: unkeyed,
-    rejectsPath,
+    ...(rejected > 0 ? { rejectsPath } : {}),
     columns,
     ...sums,
   };

@@ -1,6 +1,8 @@
 import { checkConsistency } from './checkConsistency.js';
 import { duckdbSnippet } from './duckdbSnippet.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
+import { ganttChart } from './ganttChart.js';
+import { comparisonSection, overTimeSection } from './htmlFigures.js';
 import { html, SafeHtml } from './htmlTemplate.js';
 import { redactReport } from './redactReport.js';
 import type { RenderOptions } from './renderMarkdown.js';
@@ -17,7 +19,7 @@ import {
   type Fact,
 } from './reportFacts.js';
 import type { RunReport } from './runReport.js';
-import { timeByState, timelineExcerpt, type StateTime } from './timeline.js';
+import { timeByState, timelineExcerpt } from './timeline.js';
 
 // A report travels by mail and chat: no external asset, and no script may ever run in it.
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -27,7 +29,7 @@ const CSS = `
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #3d444d; --ok: #3fb950; --bad: #f85149; --warn: #d29922; --code: #161b22; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+main { max-width: 52rem; margin: 0 auto; padding: 1.5rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 h2 { margin: 2rem 0 .5rem; font-size: 1.2rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
 h3 { font-size: 1rem; }
@@ -43,8 +45,13 @@ code, pre { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 code { padding: 0 .25rem; border-radius: 3px; overflow-wrap: anywhere; }
 pre { padding: .75rem; overflow-x: auto; border-radius: 6px; }
 ul.checks { list-style: none; padding: 0; }
+figure { margin: 1rem 0 1.5rem; }
+figcaption { font-weight: 600; margin-bottom: .25rem; }
 svg text { fill: var(--fg); font: 12px system-ui, sans-serif; }
-svg .value { fill: var(--muted); }
+svg .tick, svg .label { fill: var(--muted); font-size: 11px; }
+svg .grid { stroke: var(--line); stroke-width: .5; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+.note { color: var(--muted); }
 footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
 `;
 
@@ -54,47 +61,45 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
  */
 export function renderHtml(input: RunReport, options: RenderOptions = {}): string {
   const report = redactReport(input, options.secrets);
-  const verdict = report.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED';
+  const verdict = report.status.toUpperCase();
   const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>Run report: ${report.dataset} (${verdict.toLowerCase()})</title>
-<style>${new SafeHtml(CSS)}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>Run report: ${report.dataset}</h1>
-<p class="status ${report.status}">${verdict}</p>
-${report.status === 'failed' ? html`<p class="error"><strong>Error:</strong> ${report.error ?? MISSING_ERROR}</p>` : ''}
-${factsTable(runFacts(report), 'Run')}
-</header>
-${timeSection(report)}
-<section id="requests">
-<h2>Requests</h2>
-${factsTable(requestFacts(report), 'Requests')}
-${statusTable(report)}
-</section>
-<section id="records">
-<h2>Pages and records</h2>
-${factsTable(recordFacts(report), 'Pages and records')}
-${consistencyList(report)}
-</section>
-${factsSection('throughput', 'Throughput', throughputFacts(report))}
-${factsSection('output', 'Output', outputFacts(report), 'No output file was written.')}
-${factsSection('delivery', 'Delivery', deliveryFacts(report), 'Not delivered.')}
-${qualitySection(report)}
-${anomaliesSection(report)}
-${querySection(report)}
-<footer>Run ${report.runId} · ${report.startedAt} → ${report.finishedAt}</footer>
-</main>
-</body>
-</html>
-`;
-  return page.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta http-equiv="Content-Security-Policy" content="${CSP}" />
+        <title>Run report: ${report.dataset} (${verdict.toLowerCase()})</title>
+        <style>
+          ${new SafeHtml(CSS)}
+        </style>
+      </head>
+      <body>
+        <main>
+          <header>
+            <h1>Run report: ${report.dataset}</h1>
+            <p class="status ${report.status}">${verdict}</p>
+            ${report.status !== 'succeeded' ? html`<p class="error"><strong>Error:</strong> ${report.error ?? MISSING_ERROR}</p>` : ''}
+            ${factsTable(runFacts(report), 'Run')}
+          </header>
+          ${comparisonSection(report)} ${overTimeSection(report)} ${timeSection(report)}
+          <section id="requests">
+            <h2>Requests</h2>
+            ${factsTable(requestFacts(report), 'Requests')} ${statusTable(report)}
+          </section>
+          <section id="records">
+            <h2>Pages and records</h2>
+            ${factsTable(recordFacts(report), 'Pages and records')} ${consistencyList(report)}
+          </section>
+          ${factsSection('throughput', 'Throughput', throughputFacts(report))}
+          ${factsSection('output', 'Output', outputFacts(report), 'No output file was written.')}
+          ${factsSection('delivery', 'Delivery', deliveryFacts(report), 'Not delivered.')} ${qualitySection(report)}
+          ${anomaliesSection(report)} ${querySection(report)}
+          <footer>Run ${report.runId} · ${report.startedAt} → ${report.finishedAt}</footer>
+        </main>
+      </body>
+    </html> `;
+  // The templates are indented for reading; the page carries none of it (whitespace between tags only).
+  return page.value.replace(/>\s+</g, '><').replace(/^<!doctype html>/, '<!doctype html>\n');
 }
 
 function factsTable(facts: readonly Fact[], caption: string): SafeHtml {
@@ -102,78 +107,114 @@ function factsTable(facts: readonly Fact[], caption: string): SafeHtml {
     (f) =>
       html`<tr><th scope="row">${f.label}</th><td${f.num === true ? new SafeHtml(' class="num"') : ''}>${f.code === true ? html`<code>${f.value}</code>` : f.value}</td></tr>`,
   );
-  return html`<table aria-label="${caption}"><tbody>
-${rows.map((r) => html`${r}\n`)}</tbody></table>`;
+  return html`<table aria-label="${caption}">
+    <tbody>
+      ${rows.map((r) => html`${r} `)}
+    </tbody>
+  </table>`;
 }
 
 function factsSection(id: string, title: string, facts: readonly Fact[] | undefined, absent = ''): SafeHtml {
   return html`<section id="${id}">
-<h2>${title}</h2>
-${facts ? factsTable(facts, title) : html`<p>${absent}</p>`}
-</section>`;
+    <h2>${title}</h2>
+    ${facts ? factsTable(facts, title) : html`<p>${absent}</p>`}
+  </section>`;
 }
 
 function timeSection(report: RunReport): SafeHtml {
-  if (report.timeline.length === 0) return html`<section id="time"><h2>Time per state</h2><p>No state was recorded.</p></section>`;
+  if (report.timeline.length === 0)
+    return html`<section id="time">
+      <h2>Time per state</h2>
+      <p>No state was recorded.</p>
+    </section>`;
   const perState = timeByState(report.timeline);
   const excerpt = timelineExcerpt(report.timeline);
   const visitRow = (v: (typeof excerpt.head)[number]): SafeHtml =>
-    html`<tr><td class="num">${v.index}</td><td>${v.state}</td><td>${v.enteredAt}</td><td class="num">${formatDuration(v.durationMs)}</td></tr>\n`;
+    html`<tr>
+      <td class="num">${v.index}</td>
+      <td>${v.state}</td>
+      <td>${v.enteredAt}</td>
+      <td class="num">${formatDuration(v.durationMs)}</td>
+    </tr> `;
   return html`<section id="time">
-<h2>Time per state</h2>
-${barChart(perState)}
-<table>
-<thead><tr><th>State</th><th class="num">Time</th><th class="num">Share</th><th class="num">Visits</th></tr></thead>
-<tbody>
-${perState.map((s) => html`<tr><td>${s.state}</td><td class="num">${formatDuration(s.totalMs)}</td><td class="num">${formatPercent(s.share, 1)}</td><td class="num">${formatCount(s.visits)}</td></tr>\n`)}</tbody>
-</table>
-<h3>Timeline</h3>
-<table>
-<thead><tr><th class="num">#</th><th>State</th><th>Entered at</th><th class="num">Duration</th></tr></thead>
-<tbody>
-${excerpt.head.map(visitRow)}${excerpt.omitted > 0 ? html`<tr><td class="num">…</td><td colspan="3"><em>${formatCount(excerpt.omitted)} visits omitted (all are in the JSON report)</em></td></tr>\n` : ''}${excerpt.tail.map(visitRow)}</tbody>
-</table>
-</section>`;
-}
-
-const PALETTE = ['#0969da', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#cf222e', '#1b7c83', '#953800'] as const;
-
-/** Horizontal bars of time per state, scaled to the longest; labels carry the exact time. */
-function barChart(perState: readonly StateTime[]): SafeHtml {
-  const labelWidth = 150;
-  const barArea = 380;
-  const rowHeight = 24;
-  const width = labelWidth + barArea + 140;
-  const height = perState.length * rowHeight + 8;
-  const longest = Math.max(1, ...perState.map((s) => s.totalMs));
-  const bars = perState.map((s, i) => {
-    const y = 4 + i * rowHeight;
-    const w = s.totalMs > 0 ? Math.max(1, (s.totalMs / longest) * barArea) : 0;
-    return html`<g><title>${s.state}: ${formatDuration(s.totalMs)} (${formatPercent(s.share, 1)})</title>
-<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${s.state}</text>
-<rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" rx="2" fill="${PALETTE[i % PALETTE.length]}"/>
-<text class="value" x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 16}">${formatDuration(s.totalMs)} · ${formatPercent(s.share, 1)}</text></g>\n`;
-  });
-  return html`<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Time per state" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">
-${bars}</svg>`;
+    <h2>Time per state</h2>
+    ${ganttChart(report.timeline)}
+    <table>
+      <thead>
+        <tr>
+          <th>State</th>
+          <th class="num">Time</th>
+          <th class="num">Share</th>
+          <th class="num">Visits</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${perState.map(
+          (s) =>
+            html`<tr>
+              <td>${s.state}</td>
+              <td class="num">${formatDuration(s.totalMs)}</td>
+              <td class="num">${formatPercent(s.share, 1)}</td>
+              <td class="num">${formatCount(s.visits)}</td>
+            </tr> `,
+        )}
+      </tbody>
+    </table>
+    <h3>Timeline</h3>
+    <table>
+      <thead>
+        <tr>
+          <th class="num">#</th>
+          <th>State</th>
+          <th>Entered at</th>
+          <th class="num">Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${excerpt.head.map(visitRow)}${
+          excerpt.omitted > 0
+            ? html`<tr>
+                <td class="num">…</td>
+                <td colspan="3"><em>${formatCount(excerpt.omitted)} visits omitted (all are in the JSON report)</em></td>
+              </tr> `
+            : ''
+        }${excerpt.tail.map(visitRow)}
+      </tbody>
+    </table>
+  </section>`;
 }
 
 function statusTable(report: RunReport): SafeHtml | string {
   const rows = statusRows(report);
   if (rows.length === 0) return '';
   return html`<table>
-<thead><tr><th>Status</th><th class="num">Responses</th><th class="num">Retries</th></tr></thead>
-<tbody>
-${rows.map((s) => html`<tr><td>${s.status}</td><td class="num">${s.responses}</td><td class="num">${s.retries}</td></tr>\n`)}</tbody>
-</table>`;
+    <thead>
+      <tr>
+        <th>Status</th>
+        <th class="num">Responses</th>
+        <th class="num">Retries</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (s) =>
+          html`<tr>
+            <td>${s.status}</td>
+            <td class="num">${s.responses}</td>
+            <td class="num">${s.retries}</td>
+          </tr> `,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function consistencyList(report: RunReport): SafeHtml {
   const items = checkConsistency(report).map((c) =>
-    c.ok ? html`<li>Consistent: ${c.detail}</li>\n` : html`<li class="warning">FAILED: does not add up: ${c.detail}</li>\n`,
+    c.ok ? html`<li>Consistent: ${c.detail}</li> ` : html`<li class="warning">FAILED: does not add up: ${c.detail}</li> `,
   );
   return html`<ul class="checks">
-${items}</ul>`;
+    ${items}
+  </ul>`;
 }
 
 function qualitySection(report: RunReport): SafeHtml {
@@ -182,14 +223,34 @@ function qualitySection(report: RunReport): SafeHtml {
     rows.length === 0
       ? html`<p>No column statistics were collected.</p>`
       : html`<table>
-<thead><tr><th>Column</th><th>Type</th><th class="num">Nulls</th><th class="num">Null %</th><th class="num">Invalid</th><th>Rule</th></tr></thead>
-<tbody>
-${rows.map((q) => html`<tr><td><code>${q.column}</code></td><td>${q.type}</td><td class="num">${q.nulls}</td><td class="num">${q.nullShare}</td><td class="num">${q.invalid}</td><td>${q.rule}</td></tr>\n`)}</tbody>
-</table>`;
+          <thead>
+            <tr>
+              <th>Column</th>
+              <th>Type</th>
+              <th class="num">Nulls</th>
+              <th class="num">Null %</th>
+              <th class="num">Invalid</th>
+              <th>Rule</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (q) =>
+                html`<tr>
+                  <td><code>${q.column}</code></td>
+                  <td>${q.type}</td>
+                  <td class="num">${q.nulls}</td>
+                  <td class="num">${q.nullShare}</td>
+                  <td class="num">${q.invalid}</td>
+                  <td>${q.rule}</td>
+                </tr> `,
+            )}
+          </tbody>
+        </table>`;
   return html`<section id="quality">
-<h2>Data quality</h2>
-${body}
-</section>`;
+    <h2>Data quality</h2>
+    ${body}
+  </section>`;
 }
 
 function anomaliesSection(report: RunReport): SafeHtml {
@@ -197,20 +258,32 @@ function anomaliesSection(report: RunReport): SafeHtml {
     report.anomalies.length === 0
       ? html`<p>None.</p>`
       : html`<ul>
-${report.anomalies.map((a) => html`<li>${a}</li>\n`)}</ul>`;
+          ${report.anomalies.map((a) => html`<li>${a}</li> `)}
+        </ul>`;
   return html`<section id="anomalies">
-<h2>Anomalies</h2>
-${body}
-</section>`;
+    <h2>Anomalies</h2>
+    ${body}
+  </section>`;
 }
 
 function querySection(report: RunReport): SafeHtml {
   const snippet = duckdbSnippet(report);
   return html`<section id="query">
-<h2>Query it</h2>
-${snippet.local.length > 0 ? html`<p>The local file, with DuckDB:</p>\n<pre><code>${snippet.local.join('\n')}</code></pre>` : ''}
-${snippet.s3.length > 0 ? html`<p>The delivered object:</p>\n<pre><code>${snippet.s3.join('\n')}</code></pre>` : ''}
-<ul>
-${snippet.notes.map((note) => html`<li>${note}</li>\n`)}</ul>
-</section>`;
+    <h2>Query it</h2>
+    ${
+      snippet.local.length > 0
+        ? html`<p>The local file, with DuckDB:</p>
+            <pre><code>${snippet.local.join('\n')}</code></pre>`
+        : ''
+    }
+    ${
+      snippet.s3.length > 0
+        ? html`<p>The delivered object:</p>
+            <pre><code>${snippet.s3.join('\n')}</code></pre>`
+        : ''
+    }
+    <ul>
+      ${snippet.notes.map((note) => html`<li>${note}</li> `)}
+    </ul>
+  </section>`;
 }

@@ -15,6 +15,61 @@ export interface ColumnQuality {
   readonly invalidRule?: string;
 }
 
+/** Requests that ended one way, grouped: an HTTP status class, or no answer at all. */
+export type OutcomeClass = '2xx' | '429' | '4xx' | '5xx' | 'timeout' | 'network';
+export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['2xx', '429', '4xx', '5xx', 'timeout', 'network'];
+
+/** Page latency percentiles in ms (of staged pages' successful attempts). */
+export interface LatencyPercentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
+/** What happened in one time bucket `[t, t + bucketMs)` of the run (t: ms since `series.startedAt`). */
+export interface SeriesPoint {
+  readonly t: number;
+  readonly records: number;
+  readonly pages: number;
+  /** Requests sent. */
+  readonly requests: number;
+  readonly retries: number;
+  /** Requests that ended in the bucket, by outcome class. */
+  readonly outcomes: Readonly<Record<OutcomeClass, number>>;
+  /** The limiter's rate (requests/s) as the last 429 in the bucket set it; null without a 429. */
+  readonly limiterRate: number | null;
+  /** Null when no page was staged in the bucket. */
+  readonly latencyMs: LatencyPercentiles | null;
+}
+
+/** The run over time, in at most a fixed number of buckets (they widen as the run grows). */
+export interface RunSeries {
+  readonly startedAt: string;
+  readonly bucketMs: number;
+  readonly points: readonly SeriesPoint[];
+  /** Over the whole run (this attempt); null when no page was staged. */
+  readonly latencyMs: (LatencyPercentiles & { readonly max: number }) | null;
+}
+
+/** The latest earlier successful run of the same dataset, from its report in the store: its figures, to compare with. */
+export interface PreviousRun {
+  readonly runId: string;
+  /** Its JSON report. */
+  readonly uri: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly recordsReceived: number;
+  readonly recordsUnique: number;
+  readonly rateLimited: number;
+  readonly recordsPerSecond: number;
+  /** Columns by name, as that run's quality table gave them, compared with this run's. */
+  readonly columns: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly retyped: readonly { readonly column: string; readonly from: string; readonly to: string }[];
+  };
+}
+
 /** The execution report: the run machine's output, written as JSON, Markdown and a summary. */
 export interface RunReport {
   /** `cancelled`: stopped by a signal or a caller's abort before delivering; the checkpoint is kept. */
@@ -70,7 +125,14 @@ export interface RunReport {
     readonly status: 'uploaded' | 'alreadyDelivered';
     readonly verifiedBy: string;
     readonly reportUri?: string;
+    readonly htmlReportUri?: string;
+    /** The rejected records, delivered beside the report when there are any. */
+    readonly rejectsUri?: string;
   };
   readonly quality: readonly ColumnQuality[];
   readonly anomalies: readonly string[];
+  /** The run over time (absent when no recorder watched the run). */
+  readonly series?: RunSeries;
+  /** The latest earlier successful run of the same dataset, when the store has its report. */
+  readonly previous?: PreviousRun;
 }

@@ -1,4 +1,4 @@
-import type { RunReport, StateVisit } from '../report/runReport.js';
+import type { RunReport, RunSeries, StateVisit } from '../report/runReport.js';
 import { describeError } from './describeError.js';
 import { ReportWriteError } from './reportWriteError.js';
 import type { DraftReport, RunStep, RunSummary } from './runTypes.js';
@@ -9,6 +9,8 @@ export interface ReportTiming {
   readonly finishedAtMs: number;
   /** Empty when no recorder watched the run: the pause then falls back to the announced waits. */
   readonly timeline: readonly StateVisit[];
+  /** The run over time, when a series recorder watched the run. */
+  readonly series?: RunSeries;
 }
 
 const STEP_LABELS: Readonly<Record<RunStep, string>> = {
@@ -113,6 +115,7 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
     ...(delivery === null ? {} : { delivery: { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy } }),
     quality: [],
     anomalies: counters.anomalies,
+    ...(timing.series === undefined ? {} : { series: timing.series }),
     cancelled: summary.cancelled,
   };
 }

@@ -17,6 +17,7 @@ export { digestFile, expectedChecksum, partCount, type ChecksumAlgorithm, type F
 export {
   renderKey,
   reportKey,
+  reportKeyPattern,
   partitionOf,
   ingestDateOf,
   keyTemplateProblems,
@@ -24,8 +25,13 @@ export {
   DEFAULT_KEY_TEMPLATE,
   DEFAULT_REPORT_KEY_TEMPLATE,
   KEY_PLACEHOLDERS,
+  REPORT_EXTENSIONS,
   type KeyParts,
+  type ReportKind,
+  type ReportKeyPattern,
   type KeyPlaceholder,
 } from './objectKey.js';
 export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
+export { listReportKeys, type StoredReport } from './listReportKeys.js';
+export { readObjectText } from './readObjectText.js';

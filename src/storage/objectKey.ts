@@ -12,9 +12,22 @@ export interface KeyParts {
   readonly ext: string;
 }
 
-export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date}/{dataset}_{run_id}.{ext}';
-/** Reports live beside, not inside, the data partitions, so a partition holds one data file. */
-export const DEFAULT_REPORT_KEY_TEMPLATE = '{prefix}/_reports/{dataset}/ingest_date={ingest_date}/{dataset}_{run_id}.report.{ext}';
+/** The file is named by the run id: the default run id `<dataset>-<date>` already says what it holds. */
+export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}';
+/**
+ * Reports (and the rejects) live beside, not inside, the data partitions, so a partition holds
+ * one data file. `{ext}` is the kind's whole suffix (REPORT_EXTENSIONS).
+ */
+export const DEFAULT_REPORT_KEY_TEMPLATE = '{prefix}/_reports/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}';
+
+/** What a run delivers beside its data file, and each one's suffix. */
+export const REPORT_EXTENSIONS = {
+  json: 'report.json',
+  md: 'report.md',
+  html: 'report.html',
+  rejects: 'rejects.ndjson',
+} as const;
+export type ReportKind = keyof typeof REPORT_EXTENSIONS;
 
 export const KEY_PLACEHOLDERS = ['prefix', 'dataset', 'ingest_date', 'run_id', 'ext', 'yyyy', 'mm', 'dd'] as const;
 export type KeyPlaceholder = (typeof KEY_PLACEHOLDERS)[number];
@@ -116,15 +129,15 @@ export function partitionOf(key: string): string {
 }
 
 /**
- * The key of the run's report (`format` is its extension: json or md). Refuses a report key
+ * The key of one of the run's reports (JSON, Markdown, HTML) or of its rejects. Refuses a key
  * inside the data file's partition, which must hold exactly one data file.
  */
 export function reportKey(
   parts: Omit<KeyParts, 'ext'>,
-  format: 'json' | 'md' = 'json',
+  kind: ReportKind = 'json',
   options: Readonly<{ template?: string; dataKeyTemplate?: string }> = {},
 ): string {
-  const key = renderKey({ ...parts, ext: format }, options.template ?? DEFAULT_REPORT_KEY_TEMPLATE);
+  const key = renderKey({ ...parts, ext: REPORT_EXTENSIONS[kind] }, options.template ?? DEFAULT_REPORT_KEY_TEMPLATE);
   const dataPartition = partitionOf(renderKey({ ...parts, ext: 'data' }, options.dataKeyTemplate ?? DEFAULT_KEY_TEMPLATE));
   if (dataPartition !== '' && key.startsWith(dataPartition)) {
     throw new ConfigError([`report key "${key}" falls inside the data partition "${dataPartition}", which must hold only the data file`]);
@@ -134,4 +147,51 @@ export function reportKey(
 
 function trimSlashes(value: string): string {
   return value.replace(/^\/+|\/+$/g, '');
+}
+
+/** The keys one kind of report of a dataset can have, whatever the run and date: a prefix to list and a pattern to match. */
+export interface ReportKeyPattern {
+  readonly listPrefix: string;
+  readonly pattern: RegExp;
+}
+
+const VARYING: ReadonlySet<string> = new Set(['ingest_date', 'run_id', 'yyyy', 'mm', 'dd']);
+
+/** Where earlier runs of `dataset` left their reports of `kind` (the default template unless told). */
+export function reportKeyPattern(
+  parts: Pick<KeyParts, 'prefix' | 'dataset'>,
+  kind: ReportKind = 'json',
+  template: string = DEFAULT_REPORT_KEY_TEMPLATE,
+): ReportKeyPattern {
+  const fixed: Readonly<Record<string, string>> = {
+    prefix: trimSlashes(parts.prefix),
+    dataset: parts.dataset,
+    ext: REPORT_EXTENSIONS[kind],
+  };
+  const text = template
+    .split('/')
+    .filter((segment) => !(segment === '{prefix}' && fixed.prefix === ''))
+    .join('/');
+  let listPrefix: string | undefined;
+  let pattern = '';
+  let last = 0;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    const literal = text.slice(last, match.index);
+    last = match.index + match[0].length;
+    if (VARYING.has(name)) {
+      listPrefix ??= renderedSoFar(text, match.index, fixed);
+      pattern += `${escapeRegExp(literal)}[^/]+`;
+    } else pattern += escapeRegExp(literal + (fixed[name] ?? ''));
+  }
+  pattern += escapeRegExp(text.slice(last));
+  return { listPrefix: listPrefix ?? renderedSoFar(text, text.length, fixed), pattern: new RegExp(`^${pattern}$`) };
+}
+
+function renderedSoFar(text: string, end: number, fixed: Readonly<Record<string, string>>): string {
+  return text.slice(0, end).replace(PLACEHOLDER, (_all, name: string) => fixed[name] ?? '');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -33,14 +33,28 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
 
       // Exactly one object in the data partition, the report beside it under _reports/.
       const partition = `customers/ingest_date=${INGEST_DATE}/`;
-      const key = `${partition}customers_${runId}.${format}`;
+      const key = `${partition}${runId}.${format}`;
       expect(await listKeys(env.client, 'lake', partition)).toEqual([key]);
       const reportKeys = await listKeys(env.client, 'lake', '_reports/');
-      const reportBase = `_reports/customers/ingest_date=${INGEST_DATE}/customers_${runId}.report`;
-      expect(reportKeys).toEqual([`${reportBase}.json`, `${reportBase}.md`]);
-      expect(await getObjectText(env.client, 'lake', `${reportBase}.md`)).toContain(`\`${runId}\``);
-      expect(report.delivery).toMatchObject({ uri: `s3://lake/${key}`, status: 'uploaded', reportUri: `s3://lake/${reportKeys[0]}` });
-      const stored = JSON.parse(await getObjectText(env.client, 'lake', reportKeys[0]!)) as RunReport;
+      const base = `_reports/customers/ingest_date=${INGEST_DATE}/${runId}`;
+      // The rejects go beside the reports when there are any (ETL); no empty rejects object.
+      const rejectsKey = `${base}.rejects.ndjson`;
+      expect(reportKeys).toEqual([
+        ...(transform === 'clean' ? [rejectsKey] : []),
+        `${base}.report.html`,
+        `${base}.report.json`,
+        `${base}.report.md`,
+      ]);
+      expect(await getObjectText(env.client, 'lake', `${base}.report.md`)).toContain(`\`${runId}\``);
+      expect(await getObjectText(env.client, 'lake', `${base}.report.html`)).toContain('<svg');
+      expect(report.delivery).toMatchObject({
+        uri: `s3://lake/${key}`,
+        status: 'uploaded',
+        reportUri: `s3://lake/${base}.report.json`,
+        htmlReportUri: `s3://lake/${base}.report.html`,
+      });
+      expect(report.delivery?.rejectsUri).toBe(transform === 'clean' ? `s3://lake/${rejectsKey}` : undefined);
+      const stored = JSON.parse(await getObjectText(env.client, 'lake', `${base}.report.json`)) as RunReport;
       expect(stored).toMatchObject({ status: 'succeeded', runId, records: report.records, pages: report.pages });
 
       // The report's numbers are the server's own truth.
@@ -65,7 +79,9 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
         // ETL: what is not in the file is in the rejects beside the local output, with its reasons.
         expect(report.records.rejected).toBeGreaterThan(0);
         expect(report.output?.rejectsPath).toBeDefined();
-        const rejects = (await readFile(report.output!.rejectsPath!, 'utf8'))
+        const localRejects = await readFile(report.output!.rejectsPath!, 'utf8');
+        expect(await getObjectText(env.client, 'lake', rejectsKey)).toBe(localRejects);
+        const rejects = localRejects
           .split('\n')
           .filter((line) => line !== '')
           .map((line) => JSON.parse(line) as { key: string; reasons: string[] });

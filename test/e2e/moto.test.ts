@@ -71,7 +71,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
     );
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
-    const key = `customers/ingest_date=${INGEST_DATE}/customers_${runId}.parquet`;
+    const key = `customers/ingest_date=${INGEST_DATE}/${runId}.parquet`;
     expect(await listKeys(client, 'lake', 'customers/')).toEqual([key]);
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake' }))).Uploads ?? []).toEqual([]);
 

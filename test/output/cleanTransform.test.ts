@@ -199,7 +199,7 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     const path = join(dir, 'clean.parquet');
     const result = await writeFinalFile(store, { format: 'parquet', path, transform: 'clean' });
     expect(result.rejectsPath).toBe(join(dir, 'clean.rejects.ndjson'));
-    const rejects = readFileSync(result.rejectsPath, 'utf8')
+    const rejects = readFileSync(result.rejectsPath!, 'utf8')
       .trim()
       .split('\n')
       .map(

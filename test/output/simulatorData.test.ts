@@ -68,7 +68,7 @@ describe('final file from the simulator’s dirty customers', () => {
     const path = join(dir, 'etl.ndjson');
     const result = await writeFinalFile(store, { format: 'ndjson', path, transform: 'clean' });
     const out = lines(path).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const rejects = lines(result.rejectsPath).map((l) => JSON.parse(l) as { key: string; reasons: string[] });
+    const rejects = lines(result.rejectsPath!).map((l) => JSON.parse(l) as { key: string; reasons: string[] });
     expect(out).toHaveLength(result.rows);
     expect(rejects).toHaveLength(result.rejected);
     expect(result.rows).toBeGreaterThan(PAGE * PAGES * 0.5);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StagingStore } from '../../src/staging/index.js';
 import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
-import { OutputError, isOutputIntact, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { OutputError, isOutputIntact, rejectsPathFor, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
 import { query, readBack } from './fixtures/readBack.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
@@ -149,7 +149,7 @@ describe('writeFinalFile (ELT)', () => {
       expect(new Date(format === 'parquet' ? `${fetched}Z` : fetched).getTime()).toBe(FETCHED_AT);
     });
 
-    const rejects = readFileSync(result.rejectsPath, 'utf8')
+    const rejects = readFileSync(result.rejectsPath!, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Rec);
@@ -209,7 +209,9 @@ describe('writeFinalFile (ELT)', () => {
       const result = await writeFinalFile(store, { format, path, expectedSchema });
       expect(result).toMatchObject({ rows: 0, duplicatesDropped: 0, rejected: 0 });
       expect(existsSync(path)).toBe(true);
-      expect(readFileSync(result.rejectsPath, 'utf8')).toBe('');
+      // No rejects, no rejects file.
+      expect(result.rejectsPath).toBeUndefined();
+      expect(existsSync(rejectsPathFor(path))).toBe(false);
     }
     const parquet = await query(`DESCRIBE SELECT * FROM read_parquet('${join(dir, 'empty.parquet')}')`);
     expect(parquet.map((c) => [c['column_name'], c['column_type']])).toEqual([

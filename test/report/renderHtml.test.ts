@@ -109,16 +109,25 @@ describe('renderHtml', () => {
     }
   });
 
-  it('draws one bar per state, the longest state the longest bar', () => {
-    const svg = /<svg[\s\S]*<\/svg>/.exec(page)![0];
-    const bars = [...svg.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1]));
-    const states = [...new Set(sampleReport.timeline.map((v) => v.state))];
-    expect(bars).toHaveLength(states.length);
-    const totals = states.map((s) => sampleReport.timeline.filter((v) => v.state === s).reduce((sum, v) => sum + v.durationMs, 0));
-    expect(bars.indexOf(Math.max(...bars))).toBe(totals.indexOf(Math.max(...totals)));
-    const longestBar = Math.max(...bars);
-    const longestTotal = Math.max(...totals);
-    for (let i = 0; i < states.length; i++) expect(bars[i]! / longestBar).toBeCloseTo(totals[i]! / longestTotal, 2);
+  it('draws the state timeline as a Gantt: a row per state, a bar per visit, as long as the visit', () => {
+    const svg = /<figure id="chart-gantt">[\s\S]*?<\/figure>/.exec(page)![0];
+    const bars = [...svg.matchAll(/<rect\s+x="([\d.]+)"\s+y="([\d.]+)"\s+width="([\d.]+)"/g)].map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]),
+      w: Number(m[3]),
+    }));
+    const visits = sampleReport.timeline;
+    const states = [...new Set(visits.map((v) => v.state))];
+    // Visits closer than a pixel merge into one bar: never more bars than visits, at least one per state.
+    expect(bars.length).toBeLessThanOrEqual(visits.length);
+    const rows = [...new Set(bars.map((b) => b.y))].sort((a, b) => a - b);
+    expect(rows).toHaveLength(states.length);
+    for (const state of states) expect(svg).toContain(`>${state}</text>`);
+    // Each row spans its state's time: the bars' widths keep the proportions of the time per state (within a pixel per gap bridged).
+    const widths = rows.map((y) => bars.filter((b) => b.y === y).reduce((sum, b) => sum + b.w, 0));
+    const totals = states.map((st) => visits.filter((v) => v.state === st).reduce((sum, v) => sum + v.durationMs, 0));
+    const scale = widths[1]! / totals[1]!;
+    widths.forEach((w, i) => expect(Math.abs(w - Math.max(1, totals[i]! * scale))).toBeLessThan(3));
   });
 
   it('marks numbers that do not add up as a failed check', () => {

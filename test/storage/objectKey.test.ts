@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { ingestDateOf, objectKeyProblems, partitionOf, renderKey, reportKey, type KeyParts } from '../../src/storage/index.js';
+import {
+  ingestDateOf,
+  objectKeyProblems,
+  partitionOf,
+  renderKey,
+  reportKey,
+  reportKeyPattern,
+  type KeyParts,
+} from '../../src/storage/index.js';
 
 const parts: KeyParts = { prefix: 'raw', dataset: 'customers', ingestDate: '2026-03-07', runId: '20260307T101500Z-ab12', ext: 'parquet' };
 
@@ -16,18 +24,18 @@ function problemsOf(fn: () => unknown): readonly string[] {
 
 describe('renderKey', () => {
   it.each([
-    ['default template', parts, undefined, 'raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet'],
+    ['default template', parts, undefined, 'raw/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet'],
     [
       'empty prefix drops its segment',
       { ...parts, prefix: '' },
       undefined,
-      'customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
+      'customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet',
     ],
     [
       'prefix slashes are trimmed, inner ones kept',
       { ...parts, prefix: '/lake/raw/' },
       undefined,
-      'lake/raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
+      'lake/raw/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet',
     ],
     ['date parts', parts, '{prefix}/{dataset}/{yyyy}/{mm}/{dd}/{run_id}.{ext}', 'raw/customers/2026/03/07/20260307T101500Z-ab12.parquet'],
     ['no prefix placeholder', parts, 'exports/{dataset}-{run_id}.{ext}', 'exports/customers-20260307T101500Z-ab12.parquet'],
@@ -61,8 +69,10 @@ describe('reportKey', () => {
   it('puts reports under _reports/, outside the data partition', () => {
     const data = renderKey(parts);
     const report = reportKey(parts);
-    expect(report).toBe('raw/_reports/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.report.json');
-    expect(reportKey(parts, 'md')).toMatch(/\.report\.md$/);
+    expect(report).toBe('raw/_reports/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.report.json');
+    expect(reportKey(parts, 'md')).toMatch(/\/20260307T101500Z-ab12\.report\.md$/);
+    expect(reportKey(parts, 'html')).toMatch(/\/20260307T101500Z-ab12\.report\.html$/);
+    expect(reportKey(parts, 'rejects')).toBe('raw/_reports/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.rejects.ndjson');
     expect(report.startsWith(partitionOf(data))).toBe(false);
   });
 
@@ -70,6 +80,27 @@ describe('reportKey', () => {
     expect(
       problemsOf(() => reportKey(parts, 'json', { template: '{prefix}/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}' })).join(),
     ).toMatch(/inside the data partition/);
+  });
+});
+
+describe('reportKeyPattern', () => {
+  it("matches every run's JSON report of the dataset, and nothing else, under a prefix to list", () => {
+    const where = reportKeyPattern({ prefix: 'raw', dataset: 'customers' });
+    expect(where.listPrefix).toBe('raw/_reports/customers/ingest_date=');
+    const other = { ...parts, ingestDate: '2027-01-31', runId: 'customers-2027-01-31' };
+    expect(where.pattern.test(reportKey(parts))).toBe(true);
+    expect(where.pattern.test(reportKey(other))).toBe(true);
+    expect(where.pattern.test(reportKey(other, 'md'))).toBe(false);
+    expect(where.pattern.test(reportKey(other, 'rejects'))).toBe(false);
+    expect(where.pattern.test(reportKey({ ...other, dataset: 'customersX' }))).toBe(false);
+    expect(where.pattern.test(reportKey({ ...other, prefix: '' }))).toBe(false);
+  });
+
+  it('lists from the start of a template that varies early', () => {
+    const where = reportKeyPattern({ prefix: '', dataset: 'orders' }, 'json', 'reports/{yyyy}/{dataset}/{run_id}.{ext}');
+    expect(where.listPrefix).toBe('reports/');
+    expect(where.pattern.test('reports/2026/orders/r1.report.json')).toBe(true);
+    expect(where.pattern.test('reports/2026/customers/r1.report.json')).toBe(false);
   });
 });
 

@@ -34,7 +34,7 @@ export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: 
       duplicatesDropped: file.duplicatesDropped,
       rejected: file.rejected,
       withoutKey: file.withoutKey,
-      ...(file.rejected + file.withoutKey > 0 ? { rejectsPath: file.rejectsPath } : {}),
+      ...(file.rejectsPath === undefined ? {} : { rejectsPath: file.rejectsPath }),
     };
   };
 }

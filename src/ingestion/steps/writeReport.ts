@@ -5,7 +5,8 @@ import { checkConsistency } from '../../report/checkConsistency.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
-import { uploadReport } from '../../storage/index.js';
+import { deliverFile, uploadReport } from '../../storage/index.js';
+import { findPreviousRun } from '../findPreviousRun.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
@@ -23,9 +24,10 @@ const ruleMeaning: Readonly<Record<FieldRule, string>> = {
 };
 
 /**
- * The draft completed with what only SQL over the staged records can tell, written locally,
- * uploaded beside the data (a failed run's report stays local when the store refuses it), and the
- * checkpoint marked finished once a succeeded run's report is delivered.
+ * The draft completed with what only SQL over the staged records can tell and, for a delivered
+ * run, the comparison with the previous run; written locally (JSON, Markdown, HTML) and uploaded
+ * beside the data with the rejects (a failed run's report stays local when the store refuses it),
+ * and the checkpoint marked finished once a succeeded run's report is delivered.
  */
 export function writeReport(
   config: ResolvedRunConfig,
@@ -65,7 +67,41 @@ export function writeReport(
       };
     }
     if (report.status === 'succeeded' && report.delivery) {
-      report = { ...report, delivery: { ...report.delivery, reportUri: `s3://${config.bucket}/${keys.json}` } };
+      const previous = await findPreviousRun({
+        client: s3,
+        bucket: config.bucket,
+        prefix: config.prefix,
+        dataset: config.dataset,
+        ownKey: keys.json,
+        quality: report.quality,
+        logger,
+        signal,
+      });
+      const rejectsPath = report.output?.rejectsPath;
+      // The rejects go beside the report: the data partition holds only the data file.
+      const rejects = rejectsPath
+        ? await deliverFile({
+            client: s3,
+            bucket: config.bucket,
+            key: keys.rejects,
+            filePath: rejectsPath,
+            checksum: config.checksum,
+            contentType: 'application/x-ndjson',
+            metadata: { 'run-id': config.runId, dataset: config.dataset, 'ingest-date': config.ingestDate },
+            signal,
+            logger,
+          })
+        : undefined;
+      report = {
+        ...report,
+        delivery: {
+          ...report.delivery,
+          reportUri: `s3://${config.bucket}/${keys.json}`,
+          htmlReportUri: `s3://${config.bucket}/${keys.html}`,
+          ...(rejects ? { rejectsUri: rejects.uri } : {}),
+        },
+        ...(previous ? { previous } : {}),
+      };
     }
     // The bytes uploaded are the local files' bytes: written once, redacted once.
     const files = await writeReportFiles(report, paths.reports);
@@ -73,6 +109,7 @@ export function writeReport(
       for (const [key, path, contentType] of [
         [keys.json, files.json, 'application/json'],
         [keys.md, files.markdown, 'text/markdown; charset=utf-8'],
+        [keys.html, files.html, 'text/html; charset=utf-8'],
       ] as const) {
         await uploadReport({ client: s3, bucket: config.bucket, key, body: await readFile(path, 'utf8'), contentType, signal });
       }

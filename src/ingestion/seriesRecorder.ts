@@ -1,0 +1,31 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { StreamEvent } from '../paging/streamEvent.js';
+import type { RunSeries } from '../report/runReport.js';
+import { RunSeriesBuilder } from '../run/runSeries.js';
+
+export interface SeriesRecorder {
+  /** Pass as (or with) the actor's `inspect` option. */
+  readonly inspect: Observer<InspectionEvent>;
+  /** The series from the recorder's creation up to `untilMs`. */
+  series(untilMs: number): RunSeries;
+}
+
+/**
+ * Feeds the run machine's events, as the machine receives them, into a RunSeriesBuilder with
+ * the clock time of their arrival: the same events `countEvent` counts, so series and counters agree.
+ */
+export function createSeriesRecorder(clock: { now(): number }): SeriesRecorder {
+  // Starts with the machine's first snapshot, as the timeline does: both share the run's start.
+  let builder: RunSeriesBuilder | undefined;
+  return {
+    inspect: {
+      next(event) {
+        if (event.actorRef.sessionId !== event.rootId) return;
+        if (event.type === '@xstate.snapshot') builder ??= new RunSeriesBuilder(clock.now());
+        // The root also receives `run.cancel` and the stream actor's end signals: the builder ignores them.
+        if (event.type === '@xstate.event') builder?.record(event.event as StreamEvent, clock.now());
+      },
+    },
+    series: (untilMs) => (builder ??= new RunSeriesBuilder(untilMs)).series(untilMs),
+  };
+}
