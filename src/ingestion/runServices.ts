@@ -7,7 +7,7 @@ import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { StagingStore } from '../staging/index.js';
-import { createS3Client, renderKey, reportKey } from '../storage/index.js';
+import { createS3Client, renderKey, reportKey, schemaKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
 import type { S3Credentials } from './runIngestionContext.js';
@@ -17,8 +17,8 @@ export interface RunServices {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly paths: RunPaths;
-  /** The data object's key, and the report objects' keys beside it. */
-  readonly keys: { readonly data: string; readonly json: string; readonly md: string };
+  /** The data object's key, the report objects' keys beside it, and the dataset's schema key. */
+  readonly keys: { readonly data: string; readonly json: string; readonly md: string; readonly schema: string };
   readonly s3: S3Client;
   readonly auth: AuthProvider;
   readonly store: StagingStore;
@@ -43,6 +43,7 @@ export async function openRunServices(
     data: renderKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate),
     json: reportKey(parts, 'json', reportKeyOptions),
     md: reportKey(parts, 'md', reportKeyOptions),
+    schema: schemaKey(config.prefix, config.dataset),
   };
   const paths = runPaths(config);
   const s3 = createS3Client({

@@ -17,6 +17,7 @@ export { digestFile, expectedChecksum, partCount, type ChecksumAlgorithm, type F
 export {
   renderKey,
   reportKey,
+  schemaKey,
   partitionOf,
   ingestDateOf,
   keyTemplateProblems,
@@ -29,3 +30,4 @@ export {
 } from './objectKey.js';
 export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
+export { readStoredText, writeStoredText, StoreChangedError, type StoredText } from './storedText.js';

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
-import { stagingReport, type FieldRule } from '../../output/index.js';
+import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
 import { uploadReport } from '../../storage/index.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
+import { fileSchemaAt } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
 
@@ -49,6 +50,14 @@ export function writeReport(
         ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
       })),
     };
+    const schema = draft.output && draft.delivery && (await fileSchemaAt(schemaPathFor(draft.output.path)));
+    if (schema) {
+      report = {
+        ...report,
+        schema: { uri: `s3://${config.bucket}/${keys.schema}`, columns: schema.columns },
+        schemaChanges: schema.changes,
+      };
+    }
     if (report.status === 'succeeded' && report.delivery) {
       report = { ...report, delivery: { ...report.delivery, reportUri: `s3://${config.bucket}/${keys.json}` } };
     }
