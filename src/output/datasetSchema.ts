@@ -43,17 +43,23 @@ function valueSql(f: string, type: string): string {
   return accepted(type)?.[0] === 'VARCHAR' ? `TRY_CAST(json_extract_string(${f}, '$') AS ${type})` : `TRY_CAST(${f}::VARCHAR AS ${type})`;
 }
 
-/** SQL true when the non-null value `f` does not fit a column of `type`. */
+/** SQL true for an integer a double cannot hold exactly (beyond 2^53). */
+const beyondDoubleSql = (f: string): string =>
+  `(regexp_full_match(${f}::VARCHAR, '-?[0-9]{16,}') AND abs(${f}::VARCHAR::DOUBLE) >= 9007199254740992)`;
+
+/** SQL true when the non-null value `f` does not fit a column of `type` (or would lose digits in it). */
 function misfitSql(f: string, type: string): string {
   const types = accepted(type);
   if (types === undefined) return 'false';
-  return `(json_type(${f}) <> 'NULL' AND NOT coalesce(json_type(${f}) IN (${types.map(sqlString).join(', ')}) AND ${valueSql(f, type)} IS NOT NULL, false))`;
+  const lossy = /^(DOUBLE|FLOAT|REAL)/i.test(type) ? ` OR ${beyondDoubleSql(f)}` : '';
+  return `(json_type(${f}) <> 'NULL' AND (NOT coalesce(json_type(${f}) IN (${types.map(sqlString).join(', ')}) AND ${valueSql(f, type)} IS NOT NULL, false)${lossy}))`;
 }
 
-/** The variant suffix of the value `f`: integers beyond BIGINT (and objects, arrays) go to the JSON variant. */
+/** The variant suffix of the value `f`: integers beyond BIGINT (and objects, arrays) go to the JSON variant, exact. */
 function suffixSql(f: string): string {
-  return `CASE json_type(${f}) WHEN 'VARCHAR' THEN 'text' WHEN 'BOOLEAN' THEN 'bool' WHEN 'DOUBLE' THEN 'double'
-    ELSE CASE WHEN json_type(${f}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${f}::VARCHAR AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END END`;
+  return `CASE WHEN json_type(${f}) = 'VARCHAR' THEN 'text' WHEN json_type(${f}) = 'BOOLEAN' THEN 'bool'
+    WHEN json_type(${f}) = 'DOUBLE' AND NOT ${beyondDoubleSql(f)} THEN 'double'
+    WHEN json_type(${f}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${f}::VARCHAR AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END`;
 }
 
 const variantName = (column: string, suffix: string): string => `${column}__v_${suffix}`;
