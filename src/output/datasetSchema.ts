@@ -45,7 +45,7 @@ function valueSql(f: string, type: string): string {
 
 /** SQL true for an integer a double cannot hold exactly (beyond 2^53). */
 const beyondDoubleSql = (f: string): string =>
-  `(regexp_full_match(${f}::VARCHAR, '-?[0-9]{16,}') AND abs(${f}::VARCHAR::DOUBLE) >= 9007199254740992)`;
+  `(regexp_full_match(${f}::VARCHAR, '-?[0-9]{16,}') AND abs(TRY_CAST(${f}::VARCHAR AS DOUBLE)) >= 9007199254740992)`;
 
 /** SQL true when the non-null value `f` does not fit a column of `type` (or would lose digits in it). */
 function misfitSql(f: string, type: string): string {
