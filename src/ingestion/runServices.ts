@@ -7,7 +7,7 @@ import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { StagingStore, type RunOptionValues } from '../staging/index.js';
-import { createS3Client, renderKey, reportKey } from '../storage/index.js';
+import { createS3Client, renderKey, reportKey, schemaKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
 import type { S3Credentials } from './runIngestionContext.js';
@@ -17,8 +17,15 @@ export interface RunServices {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly paths: RunPaths;
-  /** The data object's key, and the keys of the reports and the rejects beside it. */
-  readonly keys: { readonly data: string; readonly json: string; readonly md: string; readonly html: string; readonly rejects: string };
+  /** The data object's key, the keys of the reports and the rejects beside it, and the dataset's schema key. */
+  readonly keys: {
+    readonly data: string;
+    readonly json: string;
+    readonly md: string;
+    readonly html: string;
+    readonly rejects: string;
+    readonly schema: string;
+  };
   readonly s3: S3Client;
   readonly auth: AuthProvider;
   readonly store: StagingStore;
@@ -65,6 +72,7 @@ export async function openRunServices(
     md: reportKey(parts, 'md', reportKeyOptions),
     html: reportKey(parts, 'html', reportKeyOptions),
     rejects: reportKey(parts, 'rejects', reportKeyOptions),
+    schema: schemaKey(config.prefix, config.dataset),
   };
   const paths = runPaths(config);
   const s3 = createS3Client({

@@ -170,7 +170,7 @@ async function rulePlan(
       };
     }
     case 'json':
-      return { name, expr: jsonValueSql(f), type: 'JSON', kind: 'nested' };
+      return { name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' };
   }
 }
 

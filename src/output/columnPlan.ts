@@ -4,11 +4,12 @@ import type { StagedRecords } from '../staging/stagedRecords.js';
 import { sqlIdent } from '../staging/sqlText.js';
 
 /**
- * How a column is rendered per format: `nested` values become STRUCT/LIST in Parquet and stay
- * JSON elsewhere; `json` is raw JSON (mixed types) everywhere; `text` is subject to CSV
- * formula escaping; `date`/`timestamp` become ISO-8601 text in text formats.
+ * How a column is rendered per format: `json` (objects, arrays, mixed types) is raw JSON in the
+ * JSON formats and its text in Parquet and CSV (a string without its quotes, an object as JSON
+ * text), so its type never follows the data; `text` is subject to CSV formula escaping;
+ * `date`/`timestamp` become ISO-8601 text in text formats.
  */
-export type ColumnKind = 'text' | 'json' | 'nested' | 'number' | 'boolean' | 'date' | 'timestamp';
+export type ColumnKind = 'text' | 'json' | 'number' | 'boolean' | 'date' | 'timestamp';
 
 export interface ColumnPlan {
   readonly name: string;
@@ -34,23 +35,6 @@ const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string
 };
 
 /**
- * The merged JSON structure of `record` over `table`, or undefined when there are no records.
- * Merged from one value per distinct structure (a few dozen groups): the same result as
- * json_group_structure over every value, whose state grows past the memory limit at scale.
- */
-export async function recordStructure(
-  staged: Pick<StagedRecords, 'query'>,
-  table: string,
-  column = 'record',
-): Promise<Structure | undefined> {
-  const rows = await staged.query(
-    `SELECT json_group_structure(v)::VARCHAR FROM (SELECT any_value(${column}) AS v FROM ${table} GROUP BY json_structure(${column}))`,
-  );
-  const text = rows[0]?.[0];
-  return typeof text === 'string' ? (JSON.parse(text) as Structure) : undefined;
-}
-
-/**
  * Typed columns inferred from the records themselves (ELT): one per top-level key, in
  * first-seen order. Mixed-type fields stay raw JSON; doubles that carry integers beyond 2^53
  * become DECIMAL(38, s) (or exact text when even that cannot hold them): no digit is lost.
@@ -73,11 +57,7 @@ export async function inferredColumns(
   for (const [name, shape] of entries) {
     if (skip.has(name)) continue;
     const f = field(name);
-    if (typeof shape !== 'string') {
-      plans.push({ name, expr: jsonValueSql(f), type: 'JSON', kind: 'nested' });
-      continue;
-    }
-    const scalar = scalarKinds[shape];
+    const scalar = typeof shape === 'string' ? scalarKinds[shape] : undefined;
     if (scalar === undefined) {
       plans.push({ name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' });
       continue;
@@ -128,7 +108,7 @@ export function expectedColumns(schema: Readonly<Record<string, string>>, presen
     .map(([name, type]) => ({ name, expr: `NULL::${type}`, type, kind: kindOfType(type) }));
 }
 
-function kindOfType(type: string): ColumnKind {
+export function kindOfType(type: string): ColumnKind {
   const t = type.toUpperCase();
   if (t === 'VARCHAR' || t === 'TEXT') return 'text';
   if (t === 'JSON') return 'json';
@@ -136,7 +116,7 @@ function kindOfType(type: string): ColumnKind {
   if (t === 'DATE') return 'date';
   if (t.startsWith('TIMESTAMP')) return 'timestamp';
   if (/^(U?(BIG|HUGE|SMALL|TINY)?INT(EGER)?|DOUBLE|FLOAT|REAL|DECIMAL.*)$/.test(t)) return 'number';
-  return 'nested';
+  return 'json';
 }
 
 /** The lineage columns every output carries. */

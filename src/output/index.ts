@@ -1,5 +1,6 @@
-export { writeFinalFile, rejectsPathFor, OutputError } from './writeFinalFile.js';
-export type { WriteFinalFileOptions, FinalFile, Transform } from './writeFinalFile.js';
+export { writeFinalFile, rejectsPathFor, schemaPathFor, OutputError } from './writeFinalFile.js';
+export type { WriteFinalFileOptions, FinalFile, FileSchema, Transform } from './writeFinalFile.js';
+export { mergeSchemas, parseDatasetSchema } from './datasetSchema.js';
 export type { OutputFormat } from './renderColumns.js';
 export { customerCleanSchema, orderCleanSchema } from './cleanColumns.js';
 export type { FieldRule } from './cleanColumns.js';

@@ -1,5 +1,5 @@
 /** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
@@ -10,7 +10,9 @@ import { describeError } from '../staging/stagingErrors.js';
 import type { CleanPlan, FieldRule } from './cleanColumns.js';
 import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
-import { expectedColumns, inferredColumns, lineageColumns } from './columnPlan.js';
+import { expectedColumns, lineageColumns } from './columnPlan.js';
+import { resolveColumns } from './datasetSchema.js';
+import type { SchemaChange, SchemaColumn } from '../report/runReport.js';
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
 import { outputFormatNames } from '../config/formats.js';
@@ -30,8 +32,19 @@ export interface WriteFinalFileOptions {
   readonly expectedSchema?: Readonly<Record<string, string>>;
   /** ETL rules per field; defaults to the simulator's customers. */
   readonly cleanSchema?: Readonly<Record<string, FieldRule>>;
+  /**
+   * ELT: the dataset's stored schema (undefined: its first run). Its columns keep their types;
+   * the file's schema and the columns added are returned and written to `<name>.schema.json`.
+   */
+  readonly previousSchema?: readonly SchemaColumn[];
   /** Called with the temporary file once written, before it is checked (an inspection/test seam). */
   readonly onWritten?: (tempPath: string) => void | Promise<void>;
+}
+
+/** An ELT file's schema: its data columns (lineage aside) and the columns it added to the dataset's stored schema. */
+export interface FileSchema {
+  readonly columns: readonly SchemaColumn[];
+  readonly changes: readonly SchemaChange[];
 }
 
 export interface FinalFile {
@@ -46,6 +59,8 @@ export interface FinalFile {
   /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons; absent without any. */
   readonly rejectsPath?: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
+  /** ELT: the dataset's schema as this file has it, and the columns it added to the stored one (also in `schemaPath`). */
+  readonly schema?: FileSchema;
   readonly bytes: number;
   readonly sha256: string;
   readonly crc32c: string;
@@ -62,9 +77,15 @@ let tempCounter = 0;
 
 /** `<dir>/<name>.rejects.ndjson` for `<dir>/<name>.<ext>`. */
 export function rejectsPathFor(path: string): string {
-  const name = basename(path).replace(/\.[^.]*$/, '');
-  return join(dirname(path), `${name}.rejects.ndjson`);
+  return besidePath(path, 'rejects.ndjson');
 }
+
+/** `<dir>/<name>.schema.json` for `<dir>/<name>.<ext>`: the ELT file's schema, kept for the upload and the report. */
+export function schemaPathFor(path: string): string {
+  return besidePath(path, 'schema.json');
+}
+
+const besidePath = (path: string, suffix: string): string => join(dirname(path), `${basename(path).replace(/\.[^.]*$/, '')}.${suffix}`);
 
 /**
  * Writes the run's one final file from the staging tables with DuckDB COPY: one row per unique
@@ -114,12 +135,17 @@ async function write(
   const { relation: unique, duplicates: duplicatesDropped, shape } = await staged.unique();
   const schema = transform === 'clean' ? (options.cleanSchema ?? customerCleanSchema) : {};
   const field = await staged.fieldsView('_fields', [...new Set([...Object.keys(schema), ...shape.keys])]);
-  const plans: CleanPlan[] =
-    transform === 'clean'
-      ? await cleanColumns(staged, '_fields', schema, keyField, shape, field)
-      : await inferredColumns(staged, '_fields', shape, field);
-  const present = new Set(plans.map((p) => p.name));
-  const all: CleanPlan[] = [...plans, ...expectedColumns(options.expectedSchema ?? {}, present), ...lineageColumns];
+  let fileSchema: FileSchema | undefined;
+  let plans: readonly CleanPlan[];
+  if (transform === 'clean') {
+    const rules = await cleanColumns(staged, '_fields', schema, keyField, shape, field);
+    plans = [...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.name)))];
+  } else {
+    const resolved = await resolveColumns(staged, '_fields', shape, field, options.previousSchema, options.expectedSchema);
+    plans = resolved.plans;
+    fileSchema = { columns: resolved.columns, changes: resolved.changes };
+  }
+  const all: CleanPlan[] = [...plans, ...lineageColumns];
 
   const checks = all.filter((p) => p.invalid !== undefined);
   const reasons =
@@ -167,9 +193,7 @@ async function write(
 
   const temp = tempBeside(path);
   temps.push(temp);
-  // Without rule checks every unique record is written: nested columns' structures are the record structure's fields.
-  const known = checks.length === 0 && isObject(shape.structure) ? shape.structure : undefined;
-  const select = await renderColumns(staged, '_rows', 'len(_reasons) = 0', all, options.format, known);
+  const select = renderColumns(all, options.format);
   const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
   const query = options.format === 'ndjson' || options.format === 'json' ? await jsonLinesQuery(staged, rows) : rows;
   await staged.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
@@ -179,9 +203,18 @@ async function write(
   checkEquation(`rows in the file ${valid} + rejected ${invalid} = unique ${keys}`, valid + invalid === keys);
 
   const columns = await describeColumns(staged, options.format, temp, all);
+  const schemaPath = schemaPathFor(path);
+  removeStaleTemps(schemaPath);
+  const schemaTemp = tempBeside(schemaPath);
+  if (fileSchema !== undefined) {
+    temps.push(schemaTemp);
+    writeFileSync(schemaTemp, `${JSON.stringify(fileSchema, null, 2)}\n`);
+  }
   crashPoint('output.midWrite');
   publish(temp, path);
   if (rejected > 0) publish(rejectsTemp, rejectsPath);
+  if (fileSchema !== undefined) publish(schemaTemp, schemaPath);
+  else rmSync(schemaPath, { force: true });
   const sums = await fileChecksums(path);
   return {
     path,
@@ -192,11 +225,10 @@ async function write(
     withoutKey: unkeyed,
     ...(rejected > 0 ? { rejectsPath } : {}),
     columns,
+    ...(fileSchema === undefined ? {} : { schema: fileSchema }),
     ...sums,
   };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function one(staged: StagedRecords, sql: string): Promise<number[]> {
   return ((await staged.query(sql))[0] ?? []).map((v) => Number(v));

@@ -15,7 +15,7 @@ import {
   throughputFacts,
   type Fact,
 } from './reportFacts.js';
-import type { RunReport } from './runReport.js';
+import type { RunReport, SchemaChange } from './runReport.js';
 import { timeByState, timelineExcerpt } from './timeline.js';
 
 export interface RenderOptions {
@@ -38,6 +38,7 @@ export function renderMarkdown(input: RunReport, options: RenderOptions = {}): s
     factsSection('Output', outputFacts(report), 'No output file was written.'),
     factsSection('Delivery', deliveryFacts(report), 'Not delivered.'),
     qualitySection(report),
+    ...(report.schema ? [schemaSection(report.schema.uri, report.schemaChanges ?? [])] : []),
     anomaliesSection(report),
     querySection(report),
   ];
@@ -130,6 +131,21 @@ function qualitySection(report: RunReport): string {
       ['l', 'l', 'r', 'r', 'r', 'l'],
     ),
   ].join('\n');
+}
+
+function schemaSection(uri: string, changes: readonly SchemaChange[]): string {
+  const lines = ['## Schema changes', '', `The dataset's schema is kept in ${mdCode(uri)}.`];
+  if (changes.length === 0) return [...lines, 'No column was added: every value fits its column.'].join('\n');
+  const what = (c: SchemaChange): string =>
+    c.variantOf === undefined ? 'new field' : `values of ${mdCode(c.variantOf, { inTable: true })} that do not fit its type`;
+  lines.push(
+    '',
+    mdTable(
+      ['Column', 'Type', 'Added for'],
+      changes.map((c) => [mdCode(c.column, { inTable: true }), mdCell(c.type), what(c)]),
+    ),
+  );
+  return lines.join('\n');
 }
 
 function anomaliesSection(report: RunReport): string {

@@ -70,6 +70,23 @@ export interface PreviousRun {
   };
 }
 
+/** A column of a dataset's schema, kept across runs (ELT). */
+export interface SchemaColumn {
+  readonly name: string;
+  /** The DuckDB type; `JSON` holds any JSON value (its text in Parquet and CSV). */
+  readonly type: string;
+  /** For a variant column (`<column>__v_<type>`): the column whose values of another type it holds. */
+  readonly variantOf?: string;
+}
+
+/** A column this run added to its dataset's schema: a new field, or a variant for values that do not fit their column. */
+export interface SchemaChange {
+  readonly column: string;
+  readonly type: string;
+  readonly change: 'added' | 'variant';
+  readonly variantOf?: string;
+}
+
 /** The execution report: the run machine's output, written as JSON, Markdown and a summary. */
 export interface RunReport {
   /** `cancelled`: stopped by a signal or a caller's abort before delivering; the checkpoint is kept. */
@@ -130,6 +147,10 @@ export interface RunReport {
     readonly rejectsUri?: string;
   };
   readonly quality: readonly ColumnQuality[];
+  /** The dataset's schema as this run wrote it (ELT): where it is stored and its columns. */
+  readonly schema?: { readonly uri: string; readonly columns: readonly SchemaColumn[] };
+  /** Columns this run added to the stored schema (none on the dataset's first run). */
+  readonly schemaChanges?: readonly SchemaChange[];
   readonly anomalies: readonly string[];
   /** The run over time (absent when no recorder watched the run). */
   readonly series?: RunSeries;

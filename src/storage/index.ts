@@ -18,6 +18,7 @@ export {
   renderKey,
   reportKey,
   reportKeyPattern,
+  schemaKey,
   partitionOf,
   ingestDateOf,
   keyTemplateProblems,
@@ -35,3 +36,4 @@ export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
 export { listReportKeys, type StoredReport } from './listReportKeys.js';
 export { readObjectText } from './readObjectText.js';
+export { readStoredText, writeStoredText, StoreChangedError, type StoredText } from './storedText.js';

@@ -145,6 +145,14 @@ export function reportKey(
   return key;
 }
 
+/** The key of a dataset's schema, kept across runs: `<prefix>/_schemas/<dataset>.json`, beside the data. */
+export function schemaKey(prefix: string, dataset: string): string {
+  const key = [trimSlashes(prefix), '_schemas', `${dataset}.json`].filter((s) => s !== '').join('/');
+  const problems = objectKeyProblems(key);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return key;
+}
+
 function trimSlashes(value: string): string {
   return value.replace(/^\/+|\/+$/g, '');
 }

@@ -1,12 +1,15 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { crashPoint } from '../../faults/crashPoint.js';
 import { outputFormats } from '../../config/formats.js';
+import { schemaPathFor } from '../../output/index.js';
 import { deliverFile } from '../../storage/index.js';
+import { fileSchemaAt, recordDatasetSchema } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
 
 /** The file delivered to its key without overwriting, verified, and recorded in the checkpoint. */
-export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, keys }: RunServices): IngestionRunDeps['uploadFile'] {
+export function upload(config: ResolvedRunConfig, services: RunServices): IngestionRunDeps['uploadFile'] {
+  const { runtime, logger, s3, store, keys } = services;
   return async ({ file }, signal) => {
     // What the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
     await store.releaseMemoryIfLarge();
@@ -26,6 +29,9 @@ export function upload(config: ResolvedRunConfig, { runtime, logger, s3, store, 
         logger,
       }),
     );
+    // The delivered file's schema becomes the dataset's: the next run keeps its types.
+    const schema = await fileSchemaAt(schemaPathFor(file.path));
+    if (schema) await runtime.clock.track(recordDatasetSchema(config, services, schema, signal));
     crashPoint('upload.afterUpload');
     await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
     return { uri: delivery.uri, status: delivery.status, verifiedBy: delivery.verifiedBy };

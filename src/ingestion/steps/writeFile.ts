@@ -1,14 +1,18 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { writeFinalFile } from '../../output/index.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
+import { readDatasetSchema } from '../datasetSchemaStore.js';
 import { landedSchemaFor } from '../landedSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
 import { storeChecksum } from '../storeChecksum.js';
 
 /** The one final file, written from the staged pages, and recorded as this run's output. */
-export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: RunServices): IngestionRunDeps['writeFinalFile'] {
-  return async () => {
+export function writeFile(config: ResolvedRunConfig, services: RunServices): IngestionRunDeps['writeFinalFile'] {
+  const { runtime, store, paths } = services;
+  return async (_input, signal) => {
+    // ELT keeps the dataset's stored schema (ETL's is its cleaning rules).
+    const previousSchema = config.transform === 'none' ? await runtime.clock.track(readDatasetSchema(config, services, signal)) : undefined;
     // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
     await store.releaseMemoryIfLarge();
     const cleanSchema = cleanSchemaFor(config.endpoint);
@@ -19,6 +23,7 @@ export function writeFile(config: ResolvedRunConfig, { runtime, store, paths }: 
         transform: config.transform,
         keyField: config.keyField,
         cleanSchema,
+        ...(previousSchema ? { previousSchema } : {}),
         // ETL's schema is the cleaning schema; ELT would have only the lineage columns without records.
         ...(config.transform === 'none' ? { expectedSchema: landedSchemaFor(cleanSchema) } : {}),
       }),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
-import { stagingReport, type FieldRule } from '../../output/index.js';
+import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
@@ -8,6 +8,7 @@ import type { ResumeState } from '../../run/runTypes.js';
 import { deliverFile, uploadReport } from '../../storage/index.js';
 import { findPreviousRun } from '../findPreviousRun.js';
 import { cleanSchemaFor } from '../cleanSchemaFor.js';
+import { fileSchemaAt } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
 
@@ -57,6 +58,14 @@ export function writeReport(
         ...(c.rule ? { invalidRule: ruleMeaning[c.rule] } : {}),
       })),
     };
+    const schema = draft.output && draft.delivery && (await fileSchemaAt(schemaPathFor(draft.output.path)));
+    if (schema) {
+      report = {
+        ...report,
+        schema: { uri: `s3://${config.bucket}/${keys.schema}`, columns: schema.columns },
+        schemaChanges: schema.changes,
+      };
+    }
     // A report is a proof or the run fails: a count that does not add up is the run's failure, not a warning.
     const broken = checkConsistency(report).filter((c) => !c.ok);
     if (report.status === 'succeeded' && broken.length > 0) {

@@ -18,10 +18,13 @@ export function isClean(options: SimulatorOptions, id: number): boolean {
   return toJson(customerAt(o.seed, id, o.dirtyRate)) === toJson(customerAt(o.seed, id, 0));
 }
 
-/** A CSV cell read as the kind of value the oracle holds there (CSV carries no types). */
-function csvCell(cell: ExactValue, expected: ExactValue | undefined): ExactValue {
+/**
+ * A text cell read as the kind of value the oracle holds there: CSV carries no types, and
+ * Parquet holds objects, arrays and fields of mixed types as their text.
+ */
+function textCell(cell: ExactValue, expected: ExactValue | undefined, csv: boolean): ExactValue {
   if (typeof cell !== 'string') return cell;
-  const text = unescapeCsvCell(cell);
+  const text = csv ? unescapeCsvCell(cell) : cell;
   if (expected instanceof ExactNumber) return new ExactNumber(canonicalNumber(text));
   if (typeof expected === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   if (typeof expected === 'string') return text === expected ? text : tryParse(text);
@@ -37,12 +40,12 @@ function tryParse(text: string): ExactValue {
   }
 }
 
-/** A row without the lineage columns, CSV cells typed like the oracle's values. */
+/** A row without the lineage columns, CSV and Parquet text cells typed like the oracle's values. */
 export function dataOf(row: Row, format: Format, expected: Readonly<Record<string, ExactValue>> | undefined): Record<string, ExactValue> {
   const out: Record<string, ExactValue> = {};
   for (const [key, value] of Object.entries(row)) {
     if ((lineage as readonly string[]).includes(key)) continue;
-    out[key] = format === 'csv' ? csvCell(value, expected?.[key]) : value;
+    out[key] = format === 'csv' || format === 'parquet' ? textCell(value, expected?.[key], format === 'csv') : value;
   }
   return out;
 }
