@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RunConfigInput } from '../config/runConfig.js';
 import { runIngestion, type RunIngestionContext } from '../ingestion/runIngestion.js';
 import { startStatelyInspector, type StatelyInspector } from '../devtools/statelyInspector.js';
-import { defaultSecretRegistry, type LiveLine } from '../logging/index.js';
+import { defaultSecretRegistry, FILE_ONLY, type LiveLine } from '../logging/index.js';
 import { neutralizeControls } from '../report/format.js';
 import { renderSummary } from '../report/renderSummary.js';
 import type { RunReport } from '../report/runReport.js';
@@ -93,6 +93,8 @@ export async function runAndReport(config: RunConfigInput, options: CliRunOption
     const { stderr, stdout } = notices(report);
     if (stdout) process.stdout.write(stdout);
     if (stderr) process.stderr.write(stderr);
+    // The error log keeps every failed run's sentence; the console has it once, above.
+    if (report.status === 'failed') options.logger.error({ [FILE_ONLY]: true, runId: report.runId }, report.error ?? 'the run failed');
     // A signal that came too late to stop the run (it was delivering or reporting) changes nothing: 0.
     const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled.signal] : exitCodes.failed;
     return { code, report };

@@ -113,7 +113,7 @@ const plain = (value: ExactValue): unknown =>
         : value;
 
 const SCHEMA_KEY = '_schemas/items.json';
-const dataKey = (day: string, runId: string, ext = 'parquet'): string => `items/ingest_date=${day}/items_${runId}.${ext}`;
+const dataKey = (day: string, runId: string, ext = 'parquet'): string => `items/ingest_date=${day}/${runId}.${ext}`;
 
 describe('a dataset schema that holds across runs (ELT)', () => {
   it('keeps the types of day 1 on day 2: misfits go to a variant column, a new field adds a column, both reported', async () => {
@@ -145,7 +145,7 @@ describe('a dataset schema that holds across runs (ELT)', () => {
       { column: 'note', type: 'VARCHAR', change: 'added' },
       { column: 'amount__v_text', type: 'VARCHAR', change: 'variant', variantOf: 'amount' },
     ]);
-    const markdown = await getObjectText(client, BUCKET, `_reports/items/ingest_date=2026-01-02/items_day2.report.md`);
+    const markdown = await getObjectText(client, BUCKET, `_reports/items/ingest_date=2026-01-02/day2.report.md`);
     expect(markdown).toContain('## Schema changes');
     expect(markdown).toMatch(/\| `amount__v_text` \| VARCHAR \| values of `amount` that do not fit its type \|/);
     expect(markdown).toMatch(/\| `note` \| VARCHAR \| new field \|/);

@@ -215,7 +215,7 @@ describe('reliability row 27: a canary secret appears in no artifact', () => {
     expect(byName('login').exit.code, byName('login').exit.stderr).toBe(0);
     expect(byName('bearer').exit.code, byName('bearer').exit.stderr).toBe(0);
     expect(byName('wrong-password').exit.code).toBe(1);
-    expect(byName('wrong-password').exit.stdout).toMatch(/login refused .*HTTP 401; check the username and password/);
+    expect(byName('wrong-password').exit.stderr).toMatch(/login refused .*HTTP 401; check the username and password/);
     // Faults on both sides, token refreshes, and debug-level console logs.
     const stats = ['login', 'bearer'].map((name) => byName(name).sim.stats());
     expect(stats.map((s) => Object.values(s.faults).reduce((a, b) => a + b, 0) > 0)).toEqual([true, true]);
