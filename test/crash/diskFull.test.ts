@@ -84,7 +84,7 @@ describe.concurrent('reliability row 24: disk full while staging or writing', { 
 
       const full = await spawnIngest(args, { cwd: world.dir, env: childEnv(target) }).exit;
       expect(full.code, full.stderr).toBe(1);
-      expect(full.stdout).toMatch(
+      expect(full.stderr).toMatch(
         /staging: cannot stage page \d+ .*No space left on device.*the checkpoint is kept: run again with the same run id to resume/,
       );
       const kept = await stagingFacts(where.staging);
@@ -150,7 +150,7 @@ describe.concurrent('reliability row 24: disk full while staging or writing', { 
       const asked = world.pagesRequested.length;
       const full = await spawnIngest(args, { cwd: world.dir, env: childEnv(target) }).exit;
       expect(full.code, full.stderr).toBe(1);
-      expect(full.stdout).toMatch(
+      expect(full.stderr).toMatch(
         /cannot write the final file .*No space left on device.*the checkpoint is kept: run again with the same run id to resume/,
       );
       expect(existsSync(where.output)).toBe(false);

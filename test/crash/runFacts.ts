@@ -64,7 +64,9 @@ export async function stagingFacts(path: string): Promise<StagingFacts> {
 export function tempFilesBeside(output: string): string[] {
   const dir = dirname(output);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => name.startsWith(`.${basename(output)}.`) && name.endsWith('.tmp'));
+  // `.<name>.<pid>.<n>.tmp`: the data file's own temporaries, not those of the files beside it (rejects, schema).
+  const own = new RegExp(`^\\.${basename(output).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.\\d+\\.tmp$`);
+  return readdirSync(dir).filter((name) => own.test(name));
 }
 
 /** What the store holds for a run, checked against the simulator's oracle. */
