@@ -111,6 +111,9 @@ describe('report facts', () => {
     expect(checkConsistency(resumed).every((c) => c.ok)).toBe(true);
     const short = { ...sampleReport, pages: { staged: 98, skippedOnResume: 0, total: 100 } };
     expect(checkConsistency(short).find((c) => c.name === 'pages')).toMatchObject({ ok: false });
+    // The empty page past the end that a resumed run asks for again is not a missing page.
+    const pastTheEnd = { ...sampleReport, pages: { staged: 1, skippedOnResume: 21, total: 20 } };
+    expect(checkConsistency(pastTheEnd).find((c) => c.name === 'pages')).toMatchObject({ ok: true });
   });
 
   it.each([
