@@ -30,7 +30,7 @@ export function upload(config: ResolvedRunConfig, services: RunServices): Ingest
       }),
     );
     // The delivered file's schema becomes the dataset's: the next run keeps its types.
-    const schema = await fileSchemaAt(schemaPathFor(file.path));
+    const schema = await runtime.clock.track(fileSchemaAt(schemaPathFor(file.path)));
     if (schema) await runtime.clock.track(recordDatasetSchema(config, services, schema, signal));
     crashPoint('upload.afterUpload');
     await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });
