@@ -107,7 +107,7 @@ async function checkDelivery(report: RunReport, scenario: Scenario, env: SeedEnv
   if (local !== output.sha256) problems.push(`the local file's sha256 ${local} != report.output.sha256 ${output.sha256}`);
   const uri = report.delivery?.uri ?? '';
   const key = uri.replace(`s3://${env.bucket}/`, '');
-  const data = (await objectKeys(env, prefix)).filter((k) => !k.startsWith(`${prefix}/_reports/`));
+  const data = (await objectKeys(env, prefix)).filter((k) => !k.startsWith(`${prefix}/_reports/`) && !k.startsWith(`${prefix}/_schemas/`));
   if (data.length !== 1 || data[0] !== key) problems.push(`expected exactly one data object ${key}, found [${data.join(', ')}]`);
   const object = await s3For(env).send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
   const stored = createHash('sha256')
@@ -213,7 +213,9 @@ export async function runSeed(seed: number, profile: SimProfile, env: SeedEnv): 
   } else if (report?.status === 'failed') {
     if (typeof report.error !== 'string' || report.error.trim().length < 10)
       problems.push(`run: failed without an error sentence (${JSON.stringify(report.error)})`);
-    const data = (await objectKeys(env, prefix)).filter((k) => !k.startsWith(`${prefix}/_reports/`));
+    const data = (await objectKeys(env, prefix)).filter(
+      (k) => !k.startsWith(`${prefix}/_reports/`) && !k.startsWith(`${prefix}/_schemas/`),
+    );
     if (data.length > 0) problems.push(`run: failed yet left data objects [${data.join(', ')}]`);
     const committed = await committedPages(join(dataDir, 'staging', `${runId}.duckdb`), runId);
     final = await simulatedRun(config, faultsOff(scenario), seed, first.clock.now(), env);
