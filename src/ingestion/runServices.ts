@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { AuthProvider } from '../auth/authProvider.js';
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
-import { isSecretParam } from '../http/redactUrl.js';
+import { isSecretParam, redactUrl } from '../http/redactUrl.js';
 import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -37,9 +37,12 @@ export interface RunServices {
  */
 function shapingOptions(config: ResolvedRunConfig): RunOptionValues {
   const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField, format, transform, bucket, prefix, keyTemplate } = config;
+  // Kept in the staging file: credentials in a query are left out (a rotated key is not another run).
+  const path = new URL(endpoint, 'http://endpoint.invalid');
+  for (const name of [...path.searchParams.keys()]) if (isSecretParam(name)) path.searchParams.delete(name);
   return {
-    apiUrl,
-    endpoint,
+    apiUrl: redactUrl(apiUrl),
+    endpoint: `${path.pathname}${path.search}`,
     pagination,
     pageSize,
     recordsPath,

@@ -95,7 +95,10 @@ export function checkReportAddsUp(report: RunReport): string[] {
  */
 export function checkLoginCounters(report: RunReport, log: readonly LoggedRequest[]): string[] {
   const logins = log.filter((r) => r.path === '/login' && (r.abortReason === undefined || r.abortReason instanceof TimeoutError));
-  const failed = logins.filter((r) => clientOutcome(r) !== '200' || r.sim?.response.delivery.mode === 'truncate').length;
+  // A 200 that is no login answer (cut short, or an HTML page: the simulator's wrong_content) is a failed login too.
+  const failed = logins.filter(
+    (r) => clientOutcome(r) !== '200' || r.sim?.response.delivery.mode === 'truncate' || !r.sim?.response.body.trimStart().startsWith('{'),
+  ).length;
   const { logins: counted, failedLogins } = report.requests;
   return counted === logins.length && failedLogins === failed
     ? []
