@@ -41,15 +41,16 @@ function addInto(into: Histogram, from: Histogram): void {
   for (const [bin, n] of from) into.set(bin, (into.get(bin) ?? 0) + n);
 }
 
-function percentiles(h: Histogram): LatencyPercentiles | null {
+/** Percentiles from the bins; `ceiling` (the largest latency seen) caps them, as a bin's middle may lie above it. */
+function percentiles(h: Histogram, ceiling = Infinity): LatencyPercentiles | null {
   const bins = [...h].sort(([a], [b]) => a - b);
   const total = bins.reduce((sum, [, n]) => sum + n, 0);
   if (total === 0) return null;
   const at = (q: number): number => {
     const rank = Math.ceil(q * total);
     let seen = 0;
-    for (const [bin, n] of bins) if ((seen += n) >= rank) return valueOf(bin);
-    return valueOf(bins.at(-1)?.[0] ?? 0);
+    for (const [bin, n] of bins) if ((seen += n) >= rank) return Math.min(valueOf(bin), ceiling);
+    return Math.min(valueOf(bins.at(-1)?.[0] ?? 0), ceiling);
   };
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
@@ -109,7 +110,7 @@ export class RunSeriesBuilder {
       limiterRate: b.limiterRate,
       latencyMs: percentiles(b.latency),
     }));
-    const overall = percentiles(this.#overall);
+    const overall = percentiles(this.#overall, this.#maxLatencyMs);
     return {
       startedAt: new Date(this.startedAtMs).toISOString(),
       bucketMs: this.#bucketMs,

@@ -38,6 +38,16 @@ describe('RunSeriesBuilder', () => {
     expect(out.startedAt).toBe(new Date(start).toISOString());
   });
 
+  it('never reports a percentile above the largest latency seen (a bin\'s middle can lie above it)', () => {
+    const series = new RunSeriesBuilder(0);
+    for (let i = 0; i < 100; i++) {
+      series.record({ type: 'page.staged', page: i, records: 1, attempts: 1, latencyMs: 32, totalPages: undefined }, i);
+    }
+    const overall = series.series(100).latencyMs!;
+    expect(overall.max).toBe(32);
+    expect([overall.p50, overall.p90, overall.p99]).toEqual([32, 32, 32]);
+  });
+
   it('has a point for every bucket up to the end, empty ones included', () => {
     const series = new RunSeriesBuilder(0);
     series.record({ type: 'page.retry', page: 1, attempt: 1, status: 503, outcome: '503', reason: 'x', waitMs: 5 }, 500);
