@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { resolveRunOptions } from '../config/loadRunConfig.js';
 import { runOptionDefaults } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
 import type { RunReport } from '../report/runReport.js';
@@ -19,6 +21,8 @@ interface DemoFlags extends InspectFlags {
 }
 
 const DEMO_BUCKET = 'demo-lake';
+/** The worked example of a source file: the demo runs its customers. */
+export const SIMULATOR_SOURCE = fileURLToPath(new URL('../../examples/simulator.source.yaml', import.meta.url));
 
 /** Quotes for a POSIX shell when needed. */
 const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
@@ -87,11 +91,9 @@ export function registerDemo(
     logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
     let code: number;
     try {
-      const outcome = await runAndReport(
+      const run = await resolveRunOptions(
         {
-          apiUrl: simulator.url,
-          username: 'demo',
-          password: 'demo-password',
+          source: SIMULATOR_SOURCE,
           bucket: DEMO_BUCKET,
           s3Endpoint: s3.endpoint,
           s3ForcePathStyle: true,
@@ -100,12 +102,17 @@ export function registerDemo(
           transform: flags.transform as 'none',
           runId: 'demo',
         },
+        new Date(),
+        { SIMULATOR_PASSWORD: 'demo-password' },
+      );
+      const outcome = await runAndReport(
+        { ...run, api: { ...run.api, baseUrl: simulator.url }, resources: run.resources.filter((r) => r.name === 'customers') },
         { logger, inspect, progress: flags.progress, setLiveLine: (line) => app.setLiveLine(line), s3Credentials: s3.credentials },
       );
       code = outcome.code;
-      process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'demo.report.md')} (also .json, .html)\n`);
+      process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'customers', 'demo.report.md')} (also .json, .html)\n`);
       process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
-      const queries = queryCommands(outcome.report);
+      const queries = outcome.report.resources.flatMap(queryCommands);
       if (queries.length > 0)
         process.stdout.write(
           `Query the file (DuckDB is built in; in a checkout: npm run ingest -- query …):\n${queries.map((c) => `  ${c}`).join('\n')}\n`,

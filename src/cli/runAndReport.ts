@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import type { RunConfigInput } from '../config/runConfig.js';
-import { runIngestion, type RunIngestionContext } from '../ingestion/runIngestion.js';
+import type { ResolvedRun } from '../config/loadRunConfig.js';
+import type { RunIngestionContext } from '../ingestion/runIngestion.js';
+import { runResolvedSource, type SourceReport } from '../ingestion/runSource.js';
+import { createRuntime } from '../runtime/runtime.js';
 import { startStatelyInspector, type StatelyInspector } from '../devtools/statelyInspector.js';
 import { defaultSecretRegistry, FILE_ONLY, type LiveLine } from '../logging/index.js';
 import { neutralizeControls } from '../report/format.js';
@@ -44,9 +46,10 @@ async function startInspector(inspect: boolean | number, logger: Logger): Promis
 }
 
 /** What the terminal should say besides the summary: a failure's one sentence, an earlier delivery. */
-function notices(report: RunReport): { stderr?: string; stdout?: string } {
+function notices(report: RunReport, several: boolean): { stderr?: string; stdout?: string } {
   const t = (text: string): string => neutralizeControls(defaultSecretRegistry.redact(text));
-  if (report.status !== 'succeeded') return { stderr: `ingest: ${t(report.error ?? 'the run failed')}\n` };
+  const which = several ? `${t(report.dataset)}: ` : '';
+  if (report.status !== 'succeeded') return { stderr: `ingest: ${which}${t(report.error ?? 'the run failed')}\n` };
   const d = report.delivery;
   if (d?.status === 'alreadyDelivered' && d.verifiedBy === 'checkpoint')
     return {
@@ -57,11 +60,11 @@ function notices(report: RunReport): { stderr?: string; stdout?: string } {
 }
 
 /**
- * Runs one ingestion for the CLI: live progress on stderr, SIGINT/SIGTERM stop it at a page
- * boundary (a second signal exits at once), the summary on stdout, a failure's one sentence on
- * stderr. Resolves to the exit code.
+ * Runs one ingestion for the CLI (every resource of its source): live progress on stderr (one
+ * resource), SIGINT/SIGTERM stop it at a page boundary (a second signal exits at once), each
+ * resource's summary on stdout, a failure's one sentence on stderr. Resolves to the exit code.
  */
-export async function runAndReport(config: RunConfigInput, options: CliRunOptions): Promise<{ code: number; report: RunReport }> {
+export async function runAndReport(run: ResolvedRun, options: CliRunOptions): Promise<{ code: number; report: SourceReport }> {
   const controller = new AbortController();
   let signalled: { signal: 'SIGINT' | 'SIGTERM'; at: number } | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => (): void => {
@@ -74,27 +77,37 @@ export async function runAndReport(config: RunConfigInput, options: CliRunOption
   };
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
-  const progress = options.progress ? createProgress({ stream: process.stderr, clock: realClock, logger: options.logger }) : undefined;
+  const several = run.resources.length > 1;
+  // One line of progress follows one run: several resources at once report when each ends.
+  const progress =
+    options.progress && !several ? createProgress({ stream: process.stderr, clock: realClock, logger: options.logger }) : undefined;
   if (progress) options.setLiveLine?.(progress);
   const inspector = await startInspector(options.inspect, options.logger);
   try {
-    const report = await runIngestion(config, {
+    const runtime = createRuntime({ logger: options.logger });
+    const report = await runResolvedSource(run, runtime, {
       signal: controller.signal,
-      runtime: { logger: options.logger },
       ...(inspector ? { inspect: inspector.inspect } : {}),
       ...(progress
         ? { onEvent: (e) => progress.onEvent(e), onState: (s) => progress.onState(s), onCounters: (c) => progress.onCounters(c) }
         : {}),
       ...(options.s3Credentials ? { s3Credentials: options.s3Credentials } : {}),
     });
-    progress?.stop({ recordsPerSecond: report.throughput.recordsPerSecond });
-    // The failure's sentence goes to stderr (below), once: not also in the summary on stdout.
-    process.stdout.write(`${renderSummary(report, { color: process.stdout.isTTY === true, error: false })}\n`);
-    const { stderr, stdout } = notices(report);
-    if (stdout) process.stdout.write(stdout);
-    if (stderr) process.stderr.write(stderr);
-    // The error log keeps every failed run's sentence; the console has it once, above.
-    if (report.status === 'failed') options.logger.error({ [FILE_ONLY]: true, runId: report.runId }, report.error ?? 'the run failed');
+    progress?.stop({ recordsPerSecond: report.resources[0]?.throughput.recordsPerSecond ?? 0 });
+    for (const resource of report.resources) {
+      // The failure's sentence goes to stderr (below), once: not also in the summary on stdout.
+      process.stdout.write(`${renderSummary(resource, { color: process.stdout.isTTY === true, error: false })}\n`);
+      const { stderr, stdout } = notices(resource, several);
+      if (stdout) process.stdout.write(stdout);
+      if (stderr) process.stderr.write(stderr);
+      // The error log keeps every failed run's sentence; the console has it once, above.
+      if (resource.status === 'failed')
+        options.logger.error({ [FILE_ONLY]: true, runId: resource.runId, dataset: resource.dataset }, resource.error ?? 'the run failed');
+    }
+    if (several && report.status !== 'succeeded') {
+      const failed = report.resources.filter((r) => r.status !== 'succeeded').map((r) => r.dataset);
+      process.stderr.write(`ingest: ${failed.length} of ${report.resources.length} resources did not succeed: ${failed.join(', ')}\n`);
+    }
     // A signal that came too late to stop the run (it was delivering or reporting) changes nothing: 0.
     const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled.signal] : exitCodes.failed;
     return { code, report };

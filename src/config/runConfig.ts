@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { outputFormatNames } from './formats.js';
+import { sourceSchema } from './sourceFile.js';
+import { declaredSchema } from './sourceSpec.js';
 
 /** What each run option declares beside its type and default. */
 export interface RunOptionMeta {
@@ -29,15 +31,28 @@ const m = runOptionMeta;
  * and defaults (`runOptionDefaults`, `checkRunOptions`).
  */
 export const runConfigSchema = z.strictObject({
-  apiUrl: httpUrl().register(m, { help: 'base URL of the API (required)' }),
+  source: z
+    .union([z.string().min(1), sourceSchema])
+    .optional()
+    .register(m, {
+      help: 'source file (YAML or JSON) describing the API and its resources; replaces the API options below (apiUrl ... tokenFile)',
+    }),
+  apiUrl: httpUrl().optional().register(m, { help: 'base URL of the API (required without a source file)' }),
   endpoint: path().default('/customers').register(m, { help: 'path of the endpoint to ingest' }),
   pagination: z
     .enum(['page', 'offset', 'cursor', 'link'])
     .default('page')
     .register(m, { help: 'how the endpoint paginates: page (page number + metadata), offset, cursor, link (Link rel="next")' }),
   pageSize: positiveInt.max(100_000).default(1000).register(m, { help: 'records per request' }),
-  recordsPath: z.string().min(1).default('data').register(m, { help: 'dotted path of the records in a response body' }),
+  recordsPath: z
+    .string()
+    .min(1)
+    .default('data')
+    .register(m, { help: 'dotted path of the records in a response body ("$" when the body is the array)' }),
   keyField: z.string().min(1).default('id').register(m, { help: 'the field that identifies a record (deduplication key)' }),
+  schema: declaredSchema
+    .optional()
+    .register(m, { help: 'declared fields, e.g. {"id":"integer","email":"email"}: types ELT columns, drives --transform clean' }),
   maxPages: positiveInt
     .default(1_000_000)
     .register(m, { help: 'stop with an error after this many pages (a guard against endless pagination)' }),
@@ -140,8 +155,9 @@ function baseOf(schema: z.ZodType): z.ZodType {
 }
 
 /** What a run option's value is: flags and variables give strings, converted by this. */
-export function runOptionKind(key: RunOptionKey): 'number' | 'boolean' | 'text' {
+export function runOptionKind(key: RunOptionKey): 'number' | 'boolean' | 'json' | 'text' {
   const base = baseOf(shape[key]);
+  if (base instanceof z.ZodRecord) return 'json';
   return base instanceof z.ZodNumber ? 'number' : base instanceof z.ZodBoolean ? 'boolean' : 'text';
 }
 
@@ -170,6 +186,12 @@ export function coerceOptionStrings(values: Readonly<Record<string, unknown>>): 
         }
         case 'boolean':
           return [key, value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value];
+        case 'json':
+          try {
+            return [key, JSON.parse(value) as unknown];
+          } catch {
+            return [key, value];
+          }
         case 'text':
           return [key, value];
       }

@@ -1,4 +1,4 @@
-import type { FieldRule } from '../output/index.js';
+import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 
 /** The DuckDB type ELT gives a field that follows the rule (dates stay text: ELT lands what was sent). */
 const landedType: Readonly<Record<FieldRule, string>> = {
@@ -13,9 +13,9 @@ const landedType: Readonly<Record<FieldRule, string>> = {
 };
 
 /**
- * The columns an ELT file of a known dataset always has, so that an empty dataset still yields
+ * The columns an ELT file of a declared schema always has, so that an empty dataset still yields
  * a file with its schema (columns the records carry are typed from the records themselves).
  */
-export function landedSchemaFor(cleanSchema: Readonly<Record<string, FieldRule>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(cleanSchema).map(([name, rule]) => [name, landedType[rule]]));
+export function landedSchemaFor(schema: Readonly<Record<string, DeclaredField>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(schema).map(([name, field]) => [name, landedType[field.type]]));
 }

@@ -1,17 +1,44 @@
-import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
+import type { ResourceSpec } from '../config/sourceFile.js';
+import { ConfigError } from '../errors.js';
 import type { PagingStrategy } from '../paging/pagingStrategy.js';
 
-/** The page stream's strategy for a run's `pagination` option; other paths keep the simulator's defaults (docs/simulator.md). */
-export function pagingFor(config: Pick<ResolvedRunConfig, 'pagination' | 'pageSize' | 'recordsPath'>): PagingStrategy {
-  const { pageSize, recordsPath } = config;
-  switch (config.pagination) {
+/** The page stream's strategy for a resource's paginator. */
+export function pagingFor(resource: Pick<ResourceSpec, 'paginator' | 'records'>): PagingStrategy {
+  const p = resource.paginator;
+  const recordsPath = resource.records;
+  switch (p.type) {
     case 'page':
-      return { kind: 'pageNumber', pageSize, recordsPath };
+      return {
+        kind: 'pageNumber',
+        pageSize: p.pageSize ?? 100,
+        pageParam: p.pageParam,
+        sizeParam: p.sizeParam,
+        recordsPath,
+        ...(p.totalPagesPath ? { totalPagesPath: p.totalPagesPath } : {}),
+        ...(p.hasNextPath ? { hasNextPath: p.hasNextPath } : {}),
+        ...(p.totalRecordsPath ? { totalRecordsPath: p.totalRecordsPath } : {}),
+      };
     case 'offset':
-      return { kind: 'offset', pageSize, recordsPath };
+      return {
+        kind: 'offset',
+        pageSize: p.pageSize,
+        offsetParam: p.offsetParam,
+        sizeParam: p.sizeParam,
+        recordsPath,
+        ...(p.totalPath ? { totalRecordsPath: p.totalPath } : {}),
+      };
     case 'cursor':
-      return { kind: 'cursor', pageSize, recordsPath };
+      return {
+        kind: 'cursor',
+        ...(p.pageSize ? { pageSize: p.pageSize } : {}),
+        cursorParam: p.cursorParam,
+        sizeParam: p.sizeParam,
+        recordsPath,
+        ...(p.nextCursorPath ? { nextCursorPath: p.nextCursorPath } : {}),
+      };
     case 'link':
-      return { kind: 'link', pageSize, recordsPath };
+      return { kind: 'link', ...(p.pageSize ? { pageSize: p.pageSize } : {}), sizeParam: p.sizeParam, recordsPath, rel: p.rel };
+    default:
+      throw new ConfigError([`paginator.type: ${p.type} is not supported yet`]);
   }
 }

@@ -37,7 +37,7 @@ async function rejectsOf(outputPath: string, withoutKey: number): Promise<{ reje
 export async function readResume(config: ResolvedRunConfig, store: StagingStore): Promise<RunResume> {
   const committed = await store.committedPages();
   // Chained paging resumes after its last checkpoint; indexed paging skips the committed pages.
-  const chained = config.pagination === 'cursor' || config.pagination === 'link';
+  const chained = ['cursor', 'link', 'nextUrl'].includes(config.resource.paginator.type);
   const checkpoint = chained ? await store.lastCheckpoint() : undefined;
   const point: ResumePoint | undefined = !chained
     ? { committedPages: committed }

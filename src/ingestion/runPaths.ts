@@ -11,8 +11,9 @@ export interface RunPaths {
 export function runPaths(config: Pick<ResolvedRunConfig, 'dataDir' | 'dataset' | 'ingestDate' | 'runId' | 'format'>): RunPaths {
   const { dataDir, dataset, ingestDate, runId, format } = config;
   return {
-    staging: join(dataDir, 'staging', `${runId}.duckdb`),
+    // By dataset: the resources of one run share its id.
+    staging: join(dataDir, 'staging', dataset, `${runId}.duckdb`),
     output: join(dataDir, 'output', dataset, `ingest_date=${ingestDate}`, `${runId}.${format}`),
-    reports: join(dataDir, 'reports'),
+    reports: join(dataDir, 'reports', dataset),
   };
 }

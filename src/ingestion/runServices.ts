@@ -36,17 +36,15 @@ export interface RunServices {
  * resumed with other values would mix two runs, so the staging store refuses it, naming them.
  */
 function shapingOptions(config: ResolvedRunConfig): RunOptionValues {
-  const { apiUrl, endpoint, pagination, pageSize, recordsPath, keyField, format, transform, bucket, prefix, keyTemplate } = config;
+  const { api, resource, format, transform, bucket, prefix, keyTemplate } = config;
   // Kept in the staging file: credentials in a query are left out (a rotated key is not another run).
-  const path = new URL(endpoint, 'http://endpoint.invalid');
-  for (const name of [...path.searchParams.keys()]) if (isSecretParam(name)) path.searchParams.delete(name);
+  const params = Object.entries(resource.params).filter(([name]) => !isSecretParam(name));
   return {
-    apiUrl: redactUrl(apiUrl),
-    endpoint: `${path.pathname}${path.search}`,
-    pagination,
-    pageSize,
-    recordsPath,
-    keyField,
+    apiUrl: redactUrl(api.baseUrl),
+    endpoint: `${resource.path}${params.length > 0 ? `?${new URLSearchParams(params).toString()}` : ''}`,
+    paginator: JSON.stringify(resource.paginator),
+    recordsPath: resource.records,
+    keyField: resource.primaryKey,
     format,
     transform,
     bucket,
@@ -61,11 +59,9 @@ export async function openRunServices(
   runtime: Runtime,
   s3Credentials: S3Credentials | undefined,
 ): Promise<RunServices> {
-  // Credentials in the endpoint's query (`?api_key=...`) are secrets too; other parameters (`?status=active`) are not.
-  const queryValues = [...new URL(config.endpoint, 'http://endpoint.invalid').searchParams].flatMap(([name, value]) =>
-    isSecretParam(name) ? [value] : [],
-  );
-  for (const secret of [config.password, config.token, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken, ...queryValues])
+  // Credentials in the query (`?api_key=...`) are secrets too; other parameters (`?status=active`) are not.
+  const queryValues = Object.entries(config.resource.params).flatMap(([name, value]) => (isSecretParam(name) ? [value] : []));
+  for (const secret of [...config.secrets, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken, ...queryValues])
     registerSecret(secret);
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
   const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};

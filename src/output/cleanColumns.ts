@@ -1,39 +1,9 @@
 /** The cleaning rules (ETL): what each field must be, as SQL over the staged records' fields. */
+import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { inferredColumns, jsonValueSql } from './columnPlan.js';
-
-/** What a field must be after cleaning (ETL). */
-export type FieldRule = 'integer' | 'text' | 'email' | 'date' | 'timestamp' | 'number' | 'boolean' | 'json';
-
-/** The simulator's customers (docs/simulator.md): the default cleaning schema. */
-export const customerCleanSchema: Readonly<Record<string, FieldRule>> = {
-  id: 'integer',
-  first_name: 'text',
-  last_name: 'text',
-  email: 'email',
-  phone: 'text',
-  country: 'text',
-  city: 'text',
-  signup_date: 'date',
-  last_login_at: 'timestamp',
-  lifetime_value: 'number',
-  is_active: 'boolean',
-  tags: 'json',
-  address: 'json',
-};
-
-/** The simulator's orders (cursor-paginated endpoint). */
-export const orderCleanSchema: Readonly<Record<string, FieldRule>> = {
-  id: 'integer',
-  customer_id: 'integer',
-  amount: 'number',
-  currency: 'text',
-  created_at: 'timestamp',
-  status: 'text',
-  items: 'integer',
-};
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
 export interface CleanPlan extends ColumnPlan {
@@ -174,21 +144,31 @@ async function rulePlan(
   }
 }
 
+/** A required field's plan: its rule's check, and missing or null is invalid too. */
+function requiring(plan: CleanPlan, text: FieldText): CleanPlan {
+  const missing = `${text.s} IS NULL`;
+  return { ...plan, invalid: plan.invalid ? `(${missing}) OR (${plan.invalid})` : missing, reason: `missing or invalid ${plan.name}` };
+}
+
 /**
- * Cleaned columns (ETL): every field of `schema` (in its order), then any other field the
- * records carry, inferred as in ELT with text trimmed.
+ * Cleaned columns (ETL): every declared field (in its order; a required one missing or null
+ * sends the record to the rejects), then any other field the records carry, inferred as in ELT
+ * with text trimmed.
  */
 export async function cleanColumns(
   staged: Pick<StagedRecords, 'query'>,
   table: string,
-  schema: Readonly<Record<string, FieldRule>>,
+  schema: Readonly<Record<string, DeclaredField>>,
   keyField: string,
   shape: RecordShape,
   field: FieldSql,
   text: (name: string) => FieldText = (name) => fieldText(field(name)),
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
-  for (const [name, rule] of Object.entries(schema)) plans.push(await rulePlan(staged, table, name, rule, keyField, text(name)));
+  for (const [name, { type, required }] of Object.entries(schema)) {
+    const plan = await rulePlan(staged, table, name, type, keyField, text(name));
+    plans.push(required ? requiring(plan, text(name)) : plan);
+  }
   const extras = await inferredColumns(staged, table, shape, field, new Set(Object.keys(schema)));
   for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
   return plans;

@@ -2,8 +2,7 @@ export { writeFinalFile, rejectsPathFor, schemaPathFor, OutputError } from './wr
 export type { WriteFinalFileOptions, FinalFile, FileSchema, Transform } from './writeFinalFile.js';
 export { mergeSchemas, parseDatasetSchema } from './datasetSchema.js';
 export type { OutputFormat } from './renderColumns.js';
-export { customerCleanSchema, orderCleanSchema } from './cleanColumns.js';
-export type { FieldRule } from './cleanColumns.js';
+export type { FieldRule } from '../config/sourceSpec.js';
 export { fileChecksums } from './fileChecksums.js';
 export type { FileChecksums } from './fileChecksums.js';
 export { escapeCsvCell, unescapeCsvCell } from './csvSafety.js';

@@ -2,17 +2,10 @@
  * The report's figures over the staged records (counts, pages, per-column quality): output's,
  * because judging values needs the cleaning rules the final file applies.
  */
+import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql } from '../staging/recordFields.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
-import {
-  cleanColumns,
-  customerCleanSchema,
-  fieldText,
-  trimmedSql,
-  type CleanPlan,
-  type FieldRule,
-  type FieldText,
-} from './cleanColumns.js';
+import { cleanColumns, fieldText, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -59,7 +52,7 @@ const num = (v: unknown): number => Number(v ?? 0);
  */
 export function stagingReport(
   store: StagedRecordsSource,
-  rules: Readonly<Record<string, FieldRule>> = customerCleanSchema,
+  rules: Readonly<Record<string, DeclaredField>> = {},
   keyField = 'id',
 ): Promise<StagingReport> {
   return store.readStaged('build the staging report', async (staged) => {
@@ -123,7 +116,7 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
  */
 async function columnQuality(
   staged: Pick<StagedRecords, 'query'>,
-  rules: Readonly<Record<string, FieldRule>>,
+  rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
   field: FieldSql,
@@ -173,7 +166,7 @@ async function columnQuality(
         types: sortedKeys(types),
         untrimmed,
         invalid: byName.get(name)?.invalid === undefined ? null : invalid,
-        rule: rules[name] ?? null,
+        rule: rules[name]?.type ?? null,
       };
     }),
   };

@@ -7,8 +7,9 @@ import { isProcessAlive } from '../staging/runLock.js';
 import { sqlString } from '../staging/sqlText.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
 import { describeError } from '../staging/stagingErrors.js';
-import type { CleanPlan, FieldRule } from './cleanColumns.js';
-import { cleanColumns, customerCleanSchema } from './cleanColumns.js';
+import type { DeclaredField } from '../config/sourceSpec.js';
+import type { CleanPlan } from './cleanColumns.js';
+import { cleanColumns } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, lineageColumns } from './columnPlan.js';
 import { resolveColumns } from './datasetSchema.js';
@@ -30,8 +31,8 @@ export interface WriteFinalFileOptions {
   readonly keyField?: string;
   /** Columns (name -> DuckDB type) every output has, even with no records (e.g. an empty run). */
   readonly expectedSchema?: Readonly<Record<string, string>>;
-  /** ETL rules per field; defaults to the simulator's customers. */
-  readonly cleanSchema?: Readonly<Record<string, FieldRule>>;
+  /** The declared schema: ETL's rules per field (none: text trimmed, types inferred). */
+  readonly cleanSchema?: Readonly<Record<string, DeclaredField>>;
   /**
    * ELT: the dataset's stored schema (undefined: its first run). Its columns keep their types;
    * the file's schema and the columns added are returned and written to `<name>.schema.json`.
@@ -133,7 +134,7 @@ async function write(
   // UTC everywhere, whatever the machine's zone: dates parse and print the same on every host.
   await staged.run(`SET TimeZone = 'UTC'`);
   const { relation: unique, duplicates: duplicatesDropped, shape } = await staged.unique();
-  const schema = transform === 'clean' ? (options.cleanSchema ?? customerCleanSchema) : {};
+  const schema = transform === 'clean' ? (options.cleanSchema ?? {}) : {};
   const field = await staged.fieldsView('_fields', [...new Set([...Object.keys(schema), ...shape.keys])]);
   let fileSchema: FileSchema | undefined;
   let plans: readonly CleanPlan[];

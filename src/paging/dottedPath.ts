@@ -1,6 +1,6 @@
-/** The value at a dotted path (`metadata.total_pages`); the empty path is the value itself. */
+/** The value at a dotted path (`metadata.total_pages`); `$` (or the empty path) is the value itself. */
 export function readPath(value: unknown, path: string): unknown {
-  if (path === '') return value;
+  if (path === '' || path === '$') return value;
   let current: unknown = value;
   for (const key of path.split('.')) {
     if (current === null || typeof current !== 'object') return undefined;

@@ -22,9 +22,8 @@ async function problemsOf(promise: Promise<unknown>): Promise<readonly string[]>
 describe('loadRunConfig', () => {
   it('applies defaults and derives dataset, ingest date and run id', async () => {
     const config = await loadRunConfig({ flags: base, env, now });
+    expect(config.resources.map((r) => [r.name, r.path])).toEqual([['customers', '/customers']]);
     expect(config).toMatchObject({
-      endpoint: '/customers',
-      dataset: 'customers',
       ingestDate: '2026-11-28',
       runId: 'customers-2026-11-28',
       format: 'parquet',
@@ -74,7 +73,7 @@ describe('loadRunConfig', () => {
 
   it('names missing required options with their flag and variable', async () => {
     const problems = await problemsOf(loadRunConfig({ flags: {}, env: {}, now }));
-    expect(problems).toContain('apiUrl: required (flag --api-url or INGEST_API_URL)');
+    expect(problems).toContain('apiUrl: required (flag --api-url or INGEST_API_URL), or a source file (--source)');
     expect(problems).toContain('bucket: required (flag --bucket or INGEST_BUCKET)');
   });
 

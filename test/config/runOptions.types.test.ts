@@ -28,7 +28,7 @@ describe('the library option type', () => {
     expectTypeOf<RunOptions['maxRetryShare']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<RunOptions['s3ForcePathStyle']>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<RunOptions['format']>().toEqualTypeOf<'parquet' | 'ndjson' | 'csv' | 'json' | undefined>();
-    expectTypeOf<RunOptions['apiUrl']>().toEqualTypeOf<string>();
+    expectTypeOf<RunOptions['apiUrl']>().toEqualTypeOf<string | undefined>();
     expectTypeOf(runIngestion).parameter(0).toEqualTypeOf<RunOptions>();
   });
 });

@@ -18,9 +18,9 @@ export function runLocations(
 ): { staging: string; output: string; report: string; key: string; partition: string } {
   const key = renderKey({ prefix, dataset: 'customers', ingestDate: INGEST_DATE, runId, ext: format });
   return {
-    staging: join(dataDir, 'staging', `${runId}.duckdb`),
+    staging: join(dataDir, 'staging', 'customers', `${runId}.duckdb`),
     output: join(dataDir, 'output', 'customers', `ingest_date=${INGEST_DATE}`, `${runId}.${format}`),
-    report: join(dataDir, 'reports', `${runId}.report.json`),
+    report: join(dataDir, 'reports', 'customers', `${runId}.report.json`),
     key,
     partition: partitionOf(key),
   };

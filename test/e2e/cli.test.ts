@@ -52,7 +52,7 @@ const cliEnv = (e: E2eEnv): Record<string, string> => ({
 });
 
 async function localReport(e: E2eEnv, runId: string): Promise<RunReport> {
-  return JSON.parse(await readFile(join(e.dataDir, 'reports', `${runId}.report.json`), 'utf8')) as RunReport;
+  return JSON.parse(await readFile(join(e.dataDir, 'reports', 'customers', `${runId}.report.json`), 'utf8')) as RunReport;
 }
 
 describe('ingest run as a real process', () => {
@@ -155,7 +155,7 @@ describe('ingest run as a real process', () => {
       expect(cli.stderr().match(new RegExp(`${signal}: stopping`, 'g')), cli.stderr()).toHaveLength(1);
       expect(report.pages.staged).toBeGreaterThan(0);
       expect(report.pages.staged).toBeLessThan(20);
-      expect(existsSync(join(env.dataDir, 'staging', `${runId}.duckdb`))).toBe(true);
+      expect(existsSync(join(env.dataDir, 'staging', 'customers', `${runId}.duckdb`))).toBe(true);
       expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([]);
 
       const before = customerRequests(env.sim);

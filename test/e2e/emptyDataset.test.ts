@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
-import { customerCleanSchema } from '../../src/output/index.js';
+import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
 import type { RunReport } from '../../src/report/runReport.js';
 import { describeDelivered, getObjectText, listKeys, readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
@@ -24,7 +24,7 @@ describe('reliability row 16: an empty dataset', () => {
     async ({ format, transform }) => {
       env = await startE2eEnv({ profile: 'calm', records: 0, seed: 3 });
       const runId = `empty-${format}`;
-      const report = await runIngestion(env.options({ format, transform, runId, pageSize: 100 }), env.context());
+      const report = await runIngestion(env.options({ format, transform, runId, pageSize: 100, schema: customerSchema }), env.context());
       expect(report.error).toBeUndefined();
       expect(report.status).toBe('succeeded');
       expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, withoutKey: 0, rejected: 0 });
@@ -37,7 +37,7 @@ describe('reliability row 16: an empty dataset', () => {
       if (format === 'parquet' || format === 'csv') {
         // A schema travels with the file: the dataset's columns (and lineage), not a bare header.
         const columns = await describeDelivered(env.client, 'lake', key, format);
-        expect(columns).toEqual(expect.arrayContaining([...Object.keys(customerCleanSchema), '_run_id', '_page', '_fetched_at']));
+        expect(columns).toEqual(expect.arrayContaining([...Object.keys(customerSchema), '_run_id', '_page', '_fetched_at']));
       }
       const stored = JSON.parse(
         await getObjectText(env.client, 'lake', `_reports/customers/ingest_date=${INGEST_DATE}/${runId}.report.json`),

@@ -77,7 +77,7 @@ describe('error messages quote no record content', () => {
     const output = `${cli.stdout()}${cli.stderr()}`;
     expect(output).toMatch(/the body is not JSON \(\d+ bytes, ending before the JSON does\)/);
 
-    const report = JSON.parse(await readFile(join(dataDir, 'reports', 'canary.report.json'), 'utf8')) as { error: string };
+    const report = JSON.parse(await readFile(join(dataDir, 'reports', 'items', 'canary.report.json'), 'utf8')) as { error: string };
     expect(report.error).toMatch(/page 2 failed 2 times/);
     // Logs and reports: every file the run wrote but the staged records and the rejects.
     const written = (await filesUnder(dataDir)).filter((f) => !/\.duckdb(\.wal)?$/.test(f) && !f.endsWith('.rejects.ndjson'));

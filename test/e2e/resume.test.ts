@@ -66,7 +66,7 @@ describe('reliability row 17: resume after a crash, and a finished run is not re
     expect(committedFirst).toBeGreaterThanOrEqual(stagedFirst.length);
     expect(stagedFirst.length).toBeGreaterThanOrEqual(5);
     expect(committedFirst).toBeLessThan(PAGES);
-    expect(existsSync(join(env.dataDir, 'staging', `${runId}.duckdb`))).toBe(true);
+    expect(existsSync(join(env.dataDir, 'staging', 'customers', `${runId}.duckdb`))).toBe(true);
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([]);
     const requestsAfterFirst = customerRequests(env.sim);
 

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** Every file the run left under its data directory's reports, as text. */
 async function reportTexts(dataDir: string): Promise<string> {
-  const dir = join(dataDir, 'reports');
+  const dir = join(dataDir, 'reports', 'customers');
   const names = await readdir(dir);
   expect(names.length).toBeGreaterThan(0);
   return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');

@@ -8,6 +8,7 @@ import { customerAt } from '../../src/simulator/customerAt.js';
 import { toJson } from '../../src/simulator/toJson.js';
 import { query } from './fixtures/readBack.js';
 import { stageRaw } from './fixtures/stageRaw.js';
+import { customerSchema, declared } from '../../src/simulator/simulatorSchemas.js';
 
 // 20,000 simulator customers (2% dirty) under the DuckDB memory limit recommended for a whole
 // run under 300 MB RSS, with the store's default single thread. The former writer and report
@@ -59,8 +60,13 @@ describe('bounded memory', () => {
   );
 
   it(`reliability row 28: cleans (ETL) and reports ${records} records within a ${LIMIT} DuckDB memory limit`, async () => {
-    const file = await writeFinalFile(store, { format: 'parquet', path: join(dir, 'clean.parquet'), transform: 'clean' });
-    const report = await stagingReport(store);
+    const file = await writeFinalFile(store, {
+      format: 'parquet',
+      path: join(dir, 'clean.parquet'),
+      transform: 'clean',
+      cleanSchema: declared(customerSchema),
+    });
+    const report = await stagingReport(store, declared(customerSchema));
     expect(report.records).toEqual({
       received: records + duplicates,
       unique: records,

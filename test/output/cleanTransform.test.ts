@@ -6,6 +6,7 @@ import { StagingStore } from '../../src/staging/index.js';
 import { writeFinalFile } from '../../src/output/index.js';
 import { query } from './fixtures/readBack.js';
 import { stageRaw } from './fixtures/stageRaw.js';
+import { customerSchema, declared } from '../../src/simulator/simulatorSchemas.js';
 
 let dir: string;
 let store: StagingStore;
@@ -111,7 +112,13 @@ describe('writeFinalFile (ETL: transform clean)', () => {
   it('trims text, lower-cases emails, normalises mixed dates to ISO-8601 and numeric strings to exact numbers', async () => {
     await stage();
     const path = join(dir, 'clean.ndjson');
-    const result = await writeFinalFile(store, { format: 'ndjson', path, transform: 'clean', keyField: 'id' });
+    const result = await writeFinalFile(store, {
+      format: 'ndjson',
+      path,
+      transform: 'clean',
+      cleanSchema: declared(customerSchema),
+      keyField: 'id',
+    });
     expect(result).toMatchObject({ rows: 5, duplicatesDropped: 1, rejected: 5, withoutKey: 1 });
     const count = await query(`SELECT count(*) AS n FROM read_ndjson_objects('${path}')`);
     expect(count).toEqual([{ n: 5n }]);
@@ -197,7 +204,7 @@ describe('writeFinalFile (ETL: transform clean)', () => {
   it('reliability row 11: writes every rejected row (missing id, wrong types, invalid values) to <name>.rejects.ndjson with its reasons, and counts them', async () => {
     await stage();
     const path = join(dir, 'clean.parquet');
-    const result = await writeFinalFile(store, { format: 'parquet', path, transform: 'clean' });
+    const result = await writeFinalFile(store, { format: 'parquet', path, transform: 'clean', cleanSchema: declared(customerSchema) });
     expect(result.rejectsPath).toBe(join(dir, 'clean.rejects.ndjson'));
     const rejects = readFileSync(result.rejectsPath!, 'utf8')
       .trim()
@@ -243,7 +250,12 @@ describe('writeFinalFile (ETL: transform clean)', () => {
         const raw = values.map((v, i) => JSON.stringify({ ...base, id: i + 1, email: 'a@b.co', lifetime_value: 'V' }).replace('"V"', v));
         await stageRaw(runStore, 1, raw);
         const path = join(dir, `${name}.parquet`);
-        const result = await writeFinalFile(runStore, { format: 'parquet', path, transform: 'clean' });
+        const result = await writeFinalFile(runStore, {
+          format: 'parquet',
+          path,
+          transform: 'clean',
+          cleanSchema: declared(customerSchema),
+        });
         expect(result.rejected).toBe(0);
         expect(result.columns.find((c) => c.name === 'lifetime_value')?.type).toBe(type);
         expect(await query(`SELECT lifetime_value::VARCHAR AS v FROM read_parquet('${path}') WHERE id = 1`)).toEqual([{ v: first }]);

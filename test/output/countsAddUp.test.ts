@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stagingReport, writeFinalFile } from '../../src/output/index.js';
 import { StagingStore } from '../../src/staging/index.js';
+import { declared } from '../../src/simulator/simulatorSchemas.js';
 
 /** A record: a key from a small pool (so keys repeat), or none; a valid or invalid email. */
 const record = fc.record({ id: fc.option(fc.integer({ min: 1, max: 12 }), { freq: 5 }), good: fc.boolean() });
@@ -35,9 +36,9 @@ describe('the counts of a written file add up', () => {
               format: 'ndjson',
               path: join(dir, 'out.ndjson'),
               transform,
-              cleanSchema: { id: 'integer', email: 'email' },
+              cleanSchema: declared({ id: 'integer', email: 'email' }),
             });
-            const sql = await stagingReport(store, { id: 'integer', email: 'email' });
+            const sql = await stagingReport(store, declared({ id: 'integer', email: 'email' }));
 
             // The model: the first record of each key wins; the rules judge that one.
             const all = drawn.flat();

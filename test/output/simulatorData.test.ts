@@ -7,6 +7,7 @@ import { writeFinalFile } from '../../src/output/index.js';
 import { customerAt } from '../../src/simulator/customerAt.js';
 import { toJson } from '../../src/simulator/toJson.js';
 import { stageRaw } from './fixtures/stageRaw.js';
+import { customerSchema, declared } from '../../src/simulator/simulatorSchemas.js';
 
 // The simulator's own dirty customers (every record dirty), served as JSON text, with a few
 // records repeated on a later page as the API does when data shifts during paging.
@@ -66,7 +67,7 @@ describe('final file from the simulator’s dirty customers', () => {
 
   it('ETL cleans what it can and rejects the rest with reasons: nothing is dropped silently', async () => {
     const path = join(dir, 'etl.ndjson');
-    const result = await writeFinalFile(store, { format: 'ndjson', path, transform: 'clean' });
+    const result = await writeFinalFile(store, { format: 'ndjson', path, transform: 'clean', cleanSchema: declared(customerSchema) });
     const out = lines(path).map((l) => JSON.parse(l) as Record<string, unknown>);
     const rejects = lines(result.rejectsPath!).map((l) => JSON.parse(l) as { key: string; reasons: string[] });
     expect(out).toHaveLength(result.rows);

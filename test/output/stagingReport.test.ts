@@ -5,6 +5,7 @@ import { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stagingReport, writeFinalFile } from '../../src/output/index.js';
 import { StagingStore } from '../../src/staging/index.js';
+import { customerSchema, declared } from '../../src/simulator/simulatorSchemas.js';
 
 let dir: string;
 let store: StagingStore;
@@ -30,7 +31,7 @@ describe('stagingReport', () => {
     ]);
     await stage(2, [{ id: 2, email: 'dup@example.com' }, { email: 'nokey@example.com' }], 3, 30);
     await stage(3, [], 2, 20);
-    const report = await stagingReport(store);
+    const report = await stagingReport(store, declared(customerSchema));
     expect(report.records).toEqual({ received: 5, unique: 3, duplicates: 1, unkeyed: 1, rejectedByRules: 2 });
     expect(report.pages).toEqual({
       count: 3,
@@ -61,7 +62,7 @@ describe('stagingReport', () => {
   });
 
   it('reports zeros for an empty run', async () => {
-    const report = await stagingReport(store);
+    const report = await stagingReport(store, declared(customerSchema));
     expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, rejectedByRules: 0 });
     expect(report.pages).toMatchObject({ count: 0, attempts: 0, retried: [], latencyMs: { p50: null, p95: null, max: null } });
   });
@@ -75,19 +76,19 @@ describe('stagingReport', () => {
         { id: 2, email: 'b@example.com' },
       ]);
       await writeFinalFile(store, { format: 'ndjson', path: join(dir, 'out.ndjson') });
-      expect((await stagingReport(store)).records).toMatchObject({ received: 2, unique: 2 });
+      expect((await stagingReport(store, declared(customerSchema))).records).toMatchObject({ received: 2, unique: 2 });
       expect(descriptions()).toBe(1);
       await stage(2, [
         { id: 2, email: 'later@example.com' },
         { id: 3, email: 'c@example.com', extra: true },
       ]);
-      const report = await stagingReport(store);
+      const report = await stagingReport(store, declared(customerSchema));
       expect(descriptions()).toBe(2);
       expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
       expect(report.columns.find((c) => c.name === 'extra')).toMatchObject({ present: 1 });
       // A reopened database has lost the view but not the description: the view is made again, the records not described again.
       await store.releaseMemory();
-      expect((await stagingReport(store)).records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
+      expect((await stagingReport(store, declared(customerSchema))).records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
       expect(descriptions()).toBe(2);
     } finally {
       described.mockRestore();

@@ -38,7 +38,7 @@ describe('RunSeriesBuilder', () => {
     expect(out.startedAt).toBe(new Date(start).toISOString());
   });
 
-  it('never reports a percentile above the largest latency seen (a bin\'s middle can lie above it)', () => {
+  it("never reports a percentile above the largest latency seen (a bin's middle can lie above it)", () => {
     const series = new RunSeriesBuilder(0);
     for (let i = 0; i < 100; i++) {
       series.record({ type: 'page.staged', page: i, records: 1, attempts: 1, latencyMs: 32, totalPages: undefined }, i);

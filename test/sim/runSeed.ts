@@ -217,7 +217,7 @@ export async function runSeed(seed: number, profile: SimProfile, env: SeedEnv): 
       (k) => !k.startsWith(`${prefix}/_reports/`) && !k.startsWith(`${prefix}/_schemas/`),
     );
     if (data.length > 0) problems.push(`run: failed yet left data objects [${data.join(', ')}]`);
-    const committed = await committedPages(join(dataDir, 'staging', `${runId}.duckdb`), runId);
+    const committed = await committedPages(join(dataDir, 'staging', 'customers', `${runId}.duckdb`), runId);
     final = await simulatedRun(config, faultsOff(scenario), seed, first.clock.now(), env);
     problems.push(...checkRun(final, 'rerun'));
     const refetched = final.api.requests.filter((r) => r.path === '/customers' && r.page !== undefined && committed.has(r.page));

@@ -1,6 +1,7 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { pageStream, type PageStream } from '../../paging/pageStream.js';
 import { clockScheduler } from '../../runtime/clockScheduler.js';
+import { resourceUrl } from '../../config/sourceFile.js';
 import { pagingFor } from '../pagingFor.js';
 import type { FetchPagesInput } from '../../run/runTypes.js';
 import type { RunResume } from '../readResume.js';
@@ -18,9 +19,9 @@ export function fetchPages(
   return (_input, signal) =>
     pageStream(
       {
-        url: new URL(config.endpoint.replace(/^\//, ''), config.apiUrl.endsWith('/') ? config.apiUrl : `${config.apiUrl}/`).toString(),
-        paging: pagingFor(config),
-        keyField: config.keyField,
+        url: resourceUrl(config.api, config.resource),
+        paging: pagingFor(config.resource),
+        keyField: config.resource.primaryKey,
         resume: resume.point,
         signal,
         // The run options, under the same names and units.
@@ -41,7 +42,7 @@ export function fetchPages(
         auth,
         scheduler: clockScheduler(runtime.clock),
         stage: async (page) => {
-          await store.stagePage({ ...page, keyField: config.keyField });
+          await store.stagePage({ ...page, keyField: config.resource.primaryKey });
         },
       },
     );

@@ -1,6 +1,5 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { writeFinalFile } from '../../output/index.js';
-import { cleanSchemaFor } from '../cleanSchemaFor.js';
 import { readDatasetSchema } from '../datasetSchemaStore.js';
 import { landedSchemaFor } from '../landedSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
@@ -15,16 +14,16 @@ export function writeFile(config: ResolvedRunConfig, services: RunServices): Ing
     const previousSchema = config.transform === 'none' ? await runtime.clock.track(readDatasetSchema(config, services, signal)) : undefined;
     // Staging leaves DuckDB holding memory that grows with the records staged; the writer starts without it.
     await store.releaseMemoryIfLarge();
-    const cleanSchema = cleanSchemaFor(config.endpoint);
+    const cleanSchema = config.resource.schema;
     const file = await runtime.clock.track(
       writeFinalFile(store, {
         format: config.format,
         path: paths.output,
         transform: config.transform,
-        keyField: config.keyField,
+        keyField: config.resource.primaryKey,
         cleanSchema,
         ...(previousSchema ? { previousSchema } : {}),
-        // ETL's schema is the cleaning schema; ELT would have only the lineage columns without records.
+        // ETL's schema is the declared one; ELT would have only the lineage columns without records.
         ...(config.transform === 'none' ? { expectedSchema: landedSchemaFor(cleanSchema) } : {}),
       }),
     );

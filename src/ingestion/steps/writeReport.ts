@@ -7,7 +7,6 @@ import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
 import { deliverFile, uploadReport } from '../../storage/index.js';
 import { findPreviousRun } from '../findPreviousRun.js';
-import { cleanSchemaFor } from '../cleanSchemaFor.js';
 import { fileSchemaAt } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
@@ -36,7 +35,7 @@ export function writeReport(
   resume: ResumeState,
 ): IngestionRunDeps['writeReport'] {
   const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
-    const sql = await stagingReport(store, cleanSchemaFor(config.endpoint), config.keyField);
+    const sql = await stagingReport(store, config.resource.schema, config.resource.primaryKey);
     // The file's own count when one was written; else what the rules would reject.
     const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;
