@@ -6,7 +6,17 @@
 
 // Running an ingestion
 export { runIngestion, type RunIngestionContext, type S3Credentials } from './ingestion/runIngestion.js';
-export { loadRunConfig, resolveRunConfig, type ResolvedRunConfig, type RunConfigSources } from './config/loadRunConfig.js';
+export { runSource, type SourceReport } from './ingestion/runSource.js';
+export {
+  loadRunConfig,
+  resolveRunConfig,
+  resolveRunOptions,
+  type ResolvedRun,
+  type ResolvedRunConfig,
+  type RunConfigSources,
+} from './config/loadRunConfig.js';
+export type { SourceSpecInput, ResourceSpec, ApiSpec } from './config/sourceFile.js';
+export type { AuthSpecInput, PaginatorInput, DeclaredSchemaInput, FieldRule } from './config/sourceSpec.js';
 export {
   runConfigSchema,
   runOptionHelp,

@@ -109,6 +109,8 @@ export async function resolveRunOptions(
   if (given === undefined) return resolveRunConfig(withFiles, now, problems);
   const fromFile = typeof given === 'string';
   const source = fromFile ? await readSourceFile(given, problems) : given;
+  // Without its source the other options cannot be judged (which API keys are allowed depends on it).
+  if (source === undefined) throw new ConfigError(problems);
   const { value, secrets } = await resolveSecretRefs(source, env, fromFile, problems);
   const named =
     fromFile && value !== null && typeof value === 'object' && !('name' in value) ? { ...value, name: sourceNameOf(given) } : value;
@@ -166,7 +168,7 @@ export function resolveRunConfig(
   const source = config?.source;
   if (typeof source === 'string')
     problems.push('source: expected the source itself (a file path is read by loadRunConfig or resolveRunOptions)');
-  if (source !== undefined) {
+  if (values['source'] !== undefined) {
     const mixed = shorthandKeys.filter((key) => values[key] !== undefined);
     if (mixed.length > 0) problems.push(`${mixed.join(', ')}: not with a source file; describe the API in the source file instead`);
   } else if (values['apiUrl'] === undefined) {

@@ -39,10 +39,7 @@ export const sourceSchema = z.strictObject({
     followHosts: z.array(host).default([]),
   }),
   defaults: z.strictObject(resourceKeys).optional(),
-  resources: z
-    .array(z.strictObject({ name, path, ...resourceKeys }))
-    .min(1, 'a source needs at least one resource')
-    .refine((list) => new Set(list.map((r) => r.name)).size === list.length, 'resource names must be unique'),
+  resources: z.array(z.strictObject({ name, path, ...resourceKeys })).min(1, 'a source needs at least one resource'),
 });
 
 /** A source as given (a source file's content, or the same object from the library). */
@@ -78,6 +75,10 @@ export interface ResourceSpec {
  */
 export function resourcesOf(source: SourceSpec, problems: string[]): ResourceSpec[] {
   const defaults = source.defaults ?? {};
+  const names = source.resources.map((r) => r.name);
+  const repeated = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  // Names are datasets: two resources of one name would share a staging file and an object.
+  if (repeated.length > 0) problems.push(`resources: names must be unique (${repeated.join(', ')} repeated)`);
   return source.resources.flatMap((resource, i) => {
     const records = resource.records ?? defaults.records;
     const paginator = resource.paginator ?? defaults.paginator;

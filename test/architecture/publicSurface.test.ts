@@ -14,8 +14,10 @@ const surface: Readonly<Record<string, readonly string[]>> = {
   '.': [
     // running an ingestion
     'runIngestion',
+    'runSource',
     'loadRunConfig',
     'resolveRunConfig',
+    'resolveRunOptions',
     'runConfigSchema',
     'runOptionHelp',
     'runOptionDefaults',
