@@ -3,10 +3,10 @@ import type { SourceSpec } from './sourceFile.js';
 import type { AuthSpec, Paginator } from './sourceSpec.js';
 
 /**
- * The flags' paginators: the `{ data, metadata }` envelope the shorthand assumes (docs/configuration.md).
+ * The flags' paginators (and the simulator's): the `{ data, metadata }` envelope the shorthand assumes (docs/configuration.md).
  * Any other shape is described in a source file.
  */
-function shorthandPaginator(pagination: RunConfig['pagination'], pageSize: number): Paginator {
+export function shorthandPaginator(pagination: RunConfig['pagination'], pageSize: number): Paginator {
   switch (pagination) {
     case 'page':
       return {

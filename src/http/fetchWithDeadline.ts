@@ -37,6 +37,8 @@ export interface DeadlineOptions {
   /** Default 'GET'. */
   readonly method?: string;
   readonly body?: string;
+  /** `manual`: a 3xx is answered as it is, for the caller to decide where credentials may go. Default: fetch's own (`follow`). */
+  readonly redirect?: 'follow' | 'manual';
   /** Called when the head arrives, before the body is read: a later failure still knows the status. */
   readonly onHead?: (status: number) => void;
 }
@@ -73,6 +75,7 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
         method: options.method ?? 'GET',
         headers: { accept: 'application/json', ...options.headers },
         ...(options.body === undefined ? {} : { body: options.body }),
+        ...(options.redirect === undefined ? {} : { redirect: options.redirect }),
         signal: controller.signal,
       }),
       cut,

@@ -13,7 +13,7 @@ export function runPaths(config: Pick<ResolvedRunConfig, 'dataDir' | 'dataset' |
   return {
     // By dataset: the resources of one run share its id.
     staging: join(dataDir, 'staging', dataset, `${runId}.duckdb`),
-    output: join(dataDir, 'output', dataset, `ingest_date=${ingestDate}`, `${runId}.${format}`),
+    output: join(dataDir, 'output', dataset, `ingest_date=${ingestDate}`, `${dataset}_${runId}.${format}`),
     reports: join(dataDir, 'reports', dataset),
   };
 }

@@ -1,17 +1,17 @@
 import { PagingError } from './pagingError.js';
-import type { PageJob, ParsedPage, PagingStrategy } from './pagingStrategy.js';
+import { isChain, type PageJob, type Pagination, type ParsedPage } from './pagination.js';
 
 /** Pages already committed by an earlier run, which the stream must not fetch again. */
 export type ResumePoint =
-  /** Page-number and offset paging: the committed page numbers. */
+  /** Page-number, offset and single-request paging: the committed page numbers. */
   | { readonly committedPages: ReadonlySet<number> | readonly number[] }
-  /** Cursor and link paging: the last committed page and the cursor (or URL) after it; null = done. */
+  /** Cursor, link and next-URL paging: the last committed page and the cursor (or URL) after it; null = done. */
   | { readonly lastPage: number; readonly nextCursor: string | null };
 
 /**
  * Decides which pages to fetch, from each fetched page's metadata, and notices anomalies.
- * Indexed strategies (page number, offset) fan out once a total is known; chains (cursor,
- * link) follow one page after another.
+ * Indexed paginators (page number, offset) fan out once a total is known; chains (cursor,
+ * link, next URL) follow one page after another; a single request is one page.
  */
 export interface PagePlanner {
   /** Pages to fetch first. */
@@ -25,24 +25,34 @@ export interface PagePlanner {
 }
 
 export function createPagePlanner(
-  strategy: PagingStrategy,
+  { paginator }: Pagination,
   resume: ResumePoint | undefined,
   maxPages: number,
   anomaly: (page: number, message: string) => void,
 ): PagePlanner {
-  if (strategy.kind === 'cursor' || strategy.kind === 'link') return chainPlanner(strategy.kind, resume, maxPages, anomaly);
-  return indexedPlanner(strategy, resume, maxPages, anomaly);
+  if (isChain(paginator)) return chainPlanner(paginator.type, resume, maxPages, anomaly);
+  if (resume !== undefined && !('committedPages' in resume)) {
+    throw new PagingError(`a ${paginator.type} stream resumes from committed page numbers, not from a cursor`, 0);
+  }
+  if (paginator.type === 'single') return singlePlanner(resume);
+  return indexedPlanner(paginator.type === 'offset' ? paginator.pageSize : undefined, resume, maxPages, anomaly);
 }
 
+type IndexedResume = Extract<ResumePoint, { readonly committedPages: unknown }>;
+
+/** One request: fetched unless an earlier run committed it. */
+function singlePlanner(resume: IndexedResume | undefined): PagePlanner {
+  const done = new Set(resume?.committedPages ?? []).has(1);
+  return { totalPages: 1, initial: () => (done ? [] : [{ page: 1 }]), fetched: () => [], finish() {} };
+}
+
+/** `offsetPageSize`: for offsets, a page shorter than this is the last one. */
 function indexedPlanner(
-  strategy: PagingStrategy & { kind: 'pageNumber' | 'offset' },
-  resume: ResumePoint | undefined,
+  offsetPageSize: number | undefined,
+  resume: IndexedResume | undefined,
   maxPages: number,
   anomaly: (page: number, message: string) => void,
 ): PagePlanner {
-  if (resume !== undefined && !('committedPages' in resume)) {
-    throw new PagingError(`a ${strategy.kind} stream resumes from committed page numbers, not from a cursor`, 0);
-  }
   const committed = new Set(resume?.committedPages ?? []);
   const dispatched = new Set<number>();
   let total: number | undefined;
@@ -88,7 +98,7 @@ function indexedPlanner(
           return next(page);
         }
         if (parsed.hasNext === false) return [];
-        const short = strategy.kind === 'offset' && parsed.records.length < strategy.pageSize;
+        const short = offsetPageSize !== undefined && parsed.records.length < offsetPageSize;
         return empty || short ? [] : next(page);
       }
       // concat, not push(...): a spread's arguments live on the stack, and a total may be 10^6 pages.
@@ -121,16 +131,16 @@ function indexedPlanner(
 }
 
 function chainPlanner(
-  kind: 'cursor' | 'link',
+  kind: 'cursor' | 'link' | 'nextUrl',
   resume: ResumePoint | undefined,
   maxPages: number,
   anomaly: (page: number, message: string) => void,
 ): PagePlanner {
+  const what = kind === 'cursor' ? 'cursor' : kind === 'link' ? 'next link' : 'next URL';
   if (resume !== undefined && !('lastPage' in resume)) {
-    throw new PagingError(`a ${kind} stream resumes from the last committed page and its next ${kind === 'cursor' ? 'cursor' : 'link'}`, 0);
+    throw new PagingError(`a ${kind} stream resumes from the last committed page and its ${what}`, 0);
   }
   const seen = new Set<string>();
-  const what = kind === 'cursor' ? 'cursor' : 'next link';
   return {
     totalPages: undefined,
     initial() {
@@ -144,7 +154,7 @@ function chainPlanner(
       if (parsed.next === null || parsed.next === undefined) return [];
       if (parsed.next === job.cursor) {
         throw new PagingError(
-          `page ${page}'s next ${what === 'cursor' ? 'cursor' : 'link'} is the page's own ${what === 'cursor' ? 'cursor' : 'URL'}: the server is not advancing, stopping`,
+          `page ${page}'s ${what} is the page's own ${kind === 'cursor' ? 'cursor' : 'URL'}: the server is not advancing, stopping`,
           page,
         );
       }

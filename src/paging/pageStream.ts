@@ -1,7 +1,7 @@
 // Over 300 lines on purpose: one class holds one run's state (slots, the limiter, the retry
 // budget, the auth gate, the stage chain), which every step of a page's life reads and changes;
 // what does not need that state already lives beside it (pagePlanner, authGate, attemptFailure,
-// pagingStrategy, streamEvent).
+// pagination, streamEvent).
 import { setMaxListeners } from 'node:events';
 import {
   EMPTY,
@@ -38,6 +38,7 @@ import { RetryBudget } from '../pacing/retryBudget.js';
 import { aborted$ } from './aborted.js';
 import { AttemptFailure, StopDispatch, errorReason } from './attemptFailure.js';
 import { createPagePlanner, type PagePlanner } from './pagePlanner.js';
+import { PagingError } from './pagingError.js';
 import { ProgressGuard } from './progressGuard.js';
 import {
   resolvePageStreamOptions,
@@ -47,7 +48,7 @@ import {
   type StagedPage,
 } from './pageStreamOptions.js';
 import { rawJsonArray } from './rawJsonArray.js';
-import { BadBodyError, pageUrl, parsePage, type PageJob, type ParsedPage, type PagingStrategy } from './pagingStrategy.js';
+import { BadBodyError, movingParam, nextUrlAccess, pageUrl, parsePage, type PageJob, type ParsedPage } from './pagination.js';
 import type { StreamEvent } from './streamEvent.js';
 import { noGauges, type StreamGauges } from './streamGauges.js';
 
@@ -81,6 +82,8 @@ interface FetchedPage {
 const outageRetryAfterMs = 120_000;
 /** A header that took this long came from a login: the rate token taken before it is stale. */
 const staleTokenMs = 100;
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 5;
 /** 401s a page may see (each one refreshes the token) before the run gives up on it. */
 const maxUnauthorizedPerPage = 10;
 
@@ -118,6 +121,8 @@ class StreamRun {
   readonly #budget: RetryBudget;
   readonly #gate: InFlightGate;
   readonly #auth: AuthGate;
+  /** The API's origin: the only one that gets credentials and the configured headers. */
+  readonly #origin: string;
   /** What `stream.completed` says was staged, for the machine to check against the events it counted. */
   #pagesStaged = 0;
   #recordsStaged = 0;
@@ -145,7 +150,8 @@ class StreamRun {
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.maxInFlight());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
-    this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(options.paging), options.keyField ?? 'id');
+    this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(resolved.pagination), options.keyField ?? 'id');
+    this.#origin = new URL(options.url).origin;
   }
 
   maxInFlight(): number {
@@ -184,7 +190,7 @@ class StreamRun {
       .pipe(mergeMap((job) => this.#page$(job), this.#o.maxInFlight))
       .subscribe({ error: (error: unknown) => this.#fail(error), complete: () => this.#complete() });
     try {
-      this.#planner = createPagePlanner(this.#options.paging, this.#options.resume, this.#o.maxPages, (page, message) =>
+      this.#planner = createPagePlanner(this.#o.pagination, this.#options.resume, this.#o.maxPages, (page, message) =>
         this.#anomaly(page, message),
       );
       const initial = this.#planner.initial();
@@ -247,7 +253,12 @@ class StreamRun {
       tap((fetched) => {
         try {
           this.#progress.fetched(job.page, fetched.parsed.records);
-          this.#enqueue(this.#planner!.fetched(job, fetched.parsed));
+          const next = this.#planner!.fetched(job, fetched.parsed);
+          const { paginator } = this.#o.pagination;
+          if (paginator.type === 'link' || paginator.type === 'nextUrl') {
+            for (const j of next) nextUrlAccess(j.cursor!, this.#origin, this.#options.followHosts ?? [], job.page, 'next page');
+          }
+          this.#enqueue(next);
         } catch (error: unknown) {
           fetched.planError = error;
         }
@@ -256,7 +267,7 @@ class StreamRun {
   }
 
   async #attempt(job: PageJob, state: PageState): Promise<FetchedPage> {
-    const { clock, fetch } = this.#deps.runtime;
+    const { clock } = this.#deps.runtime;
     const dispatch = this.#dispatchSignal;
     dispatch.throwIfAborted();
     state.release = await this.#gate.acquire(dispatch);
@@ -275,21 +286,16 @@ class StreamRun {
       state.attempts++;
       this.#budget.requested();
       this.#emit({ type: 'request.sent', page: job.page });
-      const url = pageUrl(this.#options.url, this.#options.paging, job);
+      const url = pageUrl(this.#options.url, this.#o.pagination, job);
       const { timeoutSeconds } = this.#o;
       const timeoutMs =
         timeoutSeconds !== undefined ? timeoutSeconds * 1000 : attemptTimeoutMs(this.#latency.quantile(0.99), this.#latency.count);
       let response: AttemptResponse;
+      let answeredUrl: string;
       try {
-        response = await fetchWithDeadline(url, {
-          fetch,
-          clock,
-          timeoutMs,
-          signal: this.#run.signal,
-          headers: sent.header === undefined ? {} : { authorization: sent.header },
-        });
+        ({ response, url: answeredUrl } = await this.#request(url, sent, timeoutMs, job.page));
       } catch (error: unknown) {
-        if (this.#run.signal.aborted) throw error;
+        if (this.#run.signal.aborted || error instanceof PagingError || error instanceof HttpStatusError) throw error;
         const timedOut = error instanceof TimeoutError;
         this.#emit({ type: 'request.done', page: job.page, outcome: timedOut ? 'timeout' : 'network', bytes: 0 });
         this.#limiter.record('failure');
@@ -309,7 +315,7 @@ class StreamRun {
         case 'ok': {
           let parsed: ParsedPage;
           try {
-            parsed = parsePage(this.#options.paging, response.body, headers, url);
+            parsed = parsePage(this.#o.pagination, response.body, headers, answeredUrl);
           } catch (error: unknown) {
             if (!(error instanceof BadBodyError)) throw error;
             this.#limiter.record('failure');
@@ -350,6 +356,34 @@ class StreamRun {
       state.release?.();
       state.release = undefined;
       throw error;
+    }
+  }
+
+  /**
+   * One GET, its redirects followed here rather than by fetch: the API's origin gets the
+   * credentials and headers, a host in `followHosts` gets neither, any other origin is refused.
+   */
+  async #request(url: string, sent: SentAuth, timeoutMs: number, page: number): Promise<{ response: AttemptResponse; url: string }> {
+    const { clock, fetch } = this.#deps.runtime;
+    let target = url;
+    for (let hops = 0; ; hops++) {
+      const atApi = new URL(target).origin === this.#origin;
+      const response = await fetchWithDeadline(target, {
+        fetch,
+        clock,
+        timeoutMs,
+        signal: this.#run.signal,
+        headers: atApi ? { ...this.#options.headers, ...(sent.header === undefined ? {} : { authorization: sent.header }) } : {},
+        redirect: 'manual',
+      });
+      const location = redirectStatuses.has(response.status) ? response.headers.get('location') : null;
+      if (location === null) return { response, url: target };
+      if (hops === maxRedirects) {
+        const where = redactUrl(url);
+        throw new HttpStatusError(`${where} redirected more than ${maxRedirects} times: stopping`, response.status, where);
+      }
+      target = new URL(location, target).toString();
+      nextUrlAccess(target, this.#origin, this.#options.followHosts ?? [], page, 'redirect');
     }
   }
 
@@ -453,8 +487,7 @@ class StreamRun {
         records: parsed.records,
         ...(this.#options.keepRawRecords
           ? {
-              rawRecords:
-                rawJsonArray(response.body, this.#options.paging.recordsPath ?? 'data') ?? parsed.records.map((r) => JSON.stringify(r)),
+              rawRecords: rawJsonArray(response.body, this.#o.pagination.records) ?? parsed.records.map((r) => JSON.stringify(r)),
             }
           : {}),
         fetchedAt: fetched.fetchedAt,
@@ -522,11 +555,4 @@ class StreamRun {
     this.#unlinkSignal();
     this.#jobs.complete();
   }
-}
-
-/** The query parameter that should move an indexed paginator forward, for the not-advancing sentence. */
-function movingParam(paging: PagingStrategy): string | undefined {
-  if (paging.kind === 'pageNumber') return paging.pageParam ?? 'page';
-  if (paging.kind === 'offset') return paging.offsetParam ?? 'offset';
-  return undefined;
 }

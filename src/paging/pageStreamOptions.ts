@@ -1,13 +1,14 @@
 import type { SchedulerLike } from 'rxjs';
 import type { AuthProvider } from '../auth/authProvider.js';
 import { checkRunOptions, type RunConfig, type RunOptionKey } from '../config/runConfig.js';
+import { paginatorSchema, type PaginatorInput } from '../config/sourceSpec.js';
 import { ConfigError } from '../errors.js';
 import { defaultBackoffPolicy, type BackoffPolicy } from '../http/backoff.js';
 import { maxInFlightCap } from '../pacing/concurrency.js';
 import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
-import type { PagingStrategy } from './pagingStrategy.js';
+import type { Pagination } from './pagination.js';
 
 /** A page handed to `stage`: it counts as delivered once `stage` resolved. */
 export interface StagedPage {
@@ -43,9 +44,16 @@ export const pageStreamRunOptionKeys = [
 export type PageStreamRunOptionKey = (typeof pageStreamRunOptionKeys)[number];
 
 export interface PageStreamOptions {
-  /** The endpoint, e.g. `http://127.0.0.1:8080/customers` (extra query params are kept). */
+  /** The endpoint, e.g. `http://127.0.0.1:8080/customers` (its query parameters are kept). */
   readonly url: string;
-  readonly paging: PagingStrategy;
+  /** How the endpoint pages, as a source file's `paginator` (docs/source.md); its defaults apply. */
+  readonly paginator: PaginatorInput;
+  /** The dotted path of the records' array in a page's body; `$` = the body itself. */
+  readonly records: string;
+  /** Sent with every request to the endpoint's origin (never to another one). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Hosts a next link or URL may lead to, followed without credentials or headers; any other origin is refused. */
+  readonly followHosts?: readonly string[] | undefined;
   /** The records' key field (default `id`): pages whose keys repeat an earlier page's are not advancing. */
   readonly keyField?: string | undefined;
   /** Pages committed by an earlier run: never fetched again. */
@@ -92,6 +100,7 @@ export interface PageStreamDeps {
 
 /** The options once validated, every default applied: the run options under their own names. */
 export type ResolvedPageStreamOptions = Pick<RunConfig, PageStreamRunOptionKey> & {
+  readonly pagination: Pagination;
   readonly maxDeclinesPerPage: number;
   readonly backoff: BackoffPolicy;
   readonly outagePauseMs: number;
@@ -122,10 +131,13 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
     if (!(value > 0) || !Number.isFinite(value)) problems.push(`page stream option "${name}": must be a positive number, got ${value}`);
     return value;
   };
-  const paging = options.paging;
-  if ((paging.kind === 'pageNumber' || paging.kind === 'offset') && !(Number.isInteger(paging.pageSize) && paging.pageSize > 0)) {
-    problems.push(`page stream option "paging.pageSize": must be a positive integer, got ${paging.pageSize}`);
+  const paginator = paginatorSchema.safeParse(options.paginator);
+  if (!paginator.success) {
+    for (const issue of paginator.error.issues)
+      problems.push(`page stream option "${['paginator', ...issue.path].join('.')}": ${issue.message}`);
   }
+  if (typeof options.records !== 'string')
+    problems.push(`page stream option "records": expected a dotted path, or "$" for the body itself`);
   const backoff = options.backoff ?? defaultBackoffPolicy;
   if (!(backoff.baseMs > 0 && backoff.factor >= 1 && backoff.capMs >= backoff.baseMs)) {
     problems.push(`page stream option "backoff": needs baseMs > 0, factor >= 1 and capMs >= baseMs`);
@@ -136,6 +148,6 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
     outagePauseMs: positive('outagePauseMs', options.outagePauseMs, 120_000),
     maxInFlight: Math.min(maxInFlightCap, positiveInt('maxInFlight', options.maxInFlight, maxInFlightCap)),
   };
-  if (problems.length > 0 || runOptions.values === undefined) throw new ConfigError(problems);
-  return { ...runOptions.values, ...own };
+  if (problems.length > 0 || runOptions.values === undefined || !paginator.success) throw new ConfigError(problems);
+  return { ...runOptions.values, ...own, pagination: { paginator: paginator.data, records: options.records } };
 }

@@ -5,7 +5,7 @@
  * Returns undefined when the path does not lead to an array.
  */
 export function rawJsonArray(text: string, path: string): string[] | undefined {
-  const keys = path === '' ? [] : path.split('.');
+  const keys = path === '' || path === '$' ? [] : path.split('.');
   let i = 0;
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;

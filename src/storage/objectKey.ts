@@ -12,8 +12,8 @@ export interface KeyParts {
   readonly ext: string;
 }
 
-/** The file is named by the run id: the default run id `<dataset>-<date>` already says what it holds. */
-export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}';
+/** The file is named by its dataset and run id, so a downloaded file still says what it holds. */
+export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date}/{dataset}_{run_id}.{ext}';
 /**
  * Reports (and the rejects) live beside, not inside, the data partitions, so a partition holds
  * one data file. `{ext}` is the kind's whole suffix (REPORT_EXTENSIONS).

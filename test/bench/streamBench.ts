@@ -13,6 +13,7 @@ import { bareDownload } from './bareDownload.js';
 import { withServe } from './measureRun.js';
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
+import { simPaging } from '../support/simPaging.js';
 
 /** One measured scenario of the page stream over real HTTP. */
 export interface StreamBenchRow {
@@ -85,7 +86,7 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
   let steadyRecords = 0;
   const events: StreamEvent[] = [];
   const stream = pageStream(
-    { url: `${server.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineSeconds: windowSeconds, ...extra },
+    { url: `${server.url}/customers`, ...simPaging('page', pageSize), deadlineSeconds: windowSeconds, ...extra },
     {
       runtime,
       auth,

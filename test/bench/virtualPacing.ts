@@ -11,6 +11,7 @@ import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
+import { simPaging } from '../support/simPaging.js';
 
 /**
  * The stream bench's scenarios (test/bench/streamBench.ts) against the in-memory simulator under
@@ -57,7 +58,7 @@ async function measure(sim: SimulatorOptions, seconds: number, seed: number): Pr
   let records = 0;
   let pages = 0;
   const stream = pageStream(
-    { url: `${simulator.url}/customers`, paging: { kind: 'pageNumber', pageSize }, deadlineSeconds: seconds },
+    { url: `${simulator.url}/customers`, ...simPaging('page', pageSize), deadlineSeconds: seconds },
     {
       runtime,
       auth,

@@ -16,6 +16,7 @@ import { outputFormatNames, outputFormats } from '../../src/config/formats.js';
 import { RetryBudget } from '../../src/pacing/retryBudget.js';
 import { resolvePageStreamOptions } from '../../src/paging/pageStreamOptions.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { simPaging } from '../support/simPaging.js';
 
 const required = { apiUrl: 'http://127.0.0.1:8080', bucket: 'lake', auth: 'none' } as const;
 const now = new Date('2026-11-28T10:00:00Z');
@@ -57,7 +58,7 @@ describe('one declaration per run option', () => {
   });
 
   it('the page stream used on its own takes its defaults from the declaration, under the same names', () => {
-    const resolved = resolvePageStreamOptions({ url: 'http://127.0.0.1:1/items', paging: { kind: 'pageNumber', pageSize: 10 } });
+    const resolved = resolvePageStreamOptions({ url: 'http://127.0.0.1:1/items', ...simPaging('page', 10) });
     expect(runOptionDefaults).toMatchObject({ maxWaitSeconds: 300, maxAttemptsPerPage: 8, maxPages: 1_000_000, maxRetryShare: 0.5 });
     expect(resolved).toMatchObject({
       maxWaitSeconds: runOptionDefaults.maxWaitSeconds,
@@ -80,7 +81,7 @@ describe('one declaration per run option', () => {
     expect(checked.problems.join('\n')).toMatch(/"maxRetryShare"/);
     expect(checked.problems.join('\n')).toMatch(/"timeoutSeconds"/);
     expect(checked.problems.join('\n')).toMatch(/"maxAttemptsPerPage"/);
-    expect(() => resolvePageStreamOptions({ url: 'http://127.0.0.1:1/', paging: { kind: 'cursor' }, maxWaitSeconds: 0 })).toThrow(
+    expect(() => resolvePageStreamOptions({ url: 'http://127.0.0.1:1/', ...simPaging('cursor'), maxWaitSeconds: 0 })).toThrow(
       /"maxWaitSeconds"/,
     );
   });

@@ -19,7 +19,7 @@ export function runLocations(
   const key = renderKey({ prefix, dataset: 'customers', ingestDate: INGEST_DATE, runId, ext: format });
   return {
     staging: join(dataDir, 'staging', 'customers', `${runId}.duckdb`),
-    output: join(dataDir, 'output', 'customers', `ingest_date=${INGEST_DATE}`, `${runId}.${format}`),
+    output: join(dataDir, 'output', 'customers', `ingest_date=${INGEST_DATE}`, `customers_${runId}.${format}`),
     report: join(dataDir, 'reports', 'customers', `${runId}.report.json`),
     key,
     partition: partitionOf(key),

@@ -68,7 +68,7 @@ describe('ingest run as a real process', () => {
     expect(cli.stdout()).toMatch(/SUCCEEDED/);
     expect(cli.stdout()).toMatch(/800 unique/);
     expect(cli.stdout()).toContain('s3://lake/customers/');
-    const key = `customers/ingest_date=${INGEST_DATE}/cli-ok.parquet`;
+    const key = `customers/ingest_date=${INGEST_DATE}/customers_cli-ok.parquet`;
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
     const object = await readDelivered(env.client, 'lake', key, 'parquet');
     expect(eltDifferences(object.rows, 'parquet', oracleById(sim), 'cli-ok')).toEqual([]);
@@ -164,7 +164,7 @@ describe('ingest run as a real process', () => {
       const resumed = await localReport(env, runId);
       expect(resumed).toMatchObject({ status: 'succeeded', resumed: true, pages: { skippedOnResume: report.pages.staged } });
       expect(customerRequests(env.sim) - before).toBe(20 - report.pages.staged);
-      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/${runId}.ndjson`, 'ndjson');
+      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.ndjson`, 'ndjson');
       expect(eltDifferences(object.rows, 'ndjson', oracleById(sim), runId)).toEqual([]);
     },
   );

@@ -134,7 +134,7 @@ describe('ingest run again with the same run id', () => {
     env = await startE2eEnv({ profile: 'calm', records: 300, seed: 3 });
     const first = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
     expect(await first.exited, first.stderr()).toBe(0);
-    const uri = `s3://lake/customers/ingest_date=${INGEST_DATE}/same-day.ndjson`;
+    const uri = `s3://lake/customers/ingest_date=${INGEST_DATE}/customers_same-day.ndjson`;
     const requests = customerRequests(env.sim);
 
     const other = spawnCli(runArgs(env, 'same-day', ['--format', 'csv']), cliEnv(env));

@@ -113,7 +113,7 @@ const plain = (value: ExactValue): unknown =>
         : value;
 
 const SCHEMA_KEY = '_schemas/items.json';
-const dataKey = (day: string, runId: string, ext = 'parquet'): string => `items/ingest_date=${day}/${runId}.${ext}`;
+const dataKey = (day: string, runId: string, ext = 'parquet'): string => `items/ingest_date=${day}/items_${runId}.${ext}`;
 
 describe('a dataset schema that holds across runs (ELT)', () => {
   it('keeps the types of day 1 on day 2: misfits go to a variant column, a new field adds a column, both reported', async () => {

@@ -46,7 +46,7 @@ describe('duplicates and dirty data, end to end', () => {
         rejected: 0,
       });
 
-      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/${runId}.${format}`, format);
+      const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${format}`, format);
       expect(eltDifferences(object.rows, format, oracle, runId)).toEqual([]);
       if (format === 'csv') {
         // Safe to open in a spreadsheet: no text cell starts a formula.
@@ -72,7 +72,7 @@ describe('duplicates and dirty data, end to end', () => {
       withoutKey: 0,
     });
     expect(rejected).toBeGreaterThan(0);
-    const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/${runId}.ndjson`, 'ndjson');
+    const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.ndjson`, 'ndjson');
     // Every unique record is in the object or among the rejects, once.
     expect(object.rows.length).toBe(report.output?.rows);
     expect(object.rows.length + rejected).toBe(SIM.records);

@@ -30,7 +30,7 @@ describe('reliability row 16: an empty dataset', () => {
       expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, withoutKey: 0, rejected: 0 });
       expect(report.output?.rows).toBe(0);
 
-      const key = `customers/ingest_date=${INGEST_DATE}/${runId}.${format}`;
+      const key = `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${format}`;
       expect(await listKeys(env.client, 'lake', `customers/`)).toEqual([key]);
       const object = await readDelivered(env.client, 'lake', key, format);
       expect(object.rows).toEqual([]);

@@ -16,7 +16,7 @@ afterEach(async () => {
   proxy = env = undefined;
 });
 
-const keyOf = (runId: string, ext: string): string => `customers/ingest_date=${INGEST_DATE}/${runId}.${ext}`;
+const keyOf = (runId: string, ext: string): string => `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${ext}`;
 
 describe('an object already at the run key', () => {
   it('reliability row 19: other content there -> a clear failure, the object untouched', async () => {

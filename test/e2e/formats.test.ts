@@ -33,7 +33,7 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
 
       // Exactly one object in the data partition, the report beside it under _reports/.
       const partition = `customers/ingest_date=${INGEST_DATE}/`;
-      const key = `${partition}${runId}.${format}`;
+      const key = `${partition}customers_${runId}.${format}`;
       expect(await listKeys(env.client, 'lake', partition)).toEqual([key]);
       const reportKeys = await listKeys(env.client, 'lake', '_reports/');
       const base = `_reports/customers/ingest_date=${INGEST_DATE}/${runId}`;

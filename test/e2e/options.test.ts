@@ -63,14 +63,14 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     );
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/the body has no array of records at "payload\.items"/);
-    expect(await listKeys(env.client, 'lake', `${partition}opt-path`)).toEqual([]);
+    expect(await listKeys(env.client, 'lake', `${partition}customers_opt-path`)).toEqual([]);
   });
 
   it('keyField: records are deduplicated by the named field', async () => {
     // Every customer has its own id but shares its country with others: one row per country.
     const report = await runIngestion(env.options({ runId: 'opt-key', keyField: 'country', format: 'ndjson' }), env.context());
     expect(report.error).toBeUndefined();
-    const object = await readDelivered(env.client, 'lake', `${partition}opt-key.ndjson`, 'ndjson');
+    const object = await readDelivered(env.client, 'lake', `${partition}customers_opt-key.ndjson`, 'ndjson');
     const countries = object.rows.map((row) => String(row['country']));
     expect(new Set(countries).size).toBe(countries.length);
     expect(countries.length).toBeLessThan(RECORDS);
@@ -88,7 +88,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     const { password: _unused, ...withoutPassword } = env.options({ runId: 'opt-pwfile' });
     const report = await runIngestion({ ...withoutPassword, passwordFile: file }, env.context());
     expect(report.error).toBeUndefined();
-    expect(await listKeys(env.client, 'lake', `${partition}opt-pwfile`)).toHaveLength(1);
+    expect(await listKeys(env.client, 'lake', `${partition}customers_opt-pwfile`)).toHaveLength(1);
 
     const elsewhere = await runIngestion(env.options({ runId: 'opt-login', loginPath: '/sign-in' }), env.context());
     expect(elsewhere.status).toBe('failed');
@@ -107,7 +107,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     const { password: _p, username: _u, ...rest } = env.options({ runId: 'opt-token' });
     const report = await runIngestion({ ...rest, auth: 'bearer', tokenFile: file }, env.context());
     expect(report.error).toBeUndefined();
-    const object = await readDelivered(env.client, 'lake', `${partition}opt-token.parquet`, 'parquet');
+    const object = await readDelivered(env.client, 'lake', `${partition}customers_opt-token.parquet`, 'parquet');
     expect(object.rows).toHaveLength(RECORDS);
   });
 

@@ -42,7 +42,7 @@ describe('reliability row 17: resume after a crash, and a finished run is not re
     env = await startE2eEnv(SIM);
     const runId = 'resume';
     const options = env.options({ format: 'ndjson', runId, pageSize: PAGE_SIZE });
-    const key = `customers/ingest_date=${INGEST_DATE}/${runId}.ndjson`;
+    const key = `customers/ingest_date=${INGEST_DATE}/customers_${runId}.ndjson`;
 
     // 1. The "crash": aborted once 5 pages are staged.
     const controller = new AbortController();

@@ -64,8 +64,8 @@ describe('ingest run --source: several resources in one run', () => {
     env = await startE2eEnv({ profile: 'calm', records: 1200, orders: 700, seed: 11 });
     const cli = spawnCli([...sourceArgs(env, await exampleSource(env), 'shop-1'), '--transform', 'clean'], cliEnv(env));
     expect(await cli.exited, cli.stderr()).toBe(0);
-    const customersKey = `customers/ingest_date=${INGEST_DATE}/shop-1.parquet`;
-    const ordersKey = `orders/ingest_date=${INGEST_DATE}/shop-1.parquet`;
+    const customersKey = `customers/ingest_date=${INGEST_DATE}/customers_shop-1.parquet`;
+    const ordersKey = `orders/ingest_date=${INGEST_DATE}/orders_shop-1.parquet`;
     expect((await listKeys(env.client, 'lake')).filter((k) => !k.startsWith('_'))).toEqual([customersKey, ordersKey]);
     const customers = await readDelivered(env.client, 'lake', customersKey, 'parquet');
     const orders = await readDelivered(env.client, 'lake', ordersKey, 'parquet');
@@ -96,7 +96,10 @@ describe('ingest run --source: several resources in one run', () => {
     expect(first.stderr()).toMatch(/ingest: missing: /);
     expect(first.stderr()).toContain('ingest: 1 of 3 resources did not succeed: missing');
     const delivered = (await listKeys(env.client, 'lake')).filter((k) => !k.startsWith('_'));
-    expect(delivered).toEqual([`customers/ingest_date=${INGEST_DATE}/shop-2.parquet`, `orders/ingest_date=${INGEST_DATE}/shop-2.parquet`]);
+    expect(delivered).toEqual([
+      `customers/ingest_date=${INGEST_DATE}/customers_shop-2.parquet`,
+      `orders/ingest_date=${INGEST_DATE}/orders_shop-2.parquet`,
+    ]);
 
     const before = { customers: pageRequests(env, 'customers'), orders: pageRequests(env, 'orders') };
     const rerun = spawnCli(sourceArgs(env, source, 'shop-2'), cliEnv(env));

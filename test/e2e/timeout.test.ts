@@ -112,7 +112,7 @@ describe('--timeout-seconds', () => {
     expect(api.requested.filter((p) => p === 2)).toHaveLength(2);
     expect(report.records.unique).toBe(RECORDS);
 
-    const key = `items/ingest_date=${INGEST_DATE}/timeout.ndjson`;
+    const key = `items/ingest_date=${INGEST_DATE}/items_timeout.ndjson`;
     expect(await listKeys(client, BUCKET, 'items/')).toEqual([key]);
     const delivered = await readDelivered(client, BUCKET, key, 'ndjson');
     expect(delivered.rows.map(idOf)).toEqual(Array.from({ length: RECORDS }, (_, i) => i + 1));

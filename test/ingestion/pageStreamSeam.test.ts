@@ -12,6 +12,7 @@ import { simAuth } from '../paging/simAuth.js';
 import { fakeDeps, input, run, type Harness } from '../machines/runHarness.js';
 import { provideIngestionRun } from '../../src/ingestion/provideIngestionRun.js';
 import { createTimelineRecorder } from '../../src/ingestion/timelineRecorder.js';
+import { simPaging } from '../support/simPaging.js';
 
 /** The machine driven by the real page stream against the in-memory simulator, on virtual time. */
 function realStreamHarness(seed: number) {
@@ -28,7 +29,7 @@ function realStreamHarness(seed: number) {
   const { deps, calls } = fakeDeps(clock, {
     fetchPages: (_input, signal) => {
       const stream = pageStream(
-        { url: `${simulator.url}/customers`, paging: { kind: 'pageNumber', pageSize: 50 }, signal },
+        { url: `${simulator.url}/customers`, ...simPaging('page', 50), signal },
         {
           runtime,
           auth,

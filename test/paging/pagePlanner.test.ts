@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createPagePlanner } from '../../src/paging/pagePlanner.js';
+import { simPaging } from '../support/simPaging.js';
 
 describe('the page planner', () => {
   it('plans a total of 300,000 pages without a stack that grows with it (no argument spread)', () => {
-    const planner = createPagePlanner({ kind: 'pageNumber', pageSize: 1 }, undefined, 1_000_000, () => undefined);
+    const planner = createPagePlanner(simPaging('page', 1), undefined, 1_000_000, () => undefined);
     expect(planner.initial()).toEqual([{ page: 1 }]);
     const jobs = planner.fetched(
       { page: 1 },

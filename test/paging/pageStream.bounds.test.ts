@@ -10,9 +10,10 @@ import { NoAuth } from '../../src/auth/staticAuth.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { simAuth } from './simAuth.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
+import { simPaging } from '../support/simPaging.js';
 
 const calm = { profile: 'calm', records: 500, faultsOnLogin: false } as const;
-const paging = { kind: 'pageNumber', pageSize: 50 } as const;
+const paging = simPaging('page', 50);
 
 describe('run-wide bounds', () => {
   it('the overall deadline stops dispatching, lets in-flight pages finish, keeps what was staged and fails loudly', async () => {
@@ -20,7 +21,7 @@ describe('run-wide bounds', () => {
     // An outage from 3 s to 4 min (its Retry-After within maxWaitSeconds): the first pages get through, then nothing does.
     const r = await runStream(
       { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 3000, endMs: 240_000 }] },
-      { paging, deadlineSeconds: 60 },
+      { ...paging, deadlineSeconds: 60 },
       {
         wrap: (f, c) => {
           const rec = recordingFetch(f, c);
@@ -42,10 +43,13 @@ describe('run-wide bounds', () => {
   });
 
   it('reliability row 12: a fixed attempt timeout cuts off a slower response and is named in the failure', async () => {
-    const r = await runStream({ ...calm, latency: { kind: 'fixed', ms: 2_000 } }, { paging, timeoutSeconds: 1.5, maxAttemptsPerPage: 2 });
+    const r = await runStream(
+      { ...calm, latency: { kind: 'fixed', ms: 2_000 } },
+      { ...paging, timeoutSeconds: 1.5, maxAttemptsPerPage: 2 },
+    );
     expect(r.staged).toEqual([]);
     expect(String(r.error)).toMatch(/timeout: no complete response within 1500 ms/);
-    const fits = await runStream({ ...calm, latency: { kind: 'fixed', ms: 1_000 } }, { paging, timeoutSeconds: 1.5 });
+    const fits = await runStream({ ...calm, latency: { kind: 'fixed', ms: 1_000 } }, { ...paging, timeoutSeconds: 1.5 });
     expect(fits.error).toBeUndefined();
     expect(stagedIds(fits.staged)).toEqual(range(500));
   });
@@ -53,7 +57,7 @@ describe('run-wide bounds', () => {
   it('a run whose retries pass the allowed share of requests fails, listing the last failures', async () => {
     const r = await runStream(
       { ...calm, records: 5000, serverErrorRate: 0.6, seed: 1 },
-      { paging, maxRetryShare: 0.3, retryBudget: { minRequests: 30 } },
+      { ...paging, maxRetryShare: 0.3, retryBudget: { minRequests: 30 } },
     );
     expect(r.error).toBeInstanceOf(RetryLimitError);
     expect(String(r.error)).toMatch(/retries passed 30% of all requests.*last failures: page \d+ attempt \d+: 50[023]/);
@@ -62,7 +66,7 @@ describe('run-wide bounds', () => {
   it('the retry budget delays retries when it runs dry, it never drops them', async () => {
     const r = await runStream(
       { ...calm, serverErrorRate: 0.5, seed: 2 },
-      { paging, maxRetryShare: 0.9, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5 } },
+      { ...paging, maxRetryShare: 0.9, retryBudget: { capacity: 2, perSuccess: 0.1, floorPerSecond: 0.5 } },
     );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(500));
@@ -73,13 +77,13 @@ describe('run-wide bounds', () => {
   it('rejects invalid options at once, naming each one', () => {
     const clock = new SimulatedClock(0);
     const deps = { runtime: createRuntime({ clock }), auth: new NoAuth(), scheduler: clockScheduler(clock), stage: async () => undefined };
-    expect(() => pageStream({ url: 'ftp://x', paging: { kind: 'pageNumber', pageSize: 0 }, maxPages: -1 }, deps)).toThrow(ConfigError);
+    expect(() => pageStream({ url: 'ftp://x', ...simPaging('page', 0), maxPages: -1 }, deps)).toThrow(ConfigError);
     try {
-      pageStream({ url: 'ftp://x', paging: { kind: 'pageNumber', pageSize: 0 }, maxPages: -1 }, deps);
+      pageStream({ url: 'ftp://x', ...simPaging('page', 0), maxPages: -1 }, deps);
     } catch (error: unknown) {
       const problems = (error as ConfigError).problems.join('\n');
       expect(problems).toMatch(/"url"/);
-      expect(problems).toMatch(/"paging.pageSize"/);
+      expect(problems).toMatch(/"paginator.pageSize"/);
       expect(problems).toMatch(/"maxPages"/);
     }
   });
@@ -93,7 +97,7 @@ describe('cancellation', () => {
     let abortedAt = -1;
     const r = await runStream(
       { ...calm, records: 5000, latency: { kind: 'fixed', ms: 500 } },
-      { paging, rateLimit: 20 },
+      { ...paging, rateLimit: 20 },
       {
         signal: controller.signal,
         wrap: (f, c) => {
@@ -127,7 +131,7 @@ describe('cancellation', () => {
     const rec = recordingFetch(sim.fetch, clock);
     const staged: number[] = [];
     const stream = pageStream(
-      { url: `${sim.url}/customers`, paging },
+      { url: `${sim.url}/customers`, ...paging },
       {
         runtime: createRuntime({ clock, fetch: rec.fetch }),
         auth: simAuth(sim.fetch, clock, sim.url),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { range, runStream } from './streamHarness.js';
+import { simPaging } from '../support/simPaging.js';
 
 const seeds = Array.from({ length: 200 }, (_, i) => i + 1);
 
@@ -9,7 +10,7 @@ describe('hostile profile, many seeds (virtual time)', () => {
     let requests = 0;
     let declined = 0;
     for (const seed of seeds) {
-      const r = await runStream({ profile: 'hostile', records: 600, seed }, { paging: { kind: 'pageNumber', pageSize: 20 } }, { seed });
+      const r = await runStream({ profile: 'hostile', records: 600, seed }, { ...simPaging('page', 20) }, { seed });
       const pages = r.staged.map((p) => p.page).sort((a, b) => a - b);
       const ids = new Set(r.staged.flatMap((p) => p.records.map((x) => (x as { id: number }).id)));
       const ok =

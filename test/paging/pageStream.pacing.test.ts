@@ -6,8 +6,9 @@ import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch } from '../../src/simulator/index.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
+import { simPaging } from '../support/simPaging.js';
 
-const paging = { kind: 'pageNumber', pageSize: 100 } as const;
+const paging = simPaging('page', 100);
 const t0 = Date.UTC(2026, 0, 1);
 
 describe('pacing through the stream', () => {
@@ -16,7 +17,7 @@ describe('pacing through the stream', () => {
     const outage = { startMs: 10_000, endMs: 30_000 };
     const r = await runStream(
       { profile: 'flaky', records: 40_000, faultsOnLogin: false, outages: [outage], seed: 4 },
-      { paging },
+      { ...paging },
       {
         wrap: (f, c) => {
           const rec = recordingFetch(f, c);
@@ -37,7 +38,7 @@ describe('pacing through the stream', () => {
   it('with rate-limit headers the stream runs just under the limit and is never answered 429', async () => {
     const r = await runStream(
       { profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 },
-      { paging },
+      { ...paging },
     );
     expect(r.error).toBeUndefined();
     expect(r.counts.requests.rateLimited).toBe(0);
@@ -46,7 +47,7 @@ describe('pacing through the stream', () => {
   });
 
   it('without headers it discovers the limit from 429s and holds them to a small share', async () => {
-    const r = await runStream({ profile: 'flaky', records: 60_000, faultsOnLogin: false, rateLimitHeaders: false, seed: 6 }, { paging });
+    const r = await runStream({ profile: 'flaky', records: 60_000, faultsOnLogin: false, rateLimitHeaders: false, seed: 6 }, { ...paging });
     expect(r.error).toBeUndefined();
     const { rateLimited, total: requests } = r.counts.requests;
     expect(rateLimited).toBeGreaterThan(0);
@@ -63,7 +64,7 @@ describe('pacing through the stream', () => {
     const auth = Object.assign(new AuthClient({ baseUrl: loginSim.url, username: 'demo', password: 'demo-password' }, runtime), {
       logins: 0,
     });
-    const r = await runStream(sim, { paging: { kind: 'pageNumber', pageSize: 50 } }, { clock, auth });
+    const r = await runStream(sim, { ...simPaging('page', 50) }, { clock, auth });
     expect(r.error).toBeUndefined();
     expect(new Set(stagedIds(r.staged))).toEqual(new Set(range(2000)));
     expect(r.counts.requests.tokenRefreshes).toBeGreaterThan(0);

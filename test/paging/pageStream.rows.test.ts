@@ -7,8 +7,9 @@ import type { Clock } from '../../src/runtime/clock.js';
 import type { Fetch } from '../../src/runtime/runtime.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
+import { simPaging } from '../support/simPaging.js';
 
-const paging = { kind: 'pageNumber', pageSize: 50 } as const;
+const paging = simPaging('page', 50);
 // Faults hit the pages only, so counts compare with the page endpoint's.
 const calm = { profile: 'calm', records: 500, faultsOnLogin: false } as const;
 
@@ -28,7 +29,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, records: 1000, serverErrorRate: 0.4, seed: 11 },
-      { paging },
+      { ...paging },
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
     expectComplete(r, 1000);
@@ -49,7 +50,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, unavailableRate: 0.3, unavailableRetryAfterRate: 1, unavailableRetryAfterMaxSeconds: 3, seed: 5 },
-      { paging },
+      { ...paging },
       {
         wrap: (f, c) => wrapInto(holder, f, c),
       },
@@ -77,7 +78,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
         latency: { kind: 'uniform', minMs: 20, maxMs: 200 },
         seed: 4,
       },
-      { paging },
+      { ...paging },
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
     expectComplete(r, 3000);
@@ -103,12 +104,12 @@ describe('page stream against the rows of docs/reliability.md', () => {
 
   it('reliability row 4: a Retry-After far beyond the allowed wait fails clearly; the committed pages are kept and a rerun resumes', async () => {
     // Refill of one token per 1000 s: the second request is told to come back in 1000 s.
-    const first = await runStream({ ...calm, rateLimit: 0.001, rateLimitBurst: 1 }, { paging });
+    const first = await runStream({ ...calm, rateLimit: 0.001, rateLimitBurst: 1 }, { ...paging });
     expect(first.error).toBeInstanceOf(RateLimitError);
     expect((first.error as RateLimitError).retryAfterMs).toBeGreaterThan(900_000);
     expect(String(first.error)).toMatch(/allowed 300 s/);
     expect(first.staged.map((p) => p.page)).toEqual([1]);
-    const rerun = await runStream(calm, { paging, resume: { committedPages: first.staged.map((p) => p.page) } });
+    const rerun = await runStream(calm, { ...paging, resume: { committedPages: first.staged.map((p) => p.page) } });
     expect(rerun.error).toBeUndefined();
     expect(rerun.staged.map((p) => p.page).sort((a, b) => a - b)).toEqual(range(10).slice(1));
     expect(rerun.sim.stats().byEndpoint.customers['200']).toBe(9);
@@ -118,7 +119,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     // Down from 2 s for an hour: every 503 says come back in ~1 h.
     const r = await runStream(
       { ...calm, records: 5000, latency: { kind: 'fixed', ms: 100 }, outages: [{ startMs: 2000, endMs: 3_600_000 }] },
-      { paging },
+      { ...paging },
     );
     expect(r.error).toBeInstanceOf(RateLimitError);
     expect(String(r.error)).toMatch(/asks to wait 3\d{3} s \(Retry-After\), more than the allowed 300 s/);
@@ -127,7 +128,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
   });
 
   it('reliability row 5: 5xx that never stops fails clearly, naming the last status, after 8 attempts of the page', async () => {
-    const r = await runStream({ ...calm, serverErrorRate: 1 }, { paging });
+    const r = await runStream({ ...calm, serverErrorRate: 1 }, { ...paging });
     expect(r.error).toBeInstanceOf(RetryLimitError);
     const message = String((r.error as Error).message);
     expect(message).toMatch(/page 1 failed 8 times/);
@@ -146,7 +147,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     // The auth provider only learns of expiry through the 401 (no proactive refresh).
     const loginSim = createSimulatorFetch(sim, clock);
     const auth = simAuth(loginSim.fetch, clock, loginSim.url, 'demo-password', false);
-    const r = await runStream(sim, { paging, rateLimit: 4 }, { clock, auth });
+    const r = await runStream(sim, { ...paging, rateLimit: 4 }, { clock, auth });
     expectComplete(r, 2000);
     expect(r.sim.stats().faults.token_expired).toBeGreaterThan(0);
     const refreshing = ofType(r.events, 'token.refreshing').length;
@@ -162,7 +163,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
       getAuthHeader: async () => 'Bearer not-a-jwt',
       invalidate: () => undefined,
     };
-    const r = await runStream(calm, { paging }, { auth });
+    const r = await runStream(calm, { ...paging }, { auth });
     expect(r.error).toBeInstanceOf(AuthError);
     expect(String(r.error)).toMatch(/refused the credentials it was just given \(401/);
     expect(String(r.error)).not.toContain('not-a-jwt');
@@ -179,7 +180,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
       },
       invalidate: () => undefined,
     };
-    const r = await runStream(calm, { paging }, { auth });
+    const r = await runStream(calm, { ...paging }, { auth });
     expect(r.error).toBeInstanceOf(AuthError);
     expect(calls).toBe(1);
     expect(r.sim.stats().byEndpoint.customers).toEqual({});
@@ -192,7 +193,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
       const holder: { log: Exchange[] } = { log: [] };
       const r = await runStream(
         calm,
-        { paging, path: '/customers?api_key=s3cret' },
+        { ...paging, path: '/customers?api_key=s3cret' },
         {
           wrap: (f, c) =>
             wrapInto(holder, f, c, (url) =>
@@ -212,14 +213,14 @@ describe('page stream against the rows of docs/reliability.md', () => {
   );
 
   it('reliability row 9: connection resets are retried; data complete', async () => {
-    const r = await runStream({ ...calm, resetRate: 0.25, seed: 9 }, { paging });
+    const r = await runStream({ ...calm, resetRate: 0.25, seed: 9 }, { ...paging });
     expectComplete(r, 500);
     expect(r.sim.stats().faults.reset).toBeGreaterThan(0);
     expect(r.counts.requests.retriesByStatus['network']).toBe(r.sim.stats().faults.reset);
   });
 
   it('reliability row 10: truncated JSON and HTML with 200 are rejected, retried, never staged', async () => {
-    const r = await runStream({ ...calm, truncateRate: 0.2, wrongContentRate: 0.2, seed: 4 }, { paging });
+    const r = await runStream({ ...calm, truncateRate: 0.2, wrongContentRate: 0.2, seed: 4 }, { ...paging });
     expectComplete(r, 500);
     const bad = r.sim.stats().faults.truncated + r.sim.stats().faults.wrong_content;
     expect(bad).toBeGreaterThan(1);
@@ -231,7 +232,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 },
-      { paging },
+      { ...paging },
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
     expectComplete(r, 500);
@@ -244,7 +245,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
   });
 
   it('reliability row 14: a record repeated on a later page is passed through untouched (dedupe happens in staging)', async () => {
-    const r = await runStream({ ...calm, records: 1000, duplicateRate: 0.05, seed: 8 }, { paging });
+    const r = await runStream({ ...calm, records: 1000, duplicateRate: 0.05, seed: 8 }, { ...paging });
     expect(r.error).toBeUndefined();
     const ids = stagedIds(r.staged);
     expect(new Set(ids)).toEqual(new Set(range(1000)));

@@ -7,6 +7,7 @@ import type { Fetch } from '../../src/runtime/runtime.js';
 import { fakeApi, ids, type FakeRoute } from './fakeApi.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
+import { simPaging } from '../support/simPaging.js';
 
 const auth = Object.assign(new NoAuth(), { logins: 0 });
 const calm = { profile: 'calm', faultsOnLogin: false } as const;
@@ -59,7 +60,7 @@ describe('pagination strategies', () => {
     const holder: { log: Exchange[] } = { log: [] };
     const r = await runStream(
       { ...calm, records: 2000, latency: { kind: 'fixed', ms: 200 } },
-      { paging: { kind: 'pageNumber', pageSize: 100 }, rateLimit: 50 },
+      { ...simPaging('page', 100), rateLimit: 50 },
       {
         wrap: (f, c) => {
           const rec = recordingFetch(f, c);
@@ -83,7 +84,7 @@ describe('pagination strategies', () => {
         delete body.metadata['total_pages'];
         delete body.metadata['total_records'];
       }),
-      { paging: { kind: 'pageNumber', pageSize: 10 } },
+      { ...simPaging('page', 10) },
       holder,
     );
     expect(r.error).toBeUndefined();
@@ -101,7 +102,7 @@ describe('pagination strategies', () => {
     };
     const r = await runFake(
       route,
-      { paging: { kind: 'offset', pageSize: 20, recordsPath: 'result.items', totalRecordsPath: 'paging.total' }, rateLimit: 100 },
+      { paginator: { type: 'offset', pageSize: 20, totalPath: 'paging.total' }, records: 'result.items', rateLimit: 100 },
       holder,
     );
     expect(r.error).toBeUndefined();
@@ -111,7 +112,7 @@ describe('pagination strategies', () => {
   });
 
   it('cursor (as /orders): follows next_cursor to null, hands each next cursor to stage', async () => {
-    const r = await runStream({ ...calm, records: 450 }, { path: '/orders', paging: { kind: 'cursor', pageSize: 100 } });
+    const r = await runStream({ ...calm, records: 450 }, { path: '/orders', ...simPaging('cursor', 100) });
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(450));
     const sorted = [...r.staged].sort((a, b) => a.page - b.page);
@@ -134,18 +135,14 @@ describe('pagination strategies', () => {
           : undefined;
       return { body: ids((n - 1) * 5 + 1, n * 5), ...(link ? { headers: link } : {}) };
     };
-    const r = await runFake(route, { paging: { kind: 'link', recordsPath: '' } });
+    const r = await runFake(route, { paginator: { type: 'link' }, records: '$' });
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(20));
   });
 
   it('resume (page number): committed pages are never fetched again', async () => {
     const holder: { log: Exchange[] } = { log: [] };
-    const r = await runFake(
-      pagesApi(100, 10),
-      { paging: { kind: 'pageNumber', pageSize: 10 }, resume: { committedPages: [1, 2, 5, 10] } },
-      holder,
-    );
+    const r = await runFake(pagesApi(100, 10), { ...simPaging('page', 10), resume: { committedPages: [1, 2, 5, 10] } }, holder);
     expect(r.error).toBeUndefined();
     const fetched = holder.log.map((x) => Number(x.page)).sort((a, b) => a - b);
     expect(fetched).toEqual([3, 4, 6, 7, 8, 9]);
@@ -153,18 +150,18 @@ describe('pagination strategies', () => {
   });
 
   it('resume (cursor): starts after the last committed page with its cursor; a null cursor means done', async () => {
-    const first = await runStream({ ...calm, records: 500 }, { path: '/orders', paging: { kind: 'cursor', pageSize: 100 } });
+    const first = await runStream({ ...calm, records: 500 }, { path: '/orders', ...simPaging('cursor', 100) });
     const page2 = first.staged.find((p) => p.page === 2)!;
     const rerun = await runStream(
       { ...calm, records: 500 },
-      { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 2, nextCursor: page2.nextCursor } },
+      { path: '/orders', ...simPaging('cursor', 100), resume: { lastPage: 2, nextCursor: page2.nextCursor } },
     );
     expect(rerun.error).toBeUndefined();
     expect(rerun.staged.map((p) => p.page)).toEqual([3, 4, 5]);
     expect(stagedIds(rerun.staged)).toEqual(range(500).slice(200));
     const done = await runStream(
       { ...calm, records: 500 },
-      { path: '/orders', paging: { kind: 'cursor', pageSize: 100 }, resume: { lastPage: 5, nextCursor: null } },
+      { path: '/orders', ...simPaging('cursor', 100), resume: { lastPage: 5, nextCursor: null } },
     );
     expect(done.error).toBeUndefined();
     expect(done.sim.stats().byEndpoint.orders).toEqual({});
@@ -175,7 +172,7 @@ describe('pagination strategies', () => {
     const body = '{"data":[{"id":9007199254740993,"n":"a"},{"id":2}],"metadata":{"total_pages":1,"has_next":false}}';
     const r = await runStream(
       calm,
-      { paging: { kind: 'pageNumber', pageSize: 2 }, path: '/items', keepRawRecords: true },
+      { ...simPaging('page', 2), path: '/items', keepRawRecords: true },
       {
         auth,
         wrap: (_f, clock) => async (_url, init) => {
@@ -194,7 +191,7 @@ describe('pagination strategies', () => {
       const next = c === null ? 'a' : c === 'a' ? 'b' : 'a';
       return { body: { data: ids(1, 2), metadata: { next_cursor: next } } };
     };
-    const r = await runFake(route, { paging: { kind: 'cursor' } });
+    const r = await runFake(route, { paginator: { type: 'cursor', nextCursorPath: 'metadata.next_cursor' }, records: 'data' });
     expect(r.error).toBeInstanceOf(PagingError);
     expect(String(r.error)).toMatch(/page 3 points back to an earlier cursor/);
     expect(r.staged.map((p) => p.page)).toEqual([1, 2, 3]);
@@ -207,7 +204,7 @@ describe('pagination strategies', () => {
         metadata: { has_next: true, page: Number(url.searchParams.get('page')) },
       },
     });
-    const r = await runFake(route, { paging: { kind: 'pageNumber', pageSize: 1 }, maxPages: 25 });
+    const r = await runFake(route, { ...simPaging('page', 1), maxPages: 25 });
     expect(r.error).toBeInstanceOf(PagingError);
     expect(String(r.error)).toMatch(/more than 25 pages/);
     expect(r.staged).toHaveLength(25);
@@ -215,12 +212,12 @@ describe('pagination strategies', () => {
 });
 
 describe('reliability row 13: pagination anomalies are reported; the stream stops only on a defined end condition', () => {
-  const paging = { kind: 'pageNumber', pageSize: 10 } as const;
+  const paging = simPaging('page', 10);
 
   it('an empty page before the end is reported; later pages are still fetched', async () => {
     const r = await runFake(
       pagesApi(50, 10, (page, body) => page === 3 && (body.data = [])),
-      { paging },
+      { ...paging },
     );
     expect(r.error).toBeUndefined();
     expect(r.staged.map((p) => p.page).sort()).toEqual([1, 2, 3, 4, 5]);
@@ -238,7 +235,7 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
         if (page >= 4) Object.assign(body.metadata, { total_pages: 6, total_records: 60, has_next: page < 6 });
         if (page === 6) body.data = ids(51, 60);
       }),
-      { paging, rateLimit: 4 },
+      { ...paging, rateLimit: 4 },
     );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(60));
@@ -248,7 +245,7 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
   it('has_next=false before total_pages is reported and paging goes on to total_pages', async () => {
     const r = await runFake(
       pagesApi(50, 10, (page, body) => page === 2 && (body.metadata['has_next'] = false)),
-      { paging },
+      { ...paging },
     );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(50));
@@ -258,7 +255,7 @@ describe('reliability row 13: pagination anomalies are reported; the stream stop
   it('has_next=true on the last page is reported and followed until an empty page', async () => {
     const r = await runFake(
       pagesApi(50, 10, (page, body) => page === 5 && (body.metadata['has_next'] = true)),
-      { paging },
+      { ...paging },
     );
     expect(r.error).toBeUndefined();
     expect(stagedIds(r.staged)).toEqual(range(50));

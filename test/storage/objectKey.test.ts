@@ -24,18 +24,18 @@ function problemsOf(fn: () => unknown): readonly string[] {
 
 describe('renderKey', () => {
   it.each([
-    ['default template', parts, undefined, 'raw/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet'],
+    ['default template', parts, undefined, 'raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet'],
     [
       'empty prefix drops its segment',
       { ...parts, prefix: '' },
       undefined,
-      'customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet',
+      'customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
     ],
     [
       'prefix slashes are trimmed, inner ones kept',
       { ...parts, prefix: '/lake/raw/' },
       undefined,
-      'lake/raw/customers/ingest_date=2026-03-07/20260307T101500Z-ab12.parquet',
+      'lake/raw/customers/ingest_date=2026-03-07/customers_20260307T101500Z-ab12.parquet',
     ],
     ['date parts', parts, '{prefix}/{dataset}/{yyyy}/{mm}/{dd}/{run_id}.{ext}', 'raw/customers/2026/03/07/20260307T101500Z-ab12.parquet'],
     ['no prefix placeholder', parts, 'exports/{dataset}-{run_id}.{ext}', 'exports/customers-20260307T101500Z-ab12.parquet'],

@@ -2,7 +2,6 @@ import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { pageStream, type PageStream } from '../../paging/pageStream.js';
 import { clockScheduler } from '../../runtime/clockScheduler.js';
 import { resourceUrl } from '../../config/sourceFile.js';
-import { pagingFor } from '../pagingFor.js';
 import type { FetchPagesInput } from '../../run/runTypes.js';
 import type { RunResume } from '../readResume.js';
 import type { RunServices } from '../runServices.js';
@@ -20,7 +19,10 @@ export function fetchPages(
     pageStream(
       {
         url: resourceUrl(config.api, config.resource),
-        paging: pagingFor(config.resource),
+        paginator: config.resource.paginator,
+        records: config.resource.records,
+        headers: config.resource.headers,
+        followHosts: config.api.followHosts,
         keyField: config.resource.primaryKey,
         resume: resume.point,
         signal,

@@ -1,0 +1,155 @@
+import type { Paginator } from '../config/sourceSpec.js';
+import { IngestError } from '../errors.js';
+import { notJson } from '../http/notJson.js';
+import { readPath } from './dottedPath.js';
+import { findLink } from './linkHeader.js';
+import { PagingError } from './pagingError.js';
+
+/** How a resource pages (the source file's paginator) and where its records are (`$` = the body itself). */
+export interface Pagination {
+  readonly paginator: Paginator;
+  readonly records: string;
+}
+
+/** A page to fetch: its 1-based number in the run, and the cursor or URL that reaches it (chains only). */
+export interface PageJob {
+  readonly page: number;
+  readonly cursor?: string | undefined;
+}
+
+/** What a page's response says, once its body is parsed. */
+export interface ParsedPage {
+  readonly records: unknown[];
+  readonly totalPages: number | undefined;
+  readonly totalRecords: number | undefined;
+  readonly hasNext: boolean | undefined;
+  /** The next cursor or URL for chained paginators; null at the end; undefined otherwise. */
+  readonly next: string | null | undefined;
+}
+
+// Internal, not exported: the page stream retries it as an AttemptFailure; only its text reaches a RetryLimitError.
+/** A 2xx whose body is not what the endpoint promises (truncated, HTML, no records): transient. */
+export class BadBodyError extends IngestError {
+  override name = 'BadBodyError';
+}
+
+/** Paginators that follow one page after another (the next page is known only from the last). */
+export function isChain(paginator: Paginator): paginator is Paginator & { type: 'cursor' | 'link' | 'nextUrl' } {
+  return paginator.type === 'cursor' || paginator.type === 'link' || paginator.type === 'nextUrl';
+}
+
+/** The URL of one page: `endpoint` (its own query kept) with the paginator's parameters, or the chain's next URL. */
+export function pageUrl(endpoint: string, { paginator }: Pagination, job: PageJob): string {
+  if ((paginator.type === 'link' || paginator.type === 'nextUrl') && job.cursor !== undefined) return job.cursor;
+  const url = new URL(endpoint);
+  switch (paginator.type) {
+    case 'page':
+      url.searchParams.set(paginator.pageParam, String(job.page - 1 + paginator.firstPage));
+      break;
+    case 'offset':
+      url.searchParams.set(paginator.offsetParam, String((job.page - 1) * paginator.pageSize));
+      break;
+    case 'cursor':
+      if (job.cursor !== undefined) url.searchParams.set(paginator.cursorParam, job.cursor);
+      break;
+    case 'link':
+    case 'nextUrl':
+    case 'single':
+      break;
+  }
+  // No page size configured: the API's own default, and no size parameter at all.
+  if (paginator.type !== 'single' && paginator.pageSize !== undefined)
+    url.searchParams.set(paginator.sizeParam, String(paginator.pageSize));
+  return url.toString();
+}
+
+/** Parses a page's body and headers; throws `BadBodyError` when it is not the expected JSON. */
+export function parsePage({ paginator, records: recordsPath }: Pagination, body: string, headers: Headers, requestUrl: string): ParsedPage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // Never the parser's message or the body's bytes: they quote records.
+    throw new BadBodyError(`the body is not JSON (${notJson(body)})`);
+  }
+  const records = readPath(json, recordsPath);
+  if (!Array.isArray(records)) {
+    throw new BadBodyError(
+      recordsPath === '$' ? 'the body is not an array of records' : `the body has no array of records at "${recordsPath}"`,
+    );
+  }
+  const num = (path: string | undefined): number | undefined => {
+    const v = path === undefined ? undefined : readPath(json, path);
+    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+  };
+  const page = { records, totalPages: undefined, totalRecords: undefined, hasNext: undefined, next: undefined };
+  switch (paginator.type) {
+    case 'page': {
+      const hasNext = paginator.hasNextPath === undefined ? undefined : readPath(json, paginator.hasNextPath);
+      const totalRecords = num(paginator.totalRecordsPath);
+      const { pageSize } = paginator;
+      return {
+        ...page,
+        totalPages:
+          num(paginator.totalPagesPath) ??
+          (totalRecords !== undefined && pageSize !== undefined ? Math.ceil(totalRecords / pageSize) : undefined),
+        totalRecords,
+        hasNext: typeof hasNext === 'boolean' ? hasNext : undefined,
+      };
+    }
+    case 'offset': {
+      const totalRecords = num(paginator.totalPath);
+      return { ...page, totalPages: totalRecords === undefined ? undefined : Math.ceil(totalRecords / paginator.pageSize), totalRecords };
+    }
+    case 'cursor': {
+      const { nextCursorPath, nextCursorHeader } = paginator;
+      const next = nextCursorHeader !== undefined ? headers.get(nextCursorHeader) : readPath(json, nextCursorPath!);
+      if (next !== null && next !== undefined && typeof next !== 'string' && typeof next !== 'number') {
+        throw new BadBodyError(`the next cursor at "${nextCursorPath}" is neither a string nor null`);
+      }
+      return { ...page, next: next === null || next === undefined || next === '' ? null : String(next) };
+    }
+    case 'link':
+      return { ...page, next: findLink(headers.get('link'), paginator.rel, requestUrl) ?? null };
+    case 'nextUrl': {
+      const next = readPath(json, paginator.nextUrlPath);
+      if (next === null || next === undefined || next === '') return { ...page, next: null };
+      if (typeof next !== 'string') throw new BadBodyError(`the next URL at "${paginator.nextUrlPath}" is neither a string nor null`);
+      try {
+        return { ...page, next: new URL(next, requestUrl).toString() };
+      } catch {
+        throw new BadBodyError(`the next URL at "${paginator.nextUrlPath}" is not a URL`);
+      }
+    }
+    case 'single':
+      return page;
+  }
+}
+
+/** The query parameter that should move an indexed paginator forward, for the not-advancing sentence. */
+export function movingParam({ paginator }: Pagination): string | undefined {
+  if (paginator.type === 'page') return paginator.pageParam;
+  if (paginator.type === 'offset') return paginator.offsetParam;
+  return undefined;
+}
+
+/**
+ * Credentials and configured headers never leave the API's origin: a next page or redirect on
+ * another origin (scheme, host or port) is followed bare when its host is in `followHosts`, else
+ * refused with a `PagingError`.
+ */
+export function nextUrlAccess(
+  next: string,
+  apiOrigin: string,
+  followHosts: readonly string[],
+  page: number,
+  what: 'next page' | 'redirect',
+): void {
+  const url = new URL(next);
+  if (url.origin === apiOrigin) return;
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && followHosts.includes(url.hostname)) return;
+  throw new PagingError(
+    `page ${page}'s ${what} leads to another origin (${url.origin}; the API is ${apiOrigin}): refused, so that credentials stay with the API; list its host in api.followHosts to follow it without credentials`,
+    page,
+  );
+}
