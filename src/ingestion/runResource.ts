@@ -1,6 +1,7 @@
 import { tap } from 'rxjs';
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
 import type { RunReport } from '../report/runReport.js';
+import type { Pacer } from '../pacing/pacer.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { IngestionRunDeps } from './provideIngestionRun.js';
 import { runIngestionMachine } from './provideIngestionRun.js';
@@ -18,14 +19,20 @@ import { writeReport } from './steps/writeReport.js';
 /**
  * One resource's run, its options resolved: every record of the resource staged in DuckDB page by
  * page, one final file written from it, delivered to S3 and verified, and the report written.
+ * `pacer`: the API origin's, when other resources run beside it.
  */
-export async function runResource(config: ResolvedRunConfig, runtime: Runtime, context: RunIngestionContext): Promise<RunReport> {
+export async function runResource(
+  config: ResolvedRunConfig,
+  runtime: Runtime,
+  context: RunIngestionContext,
+  pacer?: Pacer,
+): Promise<RunReport> {
   const services = await openRunServices(config, runtime, context.s3Credentials);
   try {
     const resume = await readResume(config, services.store);
     if (resume.state.pagesStaged)
       services.logger.info({ runId: config.runId, pages: resume.state.pagesStaged }, 'resuming: committed pages are not fetched again');
-    const streamPages = fetchPages(config, services, resume);
+    const streamPages = fetchPages(config, services, resume, pacer);
     const steps: IngestionRunDeps = {
       prepare: prepare(config, services),
       fetchPages: (input, signal) => {

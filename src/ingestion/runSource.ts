@@ -1,5 +1,6 @@
 import { forResource, resolveRunOptions, type ResolvedRun } from '../config/loadRunConfig.js';
 import type { RunConfigInput } from '../config/runConfig.js';
+import { createPacer } from '../pacing/pacer.js';
 import type { RunReport } from '../report/runReport.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import type { RunIngestionContext } from './runIngestionContext.js';
@@ -16,8 +17,9 @@ export interface SourceReport {
 
 /**
  * Every resource of a source (or the flags' one endpoint), run concurrently: each its own staging
- * checkpoint, object and report. A failed resource does not stop the others; a rerun with the
- * same run id resumes each from its own checkpoint, and a delivered one is not fetched again.
+ * checkpoint, object and report, all within the API's one rate limit. A failed resource does not
+ * stop the others; a rerun with the same run id resumes each from its own checkpoint, and a
+ * delivered one is not fetched again.
  */
 export async function runSource(options: RunConfigInput, context: RunIngestionContext = {}): Promise<SourceReport> {
   const runtime = createRuntime(context.runtime);
@@ -26,7 +28,11 @@ export async function runSource(options: RunConfigInput, context: RunIngestionCo
 
 /** `runSource` for options already resolved (the CLI resolves them to show its errors first). */
 export async function runResolvedSource(run: ResolvedRun, runtime: Runtime, context: RunIngestionContext): Promise<SourceReport> {
-  const settled = await Promise.allSettled(run.resources.map((resource) => runResource(forResource(run, resource), runtime, context)));
+  // One pacer for the API's origin: its rate limit is the API's, however many resources share it.
+  const pacer = createPacer(runtime.clock, { rateLimit: run.rateLimit, maxRate: run.maxRate });
+  const settled = await Promise.allSettled(
+    run.resources.map((resource) => runResource(forResource(run, resource), runtime, context, pacer)),
+  ).finally(() => pacer.limiter.dispose());
   // A resource that could not start (its run id locked elsewhere) ends the source's run, once the others are over.
   const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (refused) throw refused.reason;

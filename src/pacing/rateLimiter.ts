@@ -159,9 +159,12 @@ export class RateLimiter {
     return this.#totalPauseMs + running;
   }
 
-  /** Called with the pause's length when a run-wide pause ends. */
-  onResume(listener: (pausedMs: number) => void): void {
+  /** Called with the pause's length when a run-wide pause ends; returns the function that stops listening. */
+  onResume(listener: (pausedMs: number) => void): () => void {
     this.#resumeListeners.push(listener);
+    return () => {
+      this.#resumeListeners = this.#resumeListeners.filter((l) => l !== listener);
+    };
   }
 
   /** Waits for a token and for the end of any pause; rejects with the signal's reason. */

@@ -32,8 +32,9 @@ import { RetryLimitError, describeFailures, type AttemptFailureNote } from '../h
 import { parseRateLimitReset, parseRetryAfter } from '../http/retryAfter.js';
 import { attemptTimeoutMs, maxInFlight } from '../pacing/concurrency.js';
 import { InFlightGate } from '../pacing/inFlightGate.js';
-import { LatencyTracker } from '../pacing/latencyTracker.js';
-import { RateLimiter } from '../pacing/rateLimiter.js';
+import type { LatencyTracker } from '../pacing/latencyTracker.js';
+import { createPacer } from '../pacing/pacer.js';
+import type { RateLimiter } from '../pacing/rateLimiter.js';
 import { RetryBudget } from '../pacing/retryBudget.js';
 import { aborted$ } from './aborted.js';
 import { AttemptFailure, StopDispatch, errorReason } from './attemptFailure.js';
@@ -116,8 +117,11 @@ class StreamRun {
   readonly #run = new AbortController();
   readonly #stop = new AbortController();
   readonly #dispatchSignal: AbortSignal;
-  readonly #latency = new LatencyTracker();
+  readonly #latency: LatencyTracker;
   readonly #limiter: RateLimiter;
+  /** The limiter is the stream's own (disposed with it), not one shared with other streams. */
+  readonly #ownsPacer: boolean;
+  #unlinkResume: () => void = () => undefined;
   readonly #budget: RetryBudget;
   readonly #gate: InFlightGate;
   readonly #auth: AuthGate;
@@ -146,7 +150,9 @@ class StreamRun {
     this.#dispatchSignal = AbortSignal.any([this.#run.signal, this.#stop.signal]);
     // Every waiting page listens to these: many listeners are expected, not a leak.
     setMaxListeners(0, this.#run.signal, this.#stop.signal, this.#dispatchSignal);
-    this.#limiter = new RateLimiter(clock, this.#latency, { rateLimit: resolved.rateLimit, maxRate: resolved.maxRate });
+    this.#ownsPacer = deps.pacer === undefined;
+    ({ limiter: this.#limiter, latency: this.#latency } =
+      deps.pacer ?? createPacer(clock, { rateLimit: resolved.rateLimit, maxRate: resolved.maxRate }));
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.maxInFlight());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
@@ -174,7 +180,7 @@ class StreamRun {
       this.#fail(this.#run.signal.reason);
       return;
     }
-    this.#limiter.onResume(() => this.#emit({ type: 'rateLimit.resumed' }));
+    this.#unlinkResume = this.#limiter.onResume(() => this.#emit({ type: 'rateLimit.resumed' }));
     const { deadlineSeconds } = this.#o;
     if (deadlineSeconds !== undefined) {
       const deadlineMs = deadlineSeconds * 1000;
@@ -549,7 +555,8 @@ class StreamRun {
   #dispose(): void {
     if (this.#deadlineTimer !== undefined) this.#deps.runtime.clock.clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = undefined;
-    this.#limiter.dispose();
+    this.#unlinkResume();
+    if (this.#ownsPacer) this.#limiter.dispose();
     this.#budget.dispose();
     this.#auth.close();
     this.#unlinkSignal();

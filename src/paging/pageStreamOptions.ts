@@ -5,6 +5,7 @@ import { paginatorSchema, type PaginatorInput } from '../config/sourceSpec.js';
 import { ConfigError } from '../errors.js';
 import { defaultBackoffPolicy, type BackoffPolicy } from '../http/backoff.js';
 import { maxInFlightCap } from '../pacing/concurrency.js';
+import type { Pacer } from '../pacing/pacer.js';
 import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
@@ -96,6 +97,11 @@ export interface PageStreamDeps {
   readonly scheduler: SchedulerLike;
   /** Commits a page (records + checkpoint); the page is delivered once this resolves. */
   readonly stage: (page: StagedPage) => Promise<void>;
+  /**
+   * The API origin's pacer, shared with the streams of its other resources (its owner disposes it);
+   * absent, the stream paces itself with its own, from `rateLimit` and `maxRate`.
+   */
+  readonly pacer?: Pacer | undefined;
 }
 
 /** The options once validated, every default applied: the run options under their own names. */

@@ -1,4 +1,5 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
+import type { Pacer } from '../../pacing/pacer.js';
 import { pageStream, type PageStream } from '../../paging/pageStream.js';
 import { clockScheduler } from '../../runtime/clockScheduler.js';
 import { resourceUrl } from '../../config/sourceFile.js';
@@ -14,6 +15,7 @@ export function fetchPages(
   config: ResolvedRunConfig,
   { runtime, auth, store }: RunServices,
   resume: RunResume,
+  pacer: Pacer | undefined,
 ): (input: FetchPagesInput, signal: AbortSignal) => PageStream {
   return (_input, signal) =>
     pageStream(
@@ -43,6 +45,7 @@ export function fetchPages(
         runtime,
         auth,
         scheduler: clockScheduler(runtime.clock),
+        pacer,
         stage: async (page) => {
           await store.stagePage({ ...page, keyField: config.resource.primaryKey });
         },
