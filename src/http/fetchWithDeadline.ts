@@ -43,6 +43,13 @@ export interface DeadlineOptions {
   readonly onHead?: (status: number) => void;
 }
 
+/** `accept: application/json`, then `headers`: names are case-insensitive, so a later `Accept` replaces it rather than joining it. */
+function requestHeaders(headers: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const merged: Record<string, string> = { accept: 'application/json' };
+  for (const [name, value] of Object.entries(headers)) merged[name.toLowerCase()] = value;
+  return merged;
+}
+
 /**
  * One attempt: GET (or `method`) `url` with a deadline (on the injected clock) that covers the
  * headers AND the body, so a trickling body is cut off too. Rejects with `TimeoutError` at the deadline,
@@ -73,7 +80,7 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
     response = await Promise.race([
       options.fetch(url, {
         method: options.method ?? 'GET',
-        headers: { accept: 'application/json', ...options.headers },
+        headers: requestHeaders(options.headers),
         ...(options.body === undefined ? {} : { body: options.body }),
         ...(options.redirect === undefined ? {} : { redirect: options.redirect }),
         signal: controller.signal,

@@ -97,9 +97,17 @@ describe('fetchWithDeadline request options', () => {
       headers: { 'content-type': 'application/json' },
     });
     await fetchWithDeadline('http://x/y', { fetch, clock, timeoutMs: 1000, headers: { accept: 'text/csv' } });
+    // Header names are case-insensitive: a configured `Accept` replaces the default, never joins it.
+    await fetchWithDeadline('http://x/z', {
+      fetch,
+      clock,
+      timeoutMs: 1000,
+      headers: { Accept: 'application/vnd.github+json', 'X-Tenant': 'a' },
+    });
     expect(seen).toEqual([
       { method: 'POST', body: '{"a":1}', headers: { accept: 'application/json', 'content-type': 'application/json' } },
       { method: 'GET', body: undefined, headers: { accept: 'text/csv' } },
+      { method: 'GET', body: undefined, headers: { accept: 'application/vnd.github+json', 'x-tenant': 'a' } },
     ]);
   });
 
