@@ -198,12 +198,11 @@ export function resolveRunConfig(
 
   const { source: _source, ...options } = config;
   const ingestDate = config.ingestDate ?? now.toISOString().slice(0, 10);
-  const first = resources[0]!;
-  const named = resources.length === 1 ? first.name : (spec.name ?? 'source');
   return {
     ...options,
     ingestDate,
-    runId: config.runId ?? `${named}-${ingestDate}`,
+    // Object names are NAME_RUNID: one resource's run is its date, several resources' the source's name and date.
+    runId: config.runId ?? (resources.length === 1 ? ingestDate : `${spec.name ?? 'source'}-${ingestDate}`),
     api: apiOf(spec),
     resources,
     secrets: [...refSecrets, ...[config.password, config.token].filter((s): s is string => s !== undefined)],

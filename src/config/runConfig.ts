@@ -67,7 +67,9 @@ export const runConfigSchema = z.strictObject({
   token: z.string().min(1).optional().register(m, { help: 'static bearer token: only from INGEST_TOKEN or tokenFile', secret: true }),
   tokenFile: z.string().min(1).optional().register(m, { help: 'file holding the static bearer token' }),
   dataset: name.optional().register(m, { help: "dataset name in keys and reports (default: the endpoint's last segment)" }),
-  runId: name.optional().register(m, { help: 'run id (default: <dataset>-<ingestDate>); the same id resumes the same run' }),
+  runId: name.optional().register(m, {
+    help: 'run id (default: the ingest date, or <source name>-<ingestDate> for several resources); the same id resumes the same run',
+  }),
   ingestDate: isoDate.optional().register(m, { help: 'partition date YYYY-MM-DD (default: today, UTC)' }),
   format: z.enum(outputFormatNames).default('parquet').register(m, { help: 'final file format: parquet (zstd), ndjson, csv or json' }),
   transform: z

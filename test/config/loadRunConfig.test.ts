@@ -25,7 +25,7 @@ describe('loadRunConfig', () => {
     expect(config.resources.map((r) => [r.name, r.path])).toEqual([['customers', '/customers']]);
     expect(config).toMatchObject({
       ingestDate: '2026-11-28',
-      runId: 'customers-2026-11-28',
+      runId: '2026-11-28',
       format: 'parquet',
       transform: 'none',
       pageSize: 1000,

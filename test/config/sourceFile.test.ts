@@ -59,7 +59,7 @@ describe('the source file', () => {
     });
   });
 
-  it('takes JSON too, and the same object from the library; one resource names the run', async () => {
+  it('takes JSON too, and the same object from the library; a run of one resource is named by its date', async () => {
     const source = {
       api: { baseUrl: 'http://127.0.0.1:9/v2', auth: { type: 'bearer', token: 'literal-is-fine-in-code' } },
       resources: [{ name: 'items', path: '/items', records: '$', paginator: { type: 'single' }, params: { status: 'active', n: 3 } }],
@@ -71,7 +71,7 @@ describe('the source file', () => {
     });
     expect(fromFile.resources[0]).toMatchObject({ name: 'items', records: '$', params: { status: 'active', n: '3' } });
     const fromCode = await resolveRunOptions({ source, bucket: 'lake' }, now, {});
-    expect(fromCode.runId).toBe('items-2026-11-28');
+    expect(fromCode.runId).toBe('2026-11-28');
     expect(fromCode.secrets).toEqual([]);
     expect(fromCode.api.auth).toEqual({ type: 'bearer', token: 'literal-is-fine-in-code' });
   });

@@ -41,7 +41,7 @@ describe('secrets never become names', () => {
     expect(`${cli.stdout()}${cli.stderr()}`).not.toContain(canary);
     const keys = await listKeys(env.client, 'lake');
     expect(keys.filter((k) => !k.includes('_reports/') && !k.startsWith('_schemas/'))).toEqual([
-      `customers/ingest_date=${INGEST_DATE}/customers_customers-${INGEST_DATE}.ndjson`,
+      `customers/ingest_date=${INGEST_DATE}/customers_${INGEST_DATE}.ndjson`,
     ]);
     for (const key of keys) {
       expect(key).not.toContain(canary);
