@@ -4,6 +4,7 @@ import { toJson, expectedCustomers } from '../../src/simulator/index.js';
 import { readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 import { eltDifferences, oracleById } from './support/oracle.js';
+import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
 
 // Hostile data on a mostly calm transport: half the records dirty, repeats across pages, a few 500s.
 const SIM = { profile: 'calm', records: 2000, seed: 11, dirtyRate: 0.5, duplicateRate: 0.05, serverErrorRate: 0.1 } as const;
@@ -60,7 +61,10 @@ describe('duplicates and dirty data, end to end', () => {
   it('ETL: a record a cleaning rule rejects is one of the unique records, counted once, and the report adds up', async () => {
     env = await startE2eEnv(SIM);
     const runId = 'dirty-etl';
-    const report = await runIngestion(env.options({ format: 'ndjson', runId, pageSize: 100, transform: 'clean' }), env.context());
+    const report = await runIngestion(
+      env.options({ format: 'ndjson', runId, pageSize: 100, transform: 'clean', schema: customerSchema }),
+      env.context(),
+    );
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
     const stats = env.sim.stats();

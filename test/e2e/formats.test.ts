@@ -5,6 +5,7 @@ import type { RunReport } from '../../src/report/runReport.js';
 import { getObjectText, listKeys, readDelivered } from './support/deliveredObject.js';
 import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 import { eltDifferences, etlDifferences, idOf, oracleById } from './support/oracle.js';
+import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
 
 // Calm transport, a little dirt and a few repeats, so that ETL has rejects and the dedupe shows.
 const SIM = { profile: 'calm', records: 1200, seed: 7, dirtyRate: 0.05, duplicateRate: 0.02 } as const;
@@ -27,7 +28,10 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
     async ({ format, transform }) => {
       env = await startE2eEnv(SIM);
       const runId = `m-${format}-${transform}`;
-      const report = await runIngestion(env.options({ format, transform, runId, pageSize: PAGE_SIZE }), env.context());
+      const report = await runIngestion(
+        env.options({ format, transform, runId, pageSize: PAGE_SIZE, schema: customerSchema }),
+        env.context(),
+      );
       expect(report.error).toBeUndefined();
       expect(report.status).toBe('succeeded');
 

@@ -6,6 +6,7 @@ import type { RunReport } from '../../src/report/runReport.js';
 import { MAX_BUCKETS } from '../../src/run/runSeries.js';
 import { getObjectText, listKeys } from './support/deliveredObject.js';
 import { startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
 
 // A server limited to 5 requests/s, and a run told the limit is 20: the limiter meets 429s and slows down.
 const SIM = { profile: 'calm', records: 1500, seed: 11, rateLimit: 5, rateLimitBurst: 5, dirtyRate: 0.05 } as const;
@@ -63,7 +64,14 @@ describe('the report over time, and against the previous run', () => {
       new PutObjectCommand({ Bucket: 'lake', Key: '_reports/customers/ingest_date=2026-01-02/zz-damaged.report.json', Body: '{"not json' }),
     );
     const second = await runIngestion(
-      env.options({ runId: 'figures-2', ingestDate: '2026-01-03', pageSize: 100, rateLimit: 20, transform: 'clean' }),
+      env.options({
+        runId: 'figures-2',
+        ingestDate: '2026-01-03',
+        pageSize: 100,
+        rateLimit: 20,
+        transform: 'clean',
+        schema: customerSchema,
+      }),
       env.context(),
     );
     expect(second.status).toBe('succeeded');

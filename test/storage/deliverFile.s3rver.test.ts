@@ -225,7 +225,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     const b = await writeTestFile(dir, 'b.csv', 100, 14);
     await deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true });
     await expect(deliverFile({ client, bucket, key: second, filePath: b.path, exclusivePartition: true })).rejects.toThrow(
-      /partition s3:\/\/deliveries\/excl\/orders\/ingest_date=2026-11-28\/ already holds another object .*\/a1\.csv/,
+      /partition s3:\/\/deliveries\/excl\/orders\/ingest_date=2026-11-28\/ already holds another object .*\/orders_a1\.csv/,
     );
     // The same run again is still recognised as delivered.
     await expect(deliverFile({ client, bucket, key: first, filePath: a.path, exclusivePartition: true })).resolves.toMatchObject({
