@@ -79,7 +79,13 @@ describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', (
         api: { baseUrl: api.url },
         // json-server sends Link only on a `_page` request: the first page is asked for by number.
         resources: [
-          { name: 'posts', path: '/posts', params: { _page: 1 }, records: '$', paginator: { type: 'link', sizeParam: '_limit', pageSize: 10 } },
+          {
+            name: 'posts',
+            path: '/posts',
+            params: { _page: 1 },
+            records: '$',
+            paginator: { type: 'link', sizeParam: '_limit', pageSize: 10 },
+          },
         ],
       },
       'links-1',
@@ -91,6 +97,8 @@ describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', (
     expect(posts.report.output?.rows).toBe(POSTS);
     expect(posts.report.pages.staged).toBe(Math.ceil(POSTS / 10));
     // Page 1, then json-server's own next links; the last page has none, so nothing is asked past it.
-    expect(api.requests.filter((r) => r.startsWith('/posts'))).toEqual(oneTo(Math.ceil(POSTS / 10)).map((n) => `/posts?_page=${n}&_limit=10`));
+    expect(api.requests.filter((r) => r.startsWith('/posts'))).toEqual(
+      oneTo(Math.ceil(POSTS / 10)).map((n) => `/posts?_page=${n}&_limit=10`),
+    );
   });
 });

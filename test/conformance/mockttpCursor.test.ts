@@ -86,7 +86,12 @@ describe('conformance: mockttp (login, cursor at a custom path and parameter, fa
   it('a 500 and a 429 with Retry-After: 1 on two pages are retried; every id still lands once', async () => {
     [lake, api] = await Promise.all([startLake(), startCursorApi({ records: RECORDS })]);
     // Rules above the API's own (a higher priority), each used once.
-    const failing = await api.server.forGet('/items').withQuery({ starting_after: cursors[1]! }).asPriority(2).once().thenReply(500, 'boom');
+    const failing = await api.server
+      .forGet('/items')
+      .withQuery({ starting_after: cursors[1]! })
+      .asPriority(2)
+      .once()
+      .thenReply(500, 'boom');
     const limited = await api.server
       .forGet('/items')
       .withQuery({ starting_after: cursors[4]! })

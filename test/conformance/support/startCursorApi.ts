@@ -49,7 +49,7 @@ export async function startCursorApi(options: CursorApiOptions): Promise<Running
     const query = new URL(request.url).searchParams;
     const after = query.get('starting_after');
     const label = `page ${after ?? '-'}`;
-    const token = /^Bearer (.+)$/.exec(request.headers['authorization'] ?? '')?.[1];
+    const token = /^Bearer (.+)$/.exec(String(request.headers['authorization'] ?? ''))?.[1];
     const served = token === undefined ? undefined : tokens.get(token);
     if (token === undefined || served === undefined || served >= (options.pagesPerToken ?? Infinity)) {
       answers.push(`${label} 401`);
