@@ -59,8 +59,9 @@ describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', (
     expect(posts.report.records).toMatchObject({ received: POSTS, unique: POSTS, duplicates: 0, withoutKey: 0, rejected: 0 });
     expect(posts.report.output?.rows).toBe(POSTS);
     // 8 pages of 7 hold the 53 posts; the 9th, empty, ends the resource (and is staged, empty).
-    expect(posts.report.pages.staged).toBe(Math.ceil(POSTS / 7) + 1);
-    expect(api.requests.filter((r) => r.startsWith('/posts'))).toEqual(oneTo(9).map((n) => `/posts?_page=${n}&_limit=7`));
+    const pages = Math.ceil(POSTS / 7) + 1;
+    expect(posts.report.pages.staged).toBe(pages);
+    expect(api.requests.filter((r) => r.startsWith('/posts'))).toEqual(oneTo(pages).map((n) => `/posts?_page=${n}&_limit=7`));
 
     const users = await deliveredResource(lake, 'users');
     expect(users.ids).toEqual(oneTo(USERS));
