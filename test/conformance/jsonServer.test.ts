@@ -22,9 +22,11 @@ afterEach(async () => {
 
 const POSTS = 53;
 const USERS = 12;
+const COMMENTS = 9;
 const db = (): Record<string, unknown> => ({
   posts: oneTo(POSTS).map((id) => ({ id, title: `post ${id}`, userId: (id % USERS) + 1, tags: ['a', `t${id % 3}`] })),
   users: oneTo(USERS).map((id) => ({ id, name: `user ${id}`, email: `user${id}@example.com`, active: id % 2 === 0 })),
+  comments: oneTo(COMMENTS).map((id) => ({ id, postId: id, body: `comment ${id}` })),
 });
 
 async function runSourceFile(l: Lake, source: SourceSpecInput, runId: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,7 +38,7 @@ async function runSourceFile(l: Lake, source: SourceSpecInput, runId: string): P
 }
 
 describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', () => {
-  it('page numbers in _page/_limit end on the empty page; a second resource runs beside it', async () => {
+  it('page numbers in _page/_limit end on the empty page; other resources run beside it, one of them unpaged', async () => {
     [lake, api] = await Promise.all([startLake(), startJsonServer(db())]);
     const run = await runSourceFile(
       lake,
@@ -47,12 +49,14 @@ describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', (
         resources: [
           { name: 'posts', path: '/posts' },
           { name: 'users', path: '/users', paginator: { type: 'page', pageParam: '_page', sizeParam: '_limit', pageSize: 5 } },
+          // Unpaged, json-server answers the whole array: one request.
+          { name: 'comments', path: '/comments', paginator: { type: 'single' } },
         ],
       },
       'pages-1',
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.match(/SUCCEEDED/g)?.length).toBe(2);
+    expect(run.stdout.match(/SUCCEEDED/g)?.length).toBe(3);
 
     const posts = await deliveredResource(lake, 'posts');
     expect(posts.ids).toEqual(oneTo(POSTS));
@@ -69,6 +73,11 @@ describe('conformance: json-server (bare arrays, _page/_limit, Link headers)', (
     expect(users.report.output?.rows).toBe(USERS);
     // Fields as served, not only the ids.
     expect(users.rows[2]).toMatchObject({ name: 'user 3', email: 'user3@example.com', active: false });
+
+    const comments = await deliveredResource(lake, 'comments');
+    expect(comments.ids).toEqual(oneTo(COMMENTS));
+    expect(comments.report.records).toMatchObject({ received: COMMENTS, unique: COMMENTS, duplicates: 0 });
+    expect(api.requests.filter((r) => r.startsWith('/comments'))).toEqual(['/comments']);
   });
 
   it('the Link paginator follows rel=next to the last page, and no request past it', async () => {

@@ -31,7 +31,8 @@ export async function startCursorApi(options: CursorApiOptions): Promise<Running
   /** Token -> pages it has answered. */
   const tokens = new Map<string, number>();
   const server = getLocal();
-  await server.start();
+  // Port 0: the system picks a free one (mockttp would otherwise probe upwards from 8000).
+  await server.start(0);
 
   await server.forPost('/login').thenCallback(async (request: CompletedRequest) => {
     const body = (await request.body.getJson()) as { username?: unknown; password?: unknown } | undefined;
