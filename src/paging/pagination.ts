@@ -147,7 +147,8 @@ export function nextUrlAccess(
 ): void {
   const url = new URL(next);
   if (url.origin === apiOrigin) return;
-  if ((url.protocol === 'https:' || url.protocol === 'http:') && followHosts.includes(url.hostname)) return;
+  // `host` is the name with its port when not the scheme's default, as api.followHosts spells it.
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && followHosts.includes(url.host)) return;
   throw new PagingError(
     `page ${page}'s ${what} leads to another origin (${url.origin}; the API is ${apiOrigin}): refused, so that credentials stay with the API; list its host in api.followHosts to follow it without credentials`,
     page,

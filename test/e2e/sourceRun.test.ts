@@ -5,6 +5,7 @@ import { spawnCli } from './support/cliProcess.js';
 import { listKeys, readDelivered, type Row } from './support/deliveredObject.js';
 import type { ExactNumber } from './support/exactJson.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 let env: E2eEnv | undefined;
 afterEach(async () => {
@@ -22,37 +23,7 @@ async function exampleSource(e: E2eEnv, extra = ''): Promise<string> {
   return path;
 }
 
-function sourceArgs(e: E2eEnv, source: string, runId: string): string[] {
-  return [
-    'run',
-    '--source',
-    source,
-    '--bucket',
-    'lake',
-    '--s3-endpoint',
-    e.s3.endpoint,
-    '--s3-force-path-style',
-    '--checksum',
-    'SHA256',
-    '--data-dir',
-    e.dataDir,
-    '--log-dir',
-    join(e.dataDir, 'logs'),
-    '--ingest-date',
-    INGEST_DATE,
-    '--run-id',
-    runId,
-    '--no-progress',
-    '--log-level',
-    'warn',
-  ];
-}
-
-const cliEnv = (e: E2eEnv): Record<string, string> => ({
-  SIMULATOR_PASSWORD: 'demo-password',
-  AWS_ACCESS_KEY_ID: e.s3.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: e.s3.credentials.secretAccessKey,
-});
+const cliEnv = (e: E2eEnv): Record<string, string> => ({ SIMULATOR_PASSWORD: 'demo-password', ...s3Env(e) });
 
 const ids = (rows: readonly Row[]): number[] => rows.map((r) => Number((r['id'] as ExactNumber).text)).sort((a, b) => a - b);
 const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
@@ -62,7 +33,7 @@ const pageRequests = (e: E2eEnv, endpoint: 'customers' | 'orders'): number =>
 describe('ingest run --source: several resources in one run', () => {
   it('the worked example: customers (page numbers) and orders (cursor) each land once, with their declared schema', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 1200, orders: 700, seed: 11 });
-    const cli = spawnCli([...sourceArgs(env, await exampleSource(env), 'shop-1'), '--transform', 'clean'], cliEnv(env));
+    const cli = spawnCli([...sourceRunArgs(env, await exampleSource(env), 'shop-1'), '--transform', 'clean'], cliEnv(env));
     expect(await cli.exited, cli.stderr()).toBe(0);
     const customersKey = `customers/ingest_date=${INGEST_DATE}/customers_shop-1.parquet`;
     const ordersKey = `orders/ingest_date=${INGEST_DATE}/orders_shop-1.parquet`;
@@ -91,7 +62,7 @@ describe('ingest run --source: several resources in one run', () => {
     paginator: { type: single }
 `;
     const source = await exampleSource(env, broken);
-    const first = spawnCli(sourceArgs(env, source, 'shop-2'), cliEnv(env));
+    const first = spawnCli(sourceRunArgs(env, source, 'shop-2'), cliEnv(env));
     expect(await first.exited).toBe(1);
     expect(first.stderr()).toMatch(/ingest: missing: /);
     expect(first.stderr()).toContain('ingest: 1 of 3 resources did not succeed: missing');
@@ -102,7 +73,7 @@ describe('ingest run --source: several resources in one run', () => {
     ]);
 
     const before = { customers: pageRequests(env, 'customers'), orders: pageRequests(env, 'orders') };
-    const rerun = spawnCli(sourceArgs(env, source, 'shop-2'), cliEnv(env));
+    const rerun = spawnCli(sourceRunArgs(env, source, 'shop-2'), cliEnv(env));
     expect(await rerun.exited).toBe(1);
     // The delivered resources are not fetched again; only the failed one is tried.
     expect({ customers: pageRequests(env, 'customers'), orders: pageRequests(env, 'orders') }).toEqual(before);

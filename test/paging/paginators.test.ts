@@ -167,6 +167,15 @@ describe('credentials stay with the API', () => {
     expect(offsite.headers.get('x-tenant')).toBeNull();
   });
 
+  it('a followed host on another port is listed with its port', async () => {
+    const next = 'http://cdn.invalid:8443/items?page=2';
+    const withPort = await run(linkTo(next), { paginator: { type: 'link' }, records: '$', followHosts: ['cdn.invalid:8443'] });
+    expect(withPort.error).toBeUndefined();
+    expect(stagedIds(withPort.staged)).toEqual(range(4));
+    const withoutPort = await run(linkTo(next), { paginator: { type: 'link' }, records: '$', followHosts: ['cdn.invalid'] });
+    expect(withoutPort.error).toBeInstanceOf(PagingError);
+  });
+
   it('a redirect within the API is followed with credentials; one to another origin is refused', async () => {
     const within = await run(
       (url) => (url.pathname === '/items' ? { status: 307, headers: { location: '/v2/items' } } : { body: ids(1, 3) }),

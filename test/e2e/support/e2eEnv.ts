@@ -28,17 +28,39 @@ export interface E2eEnv {
 
 export const silentLogger = pino({ level: 'silent' });
 
-export async function startE2eEnv(simOptions: StartSimulatorOptions, options: Readonly<{ bucket?: string | null }> = {}): Promise<E2eEnv> {
-  const bucket = options.bucket === undefined ? BUCKET : options.bucket;
-  const sim = await startSimulator(simOptions);
+/** Where a run delivers: s3rver (with the bucket, unless null), a client to read it back, and a temp data directory. */
+export interface Lake {
+  readonly s3: RunningS3rver;
+  readonly client: S3Client;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startLake(bucket: string | null = BUCKET): Promise<Lake> {
   const s3 = await startS3rver(bucket === null ? {} : { bucket });
   const dataDir = await mkdtemp(join(tmpdir(), 'e2e-data-'));
   const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
   return {
+    s3,
+    client,
+    dataDir,
+    async close() {
+      client.destroy();
+      await s3.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startE2eEnv(simOptions: StartSimulatorOptions, options: Readonly<{ bucket?: string | null }> = {}): Promise<E2eEnv> {
+  const sim = await startSimulator(simOptions);
+  const lake = await startLake(options.bucket === undefined ? BUCKET : options.bucket);
+  const { s3, dataDir } = lake;
+  return {
     sim,
     simOptions,
     s3,
-    client,
+    client: lake.client,
     dataDir,
     options: (overrides = {}) => ({
       apiUrl: sim.url,
@@ -58,10 +80,8 @@ export async function startE2eEnv(simOptions: StartSimulatorOptions, options: Re
     }),
     context: (extra = {}) => ({ s3Credentials: s3.credentials, runtime: { logger: silentLogger }, ...extra }),
     async close() {
-      client.destroy();
       await sim.close();
-      await s3.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await lake.close();
     },
   };
 }
