@@ -50,10 +50,15 @@ export function loginRequest(baseUrl: string, spec: Extract<TokenGrant, { type: 
     scheme: spec.scheme,
     tokenType: undefined,
     refusalHint: 'check the login body (user name, password)',
-    secrets: Object.entries(spec.body).flatMap(([field, value]) =>
-      isCredentialName(field) && typeof value === 'string' && value !== '' ? [value] : [],
-    ),
+    secrets: credentialsIn(spec.body),
   };
+}
+
+/** The strings under a credential-named field, at any depth (`{ auth: { password } }`, `{ apiKey }`). */
+function credentialsIn(value: unknown, credential = false): string[] {
+  if (typeof value === 'string') return credential && value !== '' ? [value] : [];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([field, child]) => credentialsIn(child, credential || isCredentialName(field)));
 }
 
 /**
