@@ -49,7 +49,7 @@ export function loginRequest(baseUrl: string, spec: Extract<TokenGrant, { type: 
     expiresInRequired: spec.expiresInPath !== undefined,
     scheme: spec.scheme,
     tokenType: undefined,
-    refusalHint: 'check the login body (user name, password)',
+    refusalHint: 'check the username and password',
     secrets: credentialsIn(spec.body),
   };
 }

@@ -99,7 +99,7 @@ export const authSchema = z.discriminatedUnion('type', [
       value: secret,
     })
     .refine((k) => (k.in === 'header' ? headerName : param).safeParse(k.name).success, {
-      message: 'name: expected an HTTP header name (in: header) or a query parameter name (in: query)',
+      message: 'expected an HTTP header name (in: header) or a query parameter name (in: query)',
       path: ['name'],
     }),
   /** HTTP Basic. */
