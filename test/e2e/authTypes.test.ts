@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthSpecInput } from '../../src/config/sourceSpec.js';
-import { startHttpServer, type Answer, type ReceivedRequest, type RunningHttpServer } from '../support/startHttpServer.js';
+import { startHttpApi, type ApiAnswer, type ApiRequest, type RunningHttpApi } from '../support/startHttpApi.js';
 import { spawnCli } from './support/cliProcess.js';
 import { getObjectBytes, idOf, listKeys, readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
@@ -13,7 +13,7 @@ import { filesUnder } from './support/filesUnder.js';
 // from s3rver. (The e2e environment's simulator is not used: this API is the test's own.)
 
 let env: E2eEnv | undefined;
-let api: RunningHttpServer | undefined;
+let api: RunningHttpApi | undefined;
 afterEach(async () => {
   await env?.close();
   await api?.close();
@@ -27,16 +27,16 @@ interface ApiOptions {
   /** Records per resource path. */
   readonly resources?: Readonly<Record<string, number>>;
   /** Whether a page request carries the right credential; otherwise 401. */
-  readonly accepts: (request: ReceivedRequest) => boolean;
-  /** Answers the POSTs (logins, token requests). */
-  readonly token?: (request: ReceivedRequest) => Answer;
+  readonly accepts: (request: ApiRequest) => boolean;
+  /** ApiAnswers the POSTs (logins, token requests). */
+  readonly token?: (request: ApiRequest) => ApiAnswer;
 }
 
 /** An API paging by `offset`/`limit`, `{ items, total }`, every page request checked by `accepts`. */
-function pagedApi({ resources = { '/items': RECORDS }, accepts, token }: ApiOptions): (request: ReceivedRequest) => Answer {
+function pagedApi({ resources = { '/items': RECORDS }, accepts, token }: ApiOptions): (request: ApiRequest) => ApiAnswer {
   return (request) => {
     if (request.method === 'POST') return token?.(request) ?? { status: 404 };
-    const url = new URL(request.url, 'http://api');
+    const { url } = request;
     const total = resources[url.pathname];
     if (total === undefined) return { status: 404, body: { error: 'not found' } };
     if (!accepts(request)) return { status: 401, body: { error: 'unauthorized' } };
@@ -47,7 +47,7 @@ function pagedApi({ resources = { '/items': RECORDS }, accepts, token }: ApiOpti
   };
 }
 
-const pageRequests = (server: RunningHttpServer): ReceivedRequest[] => server.requests.filter((r) => r.method === 'GET');
+const pageRequests = (server: RunningHttpApi): ApiRequest[] => server.requests.filter((r) => r.method === 'GET');
 
 /** A one-resource source (`/items`, offset paging) with `auth`, written to the data directory. */
 async function writeSource(e: E2eEnv, baseUrl: string, auth: AuthSpecInput): Promise<string> {
@@ -118,7 +118,7 @@ async function expectNowhere(e: E2eEnv, canary: string, output: string): Promise
 
 describe('auth types through ingest run --source', () => {
   it('bearer: the static token on every page', async () => {
-    api = await startHttpServer(pagedApi({ accepts: (r) => r.headers['authorization'] === 'Bearer tok-canary-b1' }));
+    api = await startHttpApi(pagedApi({ accepts: (r) => r.headers['authorization'] === 'Bearer tok-canary-b1' }));
     env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
     const source = await writeSource(env, api.url, { type: 'bearer', token: '${env:API_TOKEN}' });
     await runAndDeliver(env, source, { API_TOKEN: 'tok-canary-b1' });
@@ -127,7 +127,7 @@ describe('auth types through ingest run --source', () => {
 
   it('basic: user:password in Authorization: Basic, decoded back by the server; the password is in no output', async () => {
     const password = 'pw-canary-b2:é';
-    api = await startHttpServer(
+    api = await startHttpApi(
       pagedApi({
         accepts: (r) => {
           const [scheme, encoded] = String(r.headers['authorization']).split(' ');
@@ -143,7 +143,7 @@ describe('auth types through ingest run --source', () => {
 
   it('apiKey in a header: the key in X-API-Key (not in Authorization), and in no output', async () => {
     const key = 'key-canary-h3';
-    api = await startHttpServer(pagedApi({ accepts: (r) => r.headers['x-api-key'] === key && r.headers['authorization'] === undefined }));
+    api = await startHttpApi(pagedApi({ accepts: (r) => r.headers['x-api-key'] === key && r.headers['authorization'] === undefined }));
     env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
     const source = await writeSource(env, api.url, { type: 'apiKey', value: '${env:API_KEY}' });
     const cli = await runAndDeliver(env, source, { API_KEY: key }, 'debug');
@@ -152,12 +152,12 @@ describe('auth types through ingest run --source', () => {
 
   it('apiKey in the query: on every page request, and never in the logs, the report, the staging file or the delivered object', async () => {
     const key = 'key-canary-q4';
-    api = await startHttpServer(pagedApi({ accepts: (r) => new URL(r.url, 'http://api').searchParams.get('appid') === key }));
+    api = await startHttpApi(pagedApi({ accepts: (r) => r.url.searchParams.get('appid') === key }));
     env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
     // `appid` is no name the URL redactor knows: the key is kept out by the registry and by never entering the params.
     const source = await writeSource(env, api.url, { type: 'apiKey', in: 'query', name: 'appid', value: '${env:API_KEY}' });
     const cli = await runAndDeliver(env, source, { API_KEY: key }, 'debug');
-    expect(pageRequests(api).every((r) => new URL(r.url, 'http://api').searchParams.get('appid') === key)).toBe(true);
+    expect(pageRequests(api).every((r) => r.url.searchParams.get('appid') === key)).toBe(true);
     expect(Object.keys(api.requests[0]!.headers)).not.toContain('authorization');
     await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
     // A rerun with a rotated key is the same run (the key is no run option): it finds the object delivered.
@@ -168,8 +168,8 @@ describe('auth types through ingest run --source', () => {
 
   it('apiKey in the query: an error that names the URL names it without the key', async () => {
     const key = 'key-canary-q9';
-    api = await startHttpServer((request) => {
-      const url = new URL(request.url, 'http://api');
+    api = await startHttpApi((request) => {
+      const url = request.url;
       if (url.searchParams.get('offset') === '50') return { status: 429, headers: { 'retry-after': '3600' }, body: { error: 'slow down' } };
       return pagedApi({ accepts: () => url.searchParams.get('appid') === key })(request);
     });
@@ -184,11 +184,12 @@ describe('auth types through ingest run --source', () => {
   it('login: any JSON body, the token at tokenPath with a scheme, used until a 401, then one login more', async () => {
     let issued = 0;
     let pagesWithFirst = 0;
-    api = await startHttpServer(
+    api = await startHttpApi(
       pagedApi({
         token: (r) => {
           const body = JSON.parse(r.body) as { auth?: { user?: string; passphrase?: string } };
-          if (r.url !== '/v1/sessions' || body.auth?.user !== 'reader' || body.auth.passphrase !== 'pp-canary-l5') return { status: 401 };
+          if (r.url.pathname !== '/v1/sessions' || body.auth?.user !== 'reader' || body.auth.passphrase !== 'pp-canary-l5')
+            return { status: 401 };
           return { status: 201, body: { result: { session: `sess-${++issued}` } } };
         },
         // The first session is revoked after 3 pages: the second is good to the end.
@@ -215,12 +216,12 @@ describe('auth types through ingest run --source', () => {
 
   it('oauth2: client credentials with HTTP Basic client auth and a scope; the bearer token on every page', async () => {
     const basic = `Basic ${Buffer.from('ingest-client:cs-canary-o6').toString('base64')}`;
-    api = await startHttpServer(
+    api = await startHttpApi(
       pagedApi({
         token: (r) => {
           const form = new URLSearchParams(r.body);
           const ok =
-            r.url === '/oauth/token' &&
+            r.url.pathname === '/oauth/token' &&
             r.headers['authorization'] === basic &&
             r.headers['content-type'] === 'application/x-www-form-urlencoded' &&
             form.get('grant_type') === 'client_credentials' &&
@@ -247,9 +248,9 @@ describe('auth types through ingest run --source', () => {
   });
 
   it('a login redirected to another origin fails the run before any page, naming both origins; the other host gets nothing', async () => {
-    const elsewhere = await startHttpServer(() => ({ body: { access_token: 'stolen', expires_in: 60 } }));
+    const elsewhere = await startHttpApi(() => ({ body: { access_token: 'stolen', expires_in: 60 } }));
     try {
-      api = await startHttpServer(
+      api = await startHttpApi(
         pagedApi({ token: () => ({ status: 307, headers: { location: `${elsewhere.url}/login` } }), accepts: () => true }),
       );
       env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
@@ -269,7 +270,7 @@ describe('auth types through ingest run --source', () => {
 describe('examples/api-key.source.yaml', () => {
   it('runs through the CLI against an API of its shape: both resources, every id once, the key in X-API-Key only', async () => {
     const key = 'key-canary-ex8';
-    api = await startHttpServer(
+    api = await startHttpApi(
       pagedApi({ resources: { '/v1/products': 1234, '/v1/categories': 42 }, accepts: (r) => r.headers['x-api-key'] === key }),
     );
     env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
@@ -280,8 +281,8 @@ describe('examples/api-key.source.yaml', () => {
     expect(await cli.exited, cli.stderr()).toBe(0);
     expect(await deliveredIds(env, 'products')).toEqual(oneTo(1234));
     expect(await deliveredIds(env, 'categories')).toEqual(oneTo(42));
-    const categoryPages = pageRequests(api).filter((r) => r.url.startsWith('/v1/categories'));
-    expect(categoryPages.every((r) => new URL(r.url, 'http://api').searchParams.get('include') === 'archived')).toBe(true);
+    const categoryPages = pageRequests(api).filter((r) => r.url.pathname.startsWith('/v1/categories'));
+    expect(categoryPages.every((r) => r.url.searchParams.get('include') === 'archived')).toBe(true);
     await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
   });
 });
