@@ -15,7 +15,7 @@ export interface AuthStats {
   readonly logins: number;
   /** Successful logins after the first. */
   readonly refreshes: number;
-  /** Every POST /login sent. */
+  /** Every login (or token request) sent, redirect hops not counted. */
   readonly loginAttempts: number;
   /** Logins that gave up. */
   readonly failedLogins: number;
@@ -26,7 +26,7 @@ export interface AuthStats {
 }
 
 export type AuthRuntime = Pick<Runtime, 'clock' | 'random' | 'fetch' | 'logger'> & {
-  /** Where the password and tokens are registered for scrubbing; default the process-wide one. */
+  /** Where the credentials and tokens are registered for scrubbing; default the process-wide one. */
   readonly secrets?: SecretRegistry;
 };
 
@@ -42,11 +42,6 @@ interface Flight {
   waiters: number;
 }
 
-/**
- * Token-based auth against `POST /login`: one token at a time, refreshed ahead of expiry,
- * single flight (concurrent callers share one login), retries of transient failures with
- * full-jitter backoff and `Retry-After`, and no secret in any log or error.
- */
 /** A token with less life left than this is not handed out: a request needs time to arrive. */
 const stillValidMarginMs = 1_000;
 /**
@@ -59,6 +54,12 @@ const stillValidMarginMs = 1_000;
 const answeredLoginTimeoutFactor = 8;
 const minAnsweredLoginTimeoutMs = 2_000;
 
+/**
+ * Token-based auth: a login (`POST` a JSON body) or an OAuth 2.0 client-credentials grant, one
+ * token at a time, refreshed ahead of expiry (a token without a lifetime: on 401 only), single
+ * flight (concurrent callers share one login), retries of transient failures with full-jitter
+ * backoff and `Retry-After`, and no secret in any log or error.
+ */
 export class AuthClient implements AuthProvider {
   readonly #options: ResolvedAuthClientOptions;
   readonly #runtime: AuthRuntime;
@@ -66,8 +67,8 @@ export class AuthClient implements AuthProvider {
   readonly #secrets: SecretRegistry;
   readonly #backoff: BackoffPolicy;
   readonly #listeners = new Set<(event: AuthEvent) => void>();
-  /** Unregisters the password from the secret registry. */
-  readonly #releasePassword: () => void;
+  /** Unregisters the request's credentials from the secret registry. */
+  readonly #releaseCredentials: () => void;
   readonly #tokenSecrets: (() => void)[] = [];
   #token: Token | undefined;
   #flight: Flight | undefined;
@@ -79,17 +80,18 @@ export class AuthClient implements AuthProvider {
 
   constructor(options: AuthClientOptions, runtime: AuthRuntime) {
     this.#secrets = runtime.secrets ?? defaultSecretRegistry;
-    // Registered before validation, so that even an error about the options cannot leak it.
-    this.#releasePassword = this.#secrets.register(options.password);
+    // The options' problems name fields, never values: the credentials are registered once known.
     this.#options = resolveAuthClientOptions(options);
+    const releases = this.#options.request.secrets.map((secret) => this.#secrets.register(secret));
+    this.#releaseCredentials = () => releases.forEach((release) => release());
     this.#runtime = runtime;
     this.#log = loggerFor(runtime.logger, 'auth');
     this.#backoff = { baseMs: this.#options.backoffBaseMs, factor: 2, capMs: this.#options.backoffCapMs };
   }
 
-  /** The login endpoint, without any userinfo. */
+  /** The login (or token) endpoint, without any userinfo. */
   get loginUrl(): string {
-    return redactUrl(this.#options.loginUrl);
+    return redactUrl(this.#options.request.url);
   }
 
   get stats(): AuthStats {
@@ -103,7 +105,7 @@ export class AuthClient implements AuthProvider {
   }
 
   /**
-   * `Bearer <token>`, logging in first when there is no token or it has (almost) expired; a
+   * `<scheme> <token>`, logging in first when there is no token or it has (almost) expired; a
    * token due for refresh but still valid is returned while a background login replaces it. Concurrent callers share one login; a caller's abort leaves the others waiting
    * (the login itself stops only when every waiting caller has gone).
    */
@@ -196,7 +198,7 @@ export class AuthClient implements AuthProvider {
       const sentAt = clock.now();
       this.#stats.loginAttempts++;
       const timeoutMs = this.#attemptTimeoutMs(attempt);
-      const outcome = await attemptLogin({ url: o.loginUrl, username: o.username, password: o.password, timeoutMs, fetch, clock, signal });
+      const outcome = await attemptLogin({ request: o.request, timeoutMs, fetch, clock, signal });
       this.#emit({ type: 'login.attempt', reason, ok: outcome.kind === 'ok', durationMs: clock.now() - sentAt });
       if (outcome.kind === 'ok') {
         this.#slowestLoginMs = Math.max(this.#slowestLoginMs ?? 0, clock.now() - sentAt);
@@ -211,7 +213,7 @@ export class AuthClient implements AuthProvider {
       if (outcome.retryAfterMs !== undefined) this.#notBefore = clock.now() + Math.min(outcome.retryAfterMs, o.maxRetryAfterMs);
       if (attempt >= o.maxAttempts) {
         throw this.#scrubbed(
-          new AuthError(`login to POST ${url} failed after ${attempt} attempts; last: ${outcome.reason}`, url, outcome.status, {
+          new AuthError(`${o.request.what} to POST ${url} failed after ${attempt} attempts; last: ${outcome.reason}`, url, outcome.status, {
             cause: outcome.cause,
           }),
         );
@@ -241,18 +243,18 @@ export class AuthClient implements AuthProvider {
     this.#flight?.controller.abort(new Error('the auth client is closed'));
     this.#token = undefined;
     for (const release of this.#tokenSecrets.splice(0)) release();
-    this.#releasePassword();
+    this.#releaseCredentials();
   }
 
-  /** Stores the token, expiring `expiresInMs` after the request was SENT (the safe side). */
-  #accept(accessToken: string, expiresInMs: number, sentAt: number): void {
+  /** Stores the token, expiring `expiresInMs` after the request was SENT (the safe side); without a lifetime, kept until a 401. */
+  #accept(accessToken: string, expiresInMs: number | undefined, sentAt: number): void {
     this.#tokenSecrets.push(this.#secrets.register(accessToken));
     // Keep the current and previous token registered: older ones are expired and harmless.
     while (this.#tokenSecrets.length > 2) this.#tokenSecrets.shift()?.();
     this.#token = {
-      header: `Bearer ${accessToken}`,
-      refreshAt: sentAt + refreshDelayMs(expiresInMs, this.#options),
-      expiresAt: sentAt + expiresInMs,
+      header: `${this.#options.request.scheme} ${accessToken}`,
+      refreshAt: expiresInMs === undefined ? Infinity : sentAt + refreshDelayMs(expiresInMs, this.#options),
+      expiresAt: expiresInMs === undefined ? Infinity : sentAt + expiresInMs,
     };
   }
 

@@ -1,13 +1,20 @@
+import { authSchema, type AuthSpecInput } from '../config/sourceSpec.js';
 import { ConfigError } from '../errors.js';
+import { clientCredentialsRequest, loginRequest, type TokenRequest } from './tokenRequest.js';
 
-/** Options of `AuthClient`; only the endpoint and the credentials are required. */
+/**
+ * Options of `AuthClient`; only the endpoint and the credentials are required: a `grant` (a
+ * source file's `login` or `oauth2` auth), or else `username` and `password`, posted as
+ * `{ username, password }` to `loginPath` (the token at `access_token`, its lifetime at `expires_in`).
+ */
 export interface AuthClientOptions {
   /** The API's base URL, e.g. `http://127.0.0.1:8080`. */
   readonly baseUrl: string;
+  readonly grant?: Extract<AuthSpecInput, { type: 'login' | 'oauth2' }>;
   /** Joined to `baseUrl` (keeping any base path). Default `/login`. */
   readonly loginPath?: string;
-  readonly username: string;
-  readonly password: string;
+  readonly username?: string;
+  readonly password?: string;
   /** Refresh when less than this is left of the token's life. Default 60 000 ms. */
   readonly refreshMarginMs?: number;
   /** Refresh once this share of the token's life has passed. Default 0.8. */
@@ -23,7 +30,10 @@ export interface AuthClientOptions {
   readonly timeoutMs?: number;
 }
 
-export type ResolvedAuthClientOptions = Required<AuthClientOptions> & { readonly loginUrl: string };
+export type ResolvedAuthClientOptions = Required<Omit<AuthClientOptions, 'grant' | 'loginPath' | 'username' | 'password'>> & {
+  /** What is sent for a token. */
+  readonly request: TokenRequest;
+};
 
 export const authClientDefaults = {
   loginPath: '/login',
@@ -36,25 +46,34 @@ export const authClientDefaults = {
   timeoutMs: 10_000,
 } as const;
 
-/** `baseUrl` + `loginPath`, keeping a base path (`/api` + `/login` is `/api/login`). */
-export function joinUrl(baseUrl: string, path: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-}
-
 /** Applies defaults and checks every option; a ConfigError lists every problem at once. */
 export function resolveAuthClientOptions(options: AuthClientOptions): ResolvedAuthClientOptions {
-  const o = { ...authClientDefaults, ...stripUndefined(options) };
+  const { grant, username, password, loginPath, ...tuning } = options;
+  const o = { ...authClientDefaults, ...stripUndefined(tuning) };
   const problems: string[] = [];
-  let loginUrl = '';
-  try {
-    const parsed = new URL(joinUrl(o.baseUrl, o.loginPath));
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') problems.push('auth.baseUrl: must be an http(s) URL');
-    loginUrl = parsed.toString();
-  } catch {
-    problems.push('auth.baseUrl: not a valid URL');
+  const base = URL.parse(o.baseUrl);
+  if (base === null) problems.push('auth.baseUrl: not a valid URL');
+  else if (base.protocol !== 'http:' && base.protocol !== 'https:') problems.push('auth.baseUrl: must be an http(s) URL');
+  let request: TokenRequest | undefined;
+  if (grant === undefined) {
+    if (typeof username !== 'string' || username === '') problems.push('auth.username: required (or set INGEST_USERNAME)');
+    if (typeof password !== 'string' || password === '') problems.push('auth.password: required (or set INGEST_PASSWORD)');
+    const path = loginPath ?? authClientDefaults.loginPath;
+    const login = {
+      type: 'login',
+      path,
+      body: { username, password },
+      tokenPath: 'access_token',
+      expiresInPath: 'expires_in',
+      scheme: 'Bearer',
+    } as const;
+    if (base !== null) request = loginRequest(o.baseUrl, login);
+  } else {
+    const parsed = authSchema.safeParse(grant);
+    if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `auth.${issue.path.join('.')}: ${issue.message}`));
+    else if (base !== null && parsed.data.type === 'login') request = loginRequest(o.baseUrl, parsed.data);
+    else if (base !== null && parsed.data.type === 'oauth2') request = clientCredentialsRequest(o.baseUrl, parsed.data);
   }
-  if (typeof o.username !== 'string' || o.username === '') problems.push('auth.username: required (or set INGEST_USERNAME)');
-  if (typeof o.password !== 'string' || o.password === '') problems.push('auth.password: required (or set INGEST_PASSWORD)');
   const positive = (name: keyof typeof authClientDefaults, value: number, integer = false): void => {
     if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
       problems.push(`auth.${name}: must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
@@ -68,8 +87,8 @@ export function resolveAuthClientOptions(options: AuthClientOptions): ResolvedAu
   if (!Number.isFinite(o.maxRetryAfterMs) || o.maxRetryAfterMs < 0) problems.push('auth.maxRetryAfterMs: must be ≥ 0');
   if (!(o.refreshAtFraction > 0 && o.refreshAtFraction <= 1)) problems.push('auth.refreshAtFraction: must be in (0, 1]');
   if (o.backoffCapMs < o.backoffBaseMs) problems.push('auth.backoffCapMs: must be ≥ backoffBaseMs');
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { ...o, loginUrl };
+  if (problems.length > 0 || request === undefined) throw new ConfigError(problems);
+  return { ...o, request };
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -57,11 +57,14 @@ export async function resolveSecretRefs(
   return { value: await visit(value, []), secrets };
 }
 
-/** `api.auth.<credential>`, or a login body's field whose name says it is one (a user name is not). */
+/** A login body's field whose name says it holds a credential (a user name does not). */
+export const isCredentialName = (field: string): boolean => /pass|secret|token|key/i.test(field);
+
+/** `api.auth.<credential>`, or a login body's credential field. */
 function isCredentialField(path: readonly string[]): boolean {
   if (path[0] !== 'api' || path[1] !== 'auth') return false;
   const field = path.at(-1) ?? '';
-  return path[2] === 'body' ? /pass|secret|token|key/i.test(field) : path.length === 3 && SECRET_FIELDS.has(field);
+  return path[2] === 'body' ? isCredentialName(field) : path.length === 3 && SECRET_FIELDS.has(field);
 }
 
 async function readSecret(path: string): Promise<string | undefined> {

@@ -90,13 +90,18 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
   /** A static token sent as `Authorization: Bearer <token>`. */
   z.strictObject({ type: z.literal('bearer'), token: secret }),
-  /** A key sent in a header (default `X-API-Key`) or a query parameter. */
-  z.strictObject({
-    type: z.literal('apiKey'),
-    in: z.enum(['header', 'query']).default('header'),
-    name: text.default('X-API-Key'),
-    value: secret,
-  }),
+  /** A key sent in a header (default `X-API-Key`) or a query parameter of every page request. */
+  z
+    .strictObject({
+      type: z.literal('apiKey'),
+      in: z.enum(['header', 'query']).default('header'),
+      name: text.default('X-API-Key'),
+      value: secret,
+    })
+    .refine((k) => (k.in === 'header' ? headerName : param).safeParse(k.name).success, {
+      message: 'expected an HTTP header name (in: header) or a query parameter name (in: query)',
+      path: ['name'],
+    }),
   /** HTTP Basic. */
   z.strictObject({ type: z.literal('basic'), username: text, password: secret }),
   /** POST a JSON body to `path`; the answer holds a token (and maybe its lifetime). Refreshed before expiry and on 401. */
@@ -114,11 +119,15 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('oauth2'),
     /** An absolute URL, or a path on the API's base URL. */
-    tokenUrl: text,
+    tokenUrl: z.string().refine((u) => u.startsWith('/') || /^https?:$/.test(URL.parse(u)?.protocol ?? ''), {
+      message: 'expected an absolute http(s) URL or a path starting with "/"',
+    }),
     clientId: text,
     clientSecret: secret,
     scope: text.optional(),
     audience: text.optional(),
+    /** How the client authenticates (RFC 6749 §2.3.1): HTTP Basic, which every server supports, or `client_id`/`client_secret` in the form. */
+    clientAuth: z.enum(['basic', 'body']).default('basic'),
   }),
 ]);
 export type AuthSpec = z.output<typeof authSchema>;

@@ -379,7 +379,12 @@ class StreamRun {
         clock,
         timeoutMs,
         signal: this.#run.signal,
-        headers: atApi ? { ...this.#options.headers, ...(sent.header === undefined ? {} : { authorization: sent.header }) } : {},
+        headers: atApi
+          ? {
+              ...this.#options.headers,
+              ...(sent.header === undefined ? {} : { [this.#deps.auth.headerName ?? 'authorization']: sent.header }),
+            }
+          : {},
         redirect: 'manual',
       });
       const location = redirectStatuses.has(response.status) ? response.headers.get('location') : null;

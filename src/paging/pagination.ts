@@ -1,7 +1,7 @@
 import type { Paginator } from '../config/sourceSpec.js';
 import { IngestError } from '../errors.js';
 import { notJson } from '../http/notJson.js';
-import { readPath } from './dottedPath.js';
+import { readPath } from '../config/dottedPath.js';
 import { findLink } from './linkHeader.js';
 import { PagingError } from './pagingError.js';
 

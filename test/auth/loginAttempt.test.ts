@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { attemptLogin, type LoginRequest } from '../../src/auth/loginAttempt.js';
+import { attemptLogin, type LoginAttempt } from '../../src/auth/loginAttempt.js';
+import { loginRequest } from '../../src/auth/tokenRequest.js';
 import type { Fetch } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 const PASSWORD = 'pw-canary-9f3';
 
-function request(clock: SimulatedClock, fetch: Fetch, signal = new AbortController().signal): LoginRequest {
-  return { url: 'http://api.test/v1/login?token=s3cret', username: 'demo', password: PASSWORD, timeoutMs: 1000, fetch, clock, signal };
+function request(clock: SimulatedClock, fetch: Fetch, signal = new AbortController().signal): LoginAttempt {
+  const login = loginRequest('http://api.test/v1', {
+    type: 'login',
+    path: '/login?token=s3cret',
+    body: { username: 'demo', password: PASSWORD },
+    tokenPath: 'access_token',
+    expiresInPath: 'expires_in',
+    scheme: 'Bearer',
+  });
+  return { request: login, timeoutMs: 1000, fetch, clock, signal };
 }
 
 /** A 200 whose head comes at once and whose body never finishes (one chunk, then silence). */
@@ -24,9 +33,9 @@ function stalledBody(): Fetch {
 describe('attemptLogin', () => {
   it('POSTs the credentials as JSON with content-type and accept headers', async () => {
     const clock = new SimulatedClock(0);
-    const seen: { url: string; method?: string | undefined; headers?: unknown; body?: unknown }[] = [];
+    const seen: { url: string; method?: string | undefined; headers?: unknown; body?: unknown; redirect?: unknown }[] = [];
     const fetch: Fetch = (url, init) => {
-      seen.push({ url: String(url), method: init?.method, headers: init?.headers, body: init?.body });
+      seen.push({ url: String(url), method: init?.method, headers: init?.headers, body: init?.body, redirect: init?.redirect });
       return Promise.resolve(Response.json({ access_token: 'tok', expires_in: 60 }));
     };
     const outcome = await attemptLogin(request(clock, fetch));
@@ -36,6 +45,7 @@ describe('attemptLogin', () => {
         url: 'http://api.test/v1/login?token=s3cret',
         method: 'POST',
         headers: { accept: 'application/json', 'content-type': 'application/json' },
+        redirect: 'manual',
         body: JSON.stringify({ username: 'demo', password: PASSWORD }),
       },
     ]);

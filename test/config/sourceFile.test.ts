@@ -102,6 +102,33 @@ resources:
     expect(text).not.toContain('sk-live-1234567890');
   });
 
+  it('checks the auth types: a header name for a key in a header, a URL or path for an OAuth 2.0 token URL, a known client auth', async () => {
+    const withAuth = (auth: unknown) =>
+      resolveRunOptions(
+        {
+          bucket: 'lake',
+          source: {
+            api: { baseUrl: 'http://api.test', auth },
+            resources: [{ name: 'a', path: '/a', records: '$', paginator: { type: 'single' } }],
+          },
+        },
+        now,
+        {},
+      );
+    expect(await problemsOf(withAuth({ type: 'apiKey', name: 'X API Key', value: 'k' }))).toEqual([
+      'source.api.auth.name: expected an HTTP header name (in: header) or a query parameter name (in: query)',
+    ]);
+    expect(await problemsOf(withAuth({ type: 'apiKey', in: 'query', name: 'api key', value: 'k' }))).toHaveLength(1);
+    expect((await withAuth({ type: 'apiKey', in: 'query', name: 'api_key', value: 'k' })).api.auth).toMatchObject({ name: 'api_key' });
+    const oauth = { type: 'oauth2', clientId: 'c', clientSecret: 's' };
+    expect(await problemsOf(withAuth({ ...oauth, tokenUrl: 'oauth/token', clientAuth: 'jwt' }))).toEqual([
+      'source.api.auth.tokenUrl: expected an absolute http(s) URL or a path starting with "/"',
+      expect.stringMatching(/^source\.api\.auth\.clientAuth: /),
+    ]);
+    const run = await withAuth({ ...oauth, tokenUrl: 'https://id.test/token' });
+    expect(run.api.auth).toEqual({ ...oauth, tokenUrl: 'https://id.test/token', clientAuth: 'basic' });
+  });
+
   it('names a missing reference, a missing records path or paginator, and an unreadable file', async () => {
     const path = await sourceFile(`
 api:

@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli } from './support/cliProcess.js';
 import { getObjectBytes, listKeys } from './support/deliveredObject.js';
+import { filesUnder } from './support/filesUnder.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
 let env: E2eEnv | undefined;
@@ -25,12 +25,6 @@ const cliEnv = (e: E2eEnv): Record<string, string> => ({
   AWS_ACCESS_KEY_ID: e.s3.credentials.accessKeyId,
   AWS_SECRET_ACCESS_KEY: e.s3.credentials.secretAccessKey,
 });
-
-/** Every file under `dir`, with its bytes. */
-async function filesUnder(dir: string): Promise<{ name: string; bytes: Buffer }[]> {
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
-  return Promise.all(entries.map(async (f) => ({ name: join(f.parentPath, f.name), bytes: await readFile(join(f.parentPath, f.name)) })));
-}
 
 describe('secrets never become names', () => {
   it('an API key in the endpoint query names nothing: the dataset comes from the path, the key is in no key, file, log or report', async () => {
