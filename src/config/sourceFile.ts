@@ -104,17 +104,20 @@ export function resourcesOf(source: SourceSpec, problems: string[]): ResourceSpe
   });
 }
 
-/**
- * A resource's URL: the API's base URL (its path kept) joined with the resource's path, its
- * params as the query, and an API key sent in the query (every page request is built from this
- * URL; the key stays out of the resource's params, which the staging file keeps).
- */
-export function resourceUrl(api: Pick<ApiSpec, 'baseUrl' | 'auth'>, resource: Pick<ResourceSpec, 'path' | 'params'>): string {
+/** A resource's URL: the API's base URL (its path kept) joined with the resource's path, its params as the query. */
+export function resourceUrl(api: Pick<ApiSpec, 'baseUrl'>, resource: Pick<ResourceSpec, 'path' | 'params'>): string {
   const base = api.baseUrl.endsWith('/') ? api.baseUrl : `${api.baseUrl}/`;
   const url = new URL(resource.path.replace(/^\/+/, ''), base);
   for (const [name, value] of Object.entries(resource.params)) url.searchParams.set(name, value);
-  if (api.auth.type === 'apiKey' && api.auth.in === 'query') url.searchParams.set(api.auth.name, api.auth.value);
   return url.toString();
+}
+
+/**
+ * An API key sent in the query: the page stream adds it to each request to the API, and it stays
+ * out of the resource's URL and params, which the staging file and the checkpoints keep.
+ */
+export function credentialQuery(api: Pick<ApiSpec, 'auth'>): Readonly<Record<string, string>> {
+  return api.auth.type === 'apiKey' && api.auth.in === 'query' ? { [api.auth.name]: api.auth.value } : {};
 }
 
 /** The source's API part, defaults applied. */

@@ -49,7 +49,18 @@ import {
   type StagedPage,
 } from './pageStreamOptions.js';
 import { rawJsonArray } from './rawJsonArray.js';
-import { BadBodyError, movingParam, nextUrlAccess, pageUrl, parsePage, type PageJob, type ParsedPage } from './pagination.js';
+import {
+  BadBodyError,
+  isUrlChain,
+  movingParam,
+  nextUrlAccess,
+  pageUrl,
+  parsePage,
+  withQuery,
+  withoutQuery,
+  type PageJob,
+  type ParsedPage,
+} from './pagination.js';
 import type { StreamEvent } from './streamEvent.js';
 import { noGauges, type StreamGauges } from './streamGauges.js';
 
@@ -260,8 +271,7 @@ class StreamRun {
         try {
           this.#progress.fetched(job.page, fetched.parsed.records);
           const next = this.#planner!.fetched(job, fetched.parsed);
-          const { paginator } = this.#o.pagination;
-          if (paginator.type === 'link' || paginator.type === 'nextUrl') {
+          if (isUrlChain(this.#o.pagination.paginator)) {
             for (const j of next) nextUrlAccess(j.cursor!, this.#origin, this.#options.followHosts ?? [], job.page, 'next page');
           }
           this.#enqueue(next);
@@ -322,6 +332,9 @@ class StreamRun {
           let parsed: ParsedPage;
           try {
             parsed = parsePage(this.#o.pagination, response.body, headers, answeredUrl);
+            // A next link that echoes the key is staged without it: the checkpoint holds no credential.
+            if (parsed.next && isUrlChain(this.#o.pagination.paginator))
+              parsed = { ...parsed, next: withoutQuery(parsed.next, this.#options.credentialQuery) };
           } catch (error: unknown) {
             if (!(error instanceof BadBodyError)) throw error;
             this.#limiter.record('failure');
@@ -367,14 +380,15 @@ class StreamRun {
 
   /**
    * One GET, its redirects followed here rather than by fetch: the API's origin gets the
-   * credentials and headers, a host in `followHosts` gets neither, any other origin is refused.
+   * credentials (headers and `credentialQuery`), a host in `followHosts` gets none, any other
+   * origin is refused.
    */
   async #request(url: string, sent: SentAuth, timeoutMs: number, page: number): Promise<{ response: AttemptResponse; url: string }> {
     const { clock, fetch } = this.#deps.runtime;
     let target = url;
     for (let hops = 0; ; hops++) {
       const atApi = new URL(target).origin === this.#origin;
-      const response = await fetchWithDeadline(target, {
+      const response = await fetchWithDeadline(atApi ? withQuery(target, this.#options.credentialQuery) : target, {
         fetch,
         clock,
         timeoutMs,
@@ -393,7 +407,7 @@ class StreamRun {
         const where = redactUrl(url);
         throw new HttpStatusError(`${where} redirected more than ${maxRedirects} times: stopping`, response.status, where);
       }
-      target = new URL(location, target).toString();
+      target = withoutQuery(new URL(location, target).toString(), this.#options.credentialQuery);
       nextUrlAccess(target, this.#origin, this.#options.followHosts ?? [], page, 'redirect');
     }
   }

@@ -53,6 +53,11 @@ export interface PageStreamOptions {
   readonly records: string;
   /** Sent with every request to the endpoint's origin (never to another one). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Query parameters that are credentials (an API key in the query): added to every request to the
+   * endpoint's origin, and removed from next links and redirects, so that no URL kept holds them.
+   */
+  readonly credentialQuery?: Readonly<Record<string, string>> | undefined;
   /** Hosts a next link or URL may lead to, followed without credentials or headers; any other origin is refused. */
   readonly followHosts?: readonly string[] | undefined;
   /** The records' key field (default `id`): pages whose keys repeat an earlier page's are not advancing. */

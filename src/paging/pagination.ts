@@ -38,9 +38,32 @@ export function isChain(paginator: Paginator): paginator is Paginator & { type: 
   return paginator.type === 'cursor' || paginator.type === 'link' || paginator.type === 'nextUrl';
 }
 
+/** Paginators whose next page is a URL the API gives. */
+export function isUrlChain(paginator: Paginator): boolean {
+  return paginator.type === 'link' || paginator.type === 'nextUrl';
+}
+
+/** `url` with `params` set in its query. */
+export function withQuery(url: string, params: Readonly<Record<string, string>> = {}): string {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return url;
+  const u = new URL(url);
+  for (const [name, value] of entries) u.searchParams.set(name, value);
+  return u.toString();
+}
+
+/** `url` without the query parameters named in `params`. */
+export function withoutQuery(url: string, params: Readonly<Record<string, string>> = {}): string {
+  const names = Object.keys(params);
+  if (names.length === 0) return url;
+  const u = new URL(url);
+  for (const name of names) u.searchParams.delete(name);
+  return u.toString();
+}
+
 /** The URL of one page: `endpoint` (its own query kept) with the paginator's parameters, or the chain's next URL. */
 export function pageUrl(endpoint: string, { paginator }: Pagination, job: PageJob): string {
-  if ((paginator.type === 'link' || paginator.type === 'nextUrl') && job.cursor !== undefined) return job.cursor;
+  if (isUrlChain(paginator) && job.cursor !== undefined) return job.cursor;
   const url = new URL(endpoint);
   switch (paginator.type) {
     case 'page':

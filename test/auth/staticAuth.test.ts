@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyAuth, BasicAuth, credentialsFromEnv, NoAuth, StaticBearerAuth, type AuthProvider } from '../../src/auth/index.js';
-import { resourceUrl } from '../../src/config/sourceFile.js';
+import { credentialQuery, resourceUrl } from '../../src/config/sourceFile.js';
+import { withQuery } from '../../src/paging/pagination.js';
 import { ConfigError } from '../../src/errors.js';
 import { SecretRegistry } from '../../src/logging/index.js';
 import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
@@ -68,14 +69,16 @@ describe('BasicAuth and ApiKeyAuth against a real server', () => {
     expect(secrets.redact('key-canary-1')).toBe('[REDACTED]');
   });
 
-  it('ApiKeyAuth in the query: no header; the resource URL carries it, beside the params; every form of it is redacted', async () => {
+  it('ApiKeyAuth in the query: no header; the request carries it beside the params, the resource URL never; every form of it is redacted', async () => {
     server = await startHttpApi(() => ({ status: 200 }));
     const secrets = new SecretRegistry();
     const key = { type: 'apiKey', in: 'query', name: 'appid', value: 'k+y/canary 2' } as const;
     const auth = new ApiKeyAuth(key, secrets);
     expect(auth.headerName).toBeUndefined();
-    const url = resourceUrl({ baseUrl: `${server.url}/v1`, auth: key }, { path: '/items', params: { status: 'active' } });
-    const { seen } = await sendWith(auth, url);
+    const url = resourceUrl({ baseUrl: `${server.url}/v1` }, { path: '/items', params: { status: 'active' } });
+    expect(url).not.toContain('appid');
+    expect(credentialQuery({ auth: key })).toEqual({ appid: 'k+y/canary 2' });
+    const { seen } = await sendWith(auth, withQuery(url, credentialQuery({ auth: key })));
     expect(`${seen.url.pathname}${seen.url.search}`).toBe('/v1/items?status=active&appid=k%2By%2Fcanary+2');
     expect(seen.url.searchParams.get('appid')).toBe('k+y/canary 2');
     expect(Object.keys(seen.headers)).not.toContain('authorization');

@@ -195,6 +195,26 @@ describe('credentials stay with the API', () => {
     expect(away.seen.map((s) => s.url.origin)).toEqual([API]);
   });
 
+  it('an API key in the query goes to every API request, to no other host, and never into a staged next link', async () => {
+    const r = await run(
+      (url) => {
+        if (url.origin !== API) return { body: ids(5, 6) };
+        // The API echoes the key in its next link, as many do.
+        if (url.searchParams.get('page') === null)
+          return { body: ids(1, 2), headers: { link: `<${API}/items?page=2&key=k-123>; rel="next"` } };
+        return { body: ids(3, 4), headers: { link: '<http://cdn.invalid/items?page=3>; rel="next"' } };
+      },
+      { paginator: { type: 'link' }, records: '$', credentialQuery: { key: 'k-123' }, followHosts: ['cdn.invalid'] },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.seen.map((s) => [s.url.origin, s.url.searchParams.get('key')])).toEqual([
+      [API, 'k-123'],
+      [API, 'k-123'],
+      ['http://cdn.invalid', null],
+    ]);
+    expect(r.staged.map((p) => p.nextCursor)).not.toContainEqual(expect.stringContaining('k-123'));
+  });
+
   it('a redirect loop ends the run', async () => {
     const r = await run((url) => ({ status: 302, headers: { location: `/items?hop=${Number(url.searchParams.get('hop') ?? 0) + 1}` } }), {
       paginator: { type: 'single' },

@@ -2,7 +2,7 @@ import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import type { Pacer } from '../../pacing/pacer.js';
 import { pageStream, type PageStream } from '../../paging/pageStream.js';
 import { clockScheduler } from '../../runtime/clockScheduler.js';
-import { resourceUrl } from '../../config/sourceFile.js';
+import { credentialQuery, resourceUrl } from '../../config/sourceFile.js';
 import type { FetchPagesInput } from '../../run/runTypes.js';
 import type { RunResume } from '../readResume.js';
 import type { RunServices } from '../runServices.js';
@@ -24,6 +24,7 @@ export function fetchPages(
         paginator: config.resource.paginator,
         records: config.resource.records,
         headers: config.resource.headers,
+        credentialQuery: credentialQuery(config.api),
         followHosts: config.api.followHosts,
         keyField: config.resource.primaryKey,
         resume: resume.point,
