@@ -45,9 +45,11 @@ async function startInspector(inspect: boolean | number, logger: Logger): Promis
   }
 }
 
+/** Text from the run for the terminal: secrets scrubbed, control characters shown. */
+const t = (text: string): string => neutralizeControls(defaultSecretRegistry.redact(text));
+
 /** What the terminal should say besides the summary: a failure's one sentence, an earlier delivery. */
 function notices(report: RunReport, several: boolean): { stderr?: string; stdout?: string } {
-  const t = (text: string): string => neutralizeControls(defaultSecretRegistry.redact(text));
   const which = several ? `${t(report.dataset)}: ` : '';
   if (report.status !== 'succeeded') return { stderr: `ingest: ${which}${t(report.error ?? 'the run failed')}\n` };
   const d = report.delivery;
@@ -104,12 +106,26 @@ export async function runAndReport(run: ResolvedRun, options: CliRunOptions): Pr
       if (resource.status === 'failed')
         options.logger.error({ [FILE_ONLY]: true, runId: resource.runId, dataset: resource.dataset }, resource.error ?? 'the run failed');
     }
+    const source = report.sourceReport;
+    if (source) {
+      const where = source.files ? `${t(source.files.markdown)}${source.uris ? ` · ${t(source.uris.markdown)}` : ''}` : 'not written';
+      process.stdout.write(`\nSource report: ${where}\n`);
+      if (source.error !== undefined) process.stderr.write(`ingest: ${t(source.error)}\n`);
+    }
     if (several && report.status !== 'succeeded') {
       const failed = report.resources.filter((r) => r.status !== 'succeeded').map((r) => r.dataset);
       process.stderr.write(`ingest: ${failed.length} of ${report.resources.length} resources did not succeed: ${failed.join(', ')}\n`);
     }
     // A signal that came too late to stop the run (it was delivering or reporting) changes nothing: 0.
-    const code = report.status === 'succeeded' ? exitCodes.succeeded : signalled ? exitCodes[signalled.signal] : exitCodes.failed;
+    // The source's report is part of the delivery: a run whose report over its resources stays local exits 1.
+    const code =
+      report.status !== 'succeeded'
+        ? signalled
+          ? exitCodes[signalled.signal]
+          : exitCodes.failed
+        : source?.error === undefined
+          ? exitCodes.succeeded
+          : exitCodes.failed;
     return { code, report };
   } finally {
     progress?.stop();

@@ -10,6 +10,8 @@ import { shorthandSource } from './shorthandSource.js';
 
 /** A run's settled configuration: every default applied, the API and each resource resolved. */
 export type ResolvedRun = Omit<RunConfig, 'source'> & {
+  /** The source's name (`source` when it has none): its run report is filed under it. */
+  readonly sourceName: string;
   readonly runId: string;
   readonly ingestDate: string;
   readonly api: ApiSpec;
@@ -202,6 +204,7 @@ export function resolveRunConfig(
     ...options,
     ingestDate,
     // Object names are NAME_RUNID: one resource's run is its date, several resources' the source's name and date.
+    sourceName: spec.name ?? 'source',
     runId: config.runId ?? (resources.length === 1 ? ingestDate : `${spec.name ?? 'source'}-${ingestDate}`),
     api: apiOf(spec),
     resources,

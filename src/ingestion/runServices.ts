@@ -7,9 +7,10 @@ import { loggerFor, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { StagingStore, type RunOptionValues } from '../staging/index.js';
-import { createS3Client, renderKey, reportKey, schemaKey } from '../storage/index.js';
+import { renderKey, reportKey, schemaKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
+import { s3ClientFor } from './s3ClientFor.js';
 import type { S3Credentials } from './runIngestionContext.js';
 
 /** What every step of one run works with: opened once, closed once. */
@@ -74,12 +75,7 @@ export async function openRunServices(
     schema: schemaKey(config.prefix, config.dataset),
   };
   const paths = runPaths(config);
-  const s3 = createS3Client({
-    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-    region: config.s3Region,
-    forcePathStyle: config.s3ForcePathStyle,
-    ...(s3Credentials ? { credentials: s3Credentials } : {}),
-  });
+  const s3 = s3ClientFor(config, s3Credentials);
   const auth = authFor(config, runtime);
   try {
     const store = await StagingStore.open(

@@ -1,5 +1,6 @@
 import { defaultSecretRegistry, REDACTED } from '../logging/redaction.js';
 import type { RunReport } from './runReport.js';
+import type { SourceRunReport } from './sourceRunReport.js';
 
 /** Scrubs secret values out of text: the shared `SecretRegistry` fits. */
 export interface Redactor {
@@ -41,8 +42,8 @@ function deep(value: unknown, redactor: Redactor): unknown {
 /**
  * A copy of the report in which every string (error, endpoint, paths, anomalies, even map
  * keys) is scrubbed of registered secret values and of secret-shaped text. Every renderer
- * and `writeReportFiles` pass the report through this first.
+ * and `writeReportFiles` pass the report through this first; the source's run report too.
  */
-export function redactReport(report: RunReport, redactor: Redactor = defaultSecretRegistry): RunReport {
-  return deep(report, redactor) as RunReport;
+export function redactReport<T extends RunReport | SourceRunReport>(report: T, redactor: Redactor = defaultSecretRegistry): T {
+  return deep(report, redactor) as T;
 }

@@ -45,7 +45,8 @@ export function renderMarkdown(input: RunReport, options: RenderOptions = {}): s
   return `${sections.join('\n\n')}\n`;
 }
 
-function factsTable(facts: readonly Fact[], heading: string): string {
+/** Facts as a two-column table under `heading`; right-aligned when every value is a number. */
+export function factsTable(facts: readonly Fact[], heading: string): string {
   const align = facts.every((f) => f.num === true) ? (['l', 'r'] as const) : undefined;
   return mdTable(
     [mdCell(heading), ''],

@@ -20,32 +20,29 @@ const TOP_LEVEL_ORDER = [
   'anomalies',
 ];
 
-function rank(key: string): number {
-  const i = TOP_LEVEL_ORDER.indexOf(key);
-  return i === -1 ? TOP_LEVEL_ORDER.length : i;
-}
-
 function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function normalise(value: unknown, depth: number): unknown {
-  if (Array.isArray(value)) return value.map((item) => normalise(item, depth + 1));
+function normalise(value: unknown, depth: number, order: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => normalise(item, depth + 1, order));
   if (value === null || typeof value !== 'object') return value;
+  const rank = (key: string): number => (order.includes(key) ? order.indexOf(key) : order.length);
   const keys = Object.keys(value).sort(depth === 0 ? (a, b) => rank(a) - rank(b) || byKey(a, b) : byKey);
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = normalise(v, depth + 1);
+    if (v !== undefined) out[key] = normalise(v, depth + 1, order);
   }
   return out;
 }
 
 /**
  * Pretty JSON whose key order does not depend on how the object was built: the report's
- * fields in reading order at the top, every nested object's keys sorted. Two runs with the
- * same numbers give byte-identical files, so reports diff cleanly.
+ * fields in reading order at the top (`topLevelOrder`; the run report's by default), every
+ * nested object's keys sorted. Two runs with the same numbers give byte-identical files, so
+ * reports diff cleanly.
  */
-export function stableJson(value: unknown): string {
-  return `${JSON.stringify(normalise(value, 0), null, 2)}\n`;
+export function stableJson(value: unknown, topLevelOrder: readonly string[] = TOP_LEVEL_ORDER): string {
+  return `${JSON.stringify(normalise(value, 0, topLevelOrder), null, 2)}\n`;
 }

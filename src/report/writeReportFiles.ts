@@ -1,11 +1,11 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IngestError } from '../errors.js';
+import { makeReportDir } from './makeReportDir.js';
 import { renderHtml } from './renderHtml.js';
 import { alreadyRedacted, redactReport } from './redactReport.js';
 import { renderMarkdown, type RenderOptions } from './renderMarkdown.js';
 import type { RunReport } from './runReport.js';
 import { stableJson } from './stableJson.js';
+import { writeAtomically } from './writeAtomically.js';
 
 /** Where reports go unless told otherwise (relative to the working directory). */
 export const DEFAULT_REPORT_DIR = 'data/reports';
@@ -17,32 +17,10 @@ export interface ReportFiles {
   readonly html: string;
 }
 
-/** A run id becomes a file name: it must not climb out of the report directory. */
-function assertFileSafe(runId: string): void {
-  // eslint-disable-next-line no-control-regex
-  if (runId.length === 0 || runId.length > 200 || /[/\\\u0000-\u001f]/.test(runId) || runId === '.' || runId === '..') {
-    throw new IngestError(`cannot write the report: run id ${JSON.stringify(runId)} is not usable as a file name`);
-  }
-}
-
-/** Writes `text` so that a reader sees either the old file or the whole new one, never a part. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error: unknown) {
-    await rm(temp, { force: true });
-    throw new IngestError(`cannot write the report file ${path}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
+/** Where `writeReportFiles` puts the reports of the run `runId` under `dir`. */
+export function reportFilesOf(dir: string, runId: string): ReportFiles {
+  const base = join(dir, `${runId}.report`);
+  return { json: `${base}.json`, markdown: `${base}.md`, html: `${base}.html` };
 }
 
 /**
@@ -56,17 +34,9 @@ export async function writeReportFiles(
   options: RenderOptions = {},
 ): Promise<ReportFiles> {
   const report = redactReport(input, options.secrets);
-  assertFileSafe(report.runId);
+  await makeReportDir(dir, report.runId);
   const rendered = { secrets: alreadyRedacted };
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error: unknown) {
-    throw new IngestError(`cannot create the report directory ${dir}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
-  const base = join(dir, `${report.runId}.report`);
-  const files: ReportFiles = { json: `${base}.json`, markdown: `${base}.md`, html: `${base}.html` };
+  const files = reportFilesOf(dir, report.runId);
   await Promise.all([
     writeAtomically(files.json, stableJson(report)),
     writeAtomically(files.markdown, renderMarkdown(report, rendered)),

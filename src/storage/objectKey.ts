@@ -20,12 +20,14 @@ export const DEFAULT_KEY_TEMPLATE = '{prefix}/{dataset}/ingest_date={ingest_date
  */
 export const DEFAULT_REPORT_KEY_TEMPLATE = '{prefix}/_reports/{dataset}/ingest_date={ingest_date}/{run_id}.{ext}';
 
-/** What a run delivers beside its data file, and each one's suffix. */
+/** What a run delivers beside its data file, and each one's suffix; a source of several resources adds its own report. */
 export const REPORT_EXTENSIONS = {
   json: 'report.json',
   md: 'report.md',
   html: 'report.html',
   rejects: 'rejects.ndjson',
+  sourceJson: 'source.report.json',
+  sourceMd: 'source.report.md',
 } as const;
 export type ReportKind = keyof typeof REPORT_EXTENSIONS;
 
