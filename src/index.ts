@@ -7,6 +7,7 @@
 // Running an ingestion
 export { runIngestion, type RunIngestionContext, type S3Credentials } from './ingestion/runIngestion.js';
 export { runSource, type SourceReport } from './ingestion/runSource.js';
+export type { SourceReportOutcome } from './ingestion/writeSourceReport.js';
 export {
   loadRunConfig,
   resolveRunConfig,
@@ -26,6 +27,7 @@ export {
   type RunOptions,
 } from './config/runConfig.js';
 export type { RunReport, StateVisit, ColumnQuality } from './report/runReport.js';
+export type { SourceRunReport, ResourceSection, SourceTotals } from './report/sourceRunReport.js';
 export type { StreamEvent } from './paging/streamEvent.js';
 export type { RunCounters, RequestCounters } from './run/runTypes.js';
 

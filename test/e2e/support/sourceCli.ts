@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { BUCKET, INGEST_DATE, type Lake } from './e2eEnv.js';
 
-/** `ingest run --source FILE` delivering to the lake's bucket, quietly, under a fixed date and run id. */
-export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string, runId: string): string[] {
+/** `ingest run --source FILE` delivering to the lake's bucket (or `bucket`), quietly, under a fixed date and run id. */
+export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string, runId: string, bucket = BUCKET): string[] {
   return [
     'run',
     '--source',
     source,
     '--bucket',
-    BUCKET,
+    bucket,
     '--s3-endpoint',
     lake.s3.endpoint,
     '--s3-force-path-style',
