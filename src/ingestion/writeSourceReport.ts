@@ -63,24 +63,15 @@ export async function writeSourceReport(
     const upload = async (kind: 'sourceJson' | 'sourceMd', path: string, contentType: string): Promise<string> => {
       const key = reportKey(parts, kind, keyOptions);
       const body = await readFile(path, 'utf8');
-      return (
-        await uploadReport({
-          client: s3,
-          bucket: run.bucket,
-          key,
-          body,
-          contentType,
-          ...(context.signal ? { signal: context.signal } : {}),
-        })
-      ).uri;
+      // Not stopped by the run's signal: a stop that came too late for the resources must not keep their summary local.
+      return (await uploadReport({ client: s3, bucket: run.bucket, key, body, contentType })).uri;
     };
     const json = await runtime.clock.track(upload('sourceJson', files.json, 'application/json'));
     const markdown = await runtime.clock.track(upload('sourceMd', files.markdown, 'text/markdown; charset=utf-8'));
     return { report, files, uris: { json, markdown } };
   } catch (error: unknown) {
-    const why = context.signal?.aborted ? 'the run was stopped' : describeError(error);
     logger.warn({ err: error }, 'the source run report stays local');
-    return { report, files, error: `the source run report stays local (${why})` };
+    return { report, files, error: `the source run report stays local (${describeError(error)})` };
   } finally {
     s3.destroy();
   }
