@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: one delivery protocol (is it there already, upload, verify against
+// what the store did, withdraw a proven-wrong object), whose steps share the key, the upload id
+// and the abort handling; the helpers below serve only it.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
