@@ -3,21 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { problemsOf } from '../support/problemsOf.js';
 import { loadRunConfig } from '../../src/config/loadRunConfig.js';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const base = { apiUrl: 'http://127.0.0.1:8080', bucket: 'my-bucket', username: 'demo' };
 const env = { INGEST_PASSWORD: 'pw-canary-123' };
-
-async function problemsOf(promise: Promise<unknown>): Promise<readonly string[]> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadRunConfig', () => {
   it('applies defaults and derives dataset, ingest date and run id', async () => {

@@ -3,21 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRunConfig, resolveRunOptions } from '../../src/config/loadRunConfig.js';
-import { ConfigError } from '../../src/errors.js';
+import { problemsOf } from '../support/problemsOf.js';
 import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const SIMULATOR_SOURCE = new URL('../../examples/simulator.source.yaml', import.meta.url).pathname;
-
-async function problemsOf(promise: Promise<unknown>): Promise<readonly string[]> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 async function sourceFile(text: string, name = 'shop.source.yaml'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-source-'));

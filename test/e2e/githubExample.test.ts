@@ -1,22 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpApi, type ApiAnswer, type ApiRequest, type RunningHttpApi } from '../support/startHttpApi.js';
-import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { spawnCli } from './support/cliProcess.js';
 import { idOf, listKeys, readDelivered } from './support/deliveredObject.js';
-import { INGEST_DATE } from './support/e2eEnv.js';
+import { INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
+import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 let api: RunningHttpApi | undefined;
-let s3: RunningS3rver | undefined;
-let dataDir: string | undefined;
+let lake: Lake | undefined;
 afterEach(async () => {
   await api?.close();
-  await s3?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  api = s3 = dataDir = undefined;
+  await lake?.close();
+  api = lake = undefined;
 });
 
 const TOKEN = 'ghp_exampleTokenValue123';
@@ -68,20 +64,14 @@ function github({ url, headers }: ApiRequest, origin: string): ApiAnswer {
 describe('examples/github-style.source.yaml', () => {
   it('runs as written (its base URL pointed at a GitHub-shaped server): both resources, every id once', async () => {
     api = await startHttpApi(github);
-    s3 = await startS3rver({ bucket: 'lake' });
-    dataDir = await mkdtemp(join(tmpdir(), 'github-example-'));
+    lake = await startLake();
     const example = await readFile(new URL('../../examples/github-style.source.yaml', import.meta.url), 'utf8');
-    const file = join(dataDir, 'github-style.source.yaml');
+    const file = join(lake.dataDir, 'github-style.source.yaml');
     await writeFile(file, example.replace('https://api.github.com', api.url));
-    const cli = spawnCli(
-      [
-        ...['run', '--source', file, '--bucket', 'lake', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--checksum', 'SHA256'],
-        ...['--data-dir', dataDir, '--ingest-date', INGEST_DATE, '--no-progress', '--log-level', 'warn'],
-      ],
-      { GITHUB_TOKEN: TOKEN, AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
-    );
+    // No --run-id: the source's name and the date name the run.
+    const cli = spawnCli(sourceRunArgs(lake, file, undefined), { GITHUB_TOKEN: TOKEN, ...s3Env(lake) });
     expect(await cli.exited, cli.stderr()).toBe(0);
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+    const { client } = lake;
     // The source's name gives the run id: github-<date>.
     expect(await listKeys(client, 'lake', 'issues/')).toEqual([`issues/ingest_date=${INGEST_DATE}/issues_github-${INGEST_DATE}.parquet`]);
     const issues = await readDelivered(client, 'lake', `issues/ingest_date=${INGEST_DATE}/issues_github-${INGEST_DATE}.parquet`, 'parquet');
@@ -97,7 +87,6 @@ describe('examples/github-style.source.yaml', () => {
       'parquet',
     );
     expect(releases.rows.map(idOf).sort((a, b) => a - b)).toEqual(Array.from({ length: RELEASES }, (_, i) => 9000 + i));
-    client.destroy();
     // Three pages of issues (per_page=100), one of releases; nothing refused.
     expect(api.requests.filter((r) => r.url.pathname.endsWith('/issues')).map((r) => r.url.searchParams.get('page'))).toEqual([
       null,

@@ -1,22 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpApi, type ApiAnswer, type ApiRequest, type RunningHttpApi } from '../support/startHttpApi.js';
-import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { spawnCli } from './support/cliProcess.js';
 import { idOf, listKeys, readDelivered } from './support/deliveredObject.js';
-import { INGEST_DATE } from './support/e2eEnv.js';
+import { INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
+import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 let api: RunningHttpApi | undefined;
-let s3: RunningS3rver | undefined;
-let dataDir: string | undefined;
+let lake: Lake | undefined;
 afterEach(async () => {
   await api?.close();
-  await s3?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  api = s3 = dataDir = undefined;
+  await lake?.close();
+  api = lake = undefined;
 });
 
 const TOKEN = 'tok-paginators-9c1';
@@ -100,20 +96,15 @@ const source = (baseUrl: string) => ({
 describe('every paginator through ingest run --source, several resources in one run', () => {
   it('each resource lands in its own object, every id exactly once; headers, params and the token go to every request', async () => {
     api = await startHttpApi(route);
-    s3 = await startS3rver({ bucket: 'lake' });
-    dataDir = await mkdtemp(join(tmpdir(), 'paginators-'));
-    const file = join(dataDir, 'shapes.source.json');
+    lake = await startLake();
+    const file = join(lake.dataDir, 'shapes.source.json');
     await writeFile(file, JSON.stringify(source(api.url)));
-    const cli = spawnCli(
-      [
-        ...['run', '--source', file, '--bucket', 'lake', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--checksum', 'SHA256'],
-        ...['--format', 'ndjson', '--data-dir', dataDir, '--ingest-date', INGEST_DATE, '--run-id', 'shapes-1', '--no-progress'],
-        ...['--log-level', 'warn', '--rate-limit', '200'],
-      ],
-      { SHAPES_TOKEN: TOKEN, AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
-    );
+    const cli = spawnCli([...sourceRunArgs(lake, file, 'shapes-1'), '--format', 'ndjson', '--rate-limit', '200'], {
+      SHAPES_TOKEN: TOKEN,
+      ...s3Env(lake),
+    });
     expect(await cli.exited, cli.stderr()).toBe(0);
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+    const { client } = lake;
     for (const [name, total] of Object.entries(TOTAL)) {
       const keys = await listKeys(client, 'lake', `${name}/`);
       expect(keys, name).toEqual([`${name}/ingest_date=${INGEST_DATE}/${name}_shapes-1.ndjson`]);
@@ -123,7 +114,6 @@ describe('every paginator through ingest run --source, several resources in one 
         name,
       ).toEqual(records(1, total).map((r) => r.id));
     }
-    client.destroy();
     // Nothing was refused: the token and tenant header on every request, X-Extra only where declared.
     expect(api.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}` && r.headers['x-tenant'] === 'acme')).toBe(true);
     expect(api.requests.filter((r) => r.headers['x-extra'] !== undefined).map((r) => r.url.pathname)).toEqual(['/single']);
@@ -137,26 +127,20 @@ describe('every paginator through ingest run --source, several resources in one 
       const link = answer.headers?.['link']?.replaceAll(origin, 'http://localhost:1');
       return link === undefined ? answer : { ...answer, headers: { link } };
     });
-    s3 = await startS3rver({ bucket: 'lake' });
-    dataDir = await mkdtemp(join(tmpdir(), 'paginators-'));
-    const file = join(dataDir, 'shapes.source.json');
+    lake = await startLake();
+    const file = join(lake.dataDir, 'shapes.source.json');
     const spec = source(api.url);
     await writeFile(file, JSON.stringify({ ...spec, resources: spec.resources.filter((r) => r.name === 'links' || r.name === 'single') }));
-    const cli = spawnCli(
-      [
-        ...['run', '--source', file, '--bucket', 'lake', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--checksum', 'SHA256'],
-        ...['--format', 'ndjson', '--data-dir', dataDir, '--ingest-date', INGEST_DATE, '--run-id', 'shapes-2', '--no-progress'],
-        ...['--log-level', 'warn', '--rate-limit', '200'],
-      ],
-      { SHAPES_TOKEN: TOKEN, AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
-    );
+    const cli = spawnCli([...sourceRunArgs(lake, file, 'shapes-2'), '--format', 'ndjson', '--rate-limit', '200'], {
+      SHAPES_TOKEN: TOKEN,
+      ...s3Env(lake),
+    });
     expect(await cli.exited).not.toBe(0);
     expect(cli.stderr()).toMatch(/links: .*another origin \(http:\/\/localhost:1/);
     expect(cli.stderr()).toMatch(/1 of 2 resources did not succeed: links/);
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+    const { client } = lake;
     expect(await listKeys(client, 'lake', 'single/')).toHaveLength(1);
     expect(await listKeys(client, 'lake', 'links/')).toEqual([]);
-    client.destroy();
     expect(api.requests.filter((r) => r.url.pathname === '/links')).toHaveLength(1);
   });
 });

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { BUCKET, INGEST_DATE, type Lake } from './e2eEnv.js';
 
-/** `ingest run --source FILE` delivering to the lake's bucket (or `bucket`), quietly, under a fixed date and run id. */
-export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string, runId: string, bucket = BUCKET): string[] {
+/** `ingest run --source FILE` delivering to the lake's bucket (or `bucket`), quietly, under a fixed date and run id (undefined: the default one). */
+export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string, runId: string | undefined, bucket = BUCKET): string[] {
   return [
     'run',
     '--source',
@@ -20,8 +20,7 @@ export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string
     join(lake.dataDir, 'logs'),
     '--ingest-date',
     INGEST_DATE,
-    '--run-id',
-    runId,
+    ...(runId === undefined ? [] : ['--run-id', runId]),
     '--no-progress',
     '--log-level',
     'warn',
