@@ -1,18 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedOrders } from '../../src/simulator/index.js';
 import { spawnCli } from './support/cliProcess.js';
 import { idOf, listKeys, readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
 
 let env: E2eEnv | undefined;
-let server: Server | undefined;
+let api: RunningHttpApi | undefined;
 afterEach(async () => {
   await env?.close();
-  env = undefined;
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
+  await api?.close();
+  env = api = undefined;
 });
 
 /** `ingest run` flags for a fresh run of `endpoint` against `apiUrl`, delivering NDJSON to the test's S3. */
@@ -48,21 +46,32 @@ describe('chained pagination through ingest run, from a fresh start', () => {
 
   it('--pagination link: follows rel="next" to the end, every record once', async () => {
     // A plain API of 3 pages chained by `Link` headers, no auth.
-    server = createServer((req, res) => {
-      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('p') ?? '1');
+    api = await startHttpApi(({ url }, origin) => {
+      const page = Number(url.searchParams.get('p') ?? '1');
       const records = Array.from({ length: page < 3 ? 10 : 4 }, (_, i) => ({ id: (page - 1) * 10 + i + 1, name: `item ${page}.${i}` }));
-      const { port } = server!.address() as AddressInfo;
-      if (page < 3) res.setHeader('link', `<http://127.0.0.1:${port}/items?p=${page + 1}>; rel="next"`);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ data: records }));
+      return { body: { data: records }, ...(page < 3 ? { headers: { link: `<${origin}/items?p=${page + 1}>; rel="next"` } } : {}) };
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
     env = await startE2eEnv({ profile: 'calm', records: 10, seed: 1 });
-    const cli = spawnCli(freshRun(env, `http://127.0.0.1:${port}`, '/items', ['--auth', 'none', '--pagination', 'link']), cliEnv(env));
+    const cli = spawnCli(freshRun(env, api.url, '/items', ['--auth', 'none', '--pagination', 'link']), cliEnv(env));
     expect(await cli.exited, cli.stderr()).toBe(0);
     const [key] = await listKeys(env.client, 'lake', 'items/');
     const object = await readDelivered(env.client, 'lake', key!, 'ndjson');
     expect(object.rows.map(idOf).sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+  });
+
+  it("--records-path '$': a bare JSON array body, paged by the flags alone", async () => {
+    // A bare array of 23 records, paged by offset and limit, with no total: the short page ends it.
+    api = await startHttpApi(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      const limit = Number(url.searchParams.get('limit'));
+      return { body: Array.from({ length: Math.max(0, Math.min(limit, 23 - offset)) }, (_, i) => ({ id: offset + i + 1 })) };
+    });
+    env = await startE2eEnv({ profile: 'calm', records: 10, seed: 1 });
+    const args = ['--auth', 'none', '--pagination', 'offset', '--page-size', '5', '--records-path', '$'];
+    const cli = spawnCli(freshRun(env, api.url, '/things', args), cliEnv(env));
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    const [key] = await listKeys(env.client, 'lake', 'things/');
+    const object = await readDelivered(env.client, 'lake', key!, 'ndjson');
+    expect(object.rows.map(idOf).sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
   });
 });
