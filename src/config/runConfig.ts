@@ -56,6 +56,18 @@ export const runConfigSchema = z.strictObject({
   maxPages: positiveInt
     .default(1_000_000)
     .register(m, { help: 'stop with an error after this many pages (a guard against endless pagination)' }),
+  maxRecordBytes: positiveInt.default(1_048_576).register(m, {
+    help: 'a record larger than this many bytes (UTF-8 JSON text) goes to the rejects instead of the file',
+  }),
+  maxRecordDepth: positiveInt
+    .default(64)
+    .register(m, { help: 'a record nested deeper than this (objects and arrays) goes to the rejects instead of the file' }),
+  maxRecordKeys: positiveInt
+    .default(2000)
+    .register(m, { help: 'a record with more object keys than this, nested ones included, goes to the rejects instead of the file' }),
+  maxRejectShare: z.number().min(0).max(1).default(1).register(m, {
+    help: 'the run fails, delivering nothing, when this share of the records received or more is rejected (default: all of them)',
+  }),
   auth: z
     .enum(['login', 'bearer', 'none'])
     .default('login')

@@ -38,6 +38,12 @@ export interface WriteFinalFileOptions {
    * the file's schema and the columns added are returned and written to `<name>.schema.json`.
    */
   readonly previousSchema?: readonly SchemaColumn[];
+  /**
+   * The run fails, delivering nothing, when this share of the records received or more is
+   * rejected (rule rejects, records without a key and refused records alike): 1 (the default)
+   * fails only a run whose every record is rejected, 0 any run with a reject.
+   */
+  readonly maxRejectShare?: number;
   /** Called with the temporary file once written, before it is checked (an inspection/test seam). */
   readonly onWritten?: (tempPath: string) => void | Promise<void>;
 }
@@ -72,6 +78,17 @@ export class OutputError extends IngestError {
   override name = 'OutputError';
 }
 export const isOutputError: ErrorGuard<OutputError> = errorGuard(OutputError, 'OutputError');
+
+/** Too large a share of the records was rejected (`maxRejectShare`): the data is not delivered. */
+export class RejectShareError extends OutputError {
+  override name = 'RejectShareError';
+}
+
+/** "all of them" or "60% (maxRejectShare 0.5)": how the share compares with the threshold. */
+function rejectShareText(rejected: number, received: number, maxShare: number): string {
+  if (rejected === received) return maxShare === 1 ? 'all of them' : `all of them (maxRejectShare ${maxShare})`;
+  return `${Math.floor((rejected / received) * 1000) / 10}%, at or past maxRejectShare ${maxShare}`;
+}
 
 const formats: readonly OutputFormat[] = outputFormatNames;
 let tempCounter = 0;
@@ -185,11 +202,21 @@ async function write(
       staged,
       `SELECT run_id, page, seq, key, _reasons AS reasons, record FROM _rows WHERE len(_reasons) > 0
         UNION ALL
-        SELECT run_id, page, seq, key, [${reason}] AS reasons, record FROM ${staged.records} WHERE key IS NULL`,
+        SELECT run_id, page, seq, key, CASE WHEN refused IS NULL THEN [${reason}] ELSE [refused] END AS reasons, record
+        FROM ${staged.records} WHERE key IS NULL`,
       'page, seq',
     );
     await staged.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
     await checkCount(staged, 'ndjson', rejectsTemp, rejected);
+  }
+  const maxShare = options.maxRejectShare ?? 1;
+  if (rejected > 0 && rejected >= maxShare * received) {
+    // The reasons stay readable beside the output that is not written.
+    publish(rejectsTemp, rejectsPath);
+    throw new RejectShareError(
+      `${rejected} of ${received} records were rejected, ${rejectShareText(rejected, received, maxShare)}: ` +
+        `nothing is delivered; the reasons are in ${rejectsPath}`,
+    );
   }
 
   const temp = tempBeside(path);

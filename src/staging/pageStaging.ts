@@ -13,11 +13,21 @@ import {
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Clock } from '../runtime/clock.js';
 import { recordKey } from './recordKey.js';
+import { recordRefusal } from './recordRefusal.js';
 import { StagingError } from './stagingErrors.js';
 import { timestampFromMs } from './stagingSchema.js';
 import type { StagePageInput, StagePageResult } from './stagingTypes.js';
 
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
+
+/** JSON.stringify, or undefined for a value it cannot serialise (a cycle, a BigInt, nesting past the stack). */
+function serialise(record: unknown): string | undefined {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Stages the pages of one run on one connection; `close` before that connection closes. */
 export class PageStager {
@@ -101,16 +111,21 @@ export class PageStager {
     try {
       input.records.forEach((record, seq) => {
         // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
-        const text = input.rawRecords?.[seq] ?? JSON.stringify(record);
+        const text = input.rawRecords?.[seq] ?? serialise(record);
         if (typeof text !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
-        const key = recordKey(record, input.keyField);
+        // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
+        // exact text, without a key, so it goes to the rejects with its reason.
+        const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
+        const key = refused === undefined ? recordKey(record, input.keyField) : null;
         appender.appendVarchar(this.#runId);
         appender.appendInteger(input.page);
         appender.appendInteger(seq);
         if (key === null) appender.appendNull();
         else appender.appendVarchar(key);
         appender.appendTimestamp(fetchedAt);
-        appender.appendVarchar(text);
+        appender.appendVarchar(refused === undefined ? text : JSON.stringify(text));
+        if (refused === undefined) appender.appendNull();
+        else appender.appendVarchar(refused);
         appender.endRow();
       });
       appender.flushSync();

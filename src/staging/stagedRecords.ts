@@ -11,7 +11,11 @@ import { uniqueRecords } from './uniqueRecords.js';
 /** A run's staged records, for the length of one `readStaged` call. */
 export interface StagedRecords {
   readonly runId: string;
-  /** SQL relation of every record staged for the run, duplicates and unkeyed included: run_id, page, seq, key (NULL: unkeyed), fetched_at, record (JSON). */
+  /**
+   * SQL relation of every record staged for the run, duplicates and unkeyed included: run_id, page, seq,
+   * key (NULL: unkeyed), fetched_at, record (JSON), refused (why the record was refused, its text
+   * kept as a JSON string and its key NULL; NULL for a record staged as one).
+   */
   readonly records: string;
   /** SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms. */
   readonly pages: string;
@@ -51,7 +55,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection): Stag
   };
   return {
     runId: store.runId,
-    records: `(SELECT run_id, page, seq, key, fetched_at, record FROM raw_records WHERE run_id = ${run})`,
+    records: `(SELECT run_id, page, seq, key, fetched_at, record, refused FROM raw_records WHERE run_id = ${run})`,
     pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms FROM pages WHERE run_id = ${run})`,
     unique,
     async fieldsView(view, names) {

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS raw_records (
   fetched_at TIMESTAMP NOT NULL,
   record JSON NOT NULL
 );
+-- Why a record was refused (src/staging/recordRefusal.ts): its text is kept as a JSON string, its key NULL.
+ALTER TABLE raw_records ADD COLUMN IF NOT EXISTS refused VARCHAR;
 `;
 
 /** SQL for a TIMESTAMP from epoch milliseconds bound at `$n`. */

@@ -1,4 +1,5 @@
 /** The staging store's options, inputs and results. */
+import type { RecordLimits } from './recordRefusal.js';
 
 export interface StagingStoreOptions {
   /** The run's database file, e.g. `data/staging/<runId>.duckdb`; its directory is created. */
@@ -29,6 +30,8 @@ export interface StagePageInput {
   readonly attempts: number;
   readonly latencyMs: number;
   readonly keyField: string;
+  /** Bounds on each record: one past them is refused (see `recordRefusal`); none: every record is staged. */
+  readonly limits?: RecordLimits;
 }
 
 export interface StagePageResult {
@@ -51,7 +54,7 @@ export interface StagingCounts {
   readonly uniqueKeys: number;
   /** Keyed records whose key was already seen earlier. */
   readonly duplicates: number;
-  /** Records without a usable key (they go to the rejects). */
+  /** Records without a usable key, refused ones included (they go to the rejects). */
   readonly unkeyed: number;
 }
 

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface ApiAnswer {
   readonly status?: number;
   readonly body?: unknown;
+  /** The body's exact text, sent as is instead of `body`: for documents JSON.stringify cannot make (nested 100,000 deep). */
+  readonly rawBody?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -36,7 +38,7 @@ export async function startHttpApi(route: (request: ApiRequest, origin: string) 
       requests.push(request);
       const answer = route(request, origin);
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-      res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+      res.end(answer.rawBody ?? (answer.body === undefined ? undefined : JSON.stringify(answer.body)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -17,6 +17,8 @@ export function fetchPages(
   resume: RunResume,
   pacer: Pacer | undefined,
 ): (input: FetchPagesInput, signal: AbortSignal) => PageStream {
+  const { maxRecordBytes, maxRecordDepth, maxRecordKeys } = config;
+  const limits = { maxRecordBytes, maxRecordDepth, maxRecordKeys };
   return (_input, signal) =>
     pageStream(
       {
@@ -48,7 +50,7 @@ export function fetchPages(
         scheduler: clockScheduler(runtime.clock),
         pacer,
         stage: async (page) => {
-          await store.stagePage({ ...page, keyField: config.resource.primaryKey });
+          await store.stagePage({ ...page, keyField: config.resource.primaryKey, limits });
         },
       },
     );

@@ -22,6 +22,7 @@ export function writeFile(config: ResolvedRunConfig, services: RunServices): Ing
         transform: config.transform,
         keyField: config.resource.primaryKey,
         cleanSchema,
+        maxRejectShare: config.maxRejectShare,
         ...(previousSchema ? { previousSchema } : {}),
         // ETL's schema is the declared one; ELT would have only the lineage columns without records.
         ...(config.transform === 'none' ? { expectedSchema: landedSchemaFor(cleanSchema) } : {}),
