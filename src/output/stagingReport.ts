@@ -106,8 +106,8 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
 }
 
 /**
- * Every column's figures and the count of rule breakers from ONE scan of the unique records,
- * grouped by their state: per field its JSON type (empty when absent), `*` when its text is
+ * Every column's figures and the count of rule breakers from one scan of the unique records per
+ * `columnsPerScan` fields (usually one), grouped by their state: per field its JSON type (empty when absent), `*` when its text is
  * untrimmed and `!` when its rule rejects it, e.g. `UBIGINT|VARCHAR*|VARCHAR!|`. A run's records
  * take few states, so one small aggregate replaces a histogram and two counts per column.
  * Stacked projections compute each field's type `t`, text `s` and trimmed text `x` once per
@@ -122,38 +122,31 @@ async function columnQuality(
   field: FieldSql,
 ): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
   const byName = new Map(plans.map((p) => [p.name, p]));
-  const typed = names.map((name, i) => {
-    const { jt, s } = fieldText(field(name));
-    return `${jt} AS t${i}, ${s} AS s${i}`;
-  });
-  const trimmed = names.map((_, i) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
-  const states = names.map((name, i) => {
-    const invalid = byName.get(name)?.invalid;
-    const bad = invalid === undefined ? '' : `, CASE WHEN coalesce(${invalid}, false) THEN '!' ELSE '' END`;
-    return `coalesce(t${i}, ''), CASE WHEN t${i} = 'VARCHAR' AND s${i} <> x${i} THEN '*' ELSE '' END${bad}`;
-  });
-  const state = names.length === 0 ? "''" : `concat(${states.join(", '|', ")})`;
-  const from = names.length === 0 ? '_fields' : `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
-  const rows = await staged.query(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
   const columns = names.map((name) => ({ name, types: {} as Record<string, number>, untrimmed: 0, invalid: 0 }));
+  // The ruled fields come first in `names`: every batch carries them (a record is rejected by any
+  // of them), the first batch alone counts them.
+  const unruled = names.findIndex((name) => !(name in rules));
+  const first = unruled === -1 ? names.length : unruled;
   let records = 0;
   let rejectedByRules = 0;
-  for (const [text, count] of rows) {
-    const n = num(count);
-    records += n;
-    const parts = String(text).split('|');
-    let rejected = false;
-    columns.forEach((column, i) => {
-      const part = parts[i] ?? '';
-      const type = part.replace(/[*!]+$/, '');
-      if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
-      if (part.includes('*')) column.untrimmed += n;
-      if (part.includes('!')) {
-        column.invalid += n;
-        rejected = true;
+  for (let start = first, batch = 0; batch === 0 || start < names.length; start += columnsPerScan, batch++) {
+    const indices = [...names.keys()].filter((i) => i < first || (i >= start && i < start + columnsPerScan));
+    for (const [text, n, rejected] of await qualityStates(staged, names, indices, byName, field)) {
+      const parts = text.split('|');
+      indices.forEach((i, p) => {
+        if (batch > 0 && i < first) return;
+        const column = columns[i]!;
+        const part = parts[p] ?? '';
+        const type = part.replace(/[*!]+$/, '');
+        if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
+        if (part.includes('*')) column.untrimmed += n;
+        if (part.includes('!')) column.invalid += n;
+      });
+      if (batch === 0) {
+        records += n;
+        if (rejected) rejectedByRules += n;
       }
-    });
-    if (rejected) rejectedByRules += n;
+    }
   }
   return {
     rejectedByRules,
@@ -170,6 +163,36 @@ async function columnQuality(
       };
     }),
   };
+}
+
+/**
+ * Columns a quality scan reads at once: each costs three projected vectors a thread, and 2,000
+ * fields in one scan ran past a 256 MB memory limit (records with many distinct keys).
+ */
+const columnsPerScan = 200;
+
+/** The states of the fields at `indices` of `names` (their aliases keep the index the rules read), with their counts. */
+async function qualityStates(
+  staged: Pick<StagedRecords, 'query'>,
+  names: readonly string[],
+  indices: readonly number[],
+  byName: ReadonlyMap<string, CleanPlan>,
+  field: FieldSql,
+): Promise<[state: string, count: number, rejected: boolean][]> {
+  const typed = indices.map((i) => {
+    const { jt, s } = fieldText(field(names[i]!));
+    return `${jt} AS t${i}, ${s} AS s${i}`;
+  });
+  const trimmed = indices.map((i) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
+  const states = indices.map((i) => {
+    const invalid = byName.get(names[i]!)?.invalid;
+    const bad = invalid === undefined ? '' : `, CASE WHEN coalesce(${invalid}, false) THEN '!' ELSE '' END`;
+    return `coalesce(t${i}, ''), CASE WHEN t${i} = 'VARCHAR' AND s${i} <> x${i} THEN '*' ELSE '' END${bad}`;
+  });
+  const state = indices.length === 0 ? "''" : `concat(${states.join(", '|', ")})`;
+  const from = indices.length === 0 ? '_fields' : `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
+  const rows = await staged.query(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
+  return rows.map(([text, count]) => [String(text), num(count), String(text).includes('!')]);
 }
 
 /** `counts` with its keys in code-point order. */

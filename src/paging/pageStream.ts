@@ -269,7 +269,7 @@ class StreamRun {
       catchError((error: unknown) => throwError(() => this.#finalError(job, state, error))),
       tap((fetched) => {
         try {
-          this.#progress.fetched(job.page, fetched.parsed.records);
+          this.#progress.fetched(job.page, fetched.parsed.records, fetched.response.body);
           const next = this.#planner!.fetched(job, fetched.parsed);
           if (isUrlChain(this.#o.pagination.paginator)) {
             for (const j of next) nextUrlAccess(j.cursor!, this.#origin, this.#options.followHosts ?? [], job.page, 'next page');

@@ -27,11 +27,25 @@ export class ProgressGuard {
     this.#keyField = keyField;
   }
 
-  /** A page arrived; throws `PagingError` once pages have repeated `maxRepeatedPages` times in a row. */
-  fetched(page: number, records: readonly unknown[]): void {
+  /**
+   * A page arrived (`body`: its text); throws `PagingError` once pages have repeated
+   * `maxRepeatedPages` times in a row.
+   */
+  fetched(page: number, records: readonly unknown[], body: string): void {
     if (records.length === 0) return;
     const hash = createHash('sha256');
-    for (const record of records) hash.update(`${recordKey(record, this.#keyField) ?? JSON.stringify(record)}\n`);
+    let unserialisable = false;
+    for (const record of records) {
+      let text = recordKey(record, this.#keyField);
+      try {
+        text ??= JSON.stringify(record);
+      } catch {
+        // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
+        unserialisable = true;
+      }
+      hash.update(`${text ?? ''}\n`);
+    }
+    if (unserialisable) hash.update(body);
     const fingerprint = hash.digest('base64');
     const first = this.#recent.get(fingerprint);
     if (first === undefined) {

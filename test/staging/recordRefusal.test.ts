@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { recordRefusal, type RecordLimits } from '../../src/staging/recordRefusal.js';
+
+const limits: RecordLimits = { maxRecordBytes: 1_048_576, maxRecordDepth: 64, maxRecordKeys: 2000 };
+const nested = (depth: number): string => `{"id":1,"d":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+const wide = (keys: number): string => `{${Array.from({ length: keys }, (_, i) => `"k${i}":{}`).join(',')}}`;
+
+describe('recordRefusal', () => {
+  it('passes ordinary records, their strings, escapes and paired surrogates untouched', () => {
+    for (const ok of [
+      '{"id":1,"name":"O\'Brien \\"x\\"","tags":["a","b"],"n":12345678901234567890}',
+      '{"id":"{[","s":"}]:,\\\\","e":"\\ud83d\\ude00","u":"\\u00e9\\n\\t","k":{"*":1,"":2}}',
+      '[]',
+      '"text"',
+      '{"a":{"b":{"c":[[[1]]]}}}',
+    ])
+      expect(recordRefusal(ok, limits), ok).toBeUndefined();
+  });
+
+  it('counts depth: exactly at the limit passes, one past is refused', () => {
+    expect(recordRefusal(nested(64), limits)).toBeUndefined();
+    expect(recordRefusal(nested(65), limits)).toBe('record nested deeper than maxRecordDepth 64');
+    // Brackets inside strings are text, not nesting.
+    expect(recordRefusal(`{"s":"${'['.repeat(100)}"}`, limits)).toBeUndefined();
+  });
+
+  it('counts keys over the whole record, nested ones included; keys only, not string values', () => {
+    expect(recordRefusal(wide(2000), limits)).toBeUndefined();
+    expect(recordRefusal(wide(2001), limits)).toBe('record with more than maxRecordKeys 2000 keys');
+    expect(recordRefusal(`{"a":{"b":1},"c":[{"d":2}]}`, { ...limits, maxRecordKeys: 3 })).toBe(
+      'record with more than maxRecordKeys 3 keys',
+    );
+    expect(recordRefusal(`{"a":["x","y","z"]}`, { ...limits, maxRecordKeys: 1 })).toBeUndefined();
+    expect(recordRefusal(`{"a" : 1, "b"\n:2}`, { ...limits, maxRecordKeys: 1 })).toBe('record with more than maxRecordKeys 1 keys');
+  });
+
+  it('measures UTF-8 bytes, not UTF-16 units', () => {
+    const text = `{"s":"${'é'.repeat(10)}"}`; // 8 ASCII bytes + 20
+    expect(recordRefusal(text, { ...limits, maxRecordBytes: 28 })).toBeUndefined();
+    expect(recordRefusal(text, { ...limits, maxRecordBytes: 27 })).toBe('record of 28 bytes is larger than maxRecordBytes 27');
+  });
+
+  it('refuses lone surrogate escapes, in values and names, high or low, at the end or before other text', () => {
+    for (const [text, hex] of [
+      ['{"s":"a\\ud800b"}', 'd800'],
+      ['{"s":"\\ud800"}', 'd800'],
+      ['{"s":"\\udc00x"}', 'dc00'],
+      ['{"s":"\\ud800\\u0041"}', 'd800'],
+      ['{"s":"\\ud800\\n"}', 'd800'],
+      ['{"\\udfff":1}', 'dfff'],
+      ['["\\ud83d\\ude00\\ud83d"]', 'd83d'],
+    ] as const)
+      expect(recordRefusal(text, limits), text).toBe(`lone surrogate escape \\u${hex} in a string`);
+  });
+
+  it('refuses top-level field names no column can carry, and control characters in any name', () => {
+    expect(recordRefusal('{"id":1,"":2}', limits)).toBe('field name "" cannot be a column');
+    expect(recordRefusal('{"id":1,"*":2}', limits)).toBe('field name "*" cannot be a column');
+    expect(recordRefusal('{"id":1,"a\\u0000b":2}', limits)).toBe('field name "a\\u0000b" holds a control character');
+    expect(recordRefusal('{"id":1,"o":{"\\n":2}}', limits)).toBe('field name "\\n" holds a control character');
+    expect(recordRefusal('{"id":1,"\\t":2}', limits)).toBe('field name "\\t" holds a control character');
+    // A value may hold any of them; a nested "" or "*" is a struct field, not a column.
+    expect(recordRefusal('{"id":1,"s":"","t":"*","u":"\\u0000","o":{"":1,"*":2}}', limits)).toBeUndefined();
+  });
+
+  it('scans a record nested 100,000 deep and one with 10,000 keys fast, with no stack and flat memory', () => {
+    const deep = nested(100_000);
+    const many = wide(10_000);
+    global.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    expect(recordRefusal(deep, limits)).toBe('record nested deeper than maxRecordDepth 64');
+    expect(recordRefusal(deep, { ...limits, maxRecordDepth: 1_000_000 })).toBeUndefined();
+    expect(recordRefusal(many, limits)).toBe('record with more than maxRecordKeys 2000 keys');
+    expect(recordRefusal(many, { ...limits, maxRecordKeys: 1_000_000 })).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(500);
+    // Nothing grows with the depth or the keys (a parse of the deep record alone builds 100,000 arrays).
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(1024 * 1024);
+  });
+});
