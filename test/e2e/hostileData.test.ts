@@ -1,0 +1,193 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
+import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
+import { spawnCli } from './support/cliProcess.js';
+import { getObjectText, idOf, listKeys, readDelivered } from './support/deliveredObject.js';
+import { INGEST_DATE } from './support/e2eEnv.js';
+import { ExactNumber, type ExactValue } from './support/exactJson.js';
+
+let api: RunningHttpApi | undefined;
+let s3: RunningS3rver | undefined;
+let client: S3Client | undefined;
+let dataDir: string | undefined;
+afterEach(async () => {
+  client?.destroy();
+  await api?.close();
+  await s3?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  api = s3 = client = dataDir = undefined;
+});
+
+const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const wide = (id: number, keys: number): string => `{"id":${id},${Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+
+/**
+ * Each resource's page, as the exact text the API sends (JSON.stringify could not make the deep
+ * one): the hostile records first, then what must land. `refused` are the reasons of the hostile
+ * ones in order; `landed` the ids of the rest.
+ */
+const hostile = {
+  deep: {
+    records: [`{"id":1,"d":${nested(100_000)}}`, `{"id":2,"d":${nested(64 - 1)}}`],
+    refused: ['record nested deeper than maxRecordDepth 64'],
+  },
+  keyless: { records: [`{"d":${nested(100_000)}}`, '{"id":2}'], refused: ['record nested deeper than maxRecordDepth 64'] },
+  keys: { records: [wide(1, 10_000), wide(2, 1999)], refused: ['record with more than maxRecordKeys 2000 keys'] },
+  // Two records of 1,000 distinct keys each: within the limits, 2,000 columns (the report ran out of memory on them).
+  many: { records: [wide(1, 1000), `{"id":2,${Array.from({ length: 1000 }, (_, i) => `"j${i}":"${i}"`).join(',')}}`], refused: [] },
+  big: {
+    records: [`{"id":1,"s":"${'x'.repeat(1_048_576)}"}`, `{"id":2,"s":"${'x'.repeat(1000)}"}`],
+    refused: ['record of 1048591 bytes is larger than maxRecordBytes 1048576'],
+  },
+  poison: {
+    records: [
+      '{"id":1,"s":"a\\ud800b"}',
+      '{"id":2,"":1}',
+      '{"id":3,"*":1}',
+      '{"id":4,"a\\u0000b":1}',
+      '{"id":5,"s":"\\ud83d\\ude00","o":{"":1,"*":2}}',
+    ],
+    refused: [
+      'lone surrogate escape \\ud800 in a string',
+      'field name "" cannot be a column',
+      'field name "*" cannot be a column',
+      'field name "a\\u0000b" holds a control character',
+    ],
+  },
+} as const;
+type Case = keyof typeof hostile;
+
+/** `ingest run --source` over the given resources (each served from `/<name>` as one page), to the bucket `lake`. */
+async function ingest(names: readonly string[], runId: string, extra: readonly string[] = []): Promise<{ exit: number; stderr: string }> {
+  const file = join(dataDir!, `${runId}.source.json`);
+  const resources = names.map((name) => ({ name, path: `/${name}`, records: '$', paginator: { type: 'single' } }));
+  await writeFile(file, JSON.stringify({ name: 'hostile', api: { baseUrl: api!.url, auth: { type: 'none' } }, resources }));
+  const cli = spawnCli(
+    [
+      ...['run', '--source', file, '--bucket', 'lake', '--s3-endpoint', s3!.endpoint, '--s3-force-path-style', '--format', 'ndjson'],
+      ...['--data-dir', dataDir!, '--ingest-date', INGEST_DATE, '--run-id', runId, '--no-progress', '--log-level', 'warn', ...extra],
+    ],
+    { AWS_ACCESS_KEY_ID: s3!.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3!.credentials.secretAccessKey },
+  );
+  return { exit: await cli.exited, stderr: cli.stderr() };
+}
+
+/** The API serving `pages` (path -> the page's record texts) and a bucket. */
+async function start(pages: Readonly<Record<string, readonly string[]>>): Promise<void> {
+  api = await startHttpApi(({ url }) => {
+    const records = pages[url.pathname.slice(1)];
+    return records === undefined ? { status: 404, body: { error: 'not found' } } : { rawBody: `[${records.join(',')}]` };
+  });
+  s3 = await startS3rver({ bucket: 'lake' });
+  client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+  dataDir = await mkdtemp(join(tmpdir(), 'hostile-'));
+}
+
+interface RejectLine {
+  readonly seq: number;
+  readonly key: string | null;
+  readonly reasons: string[];
+  readonly record: unknown;
+}
+const rejectLines = (text: string): RejectLine[] =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as RejectLine);
+const reportKey = (dataset: string, runId: string, ext: string): string => `_reports/${dataset}/ingest_date=${INGEST_DATE}/${runId}.${ext}`;
+const num = (value: ExactValue | undefined): number => Number(value instanceof ExactNumber ? value.text : value);
+
+describe('hostile data through ingest run: nothing lost silently, nothing crashes', () => {
+  it('every hostile record goes to the rejects, its exact text kept with its reason; the rest lands exactly and the run succeeds', async () => {
+    await start(Object.fromEntries(Object.entries(hostile).map(([name, { records }]) => [name, records])));
+    const run = await ingest(Object.keys(hostile), 'hostile-1');
+    expect(run.exit, run.stderr).toBe(0);
+
+    for (const [name, { records, refused }] of Object.entries(hostile) as [Case, (typeof hostile)[Case]][]) {
+      const landed = records.slice(refused.length);
+      const object = await readDelivered(client!, 'lake', `${name}/ingest_date=${INGEST_DATE}/${name}_hostile-1.ndjson`, 'ndjson');
+      expect(object.rows.map(idOf).sort(), name).toEqual(landed.map((text) => (JSON.parse(text) as { id: number }).id));
+      const report = JSON.parse(await getObjectText(client!, 'lake', reportKey(name, 'hostile-1', 'report.json'))) as {
+        status: string;
+        records: Record<string, number>;
+      };
+      expect(report.status, name).toBe('succeeded');
+      // A refused record has no usable key: it is counted among those without one, and the counts add up.
+      expect(report.records, name).toEqual({
+        received: records.length,
+        unique: landed.length,
+        duplicates: 0,
+        withoutKey: refused.length,
+        rejected: 0,
+      });
+      const rejectsKey = reportKey(name, 'hostile-1', 'rejects.ndjson');
+      if (refused.length === 0) {
+        expect(await listKeys(client!, 'lake', rejectsKey), name).toEqual([]);
+        continue;
+      }
+      const rejects = rejectLines(await getObjectText(client!, 'lake', rejectsKey));
+      expect(
+        rejects.map(({ seq, key, reasons }) => ({ seq, key, reasons })),
+        name,
+      ).toEqual(refused.map((reason, seq) => ({ seq, key: null, reasons: [reason] })));
+      // The record is its exact text, as a JSON string: byte for byte what the API sent.
+      expect(
+        rejects.map((line) => line.record),
+        name,
+      ).toEqual(records.slice(0, refused.length));
+    }
+
+    // What lands, lands exactly: a paired surrogate is its character, a nested "" and "*" are struct fields.
+    const poison = await readDelivered(client!, 'lake', `poison/ingest_date=${INGEST_DATE}/poison_hostile-1.ndjson`, 'ndjson');
+    expect(poison.rows[0]?.['s']).toBe('😀');
+    expect(poison.rows[0]?.['o']).toEqual({ '': new ExactNumber('1'), '*': new ExactNumber('2') });
+    const many = await readDelivered(client!, 'lake', `many/ingest_date=${INGEST_DATE}/many_hostile-1.ndjson`, 'ndjson');
+    const [first, second] = [...many.rows].sort((a, b) => idOf(a) - idOf(b));
+    expect(num(first?.['k999'])).toBe(999);
+    expect(second?.['j999']).toBe('999');
+    expect(many.columns.filter((c) => /^[kj]\d+$/.test(c))).toHaveLength(2000);
+  });
+
+  it('a run whose every record is rejected fails with one sentence, delivers nothing and keeps its checkpoint; so does one past a lowered maxRejectShare', async () => {
+    await start({ none: ['{"name":"no id"}', '{"id":2,"":1}'], half: ['{"id":1}', '{"name":"no id"}'] });
+    const sentence = (run: { stderr: string }): string | undefined => /^ingest: (.*)$/m.exec(run.stderr)?.[1];
+    const localRejects = (name: string, runId: string): Promise<string> =>
+      readFile(join(dataDir!, 'output', name, `ingest_date=${INGEST_DATE}`, `${name}_${runId}.rejects.ndjson`), 'utf8');
+
+    for (const attempt of [1, 2]) {
+      const run = await ingest(['none'], 'all-rejected');
+      expect(run.exit, `attempt ${attempt}`).toBe(1);
+      expect(sentence(run)).toMatch(
+        /^Writing the final file failed: 2 of 2 records were rejected, all of them: nothing is delivered; the reasons are in .*none_all-rejected\.rejects\.ndjson/,
+      );
+    }
+    expect(await listKeys(client!, 'lake', 'none/')).toEqual([]);
+    // The checkpoint is kept: the rerun wrote the file again from the staged page, without fetching it again.
+    expect(api!.requests.filter((r) => r.url.pathname === '/none')).toHaveLength(1);
+    expect(rejectLines(await localRejects('none', 'all-rejected')).map((line) => line.reasons)).toEqual([
+      ['missing or invalid id'],
+      ['field name "" cannot be a column'],
+    ]);
+    const report = JSON.parse(await getObjectText(client!, 'lake', reportKey('none', 'all-rejected', 'report.json'))) as {
+      status: string;
+      error: string;
+    };
+    expect(report.status).toBe('failed');
+    expect(report.error).toContain('2 of 2 records were rejected, all of them: nothing is delivered');
+
+    const strict = await ingest(['half'], 'half-rejected', ['--max-reject-share', '0.5']);
+    expect(strict.exit).toBe(1);
+    expect(sentence(strict)).toMatch(/failed: 1 of 2 records were rejected, 50%, at or past maxRejectShare 0\.5: nothing is delivered/);
+    expect(await listKeys(client!, 'lake', 'half/')).toEqual([]);
+    // The same run with a higher threshold delivers from its checkpoint.
+    const lenient = await ingest(['half'], 'half-rejected', ['--max-reject-share', '0.6']);
+    expect(lenient.exit, lenient.stderr).toBe(0);
+    const object = await readDelivered(client!, 'lake', `half/ingest_date=${INGEST_DATE}/half_half-rejected.ndjson`, 'ndjson');
+    expect(object.rows.map(idOf)).toEqual([1]);
+    expect(api!.requests.filter((r) => r.url.pathname === '/half')).toHaveLength(1);
+  });
+});
