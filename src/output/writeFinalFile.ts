@@ -61,7 +61,7 @@ export interface FinalFile {
   readonly duplicatesDropped: number;
   /** Unique records a cleaning rule rejected: `rows + rejected = unique`. */
   readonly rejected: number;
-  /** Records without a usable key: `staged = unique + duplicatesDropped + withoutKey`. */
+  /** Records without a usable key, the refused ones included (staging's `recordRefusal`): `staged = unique + duplicatesDropped + withoutKey`. */
   readonly withoutKey: number;
   /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons; absent without any. */
   readonly rejectsPath?: string;

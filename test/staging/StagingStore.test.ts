@@ -88,6 +88,23 @@ describe('StagingStore', () => {
     expect(rows[1]?.record).toBe(raw[1]);
   });
 
+  it('refuses a record past its limits or poison to DuckDB: staged as a JSON string of its exact text, without a key, with its reason', async () => {
+    const store = await open();
+    const limits = { maxRecordBytes: 1000, maxRecordDepth: 3, maxRecordKeys: 5 };
+    const raw = ['{"id":1,"a":[[[1]]]}', '{"id":2,"a":[[1]]}', '{"id":3,"s":"\\udc00"}', '{"id":4,"*":1}'];
+    await store.stagePage(page(1, [...raw.map((r) => JSON.parse(r) as unknown)], { rawRecords: raw, limits }));
+    expect(await store.counts()).toMatchObject({ records: 4, keyed: 1, unkeyed: 3 });
+    const refused = await store.readStaged('read the refusals', (staged) =>
+      staged.query(`SELECT seq, key, refused, record::VARCHAR FROM ${staged.records} ORDER BY seq`),
+    );
+    expect(refused).toEqual([
+      [0, null, 'record nested deeper than maxRecordDepth 3', JSON.stringify(raw[0])],
+      [1, '2', null, raw[1]],
+      [2, null, 'lone surrogate escape \\udc00 in a string', JSON.stringify(raw[2])],
+      [3, null, 'field name "*" cannot be a column', JSON.stringify(raw[3])],
+    ]);
+  });
+
   it('commits a page and its checkpoint together: a page that fails halfway leaves nothing behind', async () => {
     const store = await open();
     await store.stagePage(page(1, customers(1, 5)));
