@@ -49,13 +49,15 @@ const hostile = {
       '{"id":2,"":1}',
       '{"id":3,"*":1}',
       '{"id":4,"a\\u0000b":1}',
-      '{"id":5,"s":"\\ud83d\\ude00","o":{"":1,"*":2}}',
+      '{"id":5,"id":6}',
+      '{"id":7,"s":"\\ud83d\\ude00","o":{"":1,"*":2}}',
     ],
     refused: [
       'lone surrogate escape \\ud800 in a string',
       'field name "" cannot be a column',
       'field name "*" cannot be a column',
       'field name "a\\u0000b" holds a control character',
+      'field name "id" appears twice in one object',
     ],
   },
 } as const;
