@@ -1,25 +1,19 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
-import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { spawnCli } from './support/cliProcess.js';
 import { getObjectText, idOf, listKeys, readDelivered } from './support/deliveredObject.js';
-import { INGEST_DATE } from './support/e2eEnv.js';
+import { BUCKET, INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
 import { ExactNumber, type ExactValue } from './support/exactJson.js';
+import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 let api: RunningHttpApi | undefined;
-let s3: RunningS3rver | undefined;
-let client: S3Client | undefined;
-let dataDir: string | undefined;
+let lake: Lake | undefined;
 afterEach(async () => {
-  client?.destroy();
   await api?.close();
-  await s3?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  api = s3 = client = dataDir = undefined;
+  await lake?.close();
+  api = lake = undefined;
 });
 
 const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -63,30 +57,22 @@ const hostile = {
 } as const;
 type Case = keyof typeof hostile;
 
-/** `ingest run --source` over the given resources (each served from `/<name>` as one page), to the bucket `lake`. */
+/** `ingest run --source` over the given resources (each served from `/<name>` as one page), to the lake, as NDJSON. */
 async function ingest(names: readonly string[], runId: string, extra: readonly string[] = []): Promise<{ exit: number; stderr: string }> {
-  const file = join(dataDir!, `${runId}.source.json`);
+  const file = join(lake!.dataDir, `${runId}.source.json`);
   const resources = names.map((name) => ({ name, path: `/${name}`, records: '$', paginator: { type: 'single' } }));
   await writeFile(file, JSON.stringify({ name: 'hostile', api: { baseUrl: api!.url, auth: { type: 'none' } }, resources }));
-  const cli = spawnCli(
-    [
-      ...['run', '--source', file, '--bucket', 'lake', '--s3-endpoint', s3!.endpoint, '--s3-force-path-style', '--format', 'ndjson'],
-      ...['--data-dir', dataDir!, '--ingest-date', INGEST_DATE, '--run-id', runId, '--no-progress', '--log-level', 'warn', ...extra],
-    ],
-    { AWS_ACCESS_KEY_ID: s3!.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3!.credentials.secretAccessKey },
-  );
+  const cli = spawnCli([...sourceRunArgs(lake!, file, runId), '--format', 'ndjson', ...extra], s3Env(lake!));
   return { exit: await cli.exited, stderr: cli.stderr() };
 }
 
-/** The API serving `pages` (path -> the page's record texts) and a bucket. */
+/** The API serving `pages` (path -> the page's record texts) and the lake. */
 async function start(pages: Readonly<Record<string, readonly string[]>>): Promise<void> {
   api = await startHttpApi(({ url }) => {
     const records = pages[url.pathname.slice(1)];
     return records === undefined ? { status: 404, body: { error: 'not found' } } : { rawBody: `[${records.join(',')}]` };
   });
-  s3 = await startS3rver({ bucket: 'lake' });
-  client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
-  dataDir = await mkdtemp(join(tmpdir(), 'hostile-'));
+  lake = await startLake();
 }
 
 interface RejectLine {
@@ -111,9 +97,9 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
 
     for (const [name, { records, refused }] of Object.entries(hostile) as [Case, (typeof hostile)[Case]][]) {
       const landed = records.slice(refused.length);
-      const object = await readDelivered(client!, 'lake', `${name}/ingest_date=${INGEST_DATE}/${name}_hostile-1.ndjson`, 'ndjson');
+      const object = await readDelivered(lake!.client, BUCKET, `${name}/ingest_date=${INGEST_DATE}/${name}_hostile-1.ndjson`, 'ndjson');
       expect(object.rows.map(idOf).sort(), name).toEqual(landed.map((text) => (JSON.parse(text) as { id: number }).id));
-      const report = JSON.parse(await getObjectText(client!, 'lake', reportKey(name, 'hostile-1', 'report.json'))) as {
+      const report = JSON.parse(await getObjectText(lake!.client, BUCKET, reportKey(name, 'hostile-1', 'report.json'))) as {
         status: string;
         records: Record<string, number>;
       };
@@ -128,10 +114,10 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
       });
       const rejectsKey = reportKey(name, 'hostile-1', 'rejects.ndjson');
       if (refused.length === 0) {
-        expect(await listKeys(client!, 'lake', rejectsKey), name).toEqual([]);
+        expect(await listKeys(lake!.client, BUCKET, rejectsKey), name).toEqual([]);
         continue;
       }
-      const rejects = rejectLines(await getObjectText(client!, 'lake', rejectsKey));
+      const rejects = rejectLines(await getObjectText(lake!.client, BUCKET, rejectsKey));
       expect(
         rejects.map(({ seq, key, reasons }) => ({ seq, key, reasons })),
         name,
@@ -144,10 +130,10 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
     }
 
     // What lands, lands exactly: a paired surrogate is its character, a nested "" and "*" are struct fields.
-    const poison = await readDelivered(client!, 'lake', `poison/ingest_date=${INGEST_DATE}/poison_hostile-1.ndjson`, 'ndjson');
+    const poison = await readDelivered(lake!.client, BUCKET, `poison/ingest_date=${INGEST_DATE}/poison_hostile-1.ndjson`, 'ndjson');
     expect(poison.rows[0]?.['s']).toBe('😀');
     expect(poison.rows[0]?.['o']).toEqual({ '': new ExactNumber('1'), '*': new ExactNumber('2') });
-    const many = await readDelivered(client!, 'lake', `many/ingest_date=${INGEST_DATE}/many_hostile-1.ndjson`, 'ndjson');
+    const many = await readDelivered(lake!.client, BUCKET, `many/ingest_date=${INGEST_DATE}/many_hostile-1.ndjson`, 'ndjson');
     const [first, second] = [...many.rows].sort((a, b) => idOf(a) - idOf(b));
     expect(num(first?.['k999'])).toBe(999);
     expect(second?.['j999']).toBe('999');
@@ -158,7 +144,7 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
     await start({ none: ['{"name":"no id"}', '{"id":2,"":1}'], half: ['{"id":1}', '{"name":"no id"}'] });
     const sentence = (run: { stderr: string }): string | undefined => /^ingest: (.*)$/m.exec(run.stderr)?.[1];
     const localRejects = (name: string, runId: string): Promise<string> =>
-      readFile(join(dataDir!, 'output', name, `ingest_date=${INGEST_DATE}`, `${name}_${runId}.rejects.ndjson`), 'utf8');
+      readFile(join(lake!.dataDir, 'output', name, `ingest_date=${INGEST_DATE}`, `${name}_${runId}.rejects.ndjson`), 'utf8');
 
     for (const attempt of [1, 2]) {
       const run = await ingest(['none'], 'all-rejected');
@@ -167,14 +153,14 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
         /^Writing the final file failed: 2 of 2 records were rejected, all of them: nothing is delivered; the reasons are in .*none_all-rejected\.rejects\.ndjson/,
       );
     }
-    expect(await listKeys(client!, 'lake', 'none/')).toEqual([]);
+    expect(await listKeys(lake!.client, BUCKET, 'none/')).toEqual([]);
     // The checkpoint is kept: the rerun wrote the file again from the staged page, without fetching it again.
     expect(api!.requests.filter((r) => r.url.pathname === '/none')).toHaveLength(1);
     expect(rejectLines(await localRejects('none', 'all-rejected')).map((line) => line.reasons)).toEqual([
       ['missing or invalid id'],
       ['field name "" cannot be a column'],
     ]);
-    const report = JSON.parse(await getObjectText(client!, 'lake', reportKey('none', 'all-rejected', 'report.json'))) as {
+    const report = JSON.parse(await getObjectText(lake!.client, BUCKET, reportKey('none', 'all-rejected', 'report.json'))) as {
       status: string;
       error: string;
     };
@@ -184,11 +170,11 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
     const strict = await ingest(['half'], 'half-rejected', ['--max-reject-share', '0.5']);
     expect(strict.exit).toBe(1);
     expect(sentence(strict)).toMatch(/failed: 1 of 2 records were rejected, 50%, at or past maxRejectShare 0\.5: nothing is delivered/);
-    expect(await listKeys(client!, 'lake', 'half/')).toEqual([]);
+    expect(await listKeys(lake!.client, BUCKET, 'half/')).toEqual([]);
     // The same run with a higher threshold delivers from its checkpoint.
     const lenient = await ingest(['half'], 'half-rejected', ['--max-reject-share', '0.6']);
     expect(lenient.exit, lenient.stderr).toBe(0);
-    const object = await readDelivered(client!, 'lake', `half/ingest_date=${INGEST_DATE}/half_half-rejected.ndjson`, 'ndjson');
+    const object = await readDelivered(lake!.client, BUCKET, `half/ingest_date=${INGEST_DATE}/half_half-rejected.ndjson`, 'ndjson');
     expect(object.rows.map(idOf)).toEqual([1]);
     expect(api!.requests.filter((r) => r.url.pathname === '/half')).toHaveLength(1);
   });
