@@ -1,4 +1,4 @@
-export { writeFinalFile, rejectsPathFor, schemaPathFor, OutputError } from './writeFinalFile.js';
+export { writeFinalFile, rejectsPathFor, schemaPathFor, OutputError, RejectShareError } from './writeFinalFile.js';
 export type { WriteFinalFileOptions, FinalFile, FileSchema, Transform } from './writeFinalFile.js';
 export { mergeSchemas, parseDatasetSchema } from './datasetSchema.js';
 export type { OutputFormat } from './renderColumns.js';

@@ -39,9 +39,10 @@ export interface WriteFinalFileOptions {
    */
   readonly previousSchema?: readonly SchemaColumn[];
   /**
-   * The run fails, delivering nothing, when this share of the records received or more is
-   * rejected (rule rejects, records without a key and refused records alike): 1 (the default)
-   * fails only a run whose every record is rejected, 0 any run with a reject.
+   * The file is not written (a `RejectShareError`, the rejects file published) when this share
+   * of the records received or more is rejected (rule rejects, records without a key and refused
+   * records alike): 1 (the run option's default) refuses only a run whose every record is
+   * rejected, 0 any run with a reject; none: any share is written.
    */
   readonly maxRejectShare?: number;
   /** Called with the temporary file once written, before it is checked (an inspection/test seam). */
@@ -209,8 +210,8 @@ async function write(
     await staged.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
     await checkCount(staged, 'ndjson', rejectsTemp, rejected);
   }
-  const maxShare = options.maxRejectShare ?? 1;
-  if (rejected > 0 && rejected >= maxShare * received) {
+  const maxShare = options.maxRejectShare;
+  if (maxShare !== undefined && rejected > 0 && rejected >= maxShare * received) {
     // The reasons stay readable beside the output that is not written.
     publish(rejectsTemp, rejectsPath);
     throw new RejectShareError(

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StagingStore } from '../../src/staging/index.js';
 import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
-import { OutputError, isOutputIntact, rejectsPathFor, unescapeCsvCell, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import {
+  OutputError,
+  RejectShareError,
+  isOutputIntact,
+  rejectsPathFor,
+  unescapeCsvCell,
+  writeFinalFile,
+  type OutputFormat,
+} from '../../src/output/index.js';
 import { query, readBack } from './fixtures/readBack.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
@@ -255,6 +263,21 @@ describe('writeFinalFile (ELT)', () => {
     const rows = await query(`SELECT n, m FROM read_parquet('${path}') ORDER BY id`);
     expect(rows.map((r) => r['n'])).toEqual(['{"v":123456789012345678901,"s":"a"}', '{"v":1,"s":"b"}', null]);
     expect(rows.map((r) => r['m'])).toEqual([null, null, '{"v":1.5}']);
+  });
+
+  it('writes no file when the rejected share reaches maxRejectShare, but publishes the rejects with their reasons', async () => {
+    await stageRaw(store, 1, ['{"id":1}', '{"name":"no id"}', '{"id":3}', '{"name":"none either"}']);
+    const path = join(dir, 'out', 'share.ndjson');
+    await expect(writeFinalFile(store, { format: 'ndjson', path, maxRejectShare: 0.5 })).rejects.toThrow(
+      new RejectShareError(
+        `2 of 4 records were rejected, 50%, at or past maxRejectShare 0.5: nothing is delivered; the reasons are in ${rejectsPathFor(path)}`,
+      ),
+    );
+    expect(existsSync(path)).toBe(false);
+    expect(readFileSync(rejectsPathFor(path), 'utf8').trim().split('\n')).toHaveLength(2);
+    // Below the threshold, or without one, the file is written as ever.
+    expect((await writeFinalFile(store, { format: 'ndjson', path, maxRejectShare: 0.51 })).rows).toBe(2);
+    expect((await writeFinalFile(store, { format: 'ndjson', path })).rows).toBe(2);
   });
 
   it('tells whether a recorded output is still intact (for resuming after the write)', async () => {
