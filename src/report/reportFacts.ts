@@ -59,7 +59,7 @@ export function recordFacts(report: RunReport): Fact[] {
     { label: 'Records received', value: n(records.received), num: true },
     { label: 'Unique records', value: n(records.unique), num: true },
     { label: 'Duplicates (dropped)', value: n(records.duplicates), num: true },
-    { label: 'Without a key (kept aside)', value: n(records.withoutKey), num: true },
+    { label: 'Without a key or refused (kept aside, in the rejects)', value: n(records.withoutKey), num: true },
     { label: 'Rejected (kept aside)', value: n(records.rejected), num: true },
   ];
 }

@@ -112,7 +112,7 @@ describe('the source run report', () => {
       'Received',
       'Unique',
       'Duplicates',
-      'Without key',
+      'No key or refused',
       'Rejected',
       'Rows written',
       'Pages',
