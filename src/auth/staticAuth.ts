@@ -3,7 +3,7 @@ import type { AuthProvider } from './authProvider.js';
 
 /**
  * A fixed credential, never refreshed: the same value in the same header on every request (or,
- * for a key sent in the query, no header: the resource's URL carries it). Its secrets stay
+ * for a key sent in the query, no header: the page stream adds it to each request, as `credentialQuery`). Its secrets stay
  * registered for redaction until closed.
  */
 export class StaticAuth implements AuthProvider {
@@ -49,7 +49,7 @@ export class BasicAuth extends StaticAuth {
   }
 }
 
-/** An API key in header `name`, or in query parameter `name` (added to the URL by the resource, registered here). */
+/** An API key in header `name`, or in query parameter `name` (added to each request by the page stream, registered here). */
 export class ApiKeyAuth extends StaticAuth {
   constructor(key: { in: 'header' | 'query'; name: string; value: string }, secrets: SecretRegistry = defaultSecretRegistry) {
     if (key.value.trim() === '') throw new TypeError('ApiKeyAuth: the key must not be empty');
