@@ -5,7 +5,8 @@ import type { SourceSpecInput } from '../../src/index.js';
 import { spawnCli } from '../e2e/support/cliProcess.js';
 import { startLake, type Lake } from '../e2e/support/e2eEnv.js';
 import { s3Env, sourceRunArgs } from '../e2e/support/sourceCli.js';
-import { deliveredResource, oneTo } from './support/deliveredResource.js';
+import { oneTo } from '../e2e/support/deliveredObject.js';
+import { deliveredResource } from './support/deliveredResource.js';
 import { startJsonServer, type RunningJsonServer } from './support/startJsonServer.js';
 
 // json-server (typicode) serves each array of its database as a REST resource: a bare JSON array,

@@ -6,7 +6,8 @@ import type { SourceSpecInput } from '../../src/index.js';
 import { spawnCli } from '../e2e/support/cliProcess.js';
 import { startLake, type Lake } from '../e2e/support/e2eEnv.js';
 import { s3Env, sourceRunArgs } from '../e2e/support/sourceCli.js';
-import { deliveredResource, oneTo } from './support/deliveredResource.js';
+import { oneTo } from '../e2e/support/deliveredObject.js';
+import { deliveredResource } from './support/deliveredResource.js';
 
 // Two mockttp servers script a Django-REST-style API ({ count, next, previous, results }, `next` a
 // full URL, the later pages on another origin) and bare arrays whose next cursor is a header.

@@ -3,7 +3,8 @@ import nodeFetch from 'node-fetch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSource, type Fetch } from '../../src/index.js';
 import { BUCKET, INGEST_DATE, silentLogger, startLake, type Lake } from '../e2e/support/e2eEnv.js';
-import { deliveredResource, oneTo } from './support/deliveredResource.js';
+import { oneTo } from '../e2e/support/deliveredObject.js';
+import { deliveredResource } from './support/deliveredResource.js';
 import { startJsonServer, type RunningJsonServer } from './support/startJsonServer.js';
 
 let lake: Lake | undefined;

@@ -4,20 +4,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthSpecInput } from '../../src/config/sourceSpec.js';
 import { startHttpApi, type ApiAnswer, type ApiRequest, type RunningHttpApi } from '../support/startHttpApi.js';
 import { spawnCli } from './support/cliProcess.js';
-import { getObjectBytes, idOf, listKeys, readDelivered } from './support/deliveredObject.js';
-import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { getObjectBytes, idOf, listKeys, readDelivered, oneTo } from './support/deliveredObject.js';
+import { INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
 import { filesUnder } from './support/filesUnder.js';
+import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 // Every auth type of a source file through `ingest run --source FILE`, against a real HTTP API
 // that checks the credential on every page and pages by offset; the delivered object is read back
 // from s3rver. (The e2e environment's simulator is not used: this API is the test's own.)
 
-let env: E2eEnv | undefined;
+let lake: Lake | undefined;
 let api: RunningHttpApi | undefined;
 afterEach(async () => {
-  await env?.close();
+  await lake?.close();
   await api?.close();
-  env = undefined;
+  lake = undefined;
   api = undefined;
 });
 
@@ -50,7 +51,7 @@ function pagedApi({ resources = { '/items': RECORDS }, accepts, token }: ApiOpti
 const pageRequests = (server: RunningHttpApi): ApiRequest[] => server.requests.filter((r) => r.method === 'GET');
 
 /** A one-resource source (`/items`, offset paging) with `auth`, written to the data directory. */
-async function writeSource(e: E2eEnv, baseUrl: string, auth: AuthSpecInput): Promise<string> {
+async function writeSource(e: Lake, baseUrl: string, auth: AuthSpecInput): Promise<string> {
   const path = join(e.dataDir, 'api.source.yaml');
   await writeFile(
     path,
@@ -69,33 +70,22 @@ async function writeSource(e: E2eEnv, baseUrl: string, auth: AuthSpecInput): Pro
   return path;
 }
 
-function runArgs(e: E2eEnv, source: string, runId: string, logLevel = 'warn'): string[] {
-  return [
-    'run',
-    ...['--source', source, '--bucket', 'lake', '--s3-endpoint', e.s3.endpoint, '--s3-force-path-style', '--checksum', 'SHA256'],
-    ...['--format', 'ndjson', '--data-dir', e.dataDir, '--log-dir', join(e.dataDir, 'logs'), '--ingest-date', INGEST_DATE],
-    ...['--run-id', runId, '--rate-limit', '200', '--no-progress', '--log-level', logLevel],
-  ];
+function runArgs(e: Lake, source: string, runId: string, logLevel = 'warn'): string[] {
+  return [...sourceRunArgs(e, source, runId, { logLevel }), '--format', 'ndjson', '--rate-limit', '200'];
 }
 
-const cliEnv = (e: E2eEnv, secrets: Readonly<Record<string, string>>): Record<string, string> => ({
-  AWS_ACCESS_KEY_ID: e.s3.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: e.s3.credentials.secretAccessKey,
-  ...secrets,
-});
+const cliEnv = (e: Lake, secrets: Readonly<Record<string, string>>): Record<string, string> => ({ ...s3Env(e), ...secrets });
 
 /** The ids of the one object delivered for `dataset` (found by prefix, not by a key spelled here), sorted. */
-async function deliveredIds(e: E2eEnv, dataset: string): Promise<number[]> {
+async function deliveredIds(e: Lake, dataset: string): Promise<number[]> {
   const keys = await listKeys(e.client, 'lake', `${dataset}/ingest_date=${INGEST_DATE}/`);
   expect(keys).toHaveLength(1);
   const object = await readDelivered(e.client, 'lake', keys[0]!, 'ndjson');
   return object.rows.map(idOf).sort((a, b) => a - b);
 }
 
-const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
 /** Runs the source through the CLI and expects every record delivered exactly once. */
-async function runAndDeliver(e: E2eEnv, source: string, secrets: Readonly<Record<string, string>>, logLevel = 'warn') {
+async function runAndDeliver(e: Lake, source: string, secrets: Readonly<Record<string, string>>, logLevel = 'warn') {
   const cli = spawnCli(runArgs(e, source, 'auth-1', logLevel), cliEnv(e, secrets));
   expect(await cli.exited, cli.stderr()).toBe(0);
   expect(await deliveredIds(e, 'items')).toEqual(oneTo(RECORDS));
@@ -103,7 +93,7 @@ async function runAndDeliver(e: E2eEnv, source: string, secrets: Readonly<Record
 }
 
 /** The canary is in no output of the run: stdout, stderr, any file under the data dir (logs, staging, reports), any object. */
-async function expectNowhere(e: E2eEnv, canary: string, output: string): Promise<void> {
+async function expectNowhere(e: Lake, canary: string, output: string): Promise<void> {
   expect(output).not.toContain(canary);
   const files = await filesUnder(e.dataDir);
   expect(files.some((f) => f.name.endsWith('.log') || f.name.includes('logs'))).toBe(true);
@@ -119,9 +109,9 @@ async function expectNowhere(e: E2eEnv, canary: string, output: string): Promise
 describe('auth types through ingest run --source', () => {
   it('bearer: the static token on every page', async () => {
     api = await startHttpApi(pagedApi({ accepts: (r) => r.headers['authorization'] === 'Bearer tok-canary-b1' }));
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, api.url, { type: 'bearer', token: '${env:API_TOKEN}' });
-    await runAndDeliver(env, source, { API_TOKEN: 'tok-canary-b1' });
+    lake = await startLake();
+    const source = await writeSource(lake, api.url, { type: 'bearer', token: '${env:API_TOKEN}' });
+    await runAndDeliver(lake, source, { API_TOKEN: 'tok-canary-b1' });
     expect(pageRequests(api).length).toBeGreaterThanOrEqual(RECORDS / 25);
   });
 
@@ -135,33 +125,33 @@ describe('auth types through ingest run --source', () => {
         },
       }),
     );
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, api.url, { type: 'basic', username: 'reader', password: '${env:API_PASSWORD}' });
-    const cli = await runAndDeliver(env, source, { API_PASSWORD: password }, 'debug');
-    await expectNowhere(env, 'pw-canary-b2', `${cli.stdout()}${cli.stderr()}`);
+    lake = await startLake();
+    const source = await writeSource(lake, api.url, { type: 'basic', username: 'reader', password: '${env:API_PASSWORD}' });
+    const cli = await runAndDeliver(lake, source, { API_PASSWORD: password }, 'debug');
+    await expectNowhere(lake, 'pw-canary-b2', `${cli.stdout()}${cli.stderr()}`);
   });
 
   it('apiKey in a header: the key in X-API-Key (not in Authorization), and in no output', async () => {
     const key = 'key-canary-h3';
     api = await startHttpApi(pagedApi({ accepts: (r) => r.headers['x-api-key'] === key && r.headers['authorization'] === undefined }));
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, api.url, { type: 'apiKey', value: '${env:API_KEY}' });
-    const cli = await runAndDeliver(env, source, { API_KEY: key }, 'debug');
-    await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
+    lake = await startLake();
+    const source = await writeSource(lake, api.url, { type: 'apiKey', value: '${env:API_KEY}' });
+    const cli = await runAndDeliver(lake, source, { API_KEY: key }, 'debug');
+    await expectNowhere(lake, key, `${cli.stdout()}${cli.stderr()}`);
   });
 
   it('apiKey in the query: on every page request, and never in the logs, the report, the staging file or the delivered object', async () => {
     const key = 'key-canary-q4';
     api = await startHttpApi(pagedApi({ accepts: (r) => r.url.searchParams.get('appid') === key }));
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
+    lake = await startLake();
     // `appid` is no name the URL redactor knows: the key is kept out by the registry and by never entering the params.
-    const source = await writeSource(env, api.url, { type: 'apiKey', in: 'query', name: 'appid', value: '${env:API_KEY}' });
-    const cli = await runAndDeliver(env, source, { API_KEY: key }, 'debug');
+    const source = await writeSource(lake, api.url, { type: 'apiKey', in: 'query', name: 'appid', value: '${env:API_KEY}' });
+    const cli = await runAndDeliver(lake, source, { API_KEY: key }, 'debug');
     expect(pageRequests(api).every((r) => r.url.searchParams.get('appid') === key)).toBe(true);
     expect(Object.keys(api.requests[0]!.headers)).not.toContain('authorization');
-    await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
+    await expectNowhere(lake, key, `${cli.stdout()}${cli.stderr()}`);
     // A rerun with a rotated key is the same run (the key is no run option): it finds the object delivered.
-    const rerun = spawnCli(runArgs(env, source, 'auth-1'), cliEnv(env, { API_KEY: 'key-rotated-q4' }));
+    const rerun = spawnCli(runArgs(lake, source, 'auth-1'), cliEnv(lake, { API_KEY: 'key-rotated-q4' }));
     expect(await rerun.exited, rerun.stderr()).toBe(0);
     expect(rerun.stdout()).toMatch(/already delivered/);
   });
@@ -173,14 +163,14 @@ describe('auth types through ingest run --source', () => {
       if (url.searchParams.get('offset') === '50') return { status: 429, headers: { 'retry-after': '3600' }, body: { error: 'slow down' } };
       return pagedApi({ accepts: () => url.searchParams.get('appid') === key })(request);
     });
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, api.url, { type: 'apiKey', in: 'query', name: 'appid', value: '${env:API_KEY}' });
-    const cli = spawnCli(runArgs(env, source, 'auth-1', 'debug'), cliEnv(env, { API_KEY: key }));
+    lake = await startLake();
+    const source = await writeSource(lake, api.url, { type: 'apiKey', in: 'query', name: 'appid', value: '${env:API_KEY}' });
+    const cli = spawnCli(runArgs(lake, source, 'auth-1', 'debug'), cliEnv(lake, { API_KEY: key }));
     expect(await cli.exited).toBe(1);
     // The URL it names never holds the key: the key is added only as a request is sent.
     expect(cli.stderr()).toMatch(/\/items asks to wait 3600 s/);
     expect(cli.stderr()).not.toMatch(/appid/);
-    await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
+    await expectNowhere(lake, key, `${cli.stdout()}${cli.stderr()}`);
   });
 
   it('login: any JSON body, the token at tokenPath with a scheme, used until a 401, then one login more', async () => {
@@ -202,18 +192,18 @@ describe('auth types through ingest run --source', () => {
         resources: { '/v1/items': RECORDS },
       }),
     );
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, `${api.url}/v1`, {
+    lake = await startLake();
+    const source = await writeSource(lake, `${api.url}/v1`, {
       type: 'login',
       path: '/sessions',
       body: { auth: { user: 'reader', passphrase: '${env:API_PASSPHRASE}' }, client: 'ingest' },
       tokenPath: 'result.session',
       scheme: 'Session',
     });
-    const cli = await runAndDeliver(env, source, { API_PASSPHRASE: 'pp-canary-l5' }, 'debug');
+    const cli = await runAndDeliver(lake, source, { API_PASSPHRASE: 'pp-canary-l5' }, 'debug');
     expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
-    await expectNowhere(env, 'pp-canary-l5', `${cli.stdout()}${cli.stderr()}`);
-    await expectNowhere(env, 'sess-2', '');
+    await expectNowhere(lake, 'pp-canary-l5', `${cli.stdout()}${cli.stderr()}`);
+    await expectNowhere(lake, 'sess-2', '');
   });
 
   it('oauth2: client credentials with HTTP Basic client auth and a scope; the bearer token on every page', async () => {
@@ -235,18 +225,18 @@ describe('auth types through ingest run --source', () => {
         accepts: (r) => r.headers['authorization'] === 'Bearer at-canary-o6',
       }),
     );
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-    const source = await writeSource(env, api.url, {
+    lake = await startLake();
+    const source = await writeSource(lake, api.url, {
       type: 'oauth2',
       tokenUrl: '/oauth/token',
       clientId: 'ingest-client',
       clientSecret: '${env:CLIENT_SECRET}',
       scope: 'items:read',
     });
-    const cli = await runAndDeliver(env, source, { CLIENT_SECRET: 'cs-canary-o6' }, 'debug');
+    const cli = await runAndDeliver(lake, source, { CLIENT_SECRET: 'cs-canary-o6' }, 'debug');
     expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
-    await expectNowhere(env, 'cs-canary-o6', `${cli.stdout()}${cli.stderr()}`);
-    await expectNowhere(env, 'at-canary-o6', '');
+    await expectNowhere(lake, 'cs-canary-o6', `${cli.stdout()}${cli.stderr()}`);
+    await expectNowhere(lake, 'at-canary-o6', '');
   });
 
   it('a login redirected to another origin fails the run before any page, naming both origins; the other host gets nothing', async () => {
@@ -255,14 +245,14 @@ describe('auth types through ingest run --source', () => {
       api = await startHttpApi(
         pagedApi({ token: () => ({ status: 307, headers: { location: `${elsewhere.url}/login` } }), accepts: () => true }),
       );
-      env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
-      const source = await writeSource(env, api.url, { type: 'login', body: { username: 'reader', password: '${env:API_PASSWORD}' } });
-      const cli = spawnCli(runArgs(env, source, 'auth-1'), cliEnv(env, { API_PASSWORD: 'pw-canary-r7' }));
+      lake = await startLake();
+      const source = await writeSource(lake, api.url, { type: 'login', body: { username: 'reader', password: '${env:API_PASSWORD}' } });
+      const cli = spawnCli(runArgs(lake, source, 'auth-1'), cliEnv(lake, { API_PASSWORD: 'pw-canary-r7' }));
       expect(await cli.exited).not.toBe(0);
       expect(cli.stderr()).toContain(`from ${api.url} to ${elsewhere.url}`);
       expect(elsewhere.requests).toHaveLength(0);
       expect(pageRequests(api)).toHaveLength(0);
-      await expectNowhere(env, 'pw-canary-r7', `${cli.stdout()}${cli.stderr()}`);
+      await expectNowhere(lake, 'pw-canary-r7', `${cli.stdout()}${cli.stderr()}`);
     } finally {
       await elsewhere.close();
     }
@@ -275,16 +265,16 @@ describe('examples/api-key.source.yaml', () => {
     api = await startHttpApi(
       pagedApi({ resources: { '/v1/products': 1234, '/v1/categories': 42 }, accepts: (r) => r.headers['x-api-key'] === key }),
     );
-    env = await startE2eEnv({ profile: 'calm', records: 1, seed: 1 });
+    lake = await startLake();
     const text = await readFile(new URL('../../examples/api-key.source.yaml', import.meta.url), 'utf8');
-    const source = join(env.dataDir, 'api-key.source.yaml');
+    const source = join(lake.dataDir, 'api-key.source.yaml');
     await writeFile(source, text.replace('https://api.example.com/v1', `${api.url}/v1`));
-    const cli = spawnCli(runArgs(env, source, 'catalog-1'), cliEnv(env, { CATALOG_API_KEY: key }));
+    const cli = spawnCli(runArgs(lake, source, 'catalog-1'), cliEnv(lake, { CATALOG_API_KEY: key }));
     expect(await cli.exited, cli.stderr()).toBe(0);
-    expect(await deliveredIds(env, 'products')).toEqual(oneTo(1234));
-    expect(await deliveredIds(env, 'categories')).toEqual(oneTo(42));
+    expect(await deliveredIds(lake, 'products')).toEqual(oneTo(1234));
+    expect(await deliveredIds(lake, 'categories')).toEqual(oneTo(42));
     const categoryPages = pageRequests(api).filter((r) => r.url.pathname.startsWith('/v1/categories'));
     expect(categoryPages.every((r) => r.url.searchParams.get('include') === 'archived')).toBe(true);
-    await expectNowhere(env, key, `${cli.stdout()}${cli.stderr()}`);
+    await expectNowhere(lake, key, `${cli.stdout()}${cli.stderr()}`);
   });
 });

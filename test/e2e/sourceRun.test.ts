@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli } from './support/cliProcess.js';
-import { getObjectText, listKeys, readDelivered, type DeliveredObject, type Row } from './support/deliveredObject.js';
+import { getObjectText, listKeys, readDelivered, type DeliveredObject, type Row, oneTo } from './support/deliveredObject.js';
 import type { ExactNumber } from './support/exactJson.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 import { s3Env, sourceRunArgs } from './support/sourceCli.js';
@@ -27,7 +27,6 @@ async function exampleSource(e: E2eEnv, extra = ''): Promise<string> {
 const cliEnv = (e: E2eEnv): Record<string, string> => ({ SIMULATOR_PASSWORD: 'demo-password', ...s3Env(e) });
 
 const ids = (rows: readonly Row[]): number[] => rows.map((r) => Number((r['id'] as ExactNumber).text)).sort((a, b) => a - b);
-const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 /** The source's run report of `runId`, where the run wrote it locally (the example's source is named by its file: `simulator`). */
 const localSourceReport = (e: E2eEnv, runId: string, ext: 'json' | 'md'): string =>
   join(e.dataDir, 'reports', 'simulator', `${runId}.source.report.${ext}`);
@@ -173,7 +172,7 @@ describe('ingest run --source: several resources in one run', () => {
 
   it('a bucket that refuses the run: the source report stays local, and the run says so', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 100, orders: 50, seed: 13 });
-    const cli = spawnCli(sourceRunArgs(env, await exampleSource(env), 'shop-3', 'no-such-bucket'), cliEnv(env));
+    const cli = spawnCli(sourceRunArgs(env, await exampleSource(env), 'shop-3', { bucket: 'no-such-bucket' }), cliEnv(env));
     expect(await cli.exited).toBe(1);
     expect(cli.stdout()).toContain(`Source report: ${localSourceReport(env, 'shop-3', 'md')}\n`);
     expect(cli.stderr()).toMatch(/ingest: the source run report stays local \(.*no-such-bucket/);

@@ -23,6 +23,3 @@ export async function deliveredResource(lake: Pick<Lake, 'client'>, name: string
   const report = JSON.parse(await getObjectText(lake.client, BUCKET, reports[0]!)) as RunReport;
   return { key: data[0]!, rows, ids: rows.map(idOf).sort((a, b) => a - b), report };
 }
-
-/** 1..n. */
-export const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);

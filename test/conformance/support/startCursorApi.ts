@@ -1,5 +1,5 @@
 import { getLocal, type CompletedRequest, type Mockttp } from 'mockttp';
-import { oneTo } from './deliveredResource.js';
+import { oneTo } from '../../e2e/support/deliveredObject.js';
 
 export const API_USER = 'conformance';
 export const API_PASSWORD = 'not-a-real-password-3f9c';

@@ -126,3 +126,6 @@ export async function describeDelivered(client: S3Client, bucket: string, key: s
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** 1..n. */
+export const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);

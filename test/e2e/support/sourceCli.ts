@@ -1,8 +1,16 @@
 import { join } from 'node:path';
 import { BUCKET, INGEST_DATE, type Lake } from './e2eEnv.js';
 
-/** `ingest run --source FILE` delivering to the lake's bucket (or `bucket`), quietly, under a fixed date and run id (undefined: the default one). */
-export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string, runId: string | undefined, bucket = BUCKET): string[] {
+/**
+ * `ingest run --source FILE` delivering to the lake's bucket (or `bucket`), at `logLevel` (default
+ * warn), under a fixed date and run id (undefined: the default one).
+ */
+export function sourceRunArgs(
+  lake: Pick<Lake, 's3' | 'dataDir'>,
+  source: string,
+  runId: string | undefined,
+  { bucket = BUCKET, logLevel = 'warn' }: { bucket?: string; logLevel?: string } = {},
+): string[] {
   return [
     'run',
     '--source',
@@ -23,7 +31,7 @@ export function sourceRunArgs(lake: Pick<Lake, 's3' | 'dataDir'>, source: string
     ...(runId === undefined ? [] : ['--run-id', runId]),
     '--no-progress',
     '--log-level',
-    'warn',
+    logLevel,
   ];
 }
 
