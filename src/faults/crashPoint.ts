@@ -8,13 +8,14 @@ import { ConfigError } from '../errors.js';
  */
 export const crashPointNames = [
   /**
-   * Inside a page's staging transaction: its rows and its checkpoint row are written, COMMIT is
-   * not. A rerun must find no trace of the page (no torn page) and fetch it again.
+   * Inside a staging transaction (of one page, or of the pages that waited together): their rows
+   * and checkpoint rows are written, COMMIT is not. A rerun must find no trace of those pages (no
+   * torn page) and fetch them again.
    */
   'staging.midPage',
   /**
-   * A page is committed but the page stream has not been told. A rerun must not fetch that page
-   * again and must not stage it twice.
+   * Pages are committed but the page stream has not been told. A rerun must not fetch those
+   * pages again and must not stage them twice.
    */
   'staging.afterCommit',
   /**

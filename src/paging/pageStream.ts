@@ -146,7 +146,11 @@ class StreamRun {
   #planner: PagePlanner | undefined;
   readonly #progress: ProgressGuard;
   #outstanding = 0;
+  /** Pages fetched and waiting to be staged: whoever stages next takes them all, in one commit. */
+  readonly #toStage: { readonly page: StagedPage; readonly staged: () => void; readonly failed: (error: unknown) => void }[] = [];
+  /** The staging under way (settled when nothing is staging). */
   #stageChain: Promise<void> = Promise.resolve();
+  #staging = false;
   #deadlineTimer: unknown;
   #deadlineError: TimeoutError | undefined;
   #done = false;
@@ -520,12 +524,10 @@ class StreamRun {
         attempts: state.attempts,
         latencyMs: response.latencyMs,
       };
-      // One page at a time, and never once the run is aborted.
-      const staged = this.#stageChain.then(() => {
-        this.#run.signal.throwIfAborted();
-        return this.#deps.runtime.clock.track(this.#deps.stage(page));
+      const staged = new Promise<void>((resolve, reject) => {
+        this.#toStage.push({ page, staged: resolve, failed: reject });
+        if (!this.#staging) this.#stageChain = this.#stageWaiting();
       });
-      this.#stageChain = staged.catch(() => undefined);
       return from(staged.then(() => page));
     }).pipe(
       concatMap((page) => {
@@ -542,6 +544,28 @@ class StreamRun {
         return EMPTY;
       }),
     );
+  }
+
+  /**
+   * Stages the waiting pages, all of them at once (one transaction: the API outpacing staging
+   * makes commits larger, not a queue longer), one batch at a time, never once the run is aborted.
+   */
+  async #stageWaiting(): Promise<void> {
+    this.#staging = true;
+    try {
+      while (this.#toStage.length > 0) {
+        const batch = this.#toStage.splice(0);
+        try {
+          this.#run.signal.throwIfAborted();
+          await this.#deps.runtime.clock.track(this.#deps.stage(batch.map((waiting) => waiting.page)));
+          for (const waiting of batch) waiting.staged();
+        } catch (error: unknown) {
+          for (const waiting of batch) waiting.failed(error);
+        }
+      }
+    } finally {
+      this.#staging = false;
+    }
   }
 
   #complete(): void {

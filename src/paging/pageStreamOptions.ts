@@ -100,8 +100,8 @@ export interface PageStreamDeps {
   readonly auth: AuthProvider;
   /** `clockScheduler(runtime.clock)`: backoff timers run on it. */
   readonly scheduler: SchedulerLike;
-  /** Commits a page (records + checkpoint); the page is delivered once this resolves. */
-  readonly stage: (page: StagedPage) => Promise<void>;
+  /** Commits pages (records + checkpoints; one transaction for those waiting together); each is delivered once this resolves. */
+  readonly stage: (pages: readonly StagedPage[]) => Promise<void>;
   /**
    * The API origin's pacer, shared with the streams of its other resources (its owner disposes it);
    * absent, the stream paces itself with its own, from `rateLimit` and `maxRate`.

@@ -38,7 +38,7 @@ import type {
   StagingCounts,
   StagingStoreOptions,
 } from './stagingTypes.js';
-import { validateOpenOptions, validateStagePage } from './validateStaging.js';
+import { validateOpenOptions, validateStagePages } from './validateStaging.js';
 
 /**
  * The run's DuckDB staging database: raw records as received plus a checkpoint per page,
@@ -117,20 +117,27 @@ export class StagingStore implements StagedRecordsSource {
     }
   }
 
-  /**
-   * Stages one page in ONE transaction: its raw records and its checkpoint row commit
-   * together or not at all. A page already committed is left as it is (a no-op), so a
-   * crash between commit and acknowledgement is harmless.
-   */
+  /** Stages one page in one transaction (see `stagePages`). */
   async stagePage(input: Readonly<StagePageInput>): Promise<StagePageResult> {
-    validateStagePage(input);
-    return this.#exclusive(`stage page ${input.page}`, async () => {
-      const result = await this.#pages.stagePage(this.#conn(), input);
-      if (result.staged) {
-        this.#pagesStaged++;
+    const [result] = await this.stagePages([input]);
+    return result!;
+  }
+
+  /**
+   * Stages pages in ONE transaction: their raw records and checkpoint rows commit together or
+   * not at all. A page already committed is left as it is (a no-op), so a crash between commit
+   * and acknowledgement is harmless.
+   */
+  async stagePages(inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
+    validateStagePages(inputs);
+    return this.#exclusive(`stage page ${inputs.map((input) => input.page).join(', ')}`, async () => {
+      const results = await this.#pages.stagePages(this.#conn(), inputs);
+      const staged = results.filter((result) => result.staged).length;
+      if (staged > 0) {
+        this.#pagesStaged += staged;
         crashPoint('staging.afterCommit');
       }
-      return result;
+      return results;
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * Staging one page: its raw records appended and its checkpoint row inserted in one transaction,
+ * Staging pages: their raw records appended and their checkpoint rows inserted in one transaction,
  * with the appender and prepared statement every page reuses (the per-page hot path).
  */
 import {
@@ -48,26 +48,21 @@ export class PageStager {
   }
 
   /**
-   * Stages one page in ONE transaction: its raw records and its checkpoint row commit
-   * together or not at all. A page already committed is left as it is (a no-op), so a
-   * crash between commit and acknowledgement is harmless.
+   * Stages pages in ONE transaction: their raw records and their checkpoint rows commit together
+   * or not at all (a commit costs ~8 ms, so pages waiting together share one). A page already
+   * committed is left as it is (a no-op), so a crash between commit and acknowledgement is harmless.
    */
-  async stagePage(conn: DuckDBConnection, input: Readonly<StagePageInput>): Promise<StagePageResult> {
+  async stagePages(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
     await conn.run('BEGIN TRANSACTION');
     try {
-      await this.#appendRecords(conn, input);
-      // One statement records the page unless it was committed before or its text is not JSON
-      // (caller-supplied text is checked; JSON.stringify's is valid by construction): a page costs
-      // one statement besides its rows, the rare refusal is told apart below.
-      const validText =
-        input.rawRecords === undefined
-          ? ''
-          : ' AND NOT EXISTS (SELECT 1 FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record))';
-      const inserted = await this.#run(
+      const committed = await this.#committed(
         conn,
-        `INSERT INTO pages SELECT $1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8
-         WHERE NOT EXISTS (SELECT 1 FROM pages WHERE run_id = $1 AND page = $2)${validText} RETURNING page`,
-        [
+        inputs.map((input) => input.page),
+      );
+      const fresh = inputs.filter((input) => !committed.has(input.page));
+      await this.#appendRecords(conn, fresh);
+      for (const input of fresh) {
+        await this.#run(conn, `INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
           this.#runId,
           input.page,
           input.records.length,
@@ -76,63 +71,85 @@ export class PageStager {
           this.#clock.now(),
           input.attempts,
           input.latencyMs,
-        ],
-      );
-      if (inserted.currentRowCount === 0) return await this.#refused(conn, input.page);
+        ]);
+      }
+      await this.#checkJson(conn, fresh);
       crashPoint('staging.midPage');
       await conn.run('COMMIT');
-      return { page: input.page, staged: true, records: input.records.length };
+      return inputs.map((input) => {
+        const before = committed.get(input.page);
+        return before === undefined
+          ? { page: input.page, staged: true, records: input.records.length }
+          : { page: input.page, staged: false, records: before };
+      });
     } catch (error: unknown) {
       await conn.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
 
-  /** Why a page was not recorded: committed before (its rows are rolled back, the page is left as it is), or invalid text. */
-  async #refused(conn: DuckDBConnection, page: number): Promise<StagePageResult> {
-    const existing = (
-      await conn.runAndReadAll('SELECT records FROM pages WHERE run_id = $1 AND page = $2', [this.#runId, page])
-    ).getRows()[0];
-    if (existing !== undefined) {
-      await conn.run('ROLLBACK');
-      return { page, staged: false, records: toNum(existing[0] ?? 0) };
-    }
-    const invalid = await conn.runAndReadAll(
-      'SELECT min(seq) FROM raw_records WHERE run_id = $1 AND page = $2 AND NOT json_valid(record)',
-      [this.#runId, page],
-    );
-    throw new StagingError(`page ${page} record ${String(invalid.getRows()[0]?.[0])} is not valid JSON text`);
+  /** Which of `pages` were committed before, with their record counts. */
+  async #committed(conn: DuckDBConnection, pages: readonly number[]): Promise<Map<number, number>> {
+    const rows = (
+      await conn.runAndReadAll(`SELECT page, records FROM pages WHERE run_id = $1 AND page IN (${pages.map(Number).join(', ')})`, [
+        this.#runId,
+      ])
+    ).getRows();
+    return new Map(rows.map(([page, records]) => [toNum(page ?? 0), toNum(records ?? 0)]));
   }
 
-  async #appendRecords(conn: DuckDBConnection, input: Readonly<StagePageInput>): Promise<void> {
+  /**
+   * Caller-supplied text must be JSON DuckDB can read; text cut from a body JSON.parse accepted
+   * (`rawRecordsParsed`) is, once `limits` refused lone surrogate escapes (the one thing
+   * JSON.parse takes and DuckDB does not), so it is not parsed a second time.
+   */
+  async #checkJson(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
+    const unchecked = inputs.filter((input) => input.rawRecords !== undefined && !(input.rawRecordsParsed && input.limits));
+    if (unchecked.length === 0) return;
+    const invalid = (
+      await conn.runAndReadAll(
+        `SELECT page, seq FROM raw_records WHERE run_id = $1 AND page IN (${unchecked.map((input) => Number(input.page)).join(', ')})
+         AND NOT json_valid(record) ORDER BY page, seq LIMIT 1`,
+        [this.#runId],
+      )
+    ).getRows()[0];
+    if (invalid !== undefined) throw new StagingError(`page ${String(invalid[0])} record ${String(invalid[1])} is not valid JSON text`);
+  }
+
+  async #appendRecords(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
+    if (inputs.length === 0) return;
     const appender = (this.#appender ??= await conn.createAppender('raw_records'));
-    const fetchedAt = new DuckDBTimestampValue(BigInt(Math.trunc(input.fetchedAt)) * 1000n);
     let ok = false;
     try {
-      input.records.forEach((record, seq) => {
-        // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
-        const text = input.rawRecords?.[seq] ?? serialise(record);
-        if (typeof text !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
-        // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
-        // exact text, without a key, so it goes to the rejects with its reason.
-        const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
-        const key = refused === undefined ? recordKey(record, input.keyField) : null;
-        appender.appendVarchar(this.#runId);
-        appender.appendInteger(input.page);
-        appender.appendInteger(seq);
-        if (key === null) appender.appendNull();
-        else appender.appendVarchar(key);
-        appender.appendTimestamp(fetchedAt);
-        appender.appendVarchar(refused === undefined ? text : JSON.stringify(text));
-        if (refused === undefined) appender.appendNull();
-        else appender.appendVarchar(refused);
-        appender.endRow();
-      });
+      for (const input of inputs) this.#appendPage(appender, input);
       appender.flushSync();
       ok = true;
     } finally {
       if (!ok) this.#dropAppender();
     }
+  }
+
+  #appendPage(appender: DuckDBAppender, input: Readonly<StagePageInput>): void {
+    const fetchedAt = new DuckDBTimestampValue(BigInt(Math.trunc(input.fetchedAt)) * 1000n);
+    input.records.forEach((record, seq) => {
+      // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
+      const text = input.rawRecords?.[seq] ?? serialise(record);
+      if (typeof text !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
+      // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
+      // exact text, without a key, so it goes to the rejects with its reason.
+      const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
+      const key = refused === undefined ? recordKey(record, input.keyField) : null;
+      appender.appendVarchar(this.#runId);
+      appender.appendInteger(input.page);
+      appender.appendInteger(seq);
+      if (key === null) appender.appendNull();
+      else appender.appendVarchar(key);
+      appender.appendTimestamp(fetchedAt);
+      appender.appendVarchar(refused === undefined ? text : JSON.stringify(text));
+      if (refused === undefined) appender.appendNull();
+      else appender.appendVarchar(refused);
+      appender.endRow();
+    });
   }
 
   /** Discards a failed page's rows and the appender with them: DuckDB refuses further use of an appender after an error. */

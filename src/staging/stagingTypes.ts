@@ -24,6 +24,8 @@ export interface StagePageInput {
   readonly records: readonly unknown[];
   /** The exact JSON text of each record as received; defaults to `JSON.stringify(record)`. */
   readonly rawRecords?: readonly string[];
+  /** `rawRecords` were cut from a body JSON.parse accepted: with `limits`, DuckDB need not check them again. */
+  readonly rawRecordsParsed?: boolean;
   /** Epoch ms when the page's response arrived. */
   readonly fetchedAt: number;
   readonly nextCursor?: string | null;

@@ -12,7 +12,17 @@ export function validateOpenOptions(options: Readonly<StagingStoreOptions>): voi
   }
 }
 
-export function validateStagePage(input: Readonly<StagePageInput>): void {
+export function validateStagePages(inputs: readonly Readonly<StagePageInput>[]): void {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new StagingError('stagePages: expected one page or more');
+  const pages = new Set<number>();
+  for (const input of inputs) {
+    validateStagePage(input);
+    if (pages.has(input.page)) throw new StagingError(`stagePages: page ${input.page} is given twice`);
+    pages.add(input.page);
+  }
+}
+
+function validateStagePage(input: Readonly<StagePageInput>): void {
   if (!Number.isSafeInteger(input.page) || input.page < 1)
     throw new StagingError(`stagePage: "page" must be a positive integer, got ${String(input.page)}`);
   if (!Array.isArray(input.records)) throw new StagingError('stagePage: "records" must be an array');

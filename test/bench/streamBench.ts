@@ -91,12 +91,14 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
       runtime,
       auth,
       scheduler: clockScheduler(realClock),
-      stage: async (page) => {
+      stage: async (staged) => {
         const at = realClock.now() - start;
         if (at > windowMs) return;
-        if (at > windowMs / 3) steadyRecords += page.records.length;
-        records += page.records.length;
-        pages++;
+        for (const page of staged) {
+          if (at > windowMs / 3) steadyRecords += page.records.length;
+          records += page.records.length;
+          pages++;
+        }
       },
     },
   );

@@ -63,10 +63,12 @@ async function measure(sim: SimulatorOptions, seconds: number, seed: number): Pr
       runtime,
       auth,
       scheduler: clockScheduler(clock),
-      stage: async (page) => {
+      stage: async (staged) => {
         if (clock.now() - start > windowMs) return;
-        records += page.records.length;
-        pages++;
+        for (const page of staged) {
+          records += page.records.length;
+          pages++;
+        }
       },
     },
   );

@@ -130,10 +130,10 @@ describe.concurrent('reliability row 18: kill -9 at each named crash point, then
         expect(existsSync(where.output)).toBe(false);
       },
     );
-    // Two pages committed before the third died inside its transaction.
-    expect(result.staged.committed).toHaveLength(2);
+    // Two transactions (a page or more each: pages waiting together commit together) committed before the third died.
+    expect(result.staged.committed.length).toBeGreaterThanOrEqual(2);
     expect(result.rerunPages).toEqual(pagesExcept(PAGES, result.staged.committed));
-    expect(result.report.pages.skippedOnResume).toBe(2);
+    expect(result.report.pages.skippedOnResume).toBe(result.staged.committed.length);
   });
 
   it('staging.afterCommit: a committed page that the stream never heard of is not fetched or staged again', async () => {
@@ -143,7 +143,7 @@ describe.concurrent('reliability row 18: kill -9 at each named crash point, then
         expect(existsSync(where.output)).toBe(false);
       },
     );
-    expect(result.staged.committed).toHaveLength(3);
+    expect(result.staged.committed.length).toBeGreaterThanOrEqual(3);
     expect(result.rerunPages).toEqual(pagesExcept(PAGES, result.staged.committed));
   });
 

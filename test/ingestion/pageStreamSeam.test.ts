@@ -34,7 +34,7 @@ function realStreamHarness(seed: number) {
           runtime,
           auth,
           scheduler: clockScheduler(clock),
-          stage: async (page) => void (stagedRecords += page.records.length),
+          stage: async (pages) => void pages.forEach((page) => (stagedRecords += page.records.length)),
         },
       );
       streams.push(stream);

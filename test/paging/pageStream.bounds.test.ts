@@ -105,10 +105,10 @@ describe('cancellation', () => {
           holder.log = rec.log;
           return rec.fetch;
         },
-        stage: async (page) => {
+        stage: async (pages) => {
           expect(controller.signal.aborted).toBe(false);
-          staged.push(page);
-          if (staged.length === 5) {
+          staged.push(...pages);
+          if (staged.length >= 5 && abortedAt < 0) {
             abortedAt = holder.log.length;
             controller.abort(new Error('operator cancelled'));
           }
@@ -116,7 +116,7 @@ describe('cancellation', () => {
       },
     );
     expect(String(r.error)).toMatch(/operator cancelled/);
-    expect(staged).toHaveLength(5);
+    expect(staged.length).toBeGreaterThanOrEqual(5);
     const inFlight = holder.log.slice(0, abortedAt).filter((x) => x.endedAt === undefined || x.error !== undefined);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.every((x) => x.signal?.aborted)).toBe(true);
@@ -136,7 +136,7 @@ describe('cancellation', () => {
         runtime: createRuntime({ clock, fetch: rec.fetch }),
         auth: simAuth(sim.fetch, clock, sim.url),
         scheduler: clockScheduler(clock),
-        stage: async (p) => void staged.push(p.page),
+        stage: async (pages) => void staged.push(...pages.map((p) => p.page)),
       },
     );
     const errors: unknown[] = [];

@@ -28,7 +28,7 @@ async function twoStreams(shared: boolean) {
           runtime,
           auth: simAuth(sim.fetch, clock, sim.url),
           scheduler: clockScheduler(clock),
-          stage: async (page) => void staged.push(page),
+          stage: async (pages) => void staged.push(...pages),
           pacer,
         },
       ),

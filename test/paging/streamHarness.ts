@@ -34,7 +34,7 @@ export async function runStream(
     readonly auth?: AuthProvider & { logins: number };
     readonly clock?: SimulatedClock;
     readonly onEvent?: (e: StreamEvent) => void;
-    readonly stage?: (p: StagedPage) => Promise<void>;
+    readonly stage?: (pages: readonly StagedPage[]) => Promise<void>;
     readonly wrap?: (fetch: Fetch, clock: SimulatedClock) => Fetch;
     readonly signal?: AbortSignal;
   } = {},
@@ -53,7 +53,7 @@ export async function runStream(
       runtime,
       auth,
       scheduler: clockScheduler(clock),
-      stage: extra.stage ?? (async (page) => void staged.push(page)),
+      stage: extra.stage ?? (async (pages) => void staged.push(...pages)),
     },
   );
   let error: unknown;

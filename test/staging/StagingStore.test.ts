@@ -134,6 +134,23 @@ describe('StagingStore', () => {
     expect((await rawRows(store.path)).map((r) => r.key)).toEqual(['1', '2', '3', '4', '5']);
   });
 
+  it('stages several pages in one transaction: all commit, a committed one is left as it is, one bad page takes the batch with it', async () => {
+    const store = await open();
+    await store.stagePage(page(2, customers(20, 2)));
+    expect(await store.stagePages([page(1, customers(1, 3)), page(2, customers(90, 5)), page(3, customers(30, 1))])).toEqual([
+      { page: 1, staged: true, records: 3 },
+      { page: 2, staged: false, records: 2 },
+      { page: 3, staged: true, records: 1 },
+    ]);
+    // Text not cut from a parsed body is checked; one bad record rolls back every page of the batch.
+    const bad = page(5, customers(50, 1), { rawRecords: ['{"id": 50, broken'] });
+    await expect(store.stagePages([page(4, customers(40, 2)), bad])).rejects.toThrow(/page 5 record 0 is not valid JSON/);
+    await expect(store.stagePages([page(6, customers(60, 1)), page(6, customers(60, 1))])).rejects.toThrow(/page 6 is given twice/);
+    expect(await store.committedPages()).toEqual([1, 2, 3]);
+    await store.close();
+    expect((await rawRows(store.path)).map((r) => r.key)).toEqual(['1', '2', '3', '20', '21', '30']);
+  });
+
   it('serialises concurrent stagePage calls on its one connection', async () => {
     const store = await open();
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => store.stagePage(page(n, customers(n * 10, 10)))));

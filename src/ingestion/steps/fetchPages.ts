@@ -49,8 +49,9 @@ export function fetchPages(
         auth,
         scheduler: clockScheduler(runtime.clock),
         pacer,
-        stage: async (page) => {
-          await store.stagePage({ ...page, keyField: config.resource.primaryKey, limits });
+        stage: async (pages) => {
+          // The page stream cuts each record's text from a body JSON.parse accepted.
+          await store.stagePages(pages.map((page) => ({ ...page, keyField: config.resource.primaryKey, limits, rawRecordsParsed: true })));
         },
       },
     );
