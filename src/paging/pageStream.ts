@@ -146,6 +146,9 @@ class StreamRun {
   #planner: PagePlanner | undefined;
   readonly #progress: ProgressGuard;
   #outstanding = 0;
+  /** Body bytes and count of the pages fetched so far: their mean sizes a slot. */
+  #bodyBytes = 0;
+  #bodies = 0;
   /** Pages fetched and waiting to be staged: whoever stages next takes them all, in one commit. */
   readonly #toStage: { readonly page: StagedPage; readonly staged: () => void; readonly failed: (error: unknown) => void }[] = [];
   /** The staging under way (settled when nothing is staging). */
@@ -175,8 +178,14 @@ class StreamRun {
     this.#origin = new URL(options.url).origin;
   }
 
+  /**
+   * Slots (a page each, from its request until it is staged): Little's law on the measured rate
+   * and latency, and no more than `maxBytesHeld` holds of pages of the mean size seen.
+   */
   maxInFlight(): number {
-    return maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
+    const little = maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
+    if (this.#bodies === 0) return little;
+    return Math.max(1, Math.min(little, Math.floor(this.#o.maxBytesHeld / (this.#bodyBytes / this.#bodies))));
   }
 
   gauges(): StreamGauges {
@@ -272,6 +281,8 @@ class StreamRun {
       }),
       catchError((error: unknown) => throwError(() => this.#finalError(job, state, error))),
       tap((fetched) => {
+        this.#bodyBytes += fetched.response.bytes;
+        this.#bodies++;
         try {
           this.#progress.fetched(job.page, fetched.parsed.records, fetched.response.body);
           const next = this.#planner!.fetched(job, fetched.parsed);

@@ -91,6 +91,12 @@ export interface PageStreamOptions {
   readonly outagePauseMs?: number | undefined;
   /** Upper bound of the Little's-law in-flight cap. Default 64. */
   readonly maxInFlight?: number | undefined;
+  /**
+   * Bytes of page bodies the slots may hold (a slot holds a page from its request until it is
+   * staged; sized by the mean body seen): the fetch phase's memory is bounded by what it holds,
+   * not by a page count, so small pages from a slow API get the concurrency they need. Default 8 MiB.
+   */
+  readonly maxBytesHeld?: number | undefined;
   /** Also hand each record's exact source text to `stage` (`rawRecords`). Default false. */
   readonly keepRawRecords?: boolean | undefined;
 }
@@ -116,6 +122,7 @@ export type ResolvedPageStreamOptions = Pick<RunConfig, PageStreamRunOptionKey> 
   readonly backoff: BackoffPolicy;
   readonly outagePauseMs: number;
   readonly maxInFlight: number;
+  readonly maxBytesHeld: number;
 };
 
 /**
@@ -158,6 +165,7 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
     backoff,
     outagePauseMs: positive('outagePauseMs', options.outagePauseMs, 120_000),
     maxInFlight: Math.min(maxInFlightCap, positiveInt('maxInFlight', options.maxInFlight, maxInFlightCap)),
+    maxBytesHeld: positiveInt('maxBytesHeld', options.maxBytesHeld, 8 * 1024 * 1024),
   };
   if (problems.length > 0 || runOptions.values === undefined || !paginator.success) throw new ConfigError(problems);
   return { ...runOptions.values, ...own, pagination: { paginator: paginator.data, records: options.records } };

@@ -74,6 +74,21 @@ describe('run-wide bounds', () => {
     expect(r.counts.requests.retries).toBeGreaterThan(4);
   });
 
+  it('slots follow the bytes held, not a page count: small pages from a slow API get many, large ones few', async () => {
+    // A slot holds a page from its request until it is staged.
+    const small = { ...calm, records: 4000, latency: { kind: 'fixed', ms: 200 } } as const;
+    const many = await runStream(small, simPaging('page', 10));
+    expect(many.error).toBeUndefined();
+    expect(stagedIds(many.staged)).toEqual(range(4000));
+    expect(many.stream.gauges().peakInFlight).toBeGreaterThan(16);
+    // The same pages with room for about three bodies: never more than three slots.
+    const body = JSON.stringify(many.staged[0]!.records).length;
+    const few = await runStream(small, { ...simPaging('page', 10), maxBytesHeld: Math.round(3.5 * body) });
+    expect(few.error).toBeUndefined();
+    expect(stagedIds(few.staged)).toEqual(range(4000));
+    expect(few.stream.gauges().peakInFlight).toBeLessThanOrEqual(3);
+  });
+
   it('rejects invalid options at once, naming each one', () => {
     const clock = new SimulatedClock(0);
     const deps = { runtime: createRuntime({ clock }), auth: new NoAuth(), scheduler: clockScheduler(clock), stage: async () => undefined };

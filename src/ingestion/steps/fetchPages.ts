@@ -7,9 +7,6 @@ import type { FetchPagesInput } from '../../run/runTypes.js';
 import type { RunResume } from '../readResume.js';
 import type { RunServices } from '../runServices.js';
 
-/** Pages held at once (in flight or awaiting staging); a calm API needs no more to run at full speed. */
-const maxPagesInMemory = 16;
-
 /** The page stream of the whole fetch phase: every page not committed before is fetched and staged. */
 export function fetchPages(
   config: ResolvedRunConfig,
@@ -41,8 +38,6 @@ export function fetchPages(
         maxRate: config.maxRate,
         maxRetryShare: config.maxRetryShare,
         keepRawRecords: true,
-        // Each slot holds a page from request until staged: this bounds the memory of the fetch phase.
-        maxInFlight: maxPagesInMemory,
       },
       {
         runtime,
