@@ -94,7 +94,7 @@ export interface PageStreamOptions {
   /**
    * Bytes of page bodies the slots may hold (a slot holds a page from its request until it is
    * staged; sized by the mean body seen): the fetch phase's memory is bounded by what it holds,
-   * not by a page count, so small pages from a slow API get the concurrency they need. Default 8 MiB.
+   * not by a page count, so small pages from a slow API get the concurrency they need. Default 4 MiB.
    */
   readonly maxBytesHeld?: number | undefined;
   /** Also hand each record's exact source text to `stage` (`rawRecords`). Default false. */
@@ -165,7 +165,7 @@ export function resolvePageStreamOptions(options: PageStreamOptions): ResolvedPa
     backoff,
     outagePauseMs: positive('outagePauseMs', options.outagePauseMs, 120_000),
     maxInFlight: Math.min(maxInFlightCap, positiveInt('maxInFlight', options.maxInFlight, maxInFlightCap)),
-    maxBytesHeld: positiveInt('maxBytesHeld', options.maxBytesHeld, 8 * 1024 * 1024),
+    maxBytesHeld: positiveInt('maxBytesHeld', options.maxBytesHeld, 4 * 1024 * 1024),
   };
   if (problems.length > 0 || runOptions.values === undefined || !paginator.success) throw new ConfigError(problems);
   return { ...runOptions.values, ...own, pagination: { paginator: paginator.data, records: options.records } };
