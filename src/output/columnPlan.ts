@@ -75,26 +75,43 @@ export async function inferredColumns(
   });
 }
 
-/** For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. */
+/**
+ * For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. Such a value is
+ * 16 digits or more, so the regular expressions run only on texts that long (DuckDB evaluates
+ * the rest of an AND on the rows that pass its first term), and the digits are counted only for
+ * the fields that have one: a run without them pays one cheap scan.
+ */
 async function exactNumberTypes(
   staged: Pick<StagedRecords, 'query'>,
   table: string,
   names: readonly string[],
   field: FieldSql,
 ): Promise<Map<string, string>> {
-  const probes = names.map((name, i) => {
-    const t = `${field(name)}::VARCHAR`;
-    return `bool_or(regexp_full_match(${t}, '-?[0-9]{16,}') AND abs(${t}::DOUBLE) >= 9007199254740992) AS big${i},
-      coalesce(max(length(regexp_extract(${t}, '\\.([0-9]+)', 1))), 0) AS scale${i},
-      coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0) AS digits${i},
-      coalesce(bool_or(regexp_matches(${t}, '[eE]')), false) AS exp${i}`;
+  const text = (name: string): string => `${field(name)}::VARCHAR`;
+  const bigRow =
+    (
+      await staged.query(
+        `SELECT ${names
+          .map((name) => {
+            const t = text(name);
+            return `bool_or(length(${t}) >= 16 AND regexp_full_match(${t}, '-?[0-9]{16,}') AND abs(${t}::DOUBLE) >= 9007199254740992)`;
+          })
+          .join(', ')} FROM ${table}`,
+      )
+    )[0] ?? [];
+  const big = names.filter((_, i) => bigRow[i] === true);
+  const result = new Map<string, string>();
+  if (big.length === 0) return result;
+  const probes = big.map((name) => {
+    const t = text(name);
+    return `coalesce(max(length(regexp_extract(${t}, '\\.([0-9]+)', 1))), 0),
+      coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0),
+      coalesce(bool_or(regexp_matches(${t}, '[eE]')), false)`;
   });
   const row = (await staged.query(`SELECT ${probes.join(', ')} FROM ${table}`))[0] ?? [];
-  const result = new Map<string, string>();
-  names.forEach((name, i) => {
-    // Four probes per name, in the order above.
-    const [big, scale, digits, exp] = [0, 1, 2, 3].map((j) => row[4 * i + j]);
-    if (big !== true) return;
+  big.forEach((name, i) => {
+    // Three probes per name, in the order above.
+    const [scale, digits, exp] = [0, 1, 2].map((j) => row[3 * i + j]);
     const fits = exp !== true && Number(digits) + Number(scale) <= 38;
     result.set(name, fits ? `DECIMAL(38, ${Number(scale)})` : 'VARCHAR');
   });

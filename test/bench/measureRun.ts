@@ -30,12 +30,18 @@ export interface MeasuredRun {
 export const benchPageSize = 1000;
 
 /** The run options of a benchmark run against `apiUrl`: everything else is the product's default. */
-export function benchRunConfig(ctx: BenchContext, apiUrl: string, runId: string, dataDir: string): RunConfigInput {
+export function benchRunConfig(
+  ctx: BenchContext,
+  apiUrl: string,
+  runId: string,
+  dataDir: string,
+  pageSize = benchPageSize,
+): RunConfigInput {
   return {
     apiUrl,
     username: 'demo',
     password: 'demo-password',
-    pageSize: benchPageSize,
+    pageSize,
     bucket: ctx.s3.bucket,
     s3Endpoint: ctx.s3.endpoint,
     s3ForcePathStyle: true,
@@ -49,10 +55,18 @@ export function benchRunConfig(ctx: BenchContext, apiUrl: string, runId: string,
  * One whole run as its own process against `serve` (already started), then the server's
  * stats. The run's data directory is removed afterwards (a 10M-record staging file is large).
  */
-export async function measureRunAgainst(ctx: BenchContext, serve: ServeProcess, runId: string): Promise<MeasuredRun> {
+export async function measureRunAgainst(
+  ctx: BenchContext,
+  serve: ServeProcess,
+  runId: string,
+  pageSize = benchPageSize,
+): Promise<MeasuredRun> {
   const dataDir = join(ctx.workDir, runId);
   try {
-    const input: RunIngestionChildInput = { config: benchRunConfig(ctx, serve.url, runId, dataDir), s3Credentials: ctx.s3.credentials };
+    const input: RunIngestionChildInput = {
+      config: benchRunConfig(ctx, serve.url, runId, dataDir, pageSize),
+      s3Credentials: ctx.s3.credentials,
+    };
     const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);
     if (run.status !== 'succeeded') throw new Error(`run ${runId} failed: ${run.error ?? 'no reason given'}`);
     return { run, server: await serve.stats(), processWallMs };

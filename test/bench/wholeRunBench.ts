@@ -8,8 +8,10 @@ export interface WholeRunBenchOptions {
   readonly seconds: number;
   /** Records of the calm scenario (whole run vs bare download). */
   readonly calmRecords: number;
-  /** Worker counts tried for the bare download; the fastest is the ceiling. */
+  /** Worker counts tried for the bare download (8 among them: issue #15 compares with it). */
   readonly bareConcurrency: readonly number[];
+  /** Pages of 100 records of the slow calm scenario (latency 50-150 ms). */
+  readonly slowPages: number;
 }
 
 interface PacedScenario {
@@ -27,8 +29,12 @@ const paced: readonly PacedScenario[] = [
   { profile: 'hostile', rate: 4, headers: false, nominalF: 0.2 },
 ];
 
-/** Whole-run targets (docs/pacing.md: the literature reached ~0.97 of R × (1 − f) with < 1% 429s; a whole run also stages, writes and uploads). */
-export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.8 } as const;
+/**
+ * Whole-run targets (docs/pacing.md: the literature reached ~0.97 of R × (1 − f) with < 1% 429s; a
+ * whole run also stages, writes and uploads); calm: the whole run against 8 plain concurrent
+ * downloads of the same pages, and with small pages from a slow API, the fetch phase against 64.
+ */
+export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.6, slowFetchRatio: 0.85 } as const;
 
 /**
  * Speed of whole runs (staging, final file, upload, report) over real HTTP: on `flaky` and
@@ -106,18 +112,19 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
         bare.push(result);
       }
       const best = bare.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
+      const eight = bare.find((b) => b.concurrency === 8) ?? best;
       const m = await measureRunAgainst(ctx, serve, 'bench-speed-calm');
       const seconds = m.run.runMs / 1000;
       const recordsPerSecond = m.run.recordsUnique / seconds;
-      const ratio = recordsPerSecond / best.recordsPerSecond;
+      const ratio = recordsPerSecond / eight.recordsPerSecond;
       const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
       ctx.log(
-        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${best.concurrency}; phases ${formatPhases(m.run.phasesMs)}`,
+        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs)}`,
       );
       ctx.record({
         bench: 'speed',
         scenario: `whole run calm ${records.toLocaleString('en-US')} records`,
-        measure: `rec/s / bare ×${best.concurrency}`,
+        measure: `rec/s / bare ×${eight.concurrency}`,
         value: ratio,
         target: `≥ ${wholeRunTargets.calmRatio}`,
         pass: ratio >= wholeRunTargets.calmRatio,
@@ -125,10 +132,43 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           recordsPerSecond,
           wallSeconds: seconds,
           peakRssMb: m.run.maxRssBytes / (1024 * 1024),
-          bareRecordsPerSecond: best.recordsPerSecond,
+          bareRecordsPerSecond: eight.recordsPerSecond,
+          bestBareRecordsPerSecond: best.recordsPerSecond,
           ...phaseFigures(m.run.phasesMs),
-          fetchPhaseRatio: fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds / best.recordsPerSecond : Number.NaN,
+          fetchPhaseRatio: fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds / eight.recordsPerSecond : Number.NaN,
           ...Object.fromEntries(bare.map((b) => [`bareX${b.concurrency}RecordsPerSecond`, b.recordsPerSecond])),
+        },
+      });
+    }),
+  );
+
+  // Small pages from a slow API (many real APIs: 100 records in ~100 ms): concurrency, not the API, sets the speed.
+  const slowPageSize = 100;
+  const slowRecords = options.slowPages * slowPageSize;
+  await ctx.scenario('speed calm slow small pages', () =>
+    withServe(['--profile', 'calm', '--seed', '3', '--records', String(slowRecords), '--latency', 'uniform:50-150'], async (serve) => {
+      const input: BareDownloadOptions = { url: serve.url, pages: options.slowPages, pageSize: slowPageSize, concurrency: 64 };
+      const { result: bare } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+      const m = await measureRunAgainst(ctx, serve, 'bench-speed-slow', slowPageSize);
+      const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
+      const fetchRate = fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
+      const ratio = fetchRate / bare.recordsPerSecond;
+      ctx.log(
+        `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate.toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s); phases ${formatPhases(m.run.phasesMs)}`,
+      );
+      ctx.record({
+        bench: 'speed',
+        scenario: `fetch phase calm, latency 50-150 ms, ${options.slowPages} pages of ${slowPageSize}`,
+        measure: 'rec/s / bare ×64',
+        value: ratio,
+        target: `≥ ${wholeRunTargets.slowFetchRatio}`,
+        pass: ratio >= wholeRunTargets.slowFetchRatio,
+        figures: {
+          recordsPerSecond: fetchRate,
+          wallSeconds: m.run.runMs / 1000,
+          peakRssMb: m.run.maxRssBytes / (1024 * 1024),
+          bareRecordsPerSecond: bare.recordsPerSecond,
+          ...phaseFigures(m.run.phasesMs),
         },
       });
     }),
