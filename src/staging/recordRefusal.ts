@@ -10,8 +10,6 @@ export interface RecordLimits {
   readonly maxRecordKeys: number;
 }
 
-/** A top-level field name no column can carry: DuckDB's JSON paths read `*` as a wildcard and cannot name "". */
-const unnamable = new Set(['', '*']);
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const controlCharacter = /[\u0000-\u001f]/;
 
@@ -28,8 +26,6 @@ const controlCharacter = /[\u0000-\u001f]/;
 export function recordRefusal(text: string, limits: Readonly<RecordLimits>): string | undefined {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxRecordBytes) return `record of ${bytes} bytes is larger than maxRecordBytes ${limits.maxRecordBytes}`;
-  /** The names seen in each open object that has any, by its depth: bounded by maxRecordDepth and maxRecordKeys. */
-  const names = new Map<number, Set<string>>();
   let depth = 0;
   let keys = 0;
   let i = 0;
@@ -38,7 +34,8 @@ export function recordRefusal(text: string, limits: Readonly<RecordLimits>): str
     const c = text.charCodeAt(i++);
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > limits.maxRecordDepth) return `record nested deeper than maxRecordDepth ${limits.maxRecordDepth}`;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) names.delete(depth--);
+      names.open(depth);
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
     else if (c === QUOTE) {
       const start = i - 1;
       i = skipString(text, i);
@@ -47,22 +44,81 @@ export function recordRefusal(text: string, limits: Readonly<RecordLimits>): str
       while (j < n && isSpace(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) !== COLON) continue;
       if (++keys > limits.maxRecordKeys) return `record with more than maxRecordKeys ${limits.maxRecordKeys} keys`;
-      // Control characters come only escaped: valid JSON has none raw.
+      // Names are compared by a hash of their characters (no string made per name); an escaped name is
+      // decoded first (`"\u0061"` is `"a"`). Control characters come only escaped: valid JSON has none raw.
       const escaped = lastStringEscaped;
-      const name = escaped ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1);
-      if (depth === 1 && unnamable.has(name)) return `field name ${JSON.stringify(name)} cannot be a column`;
-      if (escaped && controlCharacter.test(name)) return `field name ${JSON.stringify(name)} holds a control character`;
+      const name = escaped ? (JSON.parse(text.slice(start, i)) as string) : undefined;
+      if (depth === 1 && (i - start === 2 || (i - start === 3 && text.charCodeAt(start + 1) === STAR) || name === '' || name === '*'))
+        return `field name ${JSON.stringify(name ?? text.slice(start + 1, i - 1))} cannot be a column`;
+      if (name !== undefined && controlCharacter.test(name)) return `field name ${JSON.stringify(name)} holds a control character`;
       // JSON.parse keeps the last of two equal names, DuckDB the first: the key and the row would disagree.
-      let seen = names.get(depth);
-      if (seen === undefined) names.set(depth, (seen = new Set()));
-      if (seen.has(name)) return `field name ${JSON.stringify(name)} appears twice in one object`;
-      seen.add(name);
+      const twice = names.add(depth, text, start, i, name);
+      if (twice !== undefined) return `field name ${JSON.stringify(twice)} appears twice in one object`;
     }
   }
   return undefined;
 }
 
-const [OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, QUOTE, BACKSLASH, COLON] = [...'{}[]"\\:'].map((c) => c.charCodeAt(0));
+/**
+ * The names of each open object, by depth, for the duplicate check: hashes with their spans, in
+ * arrays reused from record to record (bounded by maxRecordDepth and maxRecordKeys); a wide
+ * object's hashes also go in a set, so its check stays linear.
+ */
+class OpenNames {
+  readonly #hashes: number[][] = [];
+  readonly #starts: number[][] = [];
+  readonly #ends: number[][] = [];
+  readonly #wide: (Set<number> | undefined)[] = [];
+  readonly #counts: number[] = [];
+
+  /** A container opened at `depth`: it starts with no names. */
+  open(depth: number): void {
+    this.#counts[depth] = 0;
+    this.#wide[depth]?.clear();
+  }
+
+  /** Adds the name quoted at `text[start, end)` (`decoded` when escaped); returns it when the object has it already. */
+  add(depth: number, text: string, start: number, end: number, decoded: string | undefined): string | undefined {
+    const hash = decoded === undefined ? hashChars(text, start + 1, end - 1) : hashChars(decoded, 0, decoded.length);
+    const hashes = (this.#hashes[depth] ??= []);
+    const starts = (this.#starts[depth] ??= []);
+    const ends = (this.#ends[depth] ??= []);
+    const count = this.#counts[depth]!;
+    const wide = count < wideFrom ? undefined : (this.#wide[depth] ??= new Set());
+    if (wide !== undefined && wide.size === 0) for (let k = 0; k < count; k++) wide.add(hashes[k]!);
+    if (wide === undefined || wide.has(hash)) {
+      for (let k = 0; k < count; k++) {
+        if (hashes[k] !== hash) continue;
+        const name = decoded ?? text.slice(start + 1, end - 1);
+        if (nameAt(text, starts[k]!, ends[k]!) === name) return name;
+      }
+    }
+    wide?.add(hash);
+    hashes[count] = hash;
+    starts[count] = start;
+    ends[count] = end;
+    this.#counts[depth] = count + 1;
+    return undefined;
+  }
+}
+
+/** Names in one object from which their hashes are also kept in a set. */
+const wideFrom = 16;
+
+const names = new OpenNames();
+
+/** FNV-1a over UTF-16 units. */
+function hashChars(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+  return h;
+}
+
+/** The name quoted at `text[start, end)`, decoded. */
+const nameAt = (text: string, start: number, end: number): string =>
+  text.slice(start, end).includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : text.slice(start + 1, end - 1);
+
+const [OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, QUOTE, BACKSLASH, COLON, STAR] = [...'{}[]"\\:*'].map((c) => c.charCodeAt(0));
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
 const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
