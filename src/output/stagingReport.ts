@@ -107,12 +107,13 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
 
 /**
  * Every column's figures and the count of rule breakers from one scan of the unique records per
- * `columnsPerScan` fields (usually one), grouped by their state: per field its JSON type (empty when absent), `*` when its text is
- * untrimmed and `!` when its rule rejects it, e.g. `UBIGINT|VARCHAR*|VARCHAR!|`. A run's records
+ * `columnsPerScan` fields (usually one), grouped by their state: per field its JSON type (NULL
+ * when absent), whether its text is untrimmed and whether its rule rejects it. A run's records
  * take few states, so one small aggregate replaces a histogram and two counts per column.
- * Stacked projections compute each field's type `t`, text `s` and trimmed text `x` once per
- * record, and the rules read those columns: written over the JSON value instead, every rule
- * repeated them, and planning the repetitions cost more than scanning a small run.
+ * Stacked projections compute each field's type `t`, text `s` and (for a ruled field) trimmed
+ * text `x` once per record, and the rules read those columns: written over the JSON value
+ * instead, every rule repeated them, and planning the repetitions cost more than scanning a small
+ * run. An unruled field trims only its strings.
  */
 async function columnQuality(
   staged: Pick<StagedRecords, 'query'>,
@@ -131,16 +132,14 @@ async function columnQuality(
   let rejectedByRules = 0;
   for (let start = first, batch = 0; batch === 0 || start < names.length; start += columnsPerScan, batch++) {
     const indices = [...names.keys()].filter((i) => i < first || (i >= start && i < start + columnsPerScan));
-    for (const [text, n, rejected] of await qualityStates(staged, names, indices, byName, field)) {
-      const parts = text.split('|');
+    for (const { states, n, rejected } of await qualityStates(staged, names, indices, byName, field)) {
       indices.forEach((i, p) => {
         if (batch > 0 && i < first) return;
         const column = columns[i]!;
-        const part = parts[p] ?? '';
-        const type = part.replace(/[*!]+$/, '');
-        if (type !== '') column.types[type] = (column.types[type] ?? 0) + n;
-        if (part.includes('*')) column.untrimmed += n;
-        if (part.includes('!')) column.invalid += n;
+        const { type, untrimmed, invalid } = states[p]!;
+        if (type !== null) column.types[type] = (column.types[type] ?? 0) + n;
+        if (untrimmed) column.untrimmed += n;
+        if (invalid) column.invalid += n;
       });
       if (batch === 0) {
         records += n;
@@ -171,6 +170,13 @@ async function columnQuality(
  */
 const columnsPerScan = 200;
 
+interface FieldState {
+  /** JSON type, null when the field is absent. */
+  readonly type: string | null;
+  readonly untrimmed: boolean;
+  readonly invalid: boolean;
+}
+
 /** The states of the fields at `indices` of `names` (their aliases keep the index the rules read), with their counts. */
 async function qualityStates(
   staged: Pick<StagedRecords, 'query'>,
@@ -178,21 +184,35 @@ async function qualityStates(
   indices: readonly number[],
   byName: ReadonlyMap<string, CleanPlan>,
   field: FieldSql,
-): Promise<[state: string, count: number, rejected: boolean][]> {
+): Promise<{ states: FieldState[]; n: number; rejected: boolean }[]> {
+  if (indices.length === 0) {
+    const rows = await staged.query('SELECT count(*) FROM _fields');
+    return [{ states: [], n: num(rows[0]?.[0]), rejected: false }];
+  }
+  const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;
   const typed = indices.map((i) => {
     const { jt, s } = fieldText(field(names[i]!));
     return `${jt} AS t${i}, ${s} AS s${i}`;
   });
-  const trimmed = indices.map((i) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
+  const trimmed = indices.map((i) => `t${i}, s${i}${invalidOf(i) === undefined ? '' : `, ${trimmedSql(`s${i}`)} AS x${i}`}`);
   const states = indices.map((i) => {
-    const invalid = byName.get(names[i]!)?.invalid;
-    const bad = invalid === undefined ? '' : `, CASE WHEN coalesce(${invalid}, false) THEN '!' ELSE '' END`;
-    return `coalesce(t${i}, ''), CASE WHEN t${i} = 'VARCHAR' AND s${i} <> x${i} THEN '*' ELSE '' END${bad}`;
+    const invalid = invalidOf(i);
+    const untrimmed =
+      invalid === undefined
+        ? `CASE WHEN t${i} = 'VARCHAR' THEN s${i} <> ${trimmedSql(`s${i}`)} ELSE false END`
+        : `coalesce(t${i} = 'VARCHAR' AND s${i} <> x${i}, false)`;
+    return `t${i}, ${untrimmed}, ${invalid === undefined ? 'false' : `coalesce(${invalid}, false)`}`;
   });
-  const state = indices.length === 0 ? "''" : `concat(${states.join(", '|', ")})`;
-  const from = indices.length === 0 ? '_fields' : `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
-  const rows = await staged.query(`SELECT ${state} AS state, count(*) FROM ${from} GROUP BY state`);
-  return rows.map(([text, count]) => [String(text), num(count), String(text).includes('!')]);
+  const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
+  const rows = await staged.query(`SELECT ${states.join(', ')}, count(*) FROM ${from} GROUP BY ALL`);
+  return rows.map((row) => {
+    const fieldStates = indices.map((_, p) => ({
+      type: row[3 * p] === null ? null : String(row[3 * p]),
+      untrimmed: row[3 * p + 1] === true,
+      invalid: row[3 * p + 2] === true,
+    }));
+    return { states: fieldStates, n: num(row[3 * indices.length]), rejected: fieldStates.some((f) => f.invalid) };
+  });
 }
 
 /** `counts` with its keys in code-point order. */
