@@ -10,12 +10,12 @@ export const crashPointNames = [
   /**
    * Inside a staging transaction (of one page, or of the pages that waited together): their rows
    * and checkpoint rows are written, COMMIT is not. A rerun must find no trace of those pages (no
-   * torn page) and fetch them again.
+   * torn page) and fetch them again. Counted per page: `:3` dies in the transaction of the third.
    */
   'staging.midPage',
   /**
    * Pages are committed but the page stream has not been told. A rerun must not fetch those
-   * pages again and must not stage them twice.
+   * pages again and must not stage them twice. Counted per page: `:3` dies after the commit holding the third.
    */
   'staging.afterCommit',
   /**

@@ -132,9 +132,10 @@ export class StagingStore implements StagedRecordsSource {
     validateStagePages(inputs);
     return this.#exclusive(`stage page ${inputs.map((input) => input.page).join(', ')}`, async () => {
       const results = await this.#pages.stagePages(this.#conn(), inputs);
-      const staged = results.filter((result) => result.staged).length;
-      if (staged > 0) {
-        this.#pagesStaged += staged;
+      for (const result of results) {
+        if (!result.staged) continue;
+        this.#pagesStaged++;
+        // Counted per page (`staging.afterCommit:3`: after the commit that holds the third page).
         crashPoint('staging.afterCommit');
       }
       return results;

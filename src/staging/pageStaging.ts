@@ -74,7 +74,8 @@ export class PageStager {
         ]);
       }
       await this.#checkJson(conn, fresh);
-      crashPoint('staging.midPage');
+      // Counted per page (`staging.midPage:3`: in the transaction that stages the third page).
+      for (let k = 0; k < fresh.length; k++) crashPoint('staging.midPage');
       await conn.run('COMMIT');
       return inputs.map((input) => {
         const before = committed.get(input.page);
