@@ -50,6 +50,9 @@ export const runConfigSchema = z.strictObject({
     .default('data')
     .register(m, { help: 'dotted path of the records in a response body ("$" when the body is the array)' }),
   keyField: z.string().min(1).default('id').register(m, { help: 'the field that identifies a record (deduplication key)' }),
+  onConflict: z.enum(['first', 'last']).default('first').register(m, {
+    help: 'which record is kept when a key arrives again with other content (a conflicting version, named in the report): first or last by page and position',
+  }),
   schema: declaredSchema
     .optional()
     .register(m, { help: 'declared fields, e.g. {"id":"integer","email":"email"}: types ELT columns, drives --transform clean' }),

@@ -51,6 +51,8 @@ function shapingOptions(config: ResolvedRunConfig): RunOptionValues {
     bucket,
     prefix,
     keyTemplate: keyTemplate ?? null,
+    // Only when not the default: a run staged before the option existed resumes as it was.
+    ...(config.onConflict === 'last' ? { onConflict: 'last' } : {}),
   };
 }
 
@@ -84,6 +86,7 @@ export async function openRunServices(
         runId: config.runId,
         options: shapingOptions(config),
         memoryLimit: config.duckdbMemoryLimit,
+        onConflict: config.onConflict,
         ...(config.duckdbTempDir ? { tempDirectory: config.duckdbTempDir } : {}),
       },
       runtime,

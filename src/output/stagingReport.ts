@@ -5,6 +5,7 @@
 import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql } from '../staging/recordFields.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
+import type { VersionConflicts } from '../staging/uniqueRecords.js';
 import { cleanColumns, fieldText, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
 
 export interface ColumnQuality {
@@ -31,6 +32,8 @@ export interface StagingReport {
     readonly unkeyed: number;
     readonly rejectedByRules: number;
   };
+  /** The duplicates that differ from the version kept, and their keys. */
+  readonly conflicts: VersionConflicts;
   readonly pages: {
     readonly count: number;
     readonly attempts: number;
@@ -47,7 +50,7 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 /**
  * Data-quality and progress numbers from the staging tables, as plain objects: records
- * received / unique / duplicates / unkeyed, pages and attempts, and per column nulls, JSON
+ * received / unique / duplicates (conflicting versions among them) / unkeyed, pages and attempts, and per column nulls, JSON
  * types and values that break the cleaning rules.
  */
 export function stagingReport(
@@ -57,7 +60,7 @@ export function stagingReport(
 ): Promise<StagingReport> {
   return store.readStaged('build the staging report', async (staged) => {
     try {
-      const { duplicates, shape } = await staged.unique();
+      const { duplicates, conflicts, shape } = await staged.unique();
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
       const field = await staged.fieldsView('_fields', names);
       // The rules read each field's type and text from the columns columnQuality computes once below them.
@@ -71,6 +74,7 @@ export function stagingReport(
       return {
         runId: staged.runId,
         records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
+        conflicts,
         pages: await pageStats(staged),
         columns,
       };

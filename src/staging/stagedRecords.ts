@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
-import { uniqueRecords } from './uniqueRecords.js';
+import { uniqueRecords, type VersionConflicts } from './uniqueRecords.js';
 
 /** A run's staged records, for the length of one `readStaged` call. */
 export interface StagedRecords {
@@ -21,7 +21,8 @@ export interface StagedRecords {
   readonly pages: string;
   /**
    * The unique records: `relation` has the columns of `records`, one row per key (its first
-   * occurrence by page, seq); `duplicates` keyed records were dropped as later copies. Made once
+   * occurrence by page, seq, or its last: the store's `onConflict`); `duplicates` keyed records
+   * were dropped as other copies, `conflicts` counts and names those that differ. Made once
    * until another page is staged (describing the records costs a JSON structure per record).
    */
   unique(): Promise<UniqueRecords>;
@@ -36,6 +37,7 @@ export interface StagedRecords {
 export interface UniqueRecords {
   readonly relation: string;
   readonly duplicates: number;
+  readonly conflicts: VersionConflicts;
   /** The keys and structure of the unique records. */
   readonly shape: RecordShape;
 }
@@ -50,8 +52,8 @@ export interface StagedRecordsSource {
 export function stagedRecords(store: StagingStore, conn: DuckDBConnection): StagedRecords {
   const run = sqlString(store.runId);
   const unique = async (): Promise<UniqueRecords> => {
-    const { duplicates, shape } = await uniqueRecords(store, conn);
-    return { relation: '_unique', duplicates, shape };
+    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn);
+    return { relation: '_unique', duplicates, conflicts, shape };
   };
   return {
     runId: store.runId,

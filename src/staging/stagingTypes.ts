@@ -15,7 +15,12 @@ export interface StagingStoreOptions {
   /** DuckDB `temp_directory` for spilling. */
   readonly tempDirectory?: string;
   readonly threads?: number;
+  /** Which record of a key is kept: its first (the default) or its last by (page, seq). */
+  readonly onConflict?: OnConflict;
 }
+
+/** Which version of a key the unique records keep: the first seen or the last, by (page, seq). */
+export type OnConflict = 'first' | 'last';
 
 export interface StagePageInput {
   /** 1-based page number (for cursor pagination: the position in the chain). */

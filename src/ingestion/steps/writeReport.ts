@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
+import { conflictAnomaly } from '../../report/conflictAnomaly.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -39,6 +40,7 @@ export function writeReport(
     // The file's own count when one was written; else what the rules would reject.
     const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;
+    const conflicts = conflictAnomaly(sql.conflicts);
     let report: RunReport = {
       ...base,
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
@@ -46,9 +48,12 @@ export function writeReport(
         received: sql.records.received,
         unique: sql.records.unique,
         duplicates: sql.records.duplicates,
+        ...(sql.conflicts.keys > 0 ? { conflicts: sql.conflicts } : {}),
         withoutKey: sql.records.unkeyed,
         rejected,
       },
+      // A version hidden among duplicates would be silent loss: the keys are named with the other anomalies.
+      anomalies: conflicts === undefined ? draft.anomalies : [...draft.anomalies, conflicts],
       quality: sql.columns.map((c) => ({
         column: c.name,
         type: Object.keys(c.types).join(' | ') || 'NULL',
