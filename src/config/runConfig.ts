@@ -71,6 +71,9 @@ export const runConfigSchema = z.strictObject({
   maxRejectShare: z.number().min(0).max(1).default(1).register(m, {
     help: 'the run fails, delivering nothing, when this share of the records received or more is rejected (default: all of them)',
   }),
+  maskSecretsInRecords: z.boolean().default(true).register(m, {
+    help: 'replace the value of a configured secret (password, token, API key, client secret) found in a record by [REDACTED] before staging; the report counts such records and names their fields either way',
+  }),
   auth: z
     .enum(['login', 'bearer', 'none'])
     .default('login')

@@ -34,6 +34,8 @@ export interface StagingReport {
   };
   /** The duplicates that differ from the version kept, and their keys. */
   readonly conflicts: VersionConflicts;
+  /** Records that held a configured secret's value: how many, how many were masked before staging, and the fields (never the value). */
+  readonly secretsInRecords: SecretsInRecords;
   readonly pages: {
     readonly count: number;
     readonly attempts: number;
@@ -45,6 +47,16 @@ export interface StagingReport {
   };
   readonly columns: readonly ColumnQuality[];
 }
+
+export interface SecretsInRecords {
+  readonly records: number;
+  readonly masked: number;
+  /** The paths that held one (`note`, `auth.token`, `items[].key`), the first `secretFieldsNamed` in code-point order. */
+  readonly fields: readonly string[];
+}
+
+/** Field paths named: enough to find the leak, bounded whatever the records. */
+const secretFieldsNamed = 20;
 
 const num = (v: unknown): number => Number(v ?? 0);
 
@@ -75,6 +87,7 @@ export function stagingReport(
         runId: staged.runId,
         records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
         conflicts,
+        secretsInRecords: await secretsInRecords(staged),
         pages: await pageStats(staged),
         columns,
       };
@@ -88,6 +101,16 @@ async function recordCounts(staged: StagedRecords, duplicates: number): Promise<
   const rows = await staged.query(`SELECT count(*), count(key) FROM ${staged.records}`);
   const [received, keyed] = (rows[0] ?? []).map(num) as [number, number];
   return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed };
+}
+
+async function secretsInRecords(staged: StagedRecords): Promise<SecretsInRecords> {
+  const [counts] = await staged.query(`SELECT count(*), count_if(masked) FROM ${staged.secrets}`);
+  const [records, masked] = (counts ?? []).map(num) as [number, number];
+  if (records === 0) return { records, masked, fields: [] };
+  const fields = await staged.query(
+    `SELECT DISTINCT unnest(json_extract_string(fields, '$[*]')) AS f FROM ${staged.secrets} ORDER BY f LIMIT ${secretFieldsNamed}`,
+  );
+  return { records, masked, fields: fields.map(([f]) => String(f)) };
 }
 
 async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']> {

@@ -168,6 +168,12 @@ export interface RunReport {
   readonly schema?: { readonly uri: string; readonly columns: readonly SchemaColumn[] };
   /** Columns this run added to the stored schema (none on the dataset's first run). */
   readonly schemaChanges?: readonly SchemaChange[];
+  /**
+   * Records that held the value of a configured secret (password, token, API key, client secret):
+   * how many, how many were masked before staging (`maskSecretsInRecords`) and the fields, never
+   * the value. Absent when none did.
+   */
+  readonly secretsInRecords?: { readonly records: number; readonly masked: number; readonly fields: readonly string[] };
   readonly anomalies: readonly string[];
   /** The run over time (absent when no recorder watched the run). */
   readonly series?: RunSeries;

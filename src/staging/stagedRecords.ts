@@ -17,6 +17,11 @@ export interface StagedRecords {
    * kept as a JSON string and its key NULL; NULL for a record staged as one).
    */
   readonly records: string;
+  /**
+   * SQL relation of the records that held a configured secret (see `recordSecrets`): page, seq,
+   * fields (a JSON array of the paths that held one, never the value), masked (before staging).
+   */
+  readonly secrets: string;
   /** SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms. */
   readonly pages: string;
   /**
@@ -58,6 +63,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection): Stag
   return {
     runId: store.runId,
     records: `(SELECT run_id, page, seq, key, fetched_at, record, refused FROM raw_records WHERE run_id = ${run})`,
+    secrets: `(SELECT page, seq, fields, masked FROM record_secrets WHERE run_id = ${run})`,
     pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms FROM pages WHERE run_id = ${run})`,
     unique,
     async fieldsView(view, names) {

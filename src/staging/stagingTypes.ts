@@ -1,5 +1,6 @@
 /** The staging store's options, inputs and results. */
 import type { RecordLimits } from './recordRefusal.js';
+import type { RecordSecrets } from './recordSecrets.js';
 
 export interface StagingStoreOptions {
   /** The run's database file, e.g. `data/staging/<runId>.duckdb`; its directory is created. */
@@ -37,6 +38,8 @@ export interface StagePageInput {
   readonly keyField: string;
   /** Bounds on each record: one past them is refused (see `recordRefusal`); none: every record is staged. */
   readonly limits?: RecordLimits;
+  /** The run's configured secrets: a record holding one is noted (the fields, never the value) and, by option, masked; none: not searched. */
+  readonly secrets?: RecordSecrets;
 }
 
 export interface StagePageResult {

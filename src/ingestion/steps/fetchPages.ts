@@ -13,7 +13,7 @@ const maxPagesInMemory = 16;
 /** The page stream of the whole fetch phase: every page not committed before is fetched and staged. */
 export function fetchPages(
   config: ResolvedRunConfig,
-  { runtime, auth, store }: RunServices,
+  { runtime, auth, store, recordSecrets }: RunServices,
   resume: RunResume,
   pacer: Pacer | undefined,
 ): (input: FetchPagesInput, signal: AbortSignal) => PageStream {
@@ -50,7 +50,12 @@ export function fetchPages(
         scheduler: clockScheduler(runtime.clock),
         pacer,
         stage: async (page) => {
-          await store.stagePage({ ...page, keyField: config.resource.primaryKey, limits });
+          await store.stagePage({
+            ...page,
+            keyField: config.resource.primaryKey,
+            limits,
+            ...(recordSecrets ? { secrets: recordSecrets } : {}),
+          });
         },
       },
     );

@@ -3,6 +3,7 @@ import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
 import { conflictAnomaly } from '../../report/conflictAnomaly.js';
+import { secretsAnomaly } from '../../report/secretsAnomaly.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -40,7 +41,9 @@ export function writeReport(
     // The file's own count when one was written; else what the rules would reject.
     const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;
-    const conflicts = conflictAnomaly(sql.conflicts);
+    const found = sql.secretsInRecords.records > 0 ? sql.secretsInRecords : undefined;
+    // A version hidden among duplicates would be silent loss, a secret in the data a silent leak: both are named.
+    const anomalies = [conflictAnomaly(sql.conflicts), secretsAnomaly(found)].filter((a) => a !== undefined);
     let report: RunReport = {
       ...base,
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
@@ -52,8 +55,8 @@ export function writeReport(
         withoutKey: sql.records.unkeyed,
         rejected,
       },
-      // A version hidden among duplicates would be silent loss: the keys are named with the other anomalies.
-      anomalies: conflicts === undefined ? draft.anomalies : [...draft.anomalies, conflicts],
+      ...(found ? { secretsInRecords: found } : {}),
+      anomalies: [...draft.anomalies, ...anomalies],
       quality: sql.columns.map((c) => ({
         column: c.name,
         type: Object.keys(c.types).join(' | ') || 'NULL',
