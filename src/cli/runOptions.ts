@@ -10,7 +10,8 @@ const flagKeys = runOptionKeys.filter((key) => runOptionInfo(key).secret !== tru
 
 /**
  * Adds one flag per run option (secrets excepted), each with its help line, default and variable
- * name, all read from the option's declaration in `runConfigSchema`. Boolean options take no value.
+ * name, all read from the option's declaration in `runConfigSchema`. Boolean options take no value;
+ * one that is on by default also has a `--no-` flag.
  */
 export function addRunOptions(command: Command): Command {
   for (const key of flagKeys) {
@@ -19,6 +20,9 @@ export function addRunOptions(command: Command): Command {
     // Shown, not set: a commander default would override the config file and the environment.
     const shown = fallback === undefined || fallback === '' ? '' : ` (default: ${String(fallback)})`;
     command.addOption(new Option(flag, `${runOptionInfo(key).help}${shown} [${envVarName(key)}]`));
+    // A boolean on by default is turned off by its --no- flag (declared after it, so neither flag sets a default).
+    if (runOptionKind(key) === 'boolean' && fallback === true)
+      command.addOption(new Option(`--no-${flagName(key).slice(2)}`, `turn ${flagName(key)} off`));
   }
   return command;
 }

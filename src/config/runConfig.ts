@@ -50,6 +50,9 @@ export const runConfigSchema = z.strictObject({
     .default('data')
     .register(m, { help: 'dotted path of the records in a response body ("$" when the body is the array)' }),
   keyField: z.string().min(1).default('id').register(m, { help: 'the field that identifies a record (deduplication key)' }),
+  onConflict: z.enum(['first', 'last']).default('first').register(m, {
+    help: 'which record is kept when a key arrives again with other content (a conflicting version, named in the report): first or last by page and position',
+  }),
   schema: declaredSchema
     .optional()
     .register(m, { help: 'declared fields, e.g. {"id":"integer","email":"email"}: types ELT columns, drives --transform clean' }),
@@ -67,6 +70,9 @@ export const runConfigSchema = z.strictObject({
     .register(m, { help: 'a record with more object keys than this, nested ones included, goes to the rejects instead of the file' }),
   maxRejectShare: z.number().min(0).max(1).default(1).register(m, {
     help: 'the run fails, delivering nothing, when this share of the records received or more is rejected (default: all of them)',
+  }),
+  maskSecretsInRecords: z.boolean().default(true).register(m, {
+    help: 'replace the value of a configured secret (password, token, API key, client secret) found in a record by [REDACTED] before staging; the report counts such records and names their fields either way',
   }),
   auth: z
     .enum(['login', 'bearer', 'none'])

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { AuthProvider } from '../auth/authProvider.js';
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
 import { isSecretParam, redactUrl } from '../http/redactUrl.js';
-import { loggerFor, registerSecret } from '../logging/index.js';
+import { isScrubbable, loggerFor, MIN_SCRUBBED_SECRET_LENGTH, registerSecret } from '../logging/index.js';
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { StagingStore, type RunOptionValues } from '../staging/index.js';
+import { recordSecrets, StagingStore, type RecordSecrets, type RunOptionValues } from '../staging/index.js';
 import { renderKey, reportKey, schemaKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
@@ -28,6 +28,8 @@ export interface RunServices {
     readonly schema: string;
   };
   readonly s3: S3Client;
+  /** The configured secrets each staged record is searched for (and masked in, by option); none: nothing to search for. */
+  readonly recordSecrets: RecordSecrets | undefined;
   readonly auth: AuthProvider;
   readonly store: StagingStore;
 }
@@ -51,6 +53,9 @@ function shapingOptions(config: ResolvedRunConfig): RunOptionValues {
     bucket,
     prefix,
     keyTemplate: keyTemplate ?? null,
+    // Only when not the default: a run staged before the option existed resumes as it was.
+    ...(config.onConflict === 'last' ? { onConflict: 'last' } : {}),
+    ...(config.maskSecretsInRecords ? {} : { maskSecretsInRecords: false }),
   };
 }
 
@@ -64,6 +69,14 @@ export async function openRunServices(
   const queryValues = Object.entries(config.resource.params).flatMap(([name, value]) => (isSecretParam(name) ? [value] : []));
   for (const secret of [...config.secrets, s3Credentials?.secretAccessKey, s3Credentials?.sessionToken, ...queryValues])
     registerSecret(secret);
+  const logger = loggerFor(runtime.logger, 'ingestion');
+  const configured = [...config.secrets, ...queryValues];
+  const short = configured.filter((secret) => !isScrubbable(secret)).length;
+  if (short > 0)
+    logger.warn(
+      { count: short, minLength: MIN_SCRUBBED_SECRET_LENGTH },
+      `a configured secret shorter than ${MIN_SCRUBBED_SECRET_LENGTH} characters is not scrubbed from text nor searched for in records (it would match ordinary text)`,
+    );
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
   const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
   const keys = {
@@ -84,11 +97,13 @@ export async function openRunServices(
         runId: config.runId,
         options: shapingOptions(config),
         memoryLimit: config.duckdbMemoryLimit,
+        onConflict: config.onConflict,
         ...(config.duckdbTempDir ? { tempDirectory: config.duckdbTempDir } : {}),
       },
       runtime,
     );
-    return { runtime, logger: loggerFor(runtime.logger, 'ingestion'), paths, keys, s3, auth, store };
+    const secrets = recordSecrets(configured, config.maskSecretsInRecords);
+    return { runtime, logger, paths, keys, s3, recordSecrets: secrets, auth, store };
   } catch (error: unknown) {
     s3.destroy();
     auth.close?.();

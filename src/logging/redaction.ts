@@ -81,24 +81,39 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * The shortest secret value scrubbed from free text. A shorter one would match ordinary text
+ * (a one-character password turned every "a" in report names and hashes into `[REDACTED]`) while
+ * protecting nothing: no credential that short resists guessing. Fields named as secrets
+ * (`SENSITIVE_KEYS`) are redacted whole whatever their length.
+ */
+export const MIN_SCRUBBED_SECRET_LENGTH = 6;
+
+/** True when `secret` is long enough to be scrubbed from text (`MIN_SCRUBBED_SECRET_LENGTH`). */
+export const isScrubbable = (secret: string): boolean => secret.length >= MIN_SCRUBBED_SECRET_LENGTH;
+
 /** The forms a secret takes in text: raw, URL-encoded, and JSON-escaped. */
 function spellings(secret: string): string[] {
   const forms = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]);
   return [...forms].filter((f) => f.length > 0);
 }
 
-function compile(secrets: Iterable<string>): RegExp | undefined {
+/**
+ * One pattern (global) matching every spelling of every scrubbable secret, longest first, or
+ * undefined when none is long enough to scrub.
+ */
+export function secretPattern(secrets: Iterable<string>): RegExp | undefined {
   const forms = new Set<string>();
-  for (const s of secrets) for (const f of spellings(s)) forms.add(f);
+  for (const s of secrets) if (isScrubbable(s)) for (const f of spellings(s)) forms.add(f);
   if (forms.size === 0) return undefined;
   // Longest first, so that a secret containing another is replaced whole.
   const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
   return new RegExp(alternatives.join('|'), 'g');
 }
 
-/** Replaces every occurrence of each secret (raw, URL-encoded or JSON-escaped) in `text`. */
+/** Replaces every occurrence of each scrubbable secret (raw, URL-encoded or JSON-escaped) in `text`. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
-  const pattern = compile(secrets);
+  const pattern = secretPattern(secrets);
   return pattern ? text.replace(pattern, REDACTED) : text;
 }
 
@@ -135,10 +150,10 @@ export class SecretRegistry {
     return this.#secrets.size;
   }
 
-  /** `text` with every registered secret replaced by `[REDACTED]`. */
+  /** `text` with every registered secret (of `MIN_SCRUBBED_SECRET_LENGTH` or more) replaced by `[REDACTED]`. */
   redact(text: string): string {
     if (this.#dirty) {
-      this.#pattern = compile(this.#secrets.keys());
+      this.#pattern = secretPattern(this.#secrets.keys());
       this.#dirty = false;
     }
     if (!this.#pattern) return text;

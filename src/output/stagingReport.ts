@@ -5,6 +5,7 @@
 import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql } from '../staging/recordFields.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
+import type { VersionConflicts } from '../staging/uniqueRecords.js';
 import { cleanColumns, fieldText, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
 
 export interface ColumnQuality {
@@ -31,6 +32,10 @@ export interface StagingReport {
     readonly unkeyed: number;
     readonly rejectedByRules: number;
   };
+  /** The duplicates that differ from the version kept, and their keys. */
+  readonly conflicts: VersionConflicts;
+  /** Records that held a configured secret's value: how many, how many were masked before staging, and the fields (never the value). */
+  readonly secretsInRecords: SecretsInRecords;
   readonly pages: {
     readonly count: number;
     readonly attempts: number;
@@ -43,11 +48,21 @@ export interface StagingReport {
   readonly columns: readonly ColumnQuality[];
 }
 
+export interface SecretsInRecords {
+  readonly records: number;
+  readonly masked: number;
+  /** The paths that held one (`note`, `auth.token`, `items[].key`), the first `secretFieldsNamed` in code-point order. */
+  readonly fields: readonly string[];
+}
+
+/** Field paths named: enough to find the leak, bounded whatever the records. */
+const secretFieldsNamed = 20;
+
 const num = (v: unknown): number => Number(v ?? 0);
 
 /**
  * Data-quality and progress numbers from the staging tables, as plain objects: records
- * received / unique / duplicates / unkeyed, pages and attempts, and per column nulls, JSON
+ * received / unique / duplicates (conflicting versions among them) / unkeyed, pages and attempts, and per column nulls, JSON
  * types and values that break the cleaning rules.
  */
 export function stagingReport(
@@ -57,7 +72,7 @@ export function stagingReport(
 ): Promise<StagingReport> {
   return store.readStaged('build the staging report', async (staged) => {
     try {
-      const { duplicates, shape } = await staged.unique();
+      const { duplicates, conflicts, shape } = await staged.unique();
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
       const field = await staged.fieldsView('_fields', names);
       // The rules read each field's type and text from the columns columnQuality computes once below them.
@@ -71,6 +86,8 @@ export function stagingReport(
       return {
         runId: staged.runId,
         records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
+        conflicts,
+        secretsInRecords: await secretsInRecords(staged),
         pages: await pageStats(staged),
         columns,
       };
@@ -84,6 +101,16 @@ async function recordCounts(staged: StagedRecords, duplicates: number): Promise<
   const rows = await staged.query(`SELECT count(*), count(key) FROM ${staged.records}`);
   const [received, keyed] = (rows[0] ?? []).map(num) as [number, number];
   return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed };
+}
+
+async function secretsInRecords(staged: StagedRecords): Promise<SecretsInRecords> {
+  const [counts] = await staged.query(`SELECT count(*), count_if(masked) FROM ${staged.secrets}`);
+  const [records, masked] = (counts ?? []).map(num) as [number, number];
+  if (records === 0) return { records, masked, fields: [] };
+  const fields = await staged.query(
+    `SELECT DISTINCT unnest(json_extract_string(fields, '$[*]')) AS f FROM ${staged.secrets} ORDER BY f LIMIT ${secretFieldsNamed}`,
+  );
+  return { records, masked, fields: fields.map(([f]) => String(f)) };
 }
 
 async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']> {

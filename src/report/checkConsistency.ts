@@ -3,7 +3,7 @@ import type { RunReport } from './runReport.js';
 
 /** One cross-check between the report's own numbers. */
 export interface ConsistencyCheck {
-  readonly name: 'records' | 'outputRows' | 'pages';
+  readonly name: 'records' | 'versions' | 'outputRows' | 'pages';
   readonly ok: boolean;
   /** The equation with its numbers, e.g. "received 10 = unique 8 + duplicates 1 + rejected 1". */
   readonly detail: string;
@@ -28,6 +28,19 @@ export function checkConsistency(report: RunReport): ConsistencyCheck[] {
         ? equation
         : `${equation} (${formatCount(Math.abs(received - accounted))} ${Math.abs(received - accounted) === 1 ? 'record' : 'records'} ${received > accounted ? 'unaccounted for' : 'counted twice'})`,
   });
+  const conflicts = report.records.conflicts;
+  if (conflicts !== undefined) {
+    // Conflicting versions are duplicates that differ from the version kept: never more than the duplicates, at least one per key.
+    const copies = duplicates - conflicts.versions;
+    const ok = copies >= 0 && conflicts.keys <= conflicts.versions;
+    checks.push({
+      name: 'versions',
+      ok,
+      detail:
+        `duplicates ${formatCount(duplicates)} ${copies >= 0 ? '=' : '≠'} exact copies ${formatCount(Math.max(copies, 0))} + ` +
+        `conflicting versions ${formatCount(conflicts.versions)} (of ${formatCount(conflicts.keys)} ${conflicts.keys === 1 ? 'key' : 'keys'})`,
+    });
+  }
   if (report.output) {
     // A record a cleaning rule rejects is one of the unique records, kept aside instead of written.
     const { rows } = report.output;

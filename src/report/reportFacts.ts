@@ -59,6 +59,12 @@ export function recordFacts(report: RunReport): Fact[] {
     { label: 'Records received', value: n(records.received), num: true },
     { label: 'Unique records', value: n(records.unique), num: true },
     { label: 'Duplicates (dropped)', value: n(records.duplicates), num: true },
+    ...(records.conflicts === undefined
+      ? []
+      : [
+          { label: 'Of which conflicting versions (other content)', value: n(records.conflicts.versions), num: true },
+          { label: 'Keys with conflicting versions', value: n(records.conflicts.keys), num: true },
+        ]),
     { label: 'Without a key or refused (kept aside, in the rejects)', value: n(records.withoutKey), num: true },
     { label: 'Rejected (kept aside)', value: n(records.rejected), num: true },
   ];

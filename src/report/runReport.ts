@@ -80,6 +80,20 @@ export interface SchemaColumn {
 }
 
 /** A column this run added to its dataset's schema: a new field, or a variant for values that do not fit their column. */
+/**
+ * Keys seen again with different content: conflicting versions, not copies. One version per key
+ * is written, the first or the last by (page, position): `kept`, the run's `onConflict`.
+ */
+export interface VersionConflicts {
+  readonly kept: 'first' | 'last';
+  /** Dropped records that differ from the kept version of their key (a subset of the duplicates). */
+  readonly versions: number;
+  /** Keys with more than one version. */
+  readonly keys: number;
+  /** The first few such keys by first occurrence: the pages their records came from and the page kept. */
+  readonly examples: readonly { readonly key: string; readonly pages: readonly number[]; readonly keptPage: number }[];
+}
+
 export interface SchemaChange {
   readonly column: string;
   readonly type: string;
@@ -120,7 +134,10 @@ export interface RunReport {
     readonly received: number;
     /** Distinct keys: each keyed record counted once, whether it is written or rejected. */
     readonly unique: number;
+    /** Keyed records dropped as other copies of a key: exact copies plus `conflicts.versions`. */
     readonly duplicates: number;
+    /** The duplicates whose content differs from the version kept (absent: no key arrived with two contents). */
+    readonly conflicts?: VersionConflicts;
     /** Records without a usable key: in the rejects file, never in the data. */
     readonly withoutKey: number;
     /** Unique records a cleaning rule rejected (ETL): in the rejects file. */
@@ -151,6 +168,12 @@ export interface RunReport {
   readonly schema?: { readonly uri: string; readonly columns: readonly SchemaColumn[] };
   /** Columns this run added to the stored schema (none on the dataset's first run). */
   readonly schemaChanges?: readonly SchemaChange[];
+  /**
+   * Records that held the value of a configured secret (password, token, API key, client secret):
+   * how many, how many were masked before staging (`maskSecretsInRecords`) and the fields, never
+   * the value. Absent when none did.
+   */
+  readonly secretsInRecords?: { readonly records: number; readonly masked: number; readonly fields: readonly string[] };
   readonly anomalies: readonly string[];
   /** The run over time (absent when no recorder watched the run). */
   readonly series?: RunSeries;

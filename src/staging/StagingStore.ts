@@ -31,6 +31,7 @@ import { stagedRecords, type StagedRecords, type StagedRecordsSource } from './s
 import { StagingError, describeError } from './stagingErrors.js';
 import type {
   Checkpoint,
+  OnConflict,
   OutputRecord,
   RunState,
   StagePageInput,
@@ -48,6 +49,8 @@ import { validateOpenOptions, validateStagePages } from './validateStaging.js';
 export class StagingStore implements StagedRecordsSource {
   readonly path: string;
   readonly runId: string;
+  /** Which version of a key the unique records keep. */
+  readonly onConflict: OnConflict;
   #instance: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
   readonly #pages: PageStager;
@@ -69,9 +72,11 @@ export class StagingStore implements StagedRecordsSource {
     clock: Clock,
     config: Readonly<Record<string, string>>,
     log: Logger | undefined,
+    onConflict: OnConflict,
   ) {
     this.path = path;
     this.runId = runId;
+    this.onConflict = onConflict;
     this.#instance = instance;
     this.#connection = connection;
     this.#pages = new PageStager(runId, clock);
@@ -108,7 +113,7 @@ export class StagingStore implements StagedRecordsSource {
     try {
       const config = duckdbSettings(path, options);
       const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
-      const store = new StagingStore(path, options.runId, database, lock, clock, config, log);
+      const store = new StagingStore(path, options.runId, database, lock, clock, config, log, options.onConflict ?? 'first');
       await store.#exclusive('initialise', () => initialiseRun(store.#conn(), store.runId, options.options ?? null, clock.now()));
       return store;
     } catch (error: unknown) {

@@ -10,9 +10,12 @@ export type {
   OutputRecord,
   UploadRecord,
   RunOptionValues,
+  OnConflict,
 } from './stagingTypes.js';
 export { StagingError, RunLockedError } from './stagingErrors.js';
 export { recordKey } from './recordKey.js';
+export { recordSecrets, secretsInRecord, type RecordSecrets, type SecretsFound } from './recordSecrets.js';
 export type { StagedRecords, StagedRecordsSource, UniqueRecords } from './stagedRecords.js';
+export type { ConflictingKey, VersionConflicts } from './uniqueRecords.js';
 export type { FieldSql, RecordShape } from './recordFields.js';
 export { queryFile, type QueryResult } from './queryFile.js';

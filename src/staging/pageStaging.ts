@@ -14,6 +14,7 @@ import { crashPoint } from '../faults/crashPoint.js';
 import type { Clock } from '../runtime/clock.js';
 import { recordKey } from './recordKey.js';
 import { recordRefusal } from './recordRefusal.js';
+import { secretsInRecord } from './recordSecrets.js';
 import { StagingError } from './stagingErrors.js';
 import { timestampFromMs } from './stagingSchema.js';
 import type { StagePageInput, StagePageResult } from './stagingTypes.js';
@@ -120,26 +121,45 @@ export class PageStager {
   async #appendRecords(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
     if (inputs.length === 0) return;
     const appender = (this.#appender ??= await conn.createAppender('raw_records'));
+    const withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][] = [];
     let ok = false;
     try {
-      for (const input of inputs) this.#appendPage(appender, input);
+      for (const input of inputs) this.#appendPage(appender, input, withSecrets);
       appender.flushSync();
       ok = true;
     } finally {
       if (!ok) this.#dropAppender();
     }
+    for (const [page, seq, fields, masked] of withSecrets) {
+      await this.#run(conn, 'INSERT INTO record_secrets VALUES ($1, $2, $3, $4, $5)', [
+        this.#runId,
+        page,
+        seq,
+        JSON.stringify(fields),
+        masked,
+      ]);
+    }
   }
 
-  #appendPage(appender: DuckDBAppender, input: Readonly<StagePageInput>): void {
+  /** Appends one page's records; those holding a configured secret are added to `withSecrets`. */
+  #appendPage(
+    appender: DuckDBAppender,
+    input: Readonly<StagePageInput>,
+    withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][],
+  ): void {
     const fetchedAt = new DuckDBTimestampValue(BigInt(Math.trunc(input.fetchedAt)) * 1000n);
     input.records.forEach((record, seq) => {
       // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
-      const text = input.rawRecords?.[seq] ?? serialise(record);
-      if (typeof text !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
+      const received = input.rawRecords?.[seq] ?? serialise(record);
+      if (typeof received !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
+      // A configured secret the API echoes is noted and, by option, masked before anything is staged.
+      const found = input.secrets === undefined ? undefined : secretsInRecord(received, input.secrets);
+      if (found !== undefined) withSecrets.push([input.page, seq, found.fields, input.secrets?.mask === true]);
+      const text = found?.text ?? received;
       // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
       // exact text, without a key, so it goes to the rejects with its reason.
       const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
-      const key = refused === undefined ? recordKey(record, input.keyField) : null;
+      const key = refused === undefined ? recordKey(found?.text === undefined ? record : JSON.parse(text), input.keyField) : null;
       appender.appendVarchar(this.#runId);
       appender.appendInteger(input.page);
       appender.appendInteger(seq);

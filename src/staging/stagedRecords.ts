@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
-import { uniqueRecords } from './uniqueRecords.js';
+import { uniqueRecords, type VersionConflicts } from './uniqueRecords.js';
 
 /** A run's staged records, for the length of one `readStaged` call. */
 export interface StagedRecords {
@@ -17,11 +17,17 @@ export interface StagedRecords {
    * kept as a JSON string and its key NULL; NULL for a record staged as one).
    */
   readonly records: string;
+  /**
+   * SQL relation of the records that held a configured secret (see `recordSecrets`): page, seq,
+   * fields (a JSON array of the paths that held one, never the value), masked (before staging).
+   */
+  readonly secrets: string;
   /** SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms. */
   readonly pages: string;
   /**
    * The unique records: `relation` has the columns of `records`, one row per key (its first
-   * occurrence by page, seq); `duplicates` keyed records were dropped as later copies. Made once
+   * occurrence by page, seq, or its last: the store's `onConflict`); `duplicates` keyed records
+   * were dropped as other copies, `conflicts` counts and names those that differ. Made once
    * until another page is staged (describing the records costs a JSON structure per record).
    */
   unique(): Promise<UniqueRecords>;
@@ -36,6 +42,7 @@ export interface StagedRecords {
 export interface UniqueRecords {
   readonly relation: string;
   readonly duplicates: number;
+  readonly conflicts: VersionConflicts;
   /** The keys and structure of the unique records. */
   readonly shape: RecordShape;
 }
@@ -50,12 +57,13 @@ export interface StagedRecordsSource {
 export function stagedRecords(store: StagingStore, conn: DuckDBConnection): StagedRecords {
   const run = sqlString(store.runId);
   const unique = async (): Promise<UniqueRecords> => {
-    const { duplicates, shape } = await uniqueRecords(store, conn);
-    return { relation: '_unique', duplicates, shape };
+    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn);
+    return { relation: '_unique', duplicates, conflicts, shape };
   };
   return {
     runId: store.runId,
     records: `(SELECT run_id, page, seq, key, fetched_at, record, refused FROM raw_records WHERE run_id = ${run})`,
+    secrets: `(SELECT page, seq, fields, masked FROM record_secrets WHERE run_id = ${run})`,
     pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms FROM pages WHERE run_id = ${run})`,
     unique,
     async fieldsView(view, names) {

@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS raw_records (
 );
 -- Why a record was refused (src/staging/recordRefusal.ts): its text is kept as a JSON string, its key NULL.
 ALTER TABLE raw_records ADD COLUMN IF NOT EXISTS refused VARCHAR;
+-- Records that held a configured secret (src/staging/recordSecrets.ts): the fields (a JSON array of
+-- paths, never the value) and whether it was masked before staging. Rare, so a table of its own.
+CREATE TABLE IF NOT EXISTS record_secrets (
+  run_id VARCHAR NOT NULL,
+  page INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  fields VARCHAR NOT NULL,
+  masked BOOLEAN NOT NULL
+);
 `;
 
 /** SQL for a TIMESTAMP from epoch milliseconds bound at `$n`. */

@@ -1,5 +1,6 @@
 /** The staging store's options, inputs and results. */
 import type { RecordLimits } from './recordRefusal.js';
+import type { RecordSecrets } from './recordSecrets.js';
 
 export interface StagingStoreOptions {
   /** The run's database file, e.g. `data/staging/<runId>.duckdb`; its directory is created. */
@@ -15,7 +16,12 @@ export interface StagingStoreOptions {
   /** DuckDB `temp_directory` for spilling. */
   readonly tempDirectory?: string;
   readonly threads?: number;
+  /** Which record of a key is kept: its first (the default) or its last by (page, seq). */
+  readonly onConflict?: OnConflict;
 }
+
+/** Which version of a key the unique records keep: the first seen or the last, by (page, seq). */
+export type OnConflict = 'first' | 'last';
 
 export interface StagePageInput {
   /** 1-based page number (for cursor pagination: the position in the chain). */
@@ -34,6 +40,8 @@ export interface StagePageInput {
   readonly keyField: string;
   /** Bounds on each record: one past them is refused (see `recordRefusal`); none: every record is staged. */
   readonly limits?: RecordLimits;
+  /** The run's configured secrets: a record holding one is noted (the fields, never the value) and, by option, masked; none: not searched. */
+  readonly secrets?: RecordSecrets;
 }
 
 export interface StagePageResult {

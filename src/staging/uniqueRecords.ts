@@ -1,15 +1,42 @@
-/** The run's unique records (dedupe by key, first occurrence kept): staging's, as it owns the tables and their keys. */
-import type { DuckDBConnection } from '@duckdb/node-api';
+/** The run's unique records (dedupe by key, one version kept per key): staging's, as it owns the tables and their keys. */
+import { DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
 import { describeRecords, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
+import type { OnConflict } from './stagingTypes.js';
+
+/** A key seen again with other content, as the report names it. */
+export interface ConflictingKey {
+  readonly key: string;
+  /** The pages its records came from, ascending (the first `examplePages`). */
+  readonly pages: readonly number[];
+  /** The page of the version kept. */
+  readonly keptPage: number;
+}
+
+/** Keys seen more than once with different content: versions, not copies. */
+export interface VersionConflicts {
+  /** Which version of a key is kept: the first or the last by (page, seq). */
+  readonly kept: OnConflict;
+  /** Dropped records whose content differs from the kept version's: a subset of the duplicates. */
+  readonly versions: number;
+  /** Keys with more than one content. */
+  readonly keys: number;
+  /** The first `conflictExamples` of those keys by first occurrence (page, then position). */
+  readonly examples: readonly ConflictingKey[];
+}
 
 export interface UniqueRecords {
-  /** Keyed records dropped as later copies of a key. */
+  /** Keyed records dropped as other copies of a key: exact copies and conflicting versions. */
   readonly duplicates: number;
+  readonly conflicts: VersionConflicts;
   /** The keys and structure of the unique records. */
   readonly shape: RecordShape;
 }
+
+/** Conflicting keys named in the report, and pages named per key: enough to look them up, bounded whatever the run. */
+export const conflictExamples = 10;
+const examplePages = 10;
 
 const prepared = new WeakMap<StagingStore, { readonly pagesStaged: number; readonly reopened: number; readonly unique: UniqueRecords }>();
 
@@ -24,39 +51,67 @@ export async function uniqueRecords(store: StagingStore, conn: DuckDBConnection)
   if (cached !== undefined && cached.pagesStaged === store.pagesStaged) {
     // A reopened database (StagingStore.releaseMemory) lost the view, not what the records look like.
     if (cached.reopened !== store.reopened) {
-      await prepareUniqueRecords(conn, store.runId);
+      await prepareUniqueRecords(conn, store.runId, store.onConflict);
       prepared.set(store, { ...cached, reopened: store.reopened });
     }
     return cached.unique;
   }
   prepared.delete(store);
-  const unique = { duplicates: await prepareUniqueRecords(conn, store.runId), shape: await describeRecords(conn, '_unique') };
+  const { duplicates, conflicts } = await prepareUniqueRecords(conn, store.runId, store.onConflict);
+  const unique = { duplicates, conflicts, shape: await describeRecords(conn, '_unique') };
   prepared.set(store, { pagesStaged: store.pagesStaged, reopened: store.reopened, unique });
   return unique;
 }
 
 /**
  * Creates the temp view `_unique` (run_id, page, seq, key, fetched_at, record): one row per
- * key, its first occurrence by (page, seq). Only the keys that occur more than once are
- * windowed (a narrow, spillable aggregate over the keys finds them), so dedupe is a
- * streaming anti-join against a small `_dups` table instead of a window over every record.
- * Returns how many keyed records were dropped as duplicates.
+ * key, its first occurrence by (page, seq), or its last with `onConflict` 'last'. Only the keys
+ * that occur more than once are windowed (a narrow, spillable aggregate over the keys finds
+ * them), so dedupe is a streaming anti-join against a small `_versions` table instead of a
+ * window over every record. The same window tells each copy from the kept one by a hash of its
+ * minified JSON (so whitespace is no difference, another field order or value is): a copy that
+ * differs is a conflicting version. Returns the duplicates dropped and the conflicts among them.
  */
-async function prepareUniqueRecords(conn: DuckDBConnection, runId: string): Promise<number> {
+async function prepareUniqueRecords(
+  conn: DuckDBConnection,
+  runId: string,
+  onConflict: OnConflict,
+): Promise<Pick<UniqueRecords, 'duplicates' | 'conflicts'>> {
   const run = sqlString(runId);
-  await conn.run('DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._dups');
-  await conn.run(`CREATE TEMP TABLE _dups AS
-    SELECT page, seq FROM (
-      SELECT r.page, r.seq, row_number() OVER (PARTITION BY r.key ORDER BY r.page, r.seq) AS n
-      FROM raw_records r SEMI JOIN (
-        SELECT key FROM raw_records WHERE run_id = ${run} AND key IS NOT NULL GROUP BY key HAVING count(*) > 1
-      ) d ON r.key = d.key
-      WHERE r.run_id = ${run}
-    ) WHERE n > 1`);
+  const order = onConflict === 'last' ? 'r.page DESC, r.seq DESC' : 'r.page, r.seq';
+  await conn.run('DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._versions');
+  await conn.run(`CREATE TEMP TABLE _versions AS
+    SELECT r.page, r.seq, r.key, row_number() OVER w AS n,
+      md5_number(json(r.record)) <> first_value(md5_number(json(r.record))) OVER w AS differs
+    FROM raw_records r SEMI JOIN (
+      SELECT key FROM raw_records WHERE run_id = ${run} AND key IS NOT NULL GROUP BY key HAVING count(*) > 1
+    ) d ON r.key = d.key
+    WHERE r.run_id = ${run}
+    WINDOW w AS (PARTITION BY r.key ORDER BY ${order})`);
   await conn.run(`CREATE TEMP VIEW _unique AS
     SELECT r.run_id, r.page, r.seq, r.key, r.fetched_at, r.record
-    FROM raw_records r ANTI JOIN temp._dups d ON r.page = d.page AND r.seq = d.seq
+    FROM raw_records r ANTI JOIN (SELECT page, seq FROM temp._versions WHERE n > 1) d ON r.page = d.page AND r.seq = d.seq
     WHERE r.run_id = ${run} AND r.key IS NOT NULL`);
-  const reader = await conn.runAndReadAll('SELECT count(*) FROM temp._dups');
-  return Number(reader.getRows()[0]?.[0] ?? 0);
+  const counts = (
+    await conn.runAndReadAll('SELECT count(*), count_if(differs), count(DISTINCT key) FILTER (differs) FROM temp._versions WHERE n > 1')
+  ).getRows()[0];
+  const [duplicates, versions, keys] = [0, 1, 2].map((i) => Number(counts?.[i] ?? 0)) as [number, number, number];
+  const examples =
+    keys === 0
+      ? []
+      : (
+          await conn.runAndReadAll(`SELECT key, list_sort(list(DISTINCT page))[1:${examplePages}], min(page) FILTER (n = 1)
+            FROM temp._versions GROUP BY key HAVING bool_or(differs)
+            ORDER BY min(page::BIGINT * 4294967296 + seq) LIMIT ${conflictExamples}`)
+        )
+          .getRows()
+          .map(([key, pages, kept]) => ({
+            key: String(key),
+            pages: pageList(pages),
+            keptPage: Number(kept),
+          }));
+  return { duplicates, conflicts: { kept: onConflict, versions, keys, examples } };
 }
+
+/** A DuckDB list of page numbers as numbers. */
+const pageList = (value: unknown): number[] => (value instanceof DuckDBListValue ? value.items.map(Number) : []);

@@ -10,6 +10,9 @@ export function validateOpenOptions(options: Readonly<StagingStoreOptions>): voi
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
     throw new StagingError('staging option "threads" must be a positive integer');
   }
+  if (options.onConflict !== undefined && options.onConflict !== 'first' && options.onConflict !== 'last') {
+    throw new StagingError(`staging option "onConflict" must be 'first' or 'last', got ${String(options.onConflict)}`);
+  }
 }
 
 export function validateStagePages(inputs: readonly Readonly<StagePageInput>[]): void {

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
   isSensitiveKey,
+  MIN_SCRUBBED_SECRET_LENGTH,
   REDACT_PATHS,
   redactingLoggerOptions,
   redactSecrets,
@@ -14,9 +15,18 @@ describe('redactSecrets', () => {
     const secret = 'p@ss "word"/1';
     const text = `a ${secret} b ${encodeURIComponent(secret)} c ${JSON.stringify(secret)} d ${secret}`;
     expect(redactSecrets(text, [secret])).toBe('a [REDACTED] b [REDACTED] c "[REDACTED]" d [REDACTED]');
-    expect(redactSecrets('abcdef', ['abc', 'abcdef'])).toBe('[REDACTED]');
+    expect(redactSecrets('abcdefgh', ['abcdef', 'abcdefgh'])).toBe('[REDACTED]');
     expect(redactSecrets('no secrets here', [])).toBe('no secrets here');
-    expect(redactSecrets('a.b*c', ['.', ''])).toBe('a[REDACTED]b*c');
+    expect(redactSecrets('a.*+?^$b.c', ['.*+?^$', ''])).toBe('a[REDACTED]b.c');
+  });
+
+  it(`leaves a secret shorter than ${MIN_SCRUBBED_SECRET_LENGTH} characters in text: it would match everywhere and protects nothing`, () => {
+    const report = 'dataset sales, sha256 a3f9c1, 12345 records';
+    expect(redactSecrets(report, ['a', 's', '1234', '12345'])).toBe(report);
+    expect(redactSecrets(report, ['a3f9c1'])).toBe('dataset sales, sha256 [REDACTED], 12345 records');
+    const registry = new SecretRegistry();
+    registry.register('a');
+    expect(registry.redact(report)).toBe(report);
   });
 });
 

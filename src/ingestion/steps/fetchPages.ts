@@ -10,7 +10,7 @@ import type { RunServices } from '../runServices.js';
 /** The page stream of the whole fetch phase: every page not committed before is fetched and staged. */
 export function fetchPages(
   config: ResolvedRunConfig,
-  { runtime, auth, store }: RunServices,
+  { runtime, auth, store, recordSecrets }: RunServices,
   resume: RunResume,
   pacer: Pacer | undefined,
 ): (input: FetchPagesInput, signal: AbortSignal) => PageStream {
@@ -46,7 +46,15 @@ export function fetchPages(
         pacer,
         stage: async (pages) => {
           // The page stream cuts each record's text from a body JSON.parse accepted.
-          await store.stagePages(pages.map((page) => ({ ...page, keyField: config.resource.primaryKey, limits, rawRecordsParsed: true })));
+          await store.stagePages(
+            pages.map((page) => ({
+              ...page,
+              keyField: config.resource.primaryKey,
+              limits,
+              rawRecordsParsed: true,
+              ...(recordSecrets ? { secrets: recordSecrets } : {}),
+            })),
+          );
         },
       },
     );

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
+import { conflictAnomaly } from '../../report/conflictAnomaly.js';
+import { secretsAnomaly } from '../../report/secretsAnomaly.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -39,6 +41,9 @@ export function writeReport(
     // The file's own count when one was written; else what the rules would reject.
     const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;
+    const found = sql.secretsInRecords.records > 0 ? sql.secretsInRecords : undefined;
+    // A version hidden among duplicates would be silent loss, a secret in the data a silent leak: both are named.
+    const anomalies = [conflictAnomaly(sql.conflicts), secretsAnomaly(found)].filter((a) => a !== undefined);
     let report: RunReport = {
       ...base,
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
@@ -46,9 +51,12 @@ export function writeReport(
         received: sql.records.received,
         unique: sql.records.unique,
         duplicates: sql.records.duplicates,
+        ...(sql.conflicts.keys > 0 ? { conflicts: sql.conflicts } : {}),
         withoutKey: sql.records.unkeyed,
         rejected,
       },
+      ...(found ? { secretsInRecords: found } : {}),
+      anomalies: [...draft.anomalies, ...anomalies],
       quality: sql.columns.map((c) => ({
         column: c.name,
         type: Object.keys(c.types).join(' | ') || 'NULL',
