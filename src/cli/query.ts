@@ -54,7 +54,8 @@ async function download(uri: string, dir: string, flags: QueryFlags): Promise<st
 export function renderTable(result: QueryResult): string {
   const cell = (value: unknown): string => neutralizeControls(typeof value === 'string' ? value : (JSON.stringify(value) ?? 'NULL'));
   const rows = [result.columns.map(cell), ...result.rows.map((row) => row.map(cell))];
-  const widths = result.columns.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  // A loop, not Math.max(...): a query may return more rows than a call has room for arguments.
+  const widths = result.columns.map((_, i) => rows.reduce((width, row) => Math.max(width, row[i]!.length), 0));
   return rows
     .map((row) =>
       row
