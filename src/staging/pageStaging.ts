@@ -15,9 +15,11 @@ import type { Clock } from '../runtime/clock.js';
 import { recordKey } from './recordKey.js';
 import { recordRefusal } from './recordRefusal.js';
 import { secretsInRecord } from './recordSecrets.js';
-import { StagingError } from './stagingErrors.js';
-import { timestampFromMs } from './stagingSchema.js';
+import { StagingError, describeError } from './stagingErrors.js';
 import type { StagePageInput, StagePageResult } from './stagingTypes.js';
+
+/** A TIMESTAMP value of epoch milliseconds. */
+const timestamp = (ms: number): DuckDBTimestampValue => new DuckDBTimestampValue(BigInt(Math.trunc(ms)) * 1000n);
 
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
 
@@ -38,6 +40,8 @@ export class PageStager {
    * appender per page grew the process by ~140 KB a page.
    */
   #appender: DuckDBAppender | undefined;
+  /** The same for the pages' checkpoint rows (a prepared INSERT cost ~1 ms a page). */
+  #pagesAppender: DuckDBAppender | undefined;
   /** The statements every page runs, parsed and planned once (each took ~1 ms a page to prepare). */
   readonly #statements = new Map<string, DuckDBPreparedStatement>();
   readonly #runId: string;
@@ -50,30 +54,37 @@ export class PageStager {
 
   /**
    * Stages pages in ONE transaction: their raw records and their checkpoint rows commit together
-   * or not at all (a commit costs ~8 ms, so pages waiting together share one). A page already
-   * committed is left as it is (a no-op), so a crash between commit and acknowledgement is harmless.
+   * or not at all (a commit costs a few ms, so pages waiting together share one). A page already
+   * committed is left as it is (a no-op), so a crash between commit and acknowledgement is
+   * harmless. That is rare (a resumed run asks only for the pages it lacks), so it is found by the
+   * pages' primary key refusing the batch, which is then staged again without them.
    */
   async stagePages(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
+    try {
+      return await this.#stage(conn, inputs, new Map());
+    } catch (error: unknown) {
+      if (!/Duplicate key .* violates primary key constraint/.test(describeError(error))) throw error;
+      return this.#stage(
+        conn,
+        inputs,
+        await this.#committed(
+          conn,
+          inputs.map((input) => input.page),
+        ),
+      );
+    }
+  }
+
+  /** One transaction staging the pages not in `committed` (page -> its records). */
+  async #stage(
+    conn: DuckDBConnection,
+    inputs: readonly Readonly<StagePageInput>[],
+    committed: ReadonlyMap<number, number>,
+  ): Promise<StagePageResult[]> {
     await conn.run('BEGIN TRANSACTION');
     try {
-      const committed = await this.#committed(
-        conn,
-        inputs.map((input) => input.page),
-      );
       const fresh = inputs.filter((input) => !committed.has(input.page));
-      await this.#appendRecords(conn, fresh);
-      for (const input of fresh) {
-        await this.#run(conn, `INSERT INTO pages VALUES ($1, $2, $3, ${timestampFromMs('$4')}, $5, ${timestampFromMs('$6')}, $7, $8)`, [
-          this.#runId,
-          input.page,
-          input.records.length,
-          input.fetchedAt,
-          input.nextCursor ?? null,
-          this.#clock.now(),
-          input.attempts,
-          input.latencyMs,
-        ]);
-      }
+      await this.#append(conn, fresh);
       await this.#checkJson(conn, fresh);
       // Counted per page (`staging.midPage:3`: in the transaction that stages the third page).
       for (let k = 0; k < fresh.length; k++) crashPoint('staging.midPage');
@@ -118,17 +129,33 @@ export class PageStager {
     if (invalid !== undefined) throw new StagingError(`page ${String(invalid[0])} record ${String(invalid[1])} is not valid JSON text`);
   }
 
-  async #appendRecords(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
+  /** Appends the pages' records and checkpoint rows, then the secrets found in their records. */
+  async #append(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
     if (inputs.length === 0) return;
     const appender = (this.#appender ??= await conn.createAppender('raw_records'));
+    const pages = (this.#pagesAppender ??= await conn.createAppender('pages'));
     const withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][] = [];
     let ok = false;
     try {
       for (const input of inputs) this.#appendPage(appender, input, withSecrets);
       appender.flushSync();
+      const stagedAt = timestamp(this.#clock.now());
+      for (const input of inputs) {
+        pages.appendVarchar(this.#runId);
+        pages.appendInteger(input.page);
+        pages.appendInteger(input.records.length);
+        pages.appendTimestamp(timestamp(input.fetchedAt));
+        if (input.nextCursor === undefined || input.nextCursor === null) pages.appendNull();
+        else pages.appendVarchar(input.nextCursor);
+        pages.appendTimestamp(stagedAt);
+        pages.appendInteger(input.attempts);
+        pages.appendDouble(input.latencyMs);
+        pages.endRow();
+      }
+      pages.flushSync();
       ok = true;
     } finally {
-      if (!ok) this.#dropAppender();
+      if (!ok) this.#dropAppenders();
     }
     for (const [page, seq, fields, masked] of withSecrets) {
       await this.#run(conn, 'INSERT INTO record_secrets VALUES ($1, $2, $3, $4, $5)', [
@@ -147,7 +174,7 @@ export class PageStager {
     input: Readonly<StagePageInput>,
     withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][],
   ): void {
-    const fetchedAt = new DuckDBTimestampValue(BigInt(Math.trunc(input.fetchedAt)) * 1000n);
+    const fetchedAt = timestamp(input.fetchedAt);
     input.records.forEach((record, seq) => {
       // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
       const received = input.rawRecords?.[seq] ?? serialise(record);
@@ -173,16 +200,18 @@ export class PageStager {
     });
   }
 
-  /** Discards a failed page's rows and the appender with them: DuckDB refuses further use of an appender after an error. */
-  #dropAppender(): void {
-    const appender = this.#appender;
-    this.#appender = undefined;
-    try {
-      appender?.clear();
-      appender?.closeSync();
-    } catch {
-      // Already invalidated by the error being reported; its rows go with the rolled-back transaction.
+  /** Discards a failed batch's rows and the appenders with them: DuckDB refuses further use of an appender after an error. */
+  #dropAppenders(): void {
+    for (const appender of [this.#appender, this.#pagesAppender]) {
+      try {
+        appender?.clear();
+        appender?.closeSync();
+      } catch {
+        // Already invalidated by the error being reported; its rows go with the rolled-back transaction.
+      }
     }
+    this.#appender = undefined;
+    this.#pagesAppender = undefined;
   }
 
   /** Runs `sql` with `values` through its cached prepared statement. */
@@ -199,7 +228,9 @@ export class PageStager {
   /** Closes the appender and the prepared statements (the connection they belong to is closing); they are made again on the next page. */
   close(): void {
     this.#appender?.closeSync();
+    this.#pagesAppender?.closeSync();
     this.#appender = undefined;
+    this.#pagesAppender = undefined;
     for (const statement of this.#statements.values()) statement.destroySync();
     this.#statements.clear();
   }
