@@ -212,7 +212,7 @@ describe('AuthClient login retries', () => {
     const { clock, client, calls } = setup([json(503, {}), json(503, {}, { 'retry-after': '3' }), loginOk()], { maxAttempts: 2 }, () => 0);
     expect(await clock.run(() => failure(client.getAuthHeader()))).toBeInstanceOf(AuthError);
     const gaveUpAt = clock.now();
-    expect(await clock.run(() => client.getAuthHeader())).toMatch(/^Bearer tok-/);
+    expect(await clock.run(() => client.getAuthHeader())).toMatch(/^Bearer token-/);
     expect(calls.map((c) => c.at - gaveUpAt)).toEqual([expect.any(Number), 0, 3_000]);
   });
 
@@ -225,7 +225,7 @@ describe('AuthClient login retries', () => {
   it('retries network errors and non-JSON bodies', async () => {
     const html = new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } });
     const { clock, client, calls } = setup([new TypeError('fetch failed'), html, loginOk()]);
-    expect(await clock.run(() => client.getAuthHeader())).toMatch(/^Bearer tok-/);
+    expect(await clock.run(() => client.getAuthHeader())).toMatch(/^Bearer token-/);
     expect(calls).toHaveLength(3);
   });
 

@@ -18,9 +18,9 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 
 let tokenSeq = 0;
 
-/** A successful login answer with a fresh, unique token. */
+/** A successful login answer with a fresh, unique token (6 characters or more: shorter secrets are not scrubbed from text). */
 export function loginOk(expiresIn = 3600): Response {
-  return json(200, { access_token: `tok-${++tokenSeq}`, token_type: 'Bearer', expires_in: expiresIn });
+  return json(200, { access_token: `token-${++tokenSeq}`, token_type: 'Bearer', expires_in: expiresIn });
 }
 
 /** A login that never answers, except by rejecting when its signal aborts. */

@@ -190,7 +190,7 @@ describe('OAuth 2.0 client credentials (RFC 6749 §4.4)', () => {
       if (!authenticated) return { status: 401, body: { error: 'invalid_client' } };
       if (form.get('grant_type') !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type' } };
       return {
-        body: { access_token: `at-${++issued}`, token_type: 'bearer', ...(expiresIn === null ? {} : { expires_in: expiresIn }) },
+        body: { access_token: `access-${++issued}`, token_type: 'bearer', ...(expiresIn === null ? {} : { expires_in: expiresIn }) },
       };
     };
   }
@@ -205,7 +205,7 @@ describe('OAuth 2.0 client credentials (RFC 6749 §4.4)', () => {
       scope: 'read:items write',
       audience: 'https://api.example.com',
     });
-    expect(await client.getAuthHeader()).toBe('Bearer at-1');
+    expect(await client.getAuthHeader()).toBe('Bearer access-1');
     const [request] = server.requests;
     expect(request).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(request?.url.pathname).toBe('/api/oauth/token');
@@ -216,8 +216,8 @@ describe('OAuth 2.0 client credentials (RFC 6749 §4.4)', () => {
     });
     // Refreshed before its hour is up, like a login.
     await clock.advance(3600_000);
-    expect(await client.getAuthHeader()).toBe('Bearer at-2');
-    expect(secrets.redact(`${SECRET} ${basic} at-2`)).toBe('[REDACTED] Basic [REDACTED] [REDACTED]');
+    expect(await client.getAuthHeader()).toBe('Bearer access-2');
+    expect(secrets.redact(`${SECRET} ${basic} access-2`)).toBe('[REDACTED] Basic [REDACTED] [REDACTED]');
   });
 
   it('client_id and client_secret in the form with clientAuth: body, to an absolute tokenUrl on another host', async () => {
@@ -230,13 +230,13 @@ describe('OAuth 2.0 client credentials (RFC 6749 §4.4)', () => {
       clientAuth: 'body',
     });
     const first = await client.getAuthHeader();
-    expect(first).toBe('Bearer at-1');
+    expect(first).toBe('Bearer access-1');
     expect(new URLSearchParams(issuer.requests[0]!.body).get('scope')).toBeNull();
     // No expires_in (it is only recommended): used until a 401.
     await clock.advance(30 * 24 * 3600_000);
     expect(await client.getAuthHeader()).toBe(first);
     client.invalidate(first);
-    expect(await client.getAuthHeader()).toBe('Bearer at-2');
+    expect(await client.getAuthHeader()).toBe('Bearer access-2');
   });
 
   it('a refused client is a fatal AuthError with the OAuth error code, never the secret; a non-bearer token type is refused', async () => {
