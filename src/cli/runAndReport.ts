@@ -95,7 +95,8 @@ export async function runAndReport(run: ResolvedRun, options: CliRunOptions): Pr
         : {}),
       ...(options.s3Credentials ? { s3Credentials: options.s3Credentials } : {}),
     });
-    progress?.stop({ recordsPerSecond: report.resources[0]?.throughput.recordsPerSecond ?? 0 });
+    const only = report.resources[0];
+    progress?.stop(only ? { recordsPerSecond: only.throughput.recordsPerSecond, status: only.status } : { recordsPerSecond: 0 });
     for (const resource of report.resources) {
       // The failure's sentence goes to stderr (below), once: not also in the summary on stdout.
       process.stdout.write(`${renderSummary(resource, { color: process.stdout.isTTY === true, error: false })}\n`);
