@@ -94,13 +94,17 @@ describe('ingest run: what the terminal shows', () => {
 
   it('SIGINT delivered twice at once (terminal + a forwarding parent): CANCELLED, exit 130, its line once', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } });
-    const cli = spawnCli(runArgs(env, 'ctrl-c', ['--page-size', '100']), cliEnv(env));
+    // With the progress display (log lines off a TTY): its last line says cancelled too.
+    const args = runArgs(env, 'ctrl-c', ['--page-size', '100']).filter((arg) => arg !== '--no-progress');
+    const cli = spawnCli(args, cliEnv(env));
     await waitFor(() => env!.sim.stats().pagesServed >= 2, 'two pages served');
     cli.child.kill('SIGINT');
     cli.child.kill('SIGINT');
     expect(await cli.exited, cli.stderr()).toBe(130);
     expect(cli.stdout()).toMatch(/^CANCELLED customers /m);
     expect(cli.stderr().match(/SIGINT: stopping/g)).toHaveLength(1);
+    const progressLines = nonEmptyLines(cli.stderr()).filter((line) => line.includes('"component":"progress"'));
+    expect(progressLines.at(-1)).toMatch(/"msg":"progress: cancelled, /);
     expect(nonEmptyLines(cli.stderr()).at(-1)).toBe(
       'ingest: The run was cancelled (SIGINT); the checkpoint is kept: run again with the same run id to resume.',
     );
@@ -130,17 +134,17 @@ describe('ingest run --inspect: a window on the run, never a reason to fail it',
 });
 
 describe('ingest run again with the same run id', () => {
-  it('with another --format: refused, naming the option and how to start a new run; with the same options: says it was delivered', async () => {
+  it('with another --format and --page-size: refused, naming each option and how to start a new run; with the same options: says it was delivered', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 300, seed: 3 });
     const first = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
     expect(await first.exited, first.stderr()).toBe(0);
     const uri = `s3://lake/customers/ingest_date=${INGEST_DATE}/customers_same-day.ndjson`;
     const requests = customerRequests(env.sim);
 
-    const other = spawnCli(runArgs(env, 'same-day', ['--format', 'csv']), cliEnv(env));
+    const other = spawnCli(runArgs(env, 'same-day', ['--format', 'csv', '--page-size', '50']), cliEnv(env));
     expect(await other.exited).toBe(1);
     expect(nonEmptyLines(other.stderr())).toEqual([
-      'ingest: run same-day was started with other options (--format ndjson then, csv now): resume it with the same options, or start a new run with --run-id <new id>',
+      'ingest: run same-day was started with other options (--format ndjson then, csv now; --page-size 1000 then, 50 now): resume it with the same options, or start a new run with --run-id <new id>',
     ]);
 
     const same = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
