@@ -55,7 +55,9 @@ function notices(report: RunReport, several: boolean): { stderr?: string; stdout
   const d = report.delivery;
   if (d?.status === 'alreadyDelivered' && d.verifiedBy === 'checkpoint')
     return {
-      stdout: `\nRun ${t(report.runId)} was already delivered to ${t(d.uri)} by an earlier attempt: nothing was fetched. To ingest again, start a new run: --run-id <new id>.\n`,
+      stdout:
+        `\nRun ${t(report.runId)} was already delivered to ${t(d.uri)} by an earlier attempt: nothing was fetched` +
+        `${d.reportUri ? `, and its report is still that attempt's (${t(d.reportUri)})` : ''}. To ingest again, start a new run: --run-id <new id>.\n`,
     };
   if (d?.status === 'alreadyDelivered') return { stdout: `\n${t(d.uri)} already held exactly this file: it was not uploaded again.\n` };
   return {};

@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli, waitFor } from './support/cliProcess.js';
-import { listKeys } from './support/deliveredObject.js';
+import { getObjectText, listKeys } from './support/deliveredObject.js';
 import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
 let env: E2eEnv | undefined;
@@ -147,11 +148,20 @@ describe('ingest run again with the same run id', () => {
       'ingest: run same-day was started with other options (--format ndjson then, csv now; --page-size 1000 then, 50 now): resume it with the same options, or start a new run with --run-id <new id>',
     ]);
 
+    const reportKey = `_reports/customers/ingest_date=${INGEST_DATE}/same-day.report.json`;
+    const delivering = await getObjectText(env.client, 'lake', reportKey);
+    const localReport = join(env.dataDir, 'reports', 'customers', 'same-day.report.json');
+    expect(await readFile(localReport, 'utf8')).toBe(delivering);
     const same = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
     expect(await same.exited, same.stderr()).toBe(0);
     expect(same.stdout()).toContain(
-      `Run same-day was already delivered to ${uri} by an earlier attempt: nothing was fetched. To ingest again, start a new run: --run-id <new id>.`,
+      `Run same-day was already delivered to ${uri} by an earlier attempt: nothing was fetched, and its report is still that attempt's ` +
+        `(s3://lake/${reportKey}). To ingest again, start a new run: --run-id <new id>.`,
     );
+    // The run's record stays the delivering attempt's, in the store and on disk: not a report of a run that fetched nothing.
+    expect(await getObjectText(env.client, 'lake', reportKey)).toBe(delivering);
+    expect(await readFile(localReport, 'utf8')).toBe(delivering);
+    expect((JSON.parse(delivering) as { requests: { total: number } }).requests.total).toBeGreaterThan(0);
     expect(customerRequests(env.sim)).toBe(requests);
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([uri.replace('s3://lake/', '')]);
 
