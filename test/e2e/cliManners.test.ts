@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnCli, waitFor } from './support/cliProcess.js';
+import { spawnCli, spawnShellCommand, waitFor } from './support/cliProcess.js';
 import { getObjectText, listKeys } from './support/deliveredObject.js';
 import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
@@ -179,5 +179,13 @@ describe('ingest run again with the same run id', () => {
     );
     expect(await query.exited, query.stderr()).toBe(0);
     expect(query.stdout()).toBe('rows  ids\n300   300\n');
+
+    // The report's own command for the object runs as printed, with the flags its note names for an S3-compatible server.
+    const md = await readFile(localReport.replace(/\.json$/, '.md'), 'utf8');
+    const printed = /^ingest query s3:\/\/.+$/m.exec(md)?.[0];
+    expect(printed).toBe(`ingest query ${uri} "SELECT count(*) AS rows FROM data"`);
+    const asPrinted = spawnShellCommand(`${printed!} --s3-endpoint ${env.s3.endpoint} --s3-force-path-style`, cliEnv(env));
+    expect(await asPrinted.exited, asPrinted.stderr()).toBe(0);
+    expect(asPrinted.stdout()).toBe('rows\n300\n');
   });
 });
