@@ -31,12 +31,14 @@ function objectIn(value: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * The keys of an object option that differ, named `option.key`: another `type` alone when the
- * type differs (its other keys follow from it).
+ * The keys of an object option that differ, named `option.key`. When its `type` differs, the keys
+ * of one type only follow from it: the type and the keys both have (a page size) are named.
  */
 function keysThatDiffer(option: string, before: Record<string, unknown>, now: Record<string, unknown>): [string, unknown, unknown][] {
-  if (before['type'] !== now['type']) return [[`${option}.type`, before['type'], now['type']]];
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
+  const sameType = before['type'] === now['type'];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])]
+    .filter((key) => sameType || key === 'type' || (key in before && key in now))
+    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : a.localeCompare(b)));
   return keys
     .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(now[key] ?? null))
     .map((key) => [`${option}.${key}`, before[key], now[key]]);

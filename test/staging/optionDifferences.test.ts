@@ -17,10 +17,14 @@ describe('optionDifferences: a refused resume names each option as a user sets i
     expect(optionDifferences(before, { format: 'parquet', paginator: stored(shorthandPaginator('page', 500)) })).toEqual([
       '--page-size 1000 then, 500 now',
     ]);
-    // Another type changes its other keys too: the type alone says it.
+    // Another type brings keys of its own (they follow from it): the type and the keys both types have.
     expect(optionDifferences(before, { format: 'csv', paginator: stored(shorthandPaginator('cursor', 500)) })).toEqual([
       '--format parquet then, csv now',
       '--pagination page then, cursor now',
+      '--page-size 1000 then, 500 now',
+    ]);
+    expect(optionDifferences(before, { format: 'parquet', paginator: stored(shorthandPaginator('offset', 1000)) })).toEqual([
+      '--pagination page then, offset now',
     ]);
   });
 
