@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveRunOptions } from '../config/loadRunConfig.js';
 import { runOptionDefaults } from '../config/runConfig.js';
 import type { AppLogger } from '../logging/index.js';
-import type { RunReport } from '../report/runReport.js';
+import { duckdbSnippet } from '../report/duckdbSnippet.js';
 import { startSimulator } from '../simulator/startSimulator.js';
 import { addInspectOptions, inspectOption, type InspectFlags } from './inspectOptions.js';
 import { runAndReport } from './runAndReport.js';
@@ -24,9 +24,6 @@ const DEMO_BUCKET = 'demo-lake';
 /** The worked example of a source file: the demo runs its customers. */
 export const SIMULATOR_SOURCE = fileURLToPath(new URL('../../examples/simulator.source.yaml', import.meta.url));
 
-/** Quotes for a POSIX shell when needed. */
-const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
-
 /**
  * The local S3 server, loaded only here: s3rver (koa, winston…) is not installed with the
  * package (an optional peer dependency), so a missing one gets a sentence saying how to add it.
@@ -42,13 +39,6 @@ export async function loadLocalS3<T>(load: () => Promise<T>): Promise<T> {
       { cause: error },
     );
   }
-}
-
-/** `ingest query` commands over the run's local file: its row count and first rows, its columns. */
-export function queryCommands(report: RunReport): string[] {
-  if (!report.output) return [];
-  const file = shellWord(report.output.path);
-  return [`ingest query ${file}`, `ingest query ${file} "DESCRIBE data"`];
 }
 
 /**
@@ -112,7 +102,7 @@ export function registerDemo(
       code = outcome.code;
       process.stdout.write(`\nThe report: ${join(flags.dataDir, 'reports', 'customers', 'demo.report.md')} (also .json, .html)\n`);
       process.stdout.write(`Objects in the local S3 bucket: ${join(s3.directory, DEMO_BUCKET)}\n`);
-      const queries = outcome.report.resources.flatMap(queryCommands);
+      const queries = outcome.report.resources.flatMap((r) => duckdbSnippet(r).local);
       if (queries.length > 0)
         process.stdout.write(
           `Query the file (DuckDB is built in; in a checkout: npm run ingest -- query …):\n${queries.map((c) => `  ${c}`).join('\n')}\n`,

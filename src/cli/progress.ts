@@ -60,9 +60,10 @@ export interface Progress {
   onState(name: string): void;
   /**
    * Draws the final figures (and ends the line on a TTY); later events are ignored. `final`: the
-   * report's throughput, so that the last line and the summary show the same figure.
+   * report's throughput and status, so that the last line and the summary say the same (a
+   * cancelled run's machine ends in its failed state, but the run is cancelled).
    */
-  stop(final?: { readonly recordsPerSecond: number }): void;
+  stop(final?: { readonly recordsPerSecond: number; readonly status?: string }): void;
   /** Erases the line on a TTY (before a log line is written); no-op elsewhere. */
   clear(): void;
   /** Draws the line again after `clear()`; no-op elsewhere or once stopped. */
@@ -274,6 +275,7 @@ export function createProgress(options: ProgressOptions): Progress {
       stopped = true;
       if (final !== undefined) {
         finalRate = final.recordsPerSecond;
+        if (final.status !== undefined) state = final.status;
         dirty = true;
       }
       // The final figures, unless they are already on screen / in the log.

@@ -55,7 +55,9 @@ function notices(report: RunReport, several: boolean): { stderr?: string; stdout
   const d = report.delivery;
   if (d?.status === 'alreadyDelivered' && d.verifiedBy === 'checkpoint')
     return {
-      stdout: `\nRun ${t(report.runId)} was already delivered to ${t(d.uri)} by an earlier attempt: nothing was fetched. To ingest again, start a new run: --run-id <new id>.\n`,
+      stdout:
+        `\nRun ${t(report.runId)} was already delivered to ${t(d.uri)} by an earlier attempt: nothing was fetched` +
+        `${d.reportUri ? `, and its report is still that attempt's (${t(d.reportUri)})` : ''}. To ingest again, start a new run: --run-id <new id>.\n`,
     };
   if (d?.status === 'alreadyDelivered') return { stdout: `\n${t(d.uri)} already held exactly this file: it was not uploaded again.\n` };
   return {};
@@ -95,7 +97,8 @@ export async function runAndReport(run: ResolvedRun, options: CliRunOptions): Pr
         : {}),
       ...(options.s3Credentials ? { s3Credentials: options.s3Credentials } : {}),
     });
-    progress?.stop({ recordsPerSecond: report.resources[0]?.throughput.recordsPerSecond ?? 0 });
+    const only = report.resources[0];
+    progress?.stop(only ? { recordsPerSecond: only.throughput.recordsPerSecond, status: only.status } : { recordsPerSecond: 0 });
     for (const resource of report.resources) {
       // The failure's sentence goes to stderr (below), once: not also in the summary on stdout.
       process.stdout.write(`${renderSummary(resource, { color: process.stdout.isTTY === true, error: false })}\n`);

@@ -1,7 +1,10 @@
 import { formatCount } from './format.js';
 import type { RunReport } from './runReport.js';
 
-/** Shell commands that let a reader check the delivered data themselves with DuckDB. */
+/**
+ * Shell commands that let a reader check the delivered data themselves with what they have: the
+ * package's own `ingest query` (DuckDB built in), no DuckDB CLI.
+ */
 export interface DuckdbSnippet {
   /** Commands over the local output file, when there is one. */
   readonly local: readonly string[];
@@ -35,28 +38,27 @@ export function duckdbReader(format: string, location: string): string {
   }
 }
 
-const duckdb = (sql: string): string => `duckdb -c ${shellDouble(sql)}`;
+/** A word for a POSIX shell, quoted only when needed. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
+
+/** `ingest query FILE [SQL]`: the file is the table `data`; without SQL, its row count and first rows. */
+const ingestQuery = (file: string, sql?: string): string =>
+  `ingest query ${shellWord(file)}${sql === undefined ? '' : ` ${shellDouble(sql)}`}`;
 
 export function duckdbSnippet(report: RunReport): DuckdbSnippet {
   const output = report.output;
   if (!output) return { local: [], s3: [], notes: ['No output file was written, so there is nothing to query.'] };
-  const local = duckdbReader(output.format, output.path);
-  const localCommands = [
-    duckdb(`SELECT count(*) AS rows FROM ${local}`),
-    duckdb(`DESCRIBE SELECT * FROM ${local}`),
-    duckdb(`SELECT * FROM ${local} LIMIT 5`),
+  const localCommands = [ingestQuery(output.path), ingestQuery(output.path, 'DESCRIBE data')];
+  const notes = [
+    `Expect ${formatCount(output.rows)} rows (the report's unique records).`,
+    '`ingest query` runs SQL over the file, the table `data`, with the DuckDB this package holds (no DuckDB CLI needed); in a checkout, `npm run ingest -- query …`.',
   ];
-  const notes = [`Expect ${formatCount(output.rows)} rows (the report's unique records).`];
   const s3Commands: string[] = [];
   if (report.delivery) {
-    const remote = duckdbReader(output.format, report.delivery.uri);
-    s3Commands.push(
-      duckdb(`INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain); SELECT count(*) AS rows FROM ${remote}`),
-    );
+    s3Commands.push(ingestQuery(report.delivery.uri, 'SELECT count(*) AS rows FROM data'));
     notes.push(
-      'Reading s3:// needs the httpfs extension (INSTALL httpfs; LOAD httpfs) and an S3 secret; ' +
-        'PROVIDER credential_chain picks up your AWS environment or profile.',
-      "For an S3-compatible server (MinIO, s3rver, moto) create the secret with KEY_ID, SECRET, ENDPOINT 'host:port', URL_STYLE 'path' and USE_SSL false instead.",
+      'Reading s3:// takes credentials from the AWS standard chain (your environment or profile); for an S3-compatible ' +
+        'server (MinIO, s3rver, moto) add --s3-endpoint URL --s3-force-path-style.',
     );
   }
   return { local: localCommands, s3: s3Commands, notes };

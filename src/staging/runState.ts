@@ -4,6 +4,7 @@
  * serialises the calls.
  */
 import { DuckDBTimestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { optionSetter } from '../config/optionNames.js';
 import { StagingError } from './stagingErrors.js';
 import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
 import type { Checkpoint, OutputRecord, RunOptionValues, RunState, StagingCounts, UploadRecord } from './stagingTypes.js';
@@ -15,13 +16,47 @@ const toStr = (value: DuckDBValue): string | null => (value === null ? null : St
 const parseOptions = (value: DuckDBValue): RunOptionValues | null =>
   value === null ? null : (JSON.parse(String(value)) as RunOptionValues);
 
-/** "--page-size 1000 then, 500 now": each option whose value differs, as the flag a user types. */
+const show = (value: unknown): string =>
+  value === undefined || value === null ? '(not set)' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+
+/** An option stored as the JSON text of an object (the paginator), else undefined. */
+function objectIn(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'string' || !value.startsWith('{')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The keys of an object option that differ, named `option.key`. When its `type` differs, the keys
+ * of one type only follow from it: the type and the keys both have (a page size) are named.
+ */
+function keysThatDiffer(option: string, before: Record<string, unknown>, now: Record<string, unknown>): [string, unknown, unknown][] {
+  const sameType = before['type'] === now['type'];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])]
+    .filter((key) => sameType || key === 'type' || (key in before && key in now))
+    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : a.localeCompare(b)));
+  return keys
+    .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(now[key] ?? null))
+    .map((key) => [`${option}.${key}`, before[key], now[key]]);
+}
+
+/**
+ * "--page-size 1000 then, 500 now": each option whose value differs, as the flag a user types (a
+ * paginator's keys one by one, not its JSON), or the source file's key when no flag sets it.
+ */
 export function optionDifferences(before: RunOptionValues, now: RunOptionValues): string[] {
-  const show = (value: unknown): string => (value === undefined || value === null ? '(not set)' : String(value));
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
   return keys
     .filter((key) => (before[key] ?? null) !== (now[key] ?? null))
-    .map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${show(before[key])} then, ${show(now[key])} now`);
+    .flatMap((key): [string, unknown, unknown][] => {
+      const [was, is] = [objectIn(before[key]), objectIn(now[key])];
+      return was && is ? keysThatDiffer(key, was, is) : [[key, before[key], now[key]]];
+    })
+    .map(([key, was, is]) => `${optionSetter(key)} ${show(was)} then, ${show(is)} now`);
 }
 
 /** Creates the tables and the run's row; refuses a run started with other options, naming them. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/runReport.js';
-import { spawnCli, waitFor } from './support/cliProcess.js';
+import { spawnCli, spawnShellCommand, waitFor } from './support/cliProcess.js';
 import { getObjectBytes, listKeys, readDelivered } from './support/deliveredObject.js';
 import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 import { eltDifferences, oracleById } from './support/oracle.js';
@@ -181,12 +181,16 @@ describe('ingest demo as a real process', () => {
       expect(stdout).toMatch(/SUCCEEDED/);
       expect(stdout).toMatch(/2,000 unique/);
       expect(stdout).not.toContain('duckdb -c');
-      // Every printed query runs, with what `npm install ingest` brings: no DuckDB CLI needed.
-      const queries = [...stdout.matchAll(/^ {2}ingest query (\S+)(?: "(.+)")?$/gm)].map((m) => (m[2] ? [m[1]!, m[2]] : [m[1]!]));
+      // Every printed query runs as printed, with what `npm install ingest` brings: no DuckDB CLI needed.
+      const queries = [...stdout.matchAll(/^ {2}(ingest query .+)$/gm)].map((m) => m[1]!);
       expect(queries).toHaveLength(2);
+      // The report's "Query it" offers the same commands for the local file.
+      const md = await readFile(join(dataDir, 'reports', 'customers', 'demo.report.md'), 'utf8');
+      expect(md).not.toContain('duckdb -c');
+      expect([...md.matchAll(/^(ingest query (?!s3:).+)$/gm)].map((m) => m[1])).toEqual(queries);
       const [count, describe] = await Promise.all(
         queries
-          .map((args) => spawnCli(['query', ...args]))
+          .map((command) => spawnShellCommand(command))
           .map(async (q) => {
             expect(await q.exited, q.stderr()).toBe(0);
             return q.stdout();

@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnCli, waitFor } from './support/cliProcess.js';
-import { listKeys } from './support/deliveredObject.js';
+import { spawnCli, spawnShellCommand, waitFor } from './support/cliProcess.js';
+import { getObjectText, listKeys } from './support/deliveredObject.js';
 import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
 let env: E2eEnv | undefined;
@@ -94,13 +95,17 @@ describe('ingest run: what the terminal shows', () => {
 
   it('SIGINT delivered twice at once (terminal + a forwarding parent): CANCELLED, exit 130, its line once', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 2000, seed: 8, latency: { kind: 'fixed', ms: 200 } });
-    const cli = spawnCli(runArgs(env, 'ctrl-c', ['--page-size', '100']), cliEnv(env));
+    // With the progress display (log lines off a TTY): its last line says cancelled too.
+    const args = runArgs(env, 'ctrl-c', ['--page-size', '100']).filter((arg) => arg !== '--no-progress');
+    const cli = spawnCli(args, cliEnv(env));
     await waitFor(() => env!.sim.stats().pagesServed >= 2, 'two pages served');
     cli.child.kill('SIGINT');
     cli.child.kill('SIGINT');
     expect(await cli.exited, cli.stderr()).toBe(130);
     expect(cli.stdout()).toMatch(/^CANCELLED customers /m);
     expect(cli.stderr().match(/SIGINT: stopping/g)).toHaveLength(1);
+    const progressLines = nonEmptyLines(cli.stderr()).filter((line) => line.includes('"component":"progress"'));
+    expect(progressLines.at(-1)).toMatch(/"msg":"progress: cancelled, /);
     expect(nonEmptyLines(cli.stderr()).at(-1)).toBe(
       'ingest: The run was cancelled (SIGINT); the checkpoint is kept: run again with the same run id to resume.',
     );
@@ -130,24 +135,33 @@ describe('ingest run --inspect: a window on the run, never a reason to fail it',
 });
 
 describe('ingest run again with the same run id', () => {
-  it('with another --format: refused, naming the option and how to start a new run; with the same options: says it was delivered', async () => {
+  it('with another --format and --page-size: refused, naming each option and how to start a new run; with the same options: says it was delivered', async () => {
     env = await startE2eEnv({ profile: 'calm', records: 300, seed: 3 });
     const first = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
     expect(await first.exited, first.stderr()).toBe(0);
     const uri = `s3://lake/customers/ingest_date=${INGEST_DATE}/customers_same-day.ndjson`;
     const requests = customerRequests(env.sim);
 
-    const other = spawnCli(runArgs(env, 'same-day', ['--format', 'csv']), cliEnv(env));
+    const other = spawnCli(runArgs(env, 'same-day', ['--format', 'csv', '--page-size', '50']), cliEnv(env));
     expect(await other.exited).toBe(1);
     expect(nonEmptyLines(other.stderr())).toEqual([
-      'ingest: run same-day was started with other options (--format ndjson then, csv now): resume it with the same options, or start a new run with --run-id <new id>',
+      'ingest: run same-day was started with other options (--format ndjson then, csv now; --page-size 1000 then, 50 now): resume it with the same options, or start a new run with --run-id <new id>',
     ]);
 
+    const reportKey = `_reports/customers/ingest_date=${INGEST_DATE}/same-day.report.json`;
+    const delivering = await getObjectText(env.client, 'lake', reportKey);
+    const localReport = join(env.dataDir, 'reports', 'customers', 'same-day.report.json');
+    expect(await readFile(localReport, 'utf8')).toBe(delivering);
     const same = spawnCli(runArgs(env, 'same-day', ['--format', 'ndjson']), cliEnv(env));
     expect(await same.exited, same.stderr()).toBe(0);
     expect(same.stdout()).toContain(
-      `Run same-day was already delivered to ${uri} by an earlier attempt: nothing was fetched. To ingest again, start a new run: --run-id <new id>.`,
+      `Run same-day was already delivered to ${uri} by an earlier attempt: nothing was fetched, and its report is still that attempt's ` +
+        `(s3://lake/${reportKey}). To ingest again, start a new run: --run-id <new id>.`,
     );
+    // The run's record stays the delivering attempt's, in the store and on disk: not a report of a run that fetched nothing.
+    expect(await getObjectText(env.client, 'lake', reportKey)).toBe(delivering);
+    expect(await readFile(localReport, 'utf8')).toBe(delivering);
+    expect((JSON.parse(delivering) as { requests: { total: number } }).requests.total).toBeGreaterThan(0);
     expect(customerRequests(env.sim)).toBe(requests);
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([uri.replace('s3://lake/', '')]);
 
@@ -165,5 +179,13 @@ describe('ingest run again with the same run id', () => {
     );
     expect(await query.exited, query.stderr()).toBe(0);
     expect(query.stdout()).toBe('rows  ids\n300   300\n');
+
+    // The report's own command for the object runs as printed, with the flags its note names for an S3-compatible server.
+    const md = await readFile(localReport.replace(/\.json$/, '.md'), 'utf8');
+    const printed = /^ingest query s3:\/\/.+$/m.exec(md)?.[0];
+    expect(printed).toBe(`ingest query ${uri} "SELECT count(*) AS rows FROM data"`);
+    const asPrinted = spawnShellCommand(`${printed!} --s3-endpoint ${env.s3.endpoint} --s3-force-path-style`, cliEnv(env));
+    expect(await asPrinted.exited, asPrinted.stderr()).toBe(0);
+    expect(asPrinted.stdout()).toBe('rows\n300\n');
   });
 });

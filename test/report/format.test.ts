@@ -128,8 +128,8 @@ describe('report facts', () => {
     expect(duckdbSnippet(failedReport)).toMatchObject({ local: [], s3: [] });
     const { delivery: _delivery, ...undelivered } = sampleReport;
     const snippet = duckdbSnippet(undelivered);
-    expect(snippet.local).toHaveLength(3);
+    expect(snippet.local).toHaveLength(2);
     expect(snippet.s3).toEqual([]);
-    expect(snippet.notes.join(' ')).not.toContain('httpfs');
+    expect(snippet.notes.join(' ')).not.toContain('s3://');
   });
 });

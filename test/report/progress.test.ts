@@ -197,6 +197,20 @@ describe('the last line and the summary', () => {
     expect(term.frames().at(-1)!.line).toMatch(/ {2}8,996\.0 records\/s {2}.*all pages staged$/);
     expect(term.frames().at(-1)!.line).not.toContain('now');
   });
+
+  it("stop(final) shows the run's status: a cancelled run's machine ends failed, its last line says cancelled", async () => {
+    const clock = new SimulatedClock(0);
+    const term = fakeTerminal(clock);
+    const progress = createProgress({ stream: term.stream, clock, logger: pino({ level: 'silent' }) });
+    const feed = feeder(progress);
+    progress.onState('ingesting.fetching');
+    feed({ type: 'request.sent', page: 1 });
+    await clock.advance(1000);
+    feed(staged(1, 1000, 10));
+    progress.onState('failed');
+    progress.stop({ recordsPerSecond: 1000, status: 'cancelled' });
+    expect(term.frames().at(-1)!.line).toMatch(/^cancelled {2}pages 1\/10 /);
+  });
 });
 
 describe('a log line while the progress line is on screen', () => {

@@ -98,8 +98,8 @@ describe('renderHtml', () => {
       delivery!.verifiedBy,
       'signup_dateDATE3',
       sampleReport.anomalies[0]!,
-      `read_parquet('${output!.path}')`,
-      'INSTALL httpfs; LOAD httpfs;',
+      `ingest query ${output!.path} "DESCRIBE data"`,
+      `ingest query ${delivery!.uri} "SELECT count(*) AS rows FROM data"`,
     ]) {
       expect(text, figure).toContain(figure);
     }

@@ -136,17 +136,16 @@ describe('renderMarkdown', () => {
     expect(md).toContain(`- ${sampleReport.anomalies[0]}`);
   });
 
-  it('gives a DuckDB query for the local file and the S3 object', () => {
-    expect(md).toContain(`duckdb -c "SELECT count(*) AS rows FROM read_parquet('${sampleReport.output!.path}')"`);
-    expect(md).toContain(`read_parquet('${sampleReport.delivery!.uri}')`);
-    expect(md).toMatch(/INSTALL httpfs; LOAD httpfs;/);
+  it('gives `ingest query` commands (DuckDB built in, no DuckDB CLI) for the local file and the S3 object', () => {
+    expect(md).toContain(`ingest query ${sampleReport.output!.path}\ningest query ${sampleReport.output!.path} "DESCRIBE data"`);
+    expect(md).toContain(`ingest query ${sampleReport.delivery!.uri} "SELECT count(*) AS rows FROM data"`);
+    expect(md).toContain('--s3-endpoint URL --s3-force-path-style');
+    expect(md).not.toMatch(/duckdb -c|httpfs/);
   });
 
-  it('quotes paths for SQL and the shell in the query snippet', () => {
+  it('quotes paths for the shell in the query snippet', () => {
     const out = renderMarkdown({ ...sampleReport, output: { ...sampleReport.output!, format: 'csv', path: `data/o'brien/$HOME "x".csv` } });
-    expect(out).toContain(
-      `duckdb -c "SELECT count(*) AS rows FROM read_csv('data/o''brien/\\$HOME \\"x\\".csv', allow_quoted_nulls = false)"`,
-    );
+    expect(out).toContain(`ingest query 'data/o'\\''brien/$HOME "x".csv' "DESCRIBE data"`);
   });
 
   it('puts the status and the error sentence first when the run failed', () => {

@@ -29,7 +29,8 @@ const ruleMeaning: Readonly<Record<FieldRule, string>> = {
  * The draft completed with what only SQL over the staged records can tell and, for a delivered
  * run, the comparison with the previous run; written locally (JSON, Markdown, HTML) and uploaded
  * beside the data with the rejects (a failed run's report stays local when the store refuses it),
- * and the checkpoint marked finished once a succeeded run's report is delivered.
+ * and the checkpoint marked finished once a succeeded run's report is delivered. A rerun of a
+ * finished run writes none: the reports of the attempt that delivered it stay.
  */
 export function writeReport(
   config: ResolvedRunConfig,
@@ -80,6 +81,20 @@ export function writeReport(
         ...report,
         status: 'failed',
         error: `The report does not add up: ${broken.map((c) => c.detail).join('; ')}; the checkpoint is kept.`,
+      };
+    }
+    if (report.status === 'succeeded' && resume.delivery && report.delivery) {
+      // A rerun of a finished run fetched nothing: the delivering attempt's reports stay the run's
+      // record, locally and in the store, rather than one of a run that did nothing.
+      const rejectsUri = report.output?.rejectsPath ? { rejectsUri: `s3://${config.bucket}/${keys.rejects}` } : {};
+      return {
+        ...report,
+        delivery: {
+          ...report.delivery,
+          reportUri: `s3://${config.bucket}/${keys.json}`,
+          htmlReportUri: `s3://${config.bucket}/${keys.html}`,
+          ...rejectsUri,
+        },
       };
     }
     if (report.status === 'succeeded' && report.delivery) {

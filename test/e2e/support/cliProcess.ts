@@ -13,22 +13,16 @@ export interface CliProcess {
 
 const signalNumbers: Readonly<Record<string, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/**
- * `ingest <args>` as a real process (`node --import tsx src/cli/main.ts`), with only the given
- * environment on top of PATH/HOME: no INGEST_* or AWS_* leaks in from the developer's shell.
- */
-export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Only the given environment on top of PATH/HOME: no INGEST_* or AWS_* leaks in from the developer's shell. */
+const childEnv = (env: Readonly<Record<string, string>>): NodeJS.ProcessEnv => ({
+  PATH: process.env['PATH'] ?? '',
+  HOME: process.env['HOME'] ?? '',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  ...env,
+});
+
+function tracked(child: ChildProcess): CliProcess {
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -38,6 +32,26 @@ export function spawnCli(args: readonly string[], env: Readonly<Record<string, s
     child.once('close', (code, signal) => resolve(code ?? 128 + (signalNumbers[signal ?? ''] ?? 0)));
   });
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** `ingest <args>` as a real process (`node --import tsx src/cli/main.ts`). */
+export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return tracked(child);
+}
+
+/**
+ * A command line as printed for a user (`ingest query 'a b.csv' "DESCRIBE data"`), run verbatim by
+ * a POSIX shell in which `ingest` is this checkout's CLI: its quoting is tested, not just its words.
+ */
+export function spawnShellCommand(command: string, env: Readonly<Record<string, string>> = {}): CliProcess {
+  const ingest = `ingest() { "${process.execPath}" --import tsx src/cli/main.ts "$@"; }`;
+  const child = spawn('/bin/sh', ['-c', `${ingest}\n${command}`], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return tracked(child);
 }
 
 /**
