@@ -18,8 +18,8 @@ export type NameRule = 'exact' | 'caseless';
 const fold = (rule: NameRule, name: string): string => (rule === 'caseless' ? name.toLowerCase() : name);
 
 /**
- * `plans` with their names made unique under `rule`, in order: the product's lineage columns
- * first (so no field takes them), then each plan in turn, the first to want a name keeping it.
+ * `plans` (lineage aside) with their names made unique under `rule`, in order: the product's
+ * lineage columns first (so no field takes them), then each plan in turn, the first to want a name keeping it.
  * A plan wants its record field's name (`key`) in the exact rule (JSON keeps every key as it
  * came) and its column name in the caseless one (the dataset schema's name, stable across runs).
  * Returns the renamed fields, each with why.
@@ -30,7 +30,6 @@ export function nameColumns<P extends ColumnPlan>(plans: readonly P[], rule: Nam
   for (const name of lineage) taken.set(fold(rule, name), name);
   const renamed: RenamedField[] = [];
   const named = plans.map((plan) => {
-    if (lineage.has(plan.name) && plan.key === undefined) return plan;
     const wanted = rule === 'exact' ? (plan.key ?? plan.name) : plan.name;
     let name = wanted;
     for (let n = 2; taken.has(fold(rule, name)); n++) name = `${wanted}__${n}`;
@@ -47,8 +46,8 @@ export function nameColumns<P extends ColumnPlan>(plans: readonly P[], rule: Nam
 
 /** Why `field` is not written under its own name: the name `holder` that took it first. */
 function reasonFor(field: string, holder: string | undefined, lineage: ReadonlySet<string>): string {
-  if (holder === undefined) return 'named so in the dataset schema';
-  if (lineage.has(holder)) return `${holder} is a lineage column of the product`;
-  if (holder === field) return `${holder} is taken by another column`;
-  return `${holder} differs only by case and column names ignore case`;
+  if (holder === undefined) return 'so named in the dataset schema';
+  if (lineage.has(holder)) return `${holder} is the product's lineage column`;
+  if (holder === field) return `column ${holder} has the name`;
+  return `column ${holder} has the name but for case, and Parquet and CSV names ignore case`;
 }

@@ -171,7 +171,10 @@ async function write(
   let all: CleanPlan[];
   if (transform === 'clean') {
     const rules = await cleanColumns(staged, '_fields', schema, keyField, shape, field);
-    const named = nameColumns([...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.key ?? p.name)))], rule);
+    const named = nameColumns(
+      [...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.key ?? p.name)))],
+      rule,
+    );
     all = [...named.plans, ...lineageColumns];
     fileSchema = { columns: [], changes: [], renamed: named.renamed };
   } else {

@@ -71,7 +71,13 @@ export async function stagingCounts(conn: DuckDBConnection, runId: string): Prom
     [runId],
   );
   const row = reader.getRows()[0] ?? [];
-  const [pages, records, keyed, uniqueKeys, refused] = [0, 1, 2, 3, 4].map((i) => toNum(row[i] ?? 0)) as [number, number, number, number, number];
+  const [pages, records, keyed, uniqueKeys, refused] = [0, 1, 2, 3, 4].map((i) => toNum(row[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return { pages, records, keyed, uniqueKeys, duplicates: keyed - uniqueKeys, unkeyed: records - keyed - refused, refused };
 }
 
