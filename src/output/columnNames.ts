@@ -19,8 +19,8 @@ const fold = (rule: NameRule, name: string): string => (rule === 'caseless' ? na
 
 /**
  * `plans` (lineage aside) with their names made unique under `rule`, in order: the product's
- * lineage columns first (so no field takes them), then each plan in turn, the first to want a name keeping it.
- * A plan wants its record field's name (`key`) in the exact rule (JSON keeps every key as it
+ * lineage columns first (so no field takes them), then each plan in turn, the first to want a
+ * name keeping it. A plan wants its record field's name (`key`) in the exact rule (JSON keeps every key as it
  * came) and its column name in the caseless one (the dataset schema's name, stable across runs).
  * Returns the renamed fields, each with why.
  */

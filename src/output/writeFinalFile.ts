@@ -254,9 +254,13 @@ async function write(
 
   const columns = await describeColumns(staged, options.format, temp, all);
   // A reader's own renaming (DuckDB's `name_1`) would be a silent one: the file has the planned names or is not delivered.
-  const written = columns.map((c) => c.name);
-  if (written.join('\0') !== names.join('\0'))
-    throw new OutputError(`the ${options.format} file names its columns ${JSON.stringify(written)}, not ${JSON.stringify(names)}`);
+  const count = Math.max(columns.length, names.length);
+  let at = 0;
+  while (at < count && columns[at]?.name === names[at]) at++;
+  if (at < count)
+    throw new OutputError(
+      `the ${options.format} file names its column ${at + 1} ${JSON.stringify(columns[at]?.name ?? null)}, not ${JSON.stringify(names[at] ?? null)}`,
+    );
   const schemaPath = schemaPathFor(path);
   removeStaleTemps(schemaPath);
   const schemaTemp = tempBeside(schemaPath);
