@@ -26,12 +26,11 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
-/** The rejects file beside the output, when the writer left one (it writes none without rejects). */
-/** The rule rejects of a written file (its rejects file's lines less the keyless records), and the file when there is one. */
-async function rejectsOf(outputPath: string, withoutKey: number): Promise<{ rejected: number; rejectsPath?: string }> {
+/** The rule rejects of a written file (its rejects file's lines less the keyless and refused records), and the file when there is one. */
+async function rejectsOf(outputPath: string, aside: number): Promise<{ rejected: number; rejectsPath?: string }> {
   const rejectsPath = rejectsPathFor(outputPath);
   const lines = await countLines(rejectsPath);
-  return lines > 0 ? { rejected: lines - withoutKey, rejectsPath } : { rejected: 0 };
+  return lines > 0 ? { rejected: lines - aside, rejectsPath } : { rejected: 0 };
 }
 
 export async function readResume(config: ResolvedRunConfig, store: StagingStore): Promise<RunResume> {
@@ -56,9 +55,10 @@ export async function readResume(config: ResolvedRunConfig, store: StagingStore)
           sha256: output.sha256,
           checksum: storeChecksum(output, config.checksum),
           duplicatesDropped: counts.duplicates,
-          // The rejects file holds the rule rejects and the records without a key.
-          ...(await rejectsOf(output.path, counts.unkeyed)),
+          // The rejects file holds the rule rejects, the records without a key and the refused ones.
+          ...(await rejectsOf(output.path, counts.unkeyed + counts.refused)),
           withoutKey: counts.unkeyed,
+          refused: counts.refused,
         }
       : undefined;
   // A finished run whose local file is gone is still delivered: never rewrite it (new bytes, new checksum).

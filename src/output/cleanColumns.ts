@@ -166,7 +166,7 @@ export async function cleanColumns(
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
   for (const [name, { type, required }] of Object.entries(schema)) {
-    const plan = await rulePlan(staged, table, name, type, keyField, text(name));
+    const plan = { ...(await rulePlan(staged, table, name, type, keyField, text(name))), key: name };
     plans.push(required ? requiring(plan, text(name)) : plan);
   }
   const extras = await inferredColumns(staged, table, shape, field, new Set(Object.keys(schema)));

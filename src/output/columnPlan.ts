@@ -12,7 +12,10 @@ import { sqlIdent } from '../staging/sqlText.js';
 export type ColumnKind = 'text' | 'json' | 'number' | 'boolean' | 'date' | 'timestamp';
 
 export interface ColumnPlan {
+  /** The column's name in the file (see `nameColumns`). */
   readonly name: string;
+  /** The record's top-level field the column holds, when it holds one (not a lineage or variant column). */
+  readonly key?: string;
   /** SQL over a row of the unique-records table (`record` JSON, `page`, `seq`, `fetched_at`...). */
   readonly expr: string;
   /** The DuckDB type of `expr`. */
@@ -59,11 +62,11 @@ export async function inferredColumns(
     const f = field(name);
     const scalar = typeof shape === 'string' ? scalarKinds[shape] : undefined;
     if (scalar === undefined) {
-      plans.push({ name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' });
+      plans.push({ name, key: name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' });
       continue;
     }
     if (shape === 'DOUBLE') doubles.push(name);
-    plans.push({ name, expr: `json_extract_string(${f}, '$')${scalar.cast}`, type: scalar.type, kind: scalar.kind });
+    plans.push({ name, key: name, expr: `json_extract_string(${f}, '$')${scalar.cast}`, type: scalar.type, kind: scalar.kind });
   }
   if (doubles.length === 0) return plans;
   const exact = await exactNumberTypes(staged, table, doubles, field);
@@ -118,11 +121,11 @@ async function exactNumberTypes(
   return result;
 }
 
-/** Columns the caller expects (for an empty dataset, or fields absent from the data): typed NULLs. */
+/** Columns the caller expects (for an empty dataset, or fields absent from the data: not in `present`): typed NULLs. */
 export function expectedColumns(schema: Readonly<Record<string, string>>, present: ReadonlySet<string>): ColumnPlan[] {
   return Object.entries(schema)
     .filter(([name]) => !present.has(name))
-    .map(([name, type]) => ({ name, expr: `NULL::${type}`, type, kind: kindOfType(type) }));
+    .map(([name, type]) => ({ name, key: name, expr: `NULL::${type}`, type, kind: kindOfType(type) }));
 }
 
 export function kindOfType(type: string): ColumnKind {
@@ -136,7 +139,7 @@ export function kindOfType(type: string): ColumnKind {
   return 'json';
 }
 
-/** The lineage columns every output carries. */
+/** The lineage columns every output carries: no record field takes their names (`nameColumns`). */
 export const lineageColumns: readonly ColumnPlan[] = [
   { name: '_run_id', expr: 'run_id', type: 'VARCHAR', kind: 'text' },
   { name: '_page', expr: 'page', type: 'INTEGER', kind: 'number' },

@@ -4,17 +4,19 @@
  * column `<column>__v_<type>` (dlt's convention), so no record is lost and no type changes.
  */
 import { IngestError } from '../errors.js';
-import type { SchemaChange, SchemaColumn } from '../report/runReport.js';
+import type { RenamedField, SchemaChange, SchemaColumn } from '../report/runReport.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { sqlString } from '../staging/sqlText.js';
+import { nameColumns } from './columnNames.js';
 import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan } from './columnPlan.js';
 
-/** The columns of this run's file, the schema to record, and the columns it added. */
+/** The columns of this run's file, the schema to record, the columns it added and the fields named otherwise (in Parquet and CSV). */
 export interface ResolvedColumns {
   readonly plans: readonly ColumnPlan[];
   readonly columns: readonly SchemaColumn[];
   readonly changes: readonly SchemaChange[];
+  readonly renamed: readonly RenamedField[];
 }
 
 /** The variant a misfit value goes to, by its JSON type: its suffix and column type. */
@@ -64,16 +66,24 @@ function suffixSql(f: string): string {
 
 const variantName = (column: string, suffix: string): string => `${column}__v_${suffix}`;
 
+/** The variant suffix of a variant column's type: from the type, as a variant renamed (`nameColumns`) keeps it. */
+const suffixOf = (type: string): string => Object.entries(variantTypes).find(([, t]) => t === type)?.[0] ?? 'json';
+
+/** The record field a stored column holds: its name unless the name was taken. */
+const keyOf = (column: SchemaColumn): string => column.key ?? column.name;
+
 function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): ColumnPlan {
   const { name, type } = column;
   const kind = kindOfType(type);
   if (base === undefined) {
-    const f = field(name);
+    const key = keyOf(column);
+    const f = field(key);
     const misfit = misfitSql(f, type);
-    return { name, type, kind, expr: misfit === 'false' ? valueSql(f, type) : `CASE WHEN NOT ${misfit} THEN ${valueSql(f, type)} END` };
+    const expr = misfit === 'false' ? valueSql(f, type) : `CASE WHEN NOT ${misfit} THEN ${valueSql(f, type)} END`;
+    return { name, key, type, kind, expr };
   }
-  const f = field(base.name);
-  const suffix = name.slice(base.name.length + '__v_'.length);
+  const f = field(keyOf(base));
+  const suffix = suffixOf(type);
   return {
     name,
     type,
@@ -84,9 +94,11 @@ function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): Col
 
 /**
  * The columns of this run's file given the dataset's stored schema (`previous`; undefined on
- * the first run): stored columns keep their type and order, misfits go to variant columns
+ * the first run): stored columns keep their name, type and order, misfits go to variant columns
  * (existing or new), fields first seen are typed from the data and appended; `expected`
- * columns (name -> type) are added when absent. One scan finds the misfits' JSON types.
+ * columns (name -> type) are added when absent. A new column whose name is taken (by a lineage
+ * column, or by another but for case) gets the first free `<name>__<n>`, its field kept as `key`.
+ * One scan finds the misfits' JSON types.
  */
 export async function resolveColumns(
   staged: Pick<StagedRecords, 'query'>,
@@ -100,30 +112,30 @@ export async function resolveColumns(
   const known = new Set(stored.map((c) => c.name));
   const byName = new Map(stored.map((c) => [c.name, c]));
   const present = new Set(shape.keys);
-  const probed = stored.filter((c) => c.variantOf === undefined && present.has(c.name) && accepted(c.type) !== undefined);
+  const bases = stored.filter((c) => c.variantOf === undefined);
+  const probed = bases.filter((c) => present.has(keyOf(c)) && accepted(c.type) !== undefined);
   const found = await misfitSuffixes(staged, table, probed, field);
   const variants: SchemaColumn[] = probed.flatMap((c, i) =>
     (found[i] ?? [])
       .map((suffix) => ({ name: variantName(c.name, suffix), type: variantTypes[suffix] ?? 'JSON', variantOf: c.name }))
-      .filter((v) => !known.has(v.name)),
+      .filter((v) => !stored.some((s) => s.variantOf === v.variantOf && s.type === v.type)),
   );
-  const fresh = await inferredColumns(staged, table, shape, field, known);
+  const fresh = await inferredColumns(staged, table, shape, field, new Set(bases.map(keyOf)));
   const planned = [...stored.map((c) => planOf(c, field, c.variantOf === undefined ? undefined : byName.get(c.variantOf))), ...fresh];
-  const plans = [
-    ...planned,
-    ...variants.map((v) => planOf(v, field, byName.get(v.variantOf ?? ''))),
-    ...expectedColumns(expected, new Set([...planned.map((p) => p.name), ...variants.map((v) => v.name)])),
-  ];
-  const columns = plans.map(({ name, type }) => {
-    const variantOf = byName.get(name)?.variantOf ?? variants.find((v) => v.name === name)?.variantOf;
-    return variantOf === undefined ? { name, type } : { name, type, variantOf };
+  const variantPlans = variants.map((v) => planOf(v, field, byName.get(v.variantOf ?? '')));
+  const held = new Set(planned.flatMap((p) => (p.key === undefined ? [] : [p.key])));
+  // Variants as planned, before naming: their position tells which is which once renamed.
+  const { plans, renamed } = nameColumns([...planned, ...variantPlans, ...expectedColumns(expected, held)], 'caseless');
+  const columns = plans.map(({ name, type, key }, i): SchemaColumn => {
+    const variantOf = i < planned.length ? stored[i]?.variantOf : variants[i - planned.length]?.variantOf;
+    return { name, type, ...(variantOf === undefined ? {} : { variantOf }), ...(key === undefined || key === name ? {} : { key }) };
   });
   // The first run records its schema; it changes nothing.
   const changes: SchemaChange[] = (previous === undefined ? [] : columns.filter((c) => !known.has(c.name))).map(
     ({ name, type, variantOf }) =>
       variantOf === undefined ? { column: name, type, change: 'added' } : { column: name, type, change: 'variant', variantOf },
   );
-  return { plans, columns, changes };
+  return { plans, columns, changes, renamed };
 }
 
 /** For each column: the variant suffixes of its values that do not fit it (one scan for all). */
@@ -134,7 +146,7 @@ async function misfitSuffixes(
   field: FieldSql,
 ): Promise<string[][]> {
   if (columns.length === 0) return [];
-  const lists = columns.map((c) => `list(DISTINCT ${suffixSql(field(c.name))}) FILTER (WHERE ${misfitSql(field(c.name), c.type)})`);
+  const lists = columns.map((c) => `list(DISTINCT ${suffixSql(field(keyOf(c)))}) FILTER (WHERE ${misfitSql(field(keyOf(c)), c.type)})`);
   const row = (await staged.query(`SELECT ${lists.join(', ')} FROM ${table}`))[0] ?? [];
   return columns.map((_, i) => {
     const list = row[i] as { items?: unknown[] } | unknown[] | null | undefined;
@@ -163,12 +175,14 @@ export function parseDatasetSchema(text: string, where: string): SchemaColumn[] 
   const columns = (value as { columns?: unknown } | null)?.columns;
   const valid = (c: unknown): c is SchemaColumn => {
     const col = c as Partial<SchemaColumn> | null;
-    return (
-      typeof col?.name === 'string' && typeof col.type === 'string' && (col.variantOf === undefined || typeof col.variantOf === 'string')
-    );
+    const optional = (v: unknown): boolean => v === undefined || typeof v === 'string';
+    return typeof col?.name === 'string' && typeof col.type === 'string' && optional(col.variantOf) && optional(col.key);
   };
   if (!Array.isArray(columns) || !columns.every(valid)) throw new IngestError(`the schema at ${where} has no valid "columns" list`);
-  return columns.map((c) =>
-    c.variantOf === undefined ? { name: c.name, type: c.type } : { name: c.name, type: c.type, variantOf: c.variantOf },
-  );
+  return columns.map(({ name, type, variantOf, key }) => ({
+    name,
+    type,
+    ...(variantOf === undefined ? {} : { variantOf }),
+    ...(key === undefined ? {} : { key }),
+  }));
 }

@@ -19,19 +19,26 @@ function jsonValue(c: string, type: string): string {
 }
 
 /**
- * The query of one JSON object per row of `source` (a SELECT), as the text column `line`: the
+ * The query of one JSON object per row of `source` (a SELECT), as the text column `line`, each
+ * value under its column's name, or under `names` (one per column, in order; SQL names ignore case,
+ * these are written as they are, `Name` beside `name`): the
  * bytes of DuckDB's `COPY ... (FORMAT json)`, written with `jsonLinesCopyOptions`. DuckDB's
  * own writer runs to_json over the whole row, whose arena holds each value tree and a write
  * buffer sized for the worst-case escape of every string of a 2,048-row vector, and cannot
  * spill: 2,888 records with 10 KB text fields needed an 80 MB memory limit (as CSV, 48 MB).
  * Here JSON values are copied as they are and text is escaped by replace().
  */
-export async function jsonLinesQuery(staged: Pick<StagedRecords, 'query'>, source: string, orderBy?: string): Promise<string> {
+export async function jsonLinesQuery(
+  staged: Pick<StagedRecords, 'query'>,
+  source: string,
+  orderBy?: string,
+  names?: readonly string[],
+): Promise<string> {
   // DESCRIBE's first columns are column_name and column_type.
   const columns = (await staged.query(`DESCRIBE ${source}`)).map(([name, type]) => ({ name: String(name), type: String(type) }));
   // One concat() call: chained || would copy every growing prefix of a wide row.
   const parts = columns.flatMap(({ name, type }, i) => [
-    sqlString(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`),
+    sqlString(`${i === 0 ? '{' : ','}${JSON.stringify(names?.[i] ?? name)}:`),
     `coalesce(${jsonValue(sqlIdent(name), type)}, 'null')`,
   ]);
   return `SELECT concat(${parts.join(', ')}, '}') AS line FROM (${source})${orderBy ? ` ORDER BY ${orderBy}` : ''}`;

@@ -15,7 +15,9 @@ const isoTimestamp = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%
  * The SELECT list that renders the staged columns (`c0`, `c1`... of the rows) for a format:
  * JSON columns as raw JSON in the JSON formats and as text in Parquet and CSV (never a quoted
  * string, and one column type whatever the values); ISO-8601 dates in text formats;
- * formula-safe text in CSV.
+ * formula-safe text in CSV. Columns are named as planned, except in the JSON formats: there they
+ * are `c0`, `c1`... too, as SQL names ignore case and `Name` would bind `name` (`jsonLinesQuery`
+ * writes the planned names).
  */
 export function renderColumns(plans: readonly ColumnPlan[], format: OutputFormat): string {
   const jsonFormat = format === 'ndjson' || format === 'json';
@@ -27,7 +29,7 @@ export function renderColumns(plans: readonly ColumnPlan[], format: OutputFormat
       else if (plan.kind === 'date' && format !== 'parquet') expr = isoDate(c);
       else if (plan.kind === 'timestamp' && format !== 'parquet') expr = isoTimestamp(c);
       if (format === 'csv' && (plan.kind === 'text' || plan.kind === 'json')) expr = escapeCsvCellSql(`${expr}::VARCHAR`);
-      return `${expr} AS ${sqlIdent(plan.name)}`;
+      return `${expr} AS ${jsonFormat ? c : sqlIdent(plan.name)}`;
     })
     .join(', ');
 }

@@ -29,7 +29,10 @@ export interface StagingReport {
     readonly received: number;
     readonly unique: number;
     readonly duplicates: number;
+    /** Records without a usable key, refused ones aside. */
     readonly unkeyed: number;
+    /** Records staging refused (beyond a limit, or poison). */
+    readonly refused: number;
     readonly rejectedByRules: number;
   };
   /** The duplicates that differ from the version kept, and their keys. */
@@ -62,7 +65,7 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 /**
  * Data-quality and progress numbers from the staging tables, as plain objects: records
- * received / unique / duplicates (conflicting versions among them) / unkeyed, pages and attempts, and per column nulls, JSON
+ * received / unique / duplicates (conflicting versions among them) / unkeyed / refused, pages and attempts, and per column nulls, JSON
  * types and values that break the cleaning rules.
  */
 export function stagingReport(
@@ -98,9 +101,9 @@ export function stagingReport(
 }
 
 async function recordCounts(staged: StagedRecords, duplicates: number): Promise<Omit<StagingReport['records'], 'rejectedByRules'>> {
-  const rows = await staged.query(`SELECT count(*), count(key) FROM ${staged.records}`);
-  const [received, keyed] = (rows[0] ?? []).map(num) as [number, number];
-  return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed };
+  const rows = await staged.query(`SELECT count(*), count(key), count(refused) FROM ${staged.records}`);
+  const [received, keyed, refused] = (rows[0] ?? []).map(num) as [number, number, number];
+  return { received, unique: keyed - duplicates, duplicates, unkeyed: received - keyed - refused, refused };
 }
 
 async function secretsInRecords(staged: StagedRecords): Promise<SecretsInRecords> {

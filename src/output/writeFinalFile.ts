@@ -13,7 +13,8 @@ import { cleanColumns } from './cleanColumns.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { expectedColumns, lineageColumns } from './columnPlan.js';
 import { resolveColumns } from './datasetSchema.js';
-import type { SchemaChange, SchemaColumn } from '../report/runReport.js';
+import type { RenamedField, SchemaChange, SchemaColumn } from '../report/runReport.js';
+import { nameColumns } from './columnNames.js';
 import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
 import { outputFormatNames } from '../config/formats.js';
@@ -49,10 +50,16 @@ export interface WriteFinalFileOptions {
   readonly onWritten?: (tempPath: string) => void | Promise<void>;
 }
 
-/** An ELT file's schema: its data columns (lineage aside) and the columns it added to the dataset's stored schema. */
+/**
+ * A file's schema (`<name>.schema.json`): the record fields written under another name than their
+ * own (both transforms), and for ELT its data columns (lineage aside) and the columns it added
+ * to the dataset's stored schema (ETL's columns are its declared schema's: none are recorded).
+ */
 export interface FileSchema {
   readonly columns: readonly SchemaColumn[];
   readonly changes: readonly SchemaChange[];
+  /** Absent in a schema written before fields were renamed. */
+  readonly renamed?: readonly RenamedField[];
 }
 
 export interface FinalFile {
@@ -62,8 +69,12 @@ export interface FinalFile {
   readonly duplicatesDropped: number;
   /** Unique records a cleaning rule rejected: `rows + rejected = unique`. */
   readonly rejected: number;
-  /** Records without a usable key, the refused ones included (staging's `recordRefusal`): `staged = unique + duplicatesDropped + withoutKey`. */
+  /** Records without a usable key (refused ones aside): `staged = unique + duplicatesDropped + withoutKey + refused`. */
   readonly withoutKey: number;
+  /** Records staging refused (`recordRefusal`: beyond a limit, or poison), each with its reason in the rejects. */
+  readonly refused: number;
+  /** Record fields written under another name than their own, and why (also in the schema file). */
+  readonly renamed: readonly RenamedField[];
   /** `<name>.rejects.ndjson` beside the output: one line per rejected or keyless record, with its reasons; absent without any. */
   readonly rejectsPath?: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
@@ -154,17 +165,25 @@ async function write(
   const { relation: unique, duplicates: duplicatesDropped, shape } = await staged.unique();
   const schema = transform === 'clean' ? (options.cleanSchema ?? {}) : {};
   const field = await staged.fieldsView('_fields', [...new Set([...Object.keys(schema), ...shape.keys])]);
-  let fileSchema: FileSchema | undefined;
-  let plans: readonly CleanPlan[];
+  // The JSON formats keep every field's name as it came; Parquet and CSV names ignore case.
+  const rule = options.format === 'ndjson' || options.format === 'json' ? 'exact' : 'caseless';
+  let fileSchema: FileSchema;
+  let all: CleanPlan[];
   if (transform === 'clean') {
     const rules = await cleanColumns(staged, '_fields', schema, keyField, shape, field);
-    plans = [...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.name)))];
+    const named = nameColumns(
+      [...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.key ?? p.name)))],
+      rule,
+    );
+    all = [...named.plans, ...lineageColumns];
+    fileSchema = { columns: [], changes: [], renamed: named.renamed };
   } else {
     const resolved = await resolveColumns(staged, '_fields', shape, field, options.previousSchema, options.expectedSchema);
-    plans = resolved.plans;
-    fileSchema = { columns: resolved.columns, changes: resolved.changes };
+    // The schema's names are Parquet's and CSV's; the JSON formats write the fields' own.
+    const named = rule === 'caseless' ? resolved : nameColumns(resolved.plans, rule);
+    all = [...named.plans, ...lineageColumns];
+    fileSchema = { columns: resolved.columns, changes: resolved.changes, renamed: named.renamed };
   }
-  const all: CleanPlan[] = [...plans, ...lineageColumns];
 
   const checks = all.filter((p) => p.invalid !== undefined);
   const reasons =
@@ -179,14 +198,15 @@ async function write(
   const rejectedRows =
     checks.length === 0 ? 'SELECT 0' : `SELECT count(*) FROM (SELECT ${reasons} AS _reasons FROM _fields) WHERE len(_reasons) > 0`;
   // Unique is the number of distinct keys, counted from the staged records themselves (not from the deduplicated relation).
-  const [uniqueRows = 0, invalid = 0, received = 0, keys = 0, unkeyed = 0] = await one(
+  const [uniqueRows = 0, invalid = 0, received = 0, keys = 0, unkeyed = 0, refused = 0] = await one(
     staged,
-    `SELECT (SELECT count(*) FROM ${unique}), (${rejectedRows}), count(*), count(DISTINCT key), count(*) - count(key) FROM ${staged.records}`,
+    `SELECT (SELECT count(*) FROM ${unique}), (${rejectedRows}), count(*), count(DISTINCT key), count_if(key IS NULL AND refused IS NULL),
+       count(refused) FROM ${staged.records}`,
   );
   const valid = uniqueRows - invalid;
   checkEquation(
-    `received ${received} = unique ${keys} + duplicates ${duplicatesDropped} + without a key ${unkeyed}`,
-    received === keys + duplicatesDropped + unkeyed,
+    `received ${received} = unique ${keys} + duplicates ${duplicatesDropped} + without a key ${unkeyed} + refused ${refused}`,
+    received === keys + duplicatesDropped + unkeyed + refused,
   );
 
   const rejectsPath = rejectsPathFor(path);
@@ -194,7 +214,7 @@ async function write(
   removeStaleTemps(rejectsPath);
   const rejectsTemp = tempBeside(rejectsPath);
   temps.push(rejectsTemp);
-  const rejected = invalid + unkeyed;
+  const rejected = invalid + unkeyed + refused;
   // No rejects, no file (and none left from an earlier attempt): an empty file says nothing.
   if (rejected === 0) rmSync(rejectsPath, { force: true });
   else {
@@ -224,7 +244,8 @@ async function write(
   temps.push(temp);
   const select = renderColumns(all, options.format);
   const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
-  const query = options.format === 'ndjson' || options.format === 'json' ? await jsonLinesQuery(staged, rows) : rows;
+  const names = all.map((p) => p.name);
+  const query = rule === 'exact' ? await jsonLinesQuery(staged, rows, undefined, names) : rows;
   await staged.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
   await checkCount(staged, options.format, temp, valid);
@@ -232,17 +253,27 @@ async function write(
   checkEquation(`rows in the file ${valid} + rejected ${invalid} = unique ${keys}`, valid + invalid === keys);
 
   const columns = await describeColumns(staged, options.format, temp, all);
+  // A reader's own renaming (DuckDB's `name_1`) would be a silent one: the file has the planned names or is not delivered.
+  const count = Math.max(columns.length, names.length);
+  let at = 0;
+  while (at < count && columns[at]?.name === names[at]) at++;
+  if (at < count)
+    throw new OutputError(
+      `the ${options.format} file names its column ${at + 1} ${JSON.stringify(columns[at]?.name ?? null)}, not ${JSON.stringify(names[at] ?? null)}`,
+    );
   const schemaPath = schemaPathFor(path);
   removeStaleTemps(schemaPath);
   const schemaTemp = tempBeside(schemaPath);
-  if (fileSchema !== undefined) {
+  // ETL's file has a schema file only to name its renamed fields.
+  const schemaFile = transform === 'none' || (fileSchema.renamed?.length ?? 0) > 0;
+  if (schemaFile) {
     temps.push(schemaTemp);
     writeFileSync(schemaTemp, `${JSON.stringify(fileSchema, null, 2)}\n`);
   }
   crashPoint('output.midWrite');
   publish(temp, path);
   if (rejected > 0) publish(rejectsTemp, rejectsPath);
-  if (fileSchema !== undefined) publish(schemaTemp, schemaPath);
+  if (schemaFile) publish(schemaTemp, schemaPath);
   else rmSync(schemaPath, { force: true });
   const sums = await fileChecksums(path);
   return {
@@ -252,9 +283,11 @@ async function write(
     duplicatesDropped,
     rejected: invalid,
     withoutKey: unkeyed,
+    refused,
+    renamed: fileSchema.renamed ?? [],
     ...(rejected > 0 ? { rejectsPath } : {}),
     columns,
-    ...(fileSchema === undefined ? {} : { schema: fileSchema }),
+    ...(transform === 'none' ? { schema: fileSchema } : {}),
     ...sums,
   };
 }
@@ -289,7 +322,8 @@ async function describeColumns(
 ): Promise<{ name: string; type: string }[]> {
   if (format !== 'parquet') return plans.map((p) => ({ name: p.name, type: p.type }));
   // DESCRIBE's first columns are column_name and column_type.
-  const rows = await staged.query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+  // Not DuckDB's hive columns: a path holding `ingest_date=...` would add one the file does not have.
+  const rows = await staged.query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`);
   return rows.map(([name, type]) => ({ name: String(name), type: String(type) }));
 }
 

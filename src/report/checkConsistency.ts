@@ -15,11 +15,11 @@ export interface ConsistencyCheck {
  */
 export function checkConsistency(report: RunReport): ConsistencyCheck[] {
   const checks: ConsistencyCheck[] = [];
-  const { received, unique, duplicates, withoutKey, rejected } = report.records;
-  const accounted = unique + duplicates + withoutKey;
+  const { received, unique, duplicates, withoutKey, refused, rejected } = report.records;
+  const accounted = unique + duplicates + withoutKey + refused;
   const equation =
     `received ${formatCount(received)} ${received === accounted ? '=' : '≠'} ` +
-    `unique ${formatCount(unique)} + duplicates ${formatCount(duplicates)} + without a key ${formatCount(withoutKey)}`;
+    `unique ${formatCount(unique)} + duplicates ${formatCount(duplicates)} + without a key ${formatCount(withoutKey)} + refused ${formatCount(refused)}`;
   checks.push({
     name: 'records',
     ok: received === accounted,

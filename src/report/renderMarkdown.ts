@@ -15,7 +15,7 @@ import {
   throughputFacts,
   type Fact,
 } from './reportFacts.js';
-import type { RunReport, SchemaChange } from './runReport.js';
+import type { RenamedField, RunReport, SchemaChange } from './runReport.js';
 import { timeByState, timelineExcerpt } from './timeline.js';
 
 export interface RenderOptions {
@@ -39,6 +39,7 @@ export function renderMarkdown(input: RunReport, options: RenderOptions = {}): s
     factsSection('Delivery', deliveryFacts(report), 'Not delivered.'),
     qualitySection(report),
     ...(report.schema ? [schemaSection(report.schema.uri, report.schemaChanges ?? [])] : []),
+    ...(report.renamedFields ? [renamedSection(report.renamedFields)] : []),
     anomaliesSection(report),
     querySection(report),
   ];
@@ -147,6 +148,20 @@ function schemaSection(uri: string, changes: readonly SchemaChange[]): string {
     ),
   );
   return lines.join('\n');
+}
+
+/** The fields written under another name: a reader looks for them there (docs/reliability.md, "Field names are data"). */
+function renamedSection(renamed: readonly RenamedField[]): string {
+  return [
+    '## Fields under another name',
+    '',
+    'These record fields are in the file under another column name, their own being taken:',
+    '',
+    mdTable(
+      ['Field', 'Column', 'Why'],
+      renamed.map((r) => [mdCode(r.field, { inTable: true }), mdCode(r.column, { inTable: true }), mdCell(r.reason)]),
+    ),
+  ].join('\n');
 }
 
 function anomaliesSection(report: RunReport): string {

@@ -62,7 +62,7 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
   lines.push(`${label('pages')}${n(pages.staged)}${pages.total === undefined ? '' : `/${n(pages.total)}`} staged${skipped}`);
   const rec = report.records;
   lines.push(
-    `${label('records')}${n(rec.received)} received → ${n(rec.unique)} unique, ${n(rec.duplicates)} duplicates, ${n(rec.withoutKey)} without a key or refused, ${n(rec.rejected)} rejected`,
+    `${label('records')}${n(rec.received)} received → ${n(rec.unique)} unique, ${n(rec.duplicates)} duplicates, ${n(rec.withoutKey)} without a key, ${n(rec.refused)} refused, ${n(rec.rejected)} rejected`,
   );
   for (const check of checkConsistency(report)) {
     if (!check.ok) lines.push(p.red(p.bold(`FAILED    does not add up: ${check.detail}`)));

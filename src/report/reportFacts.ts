@@ -65,7 +65,8 @@ export function recordFacts(report: RunReport): Fact[] {
           { label: 'Of which conflicting versions (other content)', value: n(records.conflicts.versions), num: true },
           { label: 'Keys with conflicting versions', value: n(records.conflicts.keys), num: true },
         ]),
-    { label: 'Without a key or refused (kept aside, in the rejects)', value: n(records.withoutKey), num: true },
+    { label: 'Without a key (kept aside, in the rejects)', value: n(records.withoutKey), num: true },
+    { label: 'Refused: beyond a limit or poison (kept aside, in the rejects)', value: n(records.refused), num: true },
     { label: 'Rejected (kept aside)', value: n(records.rejected), num: true },
   ];
 }

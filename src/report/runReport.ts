@@ -77,6 +77,15 @@ export interface SchemaColumn {
   readonly type: string;
   /** For a variant column (`<column>__v_<type>`): the column whose values of another type it holds. */
   readonly variantOf?: string;
+  /** The record field the column holds when its name is another (the field's was taken: docs/reliability.md). */
+  readonly key?: string;
+}
+
+/** A record field written under another name in the file: its own was a lineage column's, or another field's but for case. */
+export interface RenamedField {
+  readonly field: string;
+  readonly column: string;
+  readonly reason: string;
 }
 
 /** A column this run added to its dataset's schema: a new field, or a variant for values that do not fit their column. */
@@ -129,7 +138,7 @@ export interface RunReport {
     readonly loginMs: number;
   };
   readonly pages: { readonly staged: number; readonly skippedOnResume: number; readonly total?: number };
-  /** received = unique + duplicates + withoutKey; rows in the file + rejected = unique. */
+  /** received = unique + duplicates + withoutKey + refused; rows in the file + rejected = unique. */
   readonly records: {
     readonly received: number;
     /** Distinct keys: each keyed record counted once, whether it is written or rejected. */
@@ -140,6 +149,12 @@ export interface RunReport {
     readonly conflicts?: VersionConflicts;
     /** Records without a usable key: in the rejects file, never in the data. */
     readonly withoutKey: number;
+    /**
+     * Records staging refused, beyond a limit (maxRecordBytes, maxRecordDepth, maxRecordKeys) or
+     * poison (a lone surrogate, a field name that cannot be a column): in the rejects file with their
+     * reason.
+     */
+    readonly refused: number;
     /** Unique records a cleaning rule rejected (ETL): in the rejects file. */
     readonly rejected: number;
   };
@@ -168,6 +183,11 @@ export interface RunReport {
   readonly schema?: { readonly uri: string; readonly columns: readonly SchemaColumn[] };
   /** Columns this run added to the stored schema (none on the dataset's first run). */
   readonly schemaChanges?: readonly SchemaChange[];
+  /**
+   * Record fields the file holds under another name than their own, and why: a lineage column's
+   * name, or (Parquet, CSV) another field's but for case. Absent when every field kept its name.
+   */
+  readonly renamedFields?: readonly RenamedField[];
   /**
    * Records that held the value of a configured secret (password, token, API key, client secret):
    * how many, how many were masked before staging (`maskSecretsInRecords`) and the fields, never

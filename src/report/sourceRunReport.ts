@@ -95,6 +95,7 @@ function totalsOf(sections: readonly ResourceSection[]): SourceTotals {
       unique: sum((s) => s.records.unique),
       duplicates: sum((s) => s.records.duplicates),
       withoutKey: sum((s) => s.records.withoutKey),
+      refused: sum((s) => s.records.refused),
       rejected: sum((s) => s.records.rejected),
     },
     rows: sum((s) => s.rows),

@@ -92,6 +92,7 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
       unique: file ? file.rows + file.rejected : counters.recordsReceived,
       duplicates: file?.duplicatesDropped ?? 0,
       withoutKey: file?.withoutKey ?? 0,
+      refused: file?.refused ?? 0,
       rejected: file?.rejected ?? 0,
     },
     throughput: {

@@ -14,6 +14,8 @@ export interface WrittenFile {
   readonly rejected: number;
   /** Records without a usable key (kept in the rejects file too). */
   readonly withoutKey: number;
+  /** Records staging refused (beyond a limit, or poison; in the rejects file with their reason). */
+  readonly refused: number;
   readonly rejectsPath?: string;
 }
 

@@ -101,13 +101,19 @@ export async function stagingCounts(conn: DuckDBConnection, runId: string): Prom
   // A GROUP BY (which spills) rather than count(DISTINCT key), so that 10M keys fit the memory limit.
   const reader = await conn.runAndReadAll(
     `SELECT (SELECT count(*) FROM pages WHERE run_id = $1), coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE key IS NOT NULL), 0),
-            count(key)
+            count(key), (SELECT count(refused) FROM raw_records WHERE run_id = $1)
      FROM (SELECT key, count(*) AS n FROM raw_records WHERE run_id = $1 GROUP BY key)`,
     [runId],
   );
   const row = reader.getRows()[0] ?? [];
-  const [pages, records, keyed, uniqueKeys] = [0, 1, 2, 3].map((i) => toNum(row[i] ?? 0)) as [number, number, number, number];
-  return { pages, records, keyed, uniqueKeys, duplicates: keyed - uniqueKeys, unkeyed: records - keyed };
+  const [pages, records, keyed, uniqueKeys, refused] = [0, 1, 2, 3, 4].map((i) => toNum(row[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { pages, records, keyed, uniqueKeys, duplicates: keyed - uniqueKeys, unkeyed: records - keyed - refused, refused };
 }
 
 /** The run's progress record (`path` names the database when the run has no row). */

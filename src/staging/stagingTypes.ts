@@ -64,8 +64,10 @@ export interface StagingCounts {
   readonly uniqueKeys: number;
   /** Keyed records whose key was already seen earlier. */
   readonly duplicates: number;
-  /** Records without a usable key, refused ones included (they go to the rejects). */
+  /** Records without a usable key, refused ones aside (they go to the rejects). */
   readonly unkeyed: number;
+  /** Records refused by staging (`recordRefusal`; in the rejects with their reason). */
+  readonly refused: number;
 }
 
 /** Option name (camelCase, as in a config file) -> value. */

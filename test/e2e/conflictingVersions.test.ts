@@ -81,6 +81,7 @@ describe('versions are visible: a key seen again with other content is a conflic
         ],
       },
       withoutKey: 0,
+      refused: 0,
       rejected: 0,
     });
     expect(report.anomalies).toEqual([
@@ -115,7 +116,7 @@ describe('versions are visible: a key seen again with other content is a conflic
     const run = await ingest('copies');
     expect(run.exit, run.stderr).toBe(0);
     const report = JSON.parse(await getObjectText(lake.client, BUCKET, reportKey('copies', 'report.json'))) as Report;
-    expect(report.records).toEqual({ received: 2, unique: 1, duplicates: 1, withoutKey: 0, rejected: 0 });
+    expect(report.records).toEqual({ received: 2, unique: 1, duplicates: 1, withoutKey: 0, refused: 0, rejected: 0 });
     expect(report.anomalies).toEqual([]);
   });
 });

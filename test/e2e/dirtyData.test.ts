@@ -44,6 +44,7 @@ describe('duplicates and dirty data, end to end', () => {
         unique: SIM.records,
         duplicates: stats.duplicatesServed,
         withoutKey: 0,
+        refused: 0,
         rejected: 0,
       });
 

@@ -27,7 +27,7 @@ describe('reliability row 16: an empty dataset', () => {
       const report = await runIngestion(env.options({ format, transform, runId, pageSize: 100, schema: customerSchema }), env.context());
       expect(report.error).toBeUndefined();
       expect(report.status).toBe('succeeded');
-      expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, withoutKey: 0, rejected: 0 });
+      expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, withoutKey: 0, refused: 0, rejected: 0 });
       expect(report.output?.rows).toBe(0);
 
       const key = `customers/ingest_date=${INGEST_DATE}/customers_${runId}.${format}`;

@@ -25,7 +25,14 @@ describe('the report under faults agrees with the server’s own counts', () => 
     expect(report.requests.byStatus).toEqual(customers);
     expect(report.requests.retries).toBe(failures);
     expect(report.requests.rateLimited).toBe(customers['429'] ?? 0);
-    expect(report.records).toEqual({ received: stats.recordsServed, unique: sim.records, duplicates: 0, withoutKey: 0, rejected: 0 });
+    expect(report.records).toEqual({
+      received: stats.recordsServed,
+      unique: sim.records,
+      duplicates: 0,
+      withoutKey: 0,
+      refused: 0,
+      rejected: 0,
+    });
     const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.parquet`, 'parquet');
     expect(eltDifferences(object.rows, 'parquet', oracleById(sim), runId)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
 import { spawnCli } from './support/cliProcess.js';
-import { getObjectText, idOf, listKeys, readDelivered } from './support/deliveredObject.js';
+import { getObjectText, idOf, listKeys, readDelivered, type Format } from './support/deliveredObject.js';
 import { BUCKET, INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
 import { ExactNumber, type ExactValue } from './support/exactJson.js';
 import { s3Env, sourceRunArgs } from './support/sourceCli.js';
@@ -57,12 +57,17 @@ const hostile = {
 } as const;
 type Case = keyof typeof hostile;
 
-/** `ingest run --source` over the given resources (each served from `/<name>` as one page), to the lake, as NDJSON. */
-async function ingest(names: readonly string[], runId: string, extra: readonly string[] = []): Promise<{ exit: number; stderr: string }> {
+/** `ingest run --source` over the given resources (each served from `/<name>` as one page), to the lake, as NDJSON (or `format`). */
+async function ingest(
+  names: readonly string[],
+  runId: string,
+  extra: readonly string[] = [],
+  format: Format = 'ndjson',
+): Promise<{ exit: number; stderr: string }> {
   const file = join(lake!.dataDir, `${runId}.source.json`);
   const resources = names.map((name) => ({ name, path: `/${name}`, records: '$', paginator: { type: 'single' } }));
   await writeFile(file, JSON.stringify({ name: 'hostile', api: { baseUrl: api!.url, auth: { type: 'none' } }, resources }));
-  const cli = spawnCli([...sourceRunArgs(lake!, file, runId), '--format', 'ndjson', ...extra], s3Env(lake!));
+  const cli = spawnCli([...sourceRunArgs(lake!, file, runId), '--format', format, ...extra], s3Env(lake!));
   return { exit: await cli.exited, stderr: cli.stderr() };
 }
 
@@ -104,12 +109,13 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
         records: Record<string, number>;
       };
       expect(report.status, name).toBe('succeeded');
-      // A refused record has no usable key: it is counted among those without one, and the counts add up.
+      // A refused record is counted as refused, apart from those without a key, and the counts add up.
       expect(report.records, name).toEqual({
         received: records.length,
         unique: landed.length,
         duplicates: 0,
-        withoutKey: refused.length,
+        withoutKey: 0,
+        refused: refused.length,
         rejected: 0,
       });
       const rejectsKey = reportKey(name, 'hostile-1', 'rejects.ndjson');
@@ -177,5 +183,87 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
     const object = await readDelivered(lake!.client, BUCKET, `half/ingest_date=${INGEST_DATE}/half_half-rejected.ndjson`, 'ndjson');
     expect(object.rows.map(idOf)).toEqual([1]);
     expect(api!.requests.filter((r) => r.url.pathname === '/half')).toHaveLength(1);
+  });
+
+  it('field names are data: keys differing by case and the lineage names land in every format, each under a recorded name', async () => {
+    // The literal `name__2` of the second record is the name the columnar formats give `name`: it moves on too.
+    const records = [
+      '{"id":1,"Name":"upper","name":"lower","NAME":3,"_run_id":"theirs","_page":{"a":1}}',
+      '{"id":2,"name":"only lower","name__2":"literal"}',
+    ];
+    const formats: readonly Format[] = ['parquet', 'csv', 'ndjson', 'json'];
+    await start(Object.fromEntries(formats.map((format) => [`names_${format}`, records])));
+    // Parquet and CSV names ignore case: each later field takes the first free `<name>__<n>`; JSON keeps every key.
+    const caseless = [
+      { field: 'name', column: 'name__2', reason: 'column Name has the name but for case, and Parquet and CSV names ignore case' },
+      { field: 'NAME', column: 'NAME__3', reason: 'column Name has the name but for case, and Parquet and CSV names ignore case' },
+      { field: '_run_id', column: '_run_id__2', reason: "_run_id is the product's lineage column" },
+      { field: '_page', column: '_page__2', reason: "_page is the product's lineage column" },
+      { field: 'name__2', column: 'name__2__2', reason: 'column name__2 has the name' },
+    ];
+    const renamed = { parquet: caseless, csv: caseless, ndjson: caseless.slice(2, 4), json: caseless.slice(2, 4) };
+    for (const format of formats) {
+      const dataset = `names_${format}`;
+      const run = await ingest([dataset], `names-${format}`, [], format);
+      expect(run.exit, run.stderr).toBe(0);
+      const object = await readDelivered(
+        lake!.client,
+        BUCKET,
+        `${dataset}/ingest_date=${INGEST_DATE}/${dataset}_names-${format}.${format}`,
+        format,
+      );
+      const columnar = format === 'parquet' || format === 'csv';
+      const at = (name: string): string => renamed[format].find((r) => r.field === name)?.column ?? name;
+      expect(object.columns, format).toEqual([
+        'id',
+        'Name',
+        at('name'),
+        at('NAME'),
+        at('_run_id'),
+        at('_page'),
+        at('name__2'),
+        '_run_id',
+        '_page',
+        '_fetched_at',
+      ]);
+      const [first, second] = object.rows;
+      const text = (value: ExactValue | undefined): string | undefined =>
+        value === undefined || value === null ? undefined : String(value);
+      expect([first?.['Name'], first?.[at('name')], second?.[at('name')], second?.[at('name__2')]], format).toEqual([
+        'upper',
+        'lower',
+        'only lower',
+        'literal',
+      ]);
+      expect(num(first?.[at('NAME')]), format).toBe(3);
+      expect(first?.[at('_run_id')], format).toBe('theirs');
+      // The lineage keeps its own: the run id and the page, whatever the records call their fields.
+      expect([first?.['_run_id'], num(first?.['_page'])], format).toEqual([`names-${format}`, 1]);
+      // Parquet and CSV hold a JSON field as its text; the JSON formats as JSON.
+      expect(columnar ? JSON.parse(text(first?.[at('_page')]) ?? '') : first?.[at('_page')], format).toEqual(
+        columnar ? { a: 1 } : { a: new ExactNumber('1') },
+      );
+      const report = JSON.parse(await getObjectText(lake!.client, BUCKET, reportKey(dataset, `names-${format}`, 'report.json'))) as {
+        status: string;
+        renamedFields?: unknown;
+        schema?: { columns: unknown[] };
+      };
+      expect(report.status, format).toBe('succeeded');
+      expect(report.renamedFields, format).toEqual(renamed[format]);
+      const markdown = await getObjectText(lake!.client, BUCKET, reportKey(dataset, `names-${format}`, 'report.md'));
+      expect(markdown, format).toContain('## Fields under another name');
+      expect(markdown, format).toContain("| `_run_id` | `_run_id__2` | \\_run_id is the product's lineage column |");
+      // The dataset schema names each column as Parquet and CSV do, with the field it holds: the next run keeps the mapping.
+      const schema = JSON.parse(await getObjectText(lake!.client, BUCKET, `_schemas/${dataset}.json`)) as { columns: unknown[] };
+      expect(schema.columns, format).toEqual([
+        { name: 'id', type: 'UBIGINT' },
+        { name: 'Name', type: 'VARCHAR' },
+        { name: 'name__2', type: 'VARCHAR', key: 'name' },
+        { name: 'NAME__3', type: 'UBIGINT', key: 'NAME' },
+        { name: '_run_id__2', type: 'VARCHAR', key: '_run_id' },
+        { name: '_page__2', type: 'JSON', key: '_page' },
+        { name: 'name__2__2', type: 'VARCHAR', key: 'name__2' },
+      ]);
+    }
   });
 });

@@ -83,7 +83,14 @@ describe('reliability row 17: resume after a crash, and a finished run is not re
     expect(new Set(secondPages).size).toBe(PAGES - committedFirst);
     expect(customerRequests(env.sim) - requestsAfterFirst).toBe(PAGES - committedFirst);
     expect(duplicates).toBeGreaterThan(0);
-    expect(second.records).toEqual({ received: SIM.records + duplicates, unique: SIM.records, duplicates, withoutKey: 0, rejected: 0 });
+    expect(second.records).toEqual({
+      received: SIM.records + duplicates,
+      unique: SIM.records,
+      duplicates,
+      withoutKey: 0,
+      refused: 0,
+      rejected: 0,
+    });
     expect(await listKeys(env.client, 'lake', 'customers/')).toEqual([key]);
     const object = await readDelivered(env.client, 'lake', key, 'ndjson');
     expect(eltDifferences(object.rows, 'ndjson', oracle, runId)).toEqual([]);

@@ -79,6 +79,7 @@ async function expectFiguresOfTheLake(
     unique: sum((s) => s.records.unique),
     duplicates: sum((s) => s.records.duplicates),
     withoutKey: sum((s) => s.records.withoutKey),
+    refused: sum((s) => s.records.refused),
     rejected: sum((s) => s.records.rejected),
   });
   expect(report.totals.requests).toBe(sum((s) => s.requests));

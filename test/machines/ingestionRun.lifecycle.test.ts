@@ -82,6 +82,7 @@ describe('ingestion run machine: the happy path', () => {
       unique: writtenFile.rows + writtenFile.rejected,
       duplicates: 7,
       withoutKey: 0,
+      refused: 0,
       rejected: 3,
     });
     expect(report.anomalies).toEqual(['page 3: total_records changed from 290 to 291']);

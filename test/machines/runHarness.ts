@@ -28,6 +28,7 @@ export const writtenFile: WrittenFile = {
   duplicatesDropped: 7,
   rejected: 3,
   withoutKey: 0,
+  refused: 0,
   rejectsPath: 'data/run-1/rejects.ndjson',
 };
 

@@ -72,6 +72,7 @@ describe('bounded memory', () => {
       unique: records,
       duplicates,
       unkeyed: 0,
+      refused: 0,
       rejectedByRules: file.rejected,
     });
     expect(file.rows + file.rejected).toBe(records);

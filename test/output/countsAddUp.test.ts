@@ -18,7 +18,7 @@ const lines = (path: string): number =>
 
 describe('the counts of a written file add up', () => {
   it.each(['none', 'clean'] as const)(
-    'received = unique + duplicates + without a key, rows + rejected = unique (transform %s)',
+    'received = unique + duplicates + without a key (none refused), rows + rejected = unique (transform %s)',
     async (transform) => {
       await fc.assert(
         fc.asyncProperty(pages, async (drawn) => {

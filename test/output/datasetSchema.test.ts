@@ -136,6 +136,7 @@ describe('writeFinalFile with a stored schema (ELT)', () => {
         { name: 'tags', type: 'JSON' },
       ],
       changes: [],
+      renamed: [],
     });
     const etl = await writeFinalFile(store, { format: 'csv', path: join(dir, 'clean.csv'), transform: 'clean', cleanSchema: {} });
     expect(etl.schema).toBeUndefined();

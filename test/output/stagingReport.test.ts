@@ -32,7 +32,7 @@ describe('stagingReport', () => {
     await stage(2, [{ id: 2, email: 'dup@example.com' }, { email: 'nokey@example.com' }], 3, 30);
     await stage(3, [], 2, 20);
     const report = await stagingReport(store, declared(customerSchema));
-    expect(report.records).toEqual({ received: 5, unique: 3, duplicates: 1, unkeyed: 1, rejectedByRules: 2 });
+    expect(report.records).toEqual({ received: 5, unique: 3, duplicates: 1, unkeyed: 1, refused: 0, rejectedByRules: 2 });
     expect(report.pages).toEqual({
       count: 3,
       attempts: 6,
@@ -63,7 +63,7 @@ describe('stagingReport', () => {
 
   it('reports zeros for an empty run', async () => {
     const report = await stagingReport(store, declared(customerSchema));
-    expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, rejectedByRules: 0 });
+    expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, refused: 0, rejectedByRules: 0 });
     expect(report.pages).toMatchObject({ count: 0, attempts: 0, retried: [], latencyMs: { p50: null, p95: null, max: null } });
   });
 

@@ -133,7 +133,7 @@ describe('renderHtml', () => {
   it('marks numbers that do not add up as a failed check', () => {
     const broken = renderHtml({ ...sampleReport, records: { ...sampleReport.records, unique: 99_749 } });
     expect(broken).toContain(
-      '<li class="warning">FAILED: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + without a key 0 (37 records unaccounted for)</li>',
+      '<li class="warning">FAILED: does not add up: received 100,000 ≠ unique 99,749 + duplicates 214 + without a key 0 + refused 0 (37 records unaccounted for)</li>',
     );
     expect(page).not.toContain('does not add up');
   });

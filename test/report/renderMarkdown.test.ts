@@ -96,7 +96,7 @@ describe('renderMarkdown', () => {
     expect(row(md, 'Duplicates (dropped)')?.[1]).toBe(en(records.duplicates));
     expect(row(md, 'Rejected (kept aside)')?.[1]).toBe(en(records.rejected));
     expect(md).toContain(
-      `Consistent: received ${en(records.received)} = unique ${en(records.unique)} + duplicates ${en(records.duplicates)} + without a key ${en(records.withoutKey)}`,
+      `Consistent: received ${en(records.received)} = unique ${en(records.unique)} + duplicates ${en(records.duplicates)} + without a key ${en(records.withoutKey)} + refused ${en(records.refused)}`,
     );
     expect(md).not.toContain('WARNING');
   });

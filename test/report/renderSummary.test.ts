@@ -68,7 +68,7 @@ describe('renderSummary', () => {
     const broken = { ...sampleReport, records: { ...sampleReport.records, unique: sampleReport.records.unique + 1 } };
     const text = renderSummary(broken, { color: false });
     expect(text).toContain(
-      'FAILED    does not add up: received 100,000 ≠ unique 99,787 + duplicates 214 + without a key 0 (1 record counted twice)',
+      'FAILED    does not add up: received 100,000 ≠ unique 99,787 + duplicates 214 + without a key 0 + refused 0 (1 record counted twice)',
     );
     expect(text).toContain('FAILED    does not add up: rows in the file 99,749 + rejected 37 ≠ unique 99,787');
     expect(renderSummary(sampleReport, { color: false })).not.toContain('does not add up');

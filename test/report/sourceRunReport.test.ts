@@ -19,7 +19,7 @@ const orders: RunReport = {
   startedAt: '2026-01-01T05:59:00.000Z',
   finishedAt: '2026-01-01T06:01:00.000Z',
   pages: { staged: 7, skippedOnResume: 3 },
-  records: { received: 700, unique: 690, duplicates: 6, withoutKey: 4, rejected: 2 },
+  records: { received: 700, unique: 690, duplicates: 6, withoutKey: 4, refused: 0, rejected: 2 },
   requests: { ...sampleReport.requests, total: 9 },
   output: { ...sampleReport.output!, rows: 688 },
   delivery: {
@@ -49,6 +49,7 @@ describe('the source run report', () => {
         unique: 99_786 + 690 + 40_990,
         duplicates: 214 + 6 + 10,
         withoutKey: 0 + 4 + 0,
+        refused: 0,
         rejected: 37 + 2 + 0,
       },
       rows: 99_749 + 688,
@@ -112,7 +113,8 @@ describe('the source run report', () => {
       'Received',
       'Unique',
       'Duplicates',
-      'No key or refused',
+      'No key',
+      'Refused',
       'Rejected',
       'Rows written',
       'Pages',
@@ -124,7 +126,7 @@ describe('the source run report', () => {
       ['invoices', 'FAILED', '41,000'],
       ['**Total**', '', '**141,700**'],
     ]);
-    expect(table.at(-1)!.slice(3)).toEqual(['**141,466**', '**230**', '**4**', '**39**', '**100,437**', '**148**', '**237**']);
+    expect(table.at(-1)!.slice(3)).toEqual(['**141,466**', '**230**', '**4**', '**0**', '**39**', '**100,437**', '**148**', '**237**']);
     // One section per resource, in order, each with its own error and where its files are.
     const headings = markdown.split('\n').filter((line) => line.startsWith('## '));
     expect(headings).toEqual(['## Resources', '## customers', '## orders', '## invoices']);

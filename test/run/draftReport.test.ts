@@ -85,7 +85,7 @@ describe('assembleDraftReport', () => {
     expect(draft).not.toHaveProperty('output');
     expect(draft).not.toHaveProperty('delivery');
     expect(draft.pages).not.toHaveProperty('total');
-    expect(draft.records).toEqual({ received: 400, unique: 400, duplicates: 0, withoutKey: 0, rejected: 0 });
+    expect(draft.records).toEqual({ received: 400, unique: 400, duplicates: 0, withoutKey: 0, refused: 0, rejected: 0 });
     expect(draft.throughput).toEqual({ recordsPerSecond: 0, pagesPerSecond: 0 });
   });
 });

@@ -78,7 +78,7 @@ export function checkRequestCounters(report: RunReport, stats: SimulatorStats, l
 
 /**
  * Every report is a proof, succeeded or failed: its equations hold (received = unique +
- * duplicates + without a key; rows + rejected = unique; pages staged + skipped ≥ announced for a
+ * duplicates + without a key + refused; rows + rejected = unique; pages staged + skipped ≥ announced for a
  * finished run), and no run failed because its own counts did not add up.
  */
 export function checkReportAddsUp(report: RunReport): string[] {

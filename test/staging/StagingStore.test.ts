@@ -72,7 +72,7 @@ describe('StagingStore', () => {
     );
     expect(await store.committedPages()).toEqual([1, 2]);
     expect(await store.lastCheckpoint()).toEqual({ page: 2, nextCursor: null });
-    expect(await store.counts()).toEqual({ pages: 2, records: 6, keyed: 4, uniqueKeys: 3, duplicates: 1, unkeyed: 2 });
+    expect(await store.counts()).toEqual({ pages: 2, records: 6, keyed: 4, uniqueKeys: 3, duplicates: 1, unkeyed: 2, refused: 0 });
     await store.close();
     const rows = await rawRows(store.path);
     expect(rows.map((r) => [r.page, r.seq, r.key])).toEqual([
@@ -93,7 +93,7 @@ describe('StagingStore', () => {
     const limits = { maxRecordBytes: 1000, maxRecordDepth: 3, maxRecordKeys: 5 };
     const raw = ['{"id":1,"a":[[[1]]]}', '{"id":2,"a":[[1]]}', '{"id":3,"s":"\\udc00"}', '{"id":4,"*":1}'];
     await store.stagePage(page(1, [...raw.map((r) => JSON.parse(r) as unknown)], { rawRecords: raw, limits }));
-    expect(await store.counts()).toMatchObject({ records: 4, keyed: 1, unkeyed: 3 });
+    expect(await store.counts()).toMatchObject({ records: 4, keyed: 1, unkeyed: 0, refused: 3 });
     const refused = await store.readStaged('read the refusals', (staged) =>
       staged.query(`SELECT seq, key, refused, record::VARCHAR FROM ${staged.records} ORDER BY seq`),
     );

@@ -29,8 +29,8 @@ export function upload(config: ResolvedRunConfig, services: RunServices): Ingest
         logger,
       }),
     );
-    // The delivered file's schema becomes the dataset's: the next run keeps its types.
-    const schema = await runtime.clock.track(fileSchemaAt(schemaPathFor(file.path)));
+    // The delivered ELT file's schema becomes the dataset's: the next run keeps its types and names.
+    const schema = config.transform === 'none' ? await runtime.clock.track(fileSchemaAt(schemaPathFor(file.path))) : undefined;
     if (schema) await runtime.clock.track(recordDatasetSchema(config, services, schema, signal));
     crashPoint('upload.afterUpload');
     await store.recordUpload({ uri: delivery.uri, etag: delivery.etag ?? null });

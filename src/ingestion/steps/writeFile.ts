@@ -39,6 +39,7 @@ export function writeFile(config: ResolvedRunConfig, services: RunServices): Ing
       duplicatesDropped: file.duplicatesDropped,
       rejected: file.rejected,
       withoutKey: file.withoutKey,
+      refused: file.refused,
       ...(file.rejectsPath === undefined ? {} : { rejectsPath: file.rejectsPath }),
     };
   };

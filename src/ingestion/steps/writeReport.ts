@@ -54,6 +54,7 @@ export function writeReport(
         duplicates: sql.records.duplicates,
         ...(sql.conflicts.keys > 0 ? { conflicts: sql.conflicts } : {}),
         withoutKey: sql.records.unkeyed,
+        refused: sql.records.refused,
         rejected,
       },
       ...(found ? { secretsInRecords: found } : {}),
@@ -67,13 +68,14 @@ export function writeReport(
       })),
     };
     const schema = draft.output && draft.delivery && (await fileSchemaAt(schemaPathFor(draft.output.path)));
-    if (schema) {
+    if (schema && config.transform === 'none') {
       report = {
         ...report,
         schema: { uri: `s3://${config.bucket}/${keys.schema}`, columns: schema.columns },
         schemaChanges: schema.changes,
       };
     }
+    if (schema?.renamed?.length) report = { ...report, renamedFields: schema.renamed };
     // A report is a proof or the run fails: a count that does not add up is the run's failure, not a warning.
     const broken = checkConsistency(report).filter((c) => !c.ok);
     if (report.status === 'succeeded' && broken.length > 0) {
