@@ -45,6 +45,20 @@ export class HttpStatusError extends IngestError {
 }
 export const isHttpStatusError: ErrorGuard<HttpStatusError> = errorGuard(HttpStatusError, 'HttpStatusError');
 
+/** A response body longer than `maxBodyBytes` (after decompression): cut off at the limit, never held whole. */
+export class ResponseTooLargeError extends IngestError {
+  override name = 'ResponseTooLargeError';
+  constructor(
+    message: string,
+    readonly maxBodyBytes: number,
+    readonly url: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+export const isResponseTooLargeError: ErrorGuard<ResponseTooLargeError> = errorGuard(ResponseTooLargeError, 'ResponseTooLargeError');
+
 /** The server asked us to wait longer than we are allowed to. */
 export class RateLimitError extends IngestError {
   override name = 'RateLimitError';

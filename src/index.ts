@@ -40,6 +40,8 @@ export {
   isConfigError,
   HttpStatusError,
   isHttpStatusError,
+  ResponseTooLargeError,
+  isResponseTooLargeError,
   RateLimitError,
   isRateLimitError,
   AuthError,

@@ -59,6 +59,9 @@ export const runConfigSchema = z.strictObject({
   maxPages: positiveInt
     .default(1_000_000)
     .register(m, { help: 'stop with an error after this many pages (a guard against endless pagination)' }),
+  maxBodyBytes: positiveInt.default(64 * 1024 * 1024).register(m, {
+    help: 'a response body larger than this many bytes (after decompression) is cut off and fails the run, which can resume with a larger limit: memory stays bounded whatever the API sends',
+  }),
   maxRecordBytes: positiveInt.default(1_048_576).register(m, {
     help: 'a record larger than this many bytes (UTF-8 JSON text) goes to the rejects instead of the file',
   }),

@@ -1,4 +1,4 @@
-import { IngestError, TimeoutError } from '../errors.js';
+import { IngestError, ResponseTooLargeError, TimeoutError } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Fetch } from '../runtime/runtime.js';
 import { redactUrl } from './redactUrl.js';
@@ -41,6 +41,8 @@ export interface DeadlineOptions {
   readonly redirect?: 'follow' | 'manual';
   /** Called when the head arrives, before the body is read: a later failure still knows the status. */
   readonly onHead?: (status: number) => void;
+  /** A longer body (decompressed) is cut off there and refused with `ResponseTooLargeError`. Default: no limit. */
+  readonly maxBodyBytes?: number | undefined;
 }
 
 /** `accept: application/json`, then `headers`: names are case-insensitive, so a later `Accept` replaces it rather than joining it. */
@@ -48,6 +50,38 @@ function requestHeaders(headers: Readonly<Record<string, string>> = {}): Record<
   const merged: Record<string, string> = { accept: 'application/json' };
   for (const [name, value] of Object.entries(headers)) merged[name.toLowerCase()] = value;
   return merged;
+}
+
+/**
+ * The body as text (as `Response.text()` decodes it), refusing one longer than `maxBytes`: by its
+ * declared length when it is not compressed, else counted as it arrives, after decompression, so a
+ * huge body or a gzip bomb costs at most `maxBytes` of memory.
+ */
+async function readBody(response: Response, maxBytes: number | undefined, url: string): Promise<string> {
+  if (maxBytes === undefined || response.body === null) return response.text();
+  const tooLarge = (): ResponseTooLargeError => {
+    const where = redactUrl(url);
+    return new ResponseTooLargeError(
+      `${where} sent a body larger than maxBodyBytes ${maxBytes} (counted after decompression): cut off there, not retried; raise maxBodyBytes or ask for smaller pages`,
+      maxBytes,
+      where,
+    );
+  };
+  if (!response.headers.has('content-encoding') && Number(response.headers.get('content-length')) > maxBytes) throw tooLarge();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, bytes));
 }
 
 /**
@@ -88,7 +122,7 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
       cut,
     ]);
     options.onHead?.(response.status);
-    const body = await Promise.race([response.text(), cut]);
+    const body = await Promise.race([readBody(response, options.maxBodyBytes, url), cut]);
     return {
       status: response.status,
       headers: response.headers,

@@ -22,7 +22,7 @@ import {
   timer,
   type Subscriber,
 } from 'rxjs';
-import { HttpStatusError, RateLimitError, TimeoutError } from '../errors.js';
+import { HttpStatusError, RateLimitError, ResponseTooLargeError, TimeoutError } from '../errors.js';
 import { AuthGate, type SentAuth } from './authGate.js';
 import { fullJitterBackoff } from '../http/backoff.js';
 import { classifyStatus } from '../http/classify.js';
@@ -326,7 +326,14 @@ class StreamRun {
       try {
         ({ response, url: answeredUrl } = await this.#request(url, sent, timeoutMs, job.page));
       } catch (error: unknown) {
-        if (this.#run.signal.aborted || error instanceof PagingError || error instanceof HttpStatusError) throw error;
+        // A body over maxBodyBytes is refused, not retried: asked again, it would be as long.
+        if (
+          this.#run.signal.aborted ||
+          error instanceof PagingError ||
+          error instanceof HttpStatusError ||
+          error instanceof ResponseTooLargeError
+        )
+          throw error;
         const timedOut = error instanceof TimeoutError;
         this.#emit({ type: 'request.done', page: job.page, outcome: timedOut ? 'timeout' : 'network', bytes: 0 });
         this.#limiter.record('failure');
@@ -415,6 +422,7 @@ class StreamRun {
             }
           : {},
         redirect: 'manual',
+        maxBodyBytes: this.#o.maxBodyBytes,
       });
       const location = redirectStatuses.has(response.status) ? response.headers.get('location') : null;
       if (location === null) return { response, url: target };

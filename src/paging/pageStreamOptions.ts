@@ -40,6 +40,7 @@ export const pageStreamRunOptionKeys = [
   'rateLimit',
   'maxRate',
   'maxRetryShare',
+  'maxBodyBytes',
 ] as const satisfies readonly RunOptionKey[];
 
 export type PageStreamRunOptionKey = (typeof pageStreamRunOptionKeys)[number];
@@ -83,6 +84,8 @@ export interface PageStreamOptions {
   readonly maxRate?: RunConfig['maxRate'] | undefined;
   /** The run fails once retries exceed this share of requests. Run option `maxRetryShare`. */
   readonly maxRetryShare?: RunConfig['maxRetryShare'] | undefined;
+  /** A longer response body (decompressed) is cut off and fails the stream. Run option `maxBodyBytes`. */
+  readonly maxBodyBytes?: RunConfig['maxBodyBytes'] | undefined;
   /** The retry budget's own knobs (the share it allows is `maxRetryShare`). */
   readonly retryBudget?: Omit<RetryBudgetOptions, 'maxRetryShare'> | undefined;
   /** The longest `Retry-After` (of a 429 or a 503) we honour, s; beyond it the run fails. Run option `maxWaitSeconds`. */

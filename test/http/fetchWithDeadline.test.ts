@@ -1,7 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { TimeoutError } from '../../src/errors.js';
+import { TimeoutError, isResponseTooLargeError } from '../../src/errors.js';
 import { NetworkError, fetchWithDeadline } from '../../src/http/fetchWithDeadline.js';
 import type { Fetch } from '../../src/runtime/runtime.js';
+import { realClock } from '../../src/runtime/clock.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 /** A fetch whose head arrives after `headMs` and whose body trickles one chunk per `chunkMs`. */
@@ -122,5 +126,108 @@ describe('fetchWithDeadline request options', () => {
     );
     expect(error).toBeInstanceOf(TimeoutError);
     expect(heads).toEqual([[200, 100]]);
+  });
+});
+
+describe('fetchWithDeadline maxBodyBytes', () => {
+  /** A body of `chunks` chunks of `size` bytes each, made as they are read; `pulled` counts them. */
+  function endlessFetch(
+    chunks: number,
+    size: number,
+    pulled: { count: number; cancelled: boolean },
+    headers?: Record<string, string>,
+  ): Fetch {
+    return async () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled.count++;
+          controller.enqueue(new Uint8Array(size).fill(0x20));
+          if (pulled.count >= chunks) controller.close();
+        },
+        cancel() {
+          pulled.cancelled = true;
+        },
+      });
+      return new Response(body, { status: 200, ...(headers ? { headers } : {}) });
+    };
+  }
+
+  it('decodes a body within the limit as Response.text() does: characters split across chunks, the BOM dropped', async () => {
+    const clock = new SimulatedClock(0);
+    const bytes = new TextEncoder().encode('\ufeff{"name":"Zoë 😀"}');
+    const fetch = slowFetch(clock, 0, [], 0, {});
+    const split: Fetch = async (url, init) => {
+      await fetch(url, init);
+      const parts = [bytes.slice(0, 12), bytes.slice(12, 17), bytes.slice(17)];
+      return new Response(new ReadableStream({ start: (c) => (parts.forEach((p) => c.enqueue(p)), c.close()) }));
+    };
+    const res = await clock.run(() =>
+      fetchWithDeadline('http://x/y', { fetch: split, clock, timeoutMs: 1000, maxBodyBytes: bytes.length }),
+    );
+    expect(res.body).toBe('{"name":"Zoë 😀"}');
+  });
+
+  it('cuts a longer body off just past the limit, cancels it and names the limit, not the secret query', async () => {
+    const clock = new SimulatedClock(0);
+    const pulled = { count: 0, cancelled: false };
+    const fetch = endlessFetch(1_000_000, 64 * 1024, pulled);
+    const error = await clock.run(() =>
+      fetchWithDeadline('http://x/y?token=s3cret', { fetch, clock, timeoutMs: 1000, maxBodyBytes: 1024 * 1024 }).catch((e: unknown) => e),
+    );
+    expect(isResponseTooLargeError(error)).toBe(true);
+    expect(String(error)).toMatch(/http:\/\/x\/y sent a body larger than maxBodyBytes 1048576/);
+    expect(String(error)).not.toContain('s3cret');
+    // 16 chunks make the limit; the 17th passes it. The stream may read a few ahead, never the rest.
+    expect(pulled.count).toBeLessThan(20);
+    expect(pulled.cancelled).toBe(true);
+  });
+
+  it('refuses a declared length over the limit without reading the body; a compressed one is counted instead', async () => {
+    const clock = new SimulatedClock(0);
+    const plain = { count: 0, cancelled: false };
+    const declared = endlessFetch(10, 1024, plain, { 'content-length': String(10 * 1024) });
+    await expect(
+      clock.run(() => fetchWithDeadline('http://x/y', { fetch: declared, clock, timeoutMs: 1000, maxBodyBytes: 5000 })),
+    ).rejects.toSatisfy(isResponseTooLargeError);
+    expect(plain.count).toBeLessThan(2);
+    // Content-Length of a gzip body is of the compressed bytes: the decompressed ones decide.
+    const zipped = { count: 0, cancelled: false };
+    const small = endlessFetch(4, 1024, zipped, { 'content-length': '100', 'content-encoding': 'gzip' });
+    const res = await clock.run(() => fetchWithDeadline('http://x/y', { fetch: small, clock, timeoutMs: 1000, maxBodyBytes: 5000 }));
+    expect(res.bytes).toBe(4096);
+  });
+
+  it('bounds a real gzip bomb from a real server by its decompressed bytes', async () => {
+    // 1 GiB of spaces, gzip-compressed as it is sent (about 1 MB on the wire); the server stops when the client goes.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      const gzip = createGzip();
+      gzip.pipe(res);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const write = (): void => {
+        while (sent < 1024 && !res.destroyed) {
+          sent++;
+          if (!gzip.write(chunk)) return void gzip.once('drain', write);
+        }
+        gzip.end();
+      };
+      res.on('close', () => gzip.destroy());
+      write();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await fetchWithDeadline(`http://127.0.0.1:${port}/bomb`, {
+        fetch: globalThis.fetch,
+        clock: realClock,
+        timeoutMs: 60_000,
+        maxBodyBytes: 8 * 1024 * 1024,
+      }).catch((e: unknown) => e);
+      expect(isResponseTooLargeError(error)).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -37,6 +37,7 @@ export function fetchPages(
         rateLimit: config.rateLimit,
         maxRate: config.maxRate,
         maxRetryShare: config.maxRetryShare,
+        maxBodyBytes: config.maxBodyBytes,
         keepRawRecords: true,
       },
       {

@@ -34,11 +34,19 @@ function tracked(child: ChildProcess): CliProcess {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** `ingest <args>` as a real process (`node --import tsx src/cli/main.ts`). */
-export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+/**
+ * `ingest <args>` as a real process (`node --import tsx src/cli/main.ts`); with `peakRssFile`, the
+ * process writes its peak resident set (bytes) there as it exits.
+ */
+export function spawnCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  { peakRssFile }: Readonly<{ peakRssFile?: string }> = {},
+): CliProcess {
+  const measure = peakRssFile === undefined ? [] : ['--import', './test/support/peakRssOnExit.ts'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...measure, 'src/cli/main.ts', ...args], {
     cwd: root,
-    env: childEnv(env),
+    env: childEnv(peakRssFile === undefined ? env : { ...env, PEAK_RSS_FILE: peakRssFile }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return tracked(child);
