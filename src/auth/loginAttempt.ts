@@ -1,5 +1,5 @@
 import { readPath } from '../config/dottedPath.js';
-import { AuthError, TimeoutError } from '../errors.js';
+import { AuthError, ResponseTooLargeError, TimeoutError } from '../errors.js';
 import { NetworkError, fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
 import { parseRetryAfter } from '../http/retryAfter.js';
 import { notJson } from '../http/notJson.js';
@@ -40,6 +40,8 @@ const transientStatuses = new Set([408, 425, 429]);
 const bodyKeepingRedirects = new Set([307, 308]);
 /** More hops than a moved endpoint needs: a loop ends here. */
 const maxRedirects = 3;
+/** A token answer is a few hundred bytes: anything past this is not one, and is not held. */
+const maxLoginBodyBytes = 1024 * 1024;
 
 /**
  * One `POST` of the token request with a deadline on the injected clock covering headers and
@@ -66,6 +68,7 @@ export async function attemptLogin(attempt: LoginAttempt): Promise<LoginOutcome>
         body: request.body,
         redirect: 'manual',
         onHead: (head) => (status = head),
+        maxBodyBytes: maxLoginBodyBytes,
       });
       if (!bodyKeepingRedirects.has(response.status)) return classify(response, request, url, clock.now());
       const fatal = (why: string): LoginOutcome => ({
@@ -82,6 +85,12 @@ export async function attemptLogin(attempt: LoginAttempt): Promise<LoginOutcome>
     }
   } catch (error: unknown) {
     if (signal.aborted) throw signal.reason;
+    if (error instanceof ResponseTooLargeError) {
+      return {
+        kind: 'fatal',
+        error: new AuthError(`${request.what} to POST ${url} answered more than ${maxLoginBodyBytes} bytes: not a token`, url, status),
+      };
+    }
     if (error instanceof TimeoutError) {
       return { kind: 'transient', status, reason: `timeout after ${timeoutMs} ms`, retryAfterMs: undefined, cause: error };
     }

@@ -51,6 +51,26 @@ describe('attemptLogin', () => {
     ]);
   });
 
+  it('an endless answer is cut off at 1 MiB and fails the login, never held whole', async () => {
+    const clock = new SimulatedClock(0);
+    let pulled = 0;
+    const endless: Fetch = () =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream({ pull: (controller) => void (pulled++, controller.enqueue(new Uint8Array(64 * 1024).fill(0x20))) }),
+          {
+            status: 200,
+          },
+        ),
+      );
+    const outcome = await clock.run(() => attemptLogin(request(clock, endless)));
+    expect(outcome).toMatchObject({ kind: 'fatal', error: { status: 200 } });
+    expect(outcome.kind === 'fatal' && outcome.error.message).toBe(
+      'login to POST http://api.test/v1/login answered more than 1048576 bytes: not a token',
+    );
+    expect(pulled).toBeLessThan(24);
+  });
+
   it('reliability row 12: a body cut off by the deadline is a transient timeout that keeps the status of its head', async () => {
     const clock = new SimulatedClock(0);
     const outcome = await clock.run(() => attemptLogin(request(clock, stalledBody())));
