@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { previousRunFrom } from '../report/previousRun.js';
 import type { ColumnQuality, PreviousRun } from '../report/runReport.js';
-import { listReportKeys, readObjectText, reportKeyPattern } from '../storage/index.js';
+import { listKeysMatching, readObjectText, reportKeyPattern } from '../storage/index.js';
 
 /** Reports read at most: past them, earlier runs are too many failures back to be a baseline. */
 const MAX_READS = 5;
@@ -27,7 +27,7 @@ export interface FindPreviousRunOptions {
 export async function findPreviousRun(options: FindPreviousRunOptions): Promise<PreviousRun | undefined> {
   const { client, bucket, dataset, logger, signal } = options;
   try {
-    const stored = await listReportKeys(client, bucket, reportKeyPattern({ prefix: options.prefix, dataset }), signal);
+    const stored = await listKeysMatching(client, bucket, reportKeyPattern({ prefix: options.prefix, dataset }), signal);
     for (const { key } of stored.filter((s) => s.key !== options.ownKey).slice(0, MAX_READS)) {
       const text = await readObjectText(client, bucket, key, signal).catch((error: unknown) => {
         logger.debug({ err: error, key }, 'an earlier report cannot be read');

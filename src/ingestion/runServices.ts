@@ -7,7 +7,7 @@ import { isScrubbable, loggerFor, MIN_SCRUBBED_SECRET_LENGTH, registerSecret } f
 import { outputFormats } from '../config/formats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { recordSecrets, StagingStore, type RecordSecrets, type RunOptionValues } from '../staging/index.js';
-import { renderKey, reportKey, schemaKey } from '../storage/index.js';
+import { dataKey, reportKey, schemaKey } from '../storage/index.js';
 import { authFor } from './authFor.js';
 import { runPaths, type RunPaths } from './runPaths.js';
 import { s3ClientFor } from './s3ClientFor.js';
@@ -80,7 +80,7 @@ export async function openRunServices(
   const parts = { prefix: config.prefix, dataset: config.dataset, ingestDate: config.ingestDate, runId: config.runId };
   const reportKeyOptions = config.keyTemplate ? { dataKeyTemplate: config.keyTemplate } : {};
   const keys = {
-    data: renderKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate),
+    data: dataKey({ ...parts, ext: outputFormats[config.format].extension }, config.keyTemplate),
     json: reportKey(parts, 'json', reportKeyOptions),
     md: reportKey(parts, 'md', reportKeyOptions),
     html: reportKey(parts, 'html', reportKeyOptions),

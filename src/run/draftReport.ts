@@ -14,7 +14,7 @@ export interface ReportTiming {
 }
 
 const STEP_LABELS: Readonly<Record<RunStep, string>> = {
-  authenticating: 'Login or bucket check',
+  authenticating: 'Login, bucket or partition check',
   fetching: 'Fetching pages',
   writing: 'Writing the final file',
   uploading: 'Uploading the file',

@@ -16,8 +16,10 @@ export { verifyStoredObject, type VerifiedBy, type Verification, type StoredChec
 export { digestFile, expectedChecksum, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
 export {
   renderKey,
+  dataKey,
   reportKey,
   reportKeyPattern,
+  dayDataKeyPattern,
   schemaKey,
   partitionOf,
   ingestDateOf,
@@ -29,11 +31,11 @@ export {
   REPORT_EXTENSIONS,
   type KeyParts,
   type ReportKind,
-  type ReportKeyPattern,
+  type KeyPattern,
   type KeyPlaceholder,
 } from './objectKey.js';
 export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
-export { listReportKeys, type StoredReport } from './listReportKeys.js';
+export { listKeysMatching, type StoredKey } from './listKeysMatching.js';
 export { readObjectText } from './readObjectText.js';
 export { readStoredText, writeStoredText, StoreChangedError, type StoredText } from './storedText.js';

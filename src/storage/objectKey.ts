@@ -147,6 +147,20 @@ export function reportKey(
   return key;
 }
 
+/** The folders under the prefix that hold what runs keep beside the data: no data file goes there. */
+const RESERVED_FOLDERS = ['_reports', '_schemas'] as const;
+
+/** The data file's key from `template`, refused (ConfigError) under `_reports/` or `_schemas/` of the prefix. */
+export function dataKey(parts: KeyParts, template: string = DEFAULT_KEY_TEMPLATE): string {
+  const key = renderKey(parts, template);
+  const prefix = trimSlashes(parts.prefix);
+  const folder = RESERVED_FOLDERS.find((name) => key.startsWith(prefix === '' ? `${name}/` : `${prefix}/${name}/`));
+  if (folder !== undefined) {
+    throw new ConfigError([`key template puts the data file at "${key}", inside ${folder}/, which holds the runs' ${folder.slice(1)}`]);
+  }
+  return key;
+}
+
 /** The key of a dataset's schema, kept across runs: `<prefix>/_schemas/<dataset>.json`, beside the data. */
 export function schemaKey(prefix: string, dataset: string): string {
   const key = [trimSlashes(prefix), '_schemas', `${dataset}.json`].filter((s) => s !== '').join('/');
@@ -159,25 +173,14 @@ function trimSlashes(value: string): string {
   return value.replace(/^\/+|\/+$/g, '');
 }
 
-/** The keys one kind of report of a dataset can have, whatever the run and date: a prefix to list and a pattern to match. */
-export interface ReportKeyPattern {
+/** The keys a template renders to while some placeholders are unknown: a prefix to list and a pattern to match. */
+export interface KeyPattern {
   readonly listPrefix: string;
   readonly pattern: RegExp;
 }
 
-const VARYING: ReadonlySet<string> = new Set(['ingest_date', 'run_id', 'yyyy', 'mm', 'dd']);
-
-/** Where earlier runs of `dataset` left their reports of `kind` (the default template unless told). */
-export function reportKeyPattern(
-  parts: Pick<KeyParts, 'prefix' | 'dataset'>,
-  kind: ReportKind = 'json',
-  template: string = DEFAULT_REPORT_KEY_TEMPLATE,
-): ReportKeyPattern {
-  const fixed: Readonly<Record<string, string>> = {
-    prefix: trimSlashes(parts.prefix),
-    dataset: parts.dataset,
-    ext: REPORT_EXTENSIONS[kind],
-  };
+/** `template` with the `fixed` placeholders filled in and every other one matching any one segment's text. */
+function keyPattern(template: string, fixed: Readonly<Partial<Record<KeyPlaceholder, string>>>): KeyPattern {
   const text = template
     .split('/')
     .filter((segment) => !(segment === '{prefix}' && fixed.prefix === ''))
@@ -186,20 +189,41 @@ export function reportKeyPattern(
   let pattern = '';
   let last = 0;
   for (const match of text.matchAll(PLACEHOLDER)) {
-    const name = match[1] ?? '';
+    const value = fixed[(match[1] ?? '') as KeyPlaceholder];
     const literal = text.slice(last, match.index);
     last = match.index + match[0].length;
-    if (VARYING.has(name)) {
+    if (value === undefined) {
       listPrefix ??= renderedSoFar(text, match.index, fixed);
       pattern += `${escapeRegExp(literal)}[^/]+`;
-    } else pattern += escapeRegExp(literal + (fixed[name] ?? ''));
+    } else pattern += escapeRegExp(literal + value);
   }
   pattern += escapeRegExp(text.slice(last));
   return { listPrefix: listPrefix ?? renderedSoFar(text, text.length, fixed), pattern: new RegExp(`^${pattern}$`) };
 }
 
-function renderedSoFar(text: string, end: number, fixed: Readonly<Record<string, string>>): string {
-  return text.slice(0, end).replace(PLACEHOLDER, (_all, name: string) => fixed[name] ?? '');
+/** Where earlier runs of `dataset` left their reports of `kind` (the default template unless told), whatever the run and date. */
+export function reportKeyPattern(
+  parts: Pick<KeyParts, 'prefix' | 'dataset'>,
+  kind: ReportKind = 'json',
+  template: string = DEFAULT_REPORT_KEY_TEMPLATE,
+): KeyPattern {
+  return keyPattern(template, { prefix: trimSlashes(parts.prefix), dataset: parts.dataset, ext: REPORT_EXTENSIONS[kind] });
+}
+
+/**
+ * The data files of `dataset` on its ingest date, of any run id and format, under the data key
+ * `template`; undefined when the template does not name the day (`{ingest_date}`, or `{yyyy}`,
+ * `{mm}` and `{dd}`): its files are then told apart by run id alone, by design.
+ */
+export function dayDataKeyPattern(parts: Omit<KeyParts, 'runId' | 'ext'>, template: string = DEFAULT_KEY_TEMPLATE): KeyPattern | undefined {
+  const names = new Set([...template.matchAll(PLACEHOLDER)].map((match) => match[1]));
+  if (!names.has('ingest_date') && !(names.has('yyyy') && names.has('mm') && names.has('dd'))) return undefined;
+  const [yyyy, mm, dd] = parts.ingestDate.split('-') as [string, string, string];
+  return keyPattern(template, { prefix: trimSlashes(parts.prefix), dataset: parts.dataset, ingest_date: parts.ingestDate, yyyy, mm, dd });
+}
+
+function renderedSoFar(text: string, end: number, fixed: Readonly<Partial<Record<KeyPlaceholder, string>>>): string {
+  return text.slice(0, end).replace(PLACEHOLDER, (_all, name: string) => fixed[name as KeyPlaceholder] ?? '');
 }
 
 function escapeRegExp(text: string): string {

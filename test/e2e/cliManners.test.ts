@@ -72,7 +72,7 @@ describe('ingest run: what the terminal shows', () => {
     const cli = spawnCli(runArgs(env, 'wrong-password'), cliEnv(env, 'not-the-password'));
     expect(await cli.exited, cli.stderr()).toBe(1);
     expect(nonEmptyLines(cli.stderr())).toEqual([
-      `ingest: Login or bucket check failed: login refused by POST ${env.sim.url}/login: HTTP 401; check the username and password`,
+      `ingest: Login, bucket or partition check failed: login refused by POST ${env.sim.url}/login: HTTP 401; check the username and password`,
     ]);
     expect(cli.stderr()).not.toMatch(/^\s+at /m);
     expect(cli.stdout()).toMatch(/^FAILED /m);

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { getObjectBytes, listKeys } from './support/deliveredObject.js';
-import { customerRequests, INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
+import { customerRequests, INGEST_DATE, silentLogger, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
 const SIM = { profile: 'calm', records: 600, seed: 9 } as const;
 
@@ -86,5 +86,64 @@ describe('an object already at the run key', () => {
     expect(report.records.unique).toBe(SIM.records);
     // One request per page, all the first run's: the second fetched nothing.
     expect(customerRequests(env.sim)).toBe(SIM.records / 100);
+  });
+});
+
+describe('one data file per partition', () => {
+  const partition = `customers/ingest_date=${INGEST_DATE}/`;
+
+  it("a second run id for the same dataset and day is refused before its first request, naming the first run's file; deleting it lets the day be ingested again", async () => {
+    env = await startE2eEnv(SIM);
+    const morning = await runIngestion(env.options({ runId: 'morning', pageSize: 200 }), env.context());
+    expect(morning.status).toBe('succeeded');
+    const requests = customerRequests(env.sim);
+
+    // Another run id, another format: still the same dataset and day.
+    const evening = await runIngestion(env.options({ runId: 'evening', format: 'csv', pageSize: 200 }), env.context());
+    expect(evening.status).toBe('failed');
+    expect(evening.error).toBe(
+      `Login, bucket or partition check failed: s3://lake/${keyOf('morning', 'parquet')} is another run's data file of customers for ${INGEST_DATE}, and a partition holds one data file: ` +
+        'resume that run with its own --run-id, or delete that object to ingest the day again as evening',
+    );
+    expect(customerRequests(env.sim)).toBe(requests);
+    expect(await listKeys(env.client, 'lake', partition)).toEqual([keyOf('morning', 'parquet')]);
+
+    await env.client.send(new DeleteObjectCommand({ Bucket: 'lake', Key: keyOf('morning', 'parquet') }));
+    const again = await runIngestion(env.options({ runId: 'evening', format: 'csv', pageSize: 200 }), env.context());
+    expect(again.error).toBeUndefined();
+    expect(await listKeys(env.client, 'lake', partition)).toEqual([keyOf('evening', 'csv')]);
+  });
+
+  it('a file another run delivered while this one fetched is found again before the upload: nothing is uploaded', async () => {
+    env = await startE2eEnv(SIM);
+    const lake = env;
+    let planted = false;
+    // Another run's file lands after this run's first check, while it fetches its pages.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (!planted && String(input).includes('/customers')) {
+        planted = true;
+        await lake.client.send(new PutObjectCommand({ Bucket: 'lake', Key: keyOf('other', 'parquet'), Body: 'theirs' }));
+      }
+      return globalThis.fetch(input, init);
+    };
+    const report = await runIngestion(
+      env.options({ runId: 'late', pageSize: 200 }),
+      env.context({ runtime: { logger: silentLogger, fetch } }),
+    );
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(
+      /^Uploading the file failed: s3:\/\/lake\/customers\/ingest_date=.*\/customers_other\.parquet is another run's data file/,
+    );
+    expect(await listKeys(env.client, 'lake', partition)).toEqual([keyOf('other', 'parquet')]);
+  });
+
+  it('a key template without the day gives every run its own file: no check', async () => {
+    env = await startE2eEnv(SIM);
+    const keyTemplate = '{prefix}/{dataset}/{run_id}.{ext}';
+    for (const runId of ['first', 'second']) {
+      const report = await runIngestion(env.options({ runId, pageSize: 200, keyTemplate }), env.context());
+      expect(report.error).toBeUndefined();
+    }
+    expect(await listKeys(env.client, 'lake', 'customers/')).toEqual(['customers/first.parquet', 'customers/second.parquet']);
   });
 });

@@ -65,11 +65,14 @@ describe('secrets never become names', () => {
     expect(await env.sim.stats()).toMatchObject({ requests: 0 });
   });
 
-  it('a key template the report would collide with is refused before any request (exit 2)', async () => {
+  it.each([
+    ['{prefix}/_reports/{dataset}/{run_id}.{ext}', /inside _reports\/, which holds the runs' reports/],
+    ['{prefix}/_schemas/{dataset}_{run_id}.{ext}', /inside _schemas\/, which holds the runs' schemas/],
+  ])("a key template %s, in the reports' or schemas' place, is refused before any request (exit 2)", async (template, problem) => {
     env = await startE2eEnv({ profile: 'calm', records: 10, seed: 3 });
-    const cli = spawnCli(runArgs(env, env.sim.url, ['--key-template', '{prefix}/_reports/{dataset}/{run_id}.{ext}']), cliEnv(env));
+    const cli = spawnCli(runArgs(env, env.sim.url, ['--key-template', template]), cliEnv(env));
     expect(await cli.exited).toBe(2);
-    expect(cli.stderr()).toMatch(/_reports/);
+    expect(cli.stderr()).toMatch(problem);
     expect(await env.sim.stats()).toMatchObject({ requests: 0 });
     expect(await listKeys(env.client, 'lake')).toEqual([]);
   });

@@ -158,7 +158,7 @@ describe('ingestion run machine: dependencies are bound with provide()', () => {
     expect(report.status).toBe('failed');
     // The first failure is the cause; the report failure that followed is named too.
     expect(report.error).toMatch(
-      /^Login or bucket check failed: .*"prepare" actor was not provided.*; writing the report failed too: .*"writeReport" actor was not provided/,
+      /^Login, bucket or partition check failed: .*"prepare" actor was not provided.*; writing the report failed too: .*"writeReport" actor was not provided/,
     );
     expect(actor.getSnapshot().context.failure?.message).toMatch(/"prepare" actor was not provided/);
   });

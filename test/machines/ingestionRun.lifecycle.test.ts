@@ -280,7 +280,7 @@ describe('ingestion run machine: failures still write a report', () => {
     });
     const { report } = await run(h);
     expect(report.status).toBe('failed');
-    expect(report.error).toBe('Login or bucket check failed: login refused (401): check the username and password');
+    expect(report.error).toBe('Login, bucket or partition check failed: login refused (401): check the username and password');
     expect(visits(report.timeline)).toEqual([
       ['authenticating', 0],
       ['reporting', 0],

@@ -27,7 +27,10 @@ const visit = (state: string, durationMs: number): StateVisit => ({ state, enter
 
 describe('errorSentence', () => {
   it.each([
-    [{ failure: { step: 'authenticating', message: 'login refused (401)' } }, 'Login or bucket check failed: login refused (401)'],
+    [
+      { failure: { step: 'authenticating', message: 'login refused (401)' } },
+      'Login, bucket or partition check failed: login refused (401)',
+    ],
     [
       { failure: { step: 'fetching', message: 'page 9 answered 400' } },
       'Fetching pages failed: page 9 answered 400 (the checkpoint is kept: run again with the same run id to resume)',

@@ -7,6 +7,8 @@ import {
   renderKey,
   reportKey,
   reportKeyPattern,
+  dayDataKeyPattern,
+  dataKey,
   type KeyParts,
 } from '../../src/storage/index.js';
 
@@ -101,6 +103,38 @@ describe('reportKeyPattern', () => {
     expect(where.listPrefix).toBe('reports/');
     expect(where.pattern.test('reports/2026/orders/r1.report.json')).toBe(true);
     expect(where.pattern.test('reports/2026/customers/r1.report.json')).toBe(false);
+  });
+});
+
+describe('dataKey', () => {
+  it('refuses a data file inside the folders the runs keep beside the data, under the prefix', () => {
+    const data = { ...parts, ext: 'parquet' };
+    expect(problemsOf(() => dataKey(data, '{prefix}/_schemas/{dataset}_{run_id}.{ext}'))).toEqual([
+      `key template puts the data file at "raw/_schemas/customers_${parts.runId}.parquet", inside _schemas/, which holds the runs' schemas`,
+    ]);
+    expect(problemsOf(() => dataKey({ ...data, prefix: '' }, '{prefix}/_reports/{run_id}.{ext}')).join()).toMatch(/inside _reports\//);
+    expect(dataKey(data, '{prefix}/{dataset}/_reports_{run_id}.{ext}')).toBe(`raw/customers/_reports_${parts.runId}.parquet`);
+    expect(dataKey(data)).toBe(renderKey(data));
+  });
+});
+
+describe('dayDataKeyPattern', () => {
+  it("matches the dataset's data files of the day, of any run id and format, and nothing else", () => {
+    const where = dayDataKeyPattern(parts)!;
+    const day = { ...parts, runId: 'other-run', ext: 'csv' };
+    expect(where.listPrefix).toBe(`raw/customers/ingest_date=${parts.ingestDate}/customers_`);
+    expect(where.pattern.test(renderKey({ ...parts, ext: 'parquet' }))).toBe(true);
+    expect(where.pattern.test(renderKey(day))).toBe(true);
+    expect(where.pattern.test(renderKey({ ...day, ingestDate: '2027-01-31' }))).toBe(false);
+    expect(where.pattern.test(renderKey({ ...day, dataset: 'orders' }))).toBe(false);
+    expect(where.pattern.test(reportKey(parts))).toBe(false);
+  });
+
+  it('needs the day in the template: {ingest_date}, or {yyyy}, {mm} and {dd}', () => {
+    expect(dayDataKeyPattern(parts, '{prefix}/{dataset}/{run_id}.{ext}')).toBeUndefined();
+    expect(dayDataKeyPattern(parts, '{prefix}/{dataset}/{yyyy}/{mm}/{run_id}.{ext}')).toBeUndefined();
+    const where = dayDataKeyPattern(parts, '{prefix}/{dataset}/{yyyy}/{mm}/{dd}/{run_id}.{ext}')!;
+    expect(where.pattern.test(renderKey({ ...parts, ext: 'json' }, '{prefix}/{dataset}/{yyyy}/{mm}/{dd}/{run_id}.{ext}'))).toBe(true);
   });
 });
 

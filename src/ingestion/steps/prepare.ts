@@ -1,15 +1,18 @@
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
 import { checkBucketAccess } from '../../storage/index.js';
+import { checkPartitionFree } from '../checkPartitionFree.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
 
-/** Reachable bucket and valid credentials, before any page is fetched. */
-export function prepare(config: ResolvedRunConfig, { runtime, s3, auth }: RunServices): IngestionRunDeps['prepare'] {
+/** Reachable bucket, a partition free for this run and valid credentials, before any page is fetched. */
+export function prepare(config: ResolvedRunConfig, services: RunServices): IngestionRunDeps['prepare'] {
+  const { runtime, s3, auth } = services;
   return async (_input, signal) => {
     // Write access is proven by the upload itself: a write probe would leave an unabortable
     // multipart upload on stores like s3rver. Real I/O is tracked so that a simulated clock
     // stands still meanwhile; the login is not: it waits on the clock.
     await runtime.clock.track(checkBucketAccess(s3, config.bucket, { signal }));
+    await runtime.clock.track(checkPartitionFree(config, services, signal));
     await auth.getAuthHeader(signal);
   };
 }

@@ -3,6 +3,7 @@ import { crashPoint } from '../../faults/crashPoint.js';
 import { outputFormats } from '../../config/formats.js';
 import { schemaPathFor } from '../../output/index.js';
 import { deliverFile } from '../../storage/index.js';
+import { checkPartitionFree } from '../checkPartitionFree.js';
 import { fileSchemaAt, recordDatasetSchema } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
@@ -13,6 +14,8 @@ export function upload(config: ResolvedRunConfig, services: RunServices): Ingest
   return async ({ file }, signal) => {
     // What the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
     await store.releaseMemoryIfLarge();
+    // Again: a run of another id may have delivered since this one started.
+    await runtime.clock.track(checkPartitionFree(config, services, signal));
     const delivery = await runtime.clock.track(
       deliverFile({
         client: s3,
