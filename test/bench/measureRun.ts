@@ -47,6 +47,8 @@ export function benchRunConfig(
     s3ForcePathStyle: true,
     dataDir,
     runId,
+    // One partition per run: the runs of a benchmark share a bucket and a day.
+    prefix: runId,
     logLevel: 'silent',
   };
 }

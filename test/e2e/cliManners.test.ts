@@ -125,7 +125,7 @@ describe('ingest run --inspect: a window on the run, never a reason to fail it',
     held = undefined;
     // 8080 is `ingest serve`'s default: held here (unless something else already has it).
     await hold(8080).catch(() => undefined);
-    const free = spawnCli(runArgs(env, 'inspect-free', ['--inspect', '--format', 'ndjson']), cliEnv(env));
+    const free = spawnCli(runArgs(env, 'inspect-free', ['--inspect', '--format', 'ndjson', '--prefix', 'second']), cliEnv(env));
     expect(await free.exited, free.stderr()).toBe(0);
     const url = /Stately inspector: http:\/\/localhost:(\d+)/.exec(free.stderr());
     expect(url, free.stderr()).not.toBeNull();

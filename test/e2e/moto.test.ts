@@ -96,6 +96,8 @@ describe('delivery to a store that keeps checksums (moto)', () => {
         dataDir,
         ingestDate: INGEST_DATE,
         runId,
+        // Its own partition: one per run id.
+        prefix: runId,
         pageSize: 1000,
         rateLimit: 200,
         format: 'ndjson',
@@ -114,7 +116,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
     const sizeOf = (h: ProxiedRequest['headers']): number => Number(h['x-amz-decoded-content-length'] ?? h['content-length']);
     expect(sizeOf(parts.find((r) => /[?&]partNumber=1(&|$)/.test(r.path))!.headers)).toBe(6 * 1024 * 1024);
     expect(report.delivery?.verifiedBy).toBe(moto.crc32cCorrect ? 'serverChecksum' : 'readBack');
-    const key = `customers/ingest_date=${INGEST_DATE}/customers_moto-crc32c.ndjson`;
+    const key = `moto-crc32c/customers/ingest_date=${INGEST_DATE}/customers_moto-crc32c.ndjson`;
     const local = await readFile(report.output!.path);
     expect(local.length).toBeGreaterThan(5 * 1024 * 1024);
     expect((await getObjectBytes(client, 'lake', key)).equals(local)).toBe(true);
@@ -129,7 +131,7 @@ describe('delivery to a store that keeps checksums (moto)', () => {
       expect(report.error).toMatch(
         /does not match the local file \(.*reading the stored object back gave \d+ bytes with another sha256.*\); it was removed/,
       );
-      expect(await listKeys(client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_moto-corrupt`)).toEqual([]);
+      expect(await listKeys(client, 'lake', `moto-corrupt/customers/ingest_date=${INGEST_DATE}/customers_moto-corrupt`)).toEqual([]);
     } finally {
       proxy.setCorrupt(undefined);
     }

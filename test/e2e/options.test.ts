@@ -32,12 +32,15 @@ afterAll(async () => {
   await env?.close();
 });
 
-const partition = `customers/ingest_date=${INGEST_DATE}/`;
+/** Each run under its own prefix: in the shared lake, a partition holds one run's data file. */
+const runOptions = (overrides: Parameters<E2eEnv['options']>[0] & { runId: string }): ReturnType<E2eEnv['options']> =>
+  env.options({ prefix: overrides.runId, ...overrides });
+const partition = (runId: string): string => `${runId}/customers/ingest_date=${INGEST_DATE}/`;
 
 describe('every run option has an effect (runIngestion, simulator over HTTP, s3rver)', () => {
   it('endpoint + pagination=cursor + dataset + prefix + keyTemplate: every order, at the templated key', async () => {
     const report = await runIngestion(
-      env.options({
+      runOptions({
         runId: 'opt-cursor',
         endpoint: '/orders',
         pagination: 'cursor',
@@ -58,26 +61,26 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
 
   it('recordsPath: a path the responses do not have fails the run, naming it; nothing delivered', async () => {
     const report = await runIngestion(
-      env.options({ runId: 'opt-path', recordsPath: 'payload.items', maxAttemptsPerPage: 2 }),
+      runOptions({ runId: 'opt-path', recordsPath: 'payload.items', maxAttemptsPerPage: 2 }),
       env.context(),
     );
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/the body has no array of records at "payload\.items"/);
-    expect(await listKeys(env.client, 'lake', `${partition}customers_opt-path`)).toEqual([]);
+    expect(await listKeys(env.client, 'lake', `${partition('opt-path')}customers_opt-path`)).toEqual([]);
   });
 
   it('keyField: records are deduplicated by the named field', async () => {
     // Every customer has its own id but shares its country with others: one row per country.
-    const report = await runIngestion(env.options({ runId: 'opt-key', keyField: 'country', format: 'ndjson' }), env.context());
+    const report = await runIngestion(runOptions({ runId: 'opt-key', keyField: 'country', format: 'ndjson' }), env.context());
     expect(report.error).toBeUndefined();
-    const object = await readDelivered(env.client, 'lake', `${partition}customers_opt-key.ndjson`, 'ndjson');
+    const object = await readDelivered(env.client, 'lake', `${partition('opt-key')}customers_opt-key.ndjson`, 'ndjson');
     const countries = object.rows.map((row) => String(row['country']));
     expect(new Set(countries).size).toBe(countries.length);
     expect(countries.length).toBeLessThan(RECORDS);
   });
 
   it('maxPages: more pages than allowed fails the run', async () => {
-    const report = await runIngestion(env.options({ runId: 'opt-maxpages', pageSize: 100, maxPages: 2 }), env.context());
+    const report = await runIngestion(runOptions({ runId: 'opt-maxpages', pageSize: 100, maxPages: 2 }), env.context());
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/2 pages|maxPages|max-pages/i);
   });
@@ -85,12 +88,12 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
   it('passwordFile: the password read from a file logs in; loginPath: another path is where it logs in', async () => {
     const file = join(env.dataDir, 'password.txt');
     await writeFile(file, 'demo-password\n');
-    const { password: _unused, ...withoutPassword } = env.options({ runId: 'opt-pwfile' });
+    const { password: _unused, ...withoutPassword } = runOptions({ runId: 'opt-pwfile' });
     const report = await runIngestion({ ...withoutPassword, passwordFile: file }, env.context());
     expect(report.error).toBeUndefined();
-    expect(await listKeys(env.client, 'lake', `${partition}customers_opt-pwfile`)).toHaveLength(1);
+    expect(await listKeys(env.client, 'lake', `${partition('opt-pwfile')}customers_opt-pwfile`)).toHaveLength(1);
 
-    const elsewhere = await runIngestion(env.options({ runId: 'opt-login', loginPath: '/sign-in' }), env.context());
+    const elsewhere = await runIngestion(runOptions({ runId: 'opt-login', loginPath: '/sign-in' }), env.context());
     expect(elsewhere.status).toBe('failed');
     expect(elsewhere.error).toMatch(/sign-in/);
   });
@@ -104,27 +107,27 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
     const { access_token: token } = (await login.json()) as { access_token: string };
     const file = join(env.dataDir, 'token.txt');
     await writeFile(file, token);
-    const { password: _p, username: _u, ...rest } = env.options({ runId: 'opt-token' });
+    const { password: _p, username: _u, ...rest } = runOptions({ runId: 'opt-token' });
     const report = await runIngestion({ ...rest, auth: 'bearer', tokenFile: file }, env.context());
     expect(report.error).toBeUndefined();
-    const object = await readDelivered(env.client, 'lake', `${partition}customers_opt-token.parquet`, 'parquet');
+    const object = await readDelivered(env.client, 'lake', `${partition('opt-token')}customers_opt-token.parquet`, 'parquet');
     expect(object.rows).toHaveLength(RECORDS);
   });
 
   it('duckdbTempDir: the spill directory is the one named; duckdbMemoryLimit: a limit too small fails the run', async () => {
     const spill = join(env.dataDir, 'spill-here');
-    const report = await runIngestion(env.options({ runId: 'opt-spill', duckdbTempDir: spill }), env.context());
+    const report = await runIngestion(runOptions({ runId: 'opt-spill', duckdbTempDir: spill }), env.context());
     expect(report.error).toBeUndefined();
     expect(existsSync(spill)).toBe(true);
 
-    await expect(runIngestion(env.options({ runId: 'opt-memory', duckdbMemoryLimit: '1KB' }), env.context())).rejects.toThrow(
+    await expect(runIngestion(runOptions({ runId: 'opt-memory', duckdbMemoryLimit: '1KB' }), env.context())).rejects.toThrow(
       /Out of Memory.*1000 bytes/,
     );
   });
 
   it('s3Region: requests are signed for the named region', async () => {
     const report = await runIngestion(
-      env.options({ runId: 'opt-region', s3Endpoint: proxy.endpoint, s3Region: 'eu-west-3' }),
+      runOptions({ runId: 'opt-region', s3Endpoint: proxy.endpoint, s3Region: 'eu-west-3' }),
       env.context(),
     );
     expect(report.error).toBeUndefined();
@@ -136,7 +139,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
   it('maxAttemptsPerPage: a page that always fails is given up after that many attempts', async () => {
     const before = failing.stats().byEndpoint.customers;
     const report = await runIngestion(
-      env.options({ runId: 'opt-attempts', apiUrl: failing.url, maxAttemptsPerPage: 1, pageSize: 300 }),
+      runOptions({ runId: 'opt-attempts', apiUrl: failing.url, maxAttemptsPerPage: 1, pageSize: 300 }),
       env.context(),
     );
     expect(report.status).toBe('failed');
@@ -147,7 +150,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
 
   it('deadlineSeconds: a run past its deadline fails, naming it', async () => {
     const report = await runIngestion(
-      env.options({ runId: 'opt-deadline', apiUrl: failing.url, deadlineSeconds: 0.2, maxAttemptsPerPage: 100 }),
+      runOptions({ runId: 'opt-deadline', apiUrl: failing.url, deadlineSeconds: 0.2, maxAttemptsPerPage: 100 }),
       env.context(),
     );
     expect(report.status).toBe('failed');
@@ -156,7 +159,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
 
   it('maxWaitSeconds: a Retry-After longer than allowed fails the run', async () => {
     const report = await runIngestion(
-      env.options({ runId: 'opt-wait', apiUrl: limited.url, rateLimit: 50, maxWaitSeconds: 0.5, pageSize: 50 }),
+      runOptions({ runId: 'opt-wait', apiUrl: limited.url, rateLimit: 50, maxWaitSeconds: 0.5, pageSize: 50 }),
       env.context(),
     );
     expect(report.status).toBe('failed');
@@ -165,7 +168,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
 
   it('maxRetryShare: retries beyond that share of all requests fail the run (a flaky API: half the pages fail once or more)', async () => {
     const report = await runIngestion(
-      env.options({ runId: 'opt-share', apiUrl: flaky.url, maxRetryShare: 0.05, maxAttemptsPerPage: 100, pageSize: 5, rateLimit: 500 }),
+      runOptions({ runId: 'opt-share', apiUrl: flaky.url, maxRetryShare: 0.05, maxAttemptsPerPage: 100, pageSize: 5, rateLimit: 500 }),
       env.context(),
     );
     expect(report.status).toBe('failed');
@@ -174,7 +177,7 @@ describe('every run option has an effect (runIngestion, simulator over HTTP, s3r
 
   it('auth=none: no login is made, and the API that wants one refuses the pages', async () => {
     const logins = env.sim.stats().logins.succeeded;
-    const { password: _p, username: _u, ...rest } = env.options({ runId: 'opt-noauth', maxAttemptsPerPage: 2 });
+    const { password: _p, username: _u, ...rest } = runOptions({ runId: 'opt-noauth', maxAttemptsPerPage: 2 });
     const report = await runIngestion({ ...rest, auth: 'none' }, env.context());
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/401/);
