@@ -93,7 +93,7 @@ export function renderHtml(input: RunReport, options: RenderOptions = {}): strin
           ${factsSection('throughput', 'Throughput', throughputFacts(report))}
           ${factsSection('output', 'Output', outputFacts(report), 'No output file was written.')}
           ${factsSection('delivery', 'Delivery', deliveryFacts(report), 'Not delivered.')} ${qualitySection(report)}
-          ${anomaliesSection(report)} ${querySection(report)}
+          ${schemaSection(report)} ${renamedSection(report)} ${anomaliesSection(report)} ${querySection(report)}
           <footer>Run ${report.runId} · ${report.startedAt} → ${report.finishedAt}</footer>
         </main>
       </body>
@@ -250,6 +250,67 @@ function qualitySection(report: RunReport): SafeHtml {
   return html`<section id="quality">
     <h2>Data quality</h2>
     ${body}
+  </section>`;
+}
+
+/** The dataset's stored schema and the columns this run added to it (ELT), as in the Markdown report. */
+function schemaSection(report: RunReport): SafeHtml | string {
+  if (!report.schema) return '';
+  const changes = report.schemaChanges ?? [];
+  return html`<section id="schema">
+    <h2>Schema changes</h2>
+    <p>The dataset's schema is kept in <code>${report.schema.uri}</code>.</p>
+    ${
+      changes.length === 0
+        ? html`<p>No column was added: every value fits its column.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>Column</th>
+                <th>Type</th>
+                <th>Added for</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${changes.map(
+                (c) =>
+                  html`<tr>
+                    <td><code>${c.column}</code></td>
+                    <td>${c.type}</td>
+                    <td>${c.variantOf === undefined ? 'new field' : html`values of <code>${c.variantOf}</code> that do not fit its type`}</td>
+                  </tr> `,
+              )}
+            </tbody>
+          </table>`
+    }
+  </section>`;
+}
+
+/** The fields written under another column name, their own being taken: a reader looks for them there. */
+function renamedSection(report: RunReport): SafeHtml | string {
+  if (!report.renamedFields) return '';
+  return html`<section id="renamed">
+    <h2>Fields under another name</h2>
+    <p>These record fields are in the file under another column name, their own being taken:</p>
+    <table>
+      <thead>
+        <tr>
+          <th>Field</th>
+          <th>Column</th>
+          <th>Why</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${report.renamedFields.map(
+          (r) =>
+            html`<tr>
+              <td><code>${r.field}</code></td>
+              <td><code>${r.column}</code></td>
+              <td>${r.reason}</td>
+            </tr> `,
+        )}
+      </tbody>
+    </table>
   </section>`;
 }
 

@@ -88,7 +88,6 @@ export interface RenamedField {
   readonly reason: string;
 }
 
-/** A column this run added to its dataset's schema: a new field, or a variant for values that do not fit their column. */
 /**
  * Keys seen again with different content: conflicting versions, not copies. One version per key
  * is written, the first or the last by (page, position): `kept`, the run's `onConflict`.
@@ -103,6 +102,7 @@ export interface VersionConflicts {
   readonly examples: readonly { readonly key: string; readonly pages: readonly number[]; readonly keptPage: number }[];
 }
 
+/** A column this run added to its dataset's schema: a new field, or a variant for values that do not fit their column. */
 export interface SchemaChange {
   readonly column: string;
   readonly type: string;

@@ -149,6 +149,11 @@ describe('a dataset schema that holds across runs (ELT)', () => {
     expect(markdown).toContain('## Schema changes');
     expect(markdown).toMatch(/\| `amount__v_text` \| VARCHAR \| values of `amount` that do not fit its type \|/);
     expect(markdown).toMatch(/\| `note` \| VARCHAR \| new field \|/);
+    const page = await getObjectText(client, BUCKET, `_reports/items/ingest_date=2026-01-02/day2.report.html`);
+    expect(page).toContain(
+      '<tr><td><code>amount__v_text</code></td><td>VARCHAR</td><td>values of <code>amount</code> that do not fit its type</td></tr>',
+    );
+    expect(page).toContain('<tr><td><code>note</code></td><td>VARCHAR</td><td>new field</td></tr>');
     const storedAfter = JSON.parse(await getObjectText(client, BUCKET, SCHEMA_KEY)) as { columns: unknown[] };
     expect(storedAfter.columns).toEqual([
       ...stored.columns,

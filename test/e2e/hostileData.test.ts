@@ -253,6 +253,10 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
       const markdown = await getObjectText(lake!.client, BUCKET, reportKey(dataset, `names-${format}`, 'report.md'));
       expect(markdown, format).toContain('## Fields under another name');
       expect(markdown, format).toContain("| `_run_id` | `_run_id__2` | \\_run_id is the product's lineage column |");
+      const page = await getObjectText(lake!.client, BUCKET, reportKey(dataset, `names-${format}`, 'report.html'));
+      expect(page, format).toContain(
+        '<tr><td><code>_run_id</code></td><td><code>_run_id__2</code></td><td>_run_id is the product&#39;s lineage column</td></tr>',
+      );
       // The dataset schema names each column as Parquet and CSV do, with the field it holds: the next run keeps the mapping.
       const schema = JSON.parse(await getObjectText(lake!.client, BUCKET, `_schemas/${dataset}.json`)) as { columns: unknown[] };
       expect(schema.columns, format).toEqual([

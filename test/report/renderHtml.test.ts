@@ -109,6 +109,25 @@ describe('renderHtml', () => {
     }
   });
 
+  it("shows the dataset's schema changes and the fields under another name, when the run has them", () => {
+    expect(page).not.toContain('<section id="schema">');
+    expect(page).not.toContain('<section id="renamed">');
+    const withNames = renderHtml({
+      ...sampleReport,
+      schema: { uri: 's3://lake/_schemas/customers.json', columns: [] },
+      schemaChanges: [{ column: 'age__v_text', type: 'VARCHAR', change: 'variant', variantOf: 'age' }],
+      renamedFields: [{ field: 'Email', column: 'Email__2', reason: 'column email has the name but for case' }],
+    });
+    assertBalanced(withNames);
+    const text = visibleText(withNames);
+    expect(text).toContain("Schema changesThe dataset's schema is kept in s3://lake/_schemas/customers.json.");
+    expect(text).toContain('age__v_textVARCHARvalues of age that do not fit its type');
+    expect(text).toContain('Fields under another name');
+    expect(text).toContain('EmailEmail__2column email has the name but for case');
+    const unchanged = renderHtml({ ...sampleReport, schema: { uri: 's3://lake/_schemas/customers.json', columns: [] }, schemaChanges: [] });
+    expect(visibleText(unchanged)).toContain('No column was added: every value fits its column.');
+  });
+
   it('draws the state timeline as a Gantt: a row per state, a bar per visit, as long as the visit', () => {
     const svg = /<figure id="chart-gantt">[\s\S]*?<\/figure>/.exec(page)![0];
     const bars = [...svg.matchAll(/<rect\s+x="([\d.]+)"\s+y="([\d.]+)"\s+width="([\d.]+)"/g)].map((m) => ({
