@@ -12,6 +12,10 @@ export interface ResourceSection {
   /** The resource's one sentence, when it did not succeed. */
   readonly error?: string;
   readonly records: RecordCounts;
+  /** Dropped records that differ from the kept version of their key (`records.conflicts.versions`). */
+  readonly conflictingVersions: number;
+  /** Records holding a configured secret's value (`secretsInRecords.records`). */
+  readonly recordsWithSecrets: number;
   /** Rows in the data file (0 when none was written). */
   readonly rows: number;
   readonly pages: { readonly staged: number; readonly skippedOnResume: number };
@@ -29,6 +33,8 @@ export interface SourceTotals {
   readonly failed: number;
   readonly cancelled: number;
   readonly records: RecordCounts;
+  readonly conflictingVersions: number;
+  readonly recordsWithSecrets: number;
   readonly rows: number;
   readonly pages: { readonly staged: number; readonly skippedOnResume: number };
   readonly requests: number;
@@ -71,6 +77,8 @@ function section({ report, reportPath }: ResourceOutcome): ResourceSection {
     status: report.status,
     ...(report.status !== 'succeeded' && report.error !== undefined ? { error: report.error } : {}),
     records: { ...report.records },
+    conflictingVersions: report.records.conflicts?.versions ?? 0,
+    recordsWithSecrets: report.secretsInRecords?.records ?? 0,
     rows: report.output?.rows ?? 0,
     pages: { staged: report.pages.staged, skippedOnResume: report.pages.skippedOnResume },
     requests: report.requests.total,
@@ -98,6 +106,8 @@ function totalsOf(sections: readonly ResourceSection[]): SourceTotals {
       refused: sum((s) => s.records.refused),
       rejected: sum((s) => s.records.rejected),
     },
+    conflictingVersions: sum((s) => s.conflictingVersions),
+    recordsWithSecrets: sum((s) => s.recordsWithSecrets),
     rows: sum((s) => s.rows),
     pages: { staged: sum((s) => s.pages.staged), skippedOnResume: sum((s) => s.pages.skippedOnResume) },
     requests: sum((s) => s.requests),

@@ -110,6 +110,23 @@ describe('versions are visible: a key seen again with other content is a conflic
     expect(lastReport.anomalies[0]).toContain('"7" (pages 1, 2; kept 2)');
   });
 
+  it("a source of several resources totals their conflicting versions in the source's report", async () => {
+    api = await startHttpApi(({ url }) => ({ rawBody: `[${(pages[Number(url.searchParams.get('page')) - 1] ?? []).join(',')}]` }));
+    lake = await startLake();
+    const file = join(lake.dataDir, 'two.source.json');
+    const resources = ['one', 'two'].map((name) => ({ name, path: `/${name}`, records: '$', paginator: { type: 'page' } }));
+    await writeFile(file, JSON.stringify({ name: 'versions', api: { baseUrl: api.url, auth: { type: 'none' } }, resources }));
+    const cli = spawnCli([...sourceRunArgs(lake, file, 'v2'), '--format', 'ndjson'], s3Env(lake));
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    const source = JSON.parse(
+      await getObjectText(lake.client, BUCKET, `_reports/versions/ingest_date=${INGEST_DATE}/v2.source.report.json`),
+    ) as { totals: Record<string, unknown>; resources: Record<string, unknown>[] };
+    expect(source.totals).toMatchObject({ conflictingVersions: 6, recordsWithSecrets: 0 });
+    expect(source.resources.map((r) => r['conflictingVersions'])).toEqual([3, 3]);
+    const markdown = await getObjectText(lake.client, BUCKET, `_reports/versions/ingest_date=${INGEST_DATE}/v2.source.report.md`);
+    expect(markdown).toMatch(/\| Conflicting versions \(dropped, in its report\) \| +3 \|/);
+  });
+
   it('a run without conflicting versions reports none: duplicates that are exact copies are only duplicates', async () => {
     api = await startHttpApi(({ url }) => ({ rawBody: url.searchParams.get('page') === '3' ? '[]' : '[{"id":1,"v":"a"}]' }));
     lake = await startLake();

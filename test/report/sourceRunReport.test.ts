@@ -11,7 +11,12 @@ import { cells, tables } from './markdownTables.js';
 import { failedReport, sampleReport } from './sampleReport.js';
 
 /** Three resources of one run: two delivered, started and finished apart, and one that failed. */
-const customers: RunReport = { ...sampleReport, runId: 'shop-1', dataset: 'customers' };
+const customers: RunReport = {
+  ...sampleReport,
+  runId: 'shop-1',
+  dataset: 'customers',
+  secretsInRecords: { records: 5, masked: 5, fields: ['api_key'] },
+};
 const orders: RunReport = {
   ...sampleReport,
   runId: 'shop-1',
@@ -19,7 +24,15 @@ const orders: RunReport = {
   startedAt: '2026-01-01T05:59:00.000Z',
   finishedAt: '2026-01-01T06:01:00.000Z',
   pages: { staged: 7, skippedOnResume: 3 },
-  records: { received: 700, unique: 690, duplicates: 6, withoutKey: 4, refused: 0, rejected: 2 },
+  records: {
+    received: 700,
+    unique: 690,
+    duplicates: 6,
+    withoutKey: 4,
+    refused: 0,
+    rejected: 2,
+    conflicts: { kept: 'first', versions: 3, keys: 2, examples: [] },
+  },
   requests: { ...sampleReport.requests, total: 9 },
   output: { ...sampleReport.output!, rows: 688 },
   delivery: {
@@ -52,6 +65,8 @@ describe('the source run report', () => {
         refused: 0,
         rejected: 37 + 2 + 0,
       },
+      conflictingVersions: 3,
+      recordsWithSecrets: 5,
       rows: 99_749 + 688,
       pages: { staged: 100 + 7 + 41, skippedOnResume: 3 },
       requests: 114 + 9 + 114,
@@ -76,6 +91,8 @@ describe('the source run report', () => {
       status: 'failed',
       error: failedReport.error,
       records: failedReport.records,
+      conflictingVersions: 0,
+      recordsWithSecrets: 0,
       rows: 0,
       pages: { staged: 41, skippedOnResume: 0 },
       requests: 114,
@@ -116,6 +133,8 @@ describe('the source run report', () => {
       'No key',
       'Refused',
       'Rejected',
+      'Conflicting versions',
+      'With a secret',
       'Rows written',
       'Pages',
       'Requests',
@@ -126,7 +145,18 @@ describe('the source run report', () => {
       ['invoices', 'FAILED', '41,000'],
       ['**Total**', '', '**141,700**'],
     ]);
-    expect(table.at(-1)!.slice(3)).toEqual(['**141,466**', '**230**', '**4**', '**0**', '**39**', '**100,437**', '**148**', '**237**']);
+    expect(table.at(-1)!.slice(3)).toEqual([
+      '**141,466**',
+      '**230**',
+      '**4**',
+      '**0**',
+      '**39**',
+      '**3**',
+      '**5**',
+      '**100,437**',
+      '**148**',
+      '**237**',
+    ]);
     // One section per resource, in order, each with its own error and where its files are.
     const headings = markdown.split('\n').filter((line) => line.startsWith('## '));
     expect(headings).toEqual(['## Resources', '## customers', '## orders', '## invoices']);
