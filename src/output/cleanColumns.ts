@@ -46,9 +46,9 @@ function timestampExpr(x: string, jt: string): string {
  * faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest expression of
  * a clean write and of the report's column checks); exponents take 38.
  */
-async function numberType(staged: Pick<StagedRecords, 'query'>, table: string, f: string): Promise<string> {
+async function numberType(staged: Pick<StagedRecords, 'scan'>, table: string, f: string): Promise<string> {
   const { x } = fieldText(f);
-  const rows = await staged.query(
+  const rows = await staged.scan(
     `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
        coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
      FROM ${table} WHERE regexp_full_match(${x}, ${NUMERIC})`,
@@ -76,7 +76,7 @@ export function fieldText(f: string): FieldText {
 }
 
 async function rulePlan(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   name: string,
   rule: FieldRule,
@@ -156,7 +156,7 @@ function requiring(plan: CleanPlan, text: FieldText): CleanPlan {
  * with text trimmed.
  */
 export async function cleanColumns(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   schema: Readonly<Record<string, DeclaredField>>,
   keyField: string,

@@ -43,7 +43,7 @@ const scalarKinds: Record<string, { type: string; kind: ColumnKind; cast: string
  * become DECIMAL(38, s) (or exact text when even that cannot hold them): no digit is lost.
  */
 export async function inferredColumns(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   shape: RecordShape,
   field: FieldSql,
@@ -69,7 +69,7 @@ export async function inferredColumns(
     plans.push({ name, key: name, expr: `json_extract_string(${f}, '$')${scalar.cast}`, type: scalar.type, kind: scalar.kind });
   }
   if (doubles.length === 0) return plans;
-  const exact = await exactNumberTypes(staged, table, doubles, field);
+  const exact = await exactNumberTypes(staged, table, doubles, field, shape);
   return plans.map((plan) => {
     const type = exact.get(plan.name);
     if (type === undefined) return plan;
@@ -79,21 +79,43 @@ export async function inferredColumns(
 }
 
 /**
+ * What `exactNumberTypes` found per field (undefined: a plain DOUBLE), for the records a shape
+ * describes: the final file and the report ask about the same fields of the same records, and a
+ * shape is replaced once another page is staged.
+ */
+const probed = new WeakMap<RecordShape, Map<string, string | undefined>>();
+
+/**
  * For DOUBLE fields holding an integer beyond 2^53: the exact type to use instead. Such a value is
  * 16 digits or more, so the regular expressions run only on texts that long (DuckDB evaluates
  * the rest of an AND on the rows that pass its first term), and the digits are counted only for
- * the fields that have one: a run without them pays one cheap scan.
+ * the fields that have one: a run without them pays one cheap scan, once for the file and the report.
  */
 async function exactNumberTypes(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   names: readonly string[],
   field: FieldSql,
+  shape: RecordShape,
 ): Promise<Map<string, string>> {
+  const known = probed.get(shape) ?? new Map<string, string | undefined>();
+  probed.set(shape, known);
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) for (const [name, type] of await probeNumbers(staged, table, unknown, field)) known.set(name, type);
+  return new Map(names.flatMap((name) => (known.get(name) === undefined ? [] : [[name, known.get(name)!] as const])));
+}
+
+/** `exactNumberTypes` of `names`, from the records: each name with its type, or undefined for a plain DOUBLE. */
+async function probeNumbers(
+  staged: Pick<StagedRecords, 'scan'>,
+  table: string,
+  names: readonly string[],
+  field: FieldSql,
+): Promise<Map<string, string | undefined>> {
   const text = (name: string): string => `${field(name)}::VARCHAR`;
   const bigRow =
     (
-      await staged.query(
+      await staged.scan(
         `SELECT ${names
           .map((name) => {
             const t = text(name);
@@ -103,7 +125,7 @@ async function exactNumberTypes(
       )
     )[0] ?? [];
   const big = names.filter((_, i) => bigRow[i] === true);
-  const result = new Map<string, string>();
+  const result = new Map<string, string | undefined>(names.map((name) => [name, undefined]));
   if (big.length === 0) return result;
   const probes = big.map((name) => {
     const t = text(name);
@@ -111,7 +133,7 @@ async function exactNumberTypes(
       coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0),
       coalesce(bool_or(regexp_matches(${t}, '[eE]')), false)`;
   });
-  const row = (await staged.query(`SELECT ${probes.join(', ')} FROM ${table}`))[0] ?? [];
+  const row = (await staged.scan(`SELECT ${probes.join(', ')} FROM ${table}`))[0] ?? [];
   big.forEach((name, i) => {
     // Three probes per name, in the order above.
     const [scale, digits, exp] = [0, 1, 2].map((j) => row[3 * i + j]);

@@ -101,7 +101,7 @@ function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): Col
  * One scan finds the misfits' JSON types.
  */
 export async function resolveColumns(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   shape: RecordShape,
   field: FieldSql,
@@ -140,14 +140,14 @@ export async function resolveColumns(
 
 /** For each column: the variant suffixes of its values that do not fit it (one scan for all). */
 async function misfitSuffixes(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   table: string,
   columns: readonly SchemaColumn[],
   field: FieldSql,
 ): Promise<string[][]> {
   if (columns.length === 0) return [];
   const lists = columns.map((c) => `list(DISTINCT ${suffixSql(field(keyOf(c)))}) FILTER (WHERE ${misfitSql(field(keyOf(c)), c.type)})`);
-  const row = (await staged.query(`SELECT ${lists.join(', ')} FROM ${table}`))[0] ?? [];
+  const row = (await staged.scan(`SELECT ${lists.join(', ')} FROM ${table}`))[0] ?? [];
   return columns.map((_, i) => {
     const list = row[i] as { items?: unknown[] } | unknown[] | null | undefined;
     const items = Array.isArray(list) ? list : (list?.items ?? []);

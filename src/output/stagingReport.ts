@@ -146,7 +146,7 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
  * run. An unruled field trims only its strings.
  */
 async function columnQuality(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
@@ -209,14 +209,14 @@ interface FieldState {
 
 /** The states of the fields at `indices` of `names` (their aliases keep the index the rules read), with their counts. */
 async function qualityStates(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'scan'>,
   names: readonly string[],
   indices: readonly number[],
   byName: ReadonlyMap<string, CleanPlan>,
   field: FieldSql,
 ): Promise<{ states: FieldState[]; n: number; rejected: boolean }[]> {
   if (indices.length === 0) {
-    const rows = await staged.query('SELECT count(*) FROM _fields');
+    const rows = await staged.scan('SELECT count(*) FROM _fields');
     return [{ states: [], n: num(rows[0]?.[0]), rejected: false }];
   }
   const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;
@@ -234,7 +234,7 @@ async function qualityStates(
     return `t${i}, ${untrimmed}, ${invalid === undefined ? 'false' : `coalesce(${invalid}, false)`}`;
   });
   const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
-  const rows = await staged.query(`SELECT ${states.join(', ')}, count(*) FROM ${from} GROUP BY ALL`);
+  const rows = await staged.scan(`SELECT ${states.join(', ')}, count(*) FROM ${from} GROUP BY ALL`);
   return rows.map((row) => {
     const fieldStates = indices.map((_, p) => ({
       type: row[3 * p] === null ? null : String(row[3 * p]),

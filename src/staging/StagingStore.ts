@@ -11,7 +11,7 @@ import { IngestError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { realClock, type Clock } from '../runtime/clock.js';
-import { duckdbSettings, withMoreMemoryIfNeeded, worthReopening } from './duckdbMemory.js';
+import { duckdbSettings, scanThreads, withMoreMemoryIfNeeded, worthReopening } from './duckdbMemory.js';
 import { openDatabase, type OpenDatabase } from './openDatabase.js';
 import { PageStager } from './pageStaging.js';
 import { acquireRunLock, type RunLock } from './runLock.js';
@@ -58,6 +58,8 @@ export class StagingStore implements StagedRecordsSource {
   readonly #clock: Clock;
   /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
   readonly #config: Readonly<Record<string, string>>;
+  /** DuckDB threads of the scans that fold the records into a small state (`scanThreads`). */
+  readonly #scanThreads: number;
   readonly #log: Logger | undefined;
   #pagesStaged = 0;
   #closed = false;
@@ -73,6 +75,7 @@ export class StagingStore implements StagedRecordsSource {
     config: Readonly<Record<string, string>>,
     log: Logger | undefined,
     onConflict: OnConflict,
+    scanThreads: number,
   ) {
     this.path = path;
     this.runId = runId;
@@ -84,6 +87,7 @@ export class StagingStore implements StagedRecordsSource {
     this.#clock = clock;
     this.#config = config;
     this.#log = log;
+    this.#scanThreads = scanThreads;
   }
 
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
@@ -113,7 +117,17 @@ export class StagingStore implements StagedRecordsSource {
     try {
       const config = duckdbSettings(path, options);
       const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
-      const store = new StagingStore(path, options.runId, database, lock, clock, config, log, options.onConflict ?? 'first');
+      const store = new StagingStore(
+        path,
+        options.runId,
+        database,
+        lock,
+        clock,
+        config,
+        log,
+        options.onConflict ?? 'first',
+        scanThreads(options),
+      );
       await store.#exclusive('initialise', () => initialiseRun(store.#conn(), store.runId, options.options ?? null, clock.now()));
       return store;
     } catch (error: unknown) {
@@ -197,7 +211,7 @@ export class StagingStore implements StagedRecordsSource {
         this.#config['memory_limit'],
         (sql) => this.#conn().run(sql),
         this.#log,
-        () => work(stagedRecords(this, this.#conn())),
+        () => work(stagedRecords(this, this.#conn(), { threads: Number(this.#config['threads']), scanThreads: this.#scanThreads })),
       ),
     );
   }

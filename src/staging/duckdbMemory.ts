@@ -4,6 +4,7 @@
  * more memory for work that ran out of it, and reopening it to drop what staging left behind.
  */
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { StagingStoreOptions } from './stagingTypes.js';
 
@@ -31,6 +32,17 @@ export function duckdbSettings(path: string, options: Readonly<StagingStoreOptio
   config['temp_directory'] = options.tempDirectory ?? `${path}.tmp`;
   if (options.threads !== undefined) config['threads'] = String(options.threads);
   return config;
+}
+
+/**
+ * DuckDB threads for the scans that fold every record into a few rows of state (the records'
+ * shapes, the number probes, the report's column checks): unlike a COPY's row groups, a thread
+ * holds little there (its rows of state and the record it parses), so these use the cores, at
+ * most 4. Measured on 300,000 calm records, 2 cores: the shapes 1.6 → 0.9 s, the whole write
+ * 3.7 → 3.0 s, peak RSS unchanged within 2 MB.
+ */
+export function scanThreads(options: Readonly<StagingStoreOptions>): number {
+  return Math.max(options.threads ?? 1, options.scanThreads ?? Math.min(availableParallelism(), 4));
 }
 
 /**

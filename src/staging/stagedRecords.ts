@@ -35,6 +35,11 @@ export interface StagedRecords {
   fieldsView(view: string, names: readonly string[]): Promise<FieldSql>;
   /** The rows of `sql`, positional, as DuckDB gives them (BIGINT as bigint...). */
   query(sql: string): Promise<unknown[][]>;
+  /**
+   * `query` for a scan that folds every record into a few rows of small state (an aggregate of
+   * few groups): it runs on the store's scan threads, not the one thread the rest holds to.
+   */
+  scan(sql: string): Promise<unknown[][]>;
   /** Runs `sql` for its effect: temp views over the relations, COPY ... TO a file, settings. */
   run(sql: string): Promise<void>;
 }
@@ -53,11 +58,26 @@ export interface StagedRecordsSource {
   readStaged<T>(what: string, work: (records: StagedRecords) => Promise<T>): Promise<T>;
 }
 
+/** DuckDB's threads for most work, and for the scans that fold the records into a small state. */
+export interface StagingThreads {
+  readonly threads: number;
+  readonly scanThreads: number;
+}
+
 /** The StagedRecords of `store`'s run over `conn`. */
-export function stagedRecords(store: StagingStore, conn: DuckDBConnection): StagedRecords {
+export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threads: StagingThreads): StagedRecords {
   const run = sqlString(store.runId);
+  const onScanThreads = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (threads.scanThreads === threads.threads) return work();
+    await conn.run(`SET threads = ${threads.scanThreads}`);
+    try {
+      return await work();
+    } finally {
+      await conn.run(`SET threads = ${threads.threads}`);
+    }
+  };
   const unique = async (): Promise<UniqueRecords> => {
-    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn);
+    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn, onScanThreads);
     return { relation: '_unique', duplicates, conflicts, shape };
   };
   return {
@@ -71,6 +91,9 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection): Stag
     },
     async query(sql) {
       return (await conn.runAndReadAll(sql)).getRows();
+    },
+    scan(sql) {
+      return onScanThreads(async () => (await conn.runAndReadAll(sql)).getRows());
     },
     async run(sql) {
       await conn.run(sql);

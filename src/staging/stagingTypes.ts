@@ -15,7 +15,10 @@ export interface StagingStoreOptions {
   readonly memoryLimit?: string;
   /** DuckDB `temp_directory` for spilling. */
   readonly tempDirectory?: string;
+  /** DuckDB threads (default 1: each holds its own buffers outside the memory limit). */
   readonly threads?: number;
+  /** DuckDB threads of the scans that fold the records into a small state (`scanThreads`); default: the cores, at most 4. */
+  readonly scanThreads?: number;
   /** Which record of a key is kept: its first (the default) or its last by (page, seq). */
   readonly onConflict?: OnConflict;
 }

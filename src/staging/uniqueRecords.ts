@@ -46,7 +46,11 @@ const prepared = new WeakMap<StagingStore, { readonly pagesStaged: number; reado
  * report each need them, and describing the records costs a JSON structure per record (~10 s
  * for 1M records).
  */
-export async function uniqueRecords(store: StagingStore, conn: DuckDBConnection): Promise<UniqueRecords> {
+export async function uniqueRecords(
+  store: StagingStore,
+  conn: DuckDBConnection,
+  onScanThreads: <T>(work: () => Promise<T>) => Promise<T>,
+): Promise<UniqueRecords> {
   const cached = prepared.get(store);
   if (cached !== undefined && cached.pagesStaged === store.pagesStaged) {
     // A reopened database (StagingStore.releaseMemory) lost the view, not what the records look like.
@@ -58,7 +62,7 @@ export async function uniqueRecords(store: StagingStore, conn: DuckDBConnection)
   }
   prepared.delete(store);
   const { duplicates, conflicts } = await prepareUniqueRecords(conn, store.runId, store.onConflict);
-  const unique = { duplicates, conflicts, shape: await describeRecords(conn, '_unique') };
+  const unique = { duplicates, conflicts, shape: await onScanThreads(() => describeRecords(conn, '_unique')) };
   prepared.set(store, { pagesStaged: store.pagesStaged, reopened: store.reopened, unique });
   return unique;
 }

@@ -7,8 +7,10 @@ export function validateOpenOptions(options: Readonly<StagingStoreOptions>): voi
   if (typeof options.runId !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(options.runId)) {
     throw new StagingError('staging option "runId" must be 1-128 characters of letters, digits, ".", "_" or "-"');
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new StagingError('staging option "threads" must be a positive integer');
+  for (const name of ['threads', 'scanThreads'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new StagingError(`staging option "${name}" must be a positive integer`);
   }
   if (options.onConflict !== undefined && options.onConflict !== 'first' && options.onConflict !== 'last') {
     throw new StagingError(`staging option "onConflict" must be 'first' or 'last', got ${String(options.onConflict)}`);

@@ -339,8 +339,22 @@ describe('StagingStore', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
+  it('runs the scans that fold the records into a small state on its scan threads, and the rest on its one thread', async () => {
+    const store = await StagingStore.open({ path: join(dir, 'scan.duckdb'), runId: 'scan', threads: 1, scanThreads: 3 });
+    opened.push(store);
+    const threads = "SELECT current_setting('threads')";
+    const seen = await store.readStaged('read threads', async (staged) => {
+      const scan = (await staged.scan(threads))[0]?.[0];
+      const after = (await staged.query(threads))[0]?.[0];
+      await expect(staged.scan('SELECT nope')).rejects.toThrow(/nope/);
+      return { scan, after, afterError: (await staged.query(threads))[0]?.[0] };
+    });
+    expect(seen).toEqual({ scan: 3n, after: 1n, afterError: 1n });
+  });
+
   it('validates its options and inputs with errors that name them', async () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
+    await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'x', scanThreads: 0 })).rejects.toThrow(/"scanThreads"/);
     const store = await open();
     await expect(store.stagePage(page(0, []))).rejects.toThrow(/"page"/);
     await expect(store.stagePage(page(1, [{ id: 1 }], { rawRecords: [] }))).rejects.toThrow(/"rawRecords"/);
