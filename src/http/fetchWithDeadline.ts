@@ -68,18 +68,14 @@ async function readBody(response: Response, maxBytes: number | undefined, url: s
     );
   };
   if (!response.headers.has('content-encoding') && Number(response.headers.get('content-length')) > maxBytes) throw tooLarge();
-  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
+  // Iterated, not read through getReader(): an injected fetch (node-fetch) may give a Node stream.
+  // Leaving the loop early cancels the body.
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) throw tooLarge();
+    chunks.push(chunk);
   }
   return new TextDecoder().decode(Buffer.concat(chunks, bytes));
 }

@@ -1,7 +1,6 @@
 import type { ResolvedRunConfig } from '../config/loadRunConfig.js';
 import { UploadError } from '../errors.js';
-import { dayDataKeyPattern, listKeysMatching, type StoredKey } from '../storage/index.js';
-import { describeS3Error, s3ErrorInfo, safeCause } from '../storage/s3ErrorText.js';
+import { dayDataKeyPattern, describeS3Error, listKeysMatching, s3ErrorInfo, safeCause, type StoredKey } from '../storage/index.js';
 import type { RunServices } from './runServices.js';
 
 /**

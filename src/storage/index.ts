@@ -34,7 +34,7 @@ export {
   type KeyPattern,
   type KeyPlaceholder,
 } from './objectKey.js';
-export { redactKeyMaterial, describeS3Error } from './s3ErrorText.js';
+export { redactKeyMaterial, describeS3Error, s3ErrorInfo, safeCause } from './s3ErrorText.js';
 export { metadataProblems } from './objectMetadata.js';
 export { listKeysMatching, type StoredKey } from './listKeysMatching.js';
 export { readObjectText } from './readObjectText.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
@@ -135,6 +136,23 @@ describe('one data file per partition', () => {
       /^Uploading the file failed: s3:\/\/lake\/customers\/ingest_date=.*\/customers_other\.parquet is another run's data file/,
     );
     expect(await listKeys(env.client, 'lake', partition)).toEqual([keyOf('other', 'parquet')]);
+  });
+
+  it('credentials that may write but not list: the check is skipped with a warning, and the run delivers', async () => {
+    env = await startE2eEnv(SIM);
+    proxy = await startS3Proxy(env.s3.endpoint, ({ method, path }) =>
+      method === 'GET' && path.includes('list-type=2') ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined,
+    );
+    const warnings: { msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
+    const report = await runIngestion(
+      env.options({ runId: 'no-list', pageSize: 200, s3Endpoint: proxy.endpoint }),
+      env.context({ runtime: { logger } }),
+    );
+    expect(report.error).toBeUndefined();
+    expect(proxy.requests.filter((r) => r.path.includes('list-type=2') && r.outcome === 403).length).toBeGreaterThanOrEqual(2);
+    expect(warnings.map((w) => w.msg)).toContain("listing the partition is refused: another run's data file in it cannot be detected");
+    expect(await listKeys(env.client, 'lake', partition)).toEqual([keyOf('no-list', 'parquet')]);
   });
 
   it('a key template without the day gives every run its own file: no check', async () => {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGzip } from 'node:zlib';
+import nodeFetch from 'node-fetch';
 import { describe, expect, it } from 'vitest';
 import { TimeoutError, isResponseTooLargeError } from '../../src/errors.js';
 import { NetworkError, fetchWithDeadline } from '../../src/http/fetchWithDeadline.js';
@@ -197,7 +198,11 @@ describe('fetchWithDeadline maxBodyBytes', () => {
     expect(res.bytes).toBe(4096);
   });
 
-  it('bounds a real gzip bomb from a real server by its decompressed bytes', async () => {
+  // node-fetch gives the body as a Node stream, not a web ReadableStream: both are bounded.
+  it.each([
+    ['Node', globalThis.fetch],
+    ['node-fetch', nodeFetch as unknown as Fetch],
+  ])('bounds a real gzip bomb from a real server by its decompressed bytes (%s fetch)', async (_name, fetch) => {
     // 1 GiB of spaces, gzip-compressed as it is sent (about 1 MB on the wire); the server stops when the client goes.
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
@@ -219,7 +224,7 @@ describe('fetchWithDeadline maxBodyBytes', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const error = await fetchWithDeadline(`http://127.0.0.1:${port}/bomb`, {
-        fetch: globalThis.fetch,
+        fetch,
         clock: realClock,
         timeoutMs: 60_000,
         maxBodyBytes: 8 * 1024 * 1024,
