@@ -71,13 +71,19 @@ export function registerDemo(
     const logger = app.for('demo');
     // Only what a demo writes: `--data-dir .` (or a typo for a real directory) must not wipe it.
     for (const part of ['staging', 'output', 'reports', 's3']) await rm(join(flags.dataDir, part), { recursive: true, force: true });
-    const { startLocalS3 } = await loadLocalS3(() => import('../storage/startLocalS3.js'));
-    const simulator = await startSimulator({
-      profile: flags.profile as 'flaky',
-      records: Number(flags.records),
-      seed: Number(flags.seed),
-    });
-    const s3 = await startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] });
+    // Both servers start at once (a few hundred ms of a demo's start-up); one that started is closed if the other fails.
+    const [started, local] = await Promise.allSettled([
+      startSimulator({ profile: flags.profile as 'flaky', records: Number(flags.records), seed: Number(flags.seed) }),
+      loadLocalS3(() => import('../storage/startLocalS3.js')).then(({ startLocalS3 }) =>
+        startLocalS3({ directory: join(flags.dataDir, 's3'), buckets: [DEMO_BUCKET] }),
+      ),
+    ]);
+    if (started.status === 'rejected' || local.status === 'rejected') {
+      if (started.status === 'fulfilled') await started.value.close();
+      if (local.status === 'fulfilled') await local.value.close();
+      throw started.status === 'rejected' ? started.reason : (local as PromiseRejectedResult).reason;
+    }
+    const [simulator, s3] = [started.value, local.value];
     logger.info(`simulated API (${flags.profile}, ${flags.records} customers) at ${simulator.url}; local S3 at ${s3.endpoint}`);
     let code: number;
     try {

@@ -137,16 +137,17 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
 
 /**
  * Every column's figures and the count of rule breakers from one scan of the unique records per
- * `columnsPerScan` fields (usually one), grouped by their state: per field its JSON type (NULL
- * when absent), whether its text is untrimmed and whether its rule rejects it. A run's records
- * take few states, so one small aggregate replaces a histogram and two counts per column.
- * Stacked projections compute each field's type `t`, text `s` and (for a ruled field) trimmed
- * text `x` once per record, and the rules read those columns: written over the JSON value
- * instead, every rule repeated them, and planning the repetitions cost more than scanning a small
- * run. An unruled field trims only its strings.
+ * `columnsPerScan` fields (usually one): per field a histogram of its JSON types (absent fields
+ * aside), the untrimmed strings and the values its rule rejects, and the records any rule
+ * rejects: one row of state, whatever the records. On the store's one thread: on the demo's
+ * 100,000 records two were no faster, and after the final write they ran out of the default
+ * 64 MB. Stacked projections compute each field's type `t`, text `s` and (for a ruled
+ * field) trimmed text `x` once per record, and the rules read those columns: written over the
+ * JSON value instead, every rule repeated them, and planning the repetitions cost more than
+ * scanning a small run. An unruled field trims only its strings.
  */
 async function columnQuality(
-  staged: Pick<StagedRecords, 'scan'>,
+  staged: Pick<StagedRecords, 'query'>,
   rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
@@ -162,20 +163,16 @@ async function columnQuality(
   let rejectedByRules = 0;
   for (let start = first, batch = 0; batch === 0 || start < names.length; start += columnsPerScan, batch++) {
     const indices = [...names.keys()].filter((i) => i < first || (i >= start && i < start + columnsPerScan));
-    for (const { states, n, rejected } of await qualityStates(staged, names, indices, byName, field)) {
-      indices.forEach((i, p) => {
-        if (batch > 0 && i < first) return;
-        const column = columns[i]!;
-        const { type, untrimmed, invalid } = states[p]!;
-        if (type !== null) column.types[type] = (column.types[type] ?? 0) + n;
-        if (untrimmed) column.untrimmed += n;
-        if (invalid) column.invalid += n;
-      });
-      if (batch === 0) {
-        records += n;
-        if (rejected) rejectedByRules += n;
-      }
-    }
+    const counts = await qualityCounts(staged, names, indices, byName, field);
+    indices.forEach((i, p) => {
+      if (batch > 0 && i < first) return;
+      const column = columns[i]!;
+      const { types, untrimmed, invalid } = counts.fields[p]!;
+      column.types = types;
+      column.untrimmed = untrimmed;
+      column.invalid = invalid;
+    });
+    if (batch === 0) [records, rejectedByRules] = [counts.records, counts.rejected];
   }
   return {
     rejectedByRules,
@@ -200,24 +197,24 @@ async function columnQuality(
  */
 const columnsPerScan = 200;
 
-interface FieldState {
-  /** JSON type, null when the field is absent. */
-  readonly type: string | null;
-  readonly untrimmed: boolean;
-  readonly invalid: boolean;
+interface FieldCounts {
+  /** Records per JSON type of the field (NULL: a JSON null), absent fields aside. */
+  readonly types: Record<string, number>;
+  readonly untrimmed: number;
+  readonly invalid: number;
 }
 
-/** The states of the fields at `indices` of `names` (their aliases keep the index the rules read), with their counts. */
-async function qualityStates(
-  staged: Pick<StagedRecords, 'scan'>,
+/** The counts of the fields at `indices` of `names` (their aliases keep the index the rules read), the records, and those a rule rejects. */
+async function qualityCounts(
+  staged: Pick<StagedRecords, 'query'>,
   names: readonly string[],
   indices: readonly number[],
   byName: ReadonlyMap<string, CleanPlan>,
   field: FieldSql,
-): Promise<{ states: FieldState[]; n: number; rejected: boolean }[]> {
+): Promise<{ fields: FieldCounts[]; records: number; rejected: number }> {
   if (indices.length === 0) {
-    const rows = await staged.scan('SELECT count(*) FROM _fields');
-    return [{ states: [], n: num(rows[0]?.[0]), rejected: false }];
+    const rows = await staged.query('SELECT count(*) FROM _fields');
+    return { fields: [], records: num(rows[0]?.[0]), rejected: 0 };
   }
   const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;
   const typed = indices.map((i) => {
@@ -225,24 +222,28 @@ async function qualityStates(
     return `${jt} AS t${i}, ${s} AS s${i}`;
   });
   const trimmed = indices.map((i) => `t${i}, s${i}${invalidOf(i) === undefined ? '' : `, ${trimmedSql(`s${i}`)} AS x${i}`}`);
-  const states = indices.map((i) => {
+  const invalids = indices.flatMap((i) => {
+    const invalid = invalidOf(i);
+    return invalid === undefined ? [] : [`coalesce(${invalid}, false)`];
+  });
+  const counts = indices.map((i) => {
     const invalid = invalidOf(i);
     const untrimmed =
-      invalid === undefined
-        ? `CASE WHEN t${i} = 'VARCHAR' THEN s${i} <> ${trimmedSql(`s${i}`)} ELSE false END`
-        : `coalesce(t${i} = 'VARCHAR' AND s${i} <> x${i}, false)`;
-    return `t${i}, ${untrimmed}, ${invalid === undefined ? 'false' : `coalesce(${invalid}, false)`}`;
+      invalid === undefined ? `t${i} = 'VARCHAR' AND s${i} <> ${trimmedSql(`s${i}`)}` : `t${i} = 'VARCHAR' AND s${i} <> x${i}`;
+    return `histogram(t${i})::JSON, count_if(${untrimmed}), ${invalid === undefined ? '0' : `count_if(coalesce(${invalid}, false))`}`;
   });
+  const rejected = invalids.length === 0 ? '0' : `count_if(${invalids.join(' OR ')})`;
   const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM _fields))`;
-  const rows = await staged.scan(`SELECT ${states.join(', ')}, count(*) FROM ${from} GROUP BY ALL`);
-  return rows.map((row) => {
-    const fieldStates = indices.map((_, p) => ({
-      type: row[3 * p] === null ? null : String(row[3 * p]),
-      untrimmed: row[3 * p + 1] === true,
-      invalid: row[3 * p + 2] === true,
-    }));
-    return { states: fieldStates, n: num(row[3 * indices.length]), rejected: fieldStates.some((f) => f.invalid) };
-  });
+  const row = (await staged.query(`SELECT ${counts.join(', ')}, count(*), ${rejected} FROM ${from}`))[0] ?? [];
+  return {
+    fields: indices.map((_, p) => ({
+      types: row[3 * p] === null ? {} : (JSON.parse(String(row[3 * p])) as Record<string, number>),
+      untrimmed: num(row[3 * p + 1]),
+      invalid: num(row[3 * p + 2]),
+    })),
+    records: num(row[3 * indices.length]),
+    rejected: num(row[3 * indices.length + 1]),
+  };
 }
 
 /** `counts` with its keys in code-point order. */

@@ -59,7 +59,7 @@ export class StagingStore implements StagedRecordsSource {
   /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
   readonly #config: Readonly<Record<string, string>>;
   /** DuckDB threads of the scans that fold the records into a small state (`scanThreads`). */
-  readonly #scanThreads: number;
+  #scanThreads: number;
   readonly #log: Logger | undefined;
   #pagesStaged = 0;
   #closed = false;
@@ -211,7 +211,17 @@ export class StagingStore implements StagedRecordsSource {
         this.#config['memory_limit'],
         (sql) => this.#conn().run(sql),
         this.#log,
-        () => work(stagedRecords(this, this.#conn(), { threads: Number(this.#config['threads']), scanThreads: this.#scanThreads })),
+        () => {
+          const threads = Number(this.#config['threads']);
+          const scanOutOfMemory = (): void => {
+            this.#log?.debug(
+              { scanThreads: this.#scanThreads, threads },
+              'a scan ran out of DuckDB memory on the scan threads: scans run on the store threads from now on',
+            );
+            this.#scanThreads = threads;
+          };
+          return work(stagedRecords(this, this.#conn(), { threads, scanThreads: this.#scanThreads, scanOutOfMemory }));
+        },
       ),
     );
   }

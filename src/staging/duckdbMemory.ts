@@ -57,7 +57,7 @@ export const stagingRowGroupSize = 16_384;
 const maxMemoryFactor = 4;
 
 /** Whether DuckDB's out-of-memory error is `error` or, wrapped, its cause. */
-function isOutOfMemory(error: unknown): boolean {
+export function isOutOfMemory(error: unknown): boolean {
   for (let e = error; e instanceof Error; e = e.cause) if (e.message.includes('Out of Memory Error')) return true;
   return false;
 }

@@ -3,6 +3,7 @@
  * relations over them and the queries to read them, not the connection nor the table layout.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { isOutOfMemory } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -62,19 +63,29 @@ export interface StagedRecordsSource {
 export interface StagingThreads {
   readonly threads: number;
   readonly scanThreads: number;
+  /** A scan ran out of memory on the scan threads (and ran again on `threads`): the store's later scans use `threads`. */
+  readonly scanOutOfMemory: () => void;
 }
 
 /** The StagedRecords of `store`'s run over `conn`. */
 export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threads: StagingThreads): StagedRecords {
   const run = sqlString(store.runId);
+  let scanThreads = threads.scanThreads;
   const onScanThreads = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (threads.scanThreads === threads.threads) return work();
-    await conn.run(`SET threads = ${threads.scanThreads}`);
+    if (scanThreads === threads.threads) return work();
+    await conn.run(`SET threads = ${scanThreads}`);
     try {
       return await work();
+    } catch (error: unknown) {
+      if (!isOutOfMemory(error)) throw error;
+      // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses): where
+      // they do not fit in the memory limit, the scans run on the threads the rest runs on.
+      scanThreads = threads.threads;
+      threads.scanOutOfMemory();
     } finally {
       await conn.run(`SET threads = ${threads.threads}`);
     }
+    return work();
   };
   const unique = async (): Promise<UniqueRecords> => {
     const { duplicates, conflicts, shape } = await uniqueRecords(store, conn, onScanThreads);

@@ -125,3 +125,16 @@ export function childInput<T>(): T {
 export function printResult(result: unknown): void {
   process.stdout.write(`${resultMarker}${JSON.stringify(result)}\n`);
 }
+
+/** Runs `command args` from the repository root as a user would, and times it from spawn to exit. */
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+): Promise<{ readonly code: number | null; readonly wallMs: number; readonly stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env });
+  const stderr = tail(child);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, wallMs: performance.now() - started, stderr: stderr() };
+}

@@ -84,8 +84,8 @@ const benches: Readonly<Record<BenchName, () => Promise<void>>> = {
     runWholeRunBench(
       ctx,
       args.quick
-        ? { seconds: 5, calmRecords: 50_000, bareConcurrency: [8], slowPages: 100 }
-        : { seconds: 30, calmRecords: 1_000_000, bareConcurrency: [4, 8, 16], slowPages: 1000 },
+        ? { seconds: 5, calmRecords: 50_000, bareConcurrency: [8], slowPages: 100, demoRecords: 10_000 }
+        : { seconds: 30, calmRecords: 1_000_000, bareConcurrency: [4, 8, 16], slowPages: 1000, demoRecords: 100_000 },
     ),
   stream: async () => {
     // The page stream alone (test/bench/streamBench.ts); --quick runs one short scenario of it.

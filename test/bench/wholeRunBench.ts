@@ -1,4 +1,8 @@
-import { runChildScript } from './childProcesses.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunReport } from '../../src/report/runReport.js';
+import { simulatorProfiles } from '../../src/simulator/simulatorProfiles.js';
+import { runChildScript, runCommand } from './childProcesses.js';
 import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
 import { benchPageSize, formatPhases, measureRunAgainst, phaseFigures, withServe, type BenchContext } from './measureRun.js';
 import { pageAttempts } from './pageAttempts.js';
@@ -12,6 +16,8 @@ export interface WholeRunBenchOptions {
   readonly bareConcurrency: readonly number[];
   /** Pages of 100 records of the slow calm scenario (latency 50-150 ms). */
   readonly slowPages: number;
+  /** Customers of the `npm start` demo (its default: 100,000). */
+  readonly demoRecords: number;
 }
 
 interface PacedScenario {
@@ -34,7 +40,7 @@ const paced: readonly PacedScenario[] = [
  * whole run also stages, writes and uploads); calm: the whole run against 8 plain concurrent
  * downloads of the same pages, and with small pages from a slow API, the fetch phase against 64.
  */
-export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.6, slowFetchRatio: 0.85 } as const;
+export const wholeRunTargets = { pacedRatio: 0.9, pacedShare429: 0.01, calmRatio: 0.6, slowFetchRatio: 0.85, demoRatio: 1.4 } as const;
 
 /**
  * Speed of whole runs (staging, final file, upload, report) over real HTTP: on `flaky` and
@@ -173,4 +179,49 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       });
     }),
   );
+
+  await ctx.scenario('speed demo', () => measureDemo(ctx, options.demoRecords));
+}
+
+/**
+ * `npm start` as a new user runs it (the flaky API in-process, a local S3 server, one run, its
+ * report), timed from the command to its exit, against the API's own ceiling for the same pages:
+ * pages ÷ (R × (1 − f)), f the share of the attempts the server spent that it failed on purpose.
+ */
+async function measureDemo(ctx: BenchContext, records: number): Promise<void> {
+  const dataDir = join(ctx.workDir, 'demo');
+  const demo = await runCommand('npm', ['start', '--', '--no-progress', '--records', String(records), '--data-dir', dataDir]);
+  if (demo.code !== 0) throw new Error(`npm start exited with ${demo.code}: ${demo.stderr}`);
+  const report = JSON.parse(await readFile(join(dataDir, 'reports', 'customers', 'demo.report.json'), 'utf8')) as RunReport;
+  const { requests, pages } = report;
+  const count = (outcome: (status: string) => boolean): number =>
+    Object.entries(requests.byStatus).reduce((n, [status, c]) => n + (outcome(status) ? c : 0), 0);
+  const accepted = requests.total - requests.rateLimited;
+  const faulted = count((status) => /^5\d\d$|timeout|network/.test(status));
+  const f = accepted === 0 ? 0 : faulted / accepted;
+  const rate = simulatorProfiles.flaky.rateLimit;
+  const ceilingSeconds = pages.staged / (rate * (1 - f));
+  const wallSeconds = demo.wallMs / 1000;
+  const ratio = wallSeconds / ceilingSeconds;
+  const phases = Object.fromEntries(report.timeline.map((visit) => [visit.state, visit.durationMs]));
+  const outside = demo.wallMs - report.durationMs;
+  ctx.log(
+    `speed   demo ${records} records, ${pages.staged} pages: npm start ${wallSeconds.toFixed(1)} s, ${ratio.toFixed(3)} of the API's ceiling ${ceilingSeconds.toFixed(1)} s (R ${rate}, f ${f.toFixed(3)}); the run ${(report.durationMs / 1000).toFixed(1)} s (${formatPhases(phases)}), outside it (start-up, servers, shutdown) ${(outside / 1000).toFixed(1)} s`,
+  );
+  ctx.record({
+    bench: 'speed',
+    scenario: `npm start (demo, ${records.toLocaleString('en-US')} flaky records)`,
+    measure: "wall / API's ceiling",
+    value: ratio,
+    target: `≤ ${wholeRunTargets.demoRatio}`,
+    pass: ratio <= wholeRunTargets.demoRatio,
+    figures: {
+      wallSeconds,
+      ceilingSeconds,
+      faultRate: f,
+      runSeconds: report.durationMs / 1000,
+      outsideRunSeconds: outside / 1000,
+      ...phaseFigures(phases),
+    },
+  });
 }

@@ -352,6 +352,23 @@ describe('StagingStore', () => {
     expect(seen).toEqual({ scan: 3n, after: 1n, afterError: 1n });
   });
 
+  it('a scan out of memory on its scan threads runs again on the one thread, and so do the later scans', async () => {
+    const store = await StagingStore.open({ path: join(dir, 'oom.duckdb'), runId: 'oom', threads: 1, scanThreads: 3 });
+    opened.push(store);
+    // DuckDB's own message for an allocation over the limit, raised only where more than one thread scans.
+    const scan =
+      "SELECT CASE WHEN current_setting('threads') > 1 THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('threads') END";
+    const first = await store.readStaged('scan', async (staged) => [
+      (await staged.scan(scan))[0]?.[0],
+      (await staged.query("SELECT current_setting('threads')"))[0]?.[0],
+    ]);
+    expect(first).toEqual([1n, 1n]);
+    const later = await store.readStaged('scan again', async (staged) => (await staged.scan("SELECT current_setting('threads')"))[0]?.[0]);
+    expect(later).toBe(1n);
+    // Other errors are the scan's own: no second try.
+    await expect(store.readStaged('fail', (staged) => staged.scan("SELECT error('bad input')"))).rejects.toThrow(/bad input/);
+  });
+
   it('validates its options and inputs with errors that name them', async () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'x', scanThreads: 0 })).rejects.toThrow(/"scanThreads"/);
