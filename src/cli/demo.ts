@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { resolveRunOptions } from '../config/loadRunConfig.js';
@@ -21,8 +22,18 @@ interface DemoFlags extends InspectFlags {
 }
 
 const DEMO_BUCKET = 'demo-lake';
+/**
+ * The package's folder, the first above `from` holding a package.json: this module runs from
+ * src/cli in a checkout and from dist/src/cli when built or installed.
+ */
+export function packageRoot(from: string): string {
+  const up = dirname(from);
+  if (existsSync(join(from, 'package.json')) || up === from) return from;
+  return packageRoot(up);
+}
+
 /** The worked example of a source file: the demo runs its customers. */
-export const SIMULATOR_SOURCE = fileURLToPath(new URL('../../examples/simulator.source.yaml', import.meta.url));
+export const SIMULATOR_SOURCE = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'examples', 'simulator.source.yaml');
 
 /**
  * The local S3 server, loaded only here: s3rver (koa, winston…) is not installed with the

@@ -105,6 +105,11 @@ export class RateLimiter {
   #previousDoubleAt: number;
   #takenSinceDouble = 0;
   #takenSinceGrow = 0;
+  /** Tokens granted in all, and attempts answered (recorded or rate limited): their difference is in flight. */
+  #taken = 0;
+  #answered = 0;
+  /** Quota the server said was left when it first advertised its limit: spent once, on top of the rate. */
+  #credit = 0;
   #resumeListeners: ((pausedMs: number) => void)[] = [];
 
   constructor(clock: Clock, latency: LatencyTracker, options: RateLimiterOptions = {}) {
@@ -175,6 +180,7 @@ export class RateLimiter {
   /** Records an attempt that consumed quota (any answer but 429): feeds growth and outage decay. */
   record(outcome: AttemptOutcome): void {
     const now = this.#clock.now();
+    this.#answered++;
     this.#samples.push({ at: now, failed: outcome === 'failure' });
     this.#trim(now);
     if (outcome === 'success') this.#grow(now);
@@ -188,6 +194,8 @@ export class RateLimiter {
    */
   rateLimited(pauseMs: number): boolean {
     const now = this.#clock.now();
+    this.#answered++;
+    this.#credit = 0;
     this.#trim(now);
     const epoch = Math.max(1000, this.#latency.quantile(0.5) ?? 0);
     let cut = false;
@@ -233,8 +241,10 @@ export class RateLimiter {
   /**
    * Reads the server's rate-limit headers. Before the first 429 they set the start rate:
    * `RateLimit-Policy` (`q;w=`) → 0.98 × q/w; else `RateLimit-Limit` (per `w`, or per second) →
-   * 0.98 × limit; else `RateLimit-Remaining`/`Reset` → remaining/reset. Afterwards, a response
-   * that leaves no quota stops probing above the ceiling.
+   * 0.98 × limit; else `RateLimit-Remaining`/`Reset` → remaining/reset. Starting from a limit,
+   * the quota `RateLimit-Remaining` says is left (less what is in flight, at most one second of
+   * the limit) is spent at once on top of the rate: the server's burst, not a guess.
+   * Afterwards, a response that leaves no quota stops probing above the ceiling.
    */
   observeHeaders(headers: Headers): void {
     const policy = parseRateLimitPolicy(headers.get('ratelimit-policy'));
@@ -243,13 +253,14 @@ export class RateLimiter {
     const reset = Number(headers.get('ratelimit-reset') ?? NaN);
     const canStart = this.#source === 'slowStart' || (this.#source === 'headers' && policy !== undefined);
     if (canStart) {
-      if (policy !== undefined) this.#start(policy.quota / policy.windowSeconds, 'policy');
-      else if (Number.isFinite(limit) && limit > 0) this.#start(limit, 'headers');
+      if (policy !== undefined) this.#start(policy.quota / policy.windowSeconds, 'policy', remaining);
+      else if (Number.isFinite(limit) && limit > 0) this.#start(limit, 'headers', remaining);
       else if (Number.isFinite(remaining) && Number.isFinite(reset) && reset > 0) {
         this.#rate = this.#bounded(remaining / reset);
         this.#source = 'headers';
       }
     }
+    if (remaining === 0) this.#credit = 0;
     // No quota left: we are at the ceiling; step back under it instead of waiting for a 429.
     if (remaining === 0 && this.#ceiling !== undefined && this.#rate > 0.95 * this.#ceiling) {
       this.#rate = this.#bounded(0.95 * this.#ceiling);
@@ -257,7 +268,12 @@ export class RateLimiter {
     }
   }
 
-  #start(advertised: number, source: RateSource): void {
+  #start(advertised: number, source: RateSource, remaining: number): void {
+    // Once (a later policy header refines the rate; the quota left was spent), and never under
+    // maxRate, which a burst would exceed.
+    if (this.#source === 'slowStart' && Number.isFinite(remaining) && this.#cap === Infinity) {
+      this.#credit = Math.max(0, Math.min(Math.floor(remaining) - (this.#taken - this.#answered), Math.floor(advertised)));
+    }
     this.#rate = this.#bounded(0.98 * advertised);
     this.#ceiling = advertised;
     this.#source = source;
@@ -402,6 +418,10 @@ export class RateLimiter {
         }, this.#pausedUntil - now);
         return;
       }
+      if (this.#tokens < 1 && this.#credit >= 1) {
+        this.#credit -= 1;
+        this.#tokens += 1;
+      }
       if (this.#tokens < 1) {
         this.#owing = true;
         const waitMs = Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
@@ -412,6 +432,7 @@ export class RateLimiter {
         return;
       }
       this.#tokens -= 1;
+      this.#taken++;
       this.#takenSinceDouble++;
       this.#takenSinceGrow++;
       this.#firstTokenAt ??= now;

@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from 'pino';
 import { IngestError, UploadError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
+import { realClock } from '../runtime/clock.js';
 import { abortStaleUploads } from './abortStaleUploads.js';
 import { clientKeyMaterial } from './createS3Client.js';
 import { digestFile, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
@@ -22,7 +23,7 @@ import { metadataProblems } from './objectMetadata.js';
 import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
 import { withWholeObjectCrc32c } from './wholeObjectChecksum.js';
-import { headObject, verifyStoredObject, type StoredChecksum, type VerifiedBy } from './verifyStoredObject.js';
+import { headObject, verifyStoredObject, type StoredChecksum, type Verification, type VerifiedBy } from './verifyStoredObject.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
@@ -66,6 +67,12 @@ export interface DeliverFileOptions {
    * partition never has more than one data file (e.g. a second run on the same ingest date).
    */
   readonly exclusivePartition?: boolean;
+  /**
+   * Waits, ms, before proving an object the store has just acknowledged again, when it does not
+   * match yet: some stores (s3rver) answer a PUT before its bytes have landed. S3 itself reads
+   * its writes at once, so this costs nothing there.
+   */
+  readonly settleDelaysMs?: readonly number[];
   readonly logger?: Logger;
 }
 
@@ -77,6 +84,7 @@ export const DELIVER_DEFAULTS = {
   conditionalWrite: true,
   abortStale: true,
   exclusivePartition: false,
+  settleDelaysMs: [100, 1000],
   contentType: 'application/octet-stream',
 } as const;
 
@@ -203,11 +211,19 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
     body.destroy(); // a failed upload stops reading; do not leave the file open
   }
 
-  const verification = await guard(
-    () => verifyStoredObject(client, bucket, key, digest, algorithm, sendSignal(signal)),
-    (e) => fail('Verifying the uploaded object', e),
-    signal,
-  );
+  const verify = (): Promise<Verification> =>
+    guard(
+      () => verifyStoredObject(client, bucket, key, digest, algorithm, sendSignal(signal)),
+      (e) => fail('Verifying the uploaded object', e),
+      signal,
+    );
+  let verification = await verify();
+  for (const ms of options.settleDelaysMs ?? DELIVER_DEFAULTS.settleDelaysMs) {
+    if (verification.match) break;
+    log?.debug({ key, reason: verification.reason, waitMs: ms }, 'the store does not show the upload yet: verifying again');
+    await realClock.sleep(ms, signal);
+    verification = await verify();
+  }
   if (!verification.match) {
     // Proven wrong by its size or its bytes (never by a checksum alone), and created by us
     // (conditional write): removing it restores "nothing at the key".
@@ -324,5 +340,8 @@ function validate(options: Readonly<DeliverFileOptions>, partSize: number, queue
     problems.push(`checksum must be CRC32C or SHA256, got ${String(options.checksum)}`);
   }
   problems.push(...metadataProblems(options.metadata ?? {}));
+  if (options.settleDelaysMs?.some((ms) => !Number.isFinite(ms) || ms < 0)) {
+    problems.push(`settleDelaysMs must hold finite numbers >= 0, got [${options.settleDelaysMs.join(', ')}]`);
+  }
   if (problems.length > 0) throw new UploadError(`Cannot deliver to s3://${options.bucket}/${options.key}: ${problems.join('; ')}.`);
 }

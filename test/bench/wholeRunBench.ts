@@ -190,6 +190,9 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
  */
 async function measureDemo(ctx: BenchContext, records: number): Promise<void> {
   const dataDir = join(ctx.workDir, 'demo');
+  // npm start runs the build: measure these sources, not the build npm ci made of older ones.
+  const build = await runCommand('npm', ['run', 'build']);
+  if (build.code !== 0) throw new Error(`npm run build exited with ${build.code}: ${build.stderr}`);
   const demo = await runCommand('npm', ['start', '--', '--no-progress', '--records', String(records), '--data-dir', dataDir]);
   if (demo.code !== 0) throw new Error(`npm start exited with ${demo.code}: ${demo.stderr}`);
   const report = JSON.parse(await readFile(join(dataDir, 'reports', 'customers', 'demo.report.json'), 'utf8')) as RunReport;

@@ -171,11 +171,12 @@ describe('ingest run as a real process', () => {
 });
 
 describe('ingest demo as a real process', () => {
-  it('--records 2000: exit 0, the summary and `ingest query` lines that run, the object in <data-dir>/s3', async () => {
+  it('npm start -- --records 2000 (the built CLI): exit 0, the summary and `ingest query` lines that run, the object in <data-dir>/s3', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'e2e-demo-'));
     try {
       await writeFile(join(dataDir, 'keep.txt'), 'not the demo’s');
-      const cli = spawnCli(['demo', '--records', '2000', '--seed', '3', '--data-dir', dataDir, '--no-progress']);
+      // As the README's quick start runs it: `npm test` builds dist/ first, so it is these sources.
+      const cli = spawnShellCommand(`npm start -- --records 2000 --seed 3 --data-dir '${dataDir}' --no-progress`);
       expect(await cli.exited, cli.stderr()).toBe(0);
       const stdout = cli.stdout();
       expect(stdout).toMatch(/SUCCEEDED/);

@@ -65,6 +65,43 @@ describe('RateLimiter start rate', () => {
     expect(b.rate).toBeCloseTo(3);
   });
 
+  it('spends at once the quota RateLimit-Remaining says is left, less what is in flight, once, on top of the rate', async () => {
+    const { clock, limiter: l } = limiter();
+    await grants(clock, l, 1);
+    // The first answer (still in flight for the limiter: not yet recorded) leaves 9 of 10.
+    l.observeHeaders(new Headers({ 'ratelimit-limit': '10', 'ratelimit-remaining': '9', 'ratelimit-reset': '1' }));
+    l.record('success');
+    const t = await grants(clock, l, 10);
+    expect(t.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    // Then the rate, 0.98 × 10: the next token ~102 ms later.
+    expect(t[8]).toBeGreaterThanOrEqual(100);
+    expect(t[9]! - t[8]!).toBeGreaterThanOrEqual(100);
+    // A later answer does not grant it again.
+    l.observeHeaders(new Headers({ 'ratelimit-policy': '"default";q=10;w=1', 'ratelimit-remaining': '9' }));
+    const later = await grants(clock, l, 2);
+    expect(later[1]! - later[0]!).toBeGreaterThanOrEqual(100);
+  });
+
+  it('spends no advertised quota beyond one second of the limit, under a maxRate, or after a 429', async () => {
+    const hourly = limiter();
+    hourly.limiter.observeHeaders(new Headers({ 'ratelimit-policy': '5000;w=3600', 'ratelimit-remaining': '4999' }));
+    const h = await grants(hourly.clock, hourly.limiter, 3);
+    // 1.39 req/s: one token of credit, on top of the bucket's one.
+    expect(h.slice(0, 2)).toEqual([0, 0]);
+    expect(h[2]).toBeGreaterThanOrEqual(700);
+
+    const capped = limiter({ maxRate: 20 });
+    capped.limiter.observeHeaders(new Headers({ 'ratelimit-limit': '10', 'ratelimit-remaining': '9' }));
+    const c = await grants(capped.clock, capped.limiter, 3);
+    expect(c[1]! - c[0]!).toBeGreaterThanOrEqual(100);
+
+    const refused = limiter();
+    refused.limiter.observeHeaders(new Headers({ 'ratelimit-limit': '10', 'ratelimit-remaining': '9' }));
+    refused.limiter.rateLimited(0);
+    const r = await grants(refused.clock, refused.limiter, 3);
+    expect(r[2]! - r[1]!).toBeGreaterThanOrEqual(100);
+  });
+
   it('starts at 2 req/s and doubles every 500 ms while the demand uses it, until the first 429', async () => {
     const { clock, limiter: l } = limiter();
     expect(l.rate).toBe(2);

@@ -31,6 +31,9 @@ function nextKey(): string {
   return renderKey({ prefix: 'raw', dataset: 'customers', ingestDate: '2026-11-28', runId: `run${runs}`, ext: 'ndjson' });
 }
 
+/** The key's last segment, as it appears in a request's path (the partition's `=` is percent-encoded). */
+const fileName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
+
 async function readObject(key: string): Promise<Buffer> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await out.Body!.transformToByteArray());
@@ -130,6 +133,50 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     await expect(attempt).rejects.toThrow(/Refusing to overwrite .*different content/);
     expect(proxy.count('PutObject')).toBe(writesBefore);
     expect(await readObject(key)).toEqual(original.content);
+  });
+
+  it('reliability row 40: verifies again when the store does not show an acknowledged upload yet (s3rver answers a PUT before its bytes land)', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'lagging.ndjson', 3_987, 12);
+    const putsBefore = proxy.count('PutObject');
+    let heads = 0;
+    // The first HEAD after the PUT says what a store still writing the file says: 0 bytes.
+    proxy.setRewrite(({ operation, path }) =>
+      operation === 'HeadObject' && path.endsWith(fileName(key)) && proxy.count('PutObject') > putsBefore && ++heads === 1
+        ? { 'content-length': '0' }
+        : undefined,
+    );
+    try {
+      const result = await deliverFile({ client, bucket, key, filePath: file.path, settleDelaysMs: [0, 0] });
+      expect(result).toMatchObject({ status: 'uploaded', verifiedBy: 'readBack', bytes: 3_987 });
+      expect(heads).toBe(2);
+      expect(await readObject(key)).toEqual(file.content);
+    } finally {
+      proxy.setRewrite(undefined);
+    }
+  });
+
+  it('removes an upload the store keeps showing wrong after the waits, and says to retry', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'wrong.ndjson', 3_987, 13);
+    const putsBefore = proxy.count('PutObject');
+    proxy.setRewrite(({ operation, path }) =>
+      operation === 'HeadObject' && path.endsWith(fileName(key)) && proxy.count('PutObject') > putsBefore
+        ? { 'content-length': '1' }
+        : undefined,
+    );
+    try {
+      const headsBefore = proxy.count('HeadObject');
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, settleDelaysMs: [0, 0] })).rejects.toThrow(
+        /does not match the local file \(the stored object has 1 bytes, the local file 3987\); it was removed\. Retry the delivery/,
+      );
+      // The check before the upload, then three verifications.
+      expect(proxy.count('HeadObject') - headsBefore).toBe(4);
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+      expect(listed.Contents ?? []).toEqual([]);
+    } finally {
+      proxy.setRewrite(undefined);
+    }
   });
 
   it('refuses a file that no longer matches the sha256 its writer computed', async () => {
@@ -249,8 +296,18 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
   it('rejects invalid options, naming each problem', async () => {
     const file = await writeTestFile(dir, 'opts.ndjson', 10, 10);
     await expect(
-      deliverFile({ client, bucket, key: '/bad//key', filePath: file.path, partSize: 1024, metadata: { 'api-token': 'x' } }),
-    ).rejects.toThrow(/must not start with "\/".*partSize must be.*looks like a secret/);
+      deliverFile({
+        client,
+        bucket,
+        key: '/bad//key',
+        filePath: file.path,
+        partSize: 1024,
+        metadata: { 'api-token': 'x' },
+        settleDelaysMs: [-1],
+      }),
+    ).rejects.toThrow(
+      /must not start with "\/".*partSize must be.*looks like a secret.*settleDelaysMs must hold finite numbers >= 0, got \[-1\]/,
+    );
   });
 
   it('creates nothing when the bucket is missing and says so', async () => {
