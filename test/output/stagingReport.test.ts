@@ -61,6 +61,24 @@ describe('stagingReport', () => {
     expect(column('phone')).toMatchObject({ present: 0, nulls: 3 });
   });
 
+  it('counts a string as untrimmed exactly when trimming spaces, tabs and line ends changes it, wherever its characters come from', async () => {
+    const texts = [' a', 'a ', '\ta', 'a\n', '\r', ' ', '', 'a b', 'é ', ' é', '😀 ', ' 😀', '\u00a0a', 'a\u2003', '\u0000', 'x\ty'];
+    await stage(
+      1,
+      texts.map((note, i) => ({ id: i + 1, note, n: i, nested: { note } })),
+    );
+    const report = await stagingReport(store);
+    const note = report.columns.find((c) => c.name === 'note');
+    expect(note).toMatchObject({
+      types: { VARCHAR: texts.length },
+      untrimmed: texts.filter((t) => t !== t.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '')).length,
+      invalid: null,
+    });
+    expect(note?.untrimmed).toBe(10);
+    // Only strings: a number's or an object's text has no white space at its ends.
+    expect(report.columns.find((c) => c.name === 'nested')).toMatchObject({ types: { OBJECT: texts.length }, untrimmed: 0 });
+  });
+
   it('reports zeros for an empty run', async () => {
     const report = await stagingReport(store, declared(customerSchema));
     expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, refused: 0, rejectedByRules: 0 });
