@@ -10,6 +10,7 @@ import type { RunIngestionContext } from './runIngestionContext.js';
 import type { Inspect } from './runMachine.js';
 import { closeRunServices, openRunServices } from './runServices.js';
 import { runObserver } from './runObserver.js';
+import { stagingFigures } from './stagingFigures.js';
 import { fetchPages } from './steps/fetchPages.js';
 import { prepare } from './steps/prepare.js';
 import { upload } from './steps/upload.js';
@@ -33,6 +34,7 @@ export async function runResource(
     if (resume.state.pagesStaged)
       services.logger.info({ runId: config.runId, pages: resume.state.pagesStaged }, 'resuming: committed pages are not fetched again');
     const streamPages = fetchPages(config, services, resume, pacer);
+    const figures = stagingFigures(services.store, config.resource);
     const steps: IngestionRunDeps = {
       prepare: prepare(config, services),
       fetchPages: (input, signal) => {
@@ -40,8 +42,8 @@ export async function runResource(
         return context.onEvent ? stream.pipe(tap(context.onEvent)) : stream;
       },
       writeFinalFile: writeFile(config, services),
-      uploadFile: upload(config, services),
-      writeReport: writeReport(config, services, resume.state),
+      uploadFile: upload(config, services, figures),
+      writeReport: writeReport(config, services, resume.state, figures),
     };
     const extra = context.inspect === undefined ? [] : Array.isArray(context.inspect) ? context.inspect : [context.inspect as Inspect];
     const observe =

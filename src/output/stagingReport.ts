@@ -144,7 +144,7 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
  * 64 MB. Stacked projections compute each field's type `t`, text `s` and (for a ruled
  * field) trimmed text `x` once per record, and the rules read those columns: written over the
  * JSON value instead, every rule repeated them, and planning the repetitions cost more than
- * scanning a small run. An unruled field trims only its strings.
+ * scanning a small run. An unruled field looks only at its strings' ends.
  */
 async function columnQuality(
   staged: Pick<StagedRecords, 'query'>,

@@ -27,7 +27,7 @@ import {
   uploadUpdate,
   type RunUpdate,
 } from './runState.js';
-import { stagedRecords, type StagedRecords, type StagedRecordsSource } from './stagedRecords.js';
+import { stagedRecords, type StagedRecords, type StagedRecordsSource, type StagingThreads } from './stagedRecords.js';
 import { StagingError, describeError } from './stagingErrors.js';
 import type {
   Checkpoint,
@@ -58,8 +58,8 @@ export class StagingStore implements StagedRecordsSource {
   readonly #clock: Clock;
   /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
   readonly #config: Readonly<Record<string, string>>;
-  /** DuckDB threads of the scans that fold the records into a small state (`scanThreads`). */
-  #scanThreads: number;
+  /** DuckDB threads of most work and of the scans that fold the records into a small state (`scanThreads`). */
+  readonly #threads: StagingThreads;
   readonly #log: Logger | undefined;
   #pagesStaged = 0;
   #closed = false;
@@ -87,7 +87,7 @@ export class StagingStore implements StagedRecordsSource {
     this.#clock = clock;
     this.#config = config;
     this.#log = log;
-    this.#scanThreads = scanThreads;
+    this.#threads = { threads: Number(config['threads']), scanThreads };
   }
 
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
@@ -211,17 +211,7 @@ export class StagingStore implements StagedRecordsSource {
         this.#config['memory_limit'],
         (sql) => this.#conn().run(sql),
         this.#log,
-        () => {
-          const threads = Number(this.#config['threads']);
-          const scanOutOfMemory = (): void => {
-            this.#log?.debug(
-              { scanThreads: this.#scanThreads, threads },
-              'a scan ran out of DuckDB memory on the scan threads: scans run on the store threads from now on',
-            );
-            this.#scanThreads = threads;
-          };
-          return work(stagedRecords(this, this.#conn(), { threads, scanThreads: this.#scanThreads, scanOutOfMemory }));
-        },
+        () => work(stagedRecords(this, this.#conn(), this.#threads, this.#log)),
       ),
     );
   }

@@ -3,6 +3,7 @@
  * relations over them and the queries to read them, not the connection nor the table layout.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from 'pino';
 import { isOutOfMemory } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
@@ -59,19 +60,18 @@ export interface StagedRecordsSource {
   readStaged<T>(what: string, work: (records: StagedRecords) => Promise<T>): Promise<T>;
 }
 
-/** DuckDB's threads for most work, and for the scans that fold the records into a small state. */
+/** DuckDB's threads for most work, and for the scans that fold the records into a small state: the store's, for all its reads. */
 export interface StagingThreads {
   readonly threads: number;
-  readonly scanThreads: number;
-  /** A scan ran out of memory on the scan threads (and ran again on `threads`): the store's later scans use `threads`. */
-  readonly scanOutOfMemory: () => void;
+  /** Set to `threads` for good once a scan ran out of memory on more. */
+  scanThreads: number;
 }
 
 /** The StagedRecords of `store`'s run over `conn`. */
-export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threads: StagingThreads): StagedRecords {
+export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threads: StagingThreads, log?: Logger): StagedRecords {
   const run = sqlString(store.runId);
-  let scanThreads = threads.scanThreads;
   const onScanThreads = async <T>(work: () => Promise<T>): Promise<T> => {
+    const { scanThreads } = threads;
     if (scanThreads === threads.threads) return work();
     await conn.run(`SET threads = ${scanThreads}`);
     try {
@@ -80,8 +80,11 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threa
       if (!isOutOfMemory(error)) throw error;
       // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses): where
       // they do not fit in the memory limit, the scans run on the threads the rest runs on.
-      scanThreads = threads.threads;
-      threads.scanOutOfMemory();
+      log?.debug(
+        { scanThreads, threads: threads.threads },
+        'a scan ran out of DuckDB memory on the scan threads: scans run on the store threads from now on',
+      );
+      threads.scanThreads = threads.threads;
     } finally {
       await conn.run(`SET threads = ${threads.threads}`);
     }

@@ -7,13 +7,18 @@ import { checkPartitionFree } from '../checkPartitionFree.js';
 import { fileSchemaAt, recordDatasetSchema } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
+import type { StagingFigures } from '../stagingFigures.js';
 
-/** The file delivered to its key without overwriting, verified, and recorded in the checkpoint. */
-export function upload(config: ResolvedRunConfig, services: RunServices): IngestionRunDeps['uploadFile'] {
+/**
+ * The file delivered to its key without overwriting, verified, and recorded in the checkpoint;
+ * the report's figures are computed meanwhile.
+ */
+export function upload(config: ResolvedRunConfig, services: RunServices, figures: StagingFigures): IngestionRunDeps['uploadFile'] {
   const { runtime, logger, s3, store, keys } = services;
   return async ({ file }, signal) => {
     // What the writer (or a resume's counts) left: the upload's buffers and the report come on top of it.
     await store.releaseMemoryIfLarge();
+    figures.start();
     // Again: a run of another id may have delivered since this one started.
     await runtime.clock.track(checkPartitionFree(config, services, signal));
     const delivery = await runtime.clock.track(

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ResolvedRunConfig } from '../../config/loadRunConfig.js';
-import { schemaPathFor, stagingReport, type FieldRule } from '../../output/index.js';
+import { schemaPathFor, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
 import { conflictAnomaly } from '../../report/conflictAnomaly.js';
 import { secretsAnomaly } from '../../report/secretsAnomaly.js';
@@ -12,6 +12,7 @@ import { findPreviousRun } from '../findPreviousRun.js';
 import { fileSchemaAt } from '../datasetSchemaStore.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
+import type { StagingFigures } from '../stagingFigures.js';
 
 /** What a value breaking a cleaning rule is, in the report's words. */
 const ruleMeaning: Readonly<Record<FieldRule, string>> = {
@@ -36,9 +37,10 @@ export function writeReport(
   config: ResolvedRunConfig,
   { runtime, logger, s3, store, paths, keys }: RunServices,
   resume: ResumeState,
+  figures: StagingFigures,
 ): IngestionRunDeps['writeReport'] {
   const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
-    const sql = await stagingReport(store, config.resource.schema, config.resource.primaryKey);
+    const sql = await figures.get();
     // The file's own count when one was written; else what the rules would reject.
     const rejected = draft.output ? draft.records.rejected : config.transform === 'clean' ? sql.records.rejectedByRules : 0;
     const { cancelled: _cancelled, ...base } = draft;

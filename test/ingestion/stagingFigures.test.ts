@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBConnection } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { stagingFigures } from '../../src/ingestion/stagingFigures.js';
+import { stagingReport } from '../../src/output/index.js';
+import { StagingStore } from '../../src/staging/index.js';
+
+let dir: string;
+let store: StagingStore;
+const resource = { schema: {}, primaryKey: 'id' };
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'figures-'));
+  store = await StagingStore.open({ path: join(dir, 'r.duckdb'), runId: 'r' });
+  await store.stagePage({
+    page: 1,
+    records: [{ id: 1, name: ' Ann' }, { id: 2 }, { id: 1, name: ' Ann' }],
+    fetchedAt: 0,
+    attempts: 1,
+    latencyMs: 5,
+    keyField: 'id',
+  });
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** How many quality scans (one per report) DuckDB has been asked for. */
+function qualityScans(): () => number {
+  const spy = vi.spyOn(DuckDBConnection.prototype, 'runAndReadAll');
+  return () => spy.mock.calls.filter(([sql]) => sql.includes('histogram(')).length;
+}
+
+describe('stagingFigures', () => {
+  it('computes the figures once when started ahead of the report, and the same as the report computes alone', async () => {
+    const alone = await stagingReport(store, resource.schema, resource.primaryKey);
+    const scans = qualityScans();
+    const figures = stagingFigures(store, resource);
+    figures.start();
+    figures.start();
+    expect(await figures.get()).toEqual(alone);
+    expect(scans()).toBe(1);
+  });
+
+  it('computes them when the report asks without a start', async () => {
+    const scans = qualityScans();
+    const report = await stagingFigures(store, resource).get();
+    expect(report.records).toMatchObject({ received: 3, unique: 2, duplicates: 1 });
+    expect(scans()).toBe(1);
+  });
+
+  it('asks again when the early attempt failed: starting early never fails a report', async () => {
+    const original = DuckDBConnection.prototype.runAndReadAll;
+    let failures = 0;
+    const spy = vi.spyOn(DuckDBConnection.prototype, 'runAndReadAll').mockImplementation(function (this: DuckDBConnection, sql, ...rest) {
+      if (sql.includes('histogram(') && failures++ === 0) return Promise.reject(new Error('the disk was briefly full'));
+      return original.call(this, sql, ...rest);
+    });
+    const figures = stagingFigures(store, resource);
+    figures.start();
+    const report = await figures.get();
+    expect(report.columns.find((c) => c.name === 'name')).toMatchObject({ present: 1, untrimmed: 1 });
+    expect(spy.mock.calls.filter(([sql]) => sql.includes('histogram(')).length).toBe(2);
+  });
+});
