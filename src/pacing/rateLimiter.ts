@@ -272,7 +272,7 @@ export class RateLimiter {
     // Once (a later policy header refines the rate; the quota left was spent), and never under
     // maxRate, which a burst would exceed.
     if (this.#source === 'slowStart' && Number.isFinite(remaining) && this.#cap === Infinity) {
-      this.#credit = Math.max(0, Math.min(Math.floor(remaining) - (this.#taken - this.#answered), Math.floor(advertised)));
+      this.#credit = Math.max(0, Math.min(Math.floor(remaining) - Math.max(0, this.#taken - this.#answered), Math.floor(advertised)));
     }
     this.#rate = this.#bounded(0.98 * advertised);
     this.#ceiling = advertised;
