@@ -139,15 +139,16 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
  * Every column's figures and the count of rule breakers from one scan of the unique records per
  * `columnsPerScan` fields (usually one): per field a histogram of its JSON types (absent fields
  * aside), the untrimmed strings and the values its rule rejects, and the records any rule
- * rejects: one row of state, whatever the records. On the store's one thread: on the demo's
- * 100,000 records two were no faster, and after the final write they ran out of the default
- * 64 MB. Stacked projections compute each field's type `t`, text `s` and (for a ruled
- * field) trimmed text `x` once per record, and the rules read those columns: written over the
- * JSON value instead, every rule repeated them, and planning the repetitions cost more than
- * scanning a small run. An unruled field looks only at its strings' ends.
+ * rejects: one row of state, whatever the records. On the scan threads: each parses a record
+ * twice (a list of paths each), so two fit in the default 64 MB (1.2M records: 4.8 → 2.8 s on
+ * two; four ran out of it, and the scan ran again on the store's thread). Stacked projections
+ * compute each field's type `t`, text `s` and (for a ruled field) trimmed text `x` once per
+ * record, and the rules read those columns: written over the JSON value instead, every rule
+ * repeated them, and planning the repetitions cost more than scanning a small run. An unruled
+ * field looks only at its strings' ends.
  */
 async function columnQuality(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'query' | 'scan'>,
   rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
@@ -205,7 +206,7 @@ interface FieldCounts {
 
 /** The counts of the fields at `indices` of `names` (their aliases keep the index the rules read), the records, and those a rule rejects. */
 async function qualityCounts(
-  staged: Pick<StagedRecords, 'query'>,
+  staged: Pick<StagedRecords, 'query' | 'scan'>,
   names: readonly string[],
   indices: readonly number[],
   byName: ReadonlyMap<string, CleanPlan>,
@@ -232,7 +233,7 @@ async function qualityCounts(
   const rejected = invalids.length === 0 ? '0' : `count_if(${invalids.join(' OR ')})`;
   const parsed = `SELECT json_type(record, ${paths}) AS _t, json_extract_string(record, ${paths}) AS _s FROM _fields`;
   const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM (${parsed})))`;
-  const row = (await staged.query(`SELECT ${counts.join(', ')}, count(*), ${rejected} FROM ${from}`))[0] ?? [];
+  const row = (await staged.scan(`SELECT ${counts.join(', ')}, count(*), ${rejected} FROM ${from}`))[0] ?? [];
   return {
     fields: indices.map((_, p) => ({
       types: row[3 * p] === null ? {} : (JSON.parse(String(row[3 * p])) as Record<string, number>),
