@@ -26,7 +26,7 @@ const DEMO_BUCKET = 'demo-lake';
  * The package's folder, the first above `from` holding a package.json: this module runs from
  * src/cli in a checkout and from dist/src/cli when built or installed.
  */
-export function packageRoot(from: string): string {
+function packageRoot(from: string): string {
   const up = dirname(from);
   if (existsSync(join(from, 'package.json')) || up === from) return from;
   return packageRoot(up);
