@@ -8,12 +8,15 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
   const keys = path === '' || path === '$' ? [] : path.split('.');
   let i = 0;
   const ws = (): void => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+    let c = text.charCodeAt(i);
+    while (c === SPACE || c === LF || c === CR || c === TAB) c = text.charCodeAt(++i);
   };
+  // Strings are skipped by searching for their closing quote (a native scan), not char by char:
+  // on a page of records this scanner ran slower than JSON.parse over the same text.
   const skipString = (): void => {
-    i++; // opening quote
-    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++;
+    let end = text.indexOf('"', i + 1);
+    while (escaped(text, end)) end = text.indexOf('"', end + 1);
+    i = end + 1;
   };
   const readKey = (): string => {
     const start = i;
@@ -23,33 +26,33 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
   /** Skips one value of any kind, nested containers included. */
   const skipValue = (): void => {
     ws();
-    const c = text[i];
-    if (c === '"') return skipString();
-    if (c === '{' || c === '[') {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return skipString();
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       let depth = 0;
       do {
-        const d = text[i];
-        if (d === '"') {
+        const d = text.charCodeAt(i);
+        if (d === QUOTE) {
           skipString();
           continue;
         }
-        if (d === '{' || d === '[') depth++;
-        else if (d === '}' || d === ']') depth--;
+        if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
+        else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) depth--;
         i++;
       } while (depth > 0);
       return;
     }
-    while (i < text.length && !',}] \n\r\t'.includes(text[i]!)) i++;
+    while (i < text.length && !ENDS_SCALAR.has(text.charCodeAt(i))) i++;
   };
 
   for (const key of keys) {
     ws();
-    if (text[i] !== '{') return undefined;
+    if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
     i++;
     let found = false;
     for (;;) {
       ws();
-      if (text[i] === '}') return undefined;
+      if (text.charCodeAt(i) === CLOSE_BRACE) return undefined;
       const name = readKey();
       ws();
       i++; // colon
@@ -59,21 +62,46 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
       }
       skipValue();
       ws();
-      if (text[i] === ',') i++;
+      if (text.charCodeAt(i) === COMMA) i++;
     }
     if (!found) return undefined;
   }
   ws();
-  if (text[i] !== '[') return undefined;
+  if (text.charCodeAt(i) !== OPEN_BRACKET) return undefined;
   i++;
   const items: string[] = [];
   for (;;) {
     ws();
-    if (text[i] === ']') return items;
+    if (text.charCodeAt(i) === CLOSE_BRACKET) return items;
     const start = i;
     skipValue();
     items.push(text.slice(start, i));
     ws();
-    if (text[i] === ',') i++;
+    if (text.charCodeAt(i) === COMMA) i++;
   }
+}
+
+const [QUOTE, BACKSLASH, COMMA, SPACE, LF, CR, TAB] = ['"', '\\', ',', ' ', '\n', '\r', '\t'].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['{', '}', '[', ']'].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+];
+/** What ends a number, `true`, `false` or `null`. */
+const ENDS_SCALAR = new Set([COMMA, CLOSE_BRACE, CLOSE_BRACKET, SPACE, LF, CR, TAB]);
+
+/** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
+function escaped(text: string, at: number): boolean {
+  let n = 0;
+  while (text.charCodeAt(at - 1 - n) === BACKSLASH) n++;
+  return n % 2 === 1;
 }

@@ -9,6 +9,13 @@ describe('rawJsonArray', () => {
     expect(rawJsonArray(body, 'data')).toEqual(['{"id":9007199254740993,"s":"a\\"]}"}', '{"id":2,"n":[1,{"x":"}"}]}', 'null', '"t"']);
   });
 
+  it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
+    const body = String.raw`{"data":[{"p":"C:\\"},{"q":"say \"hi\\\" \\\\"},"\\\\\\\"",true]}`;
+    const raw = rawJsonArray(body, 'data');
+    expect(raw).toEqual([String.raw`{"p":"C:\\"}`, String.raw`{"q":"say \"hi\\\" \\\\"}`, String.raw`"\\\\\\\""`, 'true']);
+    expect(raw?.map((t) => JSON.parse(t) as unknown)).toEqual(JSON.parse(body).data);
+  });
+
   it('follows a dotted path and reports a missing or non-array target', () => {
     expect(rawJsonArray('{"result":{"items":[1, 2.50]}}', 'result.items')).toEqual(['1', '2.50']);
     expect(rawJsonArray('[1,2]', '')).toEqual(['1', '2']);
