@@ -42,7 +42,7 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
       } while (depth > 0);
       return;
     }
-    while (i < text.length && !ENDS_SCALAR.has(text.charCodeAt(i))) i++;
+    while (i < text.length && !endsScalar(text.charCodeAt(i))) i++;
   };
 
   for (const key of keys) {
@@ -96,8 +96,9 @@ const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['{', '}', '[', '
   number,
   number,
 ];
-/** What ends a number, `true`, `false` or `null`. */
-const ENDS_SCALAR = new Set([COMMA, CLOSE_BRACE, CLOSE_BRACKET, SPACE, LF, CR, TAB]);
+/** Whether `c` ends a number, `true`, `false` or `null`. */
+const endsScalar = (c: number): boolean =>
+  c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === SPACE || c === LF || c === CR || c === TAB;
 
 /** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
 function escaped(text: string, at: number): boolean {
