@@ -148,7 +148,7 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
  * field looks only at its strings' ends.
  */
 async function columnQuality(
-  staged: Pick<StagedRecords, 'query' | 'scan'>,
+  staged: Pick<StagedRecords, 'scan'>,
   rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
@@ -206,13 +206,13 @@ interface FieldCounts {
 
 /** The counts of the fields at `indices` of `names` (their aliases keep the index the rules read), the records, and those a rule rejects. */
 async function qualityCounts(
-  staged: Pick<StagedRecords, 'query' | 'scan'>,
+  staged: Pick<StagedRecords, 'scan'>,
   names: readonly string[],
   indices: readonly number[],
   byName: ReadonlyMap<string, CleanPlan>,
 ): Promise<{ fields: FieldCounts[]; records: number; rejected: number }> {
   if (indices.length === 0) {
-    const rows = await staged.query('SELECT count(*) FROM _fields');
+    const rows = await staged.scan('SELECT count(*) FROM _fields');
     return { fields: [], records: num(rows[0]?.[0]), rejected: 0 };
   }
   const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;

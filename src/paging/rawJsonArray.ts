@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, isJsonSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../staging/jsonChars.js';
+
 /**
  * The exact source text of each element of the array at `path` (dotted) in a JSON document,
  * so that staging keeps what the API sent byte for byte: `JSON.parse` would round integers
@@ -8,8 +10,7 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
   const keys = path === '' || path === '$' ? [] : path.split('.');
   let i = 0;
   const ws = (): void => {
-    let c = text.charCodeAt(i);
-    while (c === SPACE || c === LF || c === CR || c === TAB) c = text.charCodeAt(++i);
+    while (isJsonSpace(text.charCodeAt(i))) i++;
   };
   // Strings are skipped by searching for their closing quote (a native scan), not char by char:
   // on a page of records this scanner ran slower than JSON.parse over the same text.
@@ -28,7 +29,7 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
     ws();
     const c = text.charCodeAt(i);
     if (c === QUOTE) return skipString();
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       let depth = 0;
       do {
         const d = text.charCodeAt(i);
@@ -36,8 +37,8 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
           skipString();
           continue;
         }
-        if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
-        else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) depth--;
+        if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
+        else if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) depth--;
         i++;
       } while (depth > 0);
       return;
@@ -47,12 +48,12 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
 
   for (const key of keys) {
     ws();
-    if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
+    if (text.charCodeAt(i) !== OPEN_OBJECT) return undefined;
     i++;
     let found = false;
     for (;;) {
       ws();
-      if (text.charCodeAt(i) === CLOSE_BRACE) return undefined;
+      if (text.charCodeAt(i) === CLOSE_OBJECT) return undefined;
       const name = readKey();
       ws();
       i++; // colon
@@ -67,12 +68,12 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
     if (!found) return undefined;
   }
   ws();
-  if (text.charCodeAt(i) !== OPEN_BRACKET) return undefined;
+  if (text.charCodeAt(i) !== OPEN_ARRAY) return undefined;
   i++;
   const items: string[] = [];
   for (;;) {
     ws();
-    if (text.charCodeAt(i) === CLOSE_BRACKET) return items;
+    if (text.charCodeAt(i) === CLOSE_ARRAY) return items;
     const start = i;
     skipValue();
     items.push(text.slice(start, i));
@@ -81,24 +82,8 @@ export function rawJsonArray(text: string, path: string): string[] | undefined {
   }
 }
 
-const [QUOTE, BACKSLASH, COMMA, SPACE, LF, CR, TAB] = ['"', '\\', ',', ' ', '\n', '\r', '\t'].map((c) => c.charCodeAt(0)) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
-const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = ['{', '}', '[', ']'].map((c) => c.charCodeAt(0)) as [
-  number,
-  number,
-  number,
-  number,
-];
 /** Whether `c` ends a number, `true`, `false` or `null`. */
-const endsScalar = (c: number): boolean =>
-  c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === SPACE || c === LF || c === CR || c === TAB;
+const endsScalar = (c: number): boolean => c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY || isJsonSpace(c);
 
 /** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
 function escaped(text: string, at: number): boolean {

@@ -1,4 +1,5 @@
 /** Why a record is not staged as a record: too large, too deep or too wide for staging, or poison to it. */
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, isJsonSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './jsonChars.js';
 
 /** The run options that bound one record (`maxRecordBytes`, `maxRecordDepth`, `maxRecordKeys`). */
 export interface RecordLimits {
@@ -41,7 +42,7 @@ export function recordRefusal(text: string, limits: Readonly<RecordLimits>): str
       i = skipString(text, i);
       if (i < 0) return `lone surrogate escape \\u${text.slice(-i - 4, -i)} in a string`;
       let j = i;
-      while (j < n && isSpace(text.charCodeAt(j))) j++;
+      while (j < n && isJsonSpace(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) !== COLON) continue;
       if (++keys > limits.maxRecordKeys) return `record with more than maxRecordKeys ${limits.maxRecordKeys} keys`;
       // Names are compared by a hash of their characters (no string made per name); an escaped name is
@@ -118,8 +119,7 @@ function hashChars(text: string, from: number, to: number): number {
 const nameAt = (text: string, start: number, end: number): string =>
   text.slice(start, end).includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : text.slice(start + 1, end - 1);
 
-const [OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, QUOTE, BACKSLASH, COLON, STAR] = [...'{}[]"\\:*'].map((c) => c.charCodeAt(0));
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const STAR = '*'.charCodeAt(0);
 const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
 const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
 
