@@ -100,18 +100,35 @@ export async function runChildScript<T>(script: string, input: unknown): Promise
   };
   // The thread pool `ingest` starts with (src/cli/bin.cts): under tsx the pool is running before the script could choose it.
   threadpool.favourOneThread(env);
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
-  const stderr = tail(child);
   let result: T | undefined;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const { code, wallMs, stderr } = await spawnTimed(command, args, env, (line) => {
     if (line.startsWith(resultMarker)) result = JSON.parse(line.slice(resultMarker.length)) as T;
   });
-  // 'close', not 'exit': the result line may still be in the pipe when the process exits.
+  if (result === undefined) throw new Error(`${script} exited with ${code} and printed no result: ${stderr}`);
+  return { result, processWallMs: wallMs };
+}
+
+/** How a child process ended: its exit code, its life from spawn to exit, the end of its stderr. */
+interface TimedExit {
+  readonly code: number | null;
+  readonly wallMs: number;
+  readonly stderr: string;
+}
+
+/** Spawns `command args` from the repository root, passing each stdout line to `onLine` (else ignoring stdout), and waits for it. */
+async function spawnTimed(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  onLine?: (line: string) => void,
+): Promise<TimedExit> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'pipe'], env });
+  const stderr = tail(child);
+  if (onLine) createInterface({ input: child.stdout! }).on('line', onLine);
+  // 'close', not 'exit': a last line may still be in the pipe when the process exits.
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-  const processWallMs = performance.now() - started;
-  if (result === undefined) throw new Error(`${script} exited with ${code} and printed no result: ${stderr()}`);
-  return { result, processWallMs };
+  return { code, wallMs: performance.now() - started, stderr: stderr() };
 }
 
 /** The input a child script was started with. */
@@ -127,14 +144,6 @@ export function printResult(result: unknown): void {
 }
 
 /** Runs `command args` from the repository root as a user would, and times it from spawn to exit. */
-export async function runCommand(
-  command: string,
-  args: readonly string[],
-): Promise<{ readonly code: number | null; readonly wallMs: number; readonly stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env });
-  const stderr = tail(child);
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-  return { code, wallMs: performance.now() - started, stderr: stderr() };
+export function runCommand(command: string, args: readonly string[]): Promise<TimedExit> {
+  return spawnTimed(command, args, { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
 }
