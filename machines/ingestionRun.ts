@@ -219,6 +219,7 @@ export const ingestionRun = setup({
       on: {
         'request.sent': { actions: { type: 'count', params: notPaused } },
         'request.done': { actions: { type: 'count', params: notPaused } },
+        'pages.committed': { actions: { type: 'count', params: notPaused } },
         'page.staged': { actions: { type: 'count', params: notPaused } },
         'page.retry': { actions: { type: 'count', params: notPaused } },
         'paging.anomaly': { actions: { type: 'count', params: notPaused } },

@@ -83,6 +83,8 @@ interface PageState {
 interface FetchedPage {
   readonly job: PageJob;
   readonly parsed: ParsedPage;
+  /** Parsing the body, ms on the run's clock. */
+  readonly parseMs: number;
   readonly response: AttemptResponse;
   readonly fetchedAt: number;
   readonly state: PageState;
@@ -150,7 +152,13 @@ class StreamRun {
   #bodyBytes = 0;
   #bodies = 0;
   /** Pages fetched and waiting to be staged: whoever stages next takes them all, in one commit. */
-  readonly #toStage: { readonly page: StagedPage; readonly staged: () => void; readonly failed: (error: unknown) => void }[] = [];
+  readonly #toStage: {
+    readonly page: StagedPage;
+    /** Parsing its body and cutting out its records' text, ms. */
+    readonly parseMs: number;
+    readonly staged: () => void;
+    readonly failed: (error: unknown) => void;
+  }[] = [];
   /** The staging under way (settled when nothing is staging). */
   #stageChain: Promise<void> = Promise.resolve();
   #staging = false;
@@ -352,6 +360,7 @@ class StreamRun {
       switch (verdict) {
         case 'ok': {
           let parsed: ParsedPage;
+          const parseStarted = clock.now();
           try {
             parsed = parsePage(this.#o.pagination, response.body, headers, answeredUrl);
             // A next link that echoes the key is staged without it: the checkpoint holds no credential.
@@ -364,7 +373,8 @@ class StreamRun {
           }
           this.#limiter.record('success');
           this.#budget.succeeded();
-          return { job, parsed, response, fetchedAt: clock.now(), state };
+          const fetchedAt = clock.now();
+          return { job, parsed, parseMs: fetchedAt - parseStarted, response, fetchedAt, state };
         }
         case 'rateLimited': {
           const wait = parseRetryAfter(headers.get('retry-after'), clock.now()) ?? parseRateLimitReset(headers.get('ratelimit-reset'));
@@ -530,6 +540,7 @@ class StreamRun {
   #stage$(fetched: FetchedPage): Observable<never> {
     return defer(() => {
       const { job, parsed, response, state } = fetched;
+      const cutStarted = this.#deps.runtime.clock.now();
       const page: StagedPage = {
         page: job.page,
         records: parsed.records,
@@ -544,7 +555,8 @@ class StreamRun {
         latencyMs: response.latencyMs,
       };
       const staged = new Promise<void>((resolve, reject) => {
-        this.#toStage.push({ page, staged: resolve, failed: reject });
+        const parseMs = fetched.parseMs + (this.#deps.runtime.clock.now() - cutStarted);
+        this.#toStage.push({ page, parseMs, staged: resolve, failed: reject });
         if (!this.#staging) this.#stageChain = this.#stageWaiting();
       });
       return from(staged.then(() => page));
@@ -576,7 +588,13 @@ class StreamRun {
         const batch = this.#toStage.splice(0);
         try {
           this.#run.signal.throwIfAborted();
-          await this.#deps.runtime.clock.track(this.#deps.stage(batch.map((waiting) => waiting.page)));
+          const time = await this.#deps.runtime.clock.track(this.#deps.stage(batch.map((waiting) => waiting.page)));
+          this.#emit({
+            type: 'pages.committed',
+            pages: batch.length,
+            parseMs: batch.reduce((sum, waiting) => sum + waiting.parseMs, 0),
+            ...(time ?? { transactions: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 }),
+          });
           for (const waiting of batch) waiting.staged();
         } catch (error: unknown) {
           for (const waiting of batch) waiting.failed(error);

@@ -10,6 +10,7 @@ import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
 import type { Pagination } from './pagination.js';
+import type { StagingTime } from '../staging/stagingTypes.js';
 
 /** A page handed to `stage`: it counts as delivered once `stage` resolved. */
 export interface StagedPage {
@@ -109,8 +110,12 @@ export interface PageStreamDeps {
   readonly auth: AuthProvider;
   /** `clockScheduler(runtime.clock)`: backoff timers run on it. */
   readonly scheduler: SchedulerLike;
-  /** Commits pages (records + checkpoints; one transaction for those waiting together); each is delivered once this resolves. */
-  readonly stage: (pages: readonly StagedPage[]) => Promise<void>;
+  /**
+   * Commits pages (records + checkpoints; one transaction for those waiting together); each is
+   * delivered once this resolves. Resolving with the time it took (`StagingTime`) puts it in the
+   * `pages.committed` event.
+   */
+  readonly stage: (pages: readonly StagedPage[]) => Promise<StagingTime | void>;
   /**
    * The API origin's pacer, shared with the streams of its other resources (its owner disposes it);
    * absent, the stream paces itself with its own, from `rateLimit` and `maxRate`.

@@ -1,3 +1,5 @@
+import type { StagingTime } from '../staging/stagingTypes.js';
+
 /**
  * What the page stream tells the world: every fact a run's figures are made of. The run counts
  * them once (`countEvent` in src/run), and the machine, the progress display and the report
@@ -21,6 +23,11 @@ export type StreamEvent =
       /** Total pages when the pagination knows it (page 1's metadata), else undefined. */
       readonly totalPages: number | undefined;
     }
+  /**
+   * Pages were committed in one transaction (their `page.staged` events follow): what parsing
+   * them and staging them took, ms on the run's clock (staging's own figures when `stage` gives them, else 0).
+   */
+  | ({ readonly type: 'pages.committed'; readonly pages: number; readonly parseMs: number } & StagingTime)
   /** An attempt failed transiently and the page was requeued. */
   | {
       readonly type: 'page.retry';

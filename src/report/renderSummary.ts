@@ -1,7 +1,7 @@
 import { checkConsistency } from './checkConsistency.js';
 import { compareStatusKeys, formatBytes, formatCount, formatDuration, formatPercent, neutralizeControls } from './format.js';
 import { redactReport, type Redactor } from './redactReport.js';
-import { MISSING_ERROR } from './reportFacts.js';
+import { MISSING_ERROR, stagingTimeLine } from './reportFacts.js';
 import type { RunReport } from './runReport.js';
 import { timeByState } from './timeline.js';
 
@@ -68,6 +68,7 @@ export function renderSummary(input: RunReport, options: SummaryOptions): string
     if (!check.ok) lines.push(p.red(p.bold(`FAILED    does not add up: ${check.detail}`)));
   }
   lines.push(`${label('speed')}${n(report.throughput.recordsPerSecond, 1)} records/s · ${n(report.throughput.pagesPerSecond, 2)} pages/s`);
+  if (report.throughput.staging.transactions > 0) lines.push(`${label('staging')}${stagingTimeLine(report.throughput.staging)}`);
 
   const slowest = [...timeByState(report.timeline)].sort((a, b) => b.totalMs - a.totalMs).slice(0, 3);
   if (slowest.length > 0) {

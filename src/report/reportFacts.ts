@@ -72,10 +72,21 @@ export function recordFacts(report: RunReport): Fact[] {
 }
 
 export function throughputFacts(report: RunReport): Fact[] {
+  const staging = report.throughput.staging;
   return [
     { label: 'Records per second', value: n(report.throughput.recordsPerSecond, 1), num: true },
     { label: 'Pages per second', value: n(report.throughput.pagesPerSecond, 2), num: true },
+    { label: 'Parsing page bodies', value: formatDuration(staging.parseMs), num: true },
+    { label: 'Staging records (checks and appends)', value: formatDuration(staging.appendMs), num: true },
+    { label: 'Appending page checkpoints', value: formatDuration(staging.checkpointMs), num: true },
+    { label: 'Committing', value: `${formatDuration(staging.commitMs)} (${n(staging.transactions)} transactions)`, num: true },
   ];
+}
+
+/** Where staging's time went, in one line: what the summary and the bench print. */
+export function stagingTimeLine(staging: RunReport['throughput']['staging']): string {
+  const d = formatDuration;
+  return `parse ${d(staging.parseMs)}, append ${d(staging.appendMs)}, checkpoints ${d(staging.checkpointMs)}, commit ${d(staging.commitMs)} (${n(staging.transactions)} transactions)`;
 }
 
 /** The output file's facts, or undefined when no file was written. */

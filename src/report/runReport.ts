@@ -1,3 +1,17 @@
+/**
+ * Time spent staging pages, ms on the run's clock (a simulated clock reads 0): parsing their
+ * bodies, then each transaction's appends, checkpoint rows and commit. It overlaps the fetching.
+ */
+export interface StagingTotals {
+  readonly transactions: number;
+  readonly parseMs: number;
+  /** Appending the records: the checks on each (limits, secrets, key) and DuckDB's insert of them. */
+  readonly appendMs: number;
+  /** Appending each page's checkpoint row. */
+  readonly checkpointMs: number;
+  readonly commitMs: number;
+}
+
 /** One state the run machine entered, from its inspection events. */
 export interface StateVisit {
   readonly state: string;
@@ -158,7 +172,12 @@ export interface RunReport {
     /** Unique records a cleaning rule rejected (ETL): in the rejects file. */
     readonly rejected: number;
   };
-  readonly throughput: { readonly recordsPerSecond: number; readonly pagesPerSecond: number };
+  readonly throughput: {
+    readonly recordsPerSecond: number;
+    readonly pagesPerSecond: number;
+    /** Where the time staging the pages went (this process's pages; a resumed run's earlier ones are not in it). */
+    readonly staging: StagingTotals;
+  };
   readonly output?: {
     readonly format: string;
     readonly transform: 'none' | 'clean';

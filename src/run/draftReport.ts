@@ -98,6 +98,7 @@ export function assembleDraftReport(summary: RunSummary, timing: ReportTiming): 
     throughput: {
       recordsPerSecond: perSecond(counters.recordsReceived, fetchMs),
       pagesPerSecond: perSecond(counters.pagesStaged, fetchMs),
+      staging: counters.staging,
     },
     ...(file === null
       ? {}

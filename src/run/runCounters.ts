@@ -18,6 +18,7 @@ export const emptyCounters: RunCounters = {
     failedLogins: 0,
     loginMs: 0,
   },
+  staging: { transactions: 0, parseMs: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 },
   anomalies: [],
 };
 
@@ -54,6 +55,19 @@ export function countEvent(c: RunCounters, e: StreamEvent | LoginAttemptEvent, r
         pagesTotal: c.pagesTotal ?? e.totalPages ?? null,
         recordsReceived: c.recordsReceived + e.records,
       };
+    case 'pages.committed': {
+      const s = c.staging;
+      return {
+        ...c,
+        staging: {
+          transactions: s.transactions + e.transactions,
+          parseMs: s.parseMs + e.parseMs,
+          appendMs: s.appendMs + e.appendMs,
+          checkpointMs: s.checkpointMs + e.checkpointMs,
+          commitMs: s.commitMs + e.commitMs,
+        },
+      };
+    }
     case 'page.retry':
       return { ...c, requests: { ...r, retries: r.retries + 1, retriesByStatus: bump(r.retriesByStatus, e.outcome) } };
     case 'rateLimit.hit':

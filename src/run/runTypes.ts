@@ -1,4 +1,4 @@
-import type { RunReport } from '../report/runReport.js';
+import type { RunReport, StagingTotals } from '../report/runReport.js';
 
 /** The final data file, as the writer left it on disk. */
 export interface WrittenFile {
@@ -85,6 +85,8 @@ export interface RunCounters {
   readonly pagesTotal: number | null;
   readonly recordsReceived: number;
   readonly requests: RequestCounters;
+  /** Where the fetch phase's staging time went, summed over this process's transactions. */
+  readonly staging: StagingTotals;
   readonly anomalies: readonly string[];
 }
 

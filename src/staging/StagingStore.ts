@@ -38,6 +38,7 @@ import type {
   StagePageResult,
   StagingCounts,
   StagingStoreOptions,
+  StagingTime,
 } from './stagingTypes.js';
 import { validateOpenOptions, validateStagePages } from './validateStaging.js';
 
@@ -93,6 +94,11 @@ export class StagingStore implements StagedRecordsSource {
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
   get pagesStaged(): number {
     return this.#pagesStaged;
+  }
+
+  /** Where the time of the transactions this store committed went (appending, checkpoint rows, commits). */
+  get stagingTime(): StagingTime {
+    return this.#pages.time;
   }
 
   /** Times the database was opened again by `releaseMemory`: temp tables and views made before are gone once it grows. */

@@ -3,6 +3,7 @@ export type {
   StagingStoreOptions,
   StagePageInput,
   StagePageResult,
+  StagingTime,
   Checkpoint,
   StagingCounts,
   RunStatus,

@@ -16,7 +16,7 @@ import { recordKey } from './recordKey.js';
 import { recordRefusal } from './recordRefusal.js';
 import { secretsInRecord } from './recordSecrets.js';
 import { StagingError, describeError } from './stagingErrors.js';
-import type { StagePageInput, StagePageResult } from './stagingTypes.js';
+import type { StagePageInput, StagePageResult, StagingTime } from './stagingTypes.js';
 
 /** A TIMESTAMP value of epoch milliseconds. */
 const timestamp = (ms: number): DuckDBTimestampValue => new DuckDBTimestampValue(BigInt(Math.trunc(ms)) * 1000n);
@@ -46,10 +46,17 @@ export class PageStager {
   readonly #statements = new Map<string, DuckDBPreparedStatement>();
   readonly #runId: string;
   readonly #clock: Clock;
+  /** Where the committed transactions' time went, on the run's clock (a simulated one reads 0). */
+  #time: StagingTime = { transactions: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 };
 
   constructor(runId: string, clock: Clock) {
     this.#runId = runId;
     this.#clock = clock;
+  }
+
+  /** The time of every transaction committed so far: appending records, their pages' checkpoint rows, committing. */
+  get time(): StagingTime {
+    return this.#time;
   }
 
   /**
@@ -81,14 +88,25 @@ export class PageStager {
     inputs: readonly Readonly<StagePageInput>[],
     committed: ReadonlyMap<number, number>,
   ): Promise<StagePageResult[]> {
+    const started = this.#clock.now();
     await conn.run('BEGIN TRANSACTION');
     try {
       const fresh = inputs.filter((input) => !committed.has(input.page));
-      await this.#append(conn, fresh);
+      await this.#appendRecords(conn, fresh);
       await this.#checkJson(conn, fresh);
+      const appended = this.#clock.now();
+      await this.#appendCheckpoints(conn, fresh);
       // Counted per page (`staging.midPage:3`: in the transaction that stages the third page).
       for (let k = 0; k < fresh.length; k++) crashPoint('staging.midPage');
+      const checkpointed = this.#clock.now();
       await conn.run('COMMIT');
+      const t = this.#time;
+      this.#time = {
+        transactions: t.transactions + 1,
+        appendMs: t.appendMs + (appended - started),
+        checkpointMs: t.checkpointMs + (checkpointed - appended),
+        commitMs: t.commitMs + (this.#clock.now() - checkpointed),
+      };
       return inputs.map((input) => {
         const before = committed.get(input.page);
         return before === undefined
@@ -129,16 +147,31 @@ export class PageStager {
     if (invalid !== undefined) throw new StagingError(`page ${String(invalid[0])} record ${String(invalid[1])} is not valid JSON text`);
   }
 
-  /** Appends the pages' records and checkpoint rows, then the secrets found in their records. */
-  async #append(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
+  /** Appends the pages' records, then the secrets found in them. */
+  async #appendRecords(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
     if (inputs.length === 0) return;
     const appender = (this.#appender ??= await conn.createAppender('raw_records'));
-    const pages = (this.#pagesAppender ??= await conn.createAppender('pages'));
     const withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][] = [];
-    let ok = false;
-    try {
+    this.#dropAppendersOnError(() => {
       for (const input of inputs) this.#appendPage(appender, input, withSecrets);
       appender.flushSync();
+    });
+    for (const [page, seq, fields, masked] of withSecrets) {
+      await this.#run(conn, 'INSERT INTO record_secrets VALUES ($1, $2, $3, $4, $5)', [
+        this.#runId,
+        page,
+        seq,
+        JSON.stringify(fields),
+        masked,
+      ]);
+    }
+  }
+
+  /** Appends the pages' checkpoint rows. */
+  async #appendCheckpoints(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
+    if (inputs.length === 0) return;
+    const pages = (this.#pagesAppender ??= await conn.createAppender('pages'));
+    this.#dropAppendersOnError(() => {
       const stagedAt = timestamp(this.#clock.now());
       for (const input of inputs) {
         pages.appendVarchar(this.#runId);
@@ -153,19 +186,7 @@ export class PageStager {
         pages.endRow();
       }
       pages.flushSync();
-      ok = true;
-    } finally {
-      if (!ok) this.#dropAppenders();
-    }
-    for (const [page, seq, fields, masked] of withSecrets) {
-      await this.#run(conn, 'INSERT INTO record_secrets VALUES ($1, $2, $3, $4, $5)', [
-        this.#runId,
-        page,
-        seq,
-        JSON.stringify(fields),
-        masked,
-      ]);
-    }
+    });
   }
 
   /** Appends one page's records; those holding a configured secret are added to `withSecrets`. */
@@ -200,7 +221,16 @@ export class PageStager {
     });
   }
 
-  /** Discards a failed batch's rows and the appenders with them: DuckDB refuses further use of an appender after an error. */
+  /** Runs `append`; when it throws, discards the batch's rows and the appenders with them: DuckDB refuses further use of an appender after an error. */
+  #dropAppendersOnError(append: () => void): void {
+    try {
+      append();
+    } catch (error: unknown) {
+      this.#dropAppenders();
+      throw error;
+    }
+  }
+
   #dropAppenders(): void {
     for (const appender of [this.#appender, this.#pagesAppender]) {
       try {

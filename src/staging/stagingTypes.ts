@@ -54,6 +54,17 @@ export interface StagePageResult {
   readonly records: number;
 }
 
+/** Where staging's time went, summed over the transactions a store committed, ms on the run's clock. */
+export interface StagingTime {
+  readonly transactions: number;
+  /** Appending the records: the checks on each (limits, secrets, key) and DuckDB's insert of them. */
+  readonly appendMs: number;
+  /** Appending each page's checkpoint row. */
+  readonly checkpointMs: number;
+  /** Committing (DuckDB writes its log, and now and then folds it into the file). */
+  readonly commitMs: number;
+}
+
 export interface Checkpoint {
   readonly page: number;
   readonly nextCursor: string | null;

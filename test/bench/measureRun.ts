@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import type { S3Credentials } from '../../src/ingestion/runIngestion.js';
 import type { SimulatorStats } from '../../src/simulator/index.js';
+import { stagingTimeLine } from '../../src/report/reportFacts.js';
+import type { StagingTotals } from '../../src/report/runReport.js';
 import type { BenchRow } from './benchRow.js';
 import { runChildScript, startServeProcess, type ServeProcess } from './childProcesses.js';
 import type { RunIngestionChildInput, RunIngestionChildResult } from './runIngestionChild.js';
@@ -89,12 +91,18 @@ export async function withServe<T>(flags: readonly string[], work: (serve: Serve
 
 export const mb = (bytes: number): number => bytes / (1024 * 1024);
 
-/** `{ writingSeconds: 3.2, … }`: time per machine state, as figures of a row. */
-export const phaseFigures = (phasesMs: Readonly<Record<string, number>>): Record<string, number> =>
-  Object.fromEntries(Object.entries(phasesMs).map(([phase, ms]) => [`${phase}Seconds`, ms / 1000]));
+/** `{ writingSeconds: 3.2, …, stagingAppendSeconds: 1.4, … }`: time per machine state, and staging's within `ingesting`, as figures of a row. */
+export const phaseFigures = (phasesMs: Readonly<Record<string, number>>, staging: StagingTotals): Record<string, number> => ({
+  ...Object.fromEntries(Object.entries(phasesMs).map(([phase, ms]) => [`${phase}Seconds`, ms / 1000])),
+  stagingParseSeconds: staging.parseMs / 1000,
+  stagingAppendSeconds: staging.appendMs / 1000,
+  stagingCheckpointSeconds: staging.checkpointMs / 1000,
+  stagingCommitSeconds: staging.commitMs / 1000,
+  stagingTransactions: staging.transactions,
+});
 
-/** `ingesting 2.5 s, writing 1.1 s, …` for a log line. */
-export const formatPhases = (phasesMs: Readonly<Record<string, number>>): string =>
-  Object.entries(phasesMs)
+/** `ingesting 2.5 s, writing 1.1 s, …; staging within ingesting: parse …` for a log line. */
+export const formatPhases = (phasesMs: Readonly<Record<string, number>>, staging: StagingTotals): string =>
+  `${Object.entries(phasesMs)
     .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`)
-    .join(', ');
+    .join(', ')}; staging within ingesting: ${stagingTimeLine(staging)}`;

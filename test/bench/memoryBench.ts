@@ -25,7 +25,7 @@ export async function runMemoryBench(ctx: BenchContext, sizes: readonly number[]
       const wallSeconds = m.run.runMs / 1000;
       const recordsPerSecond = records / wallSeconds;
       ctx.log(
-        `memory  ${scenario}: peak RSS ${peakMb.toFixed(0)} MB, run ${wallSeconds.toFixed(1)} s (process ${(m.processWallMs / 1000).toFixed(1)} s), ${recordsPerSecond.toFixed(0)} rec/s; phases ${formatPhases(m.run.phasesMs)}; peak RSS MB by phase ${JSON.stringify(megabytesByPhase(m.run.peakRssByPhase))}`,
+        `memory  ${scenario}: peak RSS ${peakMb.toFixed(0)} MB, run ${wallSeconds.toFixed(1)} s (process ${(m.processWallMs / 1000).toFixed(1)} s), ${recordsPerSecond.toFixed(0)} rec/s; phases ${formatPhases(m.run.phasesMs, m.run.staging)}; peak RSS MB by phase ${JSON.stringify(megabytesByPhase(m.run.peakRssByPhase))}`,
       );
       ctx.record({
         bench: 'memory',
@@ -41,7 +41,7 @@ export async function runMemoryBench(ctx: BenchContext, sizes: readonly number[]
           processWallSeconds: m.processWallMs / 1000,
           heapUsedMb: mb(m.run.heapUsedBytes),
           outputMb: mb(m.run.outputBytes),
-          ...phaseFigures(m.run.phasesMs),
+          ...phaseFigures(m.run.phasesMs, m.run.staging),
           ...Object.fromEntries(Object.entries(megabytesByPhase(m.run.peakRssByPhase)).map(([phase, v]) => [`${phase}PeakRssMb`, v])),
         },
       });

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { runIngestion, type S3Credentials } from '../../src/ingestion/runIngestion.js';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
-import type { RunReport } from '../../src/report/runReport.js';
+import type { RunReport, StagingTotals } from '../../src/report/runReport.js';
 import { favourSmallHeap } from '../../src/cli/favourSmallHeap.js';
 import { childInput, printResult } from './childProcesses.js';
 
@@ -31,6 +31,8 @@ export interface RunIngestionChildResult {
   readonly outputBytes: number;
   /** Milliseconds spent per top-level machine state (starting = before the machine, authenticating, ingesting, writing, uploading, reporting, …). */
   readonly phasesMs: Readonly<Record<string, number>>;
+  /** Where staging's time went within `ingesting` (the report's). */
+  readonly staging: StagingTotals;
   /** `process.resourceUsage().maxRSS`, bytes: the peak resident set of this process (V8 and DuckDB alike). */
   readonly maxRssBytes: number;
   /** The highest RSS sampled (every 20 ms) while the machine was in each top-level state, bytes: where the peak comes from. */
@@ -84,6 +86,7 @@ const result: RunIngestionChildResult = {
   },
   outputBytes: report.output?.bytes ?? 0,
   phasesMs,
+  staging: report.throughput.staging,
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   peakRssByPhase,
   heapUsedBytes: process.memoryUsage().heapUsed,

@@ -80,13 +80,13 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
         faultRate: attempts.f,
         ceilingRecordsPerSecond: ceiling,
         fetchPhaseRatio: fetchSeconds > 0 ? records / fetchSeconds / ceiling : Number.NaN,
-        ...phaseFigures(m.run.phasesMs),
+        ...phaseFigures(m.run.phasesMs, m.run.staging),
         tokenRefreshes: m.run.requests.tokenRefreshes,
         serverLogins: m.server.logins.succeeded,
         serverRateLimited: m.server.rateLimited,
       };
       ctx.log(
-        `speed   ${scenario.padEnd(26)} ${records} records in ${seconds.toFixed(1)} s: ${goodput.toFixed(0)} rec/s, f ${attempts.f.toFixed(3)}, goodput/ceiling ${ratio.toFixed(3)} (fetch phase ${figures.fetchPhaseRatio.toFixed(3)}), 429s ${(share429 * 100).toFixed(2)}%, attempts/page ${figures.attemptsPerPage.toFixed(3)} (ideal ${figures.idealAttemptsPerPage.toFixed(3)}); seconds by phase ${formatPhases(m.run.phasesMs)}`,
+        `speed   ${scenario.padEnd(26)} ${records} records in ${seconds.toFixed(1)} s: ${goodput.toFixed(0)} rec/s, f ${attempts.f.toFixed(3)}, goodput/ceiling ${ratio.toFixed(3)} (fetch phase ${figures.fetchPhaseRatio.toFixed(3)}), 429s ${(share429 * 100).toFixed(2)}%, attempts/page ${figures.attemptsPerPage.toFixed(3)} (ideal ${figures.idealAttemptsPerPage.toFixed(3)}); seconds by phase ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
       ctx.record({
         bench: 'speed',
@@ -125,7 +125,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       const ratio = recordsPerSecond / eight.recordsPerSecond;
       const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
       ctx.log(
-        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs)}`,
+        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
       ctx.record({
         bench: 'speed',
@@ -140,7 +140,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           peakRssMb: m.run.maxRssBytes / (1024 * 1024),
           bareRecordsPerSecond: eight.recordsPerSecond,
           bestBareRecordsPerSecond: best.recordsPerSecond,
-          ...phaseFigures(m.run.phasesMs),
+          ...phaseFigures(m.run.phasesMs, m.run.staging),
           fetchPhaseRatio: fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds / eight.recordsPerSecond : Number.NaN,
           ...Object.fromEntries(bare.map((b) => [`bareX${b.concurrency}RecordsPerSecond`, b.recordsPerSecond])),
         },
@@ -160,7 +160,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       const fetchRate = fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
       const ratio = fetchRate / bare.recordsPerSecond;
       ctx.log(
-        `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate.toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s); phases ${formatPhases(m.run.phasesMs)}`,
+        `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate.toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s); phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
       ctx.record({
         bench: 'speed',
@@ -174,7 +174,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           wallSeconds: m.run.runMs / 1000,
           peakRssMb: m.run.maxRssBytes / (1024 * 1024),
           bareRecordsPerSecond: bare.recordsPerSecond,
-          ...phaseFigures(m.run.phasesMs),
+          ...phaseFigures(m.run.phasesMs, m.run.staging),
         },
       });
     }),
@@ -210,7 +210,7 @@ async function measureDemo(ctx: BenchContext, records: number): Promise<void> {
   for (const visit of report.timeline) phases[visit.state] = (phases[visit.state] ?? 0) + visit.durationMs;
   const outside = demo.wallMs - report.durationMs;
   ctx.log(
-    `speed   demo ${records} records, ${pages.staged} pages: npm start ${wallSeconds.toFixed(1)} s, ${ratio.toFixed(3)} of the API's ceiling ${ceilingSeconds.toFixed(1)} s (R ${rate}, f ${f.toFixed(3)}); the run ${(report.durationMs / 1000).toFixed(1)} s (${formatPhases(phases)}), outside it (start-up, servers, the report, shutdown) ${(outside / 1000).toFixed(1)} s`,
+    `speed   demo ${records} records, ${pages.staged} pages: npm start ${wallSeconds.toFixed(1)} s, ${ratio.toFixed(3)} of the API's ceiling ${ceilingSeconds.toFixed(1)} s (R ${rate}, f ${f.toFixed(3)}); the run ${(report.durationMs / 1000).toFixed(1)} s (${formatPhases(phases, report.throughput.staging)}), outside it (start-up, servers, the report, shutdown) ${(outside / 1000).toFixed(1)} s`,
   );
   ctx.record({
     bench: 'speed',
@@ -225,7 +225,7 @@ async function measureDemo(ctx: BenchContext, records: number): Promise<void> {
       faultRate: f,
       runSeconds: report.durationMs / 1000,
       outsideRunSeconds: outside / 1000,
-      ...phaseFigures(phases),
+      ...phaseFigures(phases, report.throughput.staging),
     },
   });
 }

@@ -46,6 +46,13 @@ describe('the report over time, and against the previous run', () => {
     expect(latency.p50).toBeLessThanOrEqual(latency.p90);
     expect(latency.p90).toBeLessThanOrEqual(latency.p99);
     expect(latency.p99).toBeLessThanOrEqual(latency.max);
+    // Where staging's time went: at most a transaction per page, and within the run (parsing may overlap a commit).
+    const staging = first.throughput.staging;
+    expect(staging.transactions).toBeGreaterThanOrEqual(1);
+    expect(staging.transactions).toBeLessThanOrEqual(first.pages.staged);
+    expect(staging.appendMs + staging.commitMs).toBeGreaterThan(0);
+    expect(staging.appendMs + staging.checkpointMs + staging.commitMs).toBeLessThanOrEqual(first.durationMs);
+    expect(staging.parseMs).toBeLessThanOrEqual(first.durationMs);
     expect(first.previous).toBeUndefined();
     // A calm run rejects nothing without cleaning: no rejects file, locally or in the store.
     expect(first.records.rejected).toBe(0);
@@ -56,6 +63,7 @@ describe('the report over time, and against the previous run', () => {
     // Yesterday's schema differed: the first run's stored report says so (one column fewer, one typed otherwise, one since gone).
     const firstKey = '_reports/customers/ingest_date=2026-01-02/figures-1.report.json';
     const stored1 = JSON.parse(await getObjectText(env.client, 'lake', firstKey)) as RunReport;
+    expect(stored1.throughput).toEqual(first.throughput);
     const [kept, dropped, retyped] = [stored1.quality[0]!, stored1.quality[1]!, stored1.quality[2]!];
     const quality = [kept, { ...retyped, type: 'BOOLEAN' }, ...stored1.quality.slice(3), { ...kept, column: 'legacy_code' }];
     await env.client.send(new PutObjectCommand({ Bucket: 'lake', Key: firstKey, Body: JSON.stringify({ ...stored1, quality }) }));

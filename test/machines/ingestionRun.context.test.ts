@@ -33,6 +33,17 @@ const eventArb: fc.Arbitrary<StreamEvent> = fc.oneof(
   fc.constant<StreamEvent>({ type: 'token.refreshing' }),
   fc.constant<StreamEvent>({ type: 'token.refreshed' }),
   fc.nat(50).map((page): StreamEvent => ({ type: 'paging.anomaly', page, message: `odd page ${page}` })),
+  fc
+    .tuple(fc.nat(9), fc.nat(3), fc.nat(500), fc.nat(500), fc.nat(50), fc.nat(200))
+    .map(([pages, transactions, parseMs, appendMs, checkpointMs, commitMs]): StreamEvent => ({
+      type: 'pages.committed',
+      pages,
+      transactions,
+      parseMs,
+      appendMs,
+      checkpointMs,
+      commitMs,
+    })),
 );
 
 /** What the report must say, computed from the events independently of the machine. */
@@ -52,6 +63,9 @@ function expectedCounts(events: readonly StreamEvent[]) {
     else if (e.type === 'request.done') add(byStatus, e.outcome);
   }
   const count = (type: StreamEvent['type']): number => events.filter((e) => e.type === type).length;
+  const committed = events.flatMap((e) => (e.type === 'pages.committed' ? [e] : []));
+  const sum = (field: 'transactions' | 'parseMs' | 'appendMs' | 'checkpointMs' | 'commitMs'): number =>
+    committed.reduce((total, e) => total + e[field], 0);
   const declined = events.filter((e) => e.type === 'request.done' && e.outcome === '429').length;
   return {
     pages,
@@ -64,6 +78,13 @@ function expectedCounts(events: readonly StreamEvent[]) {
       retriesByStatus,
       rateLimited: declined,
       tokenRefreshes: count('token.refreshed'),
+    },
+    staging: {
+      transactions: sum('transactions'),
+      parseMs: sum('parseMs'),
+      appendMs: sum('appendMs'),
+      checkpointMs: sum('checkpointMs'),
+      commitMs: sum('commitMs'),
     },
     anomalies: events.flatMap((e) => (e.type === 'paging.anomaly' ? [`page ${e.page}: ${e.message}`] : [])),
   };
@@ -83,6 +104,7 @@ describe('ingestion run machine: counters and context', () => {
         expect(report.pages.total).toBe(want.total ?? want.pages);
         expect(report.records.received).toBe(want.records);
         expect(report.requests).toMatchObject(want.requests);
+        expect(report.throughput.staging).toEqual(want.staging);
         expect(report.anomalies).toEqual(want.anomalies);
         expect(h.stream.subscribed).toBe(1);
       }),
@@ -138,6 +160,7 @@ describe('ingestion run machine: counters and context', () => {
           failedLogins: 0,
           loginMs: 0,
         },
+        staging: { transactions: 0, parseMs: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 },
         anomalies: [],
       },
       file: writtenFile,

@@ -30,7 +30,8 @@ describe('ingestion run machine: the happy path', () => {
     [100, staged(2, 100, 3)],
     ...answer(2, '200'),
     [10, { type: 'paging.anomaly', page: 3, message: 'total_records changed from 290 to 291' }],
-    [40, staged(3, 90, 3)],
+    [40, { type: 'pages.committed', pages: 1, transactions: 1, parseMs: 3, appendMs: 12, checkpointMs: 1, commitMs: 4 }],
+    [0, staged(3, 90, 3)],
     ...answer(3, '200'),
     [0, completed(3, 290)],
   ];
@@ -87,7 +88,11 @@ describe('ingestion run machine: the happy path', () => {
     });
     expect(report.anomalies).toEqual(['page 3: total_records changed from 290 to 291']);
     // 290 records and 3 pages in the 300 ms of fetching.
-    expect(report.throughput).toEqual({ recordsPerSecond: 966.67, pagesPerSecond: 10 });
+    expect(report.throughput).toEqual({
+      recordsPerSecond: 966.67,
+      pagesPerSecond: 10,
+      staging: { transactions: 1, parseMs: 3, appendMs: 12, checkpointMs: 1, commitMs: 4 },
+    });
   });
 
   it('reports totals of stream.completed that disagree with the events it sent', async () => {

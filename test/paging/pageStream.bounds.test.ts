@@ -89,6 +89,37 @@ describe('run-wide bounds', () => {
     expect(few.stream.gauges().peakInFlight).toBeLessThanOrEqual(3);
   });
 
+  it('tells what each commit cost: one event per stage call, before its pages, with the time the stager measured', async () => {
+    const batches: number[] = [];
+    const r = await runStream(calm, paging, {
+      stage: async (pages) => {
+        batches.push(pages.length);
+        return { transactions: 1, appendMs: 10 * pages.length, checkpointMs: pages.length, commitMs: 3 };
+      },
+    });
+    expect(r.error).toBeUndefined();
+    const committed = r.events.flatMap((e) => (e.type === 'pages.committed' ? [e] : []));
+    expect(committed.map((e) => e.pages)).toEqual(batches);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(10);
+    // Virtual time does not move while a body is parsed.
+    expect(committed.every((e) => e.parseMs === 0 && e.appendMs === 10 * e.pages && e.commitMs === 3)).toBe(true);
+    expect(r.counts.staging).toEqual({
+      transactions: batches.length,
+      parseMs: 0,
+      appendMs: 100,
+      checkpointMs: 10,
+      commitMs: 3 * batches.length,
+    });
+    // Each batch's event comes before its pages' `page.staged`.
+    const order = r.events.filter((e) => e.type === 'pages.committed' || e.type === 'page.staged').map((e) => e.type);
+    expect(order[0]).toBe('pages.committed');
+    // A stager that does not measure: the pages are still told, with no time.
+    const plain = await runStream(calm, paging);
+    const untimed = plain.events.flatMap((e) => (e.type === 'pages.committed' ? [e] : []));
+    expect(untimed.reduce((n, e) => n + e.pages, 0)).toBe(10);
+    expect(plain.counts.staging).toEqual({ transactions: 0, parseMs: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 });
+  });
+
   it('rejects invalid options at once, naming each one', () => {
     const clock = new SimulatedClock(0);
     const deps = { runtime: createRuntime({ clock }), auth: new NoAuth(), scheduler: clockScheduler(clock), stage: async () => undefined };

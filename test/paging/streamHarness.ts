@@ -1,7 +1,7 @@
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import type { AuthProvider } from '../../src/auth/authProvider.js';
 import { pageStream, type PageStream } from '../../src/paging/pageStream.js';
-import type { PageStreamOptions, StagedPage } from '../../src/paging/pageStreamOptions.js';
+import type { PageStreamDeps, PageStreamOptions, StagedPage } from '../../src/paging/pageStreamOptions.js';
 import type { StreamEvent } from '../../src/paging/streamEvent.js';
 import { clockScheduler } from '../../src/runtime/clockScheduler.js';
 import { seededRandom } from '../../src/runtime/random.js';
@@ -34,7 +34,7 @@ export async function runStream(
     readonly auth?: AuthProvider & { logins: number };
     readonly clock?: SimulatedClock;
     readonly onEvent?: (e: StreamEvent) => void;
-    readonly stage?: (pages: readonly StagedPage[]) => Promise<void>;
+    readonly stage?: PageStreamDeps['stage'];
     readonly wrap?: (fetch: Fetch, clock: SimulatedClock) => Fetch;
     readonly signal?: AbortSignal;
   } = {},

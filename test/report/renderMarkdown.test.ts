@@ -119,6 +119,10 @@ describe('renderMarkdown', () => {
   it('shows throughput, output, delivery, quality and anomalies', () => {
     const o = sampleReport.output!;
     expect(md).toContain(`| Records per second | ${sampleReport.throughput.recordsPerSecond.toFixed(1)} |`);
+    expect(row(md, 'Parsing page bodies')?.[1]).toBe('1.8 s');
+    expect(row(md, 'Staging records (checks and appends)')?.[1]).toBe('3.1 s');
+    expect(row(md, 'Appending page checkpoints')?.[1]).toBe('96 ms');
+    expect(row(md, 'Committing')?.[1]).toBe('730 ms (212 transactions)');
     expect(row(md, 'Format')?.[1]).toBe('parquet');
     expect(row(md, 'Transform')?.[1]).toBe('clean (ETL)');
     expect(row(md, 'Path')?.[1]).toBe(`\`${o.path}\``);

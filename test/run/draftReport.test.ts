@@ -15,6 +15,7 @@ const summary: RunSummary = {
     pagesStaged: 4,
     recordsReceived: 400,
     requests: { ...emptyCounters.requests, rateLimited: 2, rateLimitWaitMs: 3000 },
+    staging: { transactions: 3, parseMs: 40, appendMs: 120, checkpointMs: 6, commitMs: 30 },
   },
   file: writtenFile,
   delivery,
@@ -67,7 +68,7 @@ describe('assembleDraftReport', () => {
     const draft = assembleDraftReport(summary, { startedAtMs: 0, finishedAtMs: 5000, timeline });
     expect(timeIn(timeline, (s) => s.startsWith('ingesting.'))).toBe(4000);
     expect(draft.requests.rateLimitPauseMs).toBe(1500);
-    expect(draft.throughput).toEqual({ recordsPerSecond: 100, pagesPerSecond: 1 });
+    expect(draft.throughput).toEqual({ recordsPerSecond: 100, pagesPerSecond: 1, staging: summary.counters.staging });
     expect(draft.durationMs).toBe(5000);
     expect(draft.status).toBe('succeeded');
     expect(draft).not.toHaveProperty('error');
@@ -76,7 +77,7 @@ describe('assembleDraftReport', () => {
   it('falls back to the announced waits and the whole run when no timeline was recorded', () => {
     const draft = assembleDraftReport(summary, { startedAtMs: 0, finishedAtMs: 8000, timeline: [] });
     expect(draft.requests.rateLimitPauseMs).toBe(3000);
-    expect(draft.throughput).toEqual({ recordsPerSecond: 50, pagesPerSecond: 0.5 });
+    expect(draft.throughput).toEqual({ recordsPerSecond: 50, pagesPerSecond: 0.5, staging: summary.counters.staging });
   });
 
   it('leaves out what did not happen and marks a failure', () => {
@@ -89,7 +90,7 @@ describe('assembleDraftReport', () => {
     expect(draft).not.toHaveProperty('delivery');
     expect(draft.pages).not.toHaveProperty('total');
     expect(draft.records).toEqual({ received: 400, unique: 400, duplicates: 0, withoutKey: 0, refused: 0, rejected: 0 });
-    expect(draft.throughput).toEqual({ recordsPerSecond: 0, pagesPerSecond: 0 });
+    expect(draft.throughput).toEqual({ recordsPerSecond: 0, pagesPerSecond: 0, staging: summary.counters.staging });
   });
 });
 

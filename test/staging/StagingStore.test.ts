@@ -151,6 +151,27 @@ describe('StagingStore', () => {
     expect((await rawRows(store.path)).map((r) => r.key)).toEqual(['1', '2', '3', '20', '21', '30']);
   });
 
+  it('times the transactions that commit on its clock: appending records, their checkpoint rows, committing', async () => {
+    // A clock that moves 5 ms each time it is read: every part of a transaction reads it.
+    let t = 0;
+    const stepping = { ...realClock, now: () => (t += 5) };
+    const store = await StagingStore.open({ path: join(dir, 'timed.duckdb'), runId: 'timed' }, { clock: stepping });
+    opened.push(store);
+    expect(store.stagingTime).toEqual({ transactions: 0, appendMs: 0, checkpointMs: 0, commitMs: 0 });
+    await store.stagePage(page(1, customers(1, 3)));
+    const first = store.stagingTime;
+    expect(first.transactions).toBe(1);
+    for (const ms of [first.appendMs, first.checkpointMs, first.commitMs]) expect(ms % 5 === 0 && ms > 0).toBe(true);
+    // Page 1 again: the batch is refused by the pages' key and staged once more without it, one commit.
+    await store.stagePages([page(1, customers(1, 3)), page(2, customers(4, 3))]);
+    // A batch that rolls back costs time but commits nothing: it is not counted.
+    await expect(store.stagePages([page(3, customers(7, 1), { rawRecords: ['{"id": 7, broken'] })])).rejects.toThrow(/not valid JSON/);
+    const second = store.stagingTime;
+    expect(second.transactions).toBe(2);
+    expect(second.appendMs).toBeGreaterThan(first.appendMs);
+    expect(second.commitMs).toBeGreaterThan(first.commitMs);
+  });
+
   it('serialises concurrent stagePage calls on its one connection', async () => {
     const store = await open();
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => store.stagePage(page(n, customers(n * 10, 10)))));
@@ -265,6 +286,8 @@ describe('StagingStore', () => {
     });
     expect(firedDuringStaging).toBe(false);
     expect(clock.now()).toBe(Date.UTC(2026, 0, 1));
+    // Its own time is on that clock too: none passed.
+    expect(store.stagingTime).toEqual({ transactions: 1, appendMs: 0, checkpointMs: 0, commitMs: 0 });
   });
 
   it('applies the DuckDB memory limit, thread count and spill directory it is given', async () => {

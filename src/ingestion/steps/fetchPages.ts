@@ -46,6 +46,7 @@ export function fetchPages(
         scheduler: clockScheduler(runtime.clock),
         pacer,
         stage: async (pages) => {
+          const before = store.stagingTime;
           // The page stream cuts each record's text from a body JSON.parse accepted.
           await store.stagePages(
             pages.map((page) => ({
@@ -56,6 +57,13 @@ export function fetchPages(
               ...(recordSecrets ? { secrets: recordSecrets } : {}),
             })),
           );
+          const after = store.stagingTime;
+          return {
+            transactions: after.transactions - before.transactions,
+            appendMs: after.appendMs - before.appendMs,
+            checkpointMs: after.checkpointMs - before.checkpointMs,
+            commitMs: after.commitMs - before.commitMs,
+          };
         },
       },
     );
