@@ -27,6 +27,7 @@ const controlCharacter = /[\u0000-\u001f]/;
 export function recordRefusal(text: string, limits: Readonly<RecordLimits>): string | undefined {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxRecordBytes) return `record of ${bytes} bytes is larger than maxRecordBytes ${limits.maxRecordBytes}`;
+  nextBackslash = text.indexOf('\\');
   let depth = 0;
   let keys = 0;
   let i = 0;
@@ -125,12 +126,28 @@ const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
 
 /** Whether the string `skipString` last skipped holds an escape (a result beside its return value, allocating nothing). */
 let lastStringEscaped = false;
+/** Where the record's next backslash is (-1: none): a string before it has no escape. */
+let nextBackslash = -1;
 
 /**
  * Skips the string whose opening quote is just before `i`: the index after its closing quote, or,
  * when it holds a lone surrogate escape, minus the index just after that escape's 4 hex digits.
+ * A string without a backslash ends at the next quote, found by a native search: most strings.
  */
 function skipString(text: string, i: number): number {
+  const quote = text.indexOf('"', i);
+  if (nextBackslash < 0 || nextBackslash > quote) {
+    lastStringEscaped = false;
+    // No closing quote is not JSON (never the case here): end the scan rather than start it again.
+    return quote < 0 ? text.length : quote + 1;
+  }
+  const end = skipEscapedString(text, i);
+  if (end >= 0) nextBackslash = text.indexOf('\\', end);
+  return end;
+}
+
+/** `skipString` character by character, decoding escapes. */
+function skipEscapedString(text: string, i: number): number {
   /** Where the last escape was a high surrogate waiting for its low half (which must follow at once), its end; else -1. */
   let high = -1;
   lastStringEscaped = false;

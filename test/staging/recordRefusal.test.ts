@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordRefusal, type RecordLimits } from '../../src/staging/recordRefusal.js';
 
@@ -67,6 +68,49 @@ describe('recordRefusal', () => {
     expect(recordRefusal('{"id":1,"\\t":2}', limits)).toBe('field name "\\t" holds a control character');
     // A value may hold any of them; a nested "" or "*" is a struct field, not a column.
     expect(recordRefusal('{"id":1,"s":"","t":"*","u":"\\u0000","o":{"":1,"*":2}}', limits)).toBeUndefined();
+  });
+
+  it('refuses exactly the records with a poison name or a lone surrogate, whatever their strings hold (property)', () => {
+    // Characters that matter to the scan: quotes and backslashes (escaped by JSON.stringify), control
+    // characters, lone and paired surrogates, non-ASCII, and the names no column can carry.
+    const text = fc
+      .array(fc.constantFrom('a', 'Z', '"', '\\', '/', '\u0001', '\n', '\ud800', '\udc00', '\ud83d\ude00', 'é', ' ', '*', ':', '{', ']'), {
+        maxLength: 6,
+      })
+      .map((parts) => parts.join(''));
+    const value = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    const loneSurrogate = (s: string): boolean => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+    const problems = (v: unknown, top: boolean, found: string[]): string[] => {
+      if (typeof v === 'string' && loneSurrogate(v)) found.push('lone surrogate');
+      if (Array.isArray(v)) for (const item of v) problems(item, false, found);
+      else if (typeof v === 'object' && v !== null)
+        for (const [k, item] of Object.entries(v)) {
+          if (loneSurrogate(k)) found.push('lone surrogate');
+          if (top && (k === '' || k === '*')) found.push('cannot be a column');
+          // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+          if (/[\u0000-\u001f]/.test(k)) found.push('holds a control character');
+          problems(item, false, found);
+        }
+      return found;
+    };
+    fc.assert(
+      fc.property(fc.dictionary(text, value, { maxKeys: 5 }), (record) => {
+        const expected = problems(record, true, []);
+        const refusal = recordRefusal(JSON.stringify(record), limits);
+        if (expected.length === 0) expect(refusal).toBeUndefined();
+        else expect(expected.some((reason) => refusal?.includes(reason))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('scans a record nested 100,000 deep and one with 10,000 keys fast, with no stack, in memory bounded by the limits', () => {
