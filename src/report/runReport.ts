@@ -3,12 +3,15 @@
  * bodies, then each transaction's appends, checkpoint rows and commit. It overlaps the fetching.
  */
 export interface StagingTotals {
+  /** The transactions that committed pages (several pages waiting together share one). */
   readonly transactions: number;
+  /** Parsing the page bodies and cutting out each record's exact text. */
   readonly parseMs: number;
   /** Appending the records: the checks on each (limits, secrets, key) and DuckDB's insert of them. */
   readonly appendMs: number;
   /** Appending each page's checkpoint row. */
   readonly checkpointMs: number;
+  /** Committing (DuckDB writes its log, and now and then folds it into the file). */
   readonly commitMs: number;
 }
 
