@@ -11,7 +11,7 @@ export interface StagingTotals {
   readonly appendMs: number;
   /** Appending each page's checkpoint row. */
   readonly checkpointMs: number;
-  /** Committing (DuckDB writes its log, and now and then folds it into the file). */
+  /** Beginning and committing the transactions (DuckDB writes its log, and now and then folds it into the file). */
   readonly commitMs: number;
 }
 

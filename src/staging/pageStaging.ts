@@ -54,7 +54,7 @@ export class PageStager {
     this.#clock = clock;
   }
 
-  /** The time of every transaction committed so far: appending records, their pages' checkpoint rows, committing. */
+  /** The time of every transaction committed so far: appending records, their pages' checkpoint rows, beginning and committing. */
   get time(): StagingTime {
     return this.#time;
   }
@@ -90,6 +90,7 @@ export class PageStager {
   ): Promise<StagePageResult[]> {
     const started = this.#clock.now();
     await conn.run('BEGIN TRANSACTION');
+    const begun = this.#clock.now();
     try {
       const fresh = inputs.filter((input) => !committed.has(input.page));
       await this.#appendRecords(conn, fresh);
@@ -103,9 +104,9 @@ export class PageStager {
       const t = this.#time;
       this.#time = {
         transactions: t.transactions + 1,
-        appendMs: t.appendMs + (appended - started),
+        appendMs: t.appendMs + (appended - begun),
         checkpointMs: t.checkpointMs + (checkpointed - appended),
-        commitMs: t.commitMs + (this.#clock.now() - checkpointed),
+        commitMs: t.commitMs + (begun - started) + (this.#clock.now() - checkpointed),
       };
       return inputs.map((input) => {
         const before = committed.get(input.page);

@@ -61,7 +61,7 @@ export interface StagingTime {
   readonly appendMs: number;
   /** Appending each page's checkpoint row. */
   readonly checkpointMs: number;
-  /** Committing (DuckDB writes its log, and now and then folds it into the file). */
+  /** Beginning and committing the transaction (DuckDB writes its log, and now and then folds it into the file). */
   readonly commitMs: number;
 }
 
