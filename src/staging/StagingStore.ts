@@ -155,7 +155,7 @@ export class StagingStore implements StagedRecordsSource {
    */
   async stagePages(inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
     validateStagePages(inputs);
-    return this.#exclusive(`stage page ${inputs.map((input) => input.page).join(', ')}`, async () => {
+    return this.#serialised(`stage page ${inputs.map((input) => input.page).join(', ')}`, async () => {
       const results = await this.#pages.stagePages(this.#conn(), inputs);
       for (const result of results) {
         if (!result.staged) continue;
@@ -248,6 +248,7 @@ export class StagingStore implements StagedRecordsSource {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => undefined);
+    if (this.#connection !== undefined) await this.#pages.leaveTransaction(this.#connection).catch(() => undefined);
     this.#closeDatabase();
     this.#lock.release();
   }
@@ -265,7 +266,16 @@ export class StagingStore implements StagedRecordsSource {
     return this.#connection;
   }
 
+  /** `#serialised` outside staging's transactions: the one a commit began for the next batch ends first. */
   #exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return this.#serialised(what, async () => {
+      if (this.#connection !== undefined) await this.#pages.leaveTransaction(this.#connection);
+      return work();
+    });
+  }
+
+  /** Runs `work` after everything queued before it, alone on the connection; errors name `what`. */
+  #serialised<T>(what: string, work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(async () => {
       try {
         return await work();

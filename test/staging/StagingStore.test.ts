@@ -180,7 +180,7 @@ describe('StagingStore', () => {
     expect((await store.counts()).records).toBe(60);
   });
 
-  it('keeps committed pages across a kill -9 of the process that staged them, and resumes from the checkpoint', async () => {
+  it('keeps committed pages and what was recorded after them across a kill -9 of the process, and resumes from the checkpoint', async () => {
     const path = join(dir, 'crash.duckdb');
     const child = spawnChild('crash', path, 'crashed');
     expect(await child.firstLine).toBe('staged');
@@ -196,7 +196,23 @@ describe('StagingStore', () => {
     expect(await store.committedPages()).toEqual([1, 2, 3]);
     expect(await store.lastCheckpoint()).toEqual({ page: 3, nextCursor: 'c3' });
     expect(await store.counts()).toMatchObject({ records: 150, uniqueKeys: 150 });
+    expect((await store.runState()).output).toMatchObject({ path: '/out/data.parquet', rows: 150 });
     expect((await store.stagePage(page(4, customers(151, 10)))).staged).toBe(true);
+  });
+
+  it("runs its other work outside staging's transactions: a commit begins the next batch's, which ends first", async () => {
+    const store = await open();
+    const txid = async (): Promise<unknown> =>
+      (await store.readStaged('read the transaction', (s) => s.query('SELECT txid_current()')))[0]?.[0];
+    for (const n of [1, 2]) {
+      await store.stagePage(page(n, customers(n * 10, 10)));
+      // Each statement of work outside staging commits on its own (a shared open transaction would give one id).
+      expect(await txid()).not.toEqual(await txid());
+    }
+    expect(await store.committedPages()).toEqual([1, 2]);
+    expect((await store.stagePage(page(3, customers(30, 10)))).staged).toBe(true);
+    await store.close();
+    expect((await rawRows(join(dir, 'staging', 'run-1.duckdb'))).length).toBe(30);
   });
 
   it('refuses a second opener of the same run, in this process and in another', async () => {
