@@ -13,6 +13,7 @@ import {
   defer,
   finalize,
   from,
+  map,
   mergeMap,
   of,
   race,
@@ -49,6 +50,8 @@ import {
   type StagedPage,
 } from './pageStreamOptions.js';
 import { rawJsonArray } from './rawJsonArray.js';
+import { recordCount } from '../staging/recordCount.js';
+import { recordKey } from '../staging/recordKey.js';
 import {
   BadBodyError,
   isUrlChain,
@@ -82,14 +85,25 @@ interface PageState {
 
 interface FetchedPage {
   readonly job: PageJob;
-  readonly parsed: ParsedPage;
+  /** Without its records once the page is ready to stage (`#ready`). */
+  parsed: ParsedPage;
   /** Parsing the body, ms on the run's clock. */
   readonly parseMs: number;
   readonly response: AttemptResponse;
   readonly fetchedAt: number;
   readonly state: PageState;
+  /** Its records' keys (`recordKey` of the stream's key field). */
+  readonly keys: (string | null)[];
   /** Paging cannot safely go on after this page: fail once it is staged (so resume starts after it). */
   planError?: unknown;
+}
+
+/** A fetched page as it waits to be staged. */
+interface ReadyPage {
+  readonly page: StagedPage;
+  /** Parsing its body and cutting out its records' text, ms. */
+  readonly parseMs: number;
+  readonly planError: unknown;
 }
 
 /** A 503 asking for longer than this is an outage: pause everyone, then probe. */
@@ -147,6 +161,7 @@ class StreamRun {
   readonly #recent: AttemptFailureNote[] = [];
   #planner: PagePlanner | undefined;
   readonly #progress: ProgressGuard;
+  readonly #keyField: string;
   #outstanding = 0;
   /** Body bytes and count of the pages fetched so far: their mean sizes a slot. */
   #bodyBytes = 0;
@@ -182,7 +197,8 @@ class StreamRun {
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.maxInFlight());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
-    this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(resolved.pagination), options.keyField ?? 'id');
+    this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(resolved.pagination));
+    this.#keyField = options.keyField ?? 'id';
     this.#origin = new URL(options.url).origin;
   }
 
@@ -264,10 +280,11 @@ class StreamRun {
   #page$(job: PageJob): Observable<never> {
     const state: PageState = { attempts: 0, failures: 0, declines: 0, notes: [], release: undefined };
     return this.#fetch$(job, state).pipe(
-      concatMap((fetched) =>
+      map((fetched) => this.#ready(fetched)),
+      concatMap((ready) =>
         concat(
-          this.#stage$(fetched),
-          defer(() => (fetched.planError === undefined ? EMPTY : throwError(() => fetched.planError))),
+          this.#stage$(ready),
+          defer(() => (ready.planError === undefined ? EMPTY : throwError(() => ready.planError))),
         ),
       ),
       catchError((error: unknown) => (error instanceof StopDispatch ? EMPTY : throwError(() => error))),
@@ -292,7 +309,7 @@ class StreamRun {
         this.#bodyBytes += fetched.response.bytes;
         this.#bodies++;
         try {
-          this.#progress.fetched(job.page, fetched.parsed.records, fetched.response.body);
+          this.#progress.fetched(job.page, fetched.parsed.records, fetched.keys, fetched.response.body);
           const next = this.#planner!.fetched(job, fetched.parsed);
           if (isUrlChain(this.#o.pagination.paginator)) {
             for (const j of next) nextUrlAccess(j.cursor!, this.#origin, this.#options.followHosts ?? [], job.page, 'next page');
@@ -373,8 +390,9 @@ class StreamRun {
           }
           this.#limiter.record('success');
           this.#budget.succeeded();
+          const keys = parsed.records.map((record) => recordKey(record, this.#keyField));
           const fetchedAt = clock.now();
-          return { job, parsed, parseMs: fetchedAt - parseStarted, response, fetchedAt, state };
+          return { job, parsed, keys, parseMs: fetchedAt - parseStarted, response, fetchedAt, state };
         }
         case 'rateLimited': {
           const wait = parseRetryAfter(headers.get('retry-after'), clock.now()) ?? parseRateLimitReset(headers.get('ratelimit-reset'));
@@ -537,37 +555,47 @@ class StreamRun {
     return new RetryLimitError(`page ${job.page} gave up after ${state.attempts} attempts`, state.notes);
   }
 
-  #stage$(fetched: FetchedPage): Observable<never> {
+  /** The page `stage` gets: with `keepRawRecords`, each record's text and key instead of the parsed records. */
+  #ready(fetched: FetchedPage): ReadyPage {
+    const { job, parsed, response, state } = fetched;
+    const cutStarted = this.#deps.runtime.clock.now();
+    const records = this.#options.keepRawRecords
+      ? {
+          rawRecords: rawJsonArray(response.body, this.#o.pagination.records) ?? parsed.records.map((r) => JSON.stringify(r)),
+          keys: fetched.keys,
+        }
+      : { records: parsed.records };
+    // Let go of the parsed records here: the fetch's operators keep `fetched` until the page is
+    // staged, and a page's tree of objects outliving young collections cost ~40% of the fetch
+    // phase's scavenging (300k calm records: 0.9 → 0.55 s).
+    if (this.#options.keepRawRecords) fetched.parsed = { ...parsed, records: [] };
+    const page: StagedPage = {
+      page: job.page,
+      ...records,
+      fetchedAt: fetched.fetchedAt,
+      nextCursor: parsed.next ?? null,
+      attempts: state.attempts,
+      latencyMs: response.latencyMs,
+    };
+    return { page, parseMs: fetched.parseMs + (this.#deps.runtime.clock.now() - cutStarted), planError: fetched.planError };
+  }
+
+  #stage$({ page, parseMs }: ReadyPage): Observable<never> {
     return defer(() => {
-      const { job, parsed, response, state } = fetched;
-      const cutStarted = this.#deps.runtime.clock.now();
-      const page: StagedPage = {
-        page: job.page,
-        records: parsed.records,
-        ...(this.#options.keepRawRecords
-          ? {
-              rawRecords: rawJsonArray(response.body, this.#o.pagination.records) ?? parsed.records.map((r) => JSON.stringify(r)),
-            }
-          : {}),
-        fetchedAt: fetched.fetchedAt,
-        nextCursor: parsed.next ?? null,
-        attempts: state.attempts,
-        latencyMs: response.latencyMs,
-      };
       const staged = new Promise<void>((resolve, reject) => {
-        const parseMs = fetched.parseMs + (this.#deps.runtime.clock.now() - cutStarted);
         this.#toStage.push({ page, parseMs, staged: resolve, failed: reject });
         if (!this.#staging) this.#stageChain = this.#stageWaiting();
       });
       return from(staged.then(() => page));
     }).pipe(
       concatMap((page) => {
+        const records = recordCount(page);
         this.#pagesStaged++;
-        this.#recordsStaged += page.records.length;
+        this.#recordsStaged += records;
         this.#emit({
           type: 'page.staged',
           page: page.page,
-          records: page.records.length,
+          records,
           attempts: page.attempts,
           latencyMs: page.latencyMs,
           totalPages: this.#planner?.totalPages,

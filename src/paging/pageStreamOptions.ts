@@ -12,12 +12,23 @@ import type { ResumePoint } from './pagePlanner.js';
 import type { Pagination } from './pagination.js';
 import type { StagingTime } from '../staging/stagingTypes.js';
 
-/** A page handed to `stage`: it counts as delivered once `stage` resolved. */
-export interface StagedPage {
+/**
+ * A page handed to `stage`: it counts as delivered once `stage` resolved. Its records come
+ * parsed or, with `keepRawRecords`, as each record's exact source text (big integers intact)
+ * and key (`recordKey` of the stream's `keyField`), without the parsed objects.
+ */
+export type StagedPage = StagedPageFields &
+  ({ readonly records: unknown[]; readonly rawRecords?: undefined; readonly keys?: undefined } | StagedPageText);
+
+/** The records of a page as text: `rawRecords[i]` is record i, `keys[i]` its key (null: none). */
+export interface StagedPageText {
+  readonly records?: undefined;
+  readonly rawRecords: string[];
+  readonly keys: (string | null)[];
+}
+
+interface StagedPageFields {
   readonly page: number;
-  readonly records: unknown[];
-  /** Each record's exact source text (big integers intact), when `keepRawRecords` is set. */
-  readonly rawRecords?: string[];
   /** Clock time the response was complete. */
   readonly fetchedAt: number;
   /** The cursor (or next URL) after this page for chained paging; null at the end or for indexed paging. */
@@ -101,7 +112,11 @@ export interface PageStreamOptions {
    * not by a page count, so small pages from a slow API get the concurrency they need. Default 4 MiB.
    */
   readonly maxBytesHeld?: number | undefined;
-  /** Also hand each record's exact source text to `stage` (`rawRecords`). Default false. */
+  /**
+   * Hand `stage` each record's exact source text and key (`rawRecords`, `keys`) instead of the
+   * parsed records, which are then dropped as soon as the page is planned: a page waiting to be
+   * staged holds its body's text, not a tree of objects. Default false.
+   */
   readonly keepRawRecords?: boolean | undefined;
 }
 

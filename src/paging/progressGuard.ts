@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { recordKey } from '../staging/recordKey.js';
 import { PagingError } from './pagingError.js';
 
 /** Consecutive pages that bring only records already received before a run is stopped as not advancing. */
@@ -18,25 +17,24 @@ export class ProgressGuard {
   readonly #repeats: number[] = [];
   readonly #where: string;
   readonly #param: string | undefined;
-  readonly #keyField: string;
 
   /** `where`: the endpoint as it may be shown (redacted); `param`: the parameter that should move the pages. */
-  constructor(where: string, param: string | undefined, keyField: string) {
+  constructor(where: string, param: string | undefined) {
     this.#where = where;
     this.#param = param;
-    this.#keyField = keyField;
   }
 
   /**
-   * A page arrived (`body`: its text); throws `PagingError` once pages have repeated
-   * `maxRepeatedPages` times in a row.
+   * A page arrived (`keys`: its records' keys, as `recordKey` gives them; `body`: its text);
+   * throws `PagingError` once pages have repeated `maxRepeatedPages` times in a row.
    */
-  fetched(page: number, records: readonly unknown[], body: string): void {
+  fetched(page: number, records: readonly unknown[], keys: readonly (string | null)[], body: string): void {
     if (records.length === 0) return;
     const hash = createHash('sha256');
     let unserialisable = false;
-    for (const record of records) {
-      let text = recordKey(record, this.#keyField);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      let text = keys[i] ?? null;
       try {
         text ??= JSON.stringify(record);
       } catch {

@@ -12,6 +12,7 @@ import {
 } from '@duckdb/node-api';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Clock } from '../runtime/clock.js';
+import { recordCount } from './recordCount.js';
 import { recordKey } from './recordKey.js';
 import { recordRefusal } from './recordRefusal.js';
 import { secretsInRecord } from './recordSecrets.js';
@@ -120,7 +121,7 @@ export class PageStager {
       return inputs.map((input) => {
         const before = committed.get(input.page);
         return before === undefined
-          ? { page: input.page, staged: true, records: input.records.length }
+          ? { page: input.page, staged: true, records: recordCount(input) }
           : { page: input.page, staged: false, records: before };
       });
     } catch (error: unknown) {
@@ -197,7 +198,7 @@ export class PageStager {
       for (const input of inputs) {
         pages.appendVarchar(this.#runId);
         pages.appendInteger(input.page);
-        pages.appendInteger(input.records.length);
+        pages.appendInteger(recordCount(input));
         pages.appendTimestamp(timestamp(input.fetchedAt));
         if (input.nextCursor === undefined || input.nextCursor === null) pages.appendNull();
         else pages.appendVarchar(input.nextCursor);
@@ -217,7 +218,9 @@ export class PageStager {
     withSecrets: [page: number, seq: number, fields: readonly string[], masked: boolean][],
   ): void {
     const fetchedAt = timestamp(input.fetchedAt);
-    input.records.forEach((record, seq) => {
+    const count = recordCount(input);
+    for (let seq = 0; seq < count; seq++) {
+      const record = input.records?.[seq];
       // Serialised here, inside the transaction: a record that cannot be serialised fails the whole page.
       const received = input.rawRecords?.[seq] ?? serialise(record);
       if (typeof received !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
@@ -228,7 +231,14 @@ export class PageStager {
       // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
       // exact text, without a key, so it goes to the rejects with its reason.
       const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
-      const key = refused === undefined ? recordKey(found?.text === undefined ? record : JSON.parse(text), input.keyField) : null;
+      const key =
+        refused !== undefined
+          ? null
+          : found?.text !== undefined
+            ? recordKey(JSON.parse(text), input.keyField)
+            : input.keys !== undefined
+              ? (input.keys[seq] ?? null)
+              : recordKey(record, input.keyField);
       appender.appendVarchar(this.#runId);
       appender.appendInteger(input.page);
       appender.appendInteger(seq);
@@ -239,7 +249,7 @@ export class PageStager {
       if (refused === undefined) appender.appendNull();
       else appender.appendVarchar(refused);
       appender.endRow();
-    });
+    }
   }
 
   /** Runs `append`; when it throws, discards the batch's rows and the appenders with them: DuckDB refuses further use of an appender after an error. */

@@ -26,13 +26,31 @@ export interface StagingStoreOptions {
 /** Which version of a key the unique records keep: the first seen or the last, by (page, seq). */
 export type OnConflict = 'first' | 'last';
 
-export interface StagePageInput {
+/**
+ * A page to stage: its records parsed (with, optionally, each one's exact text), or only each
+ * record's exact text and its key, as a page stream with `keepRawRecords` hands them over.
+ */
+export type StagePageInput = StagePageFields &
+  (
+    | {
+        /** The page's records, parsed. */
+        readonly records: readonly unknown[];
+        /** The exact JSON text of each record as received; defaults to `JSON.stringify(record)`. */
+        readonly rawRecords?: readonly string[] | undefined;
+        readonly keys?: undefined;
+      }
+    | {
+        readonly records?: undefined;
+        /** The exact JSON text of each record as received. */
+        readonly rawRecords: readonly string[];
+        /** Each record's key, as `recordKey` gives it for `keyField` (null: it has none). */
+        readonly keys: readonly (string | null)[];
+      }
+  );
+
+interface StagePageFields {
   /** 1-based page number (for cursor pagination: the position in the chain). */
   readonly page: number;
-  /** The page's records, parsed. */
-  readonly records: readonly unknown[];
-  /** The exact JSON text of each record as received; defaults to `JSON.stringify(record)`. */
-  readonly rawRecords?: readonly string[];
   /** `rawRecords` were cut from a body JSON.parse accepted: with `limits`, DuckDB need not check them again. */
   readonly rawRecordsParsed?: boolean;
   /** Epoch ms when the page's response arrived. */

@@ -1,5 +1,6 @@
 import type { StagePageInput, StagingStoreOptions } from './stagingTypes.js';
 import { StagingError } from './stagingErrors.js';
+import { recordCount } from './recordCount.js';
 
 export function validateOpenOptions(options: Readonly<StagingStoreOptions>): void {
   if (typeof options.path !== 'string' || options.path === '')
@@ -30,9 +31,15 @@ export function validateStagePages(inputs: readonly Readonly<StagePageInput>[]):
 function validateStagePage(input: Readonly<StagePageInput>): void {
   if (!Number.isSafeInteger(input.page) || input.page < 1)
     throw new StagingError(`stagePage: "page" must be a positive integer, got ${String(input.page)}`);
-  if (!Array.isArray(input.records)) throw new StagingError('stagePage: "records" must be an array');
-  if (input.rawRecords !== undefined && input.rawRecords.length !== input.records.length) {
-    throw new StagingError(`stagePage: "rawRecords" has ${input.rawRecords.length} entries for ${input.records.length} records`);
+  if (input.records === undefined) {
+    if (!Array.isArray(input.rawRecords) || !Array.isArray(input.keys))
+      throw new StagingError('stagePage: "records" must be an array, or "rawRecords" and "keys" given instead');
+  } else if (!Array.isArray(input.records)) throw new StagingError('stagePage: "records" must be an array');
+  const count = recordCount(input);
+  for (const name of ['rawRecords', 'keys'] as const) {
+    const list = input[name];
+    if (list !== undefined && (!Array.isArray(list) || list.length !== count))
+      throw new StagingError(`stagePage: "${name}" has ${Array.isArray(list) ? list.length : 'no'} entries for ${count} records`);
   }
   if (!Number.isFinite(input.fetchedAt)) throw new StagingError('stagePage: "fetchedAt" must be epoch milliseconds');
   if (!Number.isInteger(input.attempts) || input.attempts < 1) throw new StagingError('stagePage: "attempts" must be a positive integer');

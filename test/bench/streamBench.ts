@@ -14,6 +14,7 @@ import { withServe } from './measureRun.js';
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 import { simPaging } from '../support/simPaging.js';
+import { recordCount } from '../../src/staging/recordCount.js';
 
 /** One measured scenario of the page stream over real HTTP. */
 export interface StreamBenchRow {
@@ -95,8 +96,8 @@ async function measure(server: SimTarget, windowSeconds: number, extra: Partial<
         const at = realClock.now() - start;
         if (at > windowMs) return;
         for (const page of staged) {
-          if (at > windowMs / 3) steadyRecords += page.records.length;
-          records += page.records.length;
+          if (at > windowMs / 3) steadyRecords += recordCount(page);
+          records += recordCount(page);
           pages++;
         }
       },

@@ -12,6 +12,7 @@ import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 import { simPaging } from '../support/simPaging.js';
+import { recordCount } from '../../src/staging/recordCount.js';
 
 /**
  * The stream bench's scenarios (test/bench/streamBench.ts) against the in-memory simulator under
@@ -66,7 +67,7 @@ async function measure(sim: SimulatorOptions, seconds: number, seed: number): Pr
       stage: async (staged) => {
         if (clock.now() - start > windowMs) return;
         for (const page of staged) {
-          records += page.records.length;
+          records += recordCount(page);
           pages++;
         }
       },

@@ -13,6 +13,7 @@ import { fakeDeps, input, run, type Harness } from '../machines/runHarness.js';
 import { provideIngestionRun } from '../../src/ingestion/provideIngestionRun.js';
 import { createTimelineRecorder } from '../../src/ingestion/timelineRecorder.js';
 import { simPaging } from '../support/simPaging.js';
+import { recordCount } from '../../src/staging/recordCount.js';
 
 /** The machine driven by the real page stream against the in-memory simulator, on virtual time. */
 function realStreamHarness(seed: number) {
@@ -34,7 +35,7 @@ function realStreamHarness(seed: number) {
           runtime,
           auth,
           scheduler: clockScheduler(clock),
-          stage: async (pages) => void pages.forEach((page) => (stagedRecords += page.records.length)),
+          stage: async (pages) => void pages.forEach((page) => (stagedRecords += recordCount(page))),
         },
       );
       streams.push(stream);

@@ -12,7 +12,7 @@ describe('hostile profile, many seeds (virtual time)', () => {
     for (const seed of seeds) {
       const r = await runStream({ profile: 'hostile', records: 600, seed }, { ...simPaging('page', 20) }, { seed });
       const pages = r.staged.map((p) => p.page).sort((a, b) => a - b);
-      const ids = new Set(r.staged.flatMap((p) => p.records.map((x) => (x as { id: number }).id)));
+      const ids = new Set(r.staged.flatMap((p) => (p.records ?? []).map((x) => (x as { id: number }).id)));
       const ok =
         r.error === undefined &&
         pages.join() === range(30).join() &&
@@ -22,7 +22,7 @@ describe('hostile profile, many seeds (virtual time)', () => {
       if (!ok) failures.push(`seed ${seed}: ${String(r.error)} pages=${pages.length} ids=${ids.size}`);
       // Every staged record is one the server sent for that page (no mix-up between pages).
       for (const p of r.staged) {
-        const pageIds = p.records.map((x) => (x as { id: number }).id);
+        const pageIds = (p.records ?? []).map((x) => (x as { id: number }).id);
         expect(pageIds.filter((id) => id > (p.page - 1) * 20).every((id) => id <= p.page * 20)).toBe(true);
       }
       requests += r.counts.requests.total;

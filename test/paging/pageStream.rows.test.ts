@@ -8,6 +8,7 @@ import type { Fetch } from '../../src/runtime/runtime.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
 import { simPaging } from '../support/simPaging.js';
+import { recordCount } from '../../src/staging/recordCount.js';
 
 const paging = simPaging('page', 50);
 // Faults hit the pages only, so counts compare with the page endpoint's.
@@ -225,7 +226,7 @@ describe('page stream against the rows of docs/reliability.md', () => {
     const bad = r.sim.stats().faults.truncated + r.sim.stats().faults.wrong_content;
     expect(bad).toBeGreaterThan(1);
     expect(r.counts.requests.retriesByStatus['badBody']).toBe(bad);
-    expect(r.staged.every((p) => p.records.length === 50)).toBe(true);
+    expect(r.staged.every((p) => recordCount(p) === 50)).toBe(true);
   });
 
   it('reliability row 12: responses slower than the timeout and trickling bodies are aborted by their deadline and retried', async () => {

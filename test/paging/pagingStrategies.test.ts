@@ -168,7 +168,7 @@ describe('pagination strategies', () => {
     expect(done.events).toEqual([{ type: 'stream.completed', pages: 0, records: 0 }]);
   });
 
-  it('hands stage the exact source text of each record when asked (big integers intact)', async () => {
+  it('hands stage the exact source text and key of each record instead of the parsed records when asked (big integers intact)', async () => {
     const body = '{"data":[{"id":9007199254740993,"n":"a"},{"id":2}],"metadata":{"total_pages":1,"has_next":false}}';
     const r = await runStream(
       calm,
@@ -183,6 +183,10 @@ describe('pagination strategies', () => {
     );
     expect(r.error).toBeUndefined();
     expect(r.staged[0]!.rawRecords).toEqual(['{"id":9007199254740993,"n":"a"}', '{"id":2}']);
+    // Keys as staging would take them: an id beyond 2^53 is none.
+    expect(r.staged[0]!.keys).toEqual([null, '2']);
+    expect(r.staged[0]!.records).toBeUndefined();
+    expect(r.counts.recordsReceived).toBe(2);
   });
 
   it('a repeated cursor is a failure, not an endless loop', async () => {

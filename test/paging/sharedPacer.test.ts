@@ -11,6 +11,7 @@ import { createSimulatorFetch } from '../../src/simulator/index.js';
 import { simPaging } from '../support/simPaging.js';
 import { recordingFetch } from './recordingFetch.js';
 import { simAuth } from './simAuth.js';
+import { recordCount } from '../../src/staging/recordCount.js';
 
 /** Two resources' streams on one API, 40 pages each; their pacer shared or each its own. */
 async function twoStreams(shared: boolean) {
@@ -40,7 +41,7 @@ async function twoStreams(shared: boolean) {
   const sent = rec.log.map((x) => x.sentAt - start);
   // The most requests sent within any one second, both streams together.
   const peak = Math.max(...sent.map((t) => sent.filter((u) => u >= t && u < t + 1000).length));
-  return { records: staged.reduce((n, p) => n + p.records.length, 0), requests: sent.length, peak };
+  return { records: staged.reduce((n, p) => n + recordCount(p), 0), requests: sent.length, peak };
 }
 
 describe('one pacer per API origin', () => {

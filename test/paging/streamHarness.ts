@@ -78,7 +78,7 @@ export async function runStream(
 
 /** Ids of staged records, in page order. */
 export function stagedIds(staged: readonly StagedPage[]): number[] {
-  return [...staged].sort((a, b) => a.page - b.page).flatMap((p) => p.records.map((r) => (r as { id: number }).id));
+  return [...staged].sort((a, b) => a.page - b.page).flatMap((p) => (p.records ?? []).map((r) => (r as { id: number }).id));
 }
 
 /** 1..n. */

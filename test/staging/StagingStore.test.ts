@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { RunLockedError, StagingError, StagingStore, type StagePageInput } from '../../src/staging/index.js';
+import { RunLockedError, StagingError, StagingStore, recordSecrets, type StagePageInput } from '../../src/staging/index.js';
 import { pino } from 'pino';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { realClock } from '../../src/runtime/clock.js';
@@ -35,7 +35,7 @@ async function open(runId = 'run-1', extra: { options?: Record<string, string | 
 const customers = (from: number, count: number): { id: number; name: string }[] =>
   Array.from({ length: count }, (_, i) => ({ id: from + i, name: `customer ${from + i}` }));
 
-const page = (n: number, records: readonly unknown[], extra: Partial<StagePageInput> = {}): StagePageInput => ({
+const page = (n: number, records: readonly unknown[], extra: Partial<Omit<StagePageInput, 'records' | 'keys'>> = {}): StagePageInput => ({
   page: n,
   records,
   fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
@@ -86,6 +86,30 @@ describe('StagingStore', () => {
     // The JSON column keeps the text as received: spacing and digits beyond 2^53 included.
     expect(rows[0]?.record).toBe(raw[0]);
     expect(rows[1]?.record).toBe(raw[1]);
+  });
+
+  it('stages records given as text with their keys (a page stream with keepRawRecords): the keys as given, masking aside', async () => {
+    const store = await open();
+    const { records: _records, ...fields } = page(1, []);
+    const rawRecords = ['{"id":1,"n":"a"}', '{"id":9007199254740993}', '{"id":3,"token":"s3cr3t-value"}', '{"n":"no key"}'];
+    // Keys as recordKey gives them: none for an id beyond 2^53. Staging takes them as they are.
+    const keys = ['1', null, '3', null];
+    const secrets = recordSecrets(['s3cr3t-value'], true)!;
+    const limits = { maxRecordBytes: 1000, maxRecordDepth: 3, maxRecordKeys: 5 };
+    expect(await store.stagePages([{ ...fields, rawRecords, keys, rawRecordsParsed: true, limits, secrets }])).toEqual([
+      { page: 1, staged: true, records: 4 },
+    ]);
+    expect(await store.counts()).toMatchObject({ pages: 1, records: 4, keyed: 2, unkeyed: 2 });
+    await store.close();
+    const rows = await rawRows(store.path);
+    expect(rows.map((r) => [r.seq, r.key])).toEqual([
+      [0, '1'],
+      [1, null],
+      [2, '3'],
+      [3, null],
+    ]);
+    expect(rows[1]?.record).toBe(rawRecords[1]);
+    expect(rows[2]?.record).not.toContain('s3cr3t-value');
   });
 
   it('refuses a record past its limits or poison to DuckDB: staged as a JSON string of its exact text, without a key, with its reason', async () => {
@@ -413,7 +437,13 @@ describe('StagingStore', () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'x', scanThreads: 0 })).rejects.toThrow(/"scanThreads"/);
     const store = await open();
     await expect(store.stagePage(page(0, []))).rejects.toThrow(/"page"/);
-    await expect(store.stagePage(page(1, [{ id: 1 }], { rawRecords: [] }))).rejects.toThrow(/"rawRecords"/);
+    await expect(store.stagePage(page(1, [{ id: 1 }], { rawRecords: [] }))).rejects.toThrow(/"rawRecords" has 0 entries for 1 records/);
+    const { records: _records, ...fields } = page(1, []);
+    const text = (rawRecords: unknown, keys: unknown): StagePageInput => ({ ...fields, rawRecords, keys }) as StagePageInput;
+    await expect(store.stagePage(text(['{"id":1}'], undefined))).rejects.toThrow(/"records" must be an array, or "rawRecords" and "keys"/);
+    await expect(store.stagePage(text(['{"id":1}'], ['1', '2']))).rejects.toThrow(/"keys" has 2 entries for 1 records/);
+    await expect(store.stagePage(text('{"id":1}', ['1']))).rejects.toThrow(/"records" must be an array, or "rawRecords" and "keys"/);
+    expect(await store.committedPages()).toEqual([]);
     await expect(store.stagePage(page(1, [], { attempts: 0 }))).rejects.toThrow(/"attempts"/);
   });
 });
