@@ -1,8 +1,8 @@
 // Over 300 lines on purpose: one delivery protocol (is it there already, upload, verify against
 // what the store did, withdraw a proven-wrong object), whose steps share the key, the upload id
 // and the abort handling; the helpers below serve only it.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -18,6 +18,7 @@ import { realClock } from '../runtime/clock.js';
 import { abortStaleUploads } from './abortStaleUploads.js';
 import { clientKeyMaterial } from './createS3Client.js';
 import { digestFile, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
+import { fileChunks } from './fileChunks.js';
 import { objectKeyProblems, partitionOf } from './objectKey.js';
 import { metadataProblems } from './objectMetadata.js';
 import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
@@ -119,7 +120,8 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
   const fail = (what: string, error: unknown): UploadError =>
     new UploadError(`${what} for ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
 
-  const partSize = partSizeFor((await stat(filePath)).size, requestedPartSize);
+  // Synchronous, like every read of the file here (fileChunks says why).
+  const partSize = partSizeFor(statSync(filePath).size, requestedPartSize);
   const digest = await digestFile(filePath, partSize, signal);
   if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
     throw new UploadError(
@@ -167,7 +169,7 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const body = createReadStream(filePath, { highWaterMark: 1 << 20 });
+  const body = Readable.from(fileChunks(filePath, 1 << 20), { objectMode: false });
   const upload = new Upload({
     client,
     queueSize,

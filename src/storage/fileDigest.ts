@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { crc32c, crc32cBytes } from '../checksum/crc32c.js';
+import { fileChunks } from './fileChunks.js';
 
 /** The checksum algorithms a delivery can ask the store to keep. */
 export type ChecksumAlgorithm = 'CRC32C' | 'SHA256';
@@ -43,8 +43,7 @@ export async function digestFile(path: string, partSize: number, signal?: AbortS
     partCrc = 0;
     inPart = 0;
   };
-  const stream = createReadStream(path, signal ? { signal, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of fileChunks(path, 1 << 20, signal)) {
     whole.update(chunk);
     wholeCrc = crc32c(chunk, wholeCrc);
     bytes += chunk.length;
