@@ -9,23 +9,31 @@ export type FieldSql = (name: string) => string;
 export interface RecordShape {
   /** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
   readonly keys: readonly string[];
-  /** json_group_structure of every record (parsed), or undefined when there are none. */
+  /**
+   * json_group_structure (parsed) of one record per top level (its JSON type, keys and their JSON
+   * types): exact at the top level, where columns are inferred from; below it, as those records
+   * have it. Undefined when there are no records.
+   */
   readonly structure: unknown;
 }
 
 /**
  * The keys and structure of `record` over `table` (with `page`, `seq`) from ONE scan: records
- * are grouped by their own structure, keeping the first of each group; keys and the merged
- * structure come from those few representatives (the same result as over every record,
- * since records of one structure contribute the same keys in the same order). Neither
- * json_group_structure nor unnesting every record's keys runs over all records: both held
- * memory beyond the limit at scale.
+ * are grouped by their top level (the record's JSON type, its keys in order, each value's JSON
+ * type), keeping the first of each group; keys and the merged structure come from those few
+ * representatives: the same keys in the same order as over every record (a group's records have
+ * the same keys), and the same types at the top level (a group's values have the same types
+ * there), which is all a column is inferred from. Three cheap parses of a record cost half of
+ * json_structure's one, which builds its whole nested structure (1M calm records: 2.25 → ~1.1 s).
+ * Neither json_group_structure nor unnesting every record's keys runs over all records: both
+ * held memory beyond the limit at scale.
  */
 export async function describeRecords(conn: DuckDBConnection, table: string): Promise<RecordShape> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _shapes AS
     SELECT arg_min(record, o) AS rep, min(o) AS first FROM (
-      SELECT record, json_structure(record) AS s, page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
-    ) GROUP BY s`);
+      SELECT record, json_type(record) AS t, json_keys(record) AS k, json_type(record, '$.*') AS ts,
+        page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
+    ) GROUP BY t, k, ts`);
   try {
     const keys = await conn.runAndReadAll(`SELECT k FROM (
         SELECT unnest(json_keys(rep)) AS k, generate_subscripts(json_keys(rep), 1) AS pos, first FROM _shapes

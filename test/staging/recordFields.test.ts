@@ -1,0 +1,109 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRecords } from '../../src/staging/recordFields.js';
+import { sqlString } from '../../src/staging/sqlText.js';
+
+let instance: DuckDBInstance;
+let conn: DuckDBConnection;
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+  conn = await instance.connect();
+});
+afterAll(() => {
+  conn.closeSync();
+  instance.closeSync();
+});
+
+/** What a column is inferred from (src/output/columnPlan.ts): a scalar type's name, or "not a scalar" (a JSON column). */
+const scalars = new Set(['VARCHAR', 'NULL', 'BOOLEAN', 'UBIGINT', 'BIGINT', 'DOUBLE']);
+const topLevel = (structure: unknown): unknown =>
+  typeof structure === 'object' && structure !== null && !Array.isArray(structure)
+    ? Object.fromEntries(Object.entries(structure).map(([k, v]) => [k, typeof v === 'string' && scalars.has(v) ? v : 'not a scalar']))
+    : structure === undefined
+      ? undefined
+      : 'not an object';
+
+async function stage(records: readonly string[]): Promise<void> {
+  await conn.run('CREATE OR REPLACE TABLE t (page INTEGER, seq INTEGER, record JSON)');
+  if (records.length === 0) return;
+  const rows = records.map((r, i) => `(${Math.floor(i / 7) + 1}, ${i % 7}, ${sqlString(r)})`);
+  await conn.run(`INSERT INTO t VALUES ${rows.join(', ')}`);
+}
+
+/** What describeRecords stands for: over every record, the keys by first (page, seq, position) and json_group_structure. */
+async function reference(): Promise<{ keys: string[]; structure: unknown }> {
+  const keys = await conn.runAndReadAll(`SELECT k FROM (
+      SELECT unnest(json_keys(record)) AS k, generate_subscripts(json_keys(record), 1) AS pos, page, seq FROM t
+    ) GROUP BY k ORDER BY min(page::BIGINT * 1000000000000 + seq::BIGINT * 100000 + pos), k`);
+  const text = (await conn.runAndReadAll('SELECT json_group_structure(record)::VARCHAR FROM t')).getRows()[0]?.[0];
+  return { keys: keys.getRows().map(([k]) => String(k)), structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined };
+}
+
+const scalar = fc.oneof(
+  fc.integer(),
+  fc.integer({ min: -1000, max: -1 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.bigInt({ min: 2n ** 64n, max: 2n ** 70n }).map((n) => ({ raw: n.toString() })),
+  fc.string({ maxLength: 3 }),
+  fc.boolean(),
+  fc.constant(null),
+);
+const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.dictionary(fc.constantFrom('x', 'y', 'z'), tie('v'), { maxKeys: 3 }),
+    fc.array(tie('v'), { maxLength: 3 }),
+  ),
+})).v;
+/** JSON text, with `{ raw }` written as its digits (integers beyond 2^64). */
+const text = (v: unknown): string =>
+  v !== null && typeof v === 'object' && 'raw' in v
+    ? String((v as { raw: string }).raw)
+    : Array.isArray(v)
+      ? `[${v.map(text).join(',')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.entries(v)
+            .map(([k, x]) => `${JSON.stringify(k)}:${text(x)}`)
+            .join(',')}}`
+        : JSON.stringify(v);
+/** Few layouts and mostly one type per key, so that records share a top level and a group's first record differs from others. */
+const layout = fc.constantFrom(['id', 'a'], ['id', 'a', 'b'], ['B', 'b', 'id']);
+const usual = fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 50 }) }, { weight: 1, arbitrary: scalar }, { weight: 1, arbitrary: value });
+const record = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: layout.chain((keys) => fc.tuple(...keys.map(() => usual)).map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i]])))),
+  },
+  { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('id', 'a', 'B', 'b', 'c'), value, { maxKeys: 5 }) },
+  { weight: 1, arbitrary: value },
+);
+
+describe('describeRecords', () => {
+  it('gives the keys in first-seen order and, at the top level, the structure of every record, from one record per top level', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { maxLength: 40 }), async (records) => {
+        await stage(records.map(text));
+        const shape = await describeRecords(conn, 't');
+        const expected = await reference();
+        expect(shape.keys).toEqual(expected.keys);
+        expect(topLevel(shape.structure)).toEqual(topLevel(expected.structure));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("keeps one record per top level: below it, the structure is the first such record's", async () => {
+    await stage(['{"id":1,"a":{"x":1}}', '{"id":2,"a":{"y":"s"}}', '{"id":3,"b":true}']);
+    const shape = await describeRecords(conn, 't');
+    expect(shape.keys).toEqual(['id', 'a', 'b']);
+    expect(shape.structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT' }, b: 'BOOLEAN' });
+    expect((await reference()).structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT', y: 'VARCHAR' }, b: 'BOOLEAN' });
+  });
+
+  it('describes no records as no keys and no structure', async () => {
+    await stage([]);
+    expect(await describeRecords(conn, 't')).toEqual({ keys: [], structure: undefined });
+  });
+});
