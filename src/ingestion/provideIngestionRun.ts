@@ -88,7 +88,8 @@ export function runIngestionMachine(
   options: RunIngestionMachineOptions,
 ): Promise<RunReport> {
   const recorder = createTimelineRecorder(options.clock);
-  const seriesRecorder = createSeriesRecorder(options.clock);
+  // After the timeline's recorder in `inspect`: the series starts when the timeline does.
+  const seriesRecorder = createSeriesRecorder(options.clock, recorder.startedAtMs);
   const machine = provideIngestionRun(deps, { clock: options.clock, timeline: () => recorder.timeline(), series: seriesRecorder.series });
   const extra = options.inspect === undefined ? [] : Array.isArray(options.inspect) ? options.inspect : [options.inspect as Inspect];
   return runMachine(machine, input, {

@@ -14,14 +14,15 @@ export interface SeriesRecorder {
  * Feeds the run machine's events, as the machine receives them, into a RunSeriesBuilder with
  * the clock time of their arrival: the same events `countEvent` counts, so series and counters agree.
  */
-export function createSeriesRecorder(clock: { now(): number }): SeriesRecorder {
-  // Starts with the machine's first snapshot, as the timeline does: both share the run's start.
+export function createSeriesRecorder(clock: { now(): number }, startedAtMs: () => number | undefined): SeriesRecorder {
+  // Starts with the machine's first snapshot, at the run's start as the timeline took it
+  // (`startedAtMs`, when given): a clock read of its own could be a millisecond later.
   let builder: RunSeriesBuilder | undefined;
   return {
     inspect: {
       next(event) {
         if (event.actorRef.sessionId !== event.rootId) return;
-        if (event.type === '@xstate.snapshot') builder ??= new RunSeriesBuilder(clock.now());
+        if (event.type === '@xstate.snapshot') builder ??= new RunSeriesBuilder(startedAtMs() ?? clock.now());
         // The root also receives `run.cancel` and the stream actor's end signals: the builder ignores them.
         if (event.type === '@xstate.event') builder?.record(event.event as StreamEvent, clock.now());
       },

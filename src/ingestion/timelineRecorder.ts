@@ -20,6 +20,8 @@ export interface TimelineRecorder {
   readonly inspect: Observer<InspectionEvent>;
   /** The states entered so far, in order; the current one lasts until now. */
   timeline(): readonly StateVisit[];
+  /** When the first state was entered (the run's start), once it was. */
+  startedAtMs(): number | undefined;
 }
 
 interface OpenVisit {
@@ -55,6 +57,7 @@ export function createTimelineRecorder(clock: { now(): number }): TimelineRecord
   };
   return {
     inspect,
+    startedAtMs: () => visits[0]?.enteredAtMs,
     timeline() {
       const now = clock.now();
       return visits.map((v) => ({

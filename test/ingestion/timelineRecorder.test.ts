@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, setup } from 'xstate';
+import { createSeriesRecorder } from '../../src/ingestion/seriesRecorder.js';
 import { createTimelineRecorder, flattenStateValue } from '../../src/ingestion/timelineRecorder.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
@@ -73,5 +74,22 @@ describe('createTimelineRecorder', () => {
     expect(recorder.timeline()).toEqual([{ state: 'a', enteredAt: new Date(0).toISOString(), durationMs: 400 }]);
     await clock.advance(100);
     expect(recorder.timeline()[0]!.durationMs).toBe(500);
+  });
+
+  it('gives the run series the start it took, on a clock that moves between any two reads', () => {
+    let ms = Date.UTC(2026, 0, 1);
+    const clock = { now: () => ms++, setTimeout, clearTimeout };
+    const recorder = createTimelineRecorder(clock);
+    const series = createSeriesRecorder(clock, recorder.startedAtMs);
+    // In this order, as a run passes them.
+    createActor(machine, {
+      inspect: (event) => {
+        recorder.inspect.next?.(event);
+        series.inspect.next?.(event);
+      },
+    }).start();
+    const start = recorder.timeline()[0]!.enteredAt;
+    expect(recorder.startedAtMs()).toBe(Date.parse(start));
+    expect(series.series(ms).startedAt).toBe(start);
   });
 });
