@@ -1,5 +1,6 @@
 import { PagingError } from './pagingError.js';
-import { isChain, type PageJob, type Pagination, type ParsedPage } from './pagination.js';
+import type { PageFacts } from './pageText.js';
+import { isChain, type PageJob, type Pagination } from './pagination.js';
 
 /** Pages already committed by an earlier run, which the stream must not fetch again. */
 export type ResumePoint =
@@ -17,7 +18,7 @@ export interface PagePlanner {
   /** Pages to fetch first. */
   initial(): PageJob[];
   /** A page arrived (not staged yet): the pages it makes due. Throws `PagingError` when continuing is unsafe. */
-  fetched(job: PageJob, parsed: ParsedPage): PageJob[];
+  fetched(job: PageJob, parsed: PageFacts): PageJob[];
   /** Total pages when known, for progress. */
   readonly totalPages: number | undefined;
   /** Checks once every page is staged. */
@@ -83,7 +84,7 @@ function indexedPlanner(
     fetched(job, parsed) {
       const { page } = job;
       lastFetched = Math.max(lastFetched, page);
-      const empty = parsed.records.length === 0;
+      const empty = parsed.count === 0;
       if (parsed.totalRecords !== undefined) {
         if (totalRecords !== undefined && parsed.totalRecords !== totalRecords) {
           anomaly(page, `total records changed from ${totalRecords} to ${parsed.totalRecords} mid-run`);
@@ -98,7 +99,7 @@ function indexedPlanner(
           return next(page);
         }
         if (parsed.hasNext === false) return [];
-        const short = offsetPageSize !== undefined && parsed.records.length < offsetPageSize;
+        const short = offsetPageSize !== undefined && parsed.count < offsetPageSize;
         return empty || short ? [] : next(page);
       }
       // concat, not push(...): a spread's arguments live on the stack, and a total may be 10^6 pages.
@@ -165,7 +166,7 @@ function chainPlanner(
         );
       }
       seen.add(parsed.next);
-      if (parsed.records.length === 0) anomaly(page, `page ${page} is empty but has a ${what}`);
+      if (parsed.count === 0) anomaly(page, `page ${page} is empty but has a ${what}`);
       if (page + 1 > maxPages)
         throw new PagingError(`more than ${maxPages} pages (maxPages): stopping rather than paging forever`, page + 1);
       return [{ page: page + 1, cursor: parsed.next }];

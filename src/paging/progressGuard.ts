@@ -25,22 +25,18 @@ export class ProgressGuard {
   }
 
   /**
-   * A page arrived (`keys`: its records' keys, as `recordKey` gives them; `body`: its text);
-   * throws `PagingError` once pages have repeated `maxRepeatedPages` times in a row.
+   * A page arrived (`keys`: its records' keys, as `recordKey` gives them; `recordText(i)`: record
+   * i's JSON text, undefined when it has none; `body`: the page's text); throws `PagingError` once
+   * pages have repeated `maxRepeatedPages` times in a row.
    */
-  fetched(page: number, records: readonly unknown[], keys: readonly (string | null)[], body: string): void {
-    if (records.length === 0) return;
+  fetched(page: number, keys: readonly (string | null)[], recordText: (i: number) => string | undefined, body: string): void {
+    if (keys.length === 0) return;
     const hash = createHash('sha256');
     let unserialisable = false;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      let text = keys[i] ?? null;
-      try {
-        text ??= JSON.stringify(record);
-      } catch {
-        // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
-        unserialisable = true;
-      }
+    for (let i = 0; i < keys.length; i++) {
+      const text = keys[i] ?? recordText(i);
+      // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
+      if (text === undefined) unserialisable = true;
       hash.update(`${text ?? ''}\n`);
     }
     if (unserialisable) hash.update(body);

@@ -8,7 +8,7 @@ describe('the page planner', () => {
     expect(planner.initial()).toEqual([{ page: 1 }]);
     const jobs = planner.fetched(
       { page: 1 },
-      { records: [{ id: 1 }], totalPages: 300_000, totalRecords: undefined, hasNext: undefined, next: undefined },
+      { count: 1, totalPages: 300_000, totalRecords: undefined, hasNext: undefined, next: undefined },
     );
     expect(jobs).toHaveLength(299_999);
     expect(jobs.at(-1)).toEqual({ page: 300_000 });
