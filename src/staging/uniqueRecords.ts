@@ -41,6 +41,16 @@ const examplePages = 10;
 const prepared = new WeakMap<StagingStore, { readonly pagesStaged: number; readonly reopened: number; readonly unique: UniqueRecords }>();
 
 /**
+ * The staged records of keys staged more than once, numbered per key in kept-first order (`n`)
+ * and marked when their content differs from the kept one's (`differs`). A table of the database,
+ * not a temp one: it outlives the reopening between the final file and the report
+ * (`StagingStore.releaseMemory`), where making it again cost a window over every repeated key
+ * (0.3-0.4 s for 96k hostile records). It is made again whenever another page was staged, and by
+ * any new process before its first use, so a stale one from a crash is never read.
+ */
+const versionsTable = 'duplicate_versions';
+
+/**
  * The temp view `_unique` on the store's connection (see `prepareUniqueRecords`) and what its
  * records look like, made once and kept until another page is staged: the final file and the
  * report each need them, and describing the records costs a JSON structure per record (~10 s
@@ -53,9 +63,9 @@ export async function uniqueRecords(
 ): Promise<UniqueRecords> {
   const cached = prepared.get(store);
   if (cached !== undefined && cached.pagesStaged === store.pagesStaged) {
-    // A reopened database (StagingStore.releaseMemory) lost the view, not what the records look like.
+    // A reopened database lost the view (a temp one), not the versions nor what the records look like.
     if (cached.reopened !== store.reopened) {
-      await prepareUniqueRecords(conn, store.runId, store.onConflict);
+      await createUniqueView(conn, store.runId);
       prepared.set(store, { ...cached, reopened: store.reopened });
     }
     return cached.unique;
@@ -71,7 +81,7 @@ export async function uniqueRecords(
  * Creates the temp view `_unique` (run_id, page, seq, key, fetched_at, record): one row per
  * key, its first occurrence by (page, seq), or its last with `onConflict` 'last'. Only the keys
  * that occur more than once are windowed (a narrow, spillable aggregate over the keys finds
- * them), so dedupe is a streaming anti-join against a small `_versions` table instead of a
+ * them), so dedupe is a streaming anti-join against a small table (`versionsTable`) instead of a
  * window over every record. The same window tells each copy from the kept one by a hash of its
  * minified JSON (so whitespace is no difference, another field order or value is): a copy that
  * differs is a conflicting version. Returns the duplicates dropped and the conflicts among them.
@@ -83,8 +93,7 @@ async function prepareUniqueRecords(
 ): Promise<Pick<UniqueRecords, 'duplicates' | 'conflicts'>> {
   const run = sqlString(runId);
   const order = onConflict === 'last' ? 'r.page DESC, r.seq DESC' : 'r.page, r.seq';
-  await conn.run('DROP VIEW IF EXISTS temp._unique; DROP TABLE IF EXISTS temp._versions');
-  await conn.run(`CREATE TEMP TABLE _versions AS
+  await conn.run(`CREATE OR REPLACE TABLE ${versionsTable} AS
     SELECT r.page, r.seq, r.key, row_number() OVER w AS n,
       md5_number(json(r.record)) <> first_value(md5_number(json(r.record))) OVER w AS differs
     FROM raw_records r SEMI JOIN (
@@ -92,12 +101,9 @@ async function prepareUniqueRecords(
     ) d ON r.key = d.key
     WHERE r.run_id = ${run}
     WINDOW w AS (PARTITION BY r.key ORDER BY ${order})`);
-  await conn.run(`CREATE TEMP VIEW _unique AS
-    SELECT r.run_id, r.page, r.seq, r.key, r.fetched_at, r.record
-    FROM raw_records r ANTI JOIN (SELECT page, seq FROM temp._versions WHERE n > 1) d ON r.page = d.page AND r.seq = d.seq
-    WHERE r.run_id = ${run} AND r.key IS NOT NULL`);
+  await createUniqueView(conn, runId);
   const counts = (
-    await conn.runAndReadAll('SELECT count(*), count_if(differs), count(DISTINCT key) FILTER (differs) FROM temp._versions WHERE n > 1')
+    await conn.runAndReadAll(`SELECT count(*), count_if(differs), count(DISTINCT key) FILTER (differs) FROM ${versionsTable} WHERE n > 1`)
   ).getRows()[0];
   const [duplicates, versions, keys] = [0, 1, 2].map((i) => Number(counts?.[i] ?? 0)) as [number, number, number];
   const examples =
@@ -105,7 +111,7 @@ async function prepareUniqueRecords(
       ? []
       : (
           await conn.runAndReadAll(`SELECT key, list_sort(list(DISTINCT page))[1:${examplePages}], min(page) FILTER (n = 1)
-            FROM temp._versions GROUP BY key HAVING bool_or(differs)
+            FROM ${versionsTable} GROUP BY key HAVING bool_or(differs)
             ORDER BY min(page::BIGINT * 4294967296 + seq) LIMIT ${conflictExamples}`)
         )
           .getRows()
@@ -115,6 +121,14 @@ async function prepareUniqueRecords(
             keptPage: Number(kept),
           }));
   return { duplicates, conflicts: { kept: onConflict, versions, keys, examples } };
+}
+
+/** The temp view `_unique`: the run's keyed records but the copies `versionsTable` numbers after the kept one. */
+async function createUniqueView(conn: DuckDBConnection, runId: string): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP VIEW _unique AS
+    SELECT r.run_id, r.page, r.seq, r.key, r.fetched_at, r.record
+    FROM raw_records r ANTI JOIN (SELECT page, seq FROM ${versionsTable} WHERE n > 1) d ON r.page = d.page AND r.seq = d.seq
+    WHERE r.run_id = ${sqlString(runId)} AND r.key IS NOT NULL`);
 }
 
 /** A DuckDB list of page numbers as numbers. */

@@ -85,9 +85,11 @@ describe('stagingReport', () => {
     expect(report.pages).toMatchObject({ count: 0, attempts: 0, retried: [], latencyMs: { p50: null, p95: null, max: null } });
   });
 
-  it('describes the records once for the final file and the report, and again after another page is staged', async () => {
+  it('describes the records and windows the repeated keys once for the final file and the report, and again after another page is staged', async () => {
     const described = vi.spyOn(DuckDBConnection.prototype, 'run');
-    const descriptions = (): number => described.mock.calls.filter(([sql]) => sql.includes('CREATE OR REPLACE TEMP TABLE _shapes')).length;
+    const ran = (what: string): number => described.mock.calls.filter(([sql]) => sql.includes(what)).length;
+    const descriptions = (): number => ran('CREATE OR REPLACE TEMP TABLE _shapes');
+    const windows = (): number => ran('CREATE OR REPLACE TABLE duplicate_versions');
     try {
       await stage(1, [
         { id: 1, email: 'a@example.com' },
@@ -95,19 +97,22 @@ describe('stagingReport', () => {
       ]);
       await writeFinalFile(store, { format: 'ndjson', path: join(dir, 'out.ndjson') });
       expect((await stagingReport(store, declared(customerSchema))).records).toMatchObject({ received: 2, unique: 2 });
-      expect(descriptions()).toBe(1);
+      expect([descriptions(), windows()]).toEqual([1, 1]);
       await stage(2, [
         { id: 2, email: 'later@example.com' },
         { id: 3, email: 'c@example.com', extra: true },
       ]);
       const report = await stagingReport(store, declared(customerSchema));
-      expect(descriptions()).toBe(2);
+      expect([descriptions(), windows()]).toEqual([2, 2]);
       expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
       expect(report.columns.find((c) => c.name === 'extra')).toMatchObject({ present: 1 });
-      // A reopened database has lost the view but not the description: the view is made again, the records not described again.
+      // A reopened database has lost the view but neither the description nor the versions: the view is
+      // made again, the records not described nor windowed again, and the copy still left out.
       await store.releaseMemory();
       expect((await stagingReport(store, declared(customerSchema))).records).toMatchObject({ received: 4, unique: 3, duplicates: 1 });
-      expect(descriptions()).toBe(2);
+      expect([descriptions(), windows()]).toEqual([2, 2]);
+      const file = await writeFinalFile(store, { format: 'ndjson', path: join(dir, 'again.ndjson') });
+      expect(file).toMatchObject({ rows: 3, duplicatesDropped: 1 });
     } finally {
       described.mockRestore();
     }
