@@ -23,15 +23,18 @@ export interface RecordShape {
  * type), keeping the first of each group; keys and the merged structure come from those few
  * representatives: the same keys in the same order as over every record (a group's records have
  * the same keys), and the same types at the top level (a group's values have the same types
- * there), which is all a column is inferred from. Three cheap parses of a record cost half of
- * json_structure's one, which builds its whole nested structure (1M calm records: 2.25 → ~1.1 s).
+ * there), which is all a column is inferred from. Two cheap parses of a record cost less than
+ * json_structure's one, which builds its whole nested structure (1M calm records: 2.25 → ~1.1 s),
+ * and an object (valid JSON text opening with a brace) needs no third for its type: 96k hostile
+ * records, one thread, 282 → 173 ms.
  * Neither json_group_structure nor unnesting every record's keys runs over all records: both
  * held memory beyond the limit at scale.
  */
 export async function describeRecords(conn: DuckDBConnection, table: string): Promise<RecordShape> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _shapes AS
     SELECT arg_min(record, o) AS rep, min(o) AS first FROM (
-      SELECT record, json_type(record) AS t, json_keys(record) AS k, json_type(record, '$.*') AS ts,
+      SELECT record, CASE WHEN starts_with(record, '{') THEN 'OBJECT' ELSE json_type(record) END AS t,
+        json_keys(record) AS k, json_type(record, '$.*') AS ts,
         page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
     ) GROUP BY t, k, ts`);
   try {

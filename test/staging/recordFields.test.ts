@@ -17,12 +17,13 @@ afterAll(() => {
 
 /** What a column is inferred from (src/output/columnPlan.ts): a scalar type's name, or "not a scalar" (a JSON column). */
 const scalars = new Set(['VARCHAR', 'NULL', 'BOOLEAN', 'UBIGINT', 'BIGINT', 'DOUBLE']);
+const scalarOrNot = (v: unknown): unknown => (typeof v === 'string' && scalars.has(v) ? v : Array.isArray(v) ? 'an array' : 'not a scalar');
 const topLevel = (structure: unknown): unknown =>
   typeof structure === 'object' && structure !== null && !Array.isArray(structure)
-    ? Object.fromEntries(Object.entries(structure).map(([k, v]) => [k, typeof v === 'string' && scalars.has(v) ? v : 'not a scalar']))
+    ? Object.fromEntries(Object.entries(structure).map(([k, v]) => [k, scalarOrNot(v)]))
     : structure === undefined
       ? undefined
-      : 'not an object';
+      : scalarOrNot(structure);
 
 async function stage(records: readonly string[]): Promise<void> {
   await conn.run('CREATE OR REPLACE TABLE t (page INTEGER, seq INTEGER, record JSON)');
@@ -83,8 +84,9 @@ const record = fc.oneof(
 describe('describeRecords', () => {
   it('gives the keys in first-seen order and, at the top level, the structure of every record, from one record per top level', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(record, { maxLength: 40 }), async (records) => {
-        await stage(records.map(text));
+      // Some with leading whitespace: text that does not open with a brace is typed by parsing it.
+      fc.asyncProperty(fc.array(fc.tuple(record, fc.constantFrom('', '', ' ', '\n')), { maxLength: 40 }), async (records) => {
+        await stage(records.map(([r, space]) => space + text(r)));
         const shape = await describeRecords(conn, 't');
         const expected = await reference();
         expect(shape.keys).toEqual(expected.keys);
