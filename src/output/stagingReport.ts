@@ -6,6 +6,7 @@ import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import { jsonPath } from '../staging/sqlText.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
 import type { VersionConflicts } from '../staging/uniqueRecords.js';
+import type { RecordShape } from '../staging/recordFields.js';
 import { cleanColumns, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
 
 export interface ColumnQuality {
@@ -85,7 +86,7 @@ export function stagingReport(
         return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
       };
       const plans = await cleanColumns(staged, '_fields', rules, keyField, shape, field, text);
-      const { rejectedByRules, columns } = await columnQuality(staged, rules, names, plans);
+      const { rejectedByRules, columns } = await columnQuality(staged, rules, names, plans, shape.types);
       return {
         runId: staged.runId,
         records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
@@ -136,25 +137,28 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
 }
 
 /**
- * Every column's figures and the count of rule breakers from one scan of the unique records per
- * `columnsPerScan` fields (usually one): per field a histogram of its JSON types (absent fields
- * aside), the untrimmed strings and the values its rule rejects, and the records any rule
- * rejects: one row of state, whatever the records. On the scan threads: each parses a record
- * twice (a list of paths each), so two fit in the default 64 MB (1.2M records: 4.8 → 2.8 s on
- * two; four ran out of it, and the scan ran again on the store's thread). Stacked projections
- * compute each field's type `t`, text `s` and (for a ruled field) trimmed text `x` once per
- * record, and the rules read those columns: written over the JSON value instead, every rule
- * repeated them, and planning the repetitions cost more than scanning a small run. An unruled
- * field looks only at its strings' ends.
+ * Every column's figures and the count of rule breakers: per field its JSON types (absent fields
+ * aside) from the records' shape (`types`), and from one scan of the unique records per
+ * `columnsPerScan` fields (usually one) the untrimmed strings and the values its rule rejects,
+ * and the records any rule rejects: one row of state, whatever the records. On the scan threads:
+ * each parses a record once for the fields' text, and a ruled field's type a second time, so two
+ * fit in the default 64 MB (1.2M records: 4.8 → 2.8 s on two with both parses; four ran out of
+ * it). Stacked projections compute a field's text `s` and, for a ruled field, its type `t` and
+ * trimmed text `x` once per record, and the rules read those columns: written over the JSON value
+ * instead, every rule repeated them, and planning the repetitions cost more than scanning a small
+ * run. An unruled field looks only at its strings' ends (only a string's text can start or end
+ * with white space), so a run without rules parses each record once here (96k hostile records:
+ * 512 → 239 ms on two threads).
  */
 async function columnQuality(
   staged: Pick<StagedRecords, 'scan'>,
   rules: Readonly<Record<string, DeclaredField>>,
   names: readonly string[],
   plans: readonly CleanPlan[],
+  types: RecordShape['types'],
 ): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
   const byName = new Map(plans.map((p) => [p.name, p]));
-  const columns = names.map((name) => ({ name, types: {} as Record<string, number>, untrimmed: 0, invalid: 0 }));
+  const columns = names.map((name) => ({ name, types: types.get(name) ?? {}, untrimmed: 0, invalid: 0 }));
   // The ruled fields come first in `names`: every batch carries them (a record is rejected by any
   // of them), the first batch alone counts them.
   const unruled = names.findIndex((name) => !(name in rules));
@@ -167,8 +171,7 @@ async function columnQuality(
     indices.forEach((i, p) => {
       if (batch > 0 && i < first) return;
       const column = columns[i]!;
-      const { types, untrimmed, invalid } = counts.fields[p]!;
-      column.types = types;
+      const { untrimmed, invalid } = counts.fields[p]!;
       column.untrimmed = untrimmed;
       column.invalid = invalid;
     });
@@ -198,8 +201,6 @@ async function columnQuality(
 const columnsPerScan = 200;
 
 interface FieldCounts {
-  /** Records per JSON type of the field (NULL: a JSON null), absent fields aside. */
-  readonly types: Record<string, number>;
   readonly untrimmed: number;
   readonly invalid: number;
 }
@@ -216,32 +217,31 @@ async function qualityCounts(
     return { fields: [], records: num(rows[0]?.[0]), rejected: 0 };
   }
   const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;
-  // Each field's type and text from two parses of the record (a list of paths each), not two per field.
-  const paths = `[${indices.map((i) => jsonPath(names[i]!)).join(', ')}]`;
-  const typed = indices.map((i, p) => `_t[${p + 1}] AS t${i}, _s[${p + 1}] AS s${i}`);
-  const trimmed = indices.map((i) => `t${i}, s${i}${invalidOf(i) === undefined ? '' : `, ${trimmedSql(`s${i}`)} AS x${i}`}`);
-  const invalids = indices.flatMap((i) => {
-    const invalid = invalidOf(i);
-    return invalid === undefined ? [] : [`coalesce(${invalid}, false)`];
+  // The fields' text from one parse of the record (a list of paths), the ruled fields' types from a second.
+  const ruled = indices.filter((i) => invalidOf(i) !== undefined);
+  const listOf = (of: readonly number[]): string => `[${of.map((i) => jsonPath(names[i]!)).join(', ')}]`;
+  const typed = indices.map((i, p) => {
+    const r = ruled.indexOf(i);
+    return `${r < 0 ? '' : `_t[${r + 1}] AS t${i}, `}_s[${p + 1}] AS s${i}`;
   });
+  const trimmed = indices.map((i) => (invalidOf(i) === undefined ? `s${i}` : `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`));
+  const invalids = ruled.map((i) => `coalesce(${invalidOf(i)!}, false)`);
   const counts = indices.map((i) => {
     const invalid = invalidOf(i);
     // Unruled, the ends alone tell (a third of the time of trimming every string).
-    const untrimmed = invalid === undefined ? `t${i} = 'VARCHAR' AND ${endsInSpaceSql(`s${i}`)}` : `t${i} = 'VARCHAR' AND s${i} <> x${i}`;
-    return `histogram(t${i})::JSON, count_if(${untrimmed}), ${invalid === undefined ? '0' : `count_if(coalesce(${invalid}, false))`}`;
+    return invalid === undefined
+      ? `count_if(${endsInSpaceSql(`s${i}`)}), 0`
+      : `count_if(t${i} = 'VARCHAR' AND s${i} <> x${i}), count_if(coalesce(${invalid}, false))`;
   });
   const rejected = invalids.length === 0 ? '0' : `count_if(${invalids.join(' OR ')})`;
-  const parsed = `SELECT json_type(record, ${paths}) AS _t, json_extract_string(record, ${paths}) AS _s FROM _fields`;
+  const types = ruled.length === 0 ? '' : `json_type(record, ${listOf(ruled)}) AS _t, `;
+  const parsed = `SELECT ${types}json_extract_string(record, ${listOf(indices)}) AS _s FROM _fields`;
   const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM (${parsed})))`;
   const row = (await staged.scan(`SELECT ${counts.join(', ')}, count(*), ${rejected} FROM ${from}`))[0] ?? [];
   return {
-    fields: indices.map((_, p) => ({
-      types: row[3 * p] === null ? {} : (JSON.parse(String(row[3 * p])) as Record<string, number>),
-      untrimmed: num(row[3 * p + 1]),
-      invalid: num(row[3 * p + 2]),
-    })),
-    records: num(row[3 * indices.length]),
-    rejected: num(row[3 * indices.length + 1]),
+    fields: indices.map((_, p) => ({ untrimmed: num(row[2 * p]), invalid: num(row[2 * p + 1]) })),
+    records: num(row[2 * indices.length]),
+    rejected: num(row[2 * indices.length + 1]),
   };
 }
 

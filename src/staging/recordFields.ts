@@ -15,6 +15,12 @@ export interface RecordShape {
    * have it. Undefined when there are no records.
    */
   readonly structure: unknown;
+  /**
+   * Per top-level key, the records holding it per JSON type of its value (VARCHAR, UBIGINT, NULL
+   * for a JSON null...), as `json_type(record, '$."key"')` counts them: a key twice in a record
+   * counts once, with its first value. Counted over the groups, not read again from the records.
+   */
+  readonly types: ReadonlyMap<string, Readonly<Record<string, number>>>;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface RecordShape {
  */
 export async function describeRecords(conn: DuckDBConnection, table: string): Promise<RecordShape> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _shapes AS
-    SELECT arg_min(record, o) AS rep, min(o) AS first FROM (
+    SELECT arg_min(record, o) AS rep, min(o) AS first, count(*) AS n FROM (
       SELECT record, CASE WHEN starts_with(record, '{') THEN 'OBJECT' ELSE json_type(record) END AS t,
         json_keys(record) AS k, json_type(record, '$.*') AS ts,
         page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
@@ -43,9 +49,25 @@ export async function describeRecords(conn: DuckDBConnection, table: string): Pr
       ) GROUP BY k ORDER BY min(first + pos), k`);
     const structure = await conn.runAndReadAll('SELECT json_group_structure(rep)::VARCHAR FROM _shapes');
     const text = structure.getRows()[0]?.[0];
+    // A group's records share their keys and their values' types: each key's first occurrence in its representative counts n records.
+    const counted = await conn.runAndReadAll(`SELECT k, t, sum(n)::DOUBLE FROM (
+        SELECT k, t, n FROM (
+          SELECT unnest(json_keys(rep)) AS k, unnest(json_type(rep, '$.*')) AS t, generate_subscripts(json_keys(rep), 1) AS pos, n, first
+          FROM _shapes
+        ) QUALIFY row_number() OVER (PARTITION BY first, k ORDER BY pos) = 1
+      ) GROUP BY k, t`);
+    // A Map: the keys are the API's (`__proto__` is one like any other).
+    const types = new Map<string, Record<string, number>>();
+    for (const [k, t, n] of counted.getRows()) {
+      const key = String(k);
+      const counts = types.get(key) ?? {};
+      counts[String(t)] = Number(n);
+      types.set(key, counts);
+    }
     return {
       keys: keys.getRows().map(([k]) => String(k)),
       structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined,
+      types,
     };
   } finally {
     await conn.run('DROP TABLE IF EXISTS temp._shapes');

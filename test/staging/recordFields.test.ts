@@ -2,7 +2,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRecords } from '../../src/staging/recordFields.js';
-import { sqlString } from '../../src/staging/sqlText.js';
+import { jsonPath, sqlString } from '../../src/staging/sqlText.js';
 
 let instance: DuckDBInstance;
 let conn: DuckDBConnection;
@@ -33,12 +33,18 @@ async function stage(records: readonly string[]): Promise<void> {
 }
 
 /** What describeRecords stands for: over every record, the keys by first (page, seq, position) and json_group_structure. */
-async function reference(): Promise<{ keys: string[]; structure: unknown }> {
+async function reference(): Promise<{ keys: string[]; structure: unknown; types: Map<string, Record<string, number>> }> {
   const keys = await conn.runAndReadAll(`SELECT k FROM (
       SELECT unnest(json_keys(record)) AS k, generate_subscripts(json_keys(record), 1) AS pos, page, seq FROM t
     ) GROUP BY k ORDER BY min(page::BIGINT * 1000000000000 + seq::BIGINT * 100000 + pos), k`);
   const text = (await conn.runAndReadAll('SELECT json_group_structure(record)::VARCHAR FROM t')).getRows()[0]?.[0];
-  return { keys: keys.getRows().map(([k]) => String(k)), structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined };
+  const names = keys.getRows().map(([k]) => String(k));
+  const types = new Map<string, Record<string, number>>();
+  for (const name of names) {
+    const counted = (await conn.runAndReadAll(`SELECT histogram(json_type(record, ${jsonPath(name)}))::JSON::VARCHAR FROM t`)).getRows();
+    types.set(name, JSON.parse(String(counted[0]?.[0])) as Record<string, number>);
+  }
+  return { keys: names, structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined, types };
 }
 
 const scalar = fc.oneof(
@@ -91,6 +97,7 @@ describe('describeRecords', () => {
         const expected = await reference();
         expect(shape.keys).toEqual(expected.keys);
         expect(topLevel(shape.structure)).toEqual(topLevel(expected.structure));
+        expect(shape.types).toEqual(expected.types);
       }),
       { numRuns: 150 },
     );
@@ -104,8 +111,21 @@ describe('describeRecords', () => {
     expect((await reference()).structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT', y: 'VARCHAR' }, b: 'BOOLEAN' });
   });
 
+  it("counts a key's JSON types per record, a key twice in a record once with its first value, whatever its name", async () => {
+    await stage(['{"id":1,"a":1,"a":"x","__proto__":null}', '{"id":2,"a":"y"}', '{"id":"3","__proto__":{}}']);
+    const { types } = await describeRecords(conn, 't');
+    expect(types).toEqual(
+      new Map([
+        ['id', { UBIGINT: 2, VARCHAR: 1 }],
+        ['a', { UBIGINT: 1, VARCHAR: 1 }],
+        ['__proto__', { NULL: 1, OBJECT: 1 }],
+      ]),
+    );
+    expect(types).toEqual((await reference()).types);
+  });
+
   it('describes no records as no keys and no structure', async () => {
     await stage([]);
-    expect(await describeRecords(conn, 't')).toEqual({ keys: [], structure: undefined });
+    expect(await describeRecords(conn, 't')).toEqual({ keys: [], structure: undefined, types: new Map() });
   });
 });
