@@ -5,7 +5,7 @@ import { jsonPath, sqlIdent } from './sqlText.js';
 /** SQL for the JSON of a record's top-level field: NULL when absent, the JSON `null` when null. */
 export type FieldSql = (name: string) => string;
 
-/** What the records of a run look like: their top-level keys and merged JSON structure. */
+/** What the records of a run look like: their top-level keys, merged JSON structure and the JSON types of each key. */
 export interface RecordShape {
   /** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
   readonly keys: readonly string[];
