@@ -1,5 +1,5 @@
 import { PagingError } from './pagingError.js';
-import type { PageFacts } from './pageText.js';
+import type { PageFacts } from './pageFacts.js';
 import { isChain, type PageJob, type Pagination } from './pagination.js';
 
 /** Pages already committed by an earlier run, which the stream must not fetch again. */

@@ -49,7 +49,8 @@ import {
   type ResolvedPageStreamOptions,
   type StagedPage,
 } from './pageStreamOptions.js';
-import { pageFacts, parsePageText, type PageFacts } from './pageText.js';
+import { pageFacts, type PageFacts } from './pageFacts.js';
+import { rawJsonArray } from './rawJsonArray.js';
 import { recordCount } from '../staging/recordCount.js';
 import { recordKey } from '../staging/recordKey.js';
 import {
@@ -570,19 +571,18 @@ class StreamRun {
     return new RetryLimitError(`page ${job.page} gave up after ${state.attempts} attempts`, state.notes);
   }
 
-  /** Parses a body: with `keepRawRecords` to its records' text and keys, else to the parsed records and their keys. Throws `BadBodyError`. */
+  /**
+   * Parses a body into its facts, its records' keys and its records: parsed or, with
+   * `keepRawRecords`, as their exact text, when the parsed objects are garbage once this returns:
+   * a page waiting to be staged holds slices of its body, not a tree of objects. Throws `BadBodyError`.
+   */
   #parse(body: string, headers: Headers, url: string): Pick<FetchedPage, 'facts' | 'records' | 'keys'> {
     const { pagination } = this.#o;
-    if (this.#options.keepRawRecords) {
-      const { facts, rawRecords, keys } = parsePageText(pagination, this.#keyField, body, headers, url);
-      return { facts, records: { rawRecords }, keys };
-    }
     const parsed = parsePage(pagination, body, headers, url);
-    return {
-      facts: pageFacts(parsed),
-      records: { records: parsed.records },
-      keys: parsed.records.map((r) => recordKey(r, this.#keyField)),
-    };
+    const records = this.#options.keepRawRecords
+      ? { rawRecords: rawJsonArray(body, pagination.records) ?? parsed.records.map((r) => JSON.stringify(r)) }
+      : { records: parsed.records };
+    return { facts: pageFacts(parsed), records, keys: parsed.records.map((r) => recordKey(r, this.#keyField)) };
   }
 
   /** The page `stage` gets: with `keepRawRecords`, each record's text and key instead of the parsed records. */
