@@ -53,6 +53,7 @@ import { pageFacts, type PageFacts } from './pageFacts.js';
 import { rawJsonArray } from './rawJsonArray.js';
 import { recordCount } from '../staging/recordCount.js';
 import { recordKey } from '../staging/recordKey.js';
+import { serialise } from '../staging/serialise.js';
 import {
   BadBodyError,
   isUrlChain,
@@ -115,15 +116,6 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 5;
 /** 401s a page may see (each one refreshes the token) before the run gives up on it. */
 const maxUnauthorizedPerPage = 10;
-
-/** A parsed record's JSON text; undefined when it is nested too deep for JSON.stringify. */
-function serialised(record: unknown): string | undefined {
-  try {
-    return JSON.stringify(record);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Fetches every page of an endpoint, exactly once, through one shared rate limiter, with
@@ -323,7 +315,7 @@ class StreamRun {
           this.#progress.fetched(
             job.page,
             fetched.keys,
-            'rawRecords' in records ? (i) => records.rawRecords[i] : (i) => serialised(records.records[i]),
+            'rawRecords' in records ? (i) => records.rawRecords[i] : (i) => serialise(records.records[i]),
             fetched.response.body,
           );
           const next = this.#planner!.fetched(job, fetched.facts);

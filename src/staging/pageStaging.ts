@@ -16,6 +16,7 @@ import { recordCount } from './recordCount.js';
 import { recordKey } from './recordKey.js';
 import { recordRefusal } from './recordRefusal.js';
 import { secretsInRecord } from './recordSecrets.js';
+import { serialise } from './serialise.js';
 import { StagingError, describeError } from './stagingErrors.js';
 import type { StagePageInput, StagePageResult, StagingTime } from './stagingTypes.js';
 
@@ -23,15 +24,6 @@ import type { StagePageInput, StagePageResult, StagingTime } from './stagingType
 const timestamp = (ms: number): DuckDBTimestampValue => new DuckDBTimestampValue(BigInt(Math.trunc(ms)) * 1000n);
 
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
-
-/** JSON.stringify, or undefined for a value it cannot serialise (a cycle, a BigInt, nesting past the stack). */
-function serialise(record: unknown): string | undefined {
-  try {
-    return JSON.stringify(record);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Stages the pages of one run on one connection; `close` before that connection closes. */
 export class PageStager {
