@@ -130,6 +130,25 @@ describe('RateLimiter start rate', () => {
     expect(await ramp(80)).toBe(16);
   });
 
+  it('above 32 req/s doubles once 16 tokens worth of time has passed at the rate', async () => {
+    const { clock, latency, limiter: l } = limiter();
+    for (let i = 0; i < 20; i++) latency.record(80);
+    const rates: [number, number][] = [];
+    await clock.run(async () => {
+      while (clock.now() < 3000) {
+        await l.acquire();
+        if (rates.at(-1)?.[1] !== l.rate) rates.push([clock.now(), l.rate]);
+      }
+    });
+    const at = (rate: number): number => rates.find(([, r]) => r === rate)![0];
+    // Every 500 ms up to 32 req/s; then 64 after 500 ms (16 tokens at 32), 128 after 250 ms, 256 after 125 ms.
+    expect(at(64) - at(32)).toBeGreaterThanOrEqual(500);
+    expect(at(128) - at(64)).toBeGreaterThanOrEqual(250);
+    expect(at(128) - at(64)).toBeLessThan(300);
+    expect(at(256) - at(128)).toBeLessThan(150);
+    expect(l.rate).toBeGreaterThanOrEqual(512);
+  });
+
   it('owes a queue its tokens in full when timers fire late (a busy event loop), without a burst for an idle spell', async () => {
     const clock = new SimulatedClock(0);
     const late: Clock = {
