@@ -61,7 +61,7 @@ const importLayers = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', '.scratch/'] },
+  { ignores: ['dist/', 'dist-bench/', 'data/', 'node_modules/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

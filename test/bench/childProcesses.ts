@@ -1,18 +1,37 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import threadpool from '../../src/cli/threadpool.cjs';
 import type { SimulatorStats } from '../../src/simulator/index.js';
 
-/** The repository root: children run from here so that `src/cli/main.ts` resolves. */
+/** The repository root: children run from here so that the bench build resolves. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The line a measured child prints its result on (everything else on stdout is ignored). */
 export const resultMarker = 'BENCH_RESULT ';
 
-/** `node --import tsx`: one process, so its own resource usage is the measured one (the tsx CLI adds a parent). */
-const tsxNode = (script: string, args: readonly string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', script, ...args]];
+let benchBuild: Promise<void> | undefined;
+
+/**
+ * The children run compiled, as `ingest` runs from its build, not under tsx: tsx's loader and
+ * its transforms weigh 35-55 MB of the process (node alone 39 MB; importing runIngestion from the
+ * build 98 MB, from sources under tsx 154 MB), which a measured peak would count as the run's.
+ * Compiled once per bench (tsconfig.bench.json, into dist-bench/) from the sources as they are.
+ */
+function built(): Promise<void> {
+  benchBuild ??= runCommand('npx', ['tsc', '-p', 'tsconfig.bench.json']).then(({ code, stderr }) => {
+    if (code !== 0) throw new Error(`tsc -p tsconfig.bench.json exited with ${code}: ${stderr}`);
+  });
+  return benchBuild;
+}
+
+/** `node <the compiled script>`: one process, so its own resource usage is the measured one. */
+async function compiledNode(source: string, args: readonly string[]): Promise<[string, string[]]> {
+  await built();
+  return [process.execPath, [`dist-bench/${source.replace(/\.ts$/, '.js')}`, ...args]];
+}
 
 /** Keeps the last `limit` characters a child wrote, for error messages. */
 function tail(child: ChildProcess, limit = 4000): () => string {
@@ -49,7 +68,7 @@ export interface ServeProcess {
 
 /** Starts `ingest serve --port 0 <flags>` and waits for its `listening on URL` line (at most `timeoutMs`). */
 export async function startServeProcess(flags: readonly string[], timeoutMs = 60_000): Promise<ServeProcess> {
-  const [command, args] = tsxNode('src/cli/main.ts', ['serve', '--port', '0', ...flags]);
+  const [command, args] = await compiledNode('src/cli/main.ts', ['serve', '--port', '0', ...flags]);
   const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = tail(child);
   const lines = createInterface({ input: child.stdout! });
@@ -83,22 +102,22 @@ export async function startServeProcess(flags: readonly string[], timeoutMs = 60
 /** What a measured child printed on its result line, and how long the process lived. */
 export interface ChildResult<T> {
   readonly result: T;
-  /** From spawn to exit, node start-up and TypeScript loading included. */
+  /** From spawn to exit, node start-up and module loading included. */
   readonly processWallMs: number;
 }
 
 /**
- * Runs `script` (under test/bench) as its own node process with `input` as JSON in the
+ * Runs `script` (under test/bench, compiled) as its own node process with `input` as JSON in the
  * BENCH_INPUT variable (kept out of argv and so out of `ps`) and the thread pool of `ingest`, and parses its result line.
  */
 export async function runChildScript<T>(script: string, input: unknown): Promise<ChildResult<T>> {
-  const [command, args] = tsxNode(fileURLToPath(new URL(script, import.meta.url)), []);
+  const [command, args] = await compiledNode(`test/bench/${basename(script)}`, []);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     BENCH_INPUT: JSON.stringify(input),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  // The thread pool `ingest` starts with (src/cli/bin.cts): under tsx the pool is running before the script could choose it.
+  // The thread pool `ingest` starts with (src/cli/bin.cts): an ES module's imports start the pool before it could choose it.
   threadpool.favourOneThread(env);
   let result: T | undefined;
   const { code, wallMs, stderr } = await spawnTimed(command, args, env, (line) => {

@@ -24,7 +24,7 @@ export interface MeasuredRun {
   readonly run: RunIngestionChildResult;
   /** The simulator's counters after the run. */
   readonly server: SimulatorStats;
-  /** From spawning the run's process to its exit (node start-up and TypeScript loading included). */
+  /** From spawning the run's process to its exit (node start-up and module loading included). */
   readonly processWallMs: number;
 }
 
