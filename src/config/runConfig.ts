@@ -102,7 +102,9 @@ export const runConfigSchema = z.strictObject({
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like 512MB')
     .default('64MB')
-    .register(m, { help: "DuckDB's memory limit (it spills to disk beyond it), e.g. 512MB" }),
+    .register(m, {
+      help: "DuckDB's memory limit (it spills to disk beyond it), e.g. 512MB; staging and the report's scans use half of it",
+    }),
   duckdbTempDir: z.string().min(1).optional().register(m, { help: "DuckDB's spill directory (default: beside the staging database)" }),
   bucket: z
     .string()

@@ -11,7 +11,15 @@ import { IngestError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { realClock, type Clock } from '../runtime/clock.js';
-import { duckdbSettings, scanThreads, withMoreMemoryIfNeeded, worthReopening } from './duckdbMemory.js';
+import {
+  duckdbSettings,
+  isOutOfMemory,
+  memoryLimit,
+  scanThreads,
+  streamingMemoryLimit,
+  withMoreMemoryIfNeeded,
+  worthReopening,
+} from './duckdbMemory.js';
 import { openDatabase, type OpenDatabase } from './openDatabase.js';
 import { PageStager } from './pageStaging.js';
 import { acquireRunLock, type RunLock } from './runLock.js';
@@ -27,7 +35,7 @@ import {
   uploadUpdate,
   type RunUpdate,
 } from './runState.js';
-import { stagedRecords, type StagedRecords, type StagedRecordsSource, type StagingThreads } from './stagedRecords.js';
+import { stagedRecords, type StagedRecords, type StagedRecordsSource, type ScanSettings } from './stagedRecords.js';
 import { StagingError, describeError } from './stagingErrors.js';
 import type {
   Checkpoint,
@@ -59,9 +67,11 @@ export class StagingStore implements StagedRecordsSource {
   readonly #clock: Clock;
   /** The DuckDB settings it was opened with, to open it again the same way (`releaseMemory`). */
   readonly #config: Readonly<Record<string, string>>;
-  /** DuckDB threads of most work and of the scans that fold the records into a small state (`scanThreads`). */
-  readonly #threads: StagingThreads;
+  /** DuckDB threads of most work, and threads and memory of the scans that fold the records into a small state. */
+  readonly #scan: ScanSettings;
   readonly #log: Logger | undefined;
+  /** DuckDB's memory limit: the configured one, but while pages are staged, or a scan runs, the streaming one (duckdbMemory). */
+  readonly #memoryLimit: ReturnType<typeof memoryLimit>;
   #pagesStaged = 0;
   #closed = false;
   #reopened = 0;
@@ -87,8 +97,9 @@ export class StagingStore implements StagedRecordsSource {
     this.#lock = lock;
     this.#clock = clock;
     this.#config = config;
+    this.#memoryLimit = memoryLimit(config['memory_limit'], (sql) => this.#conn().run(sql));
     this.#log = log;
-    this.#threads = { threads: Number(config['threads']), scanThreads };
+    this.#scan = { threads: Number(config['threads']), scanThreads, memoryLimit: this.#memoryLimit, plain: false };
   }
 
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */
@@ -155,8 +166,9 @@ export class StagingStore implements StagedRecordsSource {
    */
   async stagePages(inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
     validateStagePages(inputs);
-    return this.#serialised(`stage page ${inputs.map((input) => input.page).join(', ')}`, async () => {
-      const results = await this.#pages.stagePages(this.#conn(), inputs);
+    const what = `stage page ${inputs.map((input) => input.page).join(', ')}`;
+    return this.#serialised(what, async () => {
+      const results = await this.#stageUnderStreamingLimit(what, inputs);
       for (const result of results) {
         if (!result.staged) continue;
         this.#pagesStaged++;
@@ -165,6 +177,25 @@ export class StagingStore implements StagedRecordsSource {
       }
       return results;
     });
+  }
+
+  /**
+   * Stages the batch under the streaming memory limit, kept between batches (setting it costs a
+   * round trip through the busy event loop); out of memory there, the batch, rolled back, is
+   * staged again under the configured limit, and with more if need be.
+   */
+  async #stageUnderStreamingLimit(what: string, inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
+    const limit = this.#memoryLimit;
+    const streaming = streamingMemoryLimit(limit.configured);
+    const stage = (): Promise<StagePageResult[]> => this.#pages.stagePages(this.#conn(), inputs);
+    await limit.set(streaming);
+    try {
+      return await stage();
+    } catch (error: unknown) {
+      if (streaming === undefined || !isOutOfMemory(error)) throw error;
+      this.#log?.debug({ memoryLimit: streaming, retryWith: limit.configured }, `DuckDB ran out of memory to ${what}: staging it again`);
+      return withMoreMemoryIfNeeded(what, limit, this.#log, stage);
+    }
   }
 
   /** Page numbers committed so far, ascending. */
@@ -212,13 +243,7 @@ export class StagingStore implements StagedRecordsSource {
    */
   readStaged<T>(what: string, work: (records: StagedRecords) => Promise<T>): Promise<T> {
     return this.#exclusive(what, () =>
-      withMoreMemoryIfNeeded(
-        what,
-        this.#config['memory_limit'],
-        (sql) => this.#conn().run(sql),
-        this.#log,
-        () => work(stagedRecords(this, this.#conn(), this.#threads, this.#log)),
-      ),
+      withMoreMemoryIfNeeded(what, this.#memoryLimit, this.#log, () => work(stagedRecords(this, this.#conn(), this.#scan, this.#log))),
     );
   }
 
@@ -233,6 +258,7 @@ export class StagingStore implements StagedRecordsSource {
       const database = await openDatabase(this.path, this.runId, this.#lock.path, { ...this.#config });
       this.#instance = database.instance;
       this.#connection = database.connection;
+      this.#memoryLimit.opened();
       this.#reopened++;
     });
   }
@@ -266,10 +292,16 @@ export class StagingStore implements StagedRecordsSource {
     return this.#connection;
   }
 
-  /** `#serialised` outside staging's transactions: the one a commit began for the next batch ends first. */
+  /**
+   * `#serialised` outside staging's transactions (the one a commit began for the next batch ends
+   * first) and under the configured memory limit.
+   */
   #exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
     return this.#serialised(what, async () => {
-      if (this.#connection !== undefined) await this.#pages.leaveTransaction(this.#connection);
+      if (this.#connection !== undefined) {
+        await this.#pages.leaveTransaction(this.#connection);
+        await this.#memoryLimit.set(this.#memoryLimit.configured);
+      }
       return work();
     });
   }

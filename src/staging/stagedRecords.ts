@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { isOutOfMemory } from './duckdbMemory.js';
+import { isOutOfMemory, streamingMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -39,7 +39,8 @@ export interface StagedRecords {
   query(sql: string): Promise<unknown[][]>;
   /**
    * `query` for a scan that folds every record into a few rows of small state (an aggregate of
-   * few groups): it runs on the store's scan threads, not the one thread the rest holds to.
+   * few groups): it runs on the store's scan threads, not the one thread the rest holds to, and
+   * under half the memory limit, as it reads each block once (duckdbMemory's streamingMemoryLimit).
    */
   scan(sql: string): Promise<unknown[][]>;
   /** Runs `sql` for its effect: temp views over the relations, COPY ... TO a file, settings. */
@@ -60,38 +61,47 @@ export interface StagedRecordsSource {
   readStaged<T>(what: string, work: (records: StagedRecords) => Promise<T>): Promise<T>;
 }
 
-/** DuckDB's threads for most work, and for the scans that fold the records into a small state: the store's, for all its reads. */
-export interface StagingThreads {
+/** DuckDB's threads for most work; threads and memory for the scans that fold the records into a small state. */
+export interface ScanSettings {
   readonly threads: number;
-  /** Set to `threads` for good once a scan ran out of memory on more. */
-  scanThreads: number;
+  readonly scanThreads: number;
+  /** The store's; `scan` runs under the streaming limit (duckdbMemory) unless the work was given more. */
+  readonly memoryLimit: MemoryLimit;
+  /** Set for good once a scan ran out of memory: scans then run as the rest does. */
+  plain: boolean;
 }
 
 /** The StagedRecords of `store`'s run over `conn`. */
-export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threads: StagingThreads, log?: Logger): StagedRecords {
+export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan: ScanSettings, log?: Logger): StagedRecords {
   const run = sqlString(store.runId);
-  const onScanThreads = async <T>(work: () => Promise<T>): Promise<T> => {
-    const { scanThreads } = threads;
-    if (scanThreads === threads.threads) return work();
+  /** Runs `work` on the scan threads and, `streaming`, under the streaming limit unless the work was given more (withMoreMemoryIfNeeded). */
+  const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
+    const { threads, scanThreads, memoryLimit } = scan;
+    const limit = memoryLimit.current;
+    const lower = streaming && limit === memoryLimit.configured ? streamingMemoryLimit(limit) : undefined;
+    if (scan.plain || (scanThreads === threads && lower === undefined)) return work();
     await conn.run(`SET threads = ${scanThreads}`);
+    await memoryLimit.set(lower);
     try {
       return await work();
     } catch (error: unknown) {
       if (!isOutOfMemory(error)) throw error;
       // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses): where
-      // they do not fit in the memory limit, the scans run on the threads the rest runs on.
+      // they and the scan do not fit in the memory limit, scans run as the rest does.
       log?.debug(
-        { scanThreads, threads: threads.threads },
-        'a scan ran out of DuckDB memory on the scan threads: scans run on the store threads from now on',
+        { scanThreads, threads, memoryLimit: lower ?? limit, retryWith: limit },
+        'a scan ran out of DuckDB memory: scans run on the store threads under the whole limit from now on',
       );
-      threads.scanThreads = threads.threads;
+      scan.plain = true;
     } finally {
-      await conn.run(`SET threads = ${threads.threads}`);
+      await conn.run(`SET threads = ${threads}`);
+      await memoryLimit.set(limit);
     }
     return work();
   };
   const unique = async (): Promise<UniqueRecords> => {
-    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn, onScanThreads);
+    // Not under the streaming limit: finding the records' shapes keeps a record per shape.
+    const { duplicates, conflicts, shape } = await uniqueRecords(store, conn, (work) => onScanThreads(work));
     return { relation: '_unique', duplicates, conflicts, shape };
   };
   return {
@@ -107,7 +117,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, threa
       return (await conn.runAndReadAll(sql)).getRows();
     },
     scan(sql) {
-      return onScanThreads(async () => (await conn.runAndReadAll(sql)).getRows());
+      return onScanThreads(async () => (await conn.runAndReadAll(sql)).getRows(), true);
     },
     async run(sql) {
       await conn.run(sql);

@@ -356,12 +356,60 @@ describe('StagingStore', () => {
     opened.push(store);
     const settings = await store.readStaged('read settings', async (staged) => {
       const [row] = await staged.query(
-        "SELECT current_setting('preserve_insertion_order') AS o, current_setting('allocator_flush_threshold') AS f, current_setting('threads') AS t, current_setting('temp_directory') AS d",
+        "SELECT current_setting('preserve_insertion_order') AS o, current_setting('allocator_flush_threshold') AS f, current_setting('allocator_background_threads') AS b, current_setting('threads') AS t, current_setting('temp_directory') AS d",
       );
-      const [o, f, t, d] = row ?? [];
-      return { o, f, t, d };
+      const [o, f, b, t, d] = row ?? [];
+      return { o, f, b, t, d };
     });
-    expect(settings).toEqual({ o: false, f: '15.2 MiB', t: 1n, d: `${path}.tmp` });
+    expect(settings).toEqual({ o: false, f: '15.2 MiB', b: true, t: 1n, d: `${path}.tmp` });
+  });
+
+  it('reliability row 28: stages under half the memory limit and reads under all of it; a batch that does not fit is staged again under more', async () => {
+    const notes: { level: number; msg: string; memoryLimit?: string; retryWith?: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void notes.push(JSON.parse(line) as (typeof notes)[number]) });
+    const store = await StagingStore.open(
+      { path: join(dir, 'half.duckdb'), runId: 'half', memoryLimit: '8MB' },
+      { clock: realClock, logger },
+    );
+    opened.push(store);
+    await store.stagePage(page(1, customers(1, 3)));
+    expect(notes.filter((n) => /memory/.test(n.msg))).toEqual([]);
+    // 2 MB of records in one transaction: more than DuckDB has for them under 4 MB.
+    const wide = Array.from({ length: 200 }, (_, i) => ({ id: 100 + i, text: 'x'.repeat(10_000) }));
+    expect(await store.stagePage(page(2, wide))).toEqual({ page: 2, staged: true, records: 200 });
+    expect(notes.find((n) => /memory/.test(n.msg))).toMatchObject({
+      level: 20,
+      memoryLimit: '4MB',
+      retryWith: '8MB',
+      msg: 'DuckDB ran out of memory to stage page 2: staging it again',
+    });
+    const after = await store.readStaged('read the limit and the records', async (staged) => {
+      const [row] = await staged.query("SELECT current_setting('memory_limit'), (SELECT count(*) FROM raw_records)");
+      return row?.map(String);
+    });
+    expect(after).toEqual(['7.6 MiB', '203']);
+  });
+
+  it('reliability row 28: a scan runs on the scan threads under half the memory limit, the rest as before', async () => {
+    const store = await StagingStore.open({
+      path: join(dir, 'scan.duckdb'),
+      runId: 'scan',
+      memoryLimit: '64MB',
+      threads: 1,
+      scanThreads: 2,
+    });
+    opened.push(store);
+    await store.stagePage(page(1, customers(1, 3)));
+    const settings = "SELECT current_setting('memory_limit'), current_setting('threads')";
+    const seen = await store.readStaged('read the settings', async (staged) => {
+      const during = await staged.scan(settings);
+      const after = await staged.query(settings);
+      return [during, after].map((rows) => rows[0]?.map(String));
+    });
+    expect(seen).toEqual([
+      ['30.5 MiB', '2'],
+      ['61.0 MiB', '1'],
+    ]);
   });
 
   it('reliability row 28: stores raw records in row groups of 16,384 rows, whose checkpoints stay small', async () => {
