@@ -188,7 +188,11 @@ export class StagingStore implements StagedRecordsSource {
     const limit = this.#memoryLimit;
     const streaming = streamingMemoryLimit(limit.configured);
     const stage = (): Promise<StagePageResult[]> => this.#pages.stagePages(this.#conn(), inputs);
-    await limit.set(streaming);
+    if (limit.current !== streaming) {
+      // Outside the transaction a commit began: a SET that fails (DuckDB cannot free enough) would abort it.
+      await this.#pages.leaveTransaction(this.#conn());
+      await limit.set(streaming);
+    }
     try {
       return await stage();
     } catch (error: unknown) {

@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { isOutOfMemory, streamingMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
+import { databaseBytes, isOutOfMemory, sizeBytes, streamingMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -39,8 +39,8 @@ export interface StagedRecords {
   query(sql: string): Promise<unknown[][]>;
   /**
    * `query` for a scan that folds every record into a few rows of small state (an aggregate of
-   * few groups): it runs on the store's scan threads, not the one thread the rest holds to, and
-   * under half the memory limit, as it reads each block once (duckdbMemory's streamingMemoryLimit).
+   * few groups): it runs on the store's scan threads, not the one thread the rest holds to, and,
+   * once the database outgrew the memory limit, under half of it (duckdbMemory's streamingMemoryLimit).
    */
   scan(sql: string): Promise<unknown[][]>;
   /** Runs `sql` for its effect: temp views over the relations, COPY ... TO a file, settings. */
@@ -74,11 +74,17 @@ export interface ScanSettings {
 /** The StagedRecords of `store`'s run over `conn`. */
 export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan: ScanSettings, log?: Logger): StagedRecords {
   const run = sqlString(store.runId);
-  /** Runs `work` on the scan threads and, `streaming`, under the streaming limit unless the work was given more (withMoreMemoryIfNeeded). */
+  /**
+   * Runs `work` on the scan threads and, `streaming`, under the streaming limit when the database
+   * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded).
+   */
   const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
     const { threads, scanThreads, memoryLimit } = scan;
     const limit = memoryLimit.current;
-    const lower = streaming && limit === memoryLimit.configured ? streamingMemoryLimit(limit) : undefined;
+    const lower =
+      streaming && limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity)
+        ? streamingMemoryLimit(limit)
+        : undefined;
     if (scan.plain || (scanThreads === threads && lower === undefined)) return work();
     await conn.run(`SET threads = ${scanThreads}`);
     await memoryLimit.set(lower);

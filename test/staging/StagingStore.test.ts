@@ -390,24 +390,33 @@ describe('StagingStore', () => {
     expect(after).toEqual(['7.6 MiB', '203']);
   });
 
-  it('reliability row 28: a scan runs on the scan threads under half the memory limit, the rest as before', async () => {
-    const store = await StagingStore.open({
-      path: join(dir, 'scan.duckdb'),
-      runId: 'scan',
-      memoryLimit: '64MB',
-      threads: 1,
-      scanThreads: 2,
-    });
-    opened.push(store);
-    await store.stagePage(page(1, customers(1, 3)));
+  it('reliability row 28: a scan runs on the scan threads, under half the memory limit once the database outgrew it; the rest as before', async () => {
     const settings = "SELECT current_setting('memory_limit'), current_setting('threads')";
-    const seen = await store.readStaged('read the settings', async (staged) => {
-      const during = await staged.scan(settings);
-      const after = await staged.query(settings);
-      return [during, after].map((rows) => rows[0]?.map(String));
-    });
-    expect(seen).toEqual([
-      ['30.5 MiB', '2'],
+    const seen = async (memoryLimit: string, pages: number): Promise<(string[] | undefined)[]> => {
+      const path = join(dir, `scan-${memoryLimit}.duckdb`);
+      const store = await StagingStore.open({ path, runId: 'scan', memoryLimit, threads: 1, scanThreads: 2 });
+      opened.push(store);
+      for (let p = 1; p <= pages; p++) {
+        await store.stagePage(
+          page(
+            p,
+            Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
+          ),
+        );
+      }
+      return store.readStaged('read the settings', async (staged) => {
+        const during = await staged.scan(settings);
+        const after = await staged.query(settings);
+        return [during, after].map((rows) => rows[0]?.map(String));
+      });
+    };
+    // 8 pages of 1 MB: a database larger than 4 MB, smaller than 64 MB.
+    expect(await seen('4MB', 8)).toEqual([
+      ['1.9 MiB', '2'],
+      ['3.8 MiB', '1'],
+    ]);
+    expect(await seen('64MB', 8)).toEqual([
+      ['61.0 MiB', '2'],
       ['61.0 MiB', '1'],
     ]);
   });
