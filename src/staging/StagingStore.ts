@@ -72,6 +72,8 @@ export class StagingStore implements StagedRecordsSource {
   readonly #log: Logger | undefined;
   /** DuckDB's memory limit: the configured one, but while pages are staged, or a scan runs, the streaming one (duckdbMemory). */
   readonly #memoryLimit: ReturnType<typeof memoryLimit>;
+  /** Pages are staged under the streaming memory limit until a batch ran out of memory there. */
+  #stagingStreams = true;
   #pagesStaged = 0;
   #closed = false;
   #reopened = 0;
@@ -182,12 +184,14 @@ export class StagingStore implements StagedRecordsSource {
   /**
    * Stages the batch under the streaming memory limit, kept between batches (setting it costs a
    * round trip through the busy event loop); out of memory there, the batch, rolled back, is
-   * staged again under the configured limit, and with more if need be.
+   * staged again under the configured limit, and with more if need be, and so are the batches
+   * after it (the next would most likely run out too).
    */
   async #stageUnderStreamingLimit(what: string, inputs: readonly Readonly<StagePageInput>[]): Promise<StagePageResult[]> {
     const limit = this.#memoryLimit;
-    const streaming = streamingMemoryLimit(limit.configured);
     const stage = (): Promise<StagePageResult[]> => this.#pages.stagePages(this.#conn(), inputs);
+    const streaming = this.#stagingStreams ? streamingMemoryLimit(limit.configured) : undefined;
+    if (streaming === undefined) return withMoreMemoryIfNeeded(what, limit, this.#log, stage);
     if (limit.current !== streaming) {
       // Outside the transaction a commit began: a SET that fails (DuckDB cannot free enough) would abort it.
       await this.#pages.leaveTransaction(this.#conn());
@@ -196,8 +200,12 @@ export class StagingStore implements StagedRecordsSource {
     try {
       return await stage();
     } catch (error: unknown) {
-      if (streaming === undefined || !isOutOfMemory(error)) throw error;
-      this.#log?.debug({ memoryLimit: streaming, retryWith: limit.configured }, `DuckDB ran out of memory to ${what}: staging it again`);
+      if (!isOutOfMemory(error)) throw error;
+      this.#log?.debug(
+        { memoryLimit: streaming, retryWith: limit.configured },
+        `DuckDB ran out of memory to ${what}: staging it again, and the pages after it, under the whole limit`,
+      );
+      this.#stagingStreams = false;
       return withMoreMemoryIfNeeded(what, limit, this.#log, stage);
     }
   }

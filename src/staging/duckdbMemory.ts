@@ -84,7 +84,7 @@ export interface MemoryLimit {
 /** The MemoryLimit of a connection opened with `configured`, set by running SQL with `run`; `opened` when a new one was opened. */
 export function memoryLimit(configured: string | undefined, run: (sql: string) => Promise<unknown>): MemoryLimit & { opened(): void } {
   let current = configured;
-  /** False after a SET failed: DuckDB may have taken the limit all the same, so the next one is sent whatever it is. */
+  /** False after a SET failed. */
   let known = true;
   return {
     configured,
@@ -99,7 +99,9 @@ export function memoryLimit(configured: string | undefined, run: (sql: string) =
         known = true;
       } catch (error: unknown) {
         // "could not free up enough memory for the new limit": a lower limit only saves memory.
+        // DuckDB may have taken it all the same: taken as set, and the next one is sent whatever it is.
         if (!isOutOfMemory(error)) throw error;
+        current = limit;
         known = false;
       }
     },

@@ -65,7 +65,7 @@ export interface StagedRecordsSource {
 export interface ScanSettings {
   readonly threads: number;
   readonly scanThreads: number;
-  /** The store's; `scan` runs under the streaming limit (duckdbMemory) unless the work was given more. */
+  /** The store's; `scan` runs under the streaming limit (duckdbMemory) once the database outgrew it, unless the work was given more. */
   readonly memoryLimit: MemoryLimit;
   /** Set for good once a scan ran out of memory: scans then run as the rest does. */
   plain: boolean;

@@ -381,7 +381,7 @@ describe('StagingStore', () => {
       level: 20,
       memoryLimit: '4MB',
       retryWith: '8MB',
-      msg: 'DuckDB ran out of memory to stage page 2: staging it again',
+      msg: 'DuckDB ran out of memory to stage page 2: staging it again, and the pages after it, under the whole limit',
     });
     const after = await store.readStaged('read the limit and the records', async (staged) => {
       const [row] = await staged.query("SELECT current_setting('memory_limit'), (SELECT count(*) FROM raw_records)");
