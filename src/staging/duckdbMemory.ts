@@ -127,8 +127,14 @@ export function isOutOfMemory(error: unknown): boolean {
 
 /** `size` (e.g. "64MB") times `factor`, in its unit; undefined when it is not such a size. */
 function scaledSize(size: string | undefined, factor: number): string | undefined {
+  const parsed = parseSize(size);
+  return parsed === undefined ? undefined : `${parsed.amount * factor}${parsed.unit}`;
+}
+
+/** The amount and unit of a size such as "64MB"; undefined when it is not one. */
+function parseSize(size: string | undefined): { amount: number; unit: string } | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size?.trim() ?? '');
-  return match === null ? undefined : `${Number(match[1]) * factor}${match[2]}`;
+  return match === null ? undefined : { amount: Number(match[1]), unit: match[2]! };
 }
 
 /**
@@ -189,7 +195,7 @@ const sizeUnits: Readonly<Record<string, number>> = { kb: 1e3, mb: 1e6, gb: 1e9,
 
 /** The bytes of `size` (e.g. "64MB", as DuckDB reads it); undefined when it is not such a size. */
 export function sizeBytes(size: string | undefined): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size?.trim() ?? '');
-  const unit = match === null ? undefined : sizeUnits[match[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Number(match![1]) * unit;
+  const parsed = parseSize(size);
+  const unit = parsed === undefined ? undefined : sizeUnits[parsed.unit.toLowerCase()];
+  return unit === undefined ? undefined : parsed!.amount * unit;
 }

@@ -79,13 +79,14 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
    * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded).
    */
   const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
+    if (scan.plain) return work();
     const { threads, scanThreads, memoryLimit } = scan;
     const limit = memoryLimit.current;
     const lower =
       streaming && limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity)
         ? streamingMemoryLimit(limit)
         : undefined;
-    if (scan.plain || (scanThreads === threads && lower === undefined)) return work();
+    if (scanThreads === threads && lower === undefined) return work();
     await conn.run(`SET threads = ${scanThreads}`);
     await memoryLimit.set(lower);
     try {
