@@ -1,16 +1,8 @@
 // Over 300 lines on purpose: one delivery protocol (is it there already, upload, verify against
-// what the store did, withdraw a proven-wrong object), whose steps share the key, the upload id
-// and the abort handling; the helpers below serve only it.
+// what the store did, withdraw a proven-wrong object), whose steps share the key and the abort
+// handling; the helpers below serve only it.
 import { statSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  type HeadObjectCommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { DeleteObjectCommand, ListObjectsV2Command, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { IngestError, UploadError } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
@@ -18,12 +10,11 @@ import { realClock } from '../runtime/clock.js';
 import { abortStaleUploads } from './abortStaleUploads.js';
 import { clientKeyMaterial } from './createS3Client.js';
 import { digestFile, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
-import { fileChunks } from './fileChunks.js';
 import { objectKeyProblems, partitionOf } from './objectKey.js';
 import { metadataProblems } from './objectMetadata.js';
 import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
-import { withWholeObjectCrc32c } from './wholeObjectChecksum.js';
+import { uploadFile } from './uploadFile.js';
 import { headObject, verifyStoredObject, type StoredChecksum, type Verification, type VerifiedBy } from './verifyStoredObject.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -79,7 +70,7 @@ export interface DeliverFileOptions {
 
 export const DELIVER_DEFAULTS = {
   checksum: 'CRC32C',
-  // lib-storage holds about (queueSize + 1) parts in memory: 16 MiB parts added ~50 MB to a run's peak.
+  // The upload holds queueSize parts in memory (uploadFile).
   partSize: MIN_PART_SIZE,
   queueSize: 2,
   conditionalWrite: true,
@@ -166,51 +157,29 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
 
   const multipart = parts > 1;
   const localValue = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const body = Readable.from(fileChunks(filePath, 1 << 20), { objectMode: false });
-  const upload = new Upload({
-    client,
-    queueSize,
-    partSize,
-    leavePartsOnError: false,
-    abortController: controller,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: body,
-      ContentLength: digest.bytes,
-      ContentType: options.contentType ?? DELIVER_DEFAULTS.contentType,
-      Metadata: { ...options.metadata, sha256: digest.sha256Hex },
-      ChecksumAlgorithm: algorithm,
-      ...((options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite) ? { IfNoneMatch: '*' } : {}),
-      // One PUT: send the whole-object value so the store rejects a body that does not match it.
-      // Multipart: each part carries its own checksum; CRC32C's whole-object value is added to the
-      // completion only (withWholeObjectCrc32c); every result is verified after.
-      ...(multipart
-        ? { ChecksumType: algorithm === 'CRC32C' ? 'FULL_OBJECT' : 'COMPOSITE', MpuObjectSize: digest.bytes }
-        : algorithm === 'CRC32C'
-          ? { ChecksumCRC32C: localValue }
-          : { ChecksumSHA256: localValue }),
-    },
-  });
-  if (multipart) upload.on('httpUploadProgress', () => crashPoint('upload.midMultipart'));
   log?.info({ key, bytes: digest.bytes, parts, algorithm }, 'uploading');
   try {
-    const done = (): Promise<unknown> => upload.done();
-    await (multipart && algorithm === 'CRC32C' ? withWholeObjectCrc32c(client, { bucket, key, crc32c: localValue }, done) : done());
+    await uploadFile({
+      client,
+      bucket,
+      key,
+      filePath,
+      digest,
+      algorithm,
+      queueSize,
+      contentType: options.contentType ?? DELIVER_DEFAULTS.contentType,
+      metadata: { ...options.metadata, sha256: digest.sha256Hex },
+      conditionalWrite: options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite,
+      ...sendSignal(signal),
+      onPartStored: () => crashPoint('upload.midMultipart'),
+    });
   } catch (error) {
-    await abortQuietly(client, bucket, key, upload.uploadId);
     if (signal?.aborted) throw signal.reason;
     if (isPreconditionFailed(error)) {
       // Another writer created the key between our check and our write: judge what is there now.
       return await alreadyThere(options, digest, algorithm, {}, parts, fail);
     }
     throw fail('Uploading', error);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    body.destroy(); // a failed upload stops reading; do not leave the file open
   }
 
   const verify = (): Promise<Verification> =>
@@ -320,14 +289,6 @@ async function guard<T>(step: () => Promise<T>, wrap: (error: unknown) => Upload
     if (error instanceof IngestError) throw error;
     throw wrap(error);
   }
-}
-
-/** Makes sure a failed multipart upload leaves no parts behind; lib-storage tries too. */
-async function abortQuietly(client: S3Client, bucket: string, key: string, uploadId: string | undefined): Promise<void> {
-  if (uploadId === undefined) return;
-  await client
-    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), sendOptions(undefined))
-    .catch(() => undefined);
 }
 
 function validate(options: Readonly<DeliverFileOptions>, partSize: number, queueSize: number): void {

@@ -21,7 +21,7 @@ export interface FileDigest {
   readonly partCrc32c: readonly Buffer[];
 }
 
-/** Number of parts lib-storage cuts `bytes` into: one PUT while bytes <= partSize. */
+/** Number of parts an upload of `bytes` takes: one PUT while bytes <= partSize. */
 export function partCount(bytes: number, partSize: number): number {
   return bytes <= partSize ? 1 : Math.ceil(bytes / partSize);
 }

@@ -1,3 +1,4 @@
+import { truncateSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +87,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     expect((await readObject(key)).equals(file.content)).toBe(true);
   });
 
-  it('cuts a file into 5 MiB parts by default (lib-storage buffers about three parts)', async () => {
+  it('cuts a file into 5 MiB parts by default', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'default-parts.ndjson', 12 * MiB, 4);
     const before = proxy.count('UploadPart');
@@ -185,6 +186,25 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     await expect(deliverFile({ client, bucket, key, filePath: file.path, sha256: '0'.repeat(64) })).rejects.toThrow(
       /no longer matches the sha256/,
     );
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it('refuses a file cut short after it was hashed: the upload is aborted and nothing is at the key', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'shrinking.ndjson', 12 * MiB, 10);
+    proxy.setHook(({ operation }) => {
+      if (operation === 'CreateMultipartUpload') truncateSync(file.path, 7 * MiB);
+    });
+    const abortsBefore = proxy.count('AbortMultipartUpload');
+    try {
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, queueSize: 1 })).rejects.toThrow(
+        /Uploading for s3:.* failed \(.*the file ended at byte 7340032, not at 10485760 as when it was hashed/,
+      );
+    } finally {
+      proxy.setHook(undefined);
+    }
+    expect(proxy.count('AbortMultipartUpload') - abortsBefore).toBe(1);
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
     expect(listed.Contents ?? []).toEqual([]);
   });

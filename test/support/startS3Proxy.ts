@@ -138,6 +138,10 @@ export async function startS3Proxy(target: string, faults?: FaultPlan): Promise<
         record('reset', false);
         req.socket.destroy();
       });
+      // A client that gave up mid-body (an aborted upload) leaves the store nothing to wait for.
+      req.on('close', () => {
+        if (!req.complete) forward.destroy();
+      });
       (corrupt?.({ operation, method, path }) ? req.pipe(flipByteAt(1000)) : req).pipe(forward);
     };
     req.pause();
