@@ -245,8 +245,13 @@ async function qualityCounts(
   };
 }
 
-/** Whether the text `s` starts or ends with white space: exactly when it differs from `trimmedSql(s)`. */
-const endsInSpaceSql = (s: string): string => `(ascii(${s}) IN (9, 10, 13, 32) OR ascii(right(${s}, 1)) IN (9, 10, 13, 32))`;
+/**
+ * Whether the text `s` starts or ends with white space: exactly when it differs from `trimmedSql(s)`.
+ * The end is compared byte-wise (`right` counts characters from the start): 1M records, 13
+ * columns, on two threads: 1.6-1.9 → 1.3-1.4 s.
+ */
+const endsInSpaceSql = (s: string): string =>
+  `(ascii(${s}) IN (9, 10, 13, 32) OR ${[9, 10, 13, 32].map((c) => `ends_with(${s}, chr(${c}))`).join(' OR ')})`;
 
 /** `counts` with its keys in code-point order. */
 function sortedKeys(counts: Readonly<Record<string, number>>): Record<string, number> {
