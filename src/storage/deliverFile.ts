@@ -184,7 +184,7 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
 
   const verify = (): Promise<Verification> =>
     guard(
-      () => verifyStoredObject(client, bucket, key, digest, algorithm, sendSignal(signal)),
+      () => verifyStoredObject(client, bucket, key, { filePath, digest }, algorithm, sendSignal(signal)),
       (e) => fail('Verifying the uploaded object', e),
       signal,
     );
@@ -235,7 +235,7 @@ async function alreadyThere(
   const { client, bucket, key, signal } = options;
   const uri = `s3://${bucket}/${key}`;
   const verification = await guard(
-    () => verifyStoredObject(client, bucket, key, digest, algorithm, { ...known, ...sendSignal(signal) }),
+    () => verifyStoredObject(client, bucket, key, { filePath: options.filePath, digest }, algorithm, { ...known, ...sendSignal(signal) }),
     (e) => fail('Checking the existing object', e),
     signal,
   );

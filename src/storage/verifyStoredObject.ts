@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { expectedChecksum, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
+import { fileChunks } from './fileChunks.js';
+import { expectedChecksum, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
 import { isNotFound } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
 
@@ -8,12 +9,15 @@ import { sendOptions } from './sendOptions.js';
  * How the stored object was proven equal to the local file:
  * - `serverChecksum`: the store's own whole-object checksum (FULL_OBJECT or single PUT) equals ours;
  * - `serverCompositeChecksum`: the store's checksum-of-part-checksums (`-N`), rebuilt locally, equals ours;
+ * - `serverEtag`: the store keeps no checksum, and its ETag, the MD5 of the bytes it holds (whole,
+ *   or of the parts' MD5s with `-N`, as S3 makes it for a multipart upload without encryption),
+ *   equals the local file's, hashed again for it;
  * - `readBack`: the object was downloaded and its bytes hashed, because the store keeps no
- *   checksum we can rebuild (s3rver, a composite of another part size) or keeps one that
- *   disagrees (moto records a CRC-32 under the CRC32C name). A checksum that disagrees is not
- *   proof of a wrong object; the bytes are.
+ *   checksum or ETag we can rebuild (a composite of another part size, an encrypted object's
+ *   ETag) or keeps a checksum that disagrees (moto records a CRC-32 under the CRC32C name). A
+ *   checksum or ETag that disagrees is not proof of a wrong object; the bytes are.
  */
-export type VerifiedBy = 'serverChecksum' | 'serverCompositeChecksum' | 'readBack';
+export type VerifiedBy = 'serverChecksum' | 'serverCompositeChecksum' | 'serverEtag' | 'readBack';
 
 export type Verification =
   | {
@@ -86,20 +90,22 @@ export function compareStoredChecksum(stored: StoredChecksum, digest: FileDigest
 }
 
 /**
- * Proves (or disproves) that the object at `key` holds exactly the local file. A stored checksum
- * equal to ours proves it; a different size disproves it; anything else (no checksum, one we
- * cannot rebuild, one that disagrees) is settled by reading the object back. So a mismatch is
- * always proven by the store's size or bytes, never by a checksum the store may have computed
- * wrongly. `head` saves a request when known.
+ * Proves (or disproves) that the object at `key` holds exactly the local file at `filePath`. A
+ * stored checksum equal to ours proves it; without one, an MD5 ETag equal to the local file's;
+ * a different size disproves it; anything else (a checksum or ETag we cannot rebuild, one that
+ * disagrees) is settled by reading the object back. So a mismatch is always proven by the
+ * store's size or bytes, never by a checksum the store may have computed wrongly. `head` saves a
+ * request when known.
  */
 export async function verifyStoredObject(
   client: S3Client,
   bucket: string,
   key: string,
-  digest: FileDigest,
+  local: Readonly<{ filePath: string; digest: FileDigest }>,
   prefer: ChecksumAlgorithm,
   options: Readonly<{ head?: HeadObjectCommandOutput; signal?: AbortSignal }> = {},
 ): Promise<Verification> {
+  const { digest } = local;
   const head = options.head ?? (await headObject(client, bucket, key, options.signal));
   if (head === undefined) return { match: false, reason: 'no object is stored at the key', missing: true };
   if (head.ContentLength !== undefined && head.ContentLength !== digest.bytes) {
@@ -113,6 +119,11 @@ export async function verifyStoredObject(
     }
     if (same === false) disagreement ??= `the stored ${stored.algorithm} checksum ${stored.value} differs from the local file's`;
   }
+  // Hashing the local file again costs far less than downloading the object (s3rver keeps no checksums).
+  const etag = md5Etag(head.ETag, digest);
+  if (disagreement === undefined && etag !== undefined && etag.value === (await localMd5Etag(local.filePath, digest, etag.parts))) {
+    return { match: true, by: 'serverEtag', etag: head.ETag, stored: undefined };
+  }
   const read = await readBack(client, bucket, key, digest.bytes, options.signal);
   if (read.bytes !== digest.bytes || read.sha256Hex !== digest.sha256Hex) {
     const why = disagreement === undefined ? '' : `${disagreement}, and `;
@@ -121,10 +132,51 @@ export async function verifyStoredObject(
       reason: `${why}reading the stored object back gave ${read.bytes} bytes with another sha256 than the local file`,
     };
   }
-  const etag = read.etag ?? head.ETag;
+  const storedEtag = read.etag ?? head.ETag;
   return disagreement === undefined
-    ? { match: true, by: 'readBack', etag, stored: undefined }
-    : { match: true, by: 'readBack', etag, stored: undefined, disagreement };
+    ? { match: true, by: 'readBack', etag: storedEtag, stored: undefined }
+    : { match: true, by: 'readBack', etag: storedEtag, stored: undefined, disagreement };
+}
+
+/**
+ * The store's ETag as an MD5 we can rebuild: 32 hex digits (one PUT, or a store that hashes a
+ * multipart object whole, as s3rver does), or with `-N` when N is the part count of our layout.
+ */
+function md5Etag(etag: string | undefined, digest: FileDigest): { value: string; parts: number | undefined } | undefined {
+  const match = /^"?([0-9a-f]{32})(?:-(\d+))?"?$/.exec(etag ?? '');
+  if (match === null) return undefined;
+  const parts = match[2] === undefined ? undefined : Number(match[2]);
+  if (parts !== undefined && parts !== partCount(digest.bytes, digest.partSize)) return undefined;
+  return { value: match[1]! + (parts === undefined ? '' : `-${parts}`), parts };
+}
+
+/** The local file's MD5 as an ETag: whole, or (`parts`) the MD5 of its parts' MD5s. Undefined when the file is no longer the digest's size. */
+async function localMd5Etag(filePath: string, digest: FileDigest, parts: number | undefined): Promise<string | undefined> {
+  const whole = createHash('md5');
+  const partHashes: Buffer[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  let bytes = 0;
+  for await (const chunk of fileChunks(filePath, 1 << 20)) {
+    bytes += chunk.length;
+    if (parts === undefined) {
+      whole.update(chunk);
+      continue;
+    }
+    for (let offset = 0; offset < chunk.length;) {
+      const take = Math.min(digest.partSize - inPart, chunk.length - offset);
+      part.update(chunk.subarray(offset, offset + take));
+      [inPart, offset] = [inPart + take, offset + take];
+      if (inPart === digest.partSize) {
+        partHashes.push(part.digest());
+        [part, inPart] = [createHash('md5'), 0];
+      }
+    }
+  }
+  if (bytes !== digest.bytes) return undefined;
+  if (parts === undefined) return whole.digest('hex');
+  if (inPart > 0) partHashes.push(part.digest());
+  return `${createHash('md5').update(Buffer.concat(partHashes)).digest('hex')}-${parts}`;
 }
 
 /**

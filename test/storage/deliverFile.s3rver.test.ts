@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { truncateSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -35,6 +36,8 @@ function nextKey(): string {
 /** The key's last segment, as it appears in a request's path (the partition's `=` is percent-encoded). */
 const fileName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
 
+const md5 = (bytes: Buffer): string => createHash('md5').update(bytes).digest('hex');
+
 async function readObject(key: string): Promise<Buffer> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await out.Body!.transformToByteArray());
@@ -68,7 +71,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
       metadata: { 'run-id': 'run1' },
     });
 
-    expect(result).toMatchObject({ status: 'uploaded', uri: `s3://${bucket}/${key}`, bytes: 100_000, verifiedBy: 'readBack', parts: 1 });
+    expect(result).toMatchObject({ status: 'uploaded', uri: `s3://${bucket}/${key}`, bytes: 100_000, verifiedBy: 'serverEtag', parts: 1 });
     expect(await readObject(key)).toEqual(file.content);
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head.Metadata?.['sha256']).toBe(result.sha256);
@@ -82,7 +85,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     const file = await writeTestFile(dir, 'big.ndjson', 12 * MiB, 2);
     const before = proxy.count('UploadPart');
     const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
-    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'readBack' });
+    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'serverEtag' });
     expect(proxy.count('UploadPart') - before).toBe(3);
     expect((await readObject(key)).equals(file.content)).toBe(true);
   });
@@ -92,7 +95,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     const file = await writeTestFile(dir, 'default-parts.ndjson', 12 * MiB, 4);
     const before = proxy.count('UploadPart');
     const result = await deliverFile({ client, bucket, key, filePath: file.path });
-    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'readBack' });
+    expect(result).toMatchObject({ status: 'uploaded', bytes: 12 * MiB, parts: 3, verifiedBy: 'serverEtag' });
     expect(proxy.count('UploadPart') - before).toBe(3);
   });
 
@@ -102,6 +105,55 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     expect(partSizeFor(MAX_PARTS * MIN_PART_SIZE + 1, MIN_PART_SIZE)).toBe(6 * MiB);
     expect(partSizeFor(100 * 1024 * MiB, 8 * MiB)).toBe(11 * MiB);
     expect(partSizeFor(100 * 1024 * MiB, 64 * MiB)).toBe(64 * MiB);
+  });
+
+  it("proves an upload by the store's MD5 ETag (s3rver keeps no checksum), without downloading it", async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'etag.ndjson', 12 * MiB, 13);
+    const gets = proxy.count('GetObject');
+    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
+    expect(result).toMatchObject({ status: 'uploaded', parts: 3, verifiedBy: 'serverEtag', etag: `"${md5(file.content)}"` });
+    expect(proxy.count('GetObject')).toBe(gets);
+  });
+
+  it("rebuilds S3's multipart ETag (the MD5 of the parts' MD5s, -N) when the store gives one", async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'etag-parts.ndjson', 12 * MiB, 14);
+    const parts = [0, 1, 2].map((i) =>
+      createHash('md5')
+        .update(file.content.subarray(i * 5 * MiB, (i + 1) * 5 * MiB))
+        .digest(),
+    );
+    const s3Etag = `"${md5(Buffer.concat(parts))}-3"`;
+    proxy.setRewrite(({ operation, path }) => (operation === 'HeadObject' && path.endsWith(fileName(key)) ? { etag: s3Etag } : undefined));
+    const gets = proxy.count('GetObject');
+    try {
+      const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
+      expect(result).toMatchObject({ status: 'uploaded', parts: 3, verifiedBy: 'serverEtag', etag: s3Etag });
+      expect(proxy.count('GetObject')).toBe(gets);
+    } finally {
+      proxy.setRewrite(undefined);
+    }
+  });
+
+  it('reads the object back when its ETag is not an MD5 it can rebuild, or another one: an ETag never proves an object wrong', async () => {
+    for (const [name, etag] of [
+      ['encrypted', '"not-an-md5"'],
+      ['other-md5', `"${'0'.repeat(32)}"`],
+      ['other-layout', `"${'0'.repeat(32)}-2"`],
+    ] as const) {
+      const key = nextKey();
+      const file = await writeTestFile(dir, `etag-${name}.ndjson`, 12 * MiB, 15);
+      proxy.setRewrite(({ operation, path }) => (operation === 'HeadObject' && path.endsWith(fileName(key)) ? { etag } : undefined));
+      const gets = proxy.count('GetObject');
+      try {
+        const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB });
+        expect(result, name).toMatchObject({ status: 'uploaded', parts: 3, verifiedBy: 'readBack' });
+        expect(proxy.count('GetObject') - gets, name).toBe(1);
+      } finally {
+        proxy.setRewrite(undefined);
+      }
+    }
   });
 
   it('recognises the same content already at the key as delivered, without a second upload', async () => {
@@ -114,7 +166,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
 
     const again = await deliverFile({ client, bucket, key, filePath: file.path });
 
-    expect(again).toMatchObject({ status: 'alreadyDelivered', verifiedBy: 'readBack', bytes: 50_000 });
+    expect(again).toMatchObject({ status: 'alreadyDelivered', verifiedBy: 'serverEtag', bytes: 50_000 });
     expect(writes()).toBe(writesBefore);
     const second = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(second.LastModified).toEqual(first.LastModified);
@@ -149,7 +201,7 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     );
     try {
       const result = await deliverFile({ client, bucket, key, filePath: file.path, settleDelaysMs: [0, 0] });
-      expect(result).toMatchObject({ status: 'uploaded', verifiedBy: 'readBack', bytes: 3_987 });
+      expect(result).toMatchObject({ status: 'uploaded', verifiedBy: 'serverEtag', bytes: 3_987 });
       expect(heads).toBe(2);
       expect(await readObject(key)).toEqual(file.content);
     } finally {
