@@ -150,8 +150,13 @@ function md5Etag(etag: string | undefined, digest: FileDigest): { value: string;
   return { value: match[1]! + (parts === undefined ? '' : `-${parts}`), parts };
 }
 
-/** The local file's MD5 as an ETag: whole, or (`parts`) the MD5 of its parts' MD5s. Undefined when the file is no longer the digest's size. */
+/**
+ * The local file's MD5 as an ETag: whole, or (`parts`) the MD5 of its parts' MD5s. Undefined
+ * when the file is no longer what `digest` hashed: then the store's MD5 of it would prove nothing
+ * about the bytes the run means to deliver.
+ */
 async function localMd5Etag(filePath: string, digest: FileDigest, parts: number | undefined): Promise<string | undefined> {
+  const sha256 = createHash('sha256');
   const whole = createHash('md5');
   const partHashes: Buffer[] = [];
   let part = createHash('md5');
@@ -159,6 +164,7 @@ async function localMd5Etag(filePath: string, digest: FileDigest, parts: number 
   let bytes = 0;
   for await (const chunk of fileChunks(filePath, 1 << 20)) {
     bytes += chunk.length;
+    sha256.update(chunk);
     if (parts === undefined) {
       whole.update(chunk);
       continue;
@@ -173,7 +179,7 @@ async function localMd5Etag(filePath: string, digest: FileDigest, parts: number 
       }
     }
   }
-  if (bytes !== digest.bytes) return undefined;
+  if (bytes !== digest.bytes || sha256.digest('hex') !== digest.sha256Hex) return undefined;
   if (parts === undefined) return whole.digest('hex');
   if (inPart > 0) partHashes.push(part.digest());
   return `${createHash('md5').update(Buffer.concat(partHashes)).digest('hex')}-${parts}`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { truncateSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import {
 } from '../../src/storage/index.js';
 import { startS3Proxy, type RunningS3Proxy } from '../support/startS3Proxy.js';
 import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
-import { tempDir, writeTestFile } from '../support/writeTestFile.js';
+import { tempDir, testBytes, writeTestFile } from '../support/writeTestFile.js';
 
 const MiB = 1024 * 1024;
 const bucket = 'deliveries';
@@ -134,6 +134,24 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     } finally {
       proxy.setRewrite(undefined);
     }
+  });
+
+  it('takes no ETag as proof for a file changed after it was hashed: the object, uploaded from the changed file, is removed', async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'etag-changed.ndjson', 12 * MiB, 16);
+    // s3rver ignores the parts' checksums, so the changed bytes are stored and its ETag is their MD5.
+    proxy.setHook(({ operation }) => {
+      if (operation === 'CreateMultipartUpload') writeFileSync(file.path, testBytes(12 * MiB, 17));
+    });
+    try {
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, settleDelaysMs: [] })).rejects.toThrow(
+        /does not match the local file \(reading the stored object back gave 12582912 bytes with another sha256/,
+      );
+    } finally {
+      proxy.setHook(undefined);
+    }
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.Contents ?? []).toEqual([]);
   });
 
   it('reads the object back when its ETag is not an MD5 it can rebuild, or another one: an ETag never proves an object wrong', async () => {
