@@ -26,39 +26,53 @@ export function partCount(bytes: number, partSize: number): number {
   return bytes <= partSize ? 1 : Math.ceil(bytes / partSize);
 }
 
+/**
+ * Reads the file at `path` once for hashing: `whole` gets every chunk, `part` every piece of the
+ * part (of `partSize` bytes, numbered from 0) it belongs to. Returns the bytes read; a part that
+ * got no piece (the one part of an empty file) is the caller's to hash as empty.
+ */
+export async function readFileParts(
+  path: string,
+  partSize: number,
+  hash: Readonly<{ whole(chunk: Buffer): void; part(piece: Buffer, index: number): void }>,
+  signal?: AbortSignal,
+): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of fileChunks(path, 1 << 20, signal)) {
+    hash.whole(chunk);
+    for (let offset = 0; offset < chunk.length;) {
+      const position = bytes + offset;
+      const take = Math.min(partSize - (position % partSize), chunk.length - offset);
+      hash.part(chunk.subarray(offset, offset + take), Math.floor(position / partSize));
+      offset += take;
+    }
+    bytes += chunk.length;
+  }
+  return bytes;
+}
+
 /** Streams the file once, computing sha256 and CRC-32C whole and per part of `partSize`. */
 export async function digestFile(path: string, partSize: number, signal?: AbortSignal): Promise<FileDigest> {
   const whole = createHash('sha256');
   let wholeCrc = 0;
-  let part: Hash = createHash('sha256');
-  let partCrc = 0;
-  let inPart = 0;
-  let bytes = 0;
-  const partSha256: Buffer[] = [];
-  const partCrc32c: Buffer[] = [];
-  const closePart = (): void => {
-    partSha256.push(part.digest());
-    partCrc32c.push(crc32cBytes(partCrc));
-    part = createHash('sha256');
-    partCrc = 0;
-    inPart = 0;
-  };
-  for await (const chunk of fileChunks(path, 1 << 20, signal)) {
-    whole.update(chunk);
-    wholeCrc = crc32c(chunk, wholeCrc);
-    bytes += chunk.length;
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (inPart === partSize) closePart();
-      const take = Math.min(partSize - inPart, chunk.length - offset);
-      const slice = chunk.subarray(offset, offset + take);
-      part.update(slice);
-      partCrc = crc32c(slice, partCrc);
-      inPart += take;
-      offset += take;
-    }
-  }
-  closePart();
+  const partHashes: Hash[] = [];
+  const partCrcs: number[] = [];
+  const bytes = await readFileParts(
+    path,
+    partSize,
+    {
+      whole: (chunk) => {
+        whole.update(chunk);
+        wholeCrc = crc32c(chunk, wholeCrc);
+      },
+      part: (piece, index) => {
+        (partHashes[index] ??= createHash('sha256')).update(piece);
+        partCrcs[index] = crc32c(piece, partCrcs[index] ?? 0);
+      },
+    },
+    signal,
+  );
+  const parts = Array.from({ length: partCount(bytes, partSize) }, (_, index) => index);
   const digest = whole.digest();
   return {
     bytes,
@@ -66,8 +80,8 @@ export async function digestFile(path: string, partSize: number, signal?: AbortS
     sha256Hex: digest.toString('hex'),
     sha256: digest.toString('base64'),
     crc32c: crc32cBytes(wholeCrc).toString('base64'),
-    partSha256,
-    partCrc32c,
+    partSha256: parts.map((index) => (partHashes[index] ?? createHash('sha256')).digest()),
+    partCrc32c: parts.map((index) => crc32cBytes(partCrcs[index] ?? 0)),
   };
 }
 

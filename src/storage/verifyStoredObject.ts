@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { fileChunks } from './fileChunks.js';
-import { expectedChecksum, partCount, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
+import { expectedChecksum, partCount, readFileParts, type ChecksumAlgorithm, type FileDigest } from './fileDigest.js';
 import { isNotFound } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
 
@@ -158,31 +157,20 @@ function md5Etag(etag: string | undefined, digest: FileDigest): { value: string;
 async function localMd5Etag(filePath: string, digest: FileDigest, parts: number | undefined): Promise<string | undefined> {
   const sha256 = createHash('sha256');
   const whole = createHash('md5');
-  const partHashes: Buffer[] = [];
-  let part = createHash('md5');
-  let inPart = 0;
-  let bytes = 0;
-  for await (const chunk of fileChunks(filePath, 1 << 20)) {
-    bytes += chunk.length;
-    sha256.update(chunk);
-    if (parts === undefined) {
-      whole.update(chunk);
-      continue;
-    }
-    for (let offset = 0; offset < chunk.length;) {
-      const take = Math.min(digest.partSize - inPart, chunk.length - offset);
-      part.update(chunk.subarray(offset, offset + take));
-      [inPart, offset] = [inPart + take, offset + take];
-      if (inPart === digest.partSize) {
-        partHashes.push(part.digest());
-        [part, inPart] = [createHash('md5'), 0];
-      }
-    }
-  }
+  const partMd5: Hash[] = [];
+  const bytes = await readFileParts(filePath, digest.partSize, {
+    whole: (chunk) => {
+      sha256.update(chunk);
+      if (parts === undefined) whole.update(chunk);
+    },
+    part: (piece, index) => {
+      if (parts !== undefined) (partMd5[index] ??= createHash('md5')).update(piece);
+    },
+  });
   if (bytes !== digest.bytes || sha256.digest('hex') !== digest.sha256Hex) return undefined;
   if (parts === undefined) return whole.digest('hex');
-  if (inPart > 0) partHashes.push(part.digest());
-  return `${createHash('md5').update(Buffer.concat(partHashes)).digest('hex')}-${parts}`;
+  const joined = Buffer.concat(Array.from({ length: parts }, (_, index) => (partMd5[index] ?? createHash('md5')).digest()));
+  return `${createHash('md5').update(joined).digest('hex')}-${parts}`;
 }
 
 /**

@@ -48,7 +48,7 @@ describe('digestFile and expectedChecksum', () => {
   it.each([
     [0, 1],
     [999, 1],
-    [1000, 1], // exactly one part: one PUT, as lib-storage does
+    [1000, 1], // exactly one part: one PUT, as uploadFile does
     [1001, 2],
     [3000, 3],
     [3001, 4],
