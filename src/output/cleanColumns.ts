@@ -3,7 +3,7 @@ import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import type { ColumnPlan } from './columnPlan.js';
-import { inferredColumns, jsonValueSql } from './columnPlan.js';
+import { inferredColumns, jsonValueSql, type NumberProbe } from './columnPlan.js';
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
 export interface CleanPlan extends ColumnPlan {
@@ -156,7 +156,7 @@ function requiring(plan: CleanPlan, text: FieldText): CleanPlan {
  * with text trimmed.
  */
 export async function cleanColumns(
-  staged: Pick<StagedRecords, 'scan'>,
+  staged: NumberProbe,
   table: string,
   schema: Readonly<Record<string, DeclaredField>>,
   keyField: string,
@@ -169,7 +169,7 @@ export async function cleanColumns(
     const plan = { ...(await rulePlan(staged, table, name, type, keyField, text(name))), key: name };
     plans.push(required ? requiring(plan, text(name)) : plan);
   }
-  const extras = await inferredColumns(staged, table, shape, field, new Set(Object.keys(schema)));
+  const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));
   for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
   return plans;
 }

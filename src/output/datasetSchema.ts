@@ -9,7 +9,7 @@ import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { sqlString } from '../staging/sqlText.js';
 import { nameColumns } from './columnNames.js';
-import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan } from './columnPlan.js';
+import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan, type NumberProbe } from './columnPlan.js';
 
 /** The columns of this run's file, the schema to record, the columns it added and the fields named otherwise (in Parquet and CSV). */
 export interface ResolvedColumns {
@@ -38,30 +38,45 @@ function accepted(type: string): readonly string[] | undefined {
   return ['VARCHAR'];
 }
 
-/** The JSON value `f` as a `type` (NULL when it does not convert). */
-function valueSql(f: string, type: string): string {
-  if (type.toUpperCase() === 'JSON') return jsonValueSql(f);
-  if (type.toUpperCase() === 'VARCHAR') return `json_extract_string(${f}, '$')`;
-  return accepted(type)?.[0] === 'VARCHAR' ? `TRY_CAST(json_extract_string(${f}, '$') AS ${type})` : `TRY_CAST(${f}::VARCHAR AS ${type})`;
+/**
+ * A record field as the SQL below reads it: its JSON value, text and JSON type, each from a list
+ * of every field's (FieldSql), not a JSON function per column and use (each parses the value again).
+ */
+interface FieldOf {
+  readonly json: string;
+  readonly text: string;
+  readonly type: string;
+}
+
+const fieldOf = (field: FieldSql, key: string): FieldOf => ({ json: field(key), text: field.text(key), type: field.type(key) });
+
+/**
+ * The field `v` as a `type` (NULL when it does not convert). Every use but JSON follows a check of
+ * its JSON type (`accepted`), so a number's text is its literal, digit for digit.
+ */
+function valueSql(v: FieldOf, type: string): string {
+  if (type.toUpperCase() === 'JSON') return jsonValueSql(v.json);
+  if (type.toUpperCase() === 'VARCHAR') return v.text;
+  return `TRY_CAST(${v.text} AS ${type})`;
 }
 
 /** SQL true for an integer a double cannot hold exactly (beyond 2^53). */
-const beyondDoubleSql = (f: string): string =>
-  `(regexp_full_match(${f}::VARCHAR, '-?[0-9]{16,}') AND abs(TRY_CAST(${f}::VARCHAR AS DOUBLE)) >= 9007199254740992)`;
+const beyondDoubleSql = (v: FieldOf): string =>
+  `(regexp_full_match(${v.text}, '-?[0-9]{16,}') AND abs(TRY_CAST(${v.text} AS DOUBLE)) >= 9007199254740992)`;
 
-/** SQL true when the non-null value `f` does not fit a column of `type` (or would lose digits in it). */
-function misfitSql(f: string, type: string): string {
+/** SQL true when the non-null value `v` does not fit a column of `type` (or would lose digits in it). */
+function misfitSql(v: FieldOf, type: string): string {
   const types = accepted(type);
   if (types === undefined) return 'false';
-  const lossy = /^(DOUBLE|FLOAT|REAL)/i.test(type) ? ` OR ${beyondDoubleSql(f)}` : '';
-  return `(json_type(${f}) <> 'NULL' AND (NOT coalesce(json_type(${f}) IN (${types.map(sqlString).join(', ')}) AND ${valueSql(f, type)} IS NOT NULL, false)${lossy}))`;
+  const lossy = /^(DOUBLE|FLOAT|REAL)/i.test(type) ? ` OR ${beyondDoubleSql(v)}` : '';
+  return `(${v.type} <> 'NULL' AND (NOT coalesce(${v.type} IN (${types.map(sqlString).join(', ')}) AND ${valueSql(v, type)} IS NOT NULL, false)${lossy}))`;
 }
 
-/** The variant suffix of the value `f`: integers beyond BIGINT (and objects, arrays) go to the JSON variant, exact. */
-function suffixSql(f: string): string {
-  return `CASE WHEN json_type(${f}) = 'VARCHAR' THEN 'text' WHEN json_type(${f}) = 'BOOLEAN' THEN 'bool'
-    WHEN json_type(${f}) = 'DOUBLE' AND NOT ${beyondDoubleSql(f)} THEN 'double'
-    WHEN json_type(${f}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${f}::VARCHAR AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END`;
+/** The variant suffix of the value `v`: integers beyond BIGINT (and objects, arrays) go to the JSON variant, exact. */
+function suffixSql(v: FieldOf): string {
+  return `CASE WHEN ${v.type} = 'VARCHAR' THEN 'text' WHEN ${v.type} = 'BOOLEAN' THEN 'bool'
+    WHEN ${v.type} = 'DOUBLE' AND NOT ${beyondDoubleSql(v)} THEN 'double'
+    WHEN ${v.type} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${v.text} AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END`;
 }
 
 const variantName = (column: string, suffix: string): string => `${column}__v_${suffix}`;
@@ -75,20 +90,19 @@ const keyOf = (column: SchemaColumn): string => column.key ?? column.name;
 function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): ColumnPlan {
   const { name, type } = column;
   const kind = kindOfType(type);
-  if (base === undefined) {
-    const key = keyOf(column);
-    const f = field(key);
-    const misfit = misfitSql(f, type);
-    const expr = misfit === 'false' ? valueSql(f, type) : `CASE WHEN NOT ${misfit} THEN ${valueSql(f, type)} END`;
-    return { name, key, type, kind, expr };
-  }
-  const f = field(keyOf(base));
-  const suffix = suffixOf(type);
+  const v = fieldOf(field, keyOf(base ?? column));
+  // Where a value belongs to this column: a stored column takes what fits it, a variant its base's misfits of its kind.
+  let belongs: string | undefined;
+  if (base !== undefined) belongs = `${misfitSql(v, base.type)} AND ${suffixSql(v)} = ${sqlString(suffixOf(type))}`;
+  else if (misfitSql(v, type) !== 'false') belongs = `NOT ${misfitSql(v, type)}`;
+  const only = (sql: string): string => (belongs === undefined ? sql : `CASE WHEN ${belongs} THEN ${sql} END`);
   return {
     name,
+    ...(base === undefined ? { key: keyOf(column) } : {}),
     type,
     kind,
-    expr: `CASE WHEN ${misfitSql(f, base.type)} AND ${suffixSql(f)} = ${sqlString(suffix)} THEN ${valueSql(f, type)} END`,
+    expr: only(valueSql(v, type)),
+    ...(type.toUpperCase() === 'JSON' ? { text: only(v.text) } : {}),
   };
 }
 
@@ -101,7 +115,7 @@ function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): Col
  * One scan finds the misfits' JSON types.
  */
 export async function resolveColumns(
-  staged: Pick<StagedRecords, 'scan'>,
+  staged: NumberProbe,
   table: string,
   shape: RecordShape,
   field: FieldSql,
@@ -120,7 +134,7 @@ export async function resolveColumns(
       .map((suffix) => ({ name: variantName(c.name, suffix), type: variantTypes[suffix] ?? 'JSON', variantOf: c.name }))
       .filter((v) => !stored.some((s) => s.variantOf === v.variantOf && s.type === v.type)),
   );
-  const fresh = await inferredColumns(staged, table, shape, field, new Set(bases.map(keyOf)));
+  const fresh = await inferredColumns(staged, shape, field, new Set(bases.map(keyOf)));
   const planned = [...stored.map((c) => planOf(c, field, c.variantOf === undefined ? undefined : byName.get(c.variantOf))), ...fresh];
   const variantPlans = variants.map((v) => planOf(v, field, byName.get(v.variantOf ?? '')));
   const held = new Set(planned.flatMap((p) => (p.key === undefined ? [] : [p.key])));
@@ -146,7 +160,10 @@ async function misfitSuffixes(
   field: FieldSql,
 ): Promise<string[][]> {
   if (columns.length === 0) return [];
-  const lists = columns.map((c) => `list(DISTINCT ${suffixSql(field(keyOf(c)))}) FILTER (WHERE ${misfitSql(field(keyOf(c)), c.type)})`);
+  const lists = columns.map((c) => {
+    const v = fieldOf(field, keyOf(c));
+    return `list(DISTINCT ${suffixSql(v)}) FILTER (WHERE ${misfitSql(v, c.type)})`;
+  });
   const row = (await staged.scan(`SELECT ${lists.join(', ')} FROM ${table}`))[0] ?? [];
   return columns.map((_, i) => {
     const list = row[i] as { items?: unknown[] } | unknown[] | null | undefined;

@@ -165,8 +165,9 @@ async function write(
   const { relation: unique, duplicates: duplicatesDropped, shape } = await staged.unique();
   const schema = transform === 'clean' ? (options.cleanSchema ?? {}) : {};
   const field = await staged.fieldsView('_fields', [...new Set([...Object.keys(schema), ...shape.keys])]);
+  const jsonFormat = options.format === 'ndjson' || options.format === 'json';
   // The JSON formats keep every field's name as it came; Parquet and CSV names ignore case.
-  const rule = options.format === 'ndjson' || options.format === 'json' ? 'exact' : 'caseless';
+  const rule = jsonFormat ? 'exact' : 'caseless';
   let fileSchema: FileSchema;
   let all: CleanPlan[];
   if (transform === 'clean') {
@@ -185,6 +186,10 @@ async function write(
     fileSchema = { columns: resolved.columns, changes: resolved.changes, renamed: named.renamed };
   }
 
+  // Parquet and CSV write a JSON column as its text: read with the other fields' texts, not parsed again.
+  const written = jsonFormat
+    ? all
+    : all.map((p) => (p.kind === 'json' && p.text !== undefined ? { ...p, expr: p.text, kind: 'text' as const } : p));
   const checks = all.filter((p) => p.invalid !== undefined);
   const reasons =
     checks.length === 0
@@ -192,7 +197,7 @@ async function write(
       : `list_filter([${checks.map((p) => `CASE WHEN ${p.invalid} THEN ${sqlString(p.reason ?? p.name)} END`).join(', ')}], r -> r IS NOT NULL)`;
   // A view, not a table: every pass below streams from the staged records (memory stays flat).
   await staged.run(`CREATE OR REPLACE TEMP VIEW _rows AS
-    SELECT run_id, page, seq, key, record, ${all.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
+    SELECT run_id, page, seq, key, record, ${written.map((p, i) => `${p.expr} AS c${i}`).join(', ')}, ${reasons} AS _reasons
     FROM _fields`);
 
   const rejectedRows =
@@ -242,7 +247,7 @@ async function write(
 
   const temp = tempBeside(path);
   temps.push(temp);
-  const select = renderColumns(all, options.format);
+  const select = renderColumns(written, options.format);
   const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
   const names = all.map((p) => p.name);
   const query = rule === 'exact' ? await jsonLinesQuery(staged, rows, undefined, names) : rows;

@@ -3,7 +3,16 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { jsonPath, sqlIdent } from './sqlText.js';
 
 /** SQL for the JSON of a record's top-level field: NULL when absent, the JSON `null` when null. */
-export type FieldSql = (name: string) => string;
+export interface FieldSql {
+  (name: string): string;
+  /**
+   * SQL for the field's text, as `json_extract_string` gives it: a string without its quotes,
+   * any other value as its JSON text, NULL when null or absent.
+   */
+  text(name: string): string;
+  /** SQL for the field's JSON type, as `json_type` gives it: 'NULL' for a JSON null, NULL when absent. */
+  type(name: string): string;
+}
 
 /** What the records of a run look like: their top-level keys, merged JSON structure and the JSON types of each key. */
 export interface RecordShape {
@@ -75,17 +84,25 @@ export async function describeRecords(conn: DuckDBConnection, table: string): Pr
 }
 
 /**
- * Creates the temp view `view` over `table` with `_fields`: every named field of `record`
- * extracted by ONE `json_extract` with a list of paths, so each record is parsed once per
- * scan however many columns use it (each JSON function keeps its own per-thread parse arena,
- * so one whole-record parse per column also multiplied memory). Returns the accessor.
+ * Creates the temp view `view` over `table` with `_fields`, `_texts` and `_types`: every named
+ * field of `record` extracted by ONE `json_extract` (and ONE `json_extract_string` for their
+ * texts, ONE `json_type` for their types) with a list of paths, so each record is parsed once
+ * per list however many columns use it: a JSON function per column parses the record, or the
+ * field's value, again (and each keeps its own per-thread parse arena). DuckDB computes only the
+ * lists a query reads. Returns the accessor.
  */
 export async function createFieldsView(conn: DuckDBConnection, view: string, table: string, names: readonly string[]): Promise<FieldSql> {
-  const list = names.length === 0 ? 'NULL::JSON[]' : `json_extract(record, [${names.map(jsonPath).join(', ')}])`;
-  await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(view)} AS SELECT *, ${list} AS _fields FROM ${table}`);
+  const list = (fn: string, type: string): string =>
+    names.length === 0 ? `NULL::${type}[]` : `${fn}(record, [${names.map(jsonPath).join(', ')}])`;
+  await conn.run(
+    `CREATE OR REPLACE TEMP VIEW ${sqlIdent(view)} AS SELECT *, ${list('json_extract', 'JSON')} AS _fields, ${list('json_extract_string', 'VARCHAR')} AS _texts, ${list('json_type', 'VARCHAR')} AS _types FROM ${table}`,
+  );
   const index = new Map(names.map((name, i) => [name, i + 1]));
-  return (name) => {
-    const i = index.get(name);
-    return i === undefined ? 'NULL::JSON' : `_fields[${i}]`;
-  };
+  const at =
+    (column: string, type: string) =>
+    (name: string): string => {
+      const i = index.get(name);
+      return i === undefined ? `NULL::${type}` : `${column}[${i}]`;
+    };
+  return Object.assign(at('_fields', 'JSON'), { text: at('_texts', 'VARCHAR'), type: at('_types', 'VARCHAR') });
 }

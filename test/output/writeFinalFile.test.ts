@@ -265,6 +265,36 @@ describe('writeFinalFile (ELT)', () => {
     expect(rows.map((r) => r['m'])).toEqual([null, null, '{"v":1.5}']);
   });
 
+  it('leaves a JSON null empty in a number column kept exact (integers beyond 2^53)', async () => {
+    // v fits DECIMAL(38, 1); w (42 digits, and an exponent) stays exact text.
+    const raw = [
+      '{"id":1,"v":1.5,"w":123456789012345678901234567890123456789012}',
+      '{"id":2,"v":9007199254740993,"w":1.5e300}',
+      '{"id":3,"v":null,"w":null}',
+      '{"id":4}',
+    ];
+    await stageRaw(store, 1, raw);
+    const parquet = join(dir, 'exact.parquet');
+    const result = await writeFinalFile(store, { format: 'parquet', path: parquet });
+    expect(Object.fromEntries(result.columns.map((c) => [c.name, c.type]))).toMatchObject({ v: 'DECIMAL(38,1)', w: 'VARCHAR' });
+    const rows = await query(`SELECT v::VARCHAR AS v, w FROM read_parquet('${parquet}') ORDER BY id`);
+    expect(rows).toEqual([
+      { v: '1.5', w: '123456789012345678901234567890123456789012' },
+      { v: '9007199254740993.0', w: '1.5e300' },
+      { v: null, w: null },
+      { v: null, w: null },
+    ]);
+    const ndjson = join(dir, 'exact.ndjson');
+    await writeFinalFile(store, { format: 'ndjson', path: ndjson });
+    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').sort();
+    expect(lines.map((line) => /"v":([^,]*),"w":([^,]*),/.exec(line)?.slice(1))).toEqual([
+      ['1.5', '"123456789012345678901234567890123456789012"'],
+      ['9007199254740993.0', '"1.5e300"'],
+      ['null', 'null'],
+      ['null', 'null'],
+    ]);
+  });
+
   it('writes no file when the rejected share reaches maxRejectShare, but publishes the rejects with their reasons', async () => {
     await stageRaw(store, 1, ['{"id":1}', '{"name":"no id"}', '{"id":3}', '{"name":"none either"}']);
     const path = join(dir, 'out', 'share.ndjson');
