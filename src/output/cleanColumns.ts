@@ -46,8 +46,7 @@ function timestampExpr(x: string, jt: string): string {
  * faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest expression of
  * a clean write and of the report's column checks); exponents take 38.
  */
-async function numberType(staged: Pick<StagedRecords, 'scan'>, table: string, f: string): Promise<string> {
-  const { x } = fieldText(f);
+async function numberType(staged: Pick<StagedRecords, 'scan'>, table: string, x: string): Promise<string> {
   const rows = await staged.scan(
     `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
        coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
@@ -60,8 +59,9 @@ async function numberType(staged: Pick<StagedRecords, 'scan'>, table: string, f:
 
 /**
  * A field as the rules read it: its JSON value `f`, JSON type `jt`, text `s` and trimmed text
- * `x`. Derived from `f` by default; a query that computes them once below its rules passes
- * their columns instead (each rule repeats them, and DuckDB plans every repetition).
+ * `x`. From the lists of the fields' view by default (`fieldText`); a query that computes them
+ * once below its rules passes their columns instead (each rule repeats the trimming, and DuckDB
+ * plans every repetition).
  */
 export interface FieldText {
   readonly f: string;
@@ -70,14 +70,16 @@ export interface FieldText {
   readonly x: string;
 }
 
-export function fieldText(f: string): FieldText {
-  const s = `json_extract_string(${f}, '$')`;
-  return { f, jt: `json_type(${f})`, s, x: trimmedSql(s) };
+/** The field `name` as the rules read it, from its view's lists (FieldSql): one parse of the record for all fields. */
+export function fieldText(field: FieldSql, name: string): FieldText {
+  const s = field.text(name);
+  return { f: field(name), jt: field.type(name), s, x: trimmedSql(s) };
 }
 
 async function rulePlan(
   staged: Pick<StagedRecords, 'scan'>,
   table: string,
+  field: FieldSql,
   name: string,
   rule: FieldRule,
   keyField: string,
@@ -110,7 +112,7 @@ async function rulePlan(
       };
     }
     case 'number': {
-      const type = await numberType(staged, table, f);
+      const type = await numberType(staged, table, fieldText(field, name).x);
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
       return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
     }
@@ -140,7 +142,7 @@ async function rulePlan(
       };
     }
     case 'json':
-      return { name, expr: jsonValueSql(f), type: 'JSON', kind: 'json' };
+      return { name, expr: jsonValueSql(f), type: 'JSON', kind: 'json', text: s };
   }
 }
 
@@ -162,11 +164,11 @@ export async function cleanColumns(
   keyField: string,
   shape: RecordShape,
   field: FieldSql,
-  text: (name: string) => FieldText = (name) => fieldText(field(name)),
+  text: (name: string) => FieldText = (name) => fieldText(field, name),
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
   for (const [name, { type, required }] of Object.entries(schema)) {
-    const plan = { ...(await rulePlan(staged, table, name, type, keyField, text(name))), key: name };
+    const plan = { ...(await rulePlan(staged, table, field, name, type, keyField, text(name))), key: name };
     plans.push(required ? requiring(plan, text(name)) : plan);
   }
   const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));
