@@ -1,9 +1,8 @@
 /** The cleaning rules (ETL): what each field must be, as SQL over the staged records' fields. */
 import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
-import type { StagedRecords } from '../staging/stagedRecords.js';
 import type { ColumnPlan } from './columnPlan.js';
-import { inferredColumns, jsonValueSql, type NumberProbe } from './columnPlan.js';
+import { inferredColumns, jsonValueSql, scanFields, type FieldScan } from './columnPlan.js';
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
 export interface CleanPlan extends ColumnPlan {
@@ -46,12 +45,15 @@ function timestampExpr(x: string, jt: string): string {
  * faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest expression of
  * a clean write and of the report's column checks); exponents take 38.
  */
-async function numberType(staged: Pick<StagedRecords, 'scan'>, table: string, x: string): Promise<string> {
-  const rows = await staged.scan(
-    `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
-       coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
-     FROM ${table} WHERE regexp_full_match(${x}, ${NUMERIC})`,
-  );
+async function numberType(staged: FieldScan, name: string): Promise<string> {
+  const rows = await scanFields(staged, [name], (view, field) => {
+    const { x } = fieldText(field, name);
+    return staged.scan(
+      `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
+         coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
+       FROM ${view} WHERE regexp_full_match(${x}, ${NUMERIC})`,
+    );
+  });
   const [scaleFound, digits, exponent] = rows[0] ?? [0, 0, false];
   const scale = Math.min(MAX_SCALE, Number(scaleFound));
   return `DECIMAL(${exponent !== true && Number(digits) + scale <= 18 ? 18 : 38}, ${scale})`;
@@ -77,9 +79,7 @@ export function fieldText(field: FieldSql, name: string): FieldText {
 }
 
 async function rulePlan(
-  staged: Pick<StagedRecords, 'scan'>,
-  table: string,
-  field: FieldSql,
+  staged: FieldScan,
   name: string,
   rule: FieldRule,
   keyField: string,
@@ -112,7 +112,7 @@ async function rulePlan(
       };
     }
     case 'number': {
-      const type = await numberType(staged, table, fieldText(field, name).x);
+      const type = await numberType(staged, name);
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
       return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
     }
@@ -158,8 +158,7 @@ function requiring(plan: CleanPlan, text: FieldText): CleanPlan {
  * with text trimmed.
  */
 export async function cleanColumns(
-  staged: NumberProbe,
-  table: string,
+  staged: FieldScan,
   schema: Readonly<Record<string, DeclaredField>>,
   keyField: string,
   shape: RecordShape,
@@ -168,7 +167,7 @@ export async function cleanColumns(
 ): Promise<CleanPlan[]> {
   const plans: CleanPlan[] = [];
   for (const [name, { type, required }] of Object.entries(schema)) {
-    const plan = { ...(await rulePlan(staged, table, field, name, type, keyField, text(name))), key: name };
+    const plan = { ...(await rulePlan(staged, name, type, keyField, text(name))), key: name };
     plans.push(required ? requiring(plan, text(name)) : plan);
   }
   const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));

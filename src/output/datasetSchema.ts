@@ -9,7 +9,7 @@ import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { sqlString } from '../staging/sqlText.js';
 import { nameColumns } from './columnNames.js';
-import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan, type NumberProbe } from './columnPlan.js';
+import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan, type FieldScan } from './columnPlan.js';
 
 /** The columns of this run's file, the schema to record, the columns it added and the fields named otherwise (in Parquet and CSV). */
 export interface ResolvedColumns {
@@ -115,7 +115,7 @@ function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): Col
  * One scan finds the misfits' JSON types.
  */
 export async function resolveColumns(
-  staged: NumberProbe,
+  staged: FieldScan,
   table: string,
   shape: RecordShape,
   field: FieldSql,

@@ -85,7 +85,7 @@ export function stagingReport(
         const i = index.get(name);
         return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
       };
-      const plans = await cleanColumns(staged, '_fields', rules, keyField, shape, field, text);
+      const plans = await cleanColumns(staged, rules, keyField, shape, field, text);
       const { rejectedByRules, columns } = await columnQuality(staged, rules, names, plans, shape.types);
       return {
         runId: staged.runId,

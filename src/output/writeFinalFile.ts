@@ -171,7 +171,7 @@ async function write(
   let fileSchema: FileSchema;
   let all: CleanPlan[];
   if (transform === 'clean') {
-    const rules = await cleanColumns(staged, '_fields', schema, keyField, shape, field);
+    const rules = await cleanColumns(staged, schema, keyField, shape, field);
     const named = nameColumns(
       [...rules, ...expectedColumns(options.expectedSchema ?? {}, new Set(rules.map((p) => p.key ?? p.name)))],
       rule,
