@@ -22,8 +22,9 @@ export interface ColumnPlan {
   readonly type: string;
   readonly kind: ColumnKind;
   /**
-   * A `json` column's text as Parquet and CSV write it (`FieldSql.text`): read with the other
-   * fields' texts, where `expr` would parse the record's JSON again, and its value once more.
+   * A `json` column's text, as Parquet and CSV write it (`FieldSql.text`): read with the other
+   * fields' texts, where writing `expr` as text parses the record once more for its JSON, and
+   * that value twice more (its type, its text).
    */
   readonly text?: string;
 }
