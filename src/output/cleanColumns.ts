@@ -60,10 +60,10 @@ async function numberType(staged: FieldScan, name: string): Promise<string> {
 }
 
 /**
- * A field as the rules read it: its JSON value `f`, JSON type `jt`, text `s` and trimmed text
- * `x`. From the lists of the fields' view by default (`fieldText`); a query that computes them
- * once below its rules passes their columns instead (each rule repeats the trimming, and DuckDB
- * plans every repetition).
+ * A field as the rules (and a stored schema's fit checks) read it: its JSON value `f`, JSON type
+ * `jt`, text `s` and trimmed text `x`. From the lists of the fields' view by default
+ * (`fieldText`); a query that computes them once below its rules passes their columns instead
+ * (each rule repeats the trimming, and DuckDB plans every repetition).
  */
 export interface FieldText {
   readonly f: string;

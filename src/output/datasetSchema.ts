@@ -8,6 +8,7 @@ import type { RenamedField, SchemaChange, SchemaColumn } from '../report/runRepo
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { sqlString } from '../staging/sqlText.js';
+import { fieldText, type FieldText } from './cleanColumns.js';
 import { nameColumns } from './columnNames.js';
 import { expectedColumns, inferredColumns, jsonValueSql, kindOfType, type ColumnPlan, type FieldScan } from './columnPlan.js';
 
@@ -39,44 +40,32 @@ function accepted(type: string): readonly string[] | undefined {
 }
 
 /**
- * A record field as the SQL below reads it: its JSON value, text and JSON type, each from a list
- * of every field's (FieldSql), not a JSON function per column and use (each parses the value again).
- */
-interface FieldOf {
-  readonly json: string;
-  readonly text: string;
-  readonly type: string;
-}
-
-const fieldOf = (field: FieldSql, key: string): FieldOf => ({ json: field(key), text: field.text(key), type: field.type(key) });
-
-/**
  * The field `v` as a `type` (NULL when it does not convert). Every use but JSON follows a check of
  * its JSON type (`accepted`), so a number's text is its literal, digit for digit.
  */
-function valueSql(v: FieldOf, type: string): string {
-  if (type.toUpperCase() === 'JSON') return jsonValueSql(v.json);
-  if (type.toUpperCase() === 'VARCHAR') return v.text;
-  return `TRY_CAST(${v.text} AS ${type})`;
+function valueSql(v: FieldText, type: string): string {
+  if (type.toUpperCase() === 'JSON') return jsonValueSql(v.f);
+  if (type.toUpperCase() === 'VARCHAR') return v.s;
+  return `TRY_CAST(${v.s} AS ${type})`;
 }
 
 /** SQL true for an integer a double cannot hold exactly (beyond 2^53). */
-const beyondDoubleSql = (v: FieldOf): string =>
-  `(regexp_full_match(${v.text}, '-?[0-9]{16,}') AND abs(TRY_CAST(${v.text} AS DOUBLE)) >= 9007199254740992)`;
+const beyondDoubleSql = (v: FieldText): string =>
+  `(regexp_full_match(${v.s}, '-?[0-9]{16,}') AND abs(TRY_CAST(${v.s} AS DOUBLE)) >= 9007199254740992)`;
 
 /** SQL true when the non-null value `v` does not fit a column of `type` (or would lose digits in it). */
-function misfitSql(v: FieldOf, type: string): string {
+function misfitSql(v: FieldText, type: string): string {
   const types = accepted(type);
   if (types === undefined) return 'false';
   const lossy = /^(DOUBLE|FLOAT|REAL)/i.test(type) ? ` OR ${beyondDoubleSql(v)}` : '';
-  return `(${v.type} <> 'NULL' AND (NOT coalesce(${v.type} IN (${types.map(sqlString).join(', ')}) AND ${valueSql(v, type)} IS NOT NULL, false)${lossy}))`;
+  return `(${v.jt} <> 'NULL' AND (NOT coalesce(${v.jt} IN (${types.map(sqlString).join(', ')}) AND ${valueSql(v, type)} IS NOT NULL, false)${lossy}))`;
 }
 
 /** The variant suffix of the value `v`: integers beyond BIGINT (and objects, arrays) go to the JSON variant, exact. */
-function suffixSql(v: FieldOf): string {
-  return `CASE WHEN ${v.type} = 'VARCHAR' THEN 'text' WHEN ${v.type} = 'BOOLEAN' THEN 'bool'
-    WHEN ${v.type} = 'DOUBLE' AND NOT ${beyondDoubleSql(v)} THEN 'double'
-    WHEN ${v.type} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${v.text} AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END`;
+function suffixSql(v: FieldText): string {
+  return `CASE WHEN ${v.jt} = 'VARCHAR' THEN 'text' WHEN ${v.jt} = 'BOOLEAN' THEN 'bool'
+    WHEN ${v.jt} = 'DOUBLE' AND NOT ${beyondDoubleSql(v)} THEN 'double'
+    WHEN ${v.jt} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${v.s} AS BIGINT) IS NOT NULL THEN 'bigint' ELSE 'json' END`;
 }
 
 const variantName = (column: string, suffix: string): string => `${column}__v_${suffix}`;
@@ -90,11 +79,12 @@ const keyOf = (column: SchemaColumn): string => column.key ?? column.name;
 function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): ColumnPlan {
   const { name, type } = column;
   const kind = kindOfType(type);
-  const v = fieldOf(field, keyOf(base ?? column));
+  const v = fieldText(field, keyOf(base ?? column));
   // Where a value belongs to this column: a stored column takes what fits it, a variant its base's misfits of its kind.
+  const misfit = misfitSql(v, base?.type ?? type);
   let belongs: string | undefined;
-  if (base !== undefined) belongs = `${misfitSql(v, base.type)} AND ${suffixSql(v)} = ${sqlString(suffixOf(type))}`;
-  else if (misfitSql(v, type) !== 'false') belongs = `NOT ${misfitSql(v, type)}`;
+  if (base !== undefined) belongs = `${misfit} AND ${suffixSql(v)} = ${sqlString(suffixOf(type))}`;
+  else if (misfit !== 'false') belongs = `NOT ${misfit}`;
   const only = (sql: string): string => (belongs === undefined ? sql : `CASE WHEN ${belongs} THEN ${sql} END`);
   return {
     name,
@@ -102,7 +92,7 @@ function planOf(column: SchemaColumn, field: FieldSql, base?: SchemaColumn): Col
     type,
     kind,
     expr: only(valueSql(v, type)),
-    ...(type.toUpperCase() === 'JSON' ? { text: only(v.text) } : {}),
+    ...(type.toUpperCase() === 'JSON' ? { text: only(v.s) } : {}),
   };
 }
 
@@ -161,7 +151,7 @@ async function misfitSuffixes(
 ): Promise<string[][]> {
   if (columns.length === 0) return [];
   const lists = columns.map((c) => {
-    const v = fieldOf(field, keyOf(c));
+    const v = fieldText(field, keyOf(c));
     return `list(DISTINCT ${suffixSql(v)}) FILTER (WHERE ${misfitSql(v, c.type)})`;
   });
   const row = (await staged.scan(`SELECT ${lists.join(', ')} FROM ${table}`))[0] ?? [];

@@ -92,8 +92,8 @@ export async function describeRecords(conn: DuckDBConnection, table: string): Pr
  * lists a query reads. Returns the accessor.
  */
 export async function createFieldsView(conn: DuckDBConnection, view: string, table: string, names: readonly string[]): Promise<FieldSql> {
-  const list = (fn: string, type: string): string =>
-    names.length === 0 ? `NULL::${type}[]` : `${fn}(record, [${names.map(jsonPath).join(', ')}])`;
+  const paths = names.map(jsonPath).join(', ');
+  const list = (fn: string, type: string): string => (names.length === 0 ? `NULL::${type}[]` : `${fn}(record, [${paths}])`);
   await conn.run(
     `CREATE OR REPLACE TEMP VIEW ${sqlIdent(view)} AS SELECT *, ${list('json_extract', 'JSON')} AS _fields, ${list('json_extract_string', 'VARCHAR')} AS _texts, ${list('json_type', 'VARCHAR')} AS _types FROM ${table}`,
   );
