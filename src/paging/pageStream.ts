@@ -28,6 +28,7 @@ import { AuthGate, type SentAuth } from './authGate.js';
 import { fullJitterBackoff } from '../http/backoff.js';
 import { classifyStatus } from '../http/classify.js';
 import { fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
+import { hedgeDelayMs, hedgedRequest, type HedgeOptions } from './hedgedRequest.js';
 import { redactUrl } from '../http/redactUrl.js';
 import { RetryLimitError, describeFailures, type AttemptFailureNote } from '../http/retryLimitError.js';
 import { parseRateLimitReset, parseRetryAfter } from '../http/retryAfter.js';
@@ -357,7 +358,12 @@ class StreamRun {
       let response: AttemptResponse;
       let answeredUrl: string;
       try {
-        ({ response, url: answeredUrl } = await this.#request(url, sent, timeoutMs, job.page));
+        const first = sent;
+        const send = async (signal: AbortSignal, copy?: SentAuth): Promise<{ response: AttemptResponse; url: string; sent: SentAuth }> => {
+          const auth = copy ?? first;
+          return { ...(await this.#request(url, auth, timeoutMs, job.page, signal)), sent: auth };
+        };
+        ({ response, url: answeredUrl, sent } = await hedgedRequest(send, this.#hedging(job.page, dispatch)));
       } catch (error: unknown) {
         // A body over maxBodyBytes is refused, not retried: asked again, it would be as long.
         if (
@@ -437,11 +443,53 @@ class StreamRun {
   }
 
   /**
+   * How a request of `page` is hedged (hedgedRequest): late after twice the p95 latency, copied
+   * only in the run's tail, where every page left holds a slot and so none waits for the turn at
+   * the rate the copy takes. A copy is one more request sent; the one given up is `superseded`.
+   */
+  #hedging(page: number, dispatch: AbortSignal): HedgeOptions<SentAuth> {
+    return {
+      clock: this.#deps.runtime.clock,
+      signal: this.#run.signal,
+      delayMs: hedgeDelayMs(this.#latency.quantile(0.95), this.#latency.count),
+      mayHedge: () => this.#outstanding <= this.#gate.held,
+      // The copy's header is asked for afresh (the token may have been refreshed or refused meanwhile), on the
+      // run's signal as every header is: an auth provider may share one login between its callers.
+      take: async () => {
+        try {
+          await this.#limiter.acquire(dispatch);
+          return await this.#auth.header(dispatch);
+        } catch {
+          return undefined;
+        }
+      },
+      onCopy: (kind) => {
+        if (kind === 'unused') {
+          this.#limiter.record('other');
+          return;
+        }
+        this.#budget.requested();
+        this.#emit({ type: 'request.sent', page });
+      },
+      onSuperseded: () => {
+        this.#limiter.record('other');
+        this.#emit({ type: 'request.done', page, outcome: 'superseded', bytes: 0 });
+      },
+    };
+  }
+
+  /**
    * One GET, its redirects followed here rather than by fetch: the API's origin gets the
    * credentials (headers and `credentialQuery`), a host in `followHosts` gets none, any other
    * origin is refused.
    */
-  async #request(url: string, sent: SentAuth, timeoutMs: number, page: number): Promise<{ response: AttemptResponse; url: string }> {
+  async #request(
+    url: string,
+    sent: SentAuth,
+    timeoutMs: number,
+    page: number,
+    signal: AbortSignal,
+  ): Promise<{ response: AttemptResponse; url: string }> {
     const { clock, fetch } = this.#deps.runtime;
     let target = url;
     for (let hops = 0; ; hops++) {
@@ -450,7 +498,7 @@ class StreamRun {
         fetch,
         clock,
         timeoutMs,
-        signal: this.#run.signal,
+        signal,
         headers: atApi
           ? {
               ...this.#options.headers,

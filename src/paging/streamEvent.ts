@@ -9,8 +9,9 @@ export type StreamEvent =
   /** A request is about to be sent: the run's request total counts these. */
   | { readonly type: 'request.sent'; readonly page: number }
   /**
-   * A request got its answer (`outcome`: the HTTP status) or failed without one (`timeout`,
-   * `network`); a request cut off by the run's own end has none.
+   * A request got its answer (`outcome`: the HTTP status), failed without one (`timeout`,
+   * `network`), or was given up because its copy answered first (`superseded`, see
+   * hedgedRequest); a request cut off by the run's own end has none.
    */
   | { readonly type: 'request.done'; readonly page: number; readonly outcome: string; readonly bytes: number }
   /** A page was fetched, validated and staged (its checkpoint committed). */

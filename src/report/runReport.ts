@@ -32,9 +32,9 @@ export interface ColumnQuality {
   readonly invalidRule?: string;
 }
 
-/** Requests that ended one way, grouped: an HTTP status class, or no answer at all. */
-export type OutcomeClass = '2xx' | '429' | '4xx' | '5xx' | 'timeout' | 'network';
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['2xx', '429', '4xx', '5xx', 'timeout', 'network'];
+/** Requests that ended one way, grouped: an HTTP status class, no answer at all, or given up for its hedge's answer. */
+export type OutcomeClass = '2xx' | '429' | '4xx' | '5xx' | 'timeout' | 'network' | 'superseded';
+export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['2xx', '429', '4xx', '5xx', 'timeout', 'network', 'superseded'];
 
 /** Page latency percentiles in ms (of staged pages' successful attempts). */
 export interface LatencyPercentiles {

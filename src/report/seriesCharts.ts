@@ -10,6 +10,7 @@ const OUTCOME_COLORS: Readonly<Record<OutcomeClass, string>> = {
   '5xx': '#cf222e',
   timeout: '#8250df',
   network: '#6e7781',
+  superseded: '#afb8c1',
 };
 const OUTCOME_LABELS: Readonly<Record<OutcomeClass, string>> = {
   '2xx': '2xx',
@@ -18,6 +19,7 @@ const OUTCOME_LABELS: Readonly<Record<OutcomeClass, string>> = {
   '5xx': '5xx',
   timeout: 'timeout',
   network: 'network error',
+  superseded: 'superseded by its hedge',
 };
 
 /** The figures of the "Over time" section: throughput, outcomes, the limiter against the 429s, latency. */

@@ -25,9 +25,9 @@ function emptyBucket(): Bucket {
   return { records: 0, pages: 0, requests: 0, retries: 0, outcomes, limiterRate: null, latency: new Map() };
 }
 
-/** `request.done`'s outcome (an HTTP status, `timeout` or `network`) as a class. */
+/** `request.done`'s outcome (an HTTP status, `timeout`, `network` or `superseded`) as a class. */
 export function outcomeClass(outcome: string): OutcomeClass {
-  if (outcome === 'timeout' || outcome === 'network' || outcome === '429') return outcome;
+  if (outcome === 'timeout' || outcome === 'network' || outcome === '429' || outcome === 'superseded') return outcome;
   if (outcome.startsWith('2')) return '2xx';
   if (outcome.startsWith('5')) return '5xx';
   return '4xx';

@@ -1,4 +1,5 @@
 import { TimeoutError } from '../../src/errors.js';
+import { SupersededRequest } from '../../src/paging/hedgedRequest.js';
 import { parseRetryAfter } from '../../src/http/retryAfter.js';
 import { checkConsistency } from '../../src/report/checkConsistency.js';
 import type { RunReport } from '../../src/report/runReport.js';
@@ -12,9 +13,11 @@ const at = (ms: number, t0: number): string => `+${Math.round(ms - t0)} ms`;
 
 /**
  * How the page stream must have counted a request: its deadline's abort is `timeout`, a reset
- * is `network`, an abort by the run's end is not counted; otherwise the status it received.
+ * is `network`, the copy of a hedged request that settled second is `superseded`, an abort by
+ * the run's end is not counted; otherwise the status it received.
  */
 export function clientOutcome(r: LoggedRequest): string | undefined {
+  if (r.abortReason instanceof SupersededRequest) return 'superseded';
   if (r.abortReason !== undefined) return r.abortReason instanceof TimeoutError ? 'timeout' : undefined;
   if (r.fate === 'network') return 'network';
   return r.sim ? String(r.sim.response.status) : undefined;
