@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RunConfigInput } from '../../src/config/runConfig.js';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
+import type { RunReport } from '../../src/report/runReport.js';
 import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { idOf, listKeys, readDelivered } from './support/deliveredObject.js';
 import { BUCKET, INGEST_DATE, silentLogger } from './support/e2eEnv.js';
@@ -13,8 +15,6 @@ import { BUCKET, INGEST_DATE, silentLogger } from './support/e2eEnv.js';
 const RECORDS = 25;
 const PAGE_SIZE = 10;
 const PAGES = Math.ceil(RECORDS / PAGE_SIZE);
-/** The one slow answer: far beyond the fixed timeout below, short enough for a test. */
-const SLOW_MS = 1000;
 const TIMEOUT_SECONDS = 0.3;
 
 interface ItemsApi {
@@ -24,8 +24,8 @@ interface ItemsApi {
   close(): Promise<void>;
 }
 
-/** `GET /items?page=&limit=` over real HTTP on 127.0.0.1; the first request for `slowPage` answers after SLOW_MS. */
-async function startItemsApi(slowPage: number): Promise<ItemsApi> {
+/** `GET /items?page=&limit=` over real HTTP on 127.0.0.1; the first request for `slowPage` answers after `slowMs`. */
+async function startItemsApi(slowPage: number, slowMs: number): Promise<ItemsApi> {
   const requested: number[] = [];
   let slowServed = false;
   const server: Server = createServer((req, res) => {
@@ -46,7 +46,7 @@ async function startItemsApi(slowPage: number): Promise<ItemsApi> {
     const answer = (): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     if (page === slowPage && !slowServed) {
       slowServed = true;
-      const timer = setTimeout(answer, SLOW_MS);
+      const timer = setTimeout(answer, slowMs);
       // The client gave up: nothing to answer.
       res.on('close', () => clearTimeout(timer));
     } else answer();
@@ -70,38 +70,48 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** One run of `/items` into a fresh local S3 (`extra` on top of the options both tests share), and the delivered ids. */
+async function runItems(api: ItemsApi, runId: string, extra: Partial<RunConfigInput>): Promise<{ report: RunReport; ids: number[] }> {
+  const s3: RunningS3rver = await startS3rver({ bucket: BUCKET });
+  cleanup.push(() => s3.close());
+  const dataDir = await mkdtemp(join(tmpdir(), `e2e-${runId}-`));
+  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+  cleanup.push(async () => client.destroy());
+  const report = await runIngestion(
+    {
+      apiUrl: api.url,
+      endpoint: '/items',
+      auth: 'none',
+      pageSize: PAGE_SIZE,
+      // Known, so that the three pages are not paced by slow start.
+      rateLimit: 100,
+      format: 'ndjson',
+      bucket: BUCKET,
+      s3Endpoint: s3.endpoint,
+      s3ForcePathStyle: true,
+      checksum: 'SHA256',
+      dataDir,
+      logDir: join(dataDir, 'logs'),
+      ingestDate: INGEST_DATE,
+      runId,
+      ...extra,
+    },
+    { s3Credentials: s3.credentials, runtime: { logger: silentLogger } },
+  );
+  const key = `items/ingest_date=${INGEST_DATE}/items_${runId}.ndjson`;
+  expect(await listKeys(client, BUCKET, 'items/')).toEqual([key]);
+  const delivered = await readDelivered(client, BUCKET, key, 'ndjson');
+  return { report, ids: delivered.rows.map(idOf) };
+}
+
+const everyId = Array.from({ length: RECORDS }, (_, i) => i + 1);
+
 describe('--timeout-seconds', () => {
   it('cuts an attempt that takes longer than the fixed timeout and retries it; the run delivers every record', async () => {
-    const api = await startItemsApi(2);
+    const api = await startItemsApi(2, 1000);
     cleanup.push(() => api.close());
-    const s3: RunningS3rver = await startS3rver({ bucket: BUCKET });
-    cleanup.push(() => s3.close());
-    const dataDir = await mkdtemp(join(tmpdir(), 'e2e-timeout-'));
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
-    cleanup.push(async () => client.destroy());
-
-    const report = await runIngestion(
-      {
-        apiUrl: api.url,
-        endpoint: '/items',
-        auth: 'none',
-        pageSize: PAGE_SIZE,
-        timeoutSeconds: TIMEOUT_SECONDS,
-        // Known, so that the three pages are not paced by slow start.
-        rateLimit: 100,
-        format: 'ndjson',
-        bucket: BUCKET,
-        s3Endpoint: s3.endpoint,
-        s3ForcePathStyle: true,
-        checksum: 'SHA256',
-        dataDir,
-        logDir: join(dataDir, 'logs'),
-        ingestDate: INGEST_DATE,
-        runId: 'timeout',
-      },
-      { s3Credentials: s3.credentials, runtime: { logger: silentLogger } },
-    );
+    const { report, ids } = await runItems(api, 'timeout', { timeoutSeconds: TIMEOUT_SECONDS });
 
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
@@ -111,10 +121,27 @@ describe('--timeout-seconds', () => {
     expect(report.requests.total).toBe(PAGES + 1);
     expect(api.requested.filter((p) => p === 2)).toHaveLength(2);
     expect(report.records.unique).toBe(RECORDS);
+    expect(ids).toEqual(everyId);
+  });
+});
 
-    const key = `items/ingest_date=${INGEST_DATE}/items_timeout.ndjson`;
-    expect(await listKeys(client, BUCKET, 'items/')).toEqual([key]);
-    const delivered = await readDelivered(client, BUCKET, key, 'ndjson');
-    expect(delivered.rows.map(idOf)).toEqual(Array.from({ length: RECORDS }, (_, i) => i + 1));
+describe('a slow answer in the run tail', () => {
+  it('is hedged: a copy goes after 2 s, its answer is delivered, the slow one is given up and counted as superseded', async () => {
+    // Page 3 is the last: once it is the only page left, nothing else waits for the rate.
+    const api = await startItemsApi(3, 60_000);
+    cleanup.push(() => api.close());
+    const started = performance.now();
+    const { report, ids } = await runItems(api, 'hedged', {});
+
+    expect(report.error).toBeUndefined();
+    expect(report.status).toBe('succeeded');
+    // Not held until the attempt's timeout (10 s before 50 answers) nor the answer (60 s).
+    expect(performance.now() - started).toBeLessThan(9000);
+    expect(api.requested.filter((p) => p === 3)).toHaveLength(2);
+    expect(report.requests.total).toBe(PAGES + 1);
+    expect(report.requests.byStatus).toEqual({ '200': PAGES, superseded: 1 });
+    expect(report.requests.retries).toBe(0);
+    expect(report.records.unique).toBe(RECORDS);
+    expect(ids).toEqual(everyId);
   });
 });
