@@ -9,12 +9,9 @@ const hedgeMinMs = 300;
 
 /**
  * How long a request may take before a copy of it is sent: twice the p95 of the answers so far,
- * at least 300 ms; 2 s before 20 answers. Measured in virtual time over 30 seeds of runs of 30 s
- * at the limit, to completion (`hedgedRequest`): hostile R = 4 with headers 0.927 → 0.977 of
- * the ceiling on average (the worst seed 0.72 → 0.86), without headers 0.830 → 0.863, the 429
- * share 2.05 → 2.00 %. Their stragglers were slow answers and trickling bodies, the first page's
- * among them (nothing else is planned until it answers, and its timeout is 10 s). flaky is
- * unchanged: its stragglers are 503s whose Retry-After is honoured, not hedged.
+ * at least 300 ms; 2 s before 20 answers. The stragglers it cuts are slow answers and trickling
+ * bodies among the last pages, the first page's too (nothing else is planned until it answers,
+ * and its timeout is 10 s): docs/pacing.md has the measured gain.
  */
 export function hedgeDelayMs(p95Ms: number | undefined, samples: number): number {
   return p95Ms === undefined || samples < hedgeWarmupSamples ? hedgeColdMs : Math.max(hedgeMinMs, 2 * p95Ms);
