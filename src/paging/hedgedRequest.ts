@@ -42,10 +42,10 @@ export interface HedgeOptions<C> {
 }
 
 /**
- * `send` once and, when that is late and `mayHedge` allows, once more with what `take` gave (a hedged request, as in
- * Dean and Barroso's "The Tail at Scale"): the first copy to settle, answer or error, is the
- * result; the other is aborted. A page among the last ones that meets a slow answer otherwise
- * holds the whole run until its timeout, while the rate it may use goes unused.
+ * `send` once and, when that is late and `mayHedge` allows, once more with what `take` gave (a
+ * hedged request, as in Dean and Barroso's "The Tail at Scale"): the first copy to settle, answer
+ * or error, is the result; the other is aborted. A page among the last ones that meets a slow
+ * answer otherwise holds the whole run until its timeout, while the rate it may use goes unused.
  */
 export async function hedgedRequest<T, C>(send: (signal: AbortSignal, copy?: C) => Promise<T>, options: HedgeOptions<C>): Promise<T> {
   const { clock, signal, delayMs } = options;

@@ -28,7 +28,6 @@ import { AuthGate, type SentAuth } from './authGate.js';
 import { fullJitterBackoff } from '../http/backoff.js';
 import { classifyStatus } from '../http/classify.js';
 import { fetchWithDeadline, type AttemptResponse } from '../http/fetchWithDeadline.js';
-import { hedgeDelayMs, hedgedRequest, type HedgeOptions } from './hedgedRequest.js';
 import { redactUrl } from '../http/redactUrl.js';
 import { RetryLimitError, describeFailures, type AttemptFailureNote } from '../http/retryLimitError.js';
 import { parseRateLimitReset, parseRetryAfter } from '../http/retryAfter.js';
@@ -41,6 +40,7 @@ import { RetryBudget } from '../pacing/retryBudget.js';
 import { aborted$ } from './aborted.js';
 import { AttemptFailure, StopDispatch, errorReason } from './attemptFailure.js';
 import { createPagePlanner, type PagePlanner } from './pagePlanner.js';
+import { hedgeDelayMs, hedgedRequest, type HedgeOptions } from './hedgedRequest.js';
 import { PagingError } from './pagingError.js';
 import { ProgressGuard } from './progressGuard.js';
 import {
@@ -358,6 +358,7 @@ class StreamRun {
       let response: AttemptResponse;
       let answeredUrl: string;
       try {
+        // The first copy goes with the header taken above, a copy with its own (hedging below).
         const first = sent;
         const send = async (signal: AbortSignal, copy?: SentAuth): Promise<{ response: AttemptResponse; url: string; sent: SentAuth }> => {
           const auth = copy ?? first;

@@ -32,7 +32,7 @@ export interface ColumnQuality {
   readonly invalidRule?: string;
 }
 
-/** Requests that ended one way, grouped: an HTTP status class, no answer at all, or given up for its hedge's answer. */
+/** Requests that ended one way, grouped: an HTTP status class, no answer at all, or given up as the other copy of a hedged request settled first. */
 export type OutcomeClass = '2xx' | '429' | '4xx' | '5xx' | 'timeout' | 'network' | 'superseded';
 export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['2xx', '429', '4xx', '5xx', 'timeout', 'network', 'superseded'];
 

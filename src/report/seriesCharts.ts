@@ -19,7 +19,7 @@ const OUTCOME_LABELS: Readonly<Record<OutcomeClass, string>> = {
   '5xx': '5xx',
   timeout: 'timeout',
   network: 'network error',
-  superseded: 'superseded by its hedge',
+  superseded: 'superseded (hedged)',
 };
 
 /** The figures of the "Over time" section: throughput, outcomes, the limiter against the 429s, latency. */

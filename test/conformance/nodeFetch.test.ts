@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import nodeFetch from 'node-fetch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSource, type Fetch } from '../../src/index.js';
-import { BUCKET, INGEST_DATE, silentLogger, startLake, type Lake } from '../e2e/support/e2eEnv.js';
+import { lakeRunOptions, silentLogger, startLake, type Lake } from '../e2e/support/e2eEnv.js';
 import { oneTo } from '../e2e/support/deliveredObject.js';
 import { deliveredResource } from './support/deliveredResource.js';
 import { startJsonServer, type RunningJsonServer } from './support/startJsonServer.js';
@@ -40,13 +39,7 @@ describe('conformance: the library with another HTTP client injected as the runt
             },
           ],
         },
-        bucket: BUCKET,
-        s3Endpoint: lake.s3.endpoint,
-        s3ForcePathStyle: true,
-        checksum: 'SHA256',
-        dataDir: lake.dataDir,
-        logDir: join(lake.dataDir, 'logs'),
-        ingestDate: INGEST_DATE,
+        ...lakeRunOptions(lake),
         runId: 'node-fetch-1',
       },
       { s3Credentials: lake.s3.credentials, runtime: { fetch, logger: silentLogger } },

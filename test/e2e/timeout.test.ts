@@ -1,16 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
 import type { RunReport } from '../../src/report/runReport.js';
-import { startS3rver, type RunningS3rver } from '../support/startS3rver.js';
 import { idOf, listKeys, readDelivered } from './support/deliveredObject.js';
-import { BUCKET, INGEST_DATE, silentLogger } from './support/e2eEnv.js';
+import { BUCKET, INGEST_DATE, lakeRunOptions, silentLogger, startLake } from './support/e2eEnv.js';
 
 const RECORDS = 25;
 const PAGE_SIZE = 10;
@@ -72,12 +67,8 @@ afterEach(async () => {
 
 /** One run of `/items` into a fresh local S3 (`extra` on top of the options both tests share), and the delivered ids. */
 async function runItems(api: ItemsApi, runId: string, extra: Partial<RunConfigInput>): Promise<{ report: RunReport; ids: number[] }> {
-  const s3: RunningS3rver = await startS3rver({ bucket: BUCKET });
-  cleanup.push(() => s3.close());
-  const dataDir = await mkdtemp(join(tmpdir(), `e2e-${runId}-`));
-  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
-  cleanup.push(async () => client.destroy());
+  const lake = await startLake();
+  cleanup.push(() => lake.close());
   const report = await runIngestion(
     {
       apiUrl: api.url,
@@ -87,21 +78,15 @@ async function runItems(api: ItemsApi, runId: string, extra: Partial<RunConfigIn
       // Known, so that the three pages are not paced by slow start.
       rateLimit: 100,
       format: 'ndjson',
-      bucket: BUCKET,
-      s3Endpoint: s3.endpoint,
-      s3ForcePathStyle: true,
-      checksum: 'SHA256',
-      dataDir,
-      logDir: join(dataDir, 'logs'),
-      ingestDate: INGEST_DATE,
+      ...lakeRunOptions(lake),
       runId,
       ...extra,
     },
-    { s3Credentials: s3.credentials, runtime: { logger: silentLogger } },
+    { s3Credentials: lake.s3.credentials, runtime: { logger: silentLogger } },
   );
   const key = `items/ingest_date=${INGEST_DATE}/items_${runId}.ndjson`;
-  expect(await listKeys(client, BUCKET, 'items/')).toEqual([key]);
-  const delivered = await readDelivered(client, BUCKET, key, 'ndjson');
+  expect(await listKeys(lake.client, BUCKET, 'items/')).toEqual([key]);
+  const delivered = await readDelivered(lake.client, BUCKET, key, 'ndjson');
   return { report, ids: delivered.rows.map(idOf) };
 }
 

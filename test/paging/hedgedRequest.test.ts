@@ -9,18 +9,29 @@ interface Sent {
   readonly signal: AbortSignal;
 }
 
-/** A request that answers `answer` after `ms` of virtual time, or rejects with its signal's reason. */
-function answering(clock: SimulatedClock, sent: Sent[], plan: (copy: boolean) => { ms: number; answer: string }) {
-  return (signal: AbortSignal, ticket?: string): Promise<string> => {
-    sent.push({ ticket, at: clock.now(), signal });
-    const { ms, answer } = plan(ticket !== undefined);
-    return clock.sleep(ms, signal).then(() => answer);
-  };
+interface Hedged {
+  readonly result: Promise<string>;
+  readonly sent: Sent[];
+  /** What the stream would count: copies sent or unused, requests superseded. */
+  readonly log: string[];
+  readonly clock: SimulatedClock;
 }
 
-/** Options whose callbacks log what the stream would count. */
-function options(clock: SimulatedClock, log: string[], over: Partial<HedgeOptions<string>> = {}): HedgeOptions<string> {
-  return {
+/**
+ * One hedged request under virtual time, late after 500 ms: the first copy answers after
+ * `firstMs`, the second after `copy` ms or fails at once with it (each rejects with its signal's
+ * reason when aborted).
+ */
+function hedge(firstMs: number, copy: number | Error, over: (clock: SimulatedClock) => Partial<HedgeOptions<string>> = () => ({})): Hedged {
+  const clock = new SimulatedClock(0);
+  const sent: Sent[] = [];
+  const log: string[] = [];
+  const send = (signal: AbortSignal, ticket?: string): Promise<string> => {
+    sent.push({ ticket, at: clock.now(), signal });
+    if (ticket !== undefined && copy instanceof Error) return Promise.reject(copy);
+    return clock.sleep(ticket === undefined ? firstMs : (copy as number), signal).then(() => (ticket === undefined ? 'first' : 'copy'));
+  };
+  const options: HedgeOptions<string> = {
     clock,
     signal: new AbortController().signal,
     delayMs: 500,
@@ -28,77 +39,49 @@ function options(clock: SimulatedClock, log: string[], over: Partial<HedgeOption
     take: async () => 'ticket',
     onCopy: (kind) => void log.push(`copy ${kind}`),
     onSuperseded: () => void log.push('superseded'),
-    ...over,
+    ...over(clock),
   };
+  return { result: clock.run(() => hedgedRequest(send, options)), sent, log, clock };
 }
+
+const timeline = (sent: readonly Sent[]): [string | undefined, number][] => sent.map(({ ticket, at }) => [ticket, at]);
 
 describe('hedgedRequest', () => {
   it('sends no copy of a request that answers in time', async () => {
-    const clock = new SimulatedClock(0);
-    const sent: Sent[] = [];
-    const log: string[] = [];
-    const result = await clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, () => ({ ms: 400, answer: 'first' })),
-        options(clock, log),
-      ),
-    );
-    expect(result).toBe('first');
-    expect(sent.map((s) => s.ticket)).toEqual([undefined]);
-    expect(log).toEqual([]);
-    expect(clock.now()).toBe(400);
+    const h = hedge(400, 100);
+    expect(await h.result).toBe('first');
+    expect(timeline(h.sent)).toEqual([[undefined, 0]]);
+    expect(h.log).toEqual([]);
+    expect(h.clock.now()).toBe(400);
   });
 
   it('sends a copy of a late request; the copy answering first wins and the first is aborted as superseded', async () => {
-    const clock = new SimulatedClock(0);
-    const sent: Sent[] = [];
-    const log: string[] = [];
-    const result = await clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, (copy) => (copy ? { ms: 100, answer: 'copy' } : { ms: 60_000, answer: 'first' })),
-        options(clock, log),
-      ),
-    );
-    expect(result).toBe('copy');
-    expect(sent.map(({ ticket, at }) => [ticket, at])).toEqual([
+    const h = hedge(60_000, 100);
+    expect(await h.result).toBe('copy');
+    expect(timeline(h.sent)).toEqual([
       [undefined, 0],
       ['ticket', 500],
     ]);
-    expect(clock.now()).toBe(600);
-    expect(sent[0]!.signal.reason).toBeInstanceOf(SupersededRequest);
-    expect(sent[1]!.signal.aborted).toBe(false);
-    expect(log).toEqual(['copy sent', 'superseded']);
+    expect(h.clock.now()).toBe(600);
+    expect(h.sent[0]!.signal.reason).toBeInstanceOf(SupersededRequest);
+    expect(h.sent[1]!.signal.aborted).toBe(false);
+    expect(h.log).toEqual(['copy sent', 'superseded']);
   });
 
   it('keeps the first answer when it comes before the copy, aborting the copy', async () => {
-    const clock = new SimulatedClock(0);
-    const sent: Sent[] = [];
-    const log: string[] = [];
-    const result = await clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, (copy) => (copy ? { ms: 5000, answer: 'copy' } : { ms: 700, answer: 'first' })),
-        options(clock, log),
-      ),
-    );
-    expect(result).toBe('first');
-    expect(clock.now()).toBe(700);
-    expect(sent[1]!.signal.reason).toBeInstanceOf(SupersededRequest);
-    expect(log).toEqual(['copy sent', 'superseded']);
+    const h = hedge(700, 5000);
+    expect(await h.result).toBe('first');
+    expect(h.clock.now()).toBe(700);
+    expect(h.sent[1]!.signal.reason).toBeInstanceOf(SupersededRequest);
+    expect(h.log).toEqual(['copy sent', 'superseded']);
   });
 
   it('waits for the run tail: asks again every delay until a copy may go', async () => {
-    const clock = new SimulatedClock(0);
-    const sent: Sent[] = [];
     const asked: number[] = [];
-    const result = await clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, (copy) => (copy ? { ms: 100, answer: 'copy' } : { ms: 60_000, answer: 'first' })),
-        options(clock, [], { mayHedge: () => asked.push(clock.now()) >= 3 }),
-      ),
-    );
-    expect(result).toBe('copy');
+    const h = hedge(60_000, 100, (clock) => ({ mayHedge: () => asked.push(clock.now()) >= 3 }));
+    expect(await h.result).toBe('copy');
     expect(asked).toEqual([500, 1000, 1500]);
-    expect(sent.map(({ ticket, at }) => [ticket, at])).toEqual([
+    expect(timeline(h.sent)).toEqual([
       [undefined, 0],
       ['ticket', 1500],
     ]);
@@ -106,54 +89,29 @@ describe('hedgedRequest', () => {
 
   it('sends no copy while others wait for the rate, nor when no turn is given', async () => {
     for (const over of [{ mayHedge: () => false }, { take: async () => undefined }]) {
-      const clock = new SimulatedClock(0);
-      const sent: Sent[] = [];
-      const log: string[] = [];
-      const result = await clock.run(() =>
-        hedgedRequest(
-          answering(clock, sent, () => ({ ms: 3000, answer: 'first' })),
-          options(clock, log, over),
-        ),
-      );
-      expect(result).toBe('first');
-      expect(sent).toHaveLength(1);
-      expect(log).toEqual([]);
-      expect(clock.now()).toBe(3000);
+      const h = hedge(3000, 100, () => over);
+      expect(await h.result).toBe('first');
+      expect(h.sent).toHaveLength(1);
+      expect(h.log).toEqual([]);
+      expect(h.clock.now()).toBe(3000);
     }
   });
 
   it('gives an unused turn back when the first answers while the turn is awaited', async () => {
-    const clock = new SimulatedClock(0);
-    const sent: Sent[] = [];
-    const log: string[] = [];
-    const result = await clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, () => ({ ms: 600, answer: 'first' })),
-        options(clock, log, { take: () => clock.sleep(200).then(() => 'ticket') }),
-      ),
-    );
-    expect(result).toBe('first');
-    expect(sent).toHaveLength(1);
-    expect(log).toEqual(['copy unused']);
+    const h = hedge(600, 100, (clock) => ({ take: () => clock.sleep(200).then(() => 'ticket') }));
+    expect(await h.result).toBe('first');
+    expect(h.sent).toHaveLength(1);
+    expect(h.log).toEqual(['copy unused']);
   });
 
   it('settles with the first copy to settle, an error included, and aborts both with the run', async () => {
-    const clock = new SimulatedClock(0);
-    const failing = (signal: AbortSignal, ticket?: string): Promise<string> =>
-      ticket !== undefined ? Promise.reject(new Error('reset')) : clock.sleep(60_000, signal).then(() => 'first');
-    await expect(clock.run(() => hedgedRequest(failing, options(clock, [])))).rejects.toThrow('reset');
+    await expect(hedge(60_000, new Error('reset')).result).rejects.toThrow('reset');
 
     const run = new AbortController();
-    const sent: Sent[] = [];
-    const pending = clock.run(() =>
-      hedgedRequest(
-        answering(clock, sent, () => ({ ms: 60_000, answer: 'never' })),
-        options(clock, [], { signal: run.signal }),
-      ),
-    );
-    clock.setTimeout(() => run.abort(new Error('cancelled')), 1000);
-    await expect(pending).rejects.toThrow('cancelled');
-    expect(sent.every((s) => s.signal.aborted)).toBe(true);
+    const h = hedge(60_000, 60_000, () => ({ signal: run.signal }));
+    h.clock.setTimeout(() => run.abort(new Error('cancelled')), 1000);
+    await expect(h.result).rejects.toThrow('cancelled');
+    expect(h.sent.every((s) => s.signal.aborted)).toBe(true);
   });
 
   it('counts a request late after twice the p95 of the answers, at least 300 ms, and after 2 s before 20 answers', () => {

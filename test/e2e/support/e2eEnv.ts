@@ -36,6 +36,21 @@ export interface Lake {
   close(): Promise<void>;
 }
 
+/** The run options that deliver into `lake` (its bucket, the fixed ingest date, SHA256 checksums, its data directory). */
+export function lakeRunOptions(
+  lake: Lake,
+): Pick<RunConfigInput, 'bucket' | 's3Endpoint' | 's3ForcePathStyle' | 'checksum' | 'dataDir' | 'logDir' | 'ingestDate'> {
+  return {
+    bucket: BUCKET,
+    s3Endpoint: lake.s3.endpoint,
+    s3ForcePathStyle: true,
+    checksum: 'SHA256',
+    dataDir: lake.dataDir,
+    logDir: join(lake.dataDir, 'logs'),
+    ingestDate: INGEST_DATE,
+  };
+}
+
 export async function startLake(bucket: string | null = BUCKET): Promise<Lake> {
   const s3 = await startS3rver(bucket === null ? {} : { bucket });
   const dataDir = await mkdtemp(join(tmpdir(), 'e2e-data-'));
