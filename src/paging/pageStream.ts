@@ -337,20 +337,9 @@ class StreamRun {
     dispatch.throwIfAborted();
     state.release = await this.#gate.acquire(dispatch);
     try {
-      // A login may take seconds: pages held up by one must not all fire at once afterwards on
-      // rate tokens taken before it. So wait for the header first, and take a new token when
-      // the header at send time still needed a login.
-      await this.#auth.header(dispatch);
-      let sent: SentAuth;
-      for (;;) {
-        await this.#limiter.acquire(dispatch);
-        const asked = clock.now();
-        sent = await this.#auth.header(dispatch);
-        if (clock.now() - asked < staleTokenMs) break;
-      }
+      let sent = await this.#turn(dispatch);
       state.attempts++;
-      this.#budget.requested();
-      this.#emit({ type: 'request.sent', page: job.page });
+      this.#countSent(job.page);
       const url = pageUrl(this.#options.url, this.#o.pagination, job);
       const { timeoutSeconds } = this.#o;
       const timeoutMs =
@@ -444,6 +433,28 @@ class StreamRun {
   }
 
   /**
+   * A request's turn at the rate and the header it goes with. A login may take seconds: pages held
+   * up by one must not all fire at once afterwards on rate tokens taken before it. So wait for the
+   * header first, and take a new token when the header at send time still needed a login.
+   */
+  async #turn(dispatch: AbortSignal): Promise<SentAuth> {
+    const { clock } = this.#deps.runtime;
+    await this.#auth.header(dispatch);
+    for (;;) {
+      await this.#limiter.acquire(dispatch);
+      const asked = clock.now();
+      const sent = await this.#auth.header(dispatch);
+      if (clock.now() - asked < staleTokenMs) return sent;
+    }
+  }
+
+  /** A request of `page` goes out: the run's total and the retry budget count it. */
+  #countSent(page: number): void {
+    this.#budget.requested();
+    this.#emit({ type: 'request.sent', page });
+  }
+
+  /**
    * How a request of `page` is hedged (hedgedRequest): late after twice the p95 latency, copied
    * only in the run's tail, where every page left holds a slot and so none waits for the turn at
    * the rate the copy takes. A copy is one more request sent; the one given up is `superseded`.
@@ -454,23 +465,12 @@ class StreamRun {
       signal: this.#run.signal,
       delayMs: hedgeDelayMs(this.#latency.quantile(0.95), this.#latency.count),
       mayHedge: () => this.#outstanding <= this.#gate.held,
-      // The copy's header is asked for afresh (the token may have been refreshed or refused meanwhile), on the
-      // run's signal as every header is: an auth provider may share one login between its callers.
-      take: async () => {
-        try {
-          await this.#limiter.acquire(dispatch);
-          return await this.#auth.header(dispatch);
-        } catch {
-          return undefined;
-        }
-      },
+      // The copy takes its own turn and header (the token may have been refreshed or refused meanwhile), on
+      // the dispatch signal as every header is: an auth provider may share one login between its callers.
+      take: () => this.#turn(dispatch).catch(() => undefined),
       onCopy: (kind) => {
-        if (kind === 'unused') {
-          this.#limiter.record('other');
-          return;
-        }
-        this.#budget.requested();
-        this.#emit({ type: 'request.sent', page });
+        if (kind === 'unused') this.#limiter.record('other');
+        else this.#countSent(page);
       },
       onSuperseded: () => {
         this.#limiter.record('other');
