@@ -1,9 +1,9 @@
-import type { ParsedPage } from './pagination.js';
-
-/** What paging needs of a parsed page: all it says but its records, and how many those are. */
-export type PageFacts = Omit<ParsedPage, 'records'> & { readonly count: number };
-
-/** A page's facts, parsed records aside. */
-export function pageFacts({ records, ...facts }: ParsedPage): PageFacts {
-  return { ...facts, count: records.length };
+/** What a page's response says about paging: how many records it holds, and where paging goes next. */
+export interface PageFacts {
+  readonly count: number;
+  readonly totalPages: number | undefined;
+  readonly totalRecords: number | undefined;
+  readonly hasNext: boolean | undefined;
+  /** The next cursor or URL for chained paginators; null at the end; undefined otherwise. */
+  readonly next: string | null | undefined;
 }

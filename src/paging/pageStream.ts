@@ -49,11 +49,12 @@ import {
   type PageStreamOptions,
   type ResolvedPageStreamOptions,
   type StagedPage,
+  type StagedPageText,
 } from './pageStreamOptions.js';
-import { pageFacts, type PageFacts } from './pageFacts.js';
-import { rawJsonArray } from './rawJsonArray.js';
+import type { PageFacts } from './pageFacts.js';
 import { recordCount } from '../staging/recordCount.js';
 import { recordKey } from '../staging/recordKey.js';
+import { recordRefusal } from '../staging/recordRefusal.js';
 import { serialise } from '../staging/serialise.js';
 import {
   BadBodyError,
@@ -62,6 +63,7 @@ import {
   nextUrlAccess,
   pageUrl,
   parsePage,
+  scanPage,
   withQuery,
   withoutQuery,
   type PageJob,
@@ -89,7 +91,7 @@ interface FetchedPage {
   readonly job: PageJob;
   readonly facts: PageFacts;
   /** Its records: parsed or, with `keepRawRecords`, as text. */
-  readonly records: { readonly records: unknown[] } | { readonly rawRecords: string[] };
+  readonly records: { readonly records: unknown[] } | Omit<StagedPageText, 'keys'>;
   /** Its records' keys (`recordKey` of the stream's key field). */
   readonly keys: (string | null)[];
   /** Parsing the body, ms on the run's clock. */
@@ -117,6 +119,8 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 5;
 /** 401s a page may see (each one refreshes the token) before the run gives up on it. */
 const maxUnauthorizedPerPage = 10;
+/** Pages a stream may hold (in flight or waiting to be staged) per request it may have in flight, at most. */
+const heldPagesPerRequest = 4;
 
 /**
  * Fetches every page of an endpoint, exactly once, through one shared rate limiter, with
@@ -180,6 +184,8 @@ class StreamRun {
   /** The staging under way (settled when nothing is staging). */
   #stageChain: Promise<void> = Promise.resolve();
   #staging = false;
+  /** Pages fetched and not yet staged: each holds a slot beside the requests in flight. */
+  #awaitingStage = 0;
   #deadlineTimer: unknown;
   #deadlineError: TimeoutError | undefined;
   #done = false;
@@ -207,10 +213,13 @@ class StreamRun {
 
   /**
    * Slots (a page each, from its request until it is staged): Little's law on the measured rate
-   * and latency, and no more than `maxBytesHeld` holds of pages of the mean size seen.
+   * and latency for the requests, one more for each page fetched and waiting to be staged (a
+   * commit holds them for tens of ms: counted against the requests, they cost a small-page run a
+   * third of its requests in flight), and no more than `maxBytesHeld` holds of pages of the mean
+   * size seen.
    */
   maxInFlight(): number {
-    const little = maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
+    const little = maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight) + this.#awaitingStage;
     if (this.#bodies === 0) return little;
     return Math.max(1, Math.min(little, Math.floor(this.#o.maxBytesHeld / (this.#bodyBytes / this.#bodies))));
   }
@@ -244,7 +253,7 @@ class StreamRun {
       }, deadlineMs);
     }
     this.#jobs
-      .pipe(mergeMap((job) => this.#page$(job), this.#o.maxInFlight))
+      .pipe(mergeMap((job) => this.#page$(job), heldPagesPerRequest * this.#o.maxInFlight))
       .subscribe({ error: (error: unknown) => this.#fail(error), complete: () => this.#complete() });
     try {
       this.#planner = createPagePlanner(this.#o.pagination, this.#options.resume, this.#o.maxPages, (page, message) =>
@@ -614,23 +623,25 @@ class StreamRun {
 
   /**
    * Parses a body into its facts, its records' keys and its records: parsed or, with
-   * `keepRawRecords`, as their exact text, when the parsed objects are garbage once this returns:
-   * a page waiting to be staged holds slices of its body, not a tree of objects. Throws `BadBodyError`.
+   * `keepRawRecords`, as their exact text, cut in one pass that makes no tree of objects: a page
+   * waiting to be staged holds slices of its body. Throws `BadBodyError`.
    */
   #parse(body: string, headers: Headers, url: string): Pick<FetchedPage, 'facts' | 'records' | 'keys'> {
     const { pagination } = this.#o;
-    const parsed = parsePage(pagination, body, headers, url);
-    const records = this.#options.keepRawRecords
-      ? { rawRecords: rawJsonArray(body, pagination.records) ?? parsed.records.map((r) => JSON.stringify(r)) }
-      : { records: parsed.records };
-    return { facts: pageFacts(parsed), records, keys: parsed.records.map((r) => recordKey(r, this.#keyField)) };
+    if (this.#options.keepRawRecords) {
+      const { rawRecords, keys, facts } = scanPage(pagination, body, headers, url, this.#keyField);
+      const limits = this.#options.recordLimits;
+      return { facts, records: { rawRecords, ...(limits && { refusals: rawRecords.map((text) => recordRefusal(text, limits)) }) }, keys };
+    }
+    const { records, facts } = parsePage(pagination, body, headers, url);
+    return { facts, records: { records }, keys: records.map((r) => recordKey(r, this.#keyField)) };
   }
 
   /** The page `stage` gets: with `keepRawRecords`, each record's text and key instead of the parsed records. */
   #ready({ job, facts, records, keys, parseMs, response, state, fetchedAt, planError }: FetchedPage): ReadyPage {
     const page: StagedPage = {
       page: job.page,
-      ...('rawRecords' in records ? { rawRecords: records.rawRecords, keys } : { records: records.records }),
+      ...('rawRecords' in records ? { ...records, keys } : { records: records.records }),
       fetchedAt,
       nextCursor: facts.next ?? null,
       attempts: state.attempts,
@@ -643,9 +654,11 @@ class StreamRun {
     return defer(() => {
       const staged = new Promise<void>((resolve, reject) => {
         this.#toStage.push({ page, parseMs, staged: resolve, failed: reject });
+        this.#awaitingStage++;
+        this.#gate.pump();
         if (!this.#staging) this.#stageChain = this.#stageWaiting();
       });
-      return from(staged.then(() => page));
+      return from(staged.finally(() => this.#awaitingStage--).then(() => page));
     }).pipe(
       concatMap((page) => {
         const records = recordCount(page);

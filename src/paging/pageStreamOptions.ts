@@ -10,6 +10,7 @@ import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
 import type { Pagination } from './pagination.js';
+import type { RecordLimits } from '../staging/recordRefusal.js';
 import type { StagingTime } from '../staging/stagingTypes.js';
 
 /**
@@ -18,13 +19,18 @@ import type { StagingTime } from '../staging/stagingTypes.js';
  * and key (`recordKey` of the stream's `keyField`), without the parsed objects.
  */
 export type StagedPage = StagedPageFields &
-  ({ readonly records: unknown[]; readonly rawRecords?: undefined; readonly keys?: undefined } | StagedPageText);
+  (
+    | { readonly records: unknown[]; readonly rawRecords?: undefined; readonly keys?: undefined; readonly refusals?: undefined }
+    | StagedPageText
+  );
 
 /** The records of a page as text: `rawRecords[i]` is record i, `keys[i]` its key (null: none). */
 export interface StagedPageText {
   readonly records?: undefined;
   readonly rawRecords: string[];
   readonly keys: (string | null)[];
+  /** With `recordLimits`: why `recordRefusal` refuses record i under them (undefined: it does not). */
+  readonly refusals?: (string | undefined)[];
 }
 
 interface StagedPageFields {
@@ -118,6 +124,11 @@ export interface PageStreamOptions {
    * staged holds its body's text, not a tree of objects. Default false.
    */
   readonly keepRawRecords?: boolean | undefined;
+  /**
+   * With `keepRawRecords`: each record is checked against these bounds (`recordRefusal`) as its page
+   * arrives, while earlier pages commit, instead of in the transaction that stages it (`refusals`).
+   */
+  readonly recordLimits?: RecordLimits | undefined;
 }
 
 export interface PageStreamDeps {

@@ -3,7 +3,9 @@ import { IngestError } from '../errors.js';
 import { notJson } from '../http/notJson.js';
 import { readPath } from '../config/dottedPath.js';
 import { findLink } from './linkHeader.js';
+import type { PageFacts } from './pageFacts.js';
 import { PagingError } from './pagingError.js';
+import { scanRecords } from './scanRecords.js';
 
 /** How a resource pages (the source file's paginator) and where its records are (`$` = the body itself). */
 export interface Pagination {
@@ -15,16 +17,6 @@ export interface Pagination {
 export interface PageJob {
   readonly page: number;
   readonly cursor?: string | undefined;
-}
-
-/** What a page's response says, once its body is parsed. */
-export interface ParsedPage {
-  readonly records: unknown[];
-  readonly totalPages: number | undefined;
-  readonly totalRecords: number | undefined;
-  readonly hasNext: boolean | undefined;
-  /** The next cursor or URL for chained paginators; null at the end; undefined otherwise. */
-  readonly next: string | null | undefined;
 }
 
 // Internal, not exported: the page stream retries it as an AttemptFailure; only its text reaches a RetryLimitError.
@@ -86,29 +78,72 @@ export function pageUrl(endpoint: string, { paginator }: Pagination, job: PageJo
   return url.toString();
 }
 
+/** A page's records, parsed, and what the page says about paging. */
+export interface ParsedPage {
+  readonly records: unknown[];
+  readonly facts: PageFacts;
+}
+
+/** A page's records as their exact text and keys (`scanRecords`), and what the page says about paging. */
+export interface ScannedPage {
+  readonly rawRecords: string[];
+  readonly keys: (string | null)[];
+  readonly facts: PageFacts;
+}
+
 /** Parses a page's body and headers; throws `BadBodyError` when it is not the expected JSON. */
-export function parsePage({ paginator, records: recordsPath }: Pagination, body: string, headers: Headers, requestUrl: string): ParsedPage {
+export function parsePage(pagination: Pagination, body: string, headers: Headers, requestUrl: string): ParsedPage {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    // Never the parser's message or the body's bytes: they quote records.
-    throw new BadBodyError(`the body is not JSON (${notJson(body)})`);
+    throw notJsonError(body);
   }
-  const records = readPath(json, recordsPath);
-  if (!Array.isArray(records)) {
-    throw new BadBodyError(
-      recordsPath === '$' ? 'the body is not an array of records' : `the body has no array of records at "${recordsPath}"`,
-    );
-  }
+  const records = readPath(json, pagination.records);
+  if (!Array.isArray(records)) throw noRecordsError(pagination.records);
+  return { records, facts: readFacts(pagination.paginator, () => json, records.length, headers, requestUrl) };
+}
+
+/**
+ * `parsePage` in one pass over the body that keeps each record's exact text and reads its key
+ * (`keyField`); the paginator's fields are read from the body without its records, parsed only
+ * when the paginator reads the body. Throws `BadBodyError` when it is not the expected JSON.
+ */
+export function scanPage(pagination: Pagination, body: string, headers: Headers, requestUrl: string, keyField: string): ScannedPage {
+  const scanned = scanRecords(body, pagination.records, keyField);
+  if (scanned === undefined) throw notJsonError(body);
+  const { records, keys, envelope } = scanned;
+  if (records === undefined) throw noRecordsError(pagination.records);
+  // The records at the root are the body: the paginator's fields (an odd source) read them, so the whole body is parsed.
+  const json = (): unknown => JSON.parse(pagination.records === '$' || pagination.records === '' ? body : envelope);
+  return { rawRecords: records, keys, facts: readFacts(pagination.paginator, json, records.length, headers, requestUrl) };
+}
+
+// Never the parser's message or the body's bytes: they quote records.
+const notJsonError = (body: string): BadBodyError => new BadBodyError(`the body is not JSON (${notJson(body)})`);
+
+const noRecordsError = (recordsPath: string): BadBodyError =>
+  new BadBodyError(recordsPath === '$' ? 'the body is not an array of records' : `the body has no array of records at "${recordsPath}"`);
+
+/** What the page says about paging, from its body (`body()`, called at most once and only when a field is read from it) and headers. */
+function readFacts(paginator: Paginator, body: () => unknown, count: number, headers: Headers, requestUrl: string): PageFacts {
+  let json: unknown;
+  let parsed = false;
+  const read = (path: string): unknown => {
+    if (!parsed) {
+      json = body();
+      parsed = true;
+    }
+    return readPath(json, path);
+  };
   const num = (path: string | undefined): number | undefined => {
-    const v = path === undefined ? undefined : readPath(json, path);
+    const v = path === undefined ? undefined : read(path);
     return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
   };
-  const page = { records, totalPages: undefined, totalRecords: undefined, hasNext: undefined, next: undefined };
+  const page = { count, totalPages: undefined, totalRecords: undefined, hasNext: undefined, next: undefined };
   switch (paginator.type) {
     case 'page': {
-      const hasNext = paginator.hasNextPath === undefined ? undefined : readPath(json, paginator.hasNextPath);
+      const hasNext = paginator.hasNextPath === undefined ? undefined : read(paginator.hasNextPath);
       const totalRecords = num(paginator.totalRecordsPath);
       const { pageSize } = paginator;
       return {
@@ -126,7 +161,7 @@ export function parsePage({ paginator, records: recordsPath }: Pagination, body:
     }
     case 'cursor': {
       const { nextCursorPath, nextCursorHeader } = paginator;
-      const next = nextCursorHeader !== undefined ? headers.get(nextCursorHeader) : readPath(json, nextCursorPath!);
+      const next = nextCursorHeader !== undefined ? headers.get(nextCursorHeader) : read(nextCursorPath!);
       if (next !== null && next !== undefined && typeof next !== 'string' && typeof next !== 'number') {
         throw new BadBodyError(`the next cursor at "${nextCursorPath}" is neither a string nor null`);
       }
@@ -135,7 +170,7 @@ export function parsePage({ paginator, records: recordsPath }: Pagination, body:
     case 'link':
       return { ...page, next: findLink(headers.get('link'), paginator.rel, requestUrl) ?? null };
     case 'nextUrl': {
-      const next = readPath(json, paginator.nextUrlPath);
+      const next = read(paginator.nextUrlPath);
       if (next === null || next === undefined || next === '') return { ...page, next: null };
       if (typeof next !== 'string') throw new BadBodyError(`the next URL at "${paginator.nextUrlPath}" is neither a string nor null`);
       try {

@@ -144,8 +144,8 @@ export class PageStager {
   }
 
   /**
-   * Caller-supplied text must be JSON DuckDB can read; text cut from a body JSON.parse accepted
-   * (`rawRecordsParsed`) is, once `limits` refused lone surrogate escapes (the one thing
+   * Caller-supplied text must be JSON DuckDB can read; text cut from a body known to be JSON as
+   * JSON.parse reads it (`rawRecordsParsed`) is, once `limits` refused lone surrogate escapes (the one thing
    * JSON.parse takes and DuckDB does not), so it is not parsed a second time.
    */
   async #checkJson(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
@@ -222,7 +222,12 @@ export class PageStager {
       const text = found?.text ?? received;
       // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its
       // exact text, without a key, so it goes to the rejects with its reason.
-      const refused = input.limits === undefined ? undefined : recordRefusal(text, input.limits);
+      const refused =
+        input.limits === undefined
+          ? undefined
+          : found === undefined && input.refusals !== undefined
+            ? input.refusals[seq]
+            : recordRefusal(text, input.limits);
       const key =
         refused !== undefined
           ? null

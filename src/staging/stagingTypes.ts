@@ -38,6 +38,7 @@ export type StagePageInput = StagePageFields &
         /** The exact JSON text of each record as received; defaults to `JSON.stringify(record)`. */
         readonly rawRecords?: readonly string[] | undefined;
         readonly keys?: undefined;
+        readonly refusals?: undefined;
       }
     | {
         readonly records?: undefined;
@@ -45,13 +46,15 @@ export type StagePageInput = StagePageFields &
         readonly rawRecords: readonly string[];
         /** Each record's key, as `recordKey` gives it for `keyField` (null: it has none). */
         readonly keys: readonly (string | null)[];
+        /** Why `recordRefusal` refuses each record under `limits` (undefined: it does not), when the caller checked already. */
+        readonly refusals?: readonly (string | undefined)[] | undefined;
       }
   );
 
 interface StagePageFields {
   /** 1-based page number (for cursor pagination: the position in the chain). */
   readonly page: number;
-  /** `rawRecords` were cut from a body JSON.parse accepted: with `limits`, DuckDB need not check them again. */
+  /** `rawRecords` were cut from a body known to be JSON (as JSON.parse accepts it): with `limits`, DuckDB need not check them again. */
   readonly rawRecordsParsed?: boolean;
   /** Epoch ms when the page's response arrived. */
   readonly fetchedAt: number;

@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, TimeoutError } from '../../src/errors.js';
 import { RetryLimitError } from '../../src/http/retryLimitError.js';
 import { pageStream } from '../../src/paging/pageStream.js';
 import type { StagedPage } from '../../src/paging/pageStreamOptions.js';
 import { clockScheduler } from '../../src/runtime/clockScheduler.js';
-import { createRuntime } from '../../src/runtime/runtime.js';
+import { realClock } from '../../src/runtime/clock.js';
+import { createRuntime, type Fetch } from '../../src/runtime/runtime.js';
+import { ids } from './fakeApi.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { NoAuth } from '../../src/auth/staticAuth.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
@@ -87,6 +90,49 @@ describe('run-wide bounds', () => {
     expect(few.error).toBeUndefined();
     expect(stagedIds(few.staged)).toEqual(range(4000));
     expect(few.stream.gauges().peakInFlight).toBeLessThanOrEqual(3);
+  });
+
+  it('a page waiting to be staged holds a slot beside the requests in flight: a slow commit does not take their places', async () => {
+    // Real time: on a simulated clock a commit takes none (the clock waits for it), so pages never wait for one.
+    // Answers take 20 ms, so that requests overlap.
+    let inFlight = 0;
+    let peakRequests = 0;
+    let fetched = 0;
+    const fetch: Fetch = async (input) => {
+      const page = Number(new URL(String(input)).searchParams.get('page'));
+      inFlight++;
+      peakRequests = Math.max(peakRequests, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      fetched++;
+      return new Response(JSON.stringify({ data: ids(page * 10 - 9, page * 10), metadata: { total_pages: 40 } }), { status: 200 });
+    };
+    let commit: () => void = () => undefined;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    let batches = 0;
+    const stream = pageStream(
+      { url: 'http://api.test/items', ...simPaging('page', 10), maxInFlight: 4, rateLimit: 1000 },
+      {
+        runtime: createRuntime({ clock: realClock, fetch }),
+        auth: new NoAuth(),
+        scheduler: clockScheduler(realClock),
+        // The first commit holds until the test lets it go; the rest are at once.
+        stage: async () => {
+          if (batches++ === 0) await committed;
+        },
+      },
+    );
+    const done = lastValueFrom(stream.pipe(toArray()));
+    try {
+      // While it holds, requests go on, four at a time, beside the pages waiting for it.
+      await vi.waitFor(() => expect(fetched).toBeGreaterThanOrEqual(12), { timeout: 5_000, interval: 5 });
+    } finally {
+      commit();
+    }
+    const events = await done;
+    expect(events.at(-1)).toEqual({ type: 'stream.completed', pages: 40, records: 400 });
+    expect(peakRequests).toBe(4);
+    expect(stream.gauges().peakInFlight).toBeGreaterThan(4);
   });
 
   it('tells what each commit cost: one event per stage call, before its pages, with the time the stager measured', async () => {

@@ -189,6 +189,22 @@ describe('pagination strategies', () => {
     expect(r.counts.recordsReceived).toBe(2);
   });
 
+  it('checks each record against recordLimits as its page arrives, before the page waits to be staged', async () => {
+    const body = '{"data":[{"id":1,"a":[[1]]},{"id":2}],"metadata":{"total_pages":1,"has_next":false}}';
+    const r = await runStream(
+      calm,
+      {
+        ...simPaging('page', 2),
+        path: '/items',
+        keepRawRecords: true,
+        recordLimits: { maxRecordBytes: 1000, maxRecordDepth: 2, maxRecordKeys: 10 },
+      },
+      { auth, wrap: () => () => Promise.resolve(new Response(body, { status: 200 })) },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.staged[0]!.refusals).toEqual(['record nested deeper than maxRecordDepth 2', undefined]);
+  });
+
   it('a repeated cursor is a failure, not an endless loop', async () => {
     const route: FakeRoute = (url) => {
       const c = url.searchParams.get('cursor');

@@ -35,7 +35,11 @@ async function open(runId = 'run-1', extra: { options?: Record<string, string | 
 const customers = (from: number, count: number): { id: number; name: string }[] =>
   Array.from({ length: count }, (_, i) => ({ id: from + i, name: `customer ${from + i}` }));
 
-const page = (n: number, records: readonly unknown[], extra: Partial<Omit<StagePageInput, 'records' | 'keys'>> = {}): StagePageInput => ({
+const page = (
+  n: number,
+  records: readonly unknown[],
+  extra: Partial<Omit<StagePageInput, 'records' | 'keys' | 'refusals'>> = {},
+): StagePageInput => ({
   page: n,
   records,
   fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
@@ -126,6 +130,24 @@ describe('StagingStore', () => {
       [1, '2', null, raw[1]],
       [2, null, 'lone surrogate escape \\udc00 in a string', JSON.stringify(raw[2])],
       [3, null, 'field name "*" cannot be a column', JSON.stringify(raw[3])],
+    ]);
+  });
+
+  it('takes the refusals a caller found as the page arrived, but checks again a record whose secret it masked', async () => {
+    const store = await open();
+    const { records: _records, ...fields } = page(1, []);
+    const rawRecords = ['{"id":1}', '{"id":2}', '{"id":3,"token":"s3cr3t-value"}'];
+    const limits = { maxRecordBytes: 1000, maxRecordDepth: 3, maxRecordKeys: 5 };
+    const refusals = ['refused as it arrived', undefined, 'refused before its secret was masked'];
+    const secrets = recordSecrets(['s3cr3t-value'], true)!;
+    await store.stagePages([{ ...fields, rawRecords, keys: ['1', '2', '3'], refusals, rawRecordsParsed: true, limits, secrets }]);
+    const rows = await store.readStaged('read the refusals', (staged) =>
+      staged.query(`SELECT seq, key, refused FROM ${staged.records} ORDER BY seq`),
+    );
+    expect(rows).toEqual([
+      [0, null, 'refused as it arrived'],
+      [1, '2', null],
+      [2, '3', null],
     ]);
   });
 

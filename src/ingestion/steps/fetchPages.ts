@@ -39,6 +39,7 @@ export function fetchPages(
         maxRetryShare: config.maxRetryShare,
         maxBodyBytes: config.maxBodyBytes,
         keepRawRecords: true,
+        recordLimits: limits,
       },
       {
         runtime,
@@ -47,7 +48,7 @@ export function fetchPages(
         pacer,
         stage: async (pages) => {
           const before = store.stagingTime;
-          // The page stream cuts each record's text from a body JSON.parse accepted.
+          // The page stream cuts each record's text from a body it checked is JSON, and checks each record against the limits.
           await store.stagePages(
             pages.map((page) => ({
               ...page,

@@ -1,0 +1,244 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../staging/jsonChars.js';
+import { recordKey } from '../staging/recordKey.js';
+
+/** A page body cut into its records, by `scanRecords`. */
+export interface ScannedRecords {
+  /** The exact source text of each element of the array at the records path, or undefined when the path leads to no array. */
+  readonly records: string[] | undefined;
+  /** Each record's dedupe key, by `recordKey`'s rules, read from its text. */
+  readonly keys: (string | null)[];
+  /** The body with that array emptied (`[]`), for the paginator's fields; the body itself when there is no array. */
+  readonly envelope: string;
+}
+
+const OBJECT = 1;
+const ARRAY = 2;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const controlCharacter = /[\u0000-\u001f]/g;
+
+const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isHex = (c: number): boolean => (c >= ZERO && c <= NINE) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+/** `" \ / b f n r t`: the characters a backslash may escape besides `u`. */
+const isShortEscape = (c: number): boolean =>
+  c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74;
+
+/**
+ * One pass over a page body (dotted `recordsPath`, `$` for the body itself) that does what
+ * `JSON.parse`, cutting each record's text and reading its key did in three: it accepts exactly
+ * the texts JSON.parse accepts (undefined otherwise), and reads what JSON.parse would (the last of
+ * two equal names). Each record is kept as its exact text: JSON.parse would round integers beyond
+ * 2^53, and a page waiting to be staged then holds slices of its body, not a tree of objects.
+ * Iterative, with a stack of one byte per open container: any depth costs what its bytes cost.
+ */
+export function scanRecords(text: string, recordsPath: string, keyField: string): ScannedRecords | undefined {
+  const path = recordsPath === '' || recordsPath === '$' ? [] : recordsPath.split('.');
+  const n = text.length;
+  let stack = new Uint8Array(64);
+  let depth = 0;
+  let i = 0;
+  /** The open objects at depths 1..pathDepth lead to the records (the root waits for `path[0]`). */
+  let pathDepth = 0;
+  /** The value about to start is the one at the path's next name. */
+  let pathNext = false;
+  let records: string[] | undefined;
+  let keys: (string | null)[] = [];
+  /** Depth of the records array while it is open, else -1; and where it starts and ends. */
+  let recordsDepth = -1;
+  let arrayStart = -1;
+  let arrayEnd = -1;
+  let recordStart = 0;
+  /** The key field's value in the current record: it starts next, where it starts and ends. */
+  let keyNext = false;
+  let keyStart = -1;
+  let keyEnd = -1;
+
+  /** Where the next backslash and the next control character are, at or after the last string that looked (n: none). */
+  let nextBackslash = -1;
+  let nextControl = -1;
+  /**
+   * The index after the string whose opening quote is at `i`, or -1 when it is not a JSON string.
+   * Most strings hold neither an escape nor a control character: they end at the next quote, found
+   * by a native search, as are the next backslash and control character (a character-by-character
+   * scan ran at half JSON.parse's speed).
+   */
+  const string = (i: number): number => {
+    const quote = text.indexOf('"', i + 1);
+    if (quote < 0) return -1;
+    if (nextBackslash < i) nextBackslash = (nextBackslash = text.indexOf('\\', i)) < 0 ? n : nextBackslash;
+    if (nextControl < i) {
+      controlCharacter.lastIndex = i;
+      nextControl = controlCharacter.exec(text)?.index ?? n;
+    }
+    return nextBackslash > quote && nextControl > quote ? quote + 1 : escapedString(i);
+  };
+  /** `string`, character by character. */
+  const escapedString = (i: number): number => {
+    i++;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) return i + 1;
+      if (c === BACKSLASH) {
+        const e = text.charCodeAt(i + 1);
+        if (isShortEscape(e)) i += 2;
+        else if (
+          e === 0x75 &&
+          isHex(text.charCodeAt(i + 2)) &&
+          isHex(text.charCodeAt(i + 3)) &&
+          isHex(text.charCodeAt(i + 4)) &&
+          isHex(text.charCodeAt(i + 5))
+        )
+          i += 6;
+        else return -1;
+      } else if (!(c >= 0x20))
+        return -1; // a control character, or the text's end
+      else i++;
+    }
+  };
+  /** The index after the number at `i`, or -1. */
+  const number = (i: number): number => {
+    if (text.charCodeAt(i) === MINUS) i++;
+    const first = text.charCodeAt(i);
+    if (first === ZERO) i++;
+    else if (isDigit(first)) while (isDigit(text.charCodeAt(++i)));
+    else return -1;
+    if (text.charCodeAt(i) === DOT) {
+      if (!isDigit(text.charCodeAt(++i))) return -1;
+      while (isDigit(text.charCodeAt(++i)));
+    }
+    if ((text.charCodeAt(i) | 0x20) === 0x65) {
+      const sign = text.charCodeAt(++i);
+      if (sign === 0x2b || sign === MINUS) i++;
+      if (!isDigit(text.charCodeAt(i))) return -1;
+      while (isDigit(text.charCodeAt(++i)));
+    }
+    return i;
+  };
+  /** Whether the name quoted at `text[start, end)` is `name`. */
+  const named = (start: number, end: number, escaped: boolean, name: string): boolean =>
+    escaped ? JSON.parse(text.slice(start, end)) === name : end - start - 2 === name.length && text.startsWith(name, start + 1);
+  const push = (type: number): void => {
+    if (depth === stack.length) {
+      const grown = new Uint8Array(depth * 2);
+      grown.set(stack);
+      stack = grown;
+    }
+    stack[depth++] = type;
+  };
+
+  // Each turn reads one value (after the name, in an object); then closes the containers it ends.
+  for (;;) {
+    while (isSpace(text.charCodeAt(i))) i++;
+    const c = text.charCodeAt(i);
+    if (depth === recordsDepth) {
+      recordStart = i;
+      keyStart = -1;
+    } else if (keyNext) keyStart = i;
+    keyNext = false;
+    if (pathNext || (depth === 0 && path.length === 0)) {
+      pathNext = false;
+      if (depth < path.length && c === OPEN_OBJECT) pathDepth = depth + 1;
+      else if (depth === path.length && c === OPEN_ARRAY) {
+        recordsDepth = depth + 1;
+        arrayStart = i;
+        records = [];
+        keys = [];
+      }
+    } else if (depth === 0 && c === OPEN_OBJECT) pathDepth = 1;
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      push(c === OPEN_OBJECT ? OBJECT : ARRAY);
+      i++;
+      while (isSpace(text.charCodeAt(i))) i++;
+      if (text.charCodeAt(i) !== (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+        if (c === OPEN_OBJECT && (i = name(i)) < 0) return undefined;
+        continue;
+      }
+      close(++i);
+    } else if (c === QUOTE) {
+      if ((i = string(i)) < 0) return undefined;
+    } else if (c === MINUS || isDigit(c)) {
+      if ((i = number(i)) < 0) return undefined;
+    } else if (text.startsWith('true', i)) i += 4;
+    else if (text.startsWith('false', i)) i += 5;
+    else if (text.startsWith('null', i)) i += 4;
+    else return undefined;
+    if (depth === recordsDepth + 1 && keyEnd < keyStart) keyEnd = i;
+    // A value ended in the container open at `depth`: a comma reads the next; a closing bracket ends the container, a value in turn.
+    for (;;) {
+      if (depth === recordsDepth) {
+        records!.push(text.slice(recordStart, i));
+        keys.push(keyStart < 0 ? null : keyOf(text, keyStart, keyEnd));
+      }
+      while (isSpace(text.charCodeAt(i))) i++;
+      if (depth === 0) return i === n ? scanned(text, records, keys, arrayStart, arrayEnd) : undefined;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i++;
+        if (stack[depth - 1] === OBJECT) {
+          while (isSpace(text.charCodeAt(i))) i++;
+          if ((i = name(i)) < 0) return undefined;
+        }
+        break;
+      }
+      if (d !== (stack[depth - 1] === OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) return undefined;
+      close(++i);
+    }
+  }
+
+  /** Closes the container open at `depth`, whose closing bracket ends before `end`. */
+  function close(end: number): void {
+    if (depth === recordsDepth) {
+      recordsDepth = -1;
+      arrayEnd = end;
+    }
+    if (depth === pathDepth && stack[depth - 1] === OBJECT) pathDepth--;
+    depth--;
+    if (depth === recordsDepth + 1 && keyEnd < keyStart) keyEnd = end;
+  }
+
+  /**
+   * Reads the name at `i` of the object open at `depth` and its colon: the index after the colon,
+   * or -1. Notes when the value that follows is on the records path or is the record's key.
+   */
+  function name(i: number): number {
+    if (text.charCodeAt(i) !== QUOTE) return -1;
+    const start = i;
+    const end = string(i);
+    if (end < 0) return -1;
+    let escaped = false;
+    for (let k = start + 1; k < end - 1 && !escaped; k++) escaped = text.charCodeAt(k) === BACKSLASH;
+    if (depth === pathDepth && named(start, end, escaped, path[depth - 1]!)) {
+      // A later equal name replaces what the earlier one led to, as in JSON.parse.
+      pathNext = true;
+      records = undefined;
+      keys = [];
+      recordsDepth = -1;
+    } else if (depth === recordsDepth + 1 && stack[depth - 1] === OBJECT && named(start, end, escaped, keyField)) keyNext = true;
+    i = end;
+    while (isSpace(text.charCodeAt(i))) i++;
+    return text.charCodeAt(i) === COLON ? i + 1 : -1;
+  }
+}
+
+/** A record's key from the text of its key field's value at `[start, end)`, as `recordKey` reads the parsed value. */
+function keyOf(text: string, start: number, end: number): string | null {
+  const first = text.charCodeAt(start);
+  if (first === QUOTE) return recordKey({ k: JSON.parse(text.slice(start, end)) as unknown }, 'k');
+  return first === MINUS || isDigit(first) ? recordKey({ k: Number(text.slice(start, end)) }, 'k') : null;
+}
+
+function scanned(
+  text: string,
+  records: string[] | undefined,
+  keys: (string | null)[],
+  arrayStart: number,
+  arrayEnd: number,
+): ScannedRecords {
+  if (records === undefined) return { records, keys: [], envelope: text };
+  return { records, keys, envelope: `${text.slice(0, arrayStart)}[]${text.slice(arrayEnd)}` };
+}

@@ -1,0 +1,182 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readPath } from '../../src/config/dottedPath.js';
+import { scanRecords } from '../../src/paging/scanRecords.js';
+import { recordKey } from '../../src/staging/recordKey.js';
+
+const parses = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** What JSON.parse says of `text` at `path`: the records re-read from their text must equal these, with recordKey's keys. */
+function expectAgreesWithJsonParse(text: string, path: string, keyField = 'id'): void {
+  const scanned = scanRecords(text, path, keyField);
+  if (!parses(text)) {
+    expect(scanned).toBeUndefined();
+    return;
+  }
+  expect(scanned).toBeDefined();
+  const json: unknown = JSON.parse(text);
+  const records = readPath(json, path);
+  if (!Array.isArray(records)) {
+    expect(scanned!.records).toBeUndefined();
+    return;
+  }
+  expect(scanned!.records?.map((t) => JSON.parse(t) as unknown)).toEqual(records);
+  expect(scanned!.keys).toEqual(records.map((r) => recordKey(r, keyField)));
+  if (path !== '$') expect(readPath(JSON.parse(scanned!.envelope), path)).toEqual([]);
+}
+
+describe('scanRecords', () => {
+  it('returns the exact source text of each element, big integers and escapes intact', () => {
+    const body =
+      '{"metadata":{"page":1,"data":[0]}, "data" : [ {"id":9007199254740993,"s":"a\\"]}"} ,\n{"id":2,"n":[1,{"x":"}"}]}, null, "t" ] }';
+    const scanned = scanRecords(body, 'data', 'id');
+    expect(scanned?.records).toEqual(['{"id":9007199254740993,"s":"a\\"]}"}', '{"id":2,"n":[1,{"x":"}"}]}', 'null', '"t"']);
+    expect(scanned?.keys).toEqual([null, '2', null, null]);
+    expect(scanned?.envelope).toBe('{"metadata":{"page":1,"data":[0]}, "data" : [] }');
+  });
+
+  it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
+    const body = String.raw`{"data":[{"p":"C:\\"},{"q":"say \"hi\\\" \\\\"},"\\\\\\\"",true]}`;
+    const records = scanRecords(body, 'data', 'id')?.records;
+    expect(records).toEqual([String.raw`{"p":"C:\\"}`, String.raw`{"q":"say \"hi\\\" \\\\"}`, String.raw`"\\\\\\\""`, 'true']);
+    expect(records?.map((t) => JSON.parse(t) as unknown)).toEqual(JSON.parse(body).data);
+  });
+
+  it('follows a dotted path and reports a missing or non-array target', () => {
+    expect(scanRecords('{"result":{"items":[1, 2.50]}}', 'result.items', 'id')?.records).toEqual(['1', '2.50']);
+    expect(scanRecords(' [1,2] ', '$', 'id')?.records).toEqual(['1', '2']);
+    expect(scanRecords('[1,2]', '', 'id')?.records).toEqual(['1', '2']);
+    expect(scanRecords('{"result":{"items":{}}}', 'result.items', 'id')?.records).toBeUndefined();
+    expect(scanRecords('{"result":{}}', 'result.items', 'id')?.records).toBeUndefined();
+    expect(scanRecords('{"data":[]}', 'data', 'id')?.records).toEqual([]);
+    expect(scanRecords('{"data":[[], {}, [[]]]}', 'data', 'id')?.records).toEqual(['[]', '{}', '[[]]']);
+    expect(scanRecords('{"data":[1]}', '$', 'id')?.records).toBeUndefined();
+  });
+
+  it('reads what JSON.parse reads when a name repeats: the last', () => {
+    expect(scanRecords('{"data":[1],"data":[2,3]}', 'data', 'id')?.records).toEqual(['2', '3']);
+    expect(scanRecords('{"data":[1],"data":null}', 'data', 'id')?.records).toBeUndefined();
+    expect(scanRecords('{"a":{"b":[1]},"a":{"c":[2]}}', 'a.b', 'id')?.records).toBeUndefined();
+    expect(scanRecords('{"data":[{"id":1,"id":"x"}]}', 'data', 'id')?.keys).toEqual(['x']);
+    expect(scanRecords('{"d\\u0061ta":[{"\\u0069d":7}]}', 'data', 'id')?.keys).toEqual(['7']);
+  });
+
+  it('reads each key as recordKey reads the parsed record', () => {
+    const values = [
+      '1',
+      '-0',
+      '4001.0',
+      '4.001e3',
+      '9007199254740993',
+      '1.5',
+      '" a "',
+      '"   "',
+      '"\\u0041b"',
+      'true',
+      'null',
+      '{"id":1}',
+      '[1]',
+    ];
+    for (const value of values) expectAgreesWithJsonParse(`{"data":[{"x":{"id":0},"id":${value},"y":[{"id":2}]}]}`, 'data');
+    expectAgreesWithJsonParse('{"data":[{"name":1}, 5, "id", [{"id":1}]]}', 'data');
+  });
+
+  it('accepts exactly the texts JSON.parse accepts', () => {
+    const texts = [
+      '',
+      ' ',
+      '[]',
+      '[',
+      ']',
+      '[1,]',
+      '[,1]',
+      '[1 2]',
+      '{"a":1,}',
+      '{"a" 1}',
+      '{a:1}',
+      "{'a':1}",
+      '{"a":1}x',
+      '01',
+      '-',
+      '-01',
+      '1.',
+      '.5',
+      '1e',
+      '1e+',
+      '+1',
+      '1E+5',
+      '-0.0e-0',
+      'tru',
+      'nulll',
+      'true false',
+      '"a\tb"',
+      '"a\nb"',
+      '"\u0000"',
+      '"\\x41"',
+      '"\\u12"',
+      '"\\u12G4"',
+      '"\\ud800"',
+      '"\\udc00\\ud800"',
+      '"\ud800"',
+      '"abc',
+      '"abc\\"',
+      '\t\n\r [ 1 ,\n2 ] \r\n',
+      '\u00a0[]',
+      '\ufeff[]',
+      '[1]\u0000',
+      '{"a":[}',
+      '{"a":]}',
+      '[{]',
+      '{"a":{"b":[1,{"c":"}"}]}}',
+    ];
+    for (const text of texts) expectAgreesWithJsonParse(text, '$');
+  });
+
+  it('scans any depth without recursion: 100,000 nested arrays, closed or not', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(scanRecords(`{"data":[${deep}]}`, 'data', 'id')?.records).toEqual([deep]);
+    expect(scanRecords(`{"data":[${deep.slice(0, -1)}]}`, 'data', 'id')).toBeUndefined();
+  });
+
+  it('agrees with JSON.parse on any JSON body, pretty or not (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue()), fc.jsonValue(), fc.boolean(), (items, other, pretty) => {
+        const body = JSON.stringify({ other, page: { data: items } }, null, pretty ? 1 : undefined);
+        expectAgreesWithJsonParse(body, 'page.data');
+        expectAgreesWithJsonParse(JSON.stringify(items), '$');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with JSON.parse on texts one edit away from JSON (property)', () => {
+    const alphabet = fc.constantFrom(...' \t\n{}[]":,\\/0123456789.eE+-tfnrulxa\u0000\u001f\u00e9'.split(''));
+    const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), char: alphabet });
+    fc.assert(
+      fc.property(
+        fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 }),
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        (items, edits) => {
+          let text = JSON.stringify({ data: items });
+          for (const { at, kind, char } of edits) {
+            const i = at % (text.length + 1);
+            text =
+              kind === 'insert'
+                ? text.slice(0, i) + char + text.slice(i)
+                : text.slice(0, i) + (kind === 'replace' ? char : '') + text.slice(i + 1);
+          }
+          expectAgreesWithJsonParse(text, 'data');
+          expectAgreesWithJsonParse(text, '$');
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
