@@ -1,6 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readPath } from '../../src/config/dottedPath.js';
+import { paginatorSchema } from '../../src/config/sourceSpec.js';
+import { scanPage } from '../../src/paging/pagination.js';
 import { scanRecords } from '../../src/paging/scanRecords.js';
 import { recordKey } from '../../src/staging/recordKey.js';
 
@@ -177,6 +179,59 @@ describe('scanRecords', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('scanPage', () => {
+  const headers = new Headers();
+  const cursor = paginatorSchema.parse({ type: 'cursor', nextCursorPath: 'meta.next' });
+
+  it('reads the paginator fields from the body without its records, and parses nothing it does not read', () => {
+    const body = '{"items":[{"id":"a1","meta":{"next":"inside"}},{"id":2}],"meta":{"next":"c2"}}';
+    const page = scanPage({ paginator: cursor, records: 'items' }, body, headers, 'http://api.test/x', 'id');
+    expect(page).toEqual({
+      rawRecords: ['{"id":"a1","meta":{"next":"inside"}}', '{"id":2}'],
+      keys: ['a1', '2'],
+      facts: expect.objectContaining({ count: 2, next: 'c2' }),
+    });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const link = scanPage(
+        { paginator: paginatorSchema.parse({ type: 'link' }), records: '$' },
+        '[{"id":1}]',
+        new Headers({ link: '<http://api.test/x?p=2>; rel="next"' }),
+        'http://api.test/x',
+        'id',
+      );
+      expect(link.facts).toMatchObject({ count: 1, next: 'http://api.test/x?p=2' });
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('reads a field of a body that is the records array from the whole body, as JSON.parse would', () => {
+    const page = scanPage(
+      { paginator: paginatorSchema.parse({ type: 'nextUrl', nextUrlPath: '1.next' }), records: '$' },
+      '[{"id":1},{"next":"/p2"}]',
+      headers,
+      'http://api.test/x',
+      'id',
+    );
+    expect(page.facts.next).toBe('http://api.test/p2');
+  });
+
+  it('tells a body that is not JSON from one without records, quoting neither', () => {
+    const pagination = { paginator: cursor, records: 'items' };
+    expect(() => scanPage(pagination, '{"items":[{"id":1,"secret":"s3cr3t"}', headers, 'http://api.test/x', 'id')).toThrow(
+      /^the body is not JSON \(\d+ bytes/,
+    );
+    expect(() => scanPage(pagination, '{"items":{"secret":"s3cr3t"}}', headers, 'http://api.test/x', 'id')).toThrow(
+      'the body has no array of records at "items"',
+    );
+    expect(() => scanPage({ paginator: cursor, records: '$' }, '{}', headers, 'http://api.test/x', 'id')).toThrow(
+      'the body is not an array of records',
     );
   });
 });
