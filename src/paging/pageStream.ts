@@ -204,24 +204,32 @@ class StreamRun {
     ({ limiter: this.#limiter, latency: this.#latency } =
       deps.pacer ?? createPacer(clock, { rateLimit: resolved.rateLimit, maxRate: resolved.maxRate }));
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
-    this.#gate = new InFlightGate(() => this.maxInFlight());
+    this.#gate = new InFlightGate(() => this.#slots());
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
     this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(resolved.pagination));
     this.#keyField = options.keyField ?? 'id';
     this.#origin = new URL(options.url).origin;
   }
 
-  /**
-   * Slots (a page each, from its request until it is staged): Little's law on the measured rate
-   * and latency for the requests, one more for each page fetched and waiting to be staged (a
-   * commit holds them for tens of ms: counted against the requests, they cost a small-page run a
-   * third of its requests in flight), and no more than `maxBytesHeld` holds of pages of the mean
-   * size seen.
-   */
+  /** The cap of requests in flight: Little's law on the measured rate and latency, within the slots. */
   maxInFlight(): number {
-    const little = maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight) + this.#awaitingStage;
-    if (this.#bodies === 0) return little;
-    return Math.max(1, Math.min(little, Math.floor(this.#o.maxBytesHeld / (this.#bodyBytes / this.#bodies))));
+    return Math.min(this.#little(), this.#slots());
+  }
+
+  #little(): number {
+    return maxInFlight(this.#limiter.rate, this.#latency.quantile(0.99) ?? 1000, this.#o.maxInFlight);
+  }
+
+  /**
+   * Slots (a page each, from its request until it is staged): the requests' cap, one more for each
+   * page fetched and waiting to be staged (a commit holds them for tens of ms: counted against the
+   * requests, they cost a small-page run a third of its requests in flight), and no more than
+   * `maxBytesHeld` holds of pages of the mean size seen.
+   */
+  #slots(): number {
+    const wanted = this.#little() + this.#awaitingStage;
+    if (this.#bodies === 0) return wanted;
+    return Math.max(1, Math.min(wanted, Math.floor(this.#o.maxBytesHeld / (this.#bodyBytes / this.#bodies))));
   }
 
   gauges(): StreamGauges {

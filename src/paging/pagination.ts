@@ -101,22 +101,33 @@ export function parsePage(pagination: Pagination, body: string, headers: Headers
   }
   const records = readPath(json, pagination.records);
   if (!Array.isArray(records)) throw noRecordsError(pagination.records);
-  return { records, facts: readFacts(pagination.paginator, () => json, records.length, headers, requestUrl) };
+  return { records, facts: readFacts(pagination.paginator, (path) => readPath(json, path), records.length, headers, requestUrl) };
 }
 
 /**
  * `parsePage` in one pass over the body that keeps each record's exact text and reads its key
- * (`keyField`); the paginator's fields are read from the body without its records, parsed only
- * when the paginator reads the body. Throws `BadBodyError` when it is not the expected JSON.
+ * (`keyField`). The paginator's fields are read from the body without its records, parsed only
+ * when the paginator reads the body; a field among the records (an odd source: all of them when
+ * the records are the body) from the whole body, parsed then. Throws `BadBodyError` when it is
+ * not the expected JSON.
  */
 export function scanPage(pagination: Pagination, body: string, headers: Headers, requestUrl: string, keyField: string): ScannedPage {
   const scanned = scanRecords(body, pagination.records, keyField);
   if (scanned === undefined) throw notJsonError(body);
   const { records, keys, envelope } = scanned;
   if (records === undefined) throw noRecordsError(pagination.records);
-  // The records at the root are the body: the paginator's fields (an odd source) read them, so the whole body is parsed.
-  const json = (): unknown => JSON.parse(pagination.records === '$' || pagination.records === '' ? body : envelope);
-  return { rawRecords: records, keys, facts: readFacts(pagination.paginator, json, records.length, headers, requestUrl) };
+  const recordsPath = pagination.records;
+  const root = recordsPath === '$' || recordsPath === '';
+  const [whole, rest] = [parsedOnce(body), parsedOnce(envelope)];
+  const read = (path: string): unknown =>
+    readPath((root || path === recordsPath || path.startsWith(`${recordsPath}.`) ? whole : rest)(), path);
+  return { rawRecords: records, keys, facts: readFacts(pagination.paginator, read, records.length, headers, requestUrl) };
+}
+
+/** `text` parsed on the first call, not before. */
+function parsedOnce(text: string): () => unknown {
+  let parsed: { value: unknown } | undefined;
+  return () => (parsed ??= { value: JSON.parse(text) }).value;
 }
 
 // Never the parser's message or the body's bytes: they quote records.
@@ -125,17 +136,8 @@ const notJsonError = (body: string): BadBodyError => new BadBodyError(`the body 
 const noRecordsError = (recordsPath: string): BadBodyError =>
   new BadBodyError(recordsPath === '$' ? 'the body is not an array of records' : `the body has no array of records at "${recordsPath}"`);
 
-/** What the page says about paging, from its body (`body()`, called at most once and only when a field is read from it) and headers. */
-function readFacts(paginator: Paginator, body: () => unknown, count: number, headers: Headers, requestUrl: string): PageFacts {
-  let json: unknown;
-  let parsed = false;
-  const read = (path: string): unknown => {
-    if (!parsed) {
-      json = body();
-      parsed = true;
-    }
-    return readPath(json, path);
-  };
+/** What the page says about paging, from the body's fields (`read`) and the headers. */
+function readFacts(paginator: Paginator, read: (path: string) => unknown, count: number, headers: Headers, requestUrl: string): PageFacts {
   const num = (path: string | undefined): number | undefined => {
     const v = path === undefined ? undefined : read(path);
     return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;

@@ -145,8 +145,8 @@ export class PageStager {
 
   /**
    * Caller-supplied text must be JSON DuckDB can read; text cut from a body known to be JSON as
-   * JSON.parse reads it (`rawRecordsParsed`) is, once `limits` refused lone surrogate escapes (the one thing
-   * JSON.parse takes and DuckDB does not), so it is not parsed a second time.
+   * JSON.parse reads it (`rawRecordsParsed`) is, once `limits` refused lone surrogate escapes
+   * (the one thing JSON.parse takes and DuckDB does not), so it is not parsed a second time.
    */
   async #checkJson(conn: DuckDBConnection, inputs: readonly Readonly<StagePageInput>[]): Promise<void> {
     const unchecked = inputs.filter((input) => input.rawRecords !== undefined && !(input.rawRecordsParsed && input.limits));

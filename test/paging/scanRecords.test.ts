@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { readPath } from '../../src/config/dottedPath.js';
 import { paginatorSchema } from '../../src/config/sourceSpec.js';
-import { scanPage } from '../../src/paging/pagination.js';
+import { scanPage, type Pagination } from '../../src/paging/pagination.js';
 import { scanRecords } from '../../src/paging/scanRecords.js';
 import { recordKey } from '../../src/staging/recordKey.js';
 
@@ -211,15 +211,13 @@ describe('scanPage', () => {
     }
   });
 
-  it('reads a field of a body that is the records array from the whole body, as JSON.parse would', () => {
-    const page = scanPage(
-      { paginator: paginatorSchema.parse({ type: 'nextUrl', nextUrlPath: '1.next' }), records: '$' },
-      '[{"id":1},{"next":"/p2"}]',
-      headers,
-      'http://api.test/x',
-      'id',
-    );
-    expect(page.facts.next).toBe('http://api.test/p2');
+  it('reads a field among the records (all of them when the records are the body) from the whole body, as JSON.parse would', () => {
+    const nextUrl = (path: string): Pagination['paginator'] => paginatorSchema.parse({ type: 'nextUrl', nextUrlPath: path });
+    const read = (records: string, path: string, body: string): unknown =>
+      scanPage({ paginator: nextUrl(path), records }, body, headers, 'http://api.test/x', 'id').facts.next;
+    expect(read('$', '1.next', '[{"id":1},{"next":"/p2"}]')).toBe('http://api.test/p2');
+    expect(read('data', 'data.1.next', '{"data":[{"id":1},{"next":"/p2"}],"next":"/other"}')).toBe('http://api.test/p2');
+    expect(read('data', 'next', '{"data":[{"id":1},{"next":"/p2"}],"next":"/other"}')).toBe('http://api.test/other');
   });
 
   it('tells a body that is not JSON from one without records, quoting neither', () => {
