@@ -1,18 +1,13 @@
+import type { StagingTime } from '../staging/stagingTypes.js';
+
 /**
  * Time spent staging pages, ms on the run's clock (a simulated clock reads 0): parsing their
- * bodies, then each transaction's appends, checkpoint rows and commit. It overlaps the fetching.
+ * bodies as they arrive, then each transaction's appends, checkpoint rows and commit. It overlaps
+ * the fetching.
  */
-export interface StagingTotals {
-  /** The transactions that committed pages (several pages waiting together share one). */
-  readonly transactions: number;
-  /** Parsing the page bodies and cutting out each record's exact text. */
+export interface StagingTotals extends StagingTime {
+  /** Parsing the page bodies as they arrive: cutting out each record's exact text and key, and checking it against the limits. */
   readonly parseMs: number;
-  /** Appending the records: the checks on each (limits, secrets, key) and DuckDB's insert of them. */
-  readonly appendMs: number;
-  /** Appending each page's checkpoint row. */
-  readonly checkpointMs: number;
-  /** Beginning and committing the transactions (DuckDB writes its log, and now and then folds it into the file). */
-  readonly commitMs: number;
 }
 
 /** One state the run machine entered, from its inspection events. */

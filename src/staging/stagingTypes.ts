@@ -77,8 +77,9 @@ export interface StagePageResult {
 
 /** Where staging's time went, summed over the transactions a store committed, ms on the run's clock. */
 export interface StagingTime {
+  /** The transactions that committed pages (several pages waiting together share one). */
   readonly transactions: number;
-  /** Appending the records: the checks on each (limits, secrets, key) and DuckDB's insert of them. */
+  /** Appending the records: the checks left to staging (secrets; the limits, unless the caller checked them) and DuckDB's insert of them. */
   readonly appendMs: number;
   /** Appending each page's checkpoint row. */
   readonly checkpointMs: number;
