@@ -43,8 +43,14 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
   let stack = new Uint8Array(64);
   let depth = 0;
   let i = 0;
-  /** The open objects at depths 1..pathDepth lead to the records (the root waits for `path[0]`). */
+  /**
+   * The open containers at depths 1..pathDepth lead to the records (the root waits for `path[0]`):
+   * an object by its name `path[d - 1]`, an array by its element at that index (as `readPath` reads
+   * one: `0`, `1`..., not `01`), counted in `elements`.
+   */
   let pathDepth = 0;
+  const indexes = path.map((name) => (/^(0|[1-9][0-9]*)$/.test(name) ? Number(name) : -1));
+  const elements: number[] = [];
   /** The value about to start is the one at the path's next name. */
   let pathNext = false;
   let records: string[] | undefined;
@@ -141,16 +147,19 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
       keyStart = -1;
     } else if (keyNext) keyStart = i;
     keyNext = false;
-    if (pathNext || (depth === 0 && path.length === 0)) {
+    if (depth > 0 && depth === pathDepth && stack[depth - 1] === ARRAY && elements[depth]!++ === indexes[depth - 1]) pathNext = true;
+    if (pathNext || depth === 0) {
       pathNext = false;
-      if (depth < path.length && c === OPEN_OBJECT) pathDepth = depth + 1;
-      else if (depth === path.length && c === OPEN_ARRAY) {
+      if (depth < path.length && (c === OPEN_OBJECT || (c === OPEN_ARRAY && indexes[depth]! >= 0))) {
+        pathDepth = depth + 1;
+        elements[pathDepth] = 0;
+      } else if (depth === path.length && c === OPEN_ARRAY) {
         recordsDepth = depth + 1;
         arrayStart = i;
         records = [];
         keys = [];
       }
-    } else if (depth === 0 && c === OPEN_OBJECT) pathDepth = 1;
+    }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       push(c === OPEN_OBJECT ? OBJECT : ARRAY);
       i++;
@@ -197,7 +206,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
       recordsDepth = -1;
       arrayEnd = end;
     }
-    if (depth === pathDepth && stack[depth - 1] === OBJECT) pathDepth--;
+    if (depth === pathDepth) pathDepth--;
     depth--;
     if (depth === recordsDepth + 1 && keyEnd < keyStart) keyEnd = end;
   }
@@ -213,7 +222,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     if (end < 0) return -1;
     let escaped = false;
     for (let k = start + 1; k < end - 1 && !escaped; k++) escaped = text.charCodeAt(k) === BACKSLASH;
-    if (depth === pathDepth && named(start, end, escaped, path[depth - 1]!)) {
+    if (depth === pathDepth && stack[depth - 1] === OBJECT && named(start, end, escaped, path[depth - 1]!)) {
       // A later equal name replaces what the earlier one led to, as in JSON.parse.
       pathNext = true;
       records = undefined;

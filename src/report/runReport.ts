@@ -1,13 +1,20 @@
-import type { StagingTime } from '../staging/stagingTypes.js';
-
 /**
  * Time spent staging pages, ms on the run's clock (a simulated clock reads 0): parsing their
  * bodies as they arrive, then each transaction's appends, checkpoint rows and commit. It overlaps
- * the fetching.
+ * the fetching. The transactions' part is staging's `StagingTime`, declared again here: report
+ * and staging are one layer, and neither imports the other.
  */
-export interface StagingTotals extends StagingTime {
+export interface StagingTotals {
+  /** The transactions that committed pages (several pages waiting together share one). */
+  readonly transactions: number;
   /** Parsing the page bodies as they arrive: cutting out each record's exact text and key, and checking it against the limits. */
   readonly parseMs: number;
+  /** Appending the records: the checks left to staging (secrets; the limits, unless the stream checked them) and DuckDB's insert of them. */
+  readonly appendMs: number;
+  /** Appending each page's checkpoint row. */
+  readonly checkpointMs: number;
+  /** Beginning and committing the transactions (DuckDB writes its log, and now and then folds it into the file). */
+  readonly commitMs: number;
 }
 
 /** One state the run machine entered, from its inspection events. */

@@ -62,6 +62,15 @@ describe('scanRecords', () => {
     expect(scanRecords('{"data":[1]}', '$', 'id')?.records).toBeUndefined();
   });
 
+  it('follows an index into an array, as readPath does: 0, 1..., not 01 nor length', () => {
+    const body = '{"results":[{"items":[0]},{"items":[{"id":1},2]}],"results2":[[3],[4,5]]}';
+    expect(scanRecords(body, 'results.1.items', 'id')).toMatchObject({ records: ['{"id":1}', '2'], keys: ['1', null] });
+    expect(scanRecords(body, 'results2.1', 'id')?.records).toEqual(['4', '5']);
+    expect(scanRecords('[[1],[[2,3]]]', '1.0', 'id')?.records).toEqual(['2', '3']);
+    for (const path of ['results.01.items', 'results.2.items', 'results.length', 'results.-1.items', '0'])
+      expectAgreesWithJsonParse(body, path);
+  });
+
   it('reads what JSON.parse reads when a name repeats: the last', () => {
     expect(scanRecords('{"data":[1],"data":[2,3]}', 'data', 'id')?.records).toEqual(['2', '3']);
     expect(scanRecords('{"data":[1],"data":null}', 'data', 'id')?.records).toBeUndefined();
@@ -150,8 +159,9 @@ describe('scanRecords', () => {
   it('agrees with JSON.parse on any JSON body, pretty or not (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.jsonValue()), fc.jsonValue(), fc.boolean(), (items, other, pretty) => {
-        const body = JSON.stringify({ other, page: { data: items } }, null, pretty ? 1 : undefined);
+        const body = JSON.stringify({ other, page: { data: items }, list: [other, items] }, null, pretty ? 1 : undefined);
         expectAgreesWithJsonParse(body, 'page.data');
+        expectAgreesWithJsonParse(body, 'list.1');
         expectAgreesWithJsonParse(JSON.stringify(items), '$');
       }),
       { numRuns: 300 },
