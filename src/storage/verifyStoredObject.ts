@@ -120,7 +120,11 @@ export async function verifyStoredObject(
   }
   // Hashing the local file again costs far less than downloading the object (s3rver keeps no checksums).
   const etag = md5Etag(head.ETag, digest);
-  if (disagreement === undefined && etag !== undefined && etag.value === (await localMd5Etag(local.filePath, digest, etag.parts))) {
+  if (
+    disagreement === undefined &&
+    etag !== undefined &&
+    etag.value === (await localMd5Etag(local.filePath, digest, etag.parts, options.signal))
+  ) {
     return { match: true, by: 'serverEtag', etag: head.ETag, stored: undefined };
   }
   const read = await readBack(client, bucket, key, digest.bytes, options.signal);
@@ -152,21 +156,31 @@ function md5Etag(etag: string | undefined, digest: FileDigest): { value: string;
 /**
  * The local file's MD5 as an ETag: whole, or (`parts`) the MD5 of its parts' MD5s. Undefined
  * when the file is no longer what `digest` hashed: then the store's MD5 of it would prove nothing
- * about the bytes the run means to deliver.
+ * about the bytes the run means to deliver. Rejects with the signal's reason once it is aborted.
  */
-async function localMd5Etag(filePath: string, digest: FileDigest, parts: number | undefined): Promise<string | undefined> {
+async function localMd5Etag(
+  filePath: string,
+  digest: FileDigest,
+  parts: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   const sha256 = createHash('sha256');
   const whole = createHash('md5');
   const partMd5: Hash[] = [];
-  const bytes = await readFileParts(filePath, digest.partSize, {
-    whole: (chunk) => {
-      sha256.update(chunk);
-      if (parts === undefined) whole.update(chunk);
+  const bytes = await readFileParts(
+    filePath,
+    digest.partSize,
+    {
+      whole: (chunk) => {
+        sha256.update(chunk);
+        if (parts === undefined) whole.update(chunk);
+      },
+      part: (piece, index) => {
+        if (parts !== undefined) (partMd5[index] ??= createHash('md5')).update(piece);
+      },
     },
-    part: (piece, index) => {
-      if (parts !== undefined) (partMd5[index] ??= createHash('md5')).update(piece);
-    },
-  });
+    signal,
+  );
   if (bytes !== digest.bytes || sha256.digest('hex') !== digest.sha256Hex) return undefined;
   if (parts === undefined) return whole.digest('hex');
   const joined = Buffer.concat(Array.from({ length: parts }, (_, index) => (partMd5[index] ?? createHash('md5')).digest()));

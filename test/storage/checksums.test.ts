@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c, crc32cBytes } from '../../src/checksum/crc32c.js';
 import { digestFile, expectedChecksum, partCount } from '../../src/storage/index.js';
-import { compareStoredChecksum, storedChecksums } from '../../src/storage/verifyStoredObject.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { compareStoredChecksum, storedChecksums, verifyStoredObject } from '../../src/storage/verifyStoredObject.js';
 import { tempDir, writeTestFile } from '../support/writeTestFile.js';
 
 let dir: string;
@@ -107,5 +108,19 @@ describe('digestFile and expectedChecksum', () => {
       true,
     );
     expect(compareStoredChecksum({ algorithm: 'SHA256', value: digest.sha256, type: 'COMPOSITE', parts: 3 }, digest)).toBe(false);
+  });
+
+  it('proves an object by its MD5 ETag, and stops hashing the local file when the signal is aborted', async () => {
+    const file = await writeTestFile(dir, 'etag.bin', 3 * (1 << 20), 11);
+    const digest = await digestFile(file.path, partSize);
+    // The HEAD is given: the S3 client is never asked, so none is needed.
+    const head = { $metadata: {}, ContentLength: digest.bytes, ETag: `"${createHash('md5').update(file.content).digest('hex')}"` };
+    const verify = (signal?: AbortSignal): ReturnType<typeof verifyStoredObject> =>
+      verifyStoredObject(undefined as unknown as S3Client, 'b', 'k', { filePath: file.path, digest }, 'CRC32C', {
+        head,
+        ...(signal && { signal }),
+      });
+    await expect(verify()).resolves.toMatchObject({ match: true, by: 'serverEtag' });
+    await expect(verify(AbortSignal.abort(new Error('stop requested')))).rejects.toThrow('stop requested');
   });
 });
