@@ -1,7 +1,7 @@
 import type { Paginator } from '../config/sourceSpec.js';
 import { IngestError } from '../errors.js';
 import { notJson } from '../http/notJson.js';
-import { readPath } from '../config/dottedPath.js';
+import { isRootPath, readPath } from '../config/dottedPath.js';
 import { findLink } from './linkHeader.js';
 import type { PageFacts } from './pageFacts.js';
 import { PagingError } from './pagingError.js';
@@ -117,10 +117,9 @@ export function scanPage(pagination: Pagination, body: string, headers: Headers,
   const { records, keys, envelope } = scanned;
   if (records === undefined) throw noRecordsError(pagination.records);
   const recordsPath = pagination.records;
-  const root = recordsPath === '$' || recordsPath === '';
   const [whole, rest] = [parsedOnce(body), parsedOnce(envelope)];
   const read = (path: string): unknown =>
-    readPath((root || path === recordsPath || path.startsWith(`${recordsPath}.`) ? whole : rest)(), path);
+    readPath((isRootPath(recordsPath) || path === recordsPath || path.startsWith(`${recordsPath}.`) ? whole : rest)(), path);
   return { rawRecords: records, keys, facts: readFacts(pagination.paginator, read, records.length, headers, requestUrl) };
 }
 

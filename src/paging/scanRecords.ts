@@ -1,5 +1,6 @@
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../staging/jsonChars.js';
-import { recordKey } from '../staging/recordKey.js';
+import { isRootPath } from '../config/dottedPath.js';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, isJsonSpace } from '../staging/jsonChars.js';
+import { keyOfValue } from '../staging/recordKey.js';
 
 /** A page body cut into its records, by `scanRecords`. */
 export interface ScannedRecords {
@@ -22,7 +23,6 @@ const NINE = 0x39;
 const controlCharacter = /[\u0000-\u001f]/g;
 
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isHex = (c: number): boolean => (c >= ZERO && c <= NINE) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 /** `" \ / b f n r t`: the characters a backslash may escape besides `u`. */
 const isShortEscape = (c: number): boolean =>
@@ -38,7 +38,7 @@ const isShortEscape = (c: number): boolean =>
  * its bytes cost.
  */
 export function scanRecords(text: string, recordsPath: string, keyField: string): ScannedRecords | undefined {
-  const path = recordsPath === '' || recordsPath === '$' ? [] : recordsPath.split('.');
+  const path = isRootPath(recordsPath) ? [] : recordsPath.split('.');
   const n = text.length;
   let stack = new Uint8Array(64);
   let depth = 0;
@@ -140,7 +140,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
 
   // Each turn reads one value (after the name, in an object); then closes the containers it ends.
   for (;;) {
-    while (isSpace(text.charCodeAt(i))) i++;
+    while (isJsonSpace(text.charCodeAt(i))) i++;
     const c = text.charCodeAt(i);
     if (depth === recordsDepth) {
       recordStart = i;
@@ -163,7 +163,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       push(c === OPEN_OBJECT ? OBJECT : ARRAY);
       i++;
-      while (isSpace(text.charCodeAt(i))) i++;
+      while (isJsonSpace(text.charCodeAt(i))) i++;
       if (text.charCodeAt(i) !== (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
         if (c === OPEN_OBJECT && (i = name(i)) < 0) return undefined;
         continue;
@@ -184,13 +184,13 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
         records!.push(text.slice(recordStart, i));
         keys.push(keyStart < 0 ? null : keyOf(text, keyStart, keyEnd));
       }
-      while (isSpace(text.charCodeAt(i))) i++;
+      while (isJsonSpace(text.charCodeAt(i))) i++;
       if (depth === 0) return i === n ? scanned(text, records, keys, arrayStart, arrayEnd) : undefined;
       const d = text.charCodeAt(i);
       if (d === COMMA) {
         i++;
         if (stack[depth - 1] === OBJECT) {
-          while (isSpace(text.charCodeAt(i))) i++;
+          while (isJsonSpace(text.charCodeAt(i))) i++;
           if ((i = name(i)) < 0) return undefined;
         }
         break;
@@ -220,8 +220,8 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     const start = i;
     const end = string(i);
     if (end < 0) return -1;
-    let escaped = false;
-    for (let k = start + 1; k < end - 1 && !escaped; k++) escaped = text.charCodeAt(k) === BACKSLASH;
+    // `string` looked for the next backslash from the opening quote on.
+    const escaped = nextBackslash < end;
     if (depth === pathDepth && stack[depth - 1] === OBJECT && named(start, end, escaped, path[depth - 1]!)) {
       // A later equal name replaces what the earlier one led to, as in JSON.parse.
       pathNext = true;
@@ -230,7 +230,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
       recordsDepth = -1;
     } else if (depth === recordsDepth + 1 && stack[depth - 1] === OBJECT && named(start, end, escaped, keyField)) keyNext = true;
     i = end;
-    while (isSpace(text.charCodeAt(i))) i++;
+    while (isJsonSpace(text.charCodeAt(i))) i++;
     return text.charCodeAt(i) === COLON ? i + 1 : -1;
   }
 }
@@ -238,8 +238,8 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
 /** A record's key from the text of its key field's value at `[start, end)`, as `recordKey` reads the parsed value. */
 function keyOf(text: string, start: number, end: number): string | null {
   const first = text.charCodeAt(start);
-  if (first === QUOTE) return recordKey({ k: JSON.parse(text.slice(start, end)) as unknown }, 'k');
-  return first === MINUS || isDigit(first) ? recordKey({ k: Number(text.slice(start, end)) }, 'k') : null;
+  if (first === QUOTE) return keyOfValue(JSON.parse(text.slice(start, end)));
+  return first === MINUS || isDigit(first) ? keyOfValue(Number(text.slice(start, end))) : null;
 }
 
 function scanned(

@@ -5,7 +5,11 @@
  */
 export function recordKey(record: unknown, keyField: string): string | null {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return null;
-  const value: unknown = (record as Record<string, unknown>)[keyField];
+  return keyOfValue((record as Record<string, unknown>)[keyField]);
+}
+
+/** The key a record's key field holding `value` gives (`recordKey`'s rules). */
+export function keyOfValue(value: unknown): string | null {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : null;
   if (typeof value === 'string') {
     const trimmed = value.trim();
