@@ -54,7 +54,6 @@ import {
 import type { PageFacts } from './pageFacts.js';
 import { recordCount } from '../staging/recordCount.js';
 import { recordKey } from '../staging/recordKey.js';
-import { recordRefusal } from '../staging/recordRefusal.js';
 import { serialise } from '../staging/serialise.js';
 import {
   BadBodyError,
@@ -637,9 +636,8 @@ class StreamRun {
   #parse(body: string, headers: Headers, url: string): Pick<FetchedPage, 'facts' | 'records' | 'keys'> {
     const { pagination } = this.#o;
     if (this.#options.keepRawRecords) {
-      const { rawRecords, keys, facts } = scanPage(pagination, body, headers, url, this.#keyField);
-      const limits = this.#options.recordLimits;
-      return { facts, records: { rawRecords, ...(limits && { refusals: rawRecords.map((text) => recordRefusal(text, limits)) }) }, keys };
+      const { rawRecords, keys, refusals, facts } = scanPage(pagination, body, headers, url, this.#keyField, this.#options.recordLimits);
+      return { facts, records: { rawRecords, ...(refusals && { refusals }) }, keys };
     }
     const { records, facts } = parsePage(pagination, body, headers, url);
     return { facts, records: { records }, keys: records.map((r) => recordKey(r, this.#keyField)) };

@@ -10,7 +10,7 @@ import type { RetryBudgetOptions } from '../pacing/retryBudget.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ResumePoint } from './pagePlanner.js';
 import type { Pagination } from './pagination.js';
-import type { RecordLimits } from '../staging/recordRefusal.js';
+import type { RecordLimits } from '../staging/recordCheck.js';
 import type { StagingTime } from '../staging/stagingTypes.js';
 
 /**

@@ -5,7 +5,8 @@ import { isRootPath, readPath } from '../config/dottedPath.js';
 import { findLink } from './linkHeader.js';
 import type { PageFacts } from './pageFacts.js';
 import { PagingError } from './pagingError.js';
-import { scanRecords } from './scanRecords.js';
+import type { RecordLimits } from '../staging/recordCheck.js';
+import { scanRecords } from '../staging/scanRecords.js';
 
 /** How a resource pages (the source file's paginator) and where its records are (`$` = the body itself). */
 export interface Pagination {
@@ -88,6 +89,8 @@ export interface ParsedPage {
 export interface ScannedPage {
   readonly rawRecords: string[];
   readonly keys: (string | null)[];
+  /** With limits: why each record is refused under them, or undefined. */
+  readonly refusals?: (string | undefined)[];
   readonly facts: PageFacts;
 }
 
@@ -105,22 +108,34 @@ export function parsePage(pagination: Pagination, body: string, headers: Headers
 }
 
 /**
- * `parsePage` in one pass over the body that keeps each record's exact text and reads its key
- * (`keyField`). The paginator's fields are read from the body without its records, parsed only
+ * `parsePage` in one pass over the body that keeps each record's exact text, reads its key
+ * (`keyField`) and, with `limits`, checks it against them. The paginator's fields are read from the body without its records, parsed only
  * when the paginator reads the body; a field among the records (an odd source: all of them when
  * the records are the body) from the whole body, parsed then. Throws `BadBodyError` when it is
  * not the expected JSON.
  */
-export function scanPage(pagination: Pagination, body: string, headers: Headers, requestUrl: string, keyField: string): ScannedPage {
-  const scanned = scanRecords(body, pagination.records, keyField);
+export function scanPage(
+  pagination: Pagination,
+  body: string,
+  headers: Headers,
+  requestUrl: string,
+  keyField: string,
+  limits?: Readonly<RecordLimits>,
+): ScannedPage {
+  const scanned = scanRecords(body, pagination.records, keyField, limits);
   if (scanned === undefined) throw notJsonError(body);
-  const { records, keys, envelope } = scanned;
+  const { records, keys, refusals, envelope } = scanned;
   if (records === undefined) throw noRecordsError(pagination.records);
   const recordsPath = pagination.records;
   const [whole, rest] = [parsedOnce(body), parsedOnce(envelope)];
   const read = (path: string): unknown =>
     readPath((isRootPath(recordsPath) || path === recordsPath || path.startsWith(`${recordsPath}.`) ? whole : rest)(), path);
-  return { rawRecords: records, keys, facts: readFacts(pagination.paginator, read, records.length, headers, requestUrl) };
+  return {
+    rawRecords: records,
+    keys,
+    ...(refusals && { refusals }),
+    facts: readFacts(pagination.paginator, read, records.length, headers, requestUrl),
+  };
 }
 
 /** `text` parsed on the first call, not before. */

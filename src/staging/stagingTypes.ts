@@ -1,5 +1,5 @@
 /** The staging store's options, inputs and results. */
-import type { RecordLimits } from './recordRefusal.js';
+import type { RecordLimits } from './recordCheck.js';
 import type { RecordSecrets } from './recordSecrets.js';
 
 export interface StagingStoreOptions {

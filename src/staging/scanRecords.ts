@@ -1,6 +1,7 @@
 import { isRootPath } from '../config/dottedPath.js';
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, isJsonSpace } from '../staging/jsonChars.js';
-import { keyOfValue } from '../staging/recordKey.js';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, isJsonSpace } from './jsonChars.js';
+import { RecordCheck, type RecordLimits } from './recordCheck.js';
+import { keyOfValue } from './recordKey.js';
 
 /** A page body cut into its records, by `scanRecords`. */
 export interface ScannedRecords {
@@ -10,6 +11,8 @@ export interface ScannedRecords {
   readonly keys: (string | null)[];
   /** The body with that array emptied (`[]`), for the paginator's fields; the body itself when there is no array. */
   readonly envelope: string;
+  /** With limits: why each record is refused under them (`RecordCheck`), or undefined when it is not. */
+  readonly refusals?: (string | undefined)[];
 }
 
 const OBJECT = 1;
@@ -29,16 +32,22 @@ const isShortEscape = (c: number): boolean =>
   c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74;
 
 /**
- * The records of a page body (the array at the dotted `recordsPath`, `$` for the body itself) in
+ * The records of a page body (the array at the dotted `recordsPath`, `$` for the body itself, or
+ * with `null` the text as one record) in
  * one pass that does the work of three (JSON.parse, cutting each record's text, reading its key):
  * it accepts exactly the texts JSON.parse accepts (undefined otherwise), and reads what JSON.parse
  * would (the last of two equal names). Each record is kept as its exact text: JSON.parse would
  * round integers beyond 2^53, and a page waiting to be staged then holds slices of its body, not a
  * tree of objects. Iterative, with a stack of one byte per open container: any depth costs what
- * its bytes cost.
+ * its bytes cost. With `limits`, each record is checked against them in the same pass.
  */
-export function scanRecords(text: string, recordsPath: string, keyField: string): ScannedRecords | undefined {
-  const path = isRootPath(recordsPath) ? [] : recordsPath.split('.');
+export function scanRecords(
+  text: string,
+  recordsPath: string | null,
+  keyField: string,
+  limits?: Readonly<RecordLimits>,
+): ScannedRecords | undefined {
+  const path = recordsPath === null || isRootPath(recordsPath) ? [] : recordsPath.split('.');
   const n = text.length;
   let stack = new Uint8Array(64);
   let depth = 0;
@@ -53,10 +62,12 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
   const elements: number[] = [];
   /** The value about to start is the one at the path's next name. */
   let pathNext = false;
-  let records: string[] | undefined;
+  let records: string[] | undefined = recordsPath === null ? [] : undefined;
   let keys: (string | null)[] = [];
-  /** Depth of the records array while it is open, else -1; and where it starts and ends. */
-  let recordsDepth = -1;
+  const check = limits && new RecordCheck(limits);
+  let refusals: (string | undefined)[] = [];
+  /** Depth of the records array while it is open (0: the text is the record), else -1; and where it starts and ends. */
+  let recordsDepth = recordsPath === null ? 0 : -1;
   let arrayStart = -1;
   let arrayEnd = -1;
   let recordStart = 0;
@@ -68,6 +79,8 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
   /** Where the next backslash and the next control character are, at or after the last string that looked (n: none). */
   let nextBackslash = -1;
   let nextControl = -1;
+  /** Where the hex digits of the last string's first lone surrogate escape end (-1: none). */
+  let loneSurrogate = -1;
   /**
    * The index after the string whose opening quote is at `i`, or -1 when it is not a JSON string.
    * Most strings hold neither an escape nor a control character: they end at the next quote, found
@@ -82,29 +95,45 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
       controlCharacter.lastIndex = i;
       nextControl = controlCharacter.exec(text)?.index ?? n;
     }
-    return nextBackslash > quote && nextControl > quote ? quote + 1 : escapedString(i);
+    if (nextBackslash > quote && nextControl > quote) return quote + 1;
+    const end = escapedString(i);
+    if (loneSurrogate >= 0 && check !== undefined && recordsDepth >= 0 && depth >= recordsDepth) check.loneSurrogate(text, loneSurrogate);
+    return end;
   };
-  /** `string`, character by character. */
+  /** `string`, character by character, noting its first lone surrogate escape in `loneSurrogate`. */
   const escapedString = (i: number): number => {
     i++;
+    loneSurrogate = -1;
+    /** Where the last escape was a high surrogate waiting for its low half (which must follow at once), its end; else -1. */
+    let high = -1;
     for (;;) {
       const c = text.charCodeAt(i);
+      const unicode =
+        c === BACKSLASH &&
+        text.charCodeAt(i + 1) === 0x75 &&
+        isHex(text.charCodeAt(i + 2)) &&
+        isHex(text.charCodeAt(i + 3)) &&
+        isHex(text.charCodeAt(i + 4)) &&
+        isHex(text.charCodeAt(i + 5));
+      const unit = unicode ? parseInt(text.slice(i + 2, i + 6), 16) : -1;
+      if (high >= 0 && !isLow(unit) && loneSurrogate < 0) loneSurrogate = high;
       if (c === QUOTE) return i + 1;
-      if (c === BACKSLASH) {
-        const e = text.charCodeAt(i + 1);
-        if (isShortEscape(e)) i += 2;
-        else if (
-          e === 0x75 &&
-          isHex(text.charCodeAt(i + 2)) &&
-          isHex(text.charCodeAt(i + 3)) &&
-          isHex(text.charCodeAt(i + 4)) &&
-          isHex(text.charCodeAt(i + 5))
-        )
-          i += 6;
-        else return -1;
+      if (unicode) {
+        i += 6;
+        if (high >= 0)
+          high = -1; // the low half of the pair just checked
+        else if (isLow(unit)) loneSurrogate = loneSurrogate < 0 ? i : loneSurrogate;
+        else if (isHigh(unit)) high = i;
+      } else if (c === BACKSLASH) {
+        if (!isShortEscape(text.charCodeAt(i + 1))) return -1;
+        high = -1;
+        i += 2;
       } else if (!(c >= 0x20))
         return -1; // a control character, or the text's end
-      else i++;
+      else {
+        high = -1;
+        i++;
+      }
     }
   };
   /** The index after the number at `i`, or -1. */
@@ -136,6 +165,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
       stack = grown;
     }
     stack[depth++] = type;
+    if (check !== undefined && recordsDepth >= 0 && depth > recordsDepth) check.open(depth - recordsDepth);
   };
 
   // Each turn reads one value (after the name, in an object); then closes the containers it ends.
@@ -145,10 +175,11 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     if (depth === recordsDepth) {
       recordStart = i;
       keyStart = -1;
+      check?.start();
     } else if (keyNext) keyStart = i;
     keyNext = false;
     if (depth > 0 && depth === pathDepth && stack[depth - 1] === ARRAY && elements[depth]!++ === indexes[depth - 1]) pathNext = true;
-    if (pathNext || depth === 0) {
+    if (pathNext || (depth === 0 && recordsDepth < 0)) {
       pathNext = false;
       if (depth < path.length && (c === OPEN_OBJECT || (c === OPEN_ARRAY && indexes[depth]! >= 0))) {
         pathDepth = depth + 1;
@@ -158,6 +189,7 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
         arrayStart = i;
         records = [];
         keys = [];
+        refusals = [];
       }
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
@@ -181,11 +213,13 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     // A value ended in the container open at `depth`: a comma reads the next; a closing bracket ends the container, a value in turn.
     for (;;) {
       if (depth === recordsDepth) {
-        records!.push(text.slice(recordStart, i));
+        const record = text.slice(recordStart, i);
+        records!.push(record);
         keys.push(keyStart < 0 ? null : keyOf(text, keyStart, keyEnd));
+        if (check !== undefined) refusals.push(check.end(record));
       }
       while (isJsonSpace(text.charCodeAt(i))) i++;
-      if (depth === 0) return i === n ? scanned(text, records, keys, arrayStart, arrayEnd) : undefined;
+      if (depth === 0) return i === n ? scanned(text, records, keys, check && refusals, arrayStart, arrayEnd) : undefined;
       const d = text.charCodeAt(i);
       if (d === COMMA) {
         i++;
@@ -222,11 +256,13 @@ export function scanRecords(text: string, recordsPath: string, keyField: string)
     if (end < 0) return -1;
     // `string` looked for the next backslash from the opening quote on.
     const escaped = nextBackslash < end;
+    if (check !== undefined && recordsDepth >= 0 && depth > recordsDepth) check.name(depth - recordsDepth, text, start, end, escaped);
     if (depth === pathDepth && stack[depth - 1] === OBJECT && named(start, end, escaped, path[depth - 1]!)) {
       // A later equal name replaces what the earlier one led to, as in JSON.parse.
       pathNext = true;
       records = undefined;
       keys = [];
+      refusals = [];
       recordsDepth = -1;
     } else if (depth === recordsDepth + 1 && stack[depth - 1] === OBJECT && named(start, end, escaped, keyField)) keyNext = true;
     i = end;
@@ -246,9 +282,14 @@ function scanned(
   text: string,
   records: string[] | undefined,
   keys: (string | null)[],
+  refusals: (string | undefined)[] | undefined,
   arrayStart: number,
   arrayEnd: number,
 ): ScannedRecords {
-  if (records === undefined) return { records, keys: [], envelope: text };
-  return { records, keys, envelope: `${text.slice(0, arrayStart)}[]${text.slice(arrayEnd)}` };
+  if (records === undefined) return { records, keys: [], envelope: text, ...(refusals && { refusals: [] }) };
+  const envelope = arrayStart < 0 ? text : `${text.slice(0, arrayStart)}[]${text.slice(arrayEnd)}`;
+  return { records, keys, envelope, ...(refusals && { refusals }) };
 }
+
+const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
+const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;

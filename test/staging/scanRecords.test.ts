@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readPath } from '../../src/config/dottedPath.js';
-import { paginatorSchema } from '../../src/config/sourceSpec.js';
-import { scanPage, type Pagination } from '../../src/paging/pagination.js';
-import { scanRecords } from '../../src/paging/scanRecords.js';
+import { scanRecords } from '../../src/staging/scanRecords.js';
 import { recordKey } from '../../src/staging/recordKey.js';
+import { recordRefusal } from '../../src/staging/recordRefusal.js';
 
 const parses = (text: string): boolean => {
   try {
@@ -191,55 +190,63 @@ describe('scanRecords', () => {
       { numRuns: 3000 },
     );
   });
-});
 
-describe('scanPage', () => {
-  const headers = new Headers();
-  const cursor = paginatorSchema.parse({ type: 'cursor', nextCursorPath: 'meta.next' });
+  it('reads a text as one record with a null path', () => {
+    expect(scanRecords(' {"id":1,"a":[2]} ', null, 'id')).toMatchObject({ records: ['{"id":1,"a":[2]}'], keys: ['1'] });
+    expect(scanRecords('"x"', null, 'id')?.records).toEqual(['"x"']);
+    expect(scanRecords('{"id":1', null, 'id')).toBeUndefined();
+  });
 
-  it('reads the paginator fields from the body without its records, and parses nothing it does not read', () => {
-    const body = '{"items":[{"id":"a1","meta":{"next":"inside"}},{"id":2}],"meta":{"next":"c2"}}';
-    const page = scanPage({ paginator: cursor, records: 'items' }, body, headers, 'http://api.test/x', 'id');
-    expect(page).toEqual({
-      rawRecords: ['{"id":"a1","meta":{"next":"inside"}}', '{"id":2}'],
-      keys: ['a1', '2'],
-      facts: expect.objectContaining({ count: 2, next: 'c2' }),
+  it('checks each record against the limits from its own container, whatever lies around it', () => {
+    const limits = { maxRecordBytes: 30, maxRecordDepth: 2, maxRecordKeys: 3 };
+    // Around the records: a lone surrogate, a name twice, an empty name, 4 levels; none of them a record's.
+    const body = '{"x":"\\ud800","x":{"":[[[{"a":[{"data":1}]}]]]},"r":[0,{"results":{"items":[';
+    const items = [
+      '{"a":[1]}',
+      '{"a":[[1]]}',
+      '{"a":1,"b":2,"c":3}',
+      '{"a":1,"b":{"c":1,"d":2}}',
+      '"\\udc00"',
+      '{"*":1}',
+      '{"":1}',
+      '{"a":"xxxxxxxxxxxxxxxxxxxxxxx"}',
+    ];
+    const scanned = scanRecords(`${body}${items.join(',')}]}}]}`, 'r.1.results.items', 'id', limits);
+    expect(scanned?.refusals).toEqual([
+      undefined,
+      'record nested deeper than maxRecordDepth 2',
+      undefined,
+      'record with more than maxRecordKeys 3 keys',
+      'lone surrogate escape \\udc00 in a string',
+      'field name "*" cannot be a column',
+      'field name "" cannot be a column',
+      'record of 31 bytes is larger than maxRecordBytes 30',
+    ]);
+    expect(scanRecords('{"r":[{"id":1}]}', 'r', 'id')).not.toHaveProperty('refusals');
+  });
+
+  it('refuses a record of a page exactly when it is refused on its own (property)', () => {
+    const name = fc.constantFrom('"a"', '"b"', '"\\u0061"', '""', '"*"', '"\\n"', '"\\ud800"', '"\\ud83d\\ude00"', '"id"');
+    const value = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('1', '"\\udc00x"', '"\\ud800\\u0041"', '"ok"', 'null', '12345678901234567890'),
+        fc.array(tie('value'), { maxLength: 3 }).map((values) => `[${values.join(',')}]`),
+        fc.array(fc.tuple(name, tie('value')), { maxLength: 4 }).map((fields) => `{${fields.map(([k, v]) => `${k}: ${v}`).join(', ')}}`),
+      ),
+    })).value;
+    const limits = fc.record({
+      maxRecordBytes: fc.integer({ min: 1, max: 200 }),
+      maxRecordDepth: fc.integer({ min: 1, max: 5 }),
+      maxRecordKeys: fc.integer({ min: 1, max: 8 }),
     });
-    const parse = vi.spyOn(JSON, 'parse');
-    try {
-      const link = scanPage(
-        { paginator: paginatorSchema.parse({ type: 'link' }), records: '$' },
-        '[{"id":1}]',
-        new Headers({ link: '<http://api.test/x?p=2>; rel="next"' }),
-        'http://api.test/x',
-        'id',
-      );
-      expect(link.facts).toMatchObject({ count: 1, next: 'http://api.test/x?p=2' });
-      expect(parse).not.toHaveBeenCalled();
-    } finally {
-      parse.mockRestore();
-    }
-  });
-
-  it('reads a field among the records (all of them when the records are the body) from the whole body, as JSON.parse would', () => {
-    const nextUrl = (path: string): Pagination['paginator'] => paginatorSchema.parse({ type: 'nextUrl', nextUrlPath: path });
-    const read = (records: string, path: string, body: string): unknown =>
-      scanPage({ paginator: nextUrl(path), records }, body, headers, 'http://api.test/x', 'id').facts.next;
-    expect(read('$', '1.next', '[{"id":1},{"next":"/p2"}]')).toBe('http://api.test/p2');
-    expect(read('data', 'data.1.next', '{"data":[{"id":1},{"next":"/p2"}],"next":"/other"}')).toBe('http://api.test/p2');
-    expect(read('data', 'next', '{"data":[{"id":1},{"next":"/p2"}],"next":"/other"}')).toBe('http://api.test/other');
-  });
-
-  it('tells a body that is not JSON from one without records, quoting neither', () => {
-    const pagination = { paginator: cursor, records: 'items' };
-    expect(() => scanPage(pagination, '{"items":[{"id":1,"secret":"s3cr3t"}', headers, 'http://api.test/x', 'id')).toThrow(
-      /^the body is not JSON \(\d+ bytes/,
-    );
-    expect(() => scanPage(pagination, '{"items":{"secret":"s3cr3t"}}', headers, 'http://api.test/x', 'id')).toThrow(
-      'the body has no array of records at "items"',
-    );
-    expect(() => scanPage({ paginator: cursor, records: '$' }, '{}', headers, 'http://api.test/x', 'id')).toThrow(
-      'the body is not an array of records',
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 4 }), value, limits, (records, around, bounds) => {
+        const scanned = scanRecords(`{"a":${around},"page":{"data":[${records.join(' , ')}]},"b":${around}}`, 'page.data', 'id', bounds);
+        expect(scanned?.records).toEqual(records);
+        expect(scanned?.refusals).toEqual(records.map((record) => recordRefusal(record, bounds)));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
