@@ -24,9 +24,12 @@ export class InFlightGate {
     return this.#peak;
   }
 
-  /** Resolves with an idempotent `release` once a slot is free; rejects with the signal's reason. */
-  acquire(signal?: AbortSignal): Promise<() => void> {
-    return this.#waiters.join(signal);
+  /**
+   * Resolves with an idempotent `release` once a slot is free (`ahead`: before the callers that
+   * did not ask so); rejects with the signal's reason.
+   */
+  acquire(signal?: AbortSignal, ahead = false): Promise<() => void> {
+    return this.#waiters.join(signal, ahead);
   }
 
   /** Admits waiters while slots are free (call when the limit may have grown). */

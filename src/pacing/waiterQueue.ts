@@ -11,11 +11,14 @@ export interface WaiterQueueOptions {
 
 /**
  * Callers waiting their turn, first come first served, for the pacing pieces (gate, retry
- * budget, rate limiter). The owner's `pump` decides when the oldest may go (`admit`); a waiter
- * whose signal aborts leaves the queue at once and rejects with the signal's reason.
+ * budget, rate limiter); those that join `ahead` go before all others, first come first served
+ * among themselves. The owner's `pump` decides when the first may go (`admit`); a waiter whose
+ * signal aborts leaves the queue at once and rejects with the signal's reason.
  */
 export class WaiterQueue<T> {
   readonly #waiters: Waiter<T>[] = [];
+  /** How many waiters at the front joined ahead. */
+  #ahead = 0;
   readonly #pump: () => void;
   readonly #pumpOnAbort: boolean;
 
@@ -30,10 +33,11 @@ export class WaiterQueue<T> {
   }
 
   /**
-   * Queues a caller and pumps, so it may go at once. Resolves with what `admit` hands it;
-   * rejects with the signal's reason, at once (neither queued nor pumped) if already aborted.
+   * Queues a caller (`ahead`: before those that did not join ahead) and pumps, so it may go at
+   * once. Resolves with what `admit` hands it; rejects with the signal's reason, at once (neither
+   * queued nor pumped) if already aborted.
    */
-  join(signal?: AbortSignal): Promise<T> {
+  join(signal?: AbortSignal, ahead = false): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = {
@@ -42,20 +46,23 @@ export class WaiterQueue<T> {
         onAbort: () => {
           const i = this.#waiters.indexOf(waiter);
           if (i >= 0) this.#waiters.splice(i, 1);
+          if (i >= 0 && i < this.#ahead) this.#ahead--;
           reject(signal?.reason);
           if (this.#pumpOnAbort) this.#pump();
         },
       };
       signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.#waiters.push(waiter);
+      if (ahead) this.#waiters.splice(this.#ahead++, 0, waiter);
+      else this.#waiters.push(waiter);
       this.#pump();
     });
   }
 
-  /** Lets the oldest waiter go with `value`; false when none is waiting. */
+  /** Lets the first waiter go with `value`; false when none is waiting. */
   admit(value: T): boolean {
     const waiter = this.#waiters.shift();
     if (waiter === undefined) return false;
+    if (this.#ahead > 0) this.#ahead--;
     waiter.signal?.removeEventListener('abort', waiter.onAbort);
     waiter.resolve(value);
     return true;

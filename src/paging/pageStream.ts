@@ -351,7 +351,9 @@ class StreamRun {
     const { clock } = this.#deps.runtime;
     const dispatch = this.#dispatchSignal;
     dispatch.throwIfAborted();
-    state.release = await this.#gate.acquire(dispatch);
+    // A page asked again goes before the pages not asked yet: behind them (up to 4 per slot) its
+    // retry waited for all of them, and the pages that failed early were all asked again at the end.
+    state.release = await this.#gate.acquire(dispatch, state.attempts > 0);
     try {
       let sent = await this.#turn(dispatch);
       state.attempts++;

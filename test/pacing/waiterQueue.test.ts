@@ -48,6 +48,26 @@ describe('WaiterQueue', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
+  it('admits those that joined ahead first, each group first come, first served, an aborted one keeping the others in place', async () => {
+    const { queue } = harness();
+    const order: string[] = [];
+    const ac = new AbortController();
+    const join = (name: string, ahead: boolean, signal?: AbortSignal): Promise<unknown> =>
+      queue.join(signal, ahead).then(
+        () => order.push(name),
+        () => order.push(`${name} aborted`),
+      );
+    const all = [join('a', false), join('b', true), join('c', false), join('d', true, ac.signal), join('e', true)];
+    ac.abort(new Error('gave up'));
+    await Promise.resolve();
+    // One ahead left before the next one joins ahead: it must go after e, not before.
+    expect(queue.admit('x')).toBe(true);
+    all.push(join('f', true));
+    while (queue.admit('x'));
+    await Promise.all(all);
+    expect(order).toEqual(['d aborted', 'b', 'e', 'f', 'a', 'c']);
+  });
+
   it("an aborted waiter leaves the queue and rejects with the signal's reason; the others keep their turn", async () => {
     const { queue, pumps } = harness();
     const ac = new AbortController();

@@ -35,6 +35,33 @@ describe('pacing through the stream', () => {
     expect(r.events.filter((e) => e.type === 'rateLimit.resumed').length).toBeGreaterThan(0);
   });
 
+  it('asks a page again before the pages it has not asked yet', async () => {
+    // At 10 req/s, dozens of pages wait for a slot: a retry behind them all came only at the run's end.
+    const asked: number[] = [];
+    const r = await runStream(
+      { profile: 'calm', records: 30_000, seed: 2 },
+      { ...paging, rateLimit: 10 },
+      {
+        wrap: (f) => async (input, init) => {
+          const url = new URL(input instanceof Request ? input.url : String(input));
+          if (url.pathname !== '/customers') return f(input, init);
+          const page = Number(url.searchParams.get('page'));
+          asked.push(page);
+          return page === 3 && asked.filter((p) => p === 3).length === 1
+            ? new Response('{"error":"internal"}', { status: 500 })
+            : f(input, init);
+        },
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(stagedIds(r.staged)).toEqual(range(30_000));
+    const first = asked.indexOf(3);
+    const again = asked.indexOf(3, first + 1);
+    expect(again).toBeGreaterThan(first);
+    // Its backoff (at most about 250 ms here) lets 2 or 3 requests go at 10 req/s; no more.
+    expect(again - first - 1).toBeLessThanOrEqual(4);
+  });
+
   it('with rate-limit headers the stream runs just under the limit and is never answered 429', async () => {
     const r = await runStream(
       { profile: 'flaky', records: 30_000, faultsOnLogin: false, serverErrorRate: 0, unavailableRate: 0, seed: 6 },
