@@ -109,10 +109,10 @@ export function parsePage(pagination: Pagination, body: string, headers: Headers
 
 /**
  * `parsePage` in one pass over the body that keeps each record's exact text, reads its key
- * (`keyField`) and, with `limits`, checks it against them. The paginator's fields are read from the body without its records, parsed only
- * when the paginator reads the body; a field among the records (an odd source: all of them when
- * the records are the body) from the whole body, parsed then. Throws `BadBodyError` when it is
- * not the expected JSON.
+ * (`keyField`) and, with `limits`, checks it against them. The paginator's fields are read from
+ * the body without its records, parsed only when the paginator reads the body; a field among the
+ * records (an odd source: all of them when the records are the body) from the whole body, parsed
+ * then. Throws `BadBodyError` when it is not the expected JSON.
  */
 export function scanPage(
   pagination: Pagination,

@@ -33,13 +33,13 @@ const isShortEscape = (c: number): boolean =>
 
 /**
  * The records of a page body (the array at the dotted `recordsPath`, `$` for the body itself, or
- * with `null` the text as one record) in
- * one pass that does the work of three (JSON.parse, cutting each record's text, reading its key):
- * it accepts exactly the texts JSON.parse accepts (undefined otherwise), and reads what JSON.parse
- * would (the last of two equal names). Each record is kept as its exact text: JSON.parse would
- * round integers beyond 2^53, and a page waiting to be staged then holds slices of its body, not a
- * tree of objects. Iterative, with a stack of one byte per open container: any depth costs what
- * its bytes cost. With `limits`, each record is checked against them in the same pass.
+ * with `null` the text as one record) in one pass that does the work of three (JSON.parse, cutting
+ * each record's text, reading its key): it accepts exactly the texts JSON.parse accepts (undefined
+ * otherwise), and reads what JSON.parse would (the last of two equal names). Each record is kept
+ * as its exact text: JSON.parse would round integers beyond 2^53, and a page waiting to be staged
+ * then holds slices of its body, not a tree of objects. Iterative, with a stack of one byte per
+ * open container: any depth costs what its bytes cost. With `limits`, each record is checked
+ * against them (`RecordCheck`) in the same pass.
  */
 export function scanRecords(
   text: string,
@@ -122,7 +122,7 @@ export function scanRecords(
         i += 6;
         if (high >= 0)
           high = -1; // the low half of the pair just checked
-        else if (isLow(unit)) loneSurrogate = loneSurrogate < 0 ? i : loneSurrogate;
+        else if (isLow(unit) && loneSurrogate < 0) loneSurrogate = i;
         else if (isHigh(unit)) high = i;
       } else if (c === BACKSLASH) {
         if (!isShortEscape(text.charCodeAt(i + 1))) return -1;
