@@ -101,7 +101,7 @@ export class StagingStore implements StagedRecordsSource {
     this.#config = config;
     this.#memoryLimit = memoryLimit(config['memory_limit'], (sql) => this.#conn().run(sql));
     this.#log = log;
-    this.#scan = { threads: Number(config['threads']), scanThreads, memoryLimit: this.#memoryLimit, plain: false };
+    this.#scan = { threads: Number(config['threads']), scanThreads, memoryLimit: this.#memoryLimit, fits: 'streaming' };
   }
 
   /** Pages this store has committed (not those of an earlier process): what is derived from the records is stale once it grows. */

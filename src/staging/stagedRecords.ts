@@ -67,8 +67,11 @@ export interface ScanSettings {
   readonly scanThreads: number;
   /** The store's; `scan` runs under the streaming limit (duckdbMemory) once the database outgrew it, unless the work was given more. */
   readonly memoryLimit: MemoryLimit;
-  /** Set for good once a scan ran out of memory: scans then run as the rest does. */
-  plain: boolean;
+  /**
+   * How much of that survived running out of memory, for good: 'streaming', both; 'threads', the
+   * scan threads under the whole limit; 'plain', neither (scans run as the rest does).
+   */
+  fits: 'streaming' | 'threads' | 'plain';
 }
 
 /** The StagedRecords of `store`'s run over `conn`. */
@@ -76,35 +79,48 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
   const run = sqlString(store.runId);
   /**
    * Runs `work` on the scan threads and, `streaming`, under the streaming limit when the database
-   * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded).
+   * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded). Out of
+   * memory, it runs again one step down: on the scan threads under the whole limit (a lower limit
+   * was set), then on the store's threads; later scans start from where the last one fitted.
    */
   const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
-    if (scan.plain) return work();
     const { threads, scanThreads, memoryLimit } = scan;
     const limit = memoryLimit.current;
-    const lower =
-      streaming && limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity)
-        ? streamingMemoryLimit(limit)
-        : undefined;
-    if (scanThreads === threads && lower === undefined) return work();
-    await conn.run(`SET threads = ${scanThreads}`);
-    await memoryLimit.set(lower);
-    try {
-      return await work();
-    } catch (error: unknown) {
-      if (!isOutOfMemory(error)) throw error;
-      // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses): where
-      // they and the scan do not fit in the memory limit, scans run as the rest does.
-      log?.debug(
-        { scanThreads, threads, memoryLimit: lower ?? limit, retryWith: limit },
-        'a scan ran out of DuckDB memory: scans run on the store threads under the whole limit from now on',
-      );
-      scan.plain = true;
-    } finally {
-      await conn.run(`SET threads = ${threads}`);
-      await memoryLimit.set(limit);
+    for (;;) {
+      const lower =
+        streaming &&
+        scan.fits === 'streaming' &&
+        limit === memoryLimit.configured &&
+        databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity)
+          ? streamingMemoryLimit(limit)
+          : undefined;
+      if (scan.fits === 'plain' || (scanThreads === threads && lower === undefined)) return work();
+      await conn.run(`SET threads = ${scanThreads}`);
+      await memoryLimit.set(lower);
+      try {
+        return await work();
+      } catch (error: unknown) {
+        if (!isOutOfMemory(error)) throw error;
+        // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses):
+        // where they and the scan do not fit in the limit, fewer threads or more memory must do.
+        const next = lower === undefined ? 'plain' : 'threads';
+        log?.debug(
+          {
+            scanThreads,
+            threads,
+            memoryLimit: lower ?? limit,
+            retryWith: next === 'plain' ? { threads, memoryLimit: limit } : { scanThreads, memoryLimit: limit },
+          },
+          next === 'plain'
+            ? 'a scan ran out of DuckDB memory: scans run on the store threads from now on'
+            : 'a scan ran out of DuckDB memory under the streaming limit: scans run under the whole limit from now on',
+        );
+        scan.fits = next;
+      } finally {
+        await conn.run(`SET threads = ${threads}`);
+        await memoryLimit.set(limit);
+      }
     }
-    return work();
   };
   const unique = async (): Promise<UniqueRecords> => {
     // Not under the streaming limit: finding the records' shapes keeps a record per shape.

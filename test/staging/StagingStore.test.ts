@@ -511,6 +511,41 @@ describe('StagingStore', () => {
     await expect(store.readStaged('fail', (staged) => staged.scan("SELECT error('bad input')"))).rejects.toThrow(/bad input/);
   });
 
+  it('a scan out of memory under the streaming limit runs again on its scan threads under the whole limit, and so do the later scans', async () => {
+    const store = await StagingStore.open({
+      path: join(dir, 'oom-limit.duckdb'),
+      runId: 'oom',
+      memoryLimit: '4MB',
+      threads: 1,
+      scanThreads: 2,
+    });
+    opened.push(store);
+    // 8 pages of 1 MB: a database larger than the limit, so scans start under half of it.
+    for (let p = 1; p <= 8; p++)
+      await store.stagePage(
+        page(
+          p,
+          Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
+        ),
+      );
+    const settings = "current_setting('memory_limit') || ' ' || current_setting('threads')";
+    const scan = `SELECT CASE WHEN current_setting('memory_limit') = '1.9 MiB' THEN error('Out of Memory Error: failed to allocate') ELSE ${settings} END`;
+    const seen = await store.readStaged('scan', async (staged) => [
+      (await staged.scan(scan))[0]?.[0],
+      (await staged.scan(`SELECT ${settings}`))[0]?.[0],
+      (await staged.query(`SELECT ${settings}`))[0]?.[0],
+    ]);
+    expect(seen).toEqual(['3.8 MiB 2', '3.8 MiB 2', '3.8 MiB 1']);
+    // Out of memory there too: the store's thread, for good.
+    const threads =
+      "SELECT CASE WHEN current_setting('threads') > 1 THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('threads') END";
+    const plain = await store.readStaged('scan on fewer threads', async (staged) => [
+      (await staged.scan(threads))[0]?.[0],
+      (await staged.scan("SELECT current_setting('threads')"))[0]?.[0],
+    ]);
+    expect(plain).toEqual([1n, 1n]);
+  });
+
   it('validates its options and inputs with errors that name them', async () => {
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'bad id!' })).rejects.toThrow(/"runId"/);
     await expect(StagingStore.open({ path: join(dir, 'x.duckdb'), runId: 'x', scanThreads: 0 })).rejects.toThrow(/"scanThreads"/);
