@@ -232,7 +232,7 @@ async function write(
         FROM ${staged.records} WHERE key IS NULL`,
       'page, seq',
     );
-    await staged.run(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
+    await staged.copy(`COPY (${rejects}) TO ${sqlString(rejectsTemp)} (${copyOptions('ndjson')})`);
     await checkCount(staged, 'ndjson', rejectsTemp, rejected);
   }
   const maxShare = options.maxRejectShare;
@@ -251,7 +251,7 @@ async function write(
   const rows = `SELECT ${select} FROM _rows WHERE len(_reasons) = 0`;
   const names = all.map((p) => p.name);
   const query = rule === 'exact' ? await jsonLinesQuery(staged, rows, undefined, names) : rows;
-  await staged.run(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
+  await staged.copy(`COPY (${query}) TO ${sqlString(temp)} (${copyOptions(options.format)})`);
   await options.onWritten?.(temp);
   await checkCount(staged, options.format, temp, valid);
   // The file's rows are read back (checkCount): with the rule rejects they must make every distinct key.

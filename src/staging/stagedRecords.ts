@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { databaseBytes, isOutOfMemory, sizeBytes, streamingMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
+import { databaseBytes, isOutOfMemory, sizeBytes, streamingMemoryLimit, writeMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -43,7 +43,12 @@ export interface StagedRecords {
    * once the database outgrew the memory limit, under half of it (duckdbMemory's streamingMemoryLimit).
    */
   scan(sql: string): Promise<unknown[][]>;
-  /** Runs `sql` for its effect: temp views over the relations, COPY ... TO a file, settings. */
+  /**
+   * Runs `sql`, a COPY of records TO a file: once the database outgrew the memory limit, under
+   * three quarters of it (duckdbMemory's writeMemoryLimit); out of memory there, again under the whole.
+   */
+  copy(sql: string): Promise<void>;
+  /** Runs `sql` for its effect: temp views over the relations, settings. */
   run(sql: string): Promise<void>;
 }
 
@@ -83,17 +88,17 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
    * memory, it runs again one step down: on the scan threads under the whole limit (a lower limit
    * was set), then on the store's threads; later scans start from where the last one fitted.
    */
+  /** `lower(limit)` when the database outgrew the configured memory limit, set now (no work was given more). */
+  const outgrown = (lower: (limit: string | undefined) => string | undefined): string | undefined => {
+    const { memoryLimit } = scan;
+    const limit = memoryLimit.current;
+    return limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity) ? lower(limit) : undefined;
+  };
   const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
     const { threads, scanThreads, memoryLimit } = scan;
     const limit = memoryLimit.current;
     for (;;) {
-      const lower =
-        streaming &&
-        scan.fits === 'streaming' &&
-        limit === memoryLimit.configured &&
-        databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity)
-          ? streamingMemoryLimit(limit)
-          : undefined;
+      const lower = streaming && scan.fits === 'streaming' ? outgrown(streamingMemoryLimit) : undefined;
       if (scan.fits === 'plain' || (scanThreads === threads && lower === undefined)) return work();
       await conn.run(`SET threads = ${scanThreads}`);
       await memoryLimit.set(lower);
@@ -141,6 +146,26 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
     },
     scan(sql) {
       return onScanThreads(async () => (await conn.runAndReadAll(sql)).getRows(), true);
+    },
+    async copy(sql) {
+      const limit = scan.memoryLimit.current;
+      const lower = outgrown(writeMemoryLimit);
+      if (lower !== undefined) {
+        await scan.memoryLimit.set(lower);
+        try {
+          await conn.run(sql);
+          return;
+        } catch (error: unknown) {
+          if (!isOutOfMemory(error)) throw error;
+          log?.debug(
+            { memoryLimit: lower, retryWith: limit },
+            'writing a file ran out of DuckDB memory: writing it again under the whole limit',
+          );
+        } finally {
+          await scan.memoryLimit.set(limit);
+        }
+      }
+      await conn.run(sql);
     },
     async run(sql) {
       await conn.run(sql);

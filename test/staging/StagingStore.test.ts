@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -544,6 +544,31 @@ describe('StagingStore', () => {
       (await staged.scan("SELECT current_setting('threads')"))[0]?.[0],
     ]);
     expect(plain).toEqual([1n, 1n]);
+  });
+
+  it('reliability row 28: a COPY to a file runs under three quarters of the memory limit once the database outgrew it; out of memory there, under the whole', async () => {
+    const store = await StagingStore.open({ path: join(dir, 'copy.duckdb'), runId: 'copy', memoryLimit: '4MB', threads: 1 });
+    opened.push(store);
+    const file = join(dir, 'copied.csv');
+    const copy = (sql: string) =>
+      store.readStaged('copy', async (staged) => {
+        await staged.copy(`COPY (${sql}) TO '${file}' (FORMAT csv, HEADER false)`);
+        return [readFileSync(file, 'utf8').trim(), String((await staged.query("SELECT current_setting('memory_limit')"))[0]?.[0])];
+      });
+    const limit = "SELECT current_setting('memory_limit')";
+    expect(await copy(limit)).toEqual(['3.8 MiB', '3.8 MiB']);
+    // 8 pages of 1 MB: a database larger than the limit.
+    for (let p = 1; p <= 8; p++)
+      await store.stagePage(
+        page(
+          p,
+          Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
+        ),
+      );
+    expect(await copy(limit)).toEqual(['2.8 MiB', '3.8 MiB']);
+    const oom = `SELECT CASE WHEN current_setting('memory_limit') = '2.8 MiB' THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('memory_limit') END`;
+    expect(await copy(oom)).toEqual(['3.8 MiB', '3.8 MiB']);
+    await expect(copy("SELECT error('bad input')")).rejects.toThrow(/bad input/);
   });
 
   it('validates its options and inputs with errors that name them', async () => {
