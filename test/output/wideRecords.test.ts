@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/runtime/clock.js';
 import { StagingStore } from '../../src/staging/index.js';
 import { stagingReport, writeFinalFile, type OutputFormat } from '../../src/output/index.js';
+import { query } from './fixtures/readBack.js';
 import { stageRaw } from './fixtures/stageRaw.js';
 
 // 4,000 records, every tenth with a 10 KB text field holding quotes (as the simulator's hostile
@@ -66,6 +67,31 @@ describe('wide records', () => {
     },
     60_000,
   );
+
+  it('writes Parquet of records with 10 KB fields in row groups of about 8 MB, not of 32,768 rows', async () => {
+    const everyWide = await StagingStore.open({ path: join(dir, 'every.duckdb'), runId: 'every', memoryLimit: LIMIT });
+    try {
+      // 50 MB of text: 5,000 records of 10 KB.
+      for (let p = 1; p <= 5; p++)
+        await stageRaw(
+          everyWide,
+          p,
+          Array.from({ length: PAGE }, (_, i) => JSON.stringify({ id: (p - 1) * PAGE + i + 1, name: wide })),
+        );
+      const path = join(dir, 'every.parquet');
+      expect((await writeFinalFile(everyWide, { format: 'parquet', path })).rows).toBe(5 * PAGE);
+      const groups = await query(
+        `SELECT row_group_id, any_value(row_group_num_rows)::INTEGER AS n FROM parquet_metadata('${path}') GROUP BY ALL ORDER BY 1`,
+      );
+      // The writer checks the size after each batch of 2,048 rows (DuckDB's vector): 20 MB of these.
+      const rows = groups.map((g) => Number(g['n']));
+      expect(rows.reduce((sum, n) => sum + n, 0)).toBe(5 * PAGE);
+      expect(rows.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...rows)).toBeLessThanOrEqual(2048);
+    } finally {
+      await everyWide.close();
+    }
+  }, 60_000);
 
   it(`builds the report within ${LIMIT}`, async () => {
     warnings.length = 0;
