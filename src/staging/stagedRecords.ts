@@ -70,7 +70,7 @@ export interface StagedRecordsSource {
 export interface ScanSettings {
   readonly threads: number;
   readonly scanThreads: number;
-  /** The store's; `scan` runs under the streaming limit (duckdbMemory) once the database outgrew it, unless the work was given more. */
+  /** The store's; once the database outgrew it, `scan` runs under the streaming limit and `copy` under the write limit (duckdbMemory), unless the work was given more. */
   readonly memoryLimit: MemoryLimit;
   /**
    * How much of that survived running out of memory, for good: 'streaming', both; 'threads', the
@@ -82,18 +82,18 @@ export interface ScanSettings {
 /** The StagedRecords of `store`'s run over `conn`. */
 export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan: ScanSettings, log?: Logger): StagedRecords {
   const run = sqlString(store.runId);
-  /**
-   * Runs `work` on the scan threads and, `streaming`, under the streaming limit when the database
-   * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded). Out of
-   * memory, it runs again one step down: on the scan threads under the whole limit (a lower limit
-   * was set), then on the store's threads; later scans start from where the last one fitted.
-   */
   /** `lower(limit)` when the database outgrew the configured memory limit, set now (no work was given more). */
   const outgrown = (lower: (limit: string | undefined) => string | undefined): string | undefined => {
     const { memoryLimit } = scan;
     const limit = memoryLimit.current;
     return limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity) ? lower(limit) : undefined;
   };
+  /**
+   * Runs `work` on the scan threads and, `streaming`, under the streaming limit when the database
+   * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded). Out of
+   * memory, it runs again one step down: on the scan threads under the whole limit (a lower limit
+   * was set), then on the store's threads; later scans start from where the last one fitted.
+   */
   const onScanThreads = async <T>(work: () => Promise<T>, streaming = false): Promise<T> => {
     const { threads, scanThreads, memoryLimit } = scan;
     const limit = memoryLimit.current;
