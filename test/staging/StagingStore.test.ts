@@ -49,6 +49,21 @@ const page = (
   ...extra,
 });
 
+/** Stages `pages` pages of 100 records with a 10 KB field each: about 1 MB a page. */
+async function stageWidePages(store: StagingStore, pages: number): Promise<void> {
+  for (let p = 1; p <= pages; p++)
+    await store.stagePage(
+      page(
+        p,
+        Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
+      ),
+    );
+}
+
+/** SQL failing with DuckDB's own out-of-memory message when `condition` holds, else giving `value`. */
+const outOfMemoryWhen = (condition: string, value: string): string =>
+  `SELECT CASE WHEN ${condition} THEN error('Out of Memory Error: failed to allocate') ELSE ${value} END`;
+
 /** Reads the database file directly (after the store is closed) to see what is really committed. */
 async function rawRows(path: string): Promise<{ page: number; seq: number; key: string | null; record: string }[]> {
   const instance = await DuckDBInstance.create(path);
@@ -418,14 +433,7 @@ describe('StagingStore', () => {
       const path = join(dir, `scan-${memoryLimit}.duckdb`);
       const store = await StagingStore.open({ path, runId: 'scan', memoryLimit, threads: 1, scanThreads: 2 });
       opened.push(store);
-      for (let p = 1; p <= pages; p++) {
-        await store.stagePage(
-          page(
-            p,
-            Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
-          ),
-        );
-      }
+      await stageWidePages(store, pages);
       return store.readStaged('read the settings', async (staged) => {
         const during = await staged.scan(settings);
         const after = await staged.query(settings);
@@ -498,8 +506,7 @@ describe('StagingStore', () => {
     const store = await StagingStore.open({ path: join(dir, 'oom.duckdb'), runId: 'oom', threads: 1, scanThreads: 3 });
     opened.push(store);
     // DuckDB's own message for an allocation over the limit, raised only where more than one thread scans.
-    const scan =
-      "SELECT CASE WHEN current_setting('threads') > 1 THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('threads') END";
+    const scan = outOfMemoryWhen("current_setting('threads') > 1", "current_setting('threads')");
     const first = await store.readStaged('scan', async (staged) => [
       (await staged.scan(scan))[0]?.[0],
       (await staged.query("SELECT current_setting('threads')"))[0]?.[0],
@@ -521,15 +528,9 @@ describe('StagingStore', () => {
     });
     opened.push(store);
     // 8 pages of 1 MB: a database larger than the limit, so scans start under half of it.
-    for (let p = 1; p <= 8; p++)
-      await store.stagePage(
-        page(
-          p,
-          Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
-        ),
-      );
+    await stageWidePages(store, 8);
     const settings = "current_setting('memory_limit') || ' ' || current_setting('threads')";
-    const scan = `SELECT CASE WHEN current_setting('memory_limit') = '1.9 MiB' THEN error('Out of Memory Error: failed to allocate') ELSE ${settings} END`;
+    const scan = outOfMemoryWhen("current_setting('memory_limit') = '1.9 MiB'", settings);
     const seen = await store.readStaged('scan', async (staged) => [
       (await staged.scan(scan))[0]?.[0],
       (await staged.scan(`SELECT ${settings}`))[0]?.[0],
@@ -537,8 +538,7 @@ describe('StagingStore', () => {
     ]);
     expect(seen).toEqual(['3.8 MiB 2', '3.8 MiB 2', '3.8 MiB 1']);
     // Out of memory there too: the store's thread, for good.
-    const threads =
-      "SELECT CASE WHEN current_setting('threads') > 1 THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('threads') END";
+    const threads = outOfMemoryWhen("current_setting('threads') > 1", "current_setting('threads')");
     const plain = await store.readStaged('scan on fewer threads', async (staged) => [
       (await staged.scan(threads))[0]?.[0],
       (await staged.scan("SELECT current_setting('threads')"))[0]?.[0],
@@ -558,15 +558,9 @@ describe('StagingStore', () => {
     const limit = "SELECT current_setting('memory_limit')";
     expect(await copy(limit)).toEqual(['3.8 MiB', '3.8 MiB']);
     // 8 pages of 1 MB: a database larger than the limit.
-    for (let p = 1; p <= 8; p++)
-      await store.stagePage(
-        page(
-          p,
-          Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(10_000) })),
-        ),
-      );
+    await stageWidePages(store, 8);
     expect(await copy(limit)).toEqual(['2.8 MiB', '3.8 MiB']);
-    const oom = `SELECT CASE WHEN current_setting('memory_limit') = '2.8 MiB' THEN error('Out of Memory Error: failed to allocate') ELSE current_setting('memory_limit') END`;
+    const oom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", "current_setting('memory_limit')");
     expect(await copy(oom)).toEqual(['3.8 MiB', '3.8 MiB']);
     await expect(copy("SELECT error('bad input')")).rejects.toThrow(/bad input/);
   });
