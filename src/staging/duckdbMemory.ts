@@ -75,10 +75,10 @@ export function streamingMemoryLimit(configured: string | undefined): string | u
 /**
  * DuckDB's memory limit for writing the final file, once the database outgrew the configured one:
  * three quarters of it. The COPY reads each staged block once, but the buffer pool keeps them
- * until it is full; unlike a scan, it also holds a row group of the file being written (at most
- * 8 MB of Parquet, renderColumns), which half the limit made spill. Measured on 3M staged
- * records, 64 MB configured: the Parquet COPY peaked 235-269 → 210-220 MB at 48 MB (5.3-5.6 →
- * 5.5-6.0 s), and took 10 s at 32 MB.
+ * until it is full; unlike a scan, it also holds a row group of the file being written (about
+ * 8 MB of Parquet, renderColumns), which half the limit made spill. Measured with 64 MB
+ * configured: 3M staged records to Parquet peaked 235-269 → 210-220 MB at 48 MB (5.3-5.6 →
+ * 5.5-6.0 s; 10 s at 32 MB); 2M to NDJSON 269 → 202 MB in the same time.
  */
 export function writeMemoryLimit(configured: string | undefined): string | undefined {
   return scaledSize(configured, 0.75);
