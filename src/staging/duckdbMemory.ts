@@ -42,8 +42,9 @@ export function duckdbSettings(path: string, options: Readonly<StagingStoreOptio
  * shapes, the number probes, the dataset schema's misfits): unlike a COPY's row groups, a thread
  * holds little there (its rows of state and the record it parses), so these use the cores, at
  * most 4. Measured on a calm run of 1M records, 2 cores: writing 11.9 → 9.5 s, reporting 6.9 →
- * 3.6 s (with the number probe asked once), the run's peak RSS 279 → 283 MB. Where a scan does
- * not fit in the memory limit there, it runs again as the rest does (stagedRecords).
+ * 3.6 s (with the number probe asked once), the run's peak RSS 279 → 283 MB. A COPY uses them
+ * too while the database fits in the memory limit. Where a scan or a COPY does not fit in the
+ * limit there, it runs again as the rest does (stagedRecords).
  */
 export function scanThreads(options: Readonly<StagingStoreOptions>): number {
   return Math.max(options.threads ?? 1, options.scanThreads ?? Math.min(availableParallelism(), 4));
@@ -91,6 +92,12 @@ export interface MemoryLimit {
   readonly current: string | undefined;
   /** Sets the limit to `limit` unless it is so already (or undefined), or DuckDB holds more than `limit` now and cannot free it. */
   set(limit: string | undefined): Promise<void>;
+  /**
+   * Runs `work` under `lower` (undefined: the current limit) and sets the current one back. Out
+   * of memory, it resolves to undefined, and the caller runs `work` again as it can afford (the
+   * whole limit, fewer threads); other errors are thrown.
+   */
+  tryUnder<T>(lower: string | undefined, work: () => Promise<T>): Promise<{ readonly value: T } | undefined>;
 }
 
 /** The MemoryLimit of a connection opened with `configured`, set by running SQL with `run`; `opened` when a new one was opened. */
@@ -98,23 +105,36 @@ export function memoryLimit(configured: string | undefined, run: (sql: string) =
   let current = configured;
   /** False after a SET failed. */
   let known = true;
+  const set = async (limit: string | undefined): Promise<void> => {
+    if (limit === undefined || (known && limit === current)) return;
+    try {
+      await run(`SET memory_limit = '${limit}'`);
+      current = limit;
+      known = true;
+    } catch (error: unknown) {
+      // "could not free up enough memory for the new limit": a lower limit only saves memory.
+      // DuckDB may have taken it all the same: taken as set, and the next one is sent whatever it is.
+      if (!isOutOfMemory(error)) throw error;
+      current = limit;
+      known = false;
+    }
+  };
   return {
     configured,
     get current() {
       return current;
     },
-    async set(limit) {
-      if (limit === undefined || (known && limit === current)) return;
+    set,
+    async tryUnder(lower, work) {
+      const restore = current;
+      await set(lower);
       try {
-        await run(`SET memory_limit = '${limit}'`);
-        current = limit;
-        known = true;
+        return { value: await work() };
       } catch (error: unknown) {
-        // "could not free up enough memory for the new limit": a lower limit only saves memory.
-        // DuckDB may have taken it all the same: taken as set, and the next one is sent whatever it is.
         if (!isOutOfMemory(error)) throw error;
-        current = limit;
-        known = false;
+        return undefined;
+      } finally {
+        await set(restore);
       }
     },
     opened() {

@@ -546,22 +546,30 @@ describe('StagingStore', () => {
     expect(plain).toEqual([1n, 1n]);
   });
 
-  it('reliability row 28: a COPY to a file runs under three quarters of the memory limit once the database outgrew it; out of memory there, under the whole', async () => {
-    const store = await StagingStore.open({ path: join(dir, 'copy.duckdb'), runId: 'copy', memoryLimit: '4MB', threads: 1 });
+  it('reliability row 28: a COPY to a file runs on the scan threads while the database fits in the memory limit, then on one thread under three quarters of it; out of memory, on one thread under the whole', async () => {
+    const store = await StagingStore.open({
+      path: join(dir, 'copy.duckdb'),
+      runId: 'copy',
+      memoryLimit: '4MB',
+      threads: 1,
+      scanThreads: 2,
+    });
     opened.push(store);
     const file = join(dir, 'copied.csv');
+    const settings = "current_setting('memory_limit') || ' ' || current_setting('threads')";
     const copy = (sql: string) =>
       store.readStaged('copy', async (staged) => {
         await staged.copy(`COPY (${sql}) TO '${file}' (FORMAT csv, HEADER false)`);
-        return [readFileSync(file, 'utf8').trim(), String((await staged.query("SELECT current_setting('memory_limit')"))[0]?.[0])];
+        return [readFileSync(file, 'utf8').trim(), String((await staged.query(`SELECT ${settings}`))[0]?.[0])];
       });
-    const limit = "SELECT current_setting('memory_limit')";
-    expect(await copy(limit)).toEqual(['3.8 MiB', '3.8 MiB']);
+    expect(await copy(`SELECT ${settings}`)).toEqual(['3.8 MiB 2', '3.8 MiB 1']);
+    const threadsOom = outOfMemoryWhen("current_setting('threads') > 1", settings);
+    expect(await copy(threadsOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
     // 8 pages of 1 MB: a database larger than the limit.
     await stageWidePages(store, 8);
-    expect(await copy(limit)).toEqual(['2.8 MiB', '3.8 MiB']);
-    const oom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", "current_setting('memory_limit')");
-    expect(await copy(oom)).toEqual(['3.8 MiB', '3.8 MiB']);
+    expect(await copy(`SELECT ${settings}`)).toEqual(['2.8 MiB 1', '3.8 MiB 1']);
+    const limitOom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", settings);
+    expect(await copy(limitOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
     await expect(copy("SELECT error('bad input')")).rejects.toThrow(/bad input/);
   });
 
