@@ -163,10 +163,14 @@ async function columnQuality(
   // of them), the first batch alone counts them.
   const unruled = names.findIndex((name) => !(name in rules));
   const first = unruled === -1 ? names.length : unruled;
+  const ruled = [...names.keys()].slice(0, first);
+  // Only a string's text can start or end with white space: an unruled field that never holds one
+  // is not read (270k flaky records hold 8 such fields of 13: their scan took 100 ms, not 200).
+  const strings = [...names.keys()].slice(first).filter((i) => columns[i]!.types['VARCHAR'] !== undefined);
   let records = 0;
   let rejectedByRules = 0;
-  for (let start = first, batch = 0; batch === 0 || start < names.length; start += columnsPerScan, batch++) {
-    const indices = [...names.keys()].filter((i) => i < first || (i >= start && i < start + columnsPerScan));
+  for (let start = 0, batch = 0; batch === 0 || start < strings.length; start += columnsPerScan, batch++) {
+    const indices = [...ruled, ...strings.slice(start, start + columnsPerScan)];
     const counts = await qualityCounts(staged, names, indices, byName);
     indices.forEach((i, p) => {
       if (batch > 0 && i < first) return;

@@ -65,7 +65,7 @@ describe('stagingReport', () => {
     const texts = [' a', 'a ', '\ta', 'a\n', '\r', ' ', '', 'a b', 'é ', ' é', '😀 ', ' 😀', '\u00a0a', 'a\u2003', '\u0000', 'x\ty'];
     await stage(
       1,
-      texts.map((note, i) => ({ id: i + 1, note, n: i, nested: { note } })),
+      texts.map((note, i) => ({ id: i + 1, note, n: i, nested: { note }, mixed: i % 4 === 0 ? ' padded' : i })),
     );
     const report = await stagingReport(store);
     const note = report.columns.find((c) => c.name === 'note');
@@ -77,6 +77,8 @@ describe('stagingReport', () => {
     expect(note?.untrimmed).toBe(10);
     // Only strings: a number's or an object's text has no white space at its ends.
     expect(report.columns.find((c) => c.name === 'nested')).toMatchObject({ types: { OBJECT: texts.length }, untrimmed: 0 });
+    // A field that is a string in some records only: those are read.
+    expect(report.columns.find((c) => c.name === 'mixed')).toMatchObject({ types: { UBIGINT: 12, VARCHAR: 4 }, untrimmed: 4 });
   });
 
   it('reports zeros for an empty run', async () => {
