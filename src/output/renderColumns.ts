@@ -51,20 +51,41 @@ export function copyOptions(format: OutputFormat): string {
   }
 }
 
-/** A query that reads the whole file back (proves it is readable) and counts its rows. */
-export function readBackCountSql(format: OutputFormat, path: string): string {
+const MiB = 1024 * 1024;
+
+/**
+ * A query that reads the whole file back (proves it is readable) and counts its rows, reading a
+ * CSV line or a JSON value of up to `room` bytes in one piece (DuckDB's readers hold 8 MB and
+ * 16 MB here; `readBackRoom` reads what a longer one needs).
+ */
+export function readBackCountSql(format: OutputFormat, path: string, room = 0): string {
   const p = sqlString(path);
+  const objects = `maximum_object_size = ${Math.max(room, 16 * MiB)}`;
   switch (format) {
     case 'parquet':
       return `SELECT count(*) FROM read_parquet(${p})`;
     case 'ndjson':
-      return `SELECT count(*) FROM read_ndjson_objects(${p})`;
+      return `SELECT count(*) FROM read_ndjson_objects(${p}, ${objects})`;
     case 'json':
-      return `SELECT count(*) FROM read_json_objects(${p}, format = 'array')`;
-    case 'csv':
+      return `SELECT count(*) FROM read_json_objects(${p}, format = 'array', ${objects})`;
+    case 'csv': {
       // DuckDB's CSV reader takes two buffers of 32 MB by default: from files of about that size
       // on, counting ran out of a 64 MB limit, and the whole write ran again with twice the limit
-      // (2M calm records: 18.5 s, peak 304 MB). 8 MB buffers hold lines up to the reader's 2 MB.
-      return `SELECT count(*) FROM read_csv(${p}, header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, buffer_size = 8388608)`;
+      // (2M calm records: 18.5 s, peak 304 MB). A buffer holds the longest line it can read.
+      const buffer = Math.max(room, 8 * MiB);
+      return `SELECT count(*) FROM read_csv(${p}, header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, buffer_size = ${buffer}, max_line_size = ${buffer})`;
+    }
   }
+}
+
+/**
+ * The bytes a read-back needs where `error` says a CSV line ("Actual Size:N bytes") or a JSON
+ * value ("(>N bytes)": at least) was longer than the reader held; undefined for other errors.
+ */
+export function readBackRoom(error: unknown): number | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = /Maximum line size of \d+ bytes exceeded\. Actual Size:(\d+) bytes/.exec(message)?.[1];
+  if (line !== undefined) return Number(line) + 1;
+  const value = /"maximum_object_size" of \d+ bytes exceeded while reading file .*\(>(\d+) bytes\)/.exec(message)?.[1];
+  return value === undefined ? undefined : 2 * Number(value);
 }

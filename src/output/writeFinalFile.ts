@@ -1,5 +1,5 @@
 /** The one final file, written from the staged records (read through StagedRecords) and published atomically. */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError, errorGuard, type ErrorGuard } from '../errors.js';
 import { crashPoint } from '../faults/crashPoint.js';
@@ -19,7 +19,7 @@ import { fileChecksums } from './fileChecksums.js';
 import { jsonLinesQuery } from './jsonLines.js';
 import { outputFormatNames } from '../config/formats.js';
 import type { OutputFormat } from './renderColumns.js';
-import { copyOptions, readBackCountSql, renderColumns } from './renderColumns.js';
+import { copyOptions, readBackCountSql, readBackRoom, renderColumns } from './renderColumns.js';
 
 /** 'none' (ELT): land what the API sent, typed and deduplicated. 'clean' (ETL): validate and normalise. */
 export type Transform = 'none' | 'clean';
@@ -307,14 +307,24 @@ function checkEquation(equation: string, holds: boolean): void {
     throw new OutputError(`the counts do not add up, so the file is not delivered: ${equation.replace(' = ', ' ≠ ')} does not hold`);
 }
 
+/** Reads the file back and checks its row count; a line or value longer than the reader held is read again with room for it. */
 async function checkCount(staged: StagedRecords, format: OutputFormat, file: string, expected: number): Promise<void> {
   let actual: number;
-  try {
-    [actual = -1] = await one(staged, readBackCountSql(format, file));
-  } catch (error: unknown) {
-    throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, {
-      cause: error,
-    });
+  for (let room = 0; ;) {
+    try {
+      [actual = -1] = await one(staged, readBackCountSql(format, file, room));
+      break;
+    } catch (error: unknown) {
+      const needed = readBackRoom(error);
+      // Each try holds more than the last: a later line may be longer still, none longer than the file.
+      if (needed !== undefined && needed > room && room < statSync(file).size) {
+        room = Math.max(needed, 2 * room);
+        continue;
+      }
+      throw new OutputError(`the ${format} file written for ${basename(file)} cannot be read back: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
   }
   if (actual !== expected) throw new OutputError(`the ${format} file ${basename(file)} holds ${actual} rows, expected ${expected}`);
 }

@@ -135,7 +135,7 @@ export class StagingStore implements StagedRecordsSource {
       log?.warn({ lock: lock.path, deadPid: lock.tookOverFrom }, 'took over the stale run lock of a process that is gone');
     try {
       const config = duckdbSettings(path, options);
-      const database = await clock.track(openDatabase(path, options.runId, lock.path, config));
+      const database = await clock.track(openDatabase(path, options.runId, lock.path, config, log));
       const store = new StagingStore(
         path,
         options.runId,
@@ -267,7 +267,7 @@ export class StagingStore implements StagedRecordsSource {
   releaseMemory(): Promise<void> {
     return this.#exclusive('release memory by reopening the database', async () => {
       this.#closeDatabase();
-      const database = await openDatabase(this.path, this.runId, this.#lock.path, { ...this.#config });
+      const database = await openDatabase(this.path, this.runId, this.#lock.path, { ...this.#config }, this.#log);
       this.#instance = database.instance;
       this.#connection = database.connection;
       this.#memoryLimit.opened();

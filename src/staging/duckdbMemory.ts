@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
+import { StagingError, describeError } from './stagingErrors.js';
 import type { StagingStoreOptions } from './stagingTypes.js';
 
 /**
@@ -174,6 +175,7 @@ function parseSize(size: string | undefined): { amount: number; unit: string } |
  * batch of 2,048 rows grows with the records' width, within no limit: the report over records
  * with 10 KB fields needed ~70 MB. Out of memory, `work` runs again with the limit doubled, up to
  * four times the configured one, which is set back afterwards: a rerun would fail the same way.
+ * Out of memory there too, the error names the option that gives DuckDB more.
  */
 export async function withMoreMemoryIfNeeded<T>(
   what: string,
@@ -189,8 +191,13 @@ export async function withMoreMemoryIfNeeded<T>(
       try {
         return await work();
       } catch (error: unknown) {
+        if (!isOutOfMemory(error)) throw error;
         const more = scaledSize(configured, factor * 2);
-        if (more === undefined || factor === maxMemoryFactor || !isOutOfMemory(error)) throw error;
+        if (more === undefined || factor === maxMemoryFactor)
+          throw new StagingError(
+            `DuckDB ran out of memory to ${what} under a memory limit of ${limit.current ?? "DuckDB's default"}: raise --duckdb-memory-limit (${describeError(error)})`,
+            { cause: error },
+          );
         factor *= 2;
         log?.warn(
           { memoryLimit: configured, retryWith: more },

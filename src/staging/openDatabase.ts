@@ -1,5 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { stagingRowGroupSize } from './duckdbMemory.js';
+import type { Logger } from 'pino';
+import { memoryLimit, stagingRowGroupSize, withMoreMemoryIfNeeded } from './duckdbMemory.js';
 import { RunLockedError, StagingError, describeError } from './stagingErrors.js';
 
 export interface OpenDatabase {
@@ -11,14 +12,25 @@ export interface OpenDatabase {
  * Opens the database file, attached to an in-memory instance (the only way to set its row group
  * size, see duckdbMemory) and made the default catalog. DuckDB locks it for writing across
  * processes; its refusal ("Could not set lock on file ...: Conflicting lock is held in ...
- * (PID n)") becomes a RunLockedError naming that pid.
+ * (PID n)") becomes a RunLockedError naming that pid. Attaching replays the log of what was
+ * committed since the last checkpoint, which needs memory for its largest value: a record of
+ * 33 MB did not replay under 64 MB, so the attach runs with more if need be (withMoreMemoryIfNeeded).
  */
-export async function openDatabase(path: string, runId: string, lockPath: string, config: Record<string, string>): Promise<OpenDatabase> {
+export async function openDatabase(
+  path: string,
+  runId: string,
+  lockPath: string,
+  config: Record<string, string>,
+  log?: Logger,
+): Promise<OpenDatabase> {
   let instance: DuckDBInstance | undefined;
   try {
     instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
-    await connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS staging (ROW_GROUP_SIZE ${stagingRowGroupSize})`);
+    const limit = memoryLimit(config['memory_limit'], (sql) => connection.run(sql));
+    await withMoreMemoryIfNeeded('open the staging database', limit, log, () =>
+      connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS staging (ROW_GROUP_SIZE ${stagingRowGroupSize})`),
+    );
     await connection.run('USE staging');
     return { instance, connection };
   } catch (error: unknown) {

@@ -6,17 +6,19 @@ import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli } from './support/cliProcess.js';
-import { idOf, readDelivered } from './support/deliveredObject.js';
+import { idOf, readDelivered, type Format } from './support/deliveredObject.js';
 import { BUCKET, INGEST_DATE, startLake, type Lake } from './support/e2eEnv.js';
 import { s3Env, sourceRunArgs } from './support/sourceCli.js';
 
 const MiB = 1024 * 1024;
-type PageTwo = 'stream' | 'gzipBomb' | 'large';
+type PageTwo = 'stream' | 'gzipBomb' | 'large' | 'hugeRecord';
 
 interface HugeApi {
   readonly url: string;
   /** What page 2 sends now. */
   pageTwo: PageTwo;
+  /** The length of the field `pad` of the one record page 2 sends as `hugeRecord`. */
+  padBytes: number;
   /** Requests per page number. */
   readonly requests: Map<number, number>;
   /** Bytes page 2 handed to the socket (before compression) in its last answer. */
@@ -39,7 +41,7 @@ function pour(sink: Writable, res: ServerResponse, chunk: Buffer, total: number,
 /**
  * An API of two pages: page 1 is two records and announces two pages; page 2 is a 2 GiB body
  * streamed without a length (`stream`), a gzip bomb of 1 GiB of JSON whitespace (`gzipBomb`),
- * or 3 MB of ordinary records (`large`).
+ * 3 MB of ordinary records (`large`), or one record of `padBytes` and more (`hugeRecord`).
  */
 async function startHugeApi(): Promise<HugeApi> {
   const server = createServer((req, res) => {
@@ -54,6 +56,12 @@ async function startHugeApi(): Promise<HugeApi> {
       const records = Array.from({ length: 30 }, (_, i) => ({ id: 3 + i, pad: 'x'.repeat(100_000) }));
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ data: records, total_pages: 2 }));
+    }
+    if (api.pageTwo === 'hugeRecord') {
+      // Quotes too: CSV doubles them.
+      const record = { id: 3, pad: 'x'.repeat(api.padBytes), quoted: '"'.repeat(1000) };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ data: [record], total_pages: 2 }));
     }
     const spaces = Buffer.alloc(MiB, 0x20);
     if (api.pageTwo === 'stream') {
@@ -72,6 +80,7 @@ async function startHugeApi(): Promise<HugeApi> {
   const api: HugeApi = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     pageTwo: 'large',
+    padBytes: 0,
     requests: new Map(),
     bytesSent: 0,
     close: () => {
@@ -91,12 +100,16 @@ afterEach(async () => {
 });
 
 /** `ingest run` over the two pages, measuring the process's peak memory. */
-async function ingest(runId: string, extra: readonly string[] = []): Promise<{ exit: number; stderr: string; peakRss: number }> {
+async function ingest(
+  runId: string,
+  extra: readonly string[] = [],
+  format: Format = 'ndjson',
+): Promise<{ exit: number; stderr: string; peakRss: number }> {
   const file = join(lake!.dataDir, 'huge.source.json');
   const resource = { name: 'items', path: '/items', records: 'data', paginator: { type: 'page', totalPagesPath: 'total_pages' } };
   await writeFile(file, JSON.stringify({ name: 'huge', api: { baseUrl: api!.url, auth: { type: 'none' } }, resources: [resource] }));
   const peakRssFile = join(lake!.dataDir, `${runId}.peak-rss`);
-  const cli = spawnCli([...sourceRunArgs(lake!, file, runId), '--format', 'ndjson', ...extra], s3Env(lake!), { peakRssFile });
+  const cli = spawnCli([...sourceRunArgs(lake!, file, runId), '--format', format, ...extra], s3Env(lake!), { peakRssFile });
   const exit = await cli.exited;
   return { exit, stderr: cli.stderr(), peakRss: Number(await readFile(peakRssFile, 'utf8')) };
 }
@@ -134,5 +147,18 @@ describe('bodies beyond maxBodyBytes through ingest run', () => {
     const object = await readDelivered(lake.client, BUCKET, `items/ingest_date=${INGEST_DATE}/items_resume.ndjson`, 'ndjson');
     expect(object.rows.map(idOf).sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(Object.fromEntries(api.requests)).toEqual({ 1: 1, 2: 2 });
+  });
+
+  it('a record whose CSV line is longer than DuckDB reads back by default (8 MiB) lands whole', async () => {
+    [api, lake] = await Promise.all([startHugeApi(), startLake()]);
+    api.pageTwo = 'hugeRecord';
+    api.padBytes = 9 * MiB;
+    const run = await ingest('huge-csv', ['--max-record-bytes', String(16 * MiB)], 'csv');
+    expect(run.exit, run.stderr).toBe(0);
+    const object = await readDelivered(lake.client, BUCKET, `items/ingest_date=${INGEST_DATE}/items_huge-csv.csv`, 'csv');
+    expect(object.rows.map(idOf).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    const huge = object.rows.find((row) => idOf(row) === 3);
+    expect(huge?.['pad']).toHaveLength(api.padBytes);
+    expect(huge?.['quoted']).toBe('"'.repeat(1000));
   });
 });

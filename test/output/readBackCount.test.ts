@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBackCountSql } from '../../src/output/renderColumns.js';
+import { readBackCountSql, readBackRoom } from '../../src/output/renderColumns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'read-back-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,5 +24,33 @@ describe('reading a written file back', () => {
       conn.closeSync();
       instance.closeSync();
     }
+  });
+
+  it.each([
+    ['csv', 'a CSV line of 9 MiB', `id,text\n1,x\n2,${'x'.repeat(9 * 2 ** 20)}\n`],
+    ['ndjson', 'a JSON object of 40 MiB', `{"id":1}\n{"id":2,"text":"${'x'.repeat(40 * 2 ** 20)}"}\n`],
+    ['json', 'a JSON object of 40 MiB in an array', `[\n\t{"id":1},\n\t{"id":2,"text":"${'x'.repeat(40 * 2 ** 20)}"}\n]\n`],
+  ] as const)('%s: %s is read back with the room the reader says it needs', async (format, _, text) => {
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', threads: '1' });
+    const conn = await instance.connect();
+    try {
+      const path = join(dir, `long.${format}`);
+      writeFileSync(path, text);
+      const error = await conn.runAndReadAll(readBackCountSql(format, path)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const room = readBackRoom(error);
+      expect(room, String(error)).toBeGreaterThan(9 * 2 ** 20);
+      const [[count]] = (await conn.runAndReadAll(readBackCountSql(format, path, room))).getRows() as [[bigint]];
+      expect(count).toBe(2n);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('names no room for other errors', () => {
+    expect(readBackRoom(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB'))).toBeUndefined();
   });
 });

@@ -489,6 +489,55 @@ describe('StagingStore', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
+  it('runs work that ran out of memory again with twice and four times the limit, then fails naming the option', async () => {
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+    const store = await StagingStore.open(
+      { path: join(dir, 'more.duckdb'), runId: 'more', memoryLimit: '64MB' },
+      { clock: realClock, logger },
+    );
+    opened.push(store);
+    const limit = "current_setting('memory_limit')";
+    const read = (sql: string) => store.readStaged('read the limit', async (staged) => (await staged.query(sql))[0]?.[0]);
+    expect(await read(outOfMemoryWhen(`${limit} <> '244.1 MiB'`, limit))).toBe('244.1 MiB');
+    expect(logged.map((l) => (JSON.parse(l) as { retryWith: string }).retryWith)).toEqual(['128MB', '256MB']);
+    await expect(read(outOfMemoryWhen('true', limit))).rejects.toThrow(
+      new StagingError(
+        'DuckDB ran out of memory to read the limit under a memory limit of 256MB: raise --duckdb-memory-limit (Invalid Input Error: Out of Memory Error: failed to allocate)',
+      ),
+    );
+    expect(await store.readStaged('read the limit again', async (staged) => (await staged.query(`SELECT ${limit}`))[0]?.[0])).toBe(
+      '61.0 MiB',
+    );
+  });
+
+  it('reopens a database whose log holds a record larger than the memory limit leaves free, with more memory for the replay', async () => {
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+    const store = await StagingStore.open(
+      { path: join(dir, 'replay.duckdb'), runId: 'replay', memoryLimit: '64MB' },
+      { clock: realClock, logger },
+    );
+    opened.push(store);
+    await store.stagePage(page(1, [{ id: 1 }]));
+    const pad = 'x'.repeat(33 * 2 ** 20);
+    await store.stagePage(page(2, [{ id: 2, pad }]));
+    // Replaying that commit under 64 MB failed: "could not allocate block of size 33.0 MiB".
+    await store.releaseMemory();
+    expect(logged.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain(
+      'DuckDB ran out of memory to open the staging database; trying again with a memory limit of 128MB (a larger --duckdb-memory-limit avoids the retry)',
+    );
+    const back = await store.readStaged('read the records', async (staged) =>
+      (await staged.query(`SELECT length(record::VARCHAR), current_setting('memory_limit') FROM ${staged.records} ORDER BY page`)).map(
+        (row) => row.map(String),
+      ),
+    );
+    expect(back).toEqual([
+      ['8', '61.0 MiB'],
+      [String(JSON.stringify({ id: 2, pad }).length), '61.0 MiB'],
+    ]);
+  });
+
   it('runs the scans that fold the records into a small state on its scan threads, and the rest on its one thread', async () => {
     const store = await StagingStore.open({ path: join(dir, 'scan.duckdb'), runId: 'scan', threads: 1, scanThreads: 3 });
     opened.push(store);

@@ -60,6 +60,12 @@ const byId = (rows: Row[]): Row[] => {
     .map(({ row }) => row);
 };
 
+/** DuckDB's CSV reader options for a line of up to `bytes` (by default it reads lines of at most 2 MB). */
+const longLines = (bytes: number): string => {
+  const size = Math.max(bytes + 1, 32 * 1024 * 1024);
+  return `max_line_size = ${size}, buffer_size = ${size}`;
+};
+
 /**
  * Downloads the object to a temp file and reads it with DuckDB, as a user of the lake would:
  * Parquet rows as exact JSON (`to_json` of the row), NDJSON/JSON objects as their exact text,
@@ -77,7 +83,7 @@ export async function readDelivered(client: S3Client, bucket: string, key: strin
     await conn.run(`SET TimeZone = 'UTC'`);
     if (format === 'csv') {
       const reader = await conn.runAndReadAll(
-        `SELECT * FROM read_csv(${sql(file)}, header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, allow_quoted_nulls = false)`,
+        `SELECT * FROM read_csv(${sql(file)}, header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, allow_quoted_nulls = false, ${longLines(bytes)})`,
       );
       const columns = reader.columnNames();
       const rows = reader
