@@ -19,9 +19,9 @@ export interface RecordShape {
   /** Top-level keys in first-seen order: by (page, seq) of the first record with the key, then position in it. */
   readonly keys: readonly string[];
   /**
-   * json_group_structure (parsed) of one record per top level (its JSON type, keys and their JSON
-   * types): exact at the top level, where columns are inferred from; below it, as those records
-   * have it. Undefined when there are no records.
+   * json_group_structure (parsed) of a sample record per top level (its JSON type, keys and their
+   * JSON types): exact at the top level, where columns are inferred from; below it, every object
+   * and array is empty. Undefined when there are no records.
    */
   readonly structure: unknown;
   /**
@@ -32,37 +32,51 @@ export interface RecordShape {
   readonly types: ReadonlyMap<string, Readonly<Record<string, number>>>;
 }
 
+/** SQL for a JSON literal of the JSON type `type` names (as `json_type` does). */
+const typeSample = (type: string): string =>
+  `CASE ${type} WHEN 'OBJECT' THEN '{}' WHEN 'ARRAY' THEN '[]' WHEN 'VARCHAR' THEN '""' WHEN 'BOOLEAN' THEN 'true' WHEN 'NULL' THEN 'null'
+    WHEN 'UBIGINT' THEN '0' WHEN 'BIGINT' THEN '-1' WHEN 'DOUBLE' THEN '0.5' ELSE error('no sample of the JSON type ' || ${type}) END`;
+
+/**
+ * A group of `_shapes` as a small record of its top level: its keys in order, each with a value
+ * of its type (objects and arrays empty), or a value of the record's type when it is no object.
+ */
+const sampleSql = `(CASE WHEN t = 'OBJECT'
+  THEN '{' || array_to_string(list_transform(list_zip(k, ts), p -> to_json(p[1])::VARCHAR || ':' || ${typeSample('p[2]')}), ',') || '}'
+  ELSE ${typeSample('t')} END)::JSON`;
+
 /**
  * The keys and structure of `record` over `table` (with `page`, `seq`) from ONE scan: records
  * are grouped by their top level (the record's JSON type, its keys in order, each value's JSON
- * type), keeping the first of each group; keys and the merged structure come from those few
- * representatives: the same keys in the same order as over every record (a group's records have
- * the same keys), and the same types at the top level (a group's values have the same types
- * there), which is all a column is inferred from. Two cheap parses of a record cost less than
- * json_structure's one, which builds its whole nested structure (1M calm records: 2.25 → ~1.1 s),
- * and an object (valid JSON text opening with a brace) needs no third for its type: 96k hostile
- * records, one thread, 282 → 173 ms.
+ * type), counting each group and where it first occurs; keys, types and the merged structure
+ * come from those few groups: the same keys in the same order as over every record (a group's
+ * records have the same keys), and the same types at the top level (a group's values have the
+ * same types there), which is all a column is inferred from. The structure merges a small sample
+ * record per group, not a record: carried through the grouping and read by json_group_structure,
+ * a record of 12 MiB needed a memory limit of 1 GB, and 256 MB without. Two cheap parses of a
+ * record cost less than json_structure's one, which builds its whole nested structure (1M calm
+ * records: 2.25 → ~1.1 s), and an object (valid JSON text opening with a brace) needs no third
+ * for its type: 96k hostile records, one thread, 282 → 173 ms.
  * Neither json_group_structure nor unnesting every record's keys runs over all records: both
  * held memory beyond the limit at scale.
  */
 export async function describeRecords(conn: DuckDBConnection, table: string): Promise<RecordShape> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _shapes AS
-    SELECT arg_min(record, o) AS rep, min(o) AS first, count(*) AS n FROM (
-      SELECT record, CASE WHEN starts_with(record, '{') THEN 'OBJECT' ELSE json_type(record) END AS t,
+    SELECT t, k, ts, min(o) AS first, count(*) AS n FROM (
+      SELECT CASE WHEN starts_with(record, '{') THEN 'OBJECT' ELSE json_type(record) END AS t,
         json_keys(record) AS k, json_type(record, '$.*') AS ts,
         page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${table}
     ) GROUP BY t, k, ts`);
   try {
     const keys = await conn.runAndReadAll(`SELECT k FROM (
-        SELECT unnest(json_keys(rep)) AS k, generate_subscripts(json_keys(rep), 1) AS pos, first FROM _shapes
+        SELECT unnest(k) AS k, generate_subscripts(k, 1) AS pos, first FROM _shapes
       ) GROUP BY k ORDER BY min(first + pos), k`);
-    const structure = await conn.runAndReadAll('SELECT json_group_structure(rep)::VARCHAR FROM _shapes');
+    const structure = await conn.runAndReadAll(`SELECT json_group_structure(${sampleSql})::VARCHAR FROM _shapes`);
     const text = structure.getRows()[0]?.[0];
-    // A group's records share their keys and their values' types: each key's first occurrence in its representative counts n records.
+    // A group's records share their keys and their values' types: each key's first occurrence counts n records.
     const counted = await conn.runAndReadAll(`SELECT k, t, sum(n)::DOUBLE FROM (
         SELECT k, t, n FROM (
-          SELECT unnest(json_keys(rep)) AS k, unnest(json_type(rep, '$.*')) AS t, generate_subscripts(json_keys(rep), 1) AS pos, n, first
-          FROM _shapes
+          SELECT unnest(k) AS k, unnest(ts) AS t, generate_subscripts(k, 1) AS pos, n, first FROM _shapes
         ) QUALIFY row_number() OVER (PARTITION BY first, k ORDER BY pos) = 1
       ) GROUP BY k, t`);
     // A Map: the keys are the API's (`__proto__` is one like any other).

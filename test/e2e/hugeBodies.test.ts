@@ -149,16 +149,19 @@ describe('bodies beyond maxBodyBytes through ingest run', () => {
     expect(Object.fromEntries(api.requests)).toEqual({ 1: 1, 2: 2 });
   });
 
-  it('a record whose CSV line is longer than DuckDB reads back by default (8 MiB) lands whole', async () => {
+  it.each<[string, Format, number]>([
+    ['whose CSV line is longer than DuckDB reads back by default (8 MiB)', 'csv', 9 * MiB],
+    ['whose staging and writing need more than the default memory limit of 64 MB', 'ndjson', 20 * MiB],
+  ])('a record %s lands whole', async (_, format, padBytes) => {
     [api, lake] = await Promise.all([startHugeApi(), startLake()]);
     api.pageTwo = 'hugeRecord';
-    api.padBytes = 9 * MiB;
-    const run = await ingest('huge-csv', ['--max-record-bytes', String(16 * MiB)], 'csv');
+    api.padBytes = padBytes;
+    const run = await ingest(`huge-${format}`, ['--max-record-bytes', String(32 * MiB)], format);
     expect(run.exit, run.stderr).toBe(0);
-    const object = await readDelivered(lake.client, BUCKET, `items/ingest_date=${INGEST_DATE}/items_huge-csv.csv`, 'csv');
+    const object = await readDelivered(lake.client, BUCKET, `items/ingest_date=${INGEST_DATE}/items_huge-${format}.${format}`, format);
     expect(object.rows.map(idOf).sort((a, b) => a - b)).toEqual([1, 2, 3]);
     const huge = object.rows.find((row) => idOf(row) === 3);
-    expect(huge?.['pad']).toHaveLength(api.padBytes);
+    expect(huge?.['pad']).toHaveLength(padBytes);
     expect(huge?.['quoted']).toBe('"'.repeat(1000));
   });
 });

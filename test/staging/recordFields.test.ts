@@ -103,12 +103,26 @@ describe('describeRecords', () => {
     );
   });
 
-  it("keeps one record per top level: below it, the structure is the first such record's", async () => {
-    await stage(['{"id":1,"a":{"x":1}}', '{"id":2,"a":{"y":"s"}}', '{"id":3,"b":true}']);
+  it('describes the structure at the top level only: below it, objects and arrays are empty', async () => {
+    await stage(['{"id":1,"a":{"x":1}}', '{"id":2,"a":{"y":"s"}}', '{"id":3,"b":[true]}']);
     const shape = await describeRecords(conn, 't');
     expect(shape.keys).toEqual(['id', 'a', 'b']);
-    expect(shape.structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT' }, b: 'BOOLEAN' });
-    expect((await reference()).structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT', y: 'VARCHAR' }, b: 'BOOLEAN' });
+    expect(shape.structure).toEqual({ id: 'UBIGINT', a: 'JSON', b: ['NULL'] });
+    expect((await reference()).structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT', y: 'VARCHAR' }, b: ['BOOLEAN'] });
+  });
+
+  it('describes a record of 12 MiB under a memory limit of 256 MB', async () => {
+    const limited = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '1' });
+    const small = await limited.connect();
+    try {
+      await small.run('CREATE TABLE t (page INTEGER, seq INTEGER, record JSON)');
+      await small.run(`INSERT INTO t VALUES (1, 0, '{"id":1}'), (1, 1, '{"id":2,"pad":"' || repeat('x', ${12 * 2 ** 20}) || '"}')`);
+      // json_group_structure over the record itself ran out of memory at 244 MiB.
+      expect((await describeRecords(small, 't')).structure).toEqual({ id: 'UBIGINT', pad: 'VARCHAR' });
+    } finally {
+      small.closeSync();
+      limited.closeSync();
+    }
   });
 
   it("counts a key's JSON types per record, a key twice in a record once with its first value, whatever its name", async () => {
