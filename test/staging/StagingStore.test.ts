@@ -489,18 +489,24 @@ describe('StagingStore', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
-  it('runs work that ran out of memory again with twice and four times the limit, then fails naming the option', async () => {
-    const logged: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
-    const store = await StagingStore.open(
-      { path: join(dir, 'more.duckdb'), runId: 'more', memoryLimit: '64MB' },
-      { clock: realClock, logger },
-    );
+  /** A store of run `runId` under `memoryLimit`, and the warnings it logs. */
+  async function openLogged(
+    runId: string,
+    memoryLimit: string,
+  ): Promise<{ store: StagingStore; logged: { msg: string; retryWith?: string }[] }> {
+    const logged: { msg: string; retryWith?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as { msg: string }) });
+    const store = await StagingStore.open({ path: join(dir, `${runId}.duckdb`), runId, memoryLimit }, { clock: realClock, logger });
     opened.push(store);
+    return { store, logged };
+  }
+
+  it('runs work that ran out of memory again with twice and four times the limit, then fails naming the option', async () => {
+    const { store, logged } = await openLogged('more', '64MB');
     const limit = "current_setting('memory_limit')";
     const read = (sql: string) => store.readStaged('read the limit', async (staged) => (await staged.query(sql))[0]?.[0]);
     expect(await read(outOfMemoryWhen(`${limit} <> '244.1 MiB'`, limit))).toBe('244.1 MiB');
-    expect(logged.map((l) => (JSON.parse(l) as { retryWith: string }).retryWith)).toEqual(['128MB', '256MB']);
+    expect(logged.map((l) => l.retryWith)).toEqual(['128MB', '256MB']);
     await expect(read(outOfMemoryWhen('true', limit))).rejects.toThrow(
       new StagingError(
         'DuckDB ran out of memory to read the limit under a memory limit of 256MB: raise --duckdb-memory-limit (Invalid Input Error: Out of Memory Error: failed to allocate)',
@@ -512,19 +518,13 @@ describe('StagingStore', () => {
   });
 
   it('reopens a database whose log holds a record larger than the memory limit leaves free, with more memory for the replay', async () => {
-    const logged: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
-    const store = await StagingStore.open(
-      { path: join(dir, 'replay.duckdb'), runId: 'replay', memoryLimit: '64MB' },
-      { clock: realClock, logger },
-    );
-    opened.push(store);
+    const { store, logged } = await openLogged('replay', '64MB');
     await store.stagePage(page(1, [{ id: 1 }]));
     const pad = 'x'.repeat(33 * 2 ** 20);
     await store.stagePage(page(2, [{ id: 2, pad }]));
     // Replaying that commit under 64 MB failed: "could not allocate block of size 33.0 MiB".
     await store.releaseMemory();
-    expect(logged.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain(
+    expect(logged.map((l) => l.msg)).toContain(
       'DuckDB ran out of memory to open the staging database; trying again with a memory limit of 128MB (a larger --duckdb-memory-limit avoids the retry)',
     );
     const back = await store.readStaged('read the records', async (staged) =>
