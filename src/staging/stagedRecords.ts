@@ -47,7 +47,8 @@ export interface StagedRecords {
    * Runs `sql`, a COPY of records TO a file: while the database fits in the memory limit, on the
    * scan threads as `scan` does (each thread then buffers a row group of the file); once it
    * outgrew the limit, on the store's threads under three quarters of it (duckdbMemory's
-   * writeMemoryLimit). Out of memory either way, it runs again on the store's threads under the whole limit.
+   * writeMemoryLimit). Out of memory either way, it runs again on the store's threads under the
+   * whole limit.
    */
   copy(sql: string): Promise<void>;
   /** Runs `sql` for its effect: temp views over the relations, settings. */
@@ -121,7 +122,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
           retryWith: next === 'plain' ? { threads, memoryLimit: limit } : { scanThreads, memoryLimit: limit },
         },
         next === 'plain'
-          ? 'a scan ran out of DuckDB memory: scans run on the store threads from now on'
+          ? 'a scan or a COPY ran out of DuckDB memory on the scan threads: they run on the store threads from now on'
           : 'a scan ran out of DuckDB memory under the streaming limit: scans run under the whole limit from now on',
       );
       scan.fits = next;
