@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngestion } from '../../src/ingestion/runIngestion.js';
+import { startS3Proxy } from '../support/startS3Proxy.js';
 import { customerRequests, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 
 const SIM = { profile: 'calm', records: 300, seed: 2 } as const;
@@ -40,5 +41,28 @@ describe('reliability row 23: S3 problems are found before any page is fetched',
     const texts = `${report.error ?? ''}\n${JSON.stringify(report)}\n${await reportTexts(env.dataDir)}`;
     expect(texts).not.toContain(wrong.secretAccessKey);
     expect(texts).not.toContain(wrong.accessKeyId);
+  });
+
+  it('the store is checked while the login is under way, not before it', async () => {
+    env = await startE2eEnv(SIM);
+    const sim = env.sim;
+    const proxy = await startS3Proxy(env.s3.endpoint);
+    try {
+      let loginSeen = false;
+      // The bucket check is held until the API has answered a login (at most 3 s: a run that logs
+      // in only after the checks goes on then, and fails the expectation).
+      proxy.setHook(async ({ operation }) => {
+        if (operation !== 'HeadBucket') return;
+        for (const deadline = Date.now() + 3000; !loginSeen && Date.now() < deadline;) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          loginSeen = sim.stats().logins.succeeded > 0;
+        }
+      });
+      const report = await runIngestion(env.options({ runId: 'overlap', s3Endpoint: proxy.endpoint }), env.context());
+      expect(report.status).toBe('succeeded');
+      expect(loginSeen).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
