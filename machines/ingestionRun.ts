@@ -188,7 +188,7 @@ export const ingestionRun = setup({
   on: { 'login.attempt': { actions: { type: 'count', params: notPaused } } },
   states: {
     authenticating: {
-      description: 'Checks that the bucket is writable and logs in, before any page is fetched.',
+      description: 'Checks that the bucket is writable and logs in meanwhile, before any page is fetched.',
       invoke: {
         src: 'prepare',
         input: identityOf,
