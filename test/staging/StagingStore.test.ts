@@ -60,6 +60,9 @@ async function stageWidePages(store: StagingStore, pages: number): Promise<void>
     );
 }
 
+/** SQL for the memory limit and the threads in effect, as `3.8 MiB 2`. */
+const limitAndThreads = "current_setting('memory_limit') || ' ' || current_setting('threads')";
+
 /** SQL failing with DuckDB's own out-of-memory message when `condition` holds, else giving `value`. */
 const outOfMemoryWhen = (condition: string, value: string): string =>
   `SELECT CASE WHEN ${condition} THEN error('Out of Memory Error: failed to allocate') ELSE ${value} END`;
@@ -489,6 +492,13 @@ describe('StagingStore', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
+  /** A store at `<name>.duckdb` under a limit of 4 MB, one thread, and two for its scans. */
+  async function openTwoScanThreads(name: string, runId: string): Promise<StagingStore> {
+    const store = await StagingStore.open({ path: join(dir, `${name}.duckdb`), runId, memoryLimit: '4MB', threads: 1, scanThreads: 2 });
+    opened.push(store);
+    return store;
+  }
+
   /** A store of run `runId` under `memoryLimit`, and the warnings it logs. */
   async function openLogged(
     runId: string,
@@ -568,22 +578,14 @@ describe('StagingStore', () => {
   });
 
   it('a scan out of memory under the streaming limit runs again on its scan threads under the whole limit, and so do the later scans', async () => {
-    const store = await StagingStore.open({
-      path: join(dir, 'oom-limit.duckdb'),
-      runId: 'oom',
-      memoryLimit: '4MB',
-      threads: 1,
-      scanThreads: 2,
-    });
-    opened.push(store);
+    const store = await openTwoScanThreads('oom-limit', 'oom');
     // 8 pages of 1 MB: a database larger than the limit, so scans start under half of it.
     await stageWidePages(store, 8);
-    const settings = "current_setting('memory_limit') || ' ' || current_setting('threads')";
-    const scan = outOfMemoryWhen("current_setting('memory_limit') = '1.9 MiB'", settings);
+    const scan = outOfMemoryWhen("current_setting('memory_limit') = '1.9 MiB'", limitAndThreads);
     const seen = await store.readStaged('scan', async (staged) => [
       (await staged.scan(scan))[0]?.[0],
-      (await staged.scan(`SELECT ${settings}`))[0]?.[0],
-      (await staged.query(`SELECT ${settings}`))[0]?.[0],
+      (await staged.scan(`SELECT ${limitAndThreads}`))[0]?.[0],
+      (await staged.query(`SELECT ${limitAndThreads}`))[0]?.[0],
     ]);
     expect(seen).toEqual(['3.8 MiB 2', '3.8 MiB 2', '3.8 MiB 1']);
     // Out of memory there too: the store's thread, for good.
@@ -596,28 +598,20 @@ describe('StagingStore', () => {
   });
 
   it('reliability row 28: a COPY to a file runs on the scan threads while the database fits in the memory limit, then on one thread under three quarters of it; out of memory, on one thread under the whole', async () => {
-    const store = await StagingStore.open({
-      path: join(dir, 'copy.duckdb'),
-      runId: 'copy',
-      memoryLimit: '4MB',
-      threads: 1,
-      scanThreads: 2,
-    });
-    opened.push(store);
+    const store = await openTwoScanThreads('copy', 'copy');
     const file = join(dir, 'copied.csv');
-    const settings = "current_setting('memory_limit') || ' ' || current_setting('threads')";
     const copy = (sql: string) =>
       store.readStaged('copy', async (staged) => {
         await staged.copy(`COPY (${sql}) TO '${file}' (FORMAT csv, HEADER false)`);
-        return [readFileSync(file, 'utf8').trim(), String((await staged.query(`SELECT ${settings}`))[0]?.[0])];
+        return [readFileSync(file, 'utf8').trim(), String((await staged.query(`SELECT ${limitAndThreads}`))[0]?.[0])];
       });
-    expect(await copy(`SELECT ${settings}`)).toEqual(['3.8 MiB 2', '3.8 MiB 1']);
-    const threadsOom = outOfMemoryWhen("current_setting('threads') > 1", settings);
+    expect(await copy(`SELECT ${limitAndThreads}`)).toEqual(['3.8 MiB 2', '3.8 MiB 1']);
+    const threadsOom = outOfMemoryWhen("current_setting('threads') > 1", limitAndThreads);
     expect(await copy(threadsOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
     // 8 pages of 1 MB: a database larger than the limit.
     await stageWidePages(store, 8);
-    expect(await copy(`SELECT ${settings}`)).toEqual(['2.8 MiB 1', '3.8 MiB 1']);
-    const limitOom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", settings);
+    expect(await copy(`SELECT ${limitAndThreads}`)).toEqual(['2.8 MiB 1', '3.8 MiB 1']);
+    const limitOom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", limitAndThreads);
     expect(await copy(limitOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
     await expect(copy("SELECT error('bad input')")).rejects.toThrow(/bad input/);
   });
