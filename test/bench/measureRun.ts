@@ -64,11 +64,12 @@ export async function measureRunAgainst(
   serve: ServeProcess,
   runId: string,
   pageSize = benchPageSize,
+  options: Partial<RunConfigInput> = {},
 ): Promise<MeasuredRun> {
   const dataDir = join(ctx.workDir, runId);
   try {
     const input: RunIngestionChildInput = {
-      config: benchRunConfig(ctx, serve.url, runId, dataDir, pageSize),
+      config: { ...benchRunConfig(ctx, serve.url, runId, dataDir, pageSize), ...options },
       s3Credentials: ctx.s3.credentials,
     };
     const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);

@@ -4,7 +4,15 @@ import type { RunReport } from '../../src/report/runReport.js';
 import { simulatorProfiles } from '../../src/simulator/simulatorProfiles.js';
 import { runChildScript, runCommand } from './childProcesses.js';
 import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
-import { benchPageSize, formatPhases, measureRunAgainst, phaseFigures, withServe, type BenchContext } from './measureRun.js';
+import {
+  benchPageSize,
+  formatPhases,
+  measureRunAgainst,
+  phaseFigures,
+  withServe,
+  type BenchContext,
+  type MeasuredRun,
+} from './measureRun.js';
 import { pacedName, pacedScenarios, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 
@@ -145,12 +153,18 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
     withServe(['--profile', 'calm', '--seed', '3', '--records', String(slowRecords), '--latency', 'uniform:50-150'], async (serve) => {
       const input: BareDownloadOptions = { url: serve.url, pages: options.slowPages, pageSize: slowPageSize, concurrency: 64 };
       const { result: bare } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+      const fetchRate = (m: MeasuredRun): number => {
+        const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
+        return fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
+      };
       const m = await measureRunAgainst(ctx, serve, 'bench-speed-slow', slowPageSize);
-      const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
-      const fetchRate = fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
-      const ratio = fetchRate / bare.recordsPerSecond;
+      // The same run told the API's limit (far above what it serves) starts at full rate: the rest of
+      // the gap is the product's own throughput, not its slow start (which a run learning the limit needs).
+      const known = await measureRunAgainst(ctx, serve, 'bench-speed-slow-known', slowPageSize, { rateLimit: 1000 });
+      const ratio = fetchRate(m) / bare.recordsPerSecond;
+      const knownRatio = fetchRate(known) / bare.recordsPerSecond;
       ctx.log(
-        `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate.toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s); phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
+        `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate(m).toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s), ${knownRatio.toFixed(3)} with the limit known; phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
       ctx.record({
         bench: 'speed',
@@ -160,10 +174,11 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
         target: `≥ ${wholeRunTargets.slowFetchRatio}`,
         pass: ratio >= wholeRunTargets.slowFetchRatio,
         figures: {
-          recordsPerSecond: fetchRate,
+          recordsPerSecond: fetchRate(m),
           wallSeconds: m.run.runMs / 1000,
           peakRssMb: m.run.maxRssBytes / (1024 * 1024),
           bareRecordsPerSecond: bare.recordsPerSecond,
+          limitKnownRatio: knownRatio,
           ...phaseFigures(m.run.phasesMs, m.run.staging),
         },
       });
