@@ -86,7 +86,7 @@ export async function inferredColumns(
 }
 
 /** What the probes of the fields' values use of the staged records. */
-export type FieldScan = Pick<StagedRecords, 'scan' | 'fieldsView' | 'run'>;
+export type FieldScan = Pick<StagedRecords, 'scan' | 'fieldsView' | 'run' | 'query' | 'pages'>;
 
 /** The temp view `scanFields` makes. */
 const fieldsScanned = '_scanned';
@@ -126,8 +126,20 @@ async function exactNumberTypes(staged: FieldScan, names: readonly string[], sha
   const known = probed.get(shape) ?? new Map<string, string | undefined>();
   probed.set(shape, known);
   const unknown = names.filter((name) => !known.has(name));
-  if (unknown.length > 0) for (const [name, type] of await probeNumbers(staged, unknown)) known.set(name, type);
+  if (unknown.length > 0) {
+    // Staging noted each page's long numbers: where no page may hold one, no field does (calm's 1M records: 0.3 s).
+    const found = (await mayHoldLongNumbers(staged))
+      ? await probeNumbers(staged, unknown)
+      : new Map(unknown.map((name) => [name, undefined]));
+    for (const [name, type] of found) known.set(name, type);
+  }
   return new Map(names.flatMap((name) => (known.get(name) === undefined ? [] : [[name, known.get(name)!] as const])));
+}
+
+/** Whether a staged page holds, or may hold (not known), a number of 16 characters or more. */
+async function mayHoldLongNumbers(staged: FieldScan): Promise<boolean> {
+  const [row] = await staged.query(`SELECT count(*) FILTER (WHERE long_numbers IS NOT FALSE) > 0 FROM ${staged.pages}`);
+  return row?.[0] !== false;
 }
 
 /** `exactNumberTypes` of `names`, from the records: each name with its type, or undefined for a plain DOUBLE. */

@@ -638,8 +638,15 @@ class StreamRun {
   #parse(body: string, headers: Headers, url: string): Pick<FetchedPage, 'facts' | 'records' | 'keys'> {
     const { pagination } = this.#o;
     if (this.#options.keepRawRecords) {
-      const { rawRecords, keys, refusals, facts } = scanPage(pagination, body, headers, url, this.#keyField, this.#options.recordLimits);
-      return { facts, records: { rawRecords, ...(refusals && { refusals }) }, keys };
+      const { rawRecords, keys, refusals, longNumbers, facts } = scanPage(
+        pagination,
+        body,
+        headers,
+        url,
+        this.#keyField,
+        this.#options.recordLimits,
+      );
+      return { facts, records: { rawRecords, longNumbers, ...(refusals && { refusals }) }, keys };
     }
     const { records, facts } = parsePage(pagination, body, headers, url);
     return { facts, records: { records }, keys: records.map((r) => recordKey(r, this.#keyField)) };

@@ -20,7 +20,13 @@ import type { StagingTime } from '../staging/stagingTypes.js';
  */
 export type StagedPage = StagedPageFields &
   (
-    | { readonly records: unknown[]; readonly rawRecords?: undefined; readonly keys?: undefined; readonly refusals?: undefined }
+    | {
+        readonly records: unknown[];
+        readonly rawRecords?: undefined;
+        readonly keys?: undefined;
+        readonly refusals?: undefined;
+        readonly longNumbers?: undefined;
+      }
     | StagedPageText
   );
 
@@ -31,6 +37,8 @@ export interface StagedPageText {
   readonly keys: (string | null)[];
   /** With `recordLimits`: why `recordRefusal` refuses record i under them (undefined: it does not). */
   readonly refusals?: (string | undefined)[];
+  /** The body held a number long enough to be an integer beyond 2^53; false lets the final file skip looking for them. */
+  readonly longNumbers?: boolean;
 }
 
 interface StagedPageFields {

@@ -91,6 +91,8 @@ export interface ScannedPage {
   readonly keys: (string | null)[];
   /** With limits: why each record is refused under them, or undefined. */
   readonly refusals?: (string | undefined)[];
+  /** The body holds a number long enough to be an integer beyond 2^53 (`scanRecords`). */
+  readonly longNumbers: boolean;
   readonly facts: PageFacts;
 }
 
@@ -124,7 +126,7 @@ export function scanPage(
 ): ScannedPage {
   const scanned = scanRecords(body, pagination.records, keyField, limits);
   if (scanned === undefined) throw notJsonError(body);
-  const { records, keys, refusals, envelope } = scanned;
+  const { records, keys, refusals, envelope, longNumbers } = scanned;
   if (records === undefined) throw noRecordsError(pagination.records);
   const recordsPath = pagination.records;
   const [whole, rest] = [parsedOnce(body), parsedOnce(envelope)];
@@ -134,6 +136,7 @@ export function scanPage(
     rawRecords: records,
     keys,
     ...(refusals && { refusals }),
+    longNumbers,
     facts: readFacts(pagination.paginator, read, records.length, headers, requestUrl),
   };
 }

@@ -197,6 +197,8 @@ export class PageStager {
         pages.appendTimestamp(stagedAt);
         pages.appendInteger(input.attempts);
         pages.appendDouble(input.latencyMs);
+        if (input.longNumbers === undefined) pages.appendNull();
+        else pages.appendBoolean(input.longNumbers);
         pages.endRow();
       }
       pages.flushSync();

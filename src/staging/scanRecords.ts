@@ -13,7 +13,12 @@ export interface ScannedRecords {
   readonly envelope: string;
   /** With limits: why each record is refused under them (`RecordCheck`), or undefined when it is not. */
   readonly refusals?: (string | undefined)[];
+  /** A number of `longNumberChars` characters or more is in the text: an integer beyond 2^53 is one. */
+  readonly longNumbers: boolean;
 }
+
+/** A JSON number this long or longer may be an integer beyond 2^53 (2^53 itself has 16 digits). */
+export const longNumberChars = 16;
 
 const OBJECT = 1;
 const ARRAY = 2;
@@ -66,6 +71,7 @@ export function scanRecords(
   let keys: (string | null)[] = [];
   const check = limits && new RecordCheck(limits);
   let refusals: (string | undefined)[] = [];
+  let longNumbers = false;
   /** Depth of the records array while it is open (0: the text is the record), else -1; and where it starts and ends. */
   let recordsDepth = recordsPath === null ? 0 : -1;
   let arrayStart = -1;
@@ -204,7 +210,10 @@ export function scanRecords(
     } else if (c === QUOTE) {
       if ((i = string(i)) < 0) return undefined;
     } else if (c === MINUS || isDigit(c)) {
-      if ((i = number(i)) < 0) return undefined;
+      const end = number(i);
+      if (end < 0) return undefined;
+      longNumbers ||= end - i >= longNumberChars;
+      i = end;
     } else if (text.startsWith('true', i)) i += 4;
     else if (text.startsWith('false', i)) i += 5;
     else if (text.startsWith('null', i)) i += 4;
@@ -219,7 +228,7 @@ export function scanRecords(
         if (check !== undefined) refusals.push(check.end(record));
       }
       while (isJsonSpace(text.charCodeAt(i))) i++;
-      if (depth === 0) return i === n ? scanned(text, records, keys, check && refusals, arrayStart, arrayEnd) : undefined;
+      if (depth === 0) return i === n ? scanned(text, records, keys, check && refusals, longNumbers, arrayStart, arrayEnd) : undefined;
       const d = text.charCodeAt(i);
       if (d === COMMA) {
         i++;
@@ -283,12 +292,13 @@ function scanned(
   records: string[] | undefined,
   keys: (string | null)[],
   refusals: (string | undefined)[] | undefined,
+  longNumbers: boolean,
   arrayStart: number,
   arrayEnd: number,
 ): ScannedRecords {
-  if (records === undefined) return { records, keys: [], envelope: text, ...(refusals && { refusals: [] }) };
+  if (records === undefined) return { records, keys: [], envelope: text, longNumbers, ...(refusals && { refusals: [] }) };
   const envelope = arrayStart < 0 ? text : `${text.slice(0, arrayStart)}[]${text.slice(arrayEnd)}`;
-  return { records, keys, envelope, ...(refusals && { refusals }) };
+  return { records, keys, envelope, longNumbers, ...(refusals && { refusals }) };
 }
 
 const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;

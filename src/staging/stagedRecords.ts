@@ -24,7 +24,10 @@ export interface StagedRecords {
    * fields (a JSON array of the paths that held one, never the value), masked (before staging).
    */
   readonly secrets: string;
-  /** SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms. */
+  /**
+   * SQL relation of the run's committed pages: page, records, fetched_at, next_cursor, staged_at,
+   * attempts, latency_ms, long_numbers (a number of 16 characters or more in its records; NULL: not known).
+   */
   readonly pages: string;
   /**
    * The unique records: `relation` has the columns of `records`, one row per key (its first
@@ -137,7 +140,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
     runId: store.runId,
     records: `(SELECT run_id, page, seq, key, fetched_at, record, refused FROM raw_records WHERE run_id = ${run})`,
     secrets: `(SELECT page, seq, fields, masked FROM record_secrets WHERE run_id = ${run})`,
-    pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms FROM pages WHERE run_id = ${run})`,
+    pages: `(SELECT page, records, fetched_at, next_cursor, staged_at, attempts, latency_ms, long_numbers FROM pages WHERE run_id = ${run})`,
     unique,
     async fieldsView(view, names) {
       return createFieldsView(conn, view, (await unique()).relation, names);

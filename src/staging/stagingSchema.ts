@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS pages (
   latency_ms DOUBLE NOT NULL,
   PRIMARY KEY (run_id, page)
 );
+-- Whether the page's text held a number long enough to be an integer beyond 2^53 (NULL: not known,
+-- as for pages staged before it was kept): none in any page spares the final file looking for them.
+ALTER TABLE pages ADD COLUMN IF NOT EXISTS long_numbers BOOLEAN;
 CREATE TABLE IF NOT EXISTS raw_records (
   run_id VARCHAR NOT NULL,
   page INTEGER NOT NULL,

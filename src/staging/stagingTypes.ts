@@ -58,6 +58,11 @@ interface StagePageFields {
   readonly rawRecordsParsed?: boolean;
   /** Epoch ms when the page's response arrived. */
   readonly fetchedAt: number;
+  /**
+   * Whether the records' text holds a number of 16 characters or more (`scanRecords`): false lets
+   * the final file skip looking for integers beyond 2^53 when no page holds one; undefined: not known.
+   */
+  readonly longNumbers?: boolean | undefined;
   readonly nextCursor?: string | null;
   readonly attempts: number;
   readonly latencyMs: number;

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpApi, type RunningHttpApi } from '../support/startHttpApi.js';
@@ -268,6 +269,37 @@ describe('hostile data through ingest run: nothing lost silently, nothing crashe
         { name: '_page__2', type: 'JSON', key: '_page' },
         { name: 'name__2__2', type: 'VARCHAR', key: 'name__2' },
       ]);
+    }
+  });
+
+  it('a number beyond 2^53 lands exact; staging notes which pages could hold one, so a run without any is not searched for them', async () => {
+    await start({
+      exact: ['{"id":1,"v":1.5}', '{"id":2,"v":9007199254740993}'],
+      plain: ['{"id":1,"v":1.5}', '{"id":2,"v":123456789012345}'],
+    });
+    const run = await ingest(['exact', 'plain'], 'numbers');
+    expect(run.exit, run.stderr).toBe(0);
+    const exact = await readDelivered(lake!.client, BUCKET, `exact/ingest_date=${INGEST_DATE}/exact_numbers.ndjson`, 'ndjson');
+    expect(exact.rows.map((r) => (r['v'] as ExactNumber).text)).toEqual(['1.5', '9007199254740993']);
+    const plain = await readDelivered(lake!.client, BUCKET, `plain/ingest_date=${INGEST_DATE}/plain_numbers.ndjson`, 'ndjson');
+    expect(plain.rows.map((r) => Number((r['v'] as ExactNumber).text))).toEqual([1.5, 123456789012345]);
+    for (const [dataset, type, long] of [
+      ['exact', 'DECIMAL(38, 1)', true],
+      ['plain', 'DOUBLE', false],
+    ] as const) {
+      const schema = JSON.parse(await getObjectText(lake!.client, BUCKET, `_schemas/${dataset}.json`)) as { columns: { name: string }[] };
+      expect(
+        schema.columns.find((c) => c.name === 'v'),
+        dataset,
+      ).toEqual({ name: 'v', type });
+      const instance = await DuckDBInstance.create(join(lake!.dataDir, 'staging', dataset, 'numbers.duckdb'), { access_mode: 'READ_ONLY' });
+      const conn = await instance.connect();
+      try {
+        expect((await conn.runAndReadAll('SELECT long_numbers FROM pages')).getRows(), dataset).toEqual([[long]]);
+      } finally {
+        conn.closeSync();
+        instance.closeSync();
+      }
     }
   });
 });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StagingStore } from '../../src/staging/index.js';
 import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
@@ -292,6 +293,44 @@ describe('writeFinalFile (ELT)', () => {
       ['9007199254740993.0', '"1.5e300"'],
       ['null', 'null'],
       ['null', 'null'],
+    ]);
+  });
+
+  it("probes for integers beyond 2^53 only where staging did not rule them out: a page's note of its long numbers decides", async () => {
+    const typeOfV = async (name: string): Promise<string | undefined> => {
+      const result = await writeFinalFile(store, { format: 'parquet', path: join(dir, `${name}.parquet`) });
+      return result.columns.find((c) => c.name === 'v')?.type;
+    };
+    await stageRaw(store, 1, ['{"id":1,"v":1.5}', '{"id":2,"v":2.5}'], { longNumbers: false });
+    // Told wrongly that a page holds none, the final file believes it: the note, not a scan, decided.
+    await stageRaw(store, 2, ['{"id":3,"v":9007199254740993}'], { longNumbers: false });
+    expect(await typeOfV('trusted')).toBe('DOUBLE');
+    // A page whose note says it holds one, or that has none (staged before notes were kept), is probed.
+    await stageRaw(store, 3, ['{"id":4,"v":3.5}'], { longNumbers: true });
+    expect(await typeOfV('noted')).toBe('DECIMAL(38,1)');
+    await store.close();
+    store = await StagingStore.open({ path: join(dir, 'staging', 'run-8.duckdb'), runId: 'run-8' });
+    await stageRaw(store, 1, ['{"id":1,"v":1.5}'], { longNumbers: false });
+    await stageRaw(store, 2, ['{"id":2,"v":9007199254740993}']);
+    expect(await typeOfV('unknown')).toBe('DECIMAL(38,1)');
+  });
+
+  it('opens a database staged before pages kept that note: its pages count as holding long numbers, and staging goes on', async () => {
+    const path = join(dir, 'staging', 'run-7.duckdb');
+    await stageRaw(store, 1, ['{"id":1,"v":9007199254740993}'], { longNumbers: true });
+    await store.close();
+    const old = await DuckDBInstance.create(path);
+    const conn = await old.connect();
+    await conn.run('ALTER TABLE pages DROP COLUMN long_numbers');
+    conn.closeSync();
+    old.closeSync();
+    store = await StagingStore.open({ path, runId: 'run-7' });
+    await stageRaw(store, 2, ['{"id":2,"v":2.5}'], { longNumbers: false });
+    const result = await writeFinalFile(store, { format: 'parquet', path: join(dir, 'old.parquet') });
+    expect(result.columns.find((c) => c.name === 'v')?.type).toBe('DECIMAL(38,1)');
+    expect(await query(`SELECT v::VARCHAR AS v FROM read_parquet('${join(dir, 'old.parquet')}') ORDER BY id`)).toEqual([
+      { v: '9007199254740993.0' },
+      { v: '2.5' },
     ]);
   });
 

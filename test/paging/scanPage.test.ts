@@ -12,6 +12,7 @@ describe('scanPage', () => {
     expect(page).toEqual({
       rawRecords: ['{"id":"a1","meta":{"next":"inside"}}', '{"id":2}'],
       keys: ['a1', '2'],
+      longNumbers: false,
       facts: expect.objectContaining({ count: 2, next: 'c2' }),
     });
     const parse = vi.spyOn(JSON, 'parse');

@@ -33,6 +33,12 @@ function expectAgreesWithJsonParse(text: string, path: string, keyField = 'id'):
   if (path !== '$') expect(readPath(JSON.parse(scanned!.envelope), path)).toEqual([]);
 }
 
+/** Whether `value`, as JSON.stringify writes it, holds a number of 16 characters or more. */
+const hasLongNumber = (value: unknown): boolean =>
+  typeof value === 'number'
+    ? JSON.stringify(value).length >= 16
+    : typeof value === 'object' && value !== null && Object.values(value).some(hasLongNumber);
+
 describe('scanRecords', () => {
   it('returns the exact source text of each element, big integers and escapes intact', () => {
     const body =
@@ -41,6 +47,16 @@ describe('scanRecords', () => {
     expect(scanned?.records).toEqual(['{"id":9007199254740993,"s":"a\\"]}"}', '{"id":2,"n":[1,{"x":"}"}]}', 'null', '"t"']);
     expect(scanned?.keys).toEqual([null, '2', null, null]);
     expect(scanned?.envelope).toBe('{"metadata":{"page":1,"data":[0]}, "data" : [] }');
+  });
+
+  it('notes a number of 16 characters or more, the length of an integer beyond 2^53, wherever it is', () => {
+    const long = (body: string): boolean | undefined => scanRecords(body, 'data', 'id')?.longNumbers;
+    expect(long('{"data":[{"id":1,"v":9007199254740993}]}')).toBe(true);
+    expect(long('{"data":[{"id":1,"v":{"w":[-123456789012345]}}]}')).toBe(true);
+    expect(long('{"data":[{"id":1,"v":0.12345678901234}]}')).toBe(true);
+    expect(long('{"total":1234567890123456,"data":[]}')).toBe(true);
+    expect(long('{"data":[{"id":1,"v":123456789012345,"s":"12345678901234567890"}]}')).toBe(false);
+    expect(long('{"data":[{"id":1,"v":-12345678901234,"w":1.5e300}]}')).toBe(false);
   });
 
   it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
@@ -162,6 +178,7 @@ describe('scanRecords', () => {
         expectAgreesWithJsonParse(body, 'page.data');
         expectAgreesWithJsonParse(body, 'list.1');
         expectAgreesWithJsonParse(JSON.stringify(items), '$');
+        expect(scanRecords(body, 'page.data', 'id')?.longNumbers).toBe(hasLongNumber(JSON.parse(body)));
       }),
       { numRuns: 300 },
     );
