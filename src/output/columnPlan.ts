@@ -1,6 +1,7 @@
 /** Columns inferred from the staged records (ELT), expected and lineage columns: what each is and its SQL. */
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
+import { longNumberChars } from '../staging/scanRecords.js';
 import { sqlIdent } from '../staging/sqlText.js';
 
 /**
@@ -151,7 +152,8 @@ function probeNumbers(staged: FieldScan, names: readonly string[]): Promise<Map<
           `SELECT ${names
             .map((name) => {
               const t = text(name);
-              return `bool_or(length(${t}) >= 16 AND regexp_full_match(${t}, '-?[0-9]{16,}') AND abs(${t}::DOUBLE) >= 9007199254740992)`;
+              // As long as staging's note counts (`longNumberChars`): a page noted without such a number holds no match.
+              return `bool_or(length(${t}) >= ${longNumberChars} AND regexp_full_match(${t}, '-?[0-9]{${longNumberChars},}') AND abs(${t}::DOUBLE) >= 9007199254740992)`;
             })
             .join(', ')} FROM ${view}`,
         )

@@ -13,6 +13,7 @@ import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 import { simPaging } from '../support/simPaging.js';
+import { wholeRunTargets } from './wholeRunBench.js';
 import { recordCount } from '../../src/staging/recordCount.js';
 
 /**
@@ -264,7 +265,7 @@ export async function runVirtualPacing(options: {
           attemptsPerPage: m.requests / Math.max(1, m.pages),
           idealAttemptsPerPage: 1,
           failure: m.failure,
-          pass: m.failure === undefined && ratio >= 0.85,
+          pass: m.failure === undefined && ratio >= wholeRunTargets.slowFetchRatio,
         });
       }
     }
