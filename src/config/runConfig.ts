@@ -129,6 +129,9 @@ export const runConfigSchema = z.strictObject({
   }),
   rateLimit: positive.optional().register(m, { help: 'known request rate limit in requests/s (learned from the server when absent)' }),
   maxRate: positive.optional().register(m, { help: 'never send faster than this many requests/s' }),
+  rememberPace: z.boolean().default(true).register(m, {
+    help: "start from the rate limit earlier runs learned from the same API (kept in the data directory's pace.json) instead of learning it again",
+  }),
   maxAttemptsPerPage: positiveInt
     .max(100)
     .default(8)

@@ -5,6 +5,7 @@ import type { RunReport } from '../report/runReport.js';
 import { createRuntime } from '../runtime/runtime.js';
 import type { RunIngestionContext } from './runIngestionContext.js';
 import { runResource } from './runResource.js';
+import { withApiPacer } from './withApiPacer.js';
 
 export type { RunIngestionContext, S3Credentials } from './runIngestionContext.js';
 
@@ -20,5 +21,5 @@ export async function runIngestion(options: RunConfigInput, context: RunIngestio
   const run = await resolveRunOptions(options, new Date(runtime.clock.now()));
   if (run.resources.length !== 1)
     throw new ConfigError([`source: ${run.resources.length} resources; runIngestion runs one, runSource runs them all`]);
-  return runResource(forResource(run, run.resources[0]!), runtime, context);
+  return withApiPacer(run, runtime, (pacer) => runResource(forResource(run, run.resources[0]!), runtime, context, pacer));
 }

@@ -20,13 +20,13 @@ import { writeReport } from './steps/writeReport.js';
 /**
  * One resource's run, its options resolved: every record of the resource staged in DuckDB page by
  * page, one final file written from it, delivered to S3 and verified, and the report written.
- * `pacer`: the API origin's, when other resources run beside it.
+ * `pacer`: the API origin's (`withApiPacer`), shared with the resources that run beside it.
  */
 export async function runResource(
   config: ResolvedRunConfig,
   runtime: Runtime,
   context: RunIngestionContext,
-  pacer?: Pacer,
+  pacer: Pacer,
 ): Promise<RunReport> {
   const services = await openRunServices(config, runtime, context.s3Credentials);
   try {
@@ -43,7 +43,7 @@ export async function runResource(
       },
       writeFinalFile: writeFile(config, services),
       uploadFile: upload(config, services, figures),
-      writeReport: writeReport(config, services, resume.state, figures),
+      writeReport: writeReport(config, services, resume.state, figures, pacer.limiter.start),
     };
     const extra = context.inspect === undefined ? [] : Array.isArray(context.inspect) ? context.inspect : [context.inspect as Inspect];
     const observe =

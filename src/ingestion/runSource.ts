@@ -1,11 +1,11 @@
 import { forResource, resolveRunOptions, type ResolvedRun } from '../config/loadRunConfig.js';
 import type { RunConfigInput } from '../config/runConfig.js';
-import { createPacer } from '../pacing/pacer.js';
 import type { RunReport } from '../report/runReport.js';
 import { sourceStatus } from '../report/sourceRunReport.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import type { RunIngestionContext } from './runIngestionContext.js';
 import { runResource } from './runResource.js';
+import { withApiPacer } from './withApiPacer.js';
 import { writeSourceReport, type SourceReportOutcome } from './writeSourceReport.js';
 
 /** A source's run: one report per resource, and the run's outcome over them all. */
@@ -32,11 +32,9 @@ export async function runSource(options: RunConfigInput, context: RunIngestionCo
 
 /** `runSource` for options already resolved (the CLI resolves them to show its errors first). */
 export async function runResolvedSource(run: ResolvedRun, runtime: Runtime, context: RunIngestionContext): Promise<SourceReport> {
-  // One pacer for the API's origin: its rate limit is the API's, however many resources share it.
-  const pacer = createPacer(runtime.clock, { rateLimit: run.rateLimit, maxRate: run.maxRate });
-  const settled = await Promise.allSettled(
-    run.resources.map((resource) => runResource(forResource(run, resource), runtime, context, pacer)),
-  ).finally(() => pacer.limiter.dispose());
+  const settled = await withApiPacer(run, runtime, (pacer) =>
+    Promise.allSettled(run.resources.map((resource) => runResource(forResource(run, resource), runtime, context, pacer))),
+  );
   // A resource that could not start (its run id locked elsewhere) ends the source's run, once the others are over.
   const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (refused) throw refused.reason;

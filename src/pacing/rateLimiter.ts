@@ -11,7 +11,23 @@ import { WaiterQueue } from './waiterQueue.js';
 export type AttemptOutcome = 'success' | 'failure' | 'other';
 
 /** Where the current rate came from (for logs and the report). */
-export type RateSource = 'configured' | 'policy' | 'headers' | 'slowStart' | 'adaptive';
+export type RateSource = 'configured' | 'policy' | 'headers' | 'slowStart' | 'adaptive' | 'remembered';
+
+/**
+ * What a run learned of the API's rate limit by probing it, for the next run to start from
+ * (`RateLimiter.learned`): a ceiling its 429s showed, or, without a 429, the highest rate it
+ * sent at that the API accepted.
+ */
+export type LearnedPace = { readonly ceiling: number } | { readonly accepted: number };
+
+/** Where a run's rate started, for its report: learning it (slow start), the configured limit, or a pace remembered from an earlier run. */
+export interface PaceStart {
+  readonly from: 'slowStart' | 'configured' | 'remembered';
+  /** Requests/s. */
+  readonly rate: number;
+  /** When the remembered pace was learned. */
+  readonly learnedAt?: string;
+}
 
 export interface RateLimiterOptions {
   /** The API's known limit `L`, req/s: start at 0.95 L and never exceed L. Run option `rateLimit`. */
@@ -22,6 +38,12 @@ export interface RateLimiterOptions {
   readonly minRate?: number | undefined;
   /** The slow-start rate when nothing is known, req/s. Default 2. */
   readonly initialRate?: number | undefined;
+  /**
+   * What an earlier run against the same API learned (`learned`), when nothing is configured: a
+   * ceiling starts the rate at 0.95 of it, as after a 429; an accepted rate starts slow start at
+   * half of it. The API's headers and 429s then correct it as they would any estimate.
+   */
+  readonly remembered?: (LearnedPace & { readonly learnedAt?: string }) | undefined;
 }
 
 interface Sample {
@@ -66,6 +88,8 @@ const probeMax = 0.005;
  * token): at small limits the last two rate levels hold only a few, and read it at half.
  */
 const firstCutSamples = 20;
+/** A rate held this long without a 429 is one the API accepts: remembered instead of the ceiling below it. */
+const heldMs = 10_000;
 /** Attempts the outage rule looks at, at most. */
 const outageSample = 20;
 /** Above 100 req/s a capacity of one token would need sub-millisecond timers: hold 10 ms worth. */
@@ -118,7 +142,12 @@ export class RateLimiter {
   #answered = 0;
   /** Quota the server said was left when it first advertised its limit: spent once, on top of the rate. */
   #credit = 0;
+  /** A 429 was seen: the ceiling is the server's limit, not an outage's halving. */
+  #limited = false;
+  /** The fastest rate slow start measured the demand sending at (every answer accepted), req/s. */
+  #accepted = 0;
   #resumeListeners: ((pausedMs: number) => void)[] = [];
+  readonly #started: PaceStart;
 
   constructor(clock: Clock, latency: LatencyTracker, options: RateLimiterOptions = {}) {
     this.#clock = clock;
@@ -132,15 +161,31 @@ export class RateLimiter {
     this.#probeFrom = now;
     this.#lastDoubleAt = now;
     this.#previousDoubleAt = now;
+    const remembered = options.remembered;
     if (options.rateLimit !== undefined) {
       this.#rate = 0.95 * options.rateLimit;
       this.#ceiling = options.rateLimit;
       this.#source = 'configured';
+    } else if (remembered !== undefined && 'ceiling' in remembered) {
+      this.#rate = 0.95 * remembered.ceiling;
+      this.#ceiling = remembered.ceiling;
+      this.#source = 'remembered';
     } else {
-      this.#rate = options.initialRate ?? 2;
+      this.#rate = Math.max(options.initialRate ?? 2, (remembered?.accepted ?? 0) / 2);
       this.#source = 'slowStart';
     }
     this.#rate = this.#bounded(this.#rate);
+    const from = this.#source === 'configured' ? 'configured' : remembered === undefined ? 'slowStart' : 'remembered';
+    this.#started = {
+      from,
+      rate: this.#rate,
+      ...(from === 'remembered' && remembered?.learnedAt ? { learnedAt: remembered.learnedAt } : {}),
+    };
+  }
+
+  /** Where the rate started. */
+  get start(): PaceStart {
+    return this.#started;
   }
 
   /** The current rate `r`, req/s. */
@@ -155,6 +200,21 @@ export class RateLimiter {
   /** The estimated server ceiling `w`, req/s, once known. */
   get ceiling(): number | undefined {
     return this.#ceiling;
+  }
+
+  /**
+   * What this run learned of the API's limit by probing it, for a later run (undefined when it
+   * probed nothing: the limit was configured or advertised, or nothing was sent): after a 429 or
+   * from a remembered ceiling, that ceiling, or the rate held 10 s since the last 429 if higher;
+   * otherwise the fastest rate slow start sent at, every answer accepted.
+   */
+  get learned(): LearnedPace | undefined {
+    if (this.#ceiling !== undefined && (this.#limited || this.#source === 'remembered')) {
+      const held = this.#clock.now() - this.#lastCutAt >= heldMs ? this.#rate : 0;
+      return { ceiling: Math.max(this.#ceiling, held) };
+    }
+    const probed = this.#source === 'slowStart' || this.#source === 'adaptive';
+    return probed && this.#accepted > 0 ? { accepted: this.#accepted } : undefined;
   }
 
   /** Until when (clock ms) every attempt is paused; in the past when not paused. */
@@ -204,6 +264,7 @@ export class RateLimiter {
     const now = this.#clock.now();
     this.#answered++;
     this.#credit = 0;
+    this.#limited = true;
     this.#trim(now);
     const epoch = Math.max(1000, this.#latency.quantile(0.5) ?? 0);
     let cut = false;
@@ -259,7 +320,8 @@ export class RateLimiter {
     const limit = Number(headers.get('ratelimit-limit') ?? NaN);
     const remaining = Number(headers.get('ratelimit-remaining') ?? NaN);
     const reset = Number(headers.get('ratelimit-reset') ?? NaN);
-    const canStart = this.#source === 'slowStart' || (this.#source === 'headers' && policy !== undefined);
+    // A remembered pace is an estimate: what the server says now replaces it.
+    const canStart = this.#source === 'slowStart' || this.#source === 'remembered' || (this.#source === 'headers' && policy !== undefined);
     if (canStart) {
       if (policy !== undefined) this.#start(policy.quota / policy.windowSeconds, 'policy', remaining);
       else if (Number.isFinite(limit) && limit > 0) this.#start(limit, 'headers', remaining);
@@ -279,7 +341,7 @@ export class RateLimiter {
   #start(advertised: number, source: RateSource, remaining: number): void {
     // Once (a later policy header refines the rate; the quota left was spent), and never under
     // maxRate, which a burst would exceed.
-    if (this.#source === 'slowStart' && Number.isFinite(remaining) && this.#cap === Infinity) {
+    if ((this.#source === 'slowStart' || this.#source === 'remembered') && Number.isFinite(remaining) && this.#cap === Infinity) {
       this.#credit = Math.max(0, Math.min(Math.floor(remaining) - Math.max(0, this.#taken - this.#answered), Math.floor(advertised)));
     }
     this.#rate = this.#bounded(0.98 * advertised);
@@ -401,6 +463,7 @@ export class RateLimiter {
     const tokens = (slowStartDoublingTokens * 1000) / this.#rate;
     if (elapsed < Math.max(slowStartMinDoublingMs, Math.min(slowStartDoublingMs, roundTrips, tokens))) return;
     if (this.#takenSinceDouble * 2 >= this.#rate * (elapsed / 1000)) {
+      this.#accepted = Math.max(this.#accepted, (this.#takenSinceDouble * 1000) / elapsed);
       this.#rate = this.#bounded(this.#rate * 2);
       this.#previousDoubleAt = this.#lastDoubleAt;
     }

@@ -37,10 +37,18 @@ export function requestFacts(report: RunReport): Fact[] {
     { label: 'Retries', value: n(r.retries), num: true },
     { label: 'Rate limited (429)', value: n(r.rateLimited), num: true },
     { label: 'Total rate-limit pause', value: formatDuration(r.rateLimitPauseMs), num: true },
+    ...(r.pace ? [{ label: 'Rate at start', value: paceText(r.pace) }] : []),
     { label: 'Token refreshes', value: n(r.tokenRefreshes), num: true },
     { label: 'Logins (failed)', value: `${n(r.logins)} (${n(r.failedLogins)})`, num: true },
     { label: 'Time logging in', value: formatDuration(r.loginMs), num: true },
   ];
+}
+
+function paceText({ from, rate, learnedAt }: NonNullable<RunReport['requests']['pace']>): string {
+  const perSecond = `${rate < 10 ? rate.toFixed(2) : n(Math.round(rate))} req/s`;
+  if (from === 'configured') return `${perSecond}, from the configured rateLimit`;
+  if (from === 'slowStart') return `${perSecond}, learning the API's limit (slow start)`;
+  return `${perSecond}, from the pace a run learned from this API${learnedAt ? ` on ${learnedAt.slice(0, 10)}` : ''} (rememberPace)`;
 }
 
 /** Responses and retries per status, HTTP codes first. */

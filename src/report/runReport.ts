@@ -1,3 +1,5 @@
+import type { PaceStart } from '../pacing/rateLimiter.js';
+
 /**
  * Time spent staging pages, ms on the run's clock (a simulated clock reads 0): parsing their
  * bodies as they arrive, then each transaction's appends, checkpoint rows and commit. It overlaps
@@ -150,6 +152,8 @@ export interface RunReport {
     readonly retriesByStatus: Readonly<Record<string, number>>;
     readonly rateLimited: number;
     readonly rateLimitPauseMs: number;
+    /** Where the request rate started: learning the API's limit, the configured one, or the pace remembered from an earlier run (option `rememberPace`). */
+    readonly pace?: PaceStart;
     readonly tokenRefreshes: number;
     /** `POST /login` requests (the first login included), those that failed, and their time. */
     readonly logins: number;

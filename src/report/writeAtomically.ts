@@ -15,7 +15,7 @@ export async function writeAtomically(path: string, text: string): Promise<void>
     await rename(temp, path);
   } catch (error: unknown) {
     await rm(temp, { force: true });
-    throw new IngestError(`cannot write the report file ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new IngestError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import type { S3Credentials } from '../../src/ingestion/runIngestion.js';
@@ -26,6 +26,8 @@ export interface MeasuredRun {
   readonly server: SimulatorStats;
   /** From spawning the run's process to its exit (node start-up and module loading included). */
   readonly processWallMs: number;
+  /** The pace the run left for the next against the same server (its data directory's pace.json), if any. */
+  readonly pace: string | undefined;
 }
 
 /** Page size of every whole-run benchmark: the simulator's maximum. */
@@ -57,7 +59,8 @@ export function benchRunConfig(
 
 /**
  * One whole run as its own process against `serve` (already started), then the server's
- * stats. The run's data directory is removed afterwards (a 10M-record staging file is large).
+ * stats. The run's data directory starts empty, or with the `pace` an earlier run left, and is
+ * removed afterwards (a 10M-record staging file is large).
  */
 export async function measureRunAgainst(
   ctx: BenchContext,
@@ -65,19 +68,50 @@ export async function measureRunAgainst(
   runId: string,
   pageSize = benchPageSize,
   options: Partial<RunConfigInput> = {},
+  pace?: string,
 ): Promise<MeasuredRun> {
   const dataDir = join(ctx.workDir, runId);
+  const pacePath = join(dataDir, 'pace.json');
   try {
+    if (pace !== undefined) {
+      await mkdir(dataDir, { recursive: true });
+      await writeFile(pacePath, pace);
+    }
     const input: RunIngestionChildInput = {
       config: { ...benchRunConfig(ctx, serve.url, runId, dataDir, pageSize), ...options },
       s3Credentials: ctx.s3.credentials,
     };
     const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);
     if (run.status !== 'succeeded') throw new Error(`run ${runId} failed: ${run.error ?? 'no reason given'}`);
-    return { run, server: await serve.stats(), processWallMs };
+    const left = await readFile(pacePath, 'utf8').catch(() => undefined);
+    return { run, server: await serve.stats(), processWallMs, pace: left };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The run of `first` again, as a later run against the same server (`runId`): it starts from the
+ * pace the first one learned (run option `rememberPace`); the server's stats are its own.
+ */
+export async function measureRunAgain(
+  ctx: BenchContext,
+  serve: ServeProcess,
+  first: MeasuredRun,
+  runId: string,
+  pageSize = benchPageSize,
+): Promise<MeasuredRun> {
+  if (first.pace === undefined) throw new Error(`the run before ${runId} learned no pace to start from`);
+  const again = await measureRunAgainst(ctx, serve, runId, pageSize, {}, first.pace);
+  return { ...again, server: difference(again.server, first.server) };
+}
+
+/** `after − before`, counter by counter (the server counts from its start). */
+function difference<T>(after: T, before: T): T {
+  if (typeof after === 'number') return (after - (before as number)) as T;
+  if (typeof after !== 'object' || after === null) return after;
+  const earlier = before as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, difference(v, earlier[k] ?? 0)])) as T;
 }
 
 /** Starts `ingest serve <flags>`, runs `work` against it, and stops it whatever happens. */

@@ -10,6 +10,8 @@ import { seededRandom } from '../../src/runtime/random.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
+import { createPacer } from '../../src/pacing/pacer.js';
+import type { LearnedPace } from '../../src/pacing/rateLimiter.js';
 import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 import { simPaging } from '../support/simPaging.js';
@@ -21,7 +23,9 @@ import { recordCount } from '../../src/staging/recordCount.js';
  * virtual time: no machine load, exact numbers, any run length. Run it with
  * `npx tsx test/bench/virtualPacing.ts [--seeds 3] [--lengths 30,120,600] [--only flaky,calm] [--complete]`.
  * With `--complete`, a paced scenario runs its whole data set (what `2 × length` s at R fetch)
- * to its end instead of for a window: its ratio then counts the run's tail too.
+ * to its end instead of for a window: its ratio then counts the run's tail too. With
+ * `--remembered`, the paced and slow scenarios measure a second run against the same API, started
+ * from the pace the first learned (run option `rememberPace`).
  */
 
 const pageSize = 100;
@@ -51,6 +55,8 @@ interface Measured {
   readonly stats: SimulatorStats;
   /** Why the run stopped before its deadline, if it did. */
   readonly failure: string | undefined;
+  /** What the run learned of the API's limit, for the next (`RateLimiter.learned`). */
+  readonly learned: LearnedPace | undefined;
 }
 
 /** Runs the page stream for `seconds` of virtual time, counting what was staged within them; `complete`: to its last page. */
@@ -60,8 +66,10 @@ async function measure(
   seed: number,
   complete = false,
   extra: Partial<PageStreamOptions> = {},
+  remembered?: LearnedPace,
 ): Promise<Measured> {
   const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+  const pacer = createPacer(clock, { rateLimit: extra.rateLimit, maxRate: extra.maxRate, remembered });
   const start = clock.now();
   const simulator = createSimulatorFetch(sim, clock);
   const runtime = createRuntime({ clock, random: seededRandom(seed), fetch: simulator.fetch });
@@ -75,6 +83,7 @@ async function measure(
     {
       runtime,
       auth,
+      pacer,
       scheduler: clockScheduler(clock),
       stage: async (staged) => {
         if (!complete && clock.now() - start > windowMs) return;
@@ -104,7 +113,14 @@ async function measure(
     pages,
     stats: simulator.stats(),
     failure,
+    learned: pacer.limiter.learned,
   };
+}
+
+/** `measure`, or with `remembered` the same run again, started from the pace the first learned. */
+async function measureRun(remembered: boolean, ...[sim, seconds, seed, complete, extra]: Parameters<typeof measure>): Promise<Measured> {
+  const first = await measure(sim, seconds, seed, complete, extra);
+  return remembered ? measure(sim, seconds, seed, complete, extra, first.learned) : first;
 }
 
 /**
@@ -151,9 +167,13 @@ export async function runVirtualPacing(options: {
   only?: readonly string[];
   /** Paced scenarios run to their last page (see the usage above). */
   complete?: boolean;
+  /** Paced and slow scenarios measure a second run, from the pace the first learned (see the usage above). */
+  remembered?: boolean;
   log?: (line: string) => void;
 }): Promise<VirtualRow[]> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const remembered = options.remembered ?? false;
+  const suffix = remembered ? ', remembered' : '';
   const wanted = (name: string): boolean => options.only === undefined || options.only.some((part) => name.includes(part));
   const rows: VirtualRow[] = [];
   const report = (row: VirtualRow): void => {
@@ -170,13 +190,13 @@ export async function runVirtualPacing(options: {
     for (const seconds of options.lengths) {
       for (const seed of options.seeds) {
         const sim = pacedSimulator(s, seed, seconds, pageSize);
-        const m = await measure(sim, seconds, seed, options.complete);
+        const m = await measureRun(remembered, sim, seconds, seed, options.complete);
         const f = pageAttempts(m.stats).f;
         const ratio = m.records / m.seconds / (s.rate * (1 - f) * pageSize);
         const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
         const { minRatio, max429 } = pacedTargets(s);
         report({
-          scenario: name,
+          scenario: `${name}${suffix}`,
           seed,
           seconds: Math.round(m.seconds),
           ratio,
@@ -254,10 +274,10 @@ export async function runVirtualPacing(options: {
         // What a user who knows the API's limit gets: no slow start (run option `rateLimit`).
         ['slow, limit known (vs ×64)', { rateLimit: 1000 }],
       ] as const) {
-        const m = await measure(sim, 600, seed, true, extra);
+        const m = await measureRun(remembered, sim, 600, seed, true, extra);
         const ratio = ideal / m.seconds;
         report({
-          scenario: name,
+          scenario: `${name}${suffix}`,
           seed,
           seconds: Math.round(m.seconds * 10) / 10,
           ratio,
@@ -283,7 +303,13 @@ if (process.argv[1]?.endsWith('virtualPacing.ts')) {
   const lengths = (arg('lengths') ?? '30,120,600').split(',').map(Number);
   const only = arg('only')?.split(',');
   const started = performance.now();
-  const rows = await runVirtualPacing({ seeds, lengths, ...(only ? { only } : {}), complete: process.argv.includes('--complete') });
+  const rows = await runVirtualPacing({
+    seeds,
+    lengths,
+    ...(only ? { only } : {}),
+    complete: process.argv.includes('--complete'),
+    remembered: process.argv.includes('--remembered'),
+  });
   const failed = rows.filter((r) => !r.pass).length;
   console.log(`${rows.length - failed}/${rows.length} pass (${((performance.now() - started) / 1000).toFixed(0)} s wall)`);
 }

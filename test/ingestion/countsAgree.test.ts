@@ -71,8 +71,9 @@ describe('one source of counts', () => {
 
     // The report is the machine's record.
     const { rateLimitWaitMs: _wait, ...machineRequests } = machine!.requests;
-    const { rateLimitPauseMs: _pause, ...reportRequests } = report.requests;
+    const { rateLimitPauseMs: _pause, pace, ...reportRequests } = report.requests;
     expect(reportRequests).toEqual(machineRequests);
+    expect(pace).toEqual({ from: 'slowStart', rate: 2 });
     expect(report.records.received).toBe(machine!.recordsReceived);
     expect(report.pages.staged).toBe(machine!.pagesStaged);
     expect(report.anomalies).toEqual(machine!.anomalies);

@@ -402,6 +402,80 @@ describe('RateLimiter recovery and outages', () => {
   });
 });
 
+describe('RateLimiter remembered pace', () => {
+  it('learns nothing where it probed nothing: a configured or advertised limit, or no request', () => {
+    expect(limiter({ rateLimit: 10 }).limiter.learned).toBeUndefined();
+    const advertised = limiter().limiter;
+    advertised.observeHeaders(new Headers({ 'ratelimit-limit': '10' }));
+    expect(advertised.learned).toBeUndefined();
+    expect(limiter().limiter.learned).toBeUndefined();
+  });
+
+  it('without a 429, learns the fastest rate slow start sent at; a later run starts slow start at half of it', async () => {
+    const { clock, limiter: l } = limiter();
+    await grants(clock, l, 40);
+    const learned = l.learned as { accepted: number };
+    // A doubling needs half the rate used: what was sent is at least a quarter of the rate doubled since.
+    expect(learned.accepted).toBeGreaterThanOrEqual(l.rate / 4);
+    expect(learned.accepted).toBeLessThanOrEqual(l.rate);
+    const next = limiter({ remembered: learned }).limiter;
+    expect(next.source).toBe('slowStart');
+    expect(next.rate).toBeCloseTo(learned.accepted / 2);
+    // Never below the usual start.
+    expect(limiter({ remembered: { accepted: 1 } }).limiter.rate).toBe(2);
+  });
+
+  it('after a 429, learns its ceiling; a later run starts at 0.95 of it and probes as after a 429', async () => {
+    const { clock, limiter: l } = limiter();
+    await grants(clock, l, 30);
+    for (let i = 0; i < 10; i++) l.record('success');
+    l.rateLimited(1000);
+    const ceiling = l.ceiling!;
+    expect(l.learned).toEqual({ ceiling });
+    const next = limiter({ remembered: { ceiling: 10 } });
+    expect(next.limiter.source).toBe('remembered');
+    expect(next.limiter.rate).toBeCloseTo(9.5);
+    expect(next.limiter.ceiling).toBe(10);
+    // It probes above 0.95 w as after a cut, and a 429 cuts it as any estimate.
+    await serve(next.clock, next.limiter, 110, 200);
+    expect(next.limiter.rate).toBeGreaterThan(9.5);
+    expect(next.limiter.rateLimited(1000)).toBe(true);
+    expect(next.limiter.source).toBe('adaptive');
+    expect(next.limiter.rate).toBeLessThan(9.5);
+  });
+
+  it('learns a rate held 10 s without a 429 above the ceiling, not one just probed', async () => {
+    const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
+    await serve(clock, l, 110, 50); // 5.5 s: probing above 9.5
+    expect(l.learned).toEqual({ ceiling: 10 });
+    await serve(clock, l, 110, 500); // 55 s more: the rate passed 10
+    expect(l.rate).toBeGreaterThan(10);
+    expect(l.learned).toEqual({ ceiling: l.rate });
+    l.rateLimited(1000);
+    expect(l.learned).toEqual({ ceiling: l.ceiling });
+  });
+
+  it('a ceiling remembered gives way to the limit the server advertises, and to the cap', () => {
+    const advertised = limiter({ remembered: { ceiling: 10 } }).limiter;
+    advertised.observeHeaders(new Headers({ 'ratelimit-limit': '50' }));
+    expect(advertised.source).toBe('headers');
+    expect(advertised.rate).toBeCloseTo(49);
+    expect(limiter({ remembered: { ceiling: 10 }, maxRate: 5 }).limiter.rate).toBe(5);
+    expect(limiter({ remembered: { ceiling: 10 }, rateLimit: 4 }).limiter.source).toBe('configured');
+  });
+
+  it('an outage alone teaches no ceiling: what slow start sent at is kept', async () => {
+    const { clock, limiter: l } = limiter();
+    await grants(clock, l, 20);
+    for (let i = 0; i < 12; i++) {
+      await clock.advance(100);
+      l.record('failure');
+    }
+    expect(l.source).toBe('adaptive');
+    expect(l.learned).toEqual({ accepted: expect.any(Number) });
+  });
+});
+
 describe('parseRateLimitPolicy', () => {
   it.each([
     ['"default";q=10;w=1', { quota: 10, windowSeconds: 1 }],

@@ -12,7 +12,7 @@ export function fetchPages(
   config: ResolvedRunConfig,
   { runtime, auth, store, recordSecrets }: RunServices,
   resume: RunResume,
-  pacer: Pacer | undefined,
+  pacer: Pacer,
 ): (input: FetchPagesInput, signal: AbortSignal) => PageStream {
   const { maxRecordBytes, maxRecordDepth, maxRecordKeys } = config;
   const limits = { maxRecordBytes, maxRecordDepth, maxRecordKeys };
@@ -34,8 +34,6 @@ export function fetchPages(
         maxWaitSeconds: config.maxWaitSeconds,
         timeoutSeconds: config.timeoutSeconds,
         deadlineSeconds: config.deadlineSeconds,
-        rateLimit: config.rateLimit,
-        maxRate: config.maxRate,
         maxRetryShare: config.maxRetryShare,
         maxBodyBytes: config.maxBodyBytes,
         keepRawRecords: true,

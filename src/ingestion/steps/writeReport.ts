@@ -4,6 +4,7 @@ import { schemaPathFor, type FieldRule } from '../../output/index.js';
 import { checkConsistency } from '../../report/checkConsistency.js';
 import { conflictAnomaly } from '../../report/conflictAnomaly.js';
 import { secretsAnomaly } from '../../report/secretsAnomaly.js';
+import type { PaceStart } from '../../pacing/rateLimiter.js';
 import type { RunReport } from '../../report/runReport.js';
 import { writeReportFiles } from '../../report/writeReportFiles.js';
 import type { ResumeState } from '../../run/runTypes.js';
@@ -38,6 +39,7 @@ export function writeReport(
   { runtime, logger, s3, store, paths, keys }: RunServices,
   resume: ResumeState,
   figures: StagingFigures,
+  pace: PaceStart,
 ): IngestionRunDeps['writeReport'] {
   const write: IngestionRunDeps['writeReport'] = async (draft, signal) => {
     const sql = await figures.get();
@@ -49,6 +51,7 @@ export function writeReport(
     const anomalies = [conflictAnomaly(sql.conflicts), secretsAnomaly(found)].filter((a) => a !== undefined);
     let report: RunReport = {
       ...base,
+      requests: { ...base.requests, pace },
       pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
       records: {
         received: sql.records.received,
