@@ -78,7 +78,8 @@ const slowStartDoublingTokens = 16;
  * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.02% of w per
  * second each second since the last cut, up to 0.5%: it stays near a ceiling that was just
  * measured (each 429 costs a 1-2 s pause: at 1%/s hostile headers-off met one every ~18 s),
- * yet finds a ceiling that was underestimated.
+ * yet finds a ceiling that was underestimated. A remembered ceiling, measured by an earlier
+ * run, speeds up without that cap until a 429: an API that allows 3 w now is reached in ~2 min.
  */
 const probeStart = 0.002;
 const probeAcceleration = 0.0002;
@@ -422,7 +423,9 @@ export class RateLimiter {
     // nothing about the server, and would meet it far above its ceiling once the demand is back.
     if (!used) return;
     const w = this.#ceiling;
-    const probe = Math.min(probeMax, probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000);
+    // A remembered ceiling may be old and low: until a 429 confirms it, the probe keeps speeding up.
+    const accelerated = probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000;
+    const probe = this.#source === 'remembered' ? accelerated : Math.min(probeMax, accelerated);
     // Fast growth stops at 0.95 w; from there the probe takes over (on the next step).
     const target = 0.95 * w;
     this.#rate = this.#bounded(

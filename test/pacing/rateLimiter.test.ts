@@ -455,6 +455,31 @@ describe('RateLimiter remembered pace', () => {
     expect(l.learned).toEqual({ ceiling: l.ceiling });
   });
 
+  it('until a 429, the probe above a remembered ceiling keeps speeding up: an old, low one is left within minutes', async () => {
+    const probeFor = async (l: RateLimiter, clock: SimulatedClock, ms: number): Promise<number> => {
+      const end = clock.now() + ms;
+      await clock.run(async () => {
+        while (clock.now() < end) {
+          await l.acquire();
+          l.record('success');
+        }
+      });
+      return l.rate;
+    };
+    const remembered = limiter({ remembered: { ceiling: 10 } });
+    // 0.95 + 0.002 t + 0.0001 t² of w after t = 150 s: about 3.5 w.
+    expect(await probeFor(remembered.limiter, remembered.clock, 150_000)).toBeGreaterThan(30);
+    // Measured by a 429 just now, the same ceiling is probed at 0.5 % of w per second at most.
+    const measured = limiter({ rateLimit: 1000 });
+    for (let i = 0; i < 100; i++) {
+      await measured.clock.advance(100);
+      measured.limiter.record('success');
+    }
+    measured.limiter.rateLimited(0);
+    expect(measured.limiter.ceiling).toBeCloseTo(10);
+    expect(await probeFor(measured.limiter, measured.clock, 150_000)).toBeLessThan(18);
+  });
+
   it('a ceiling remembered gives way to the limit the server advertises, and to the cap', () => {
     const advertised = limiter({ remembered: { ceiling: 10 } }).limiter;
     advertised.observeHeaders(new Headers({ 'ratelimit-limit': '50' }));

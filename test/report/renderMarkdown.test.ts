@@ -71,12 +71,24 @@ describe('renderMarkdown', () => {
     expect(long).toContain('| t499 |');
   });
 
+  it('says where the rate started: learning the limit, the configured one, or a pace remembered; nothing in an older report', () => {
+    const at = (pace: RunReport['requests']['pace']): string | undefined => {
+      const { pace: _sample, ...requests } = sampleReport.requests;
+      return row(renderMarkdown({ ...sampleReport, requests: { ...requests, ...(pace && { pace }) } }), 'Rate at start')?.[1];
+    };
+    expect(at({ from: 'slowStart', rate: 2 })).toBe("2.00 req/s, learning the API's limit (slow start)");
+    expect(at({ from: 'configured', rate: 190 })).toBe('190 req/s, from the configured rateLimit');
+    expect(at({ from: 'remembered', rate: 1234.5 })).toBe('1,235 req/s, from the pace a run learned from this API (rememberPace)');
+    expect(at(undefined)).toBeUndefined();
+  });
+
   it('reports requests, retries and 429s by status', () => {
     const r = sampleReport.requests;
     expect(row(md, 'Total')?.[1]).toBe(en(r.total));
     expect(row(md, 'Retries')?.[1]).toBe(en(r.retries));
     expect(row(md, 'Rate limited (429)')?.[1]).toBe(en(r.rateLimited));
     expect(row(md, 'Total rate-limit pause')?.[1]).toBe(formatDuration(r.rateLimitPauseMs));
+    expect(row(md, 'Rate at start')?.[1]).toBe('9.50 req/s, from the pace a run learned from this API on 2026-01-01 (rememberPace)');
     expect(row(md, 'Token refreshes')?.[1]).toBe(en(r.tokenRefreshes));
     for (const [status, count] of Object.entries(r.byStatus)) {
       expect(row(md, status)).toEqual([status, en(count), en(r.retriesByStatus[status] ?? 0)]);

@@ -52,6 +52,7 @@ export const sampleReport: RunReport = {
     retriesByStatus: { '500': 7, '503': 3, timeout: 1 },
     rateLimited: 2,
     rateLimitPauseMs: 6_500,
+    pace: { from: 'remembered', rate: 9.5, learnedAt: '2026-01-01T08:00:00.000Z' },
     tokenRefreshes: 1,
     logins: 4,
     failedLogins: 2,
