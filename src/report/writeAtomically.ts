@@ -1,9 +1,12 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { IngestError } from '../errors.js';
 
+/** Numbers this process's writes: two at once to the same path use two temporary files. */
+let writes = 0;
+
 /** Writes `text` so that a reader sees either the old file or the whole new one, never a part. */
 export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = `${path}.${process.pid}.${++writes}.tmp`;
   try {
     const handle = await open(temp, 'w');
     try {

@@ -68,6 +68,17 @@ describe('paceMemory', () => {
     ]);
   });
 
+  it('runs that end at once leave a whole file (the last one to write wins)', async () => {
+    const now = { t: Date.UTC(2026, 11, 5) };
+    const { dir, lines, memory } = await memoryAt(now);
+    const origins = Array.from({ length: 8 }, (_, i) => `https://api${i}.example`);
+    await Promise.all(origins.map((origin, i) => memory.keep(origin, { ceiling: i + 1 })));
+    const kept = JSON.parse(await readFile(join(dir, 'pace.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(kept).length).toBeGreaterThan(0);
+    for (const origin of Object.keys(kept)) expect(origins).toContain(origin);
+    expect(lines).toEqual([]);
+  });
+
   it('a data directory it cannot write to is a warning: the run goes on', async () => {
     const now = { t: Date.UTC(2026, 11, 5) };
     const { dir, lines } = await memoryAt(now);
