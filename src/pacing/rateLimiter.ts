@@ -40,8 +40,9 @@ export interface RateLimiterOptions {
   readonly initialRate?: number | undefined;
   /**
    * What an earlier run against the same API learned (`learned`), when nothing is configured: a
-   * ceiling starts the rate at 0.95 of it, as after a 429; an accepted rate starts slow start at
-   * half of it. The API's headers and 429s then correct it as they would any estimate.
+   * ceiling starts the rate at 0.95 of it, as after a 429, and slow start resumes if 30 s pass
+   * without one; an accepted rate starts slow start at half of it. The API's headers and 429s
+   * then correct it as they would any estimate.
    */
   readonly remembered?: (LearnedPace & { readonly learnedAt?: string }) | undefined;
 }
@@ -78,8 +79,7 @@ const slowStartDoublingTokens = 16;
  * Above 0.95 w the probe starts at 0.2% of w per second and speeds up by 0.02% of w per
  * second each second since the last cut, up to 0.5%: it stays near a ceiling that was just
  * measured (each 429 costs a 1-2 s pause: at 1%/s hostile headers-off met one every ~18 s),
- * yet finds a ceiling that was underestimated. A remembered ceiling, measured by an earlier
- * run, speeds up without that cap until a 429: an API that allows 3 w now is reached in ~2 min.
+ * yet finds a ceiling that was underestimated.
  */
 const probeStart = 0.002;
 const probeAcceleration = 0.0002;
@@ -91,6 +91,14 @@ const probeMax = 0.005;
 const firstCutSamples = 20;
 /** A rate held this long without a 429 is one the API accepts: remembered instead of the ceiling below it. */
 const heldMs = 10_000;
+/**
+ * A remembered ceiling used this long without a 429 may be old and low: slow start resumes from
+ * the rate. Measured in virtual time (12 seeds each, headers off): the probe alone met its 429
+ * after 10-25 s where the ceiling was right; resuming after 10 s took `flaky`'s 429 share 0.30 →
+ * 1.28 %, after 30 s it stayed. A ceiling remembered at a third of the limit: 0.37 of the ceiling
+ * with the probe alone, 0.54-0.57 with this.
+ */
+const rememberedTrustMs = 30_000;
 /** Attempts the outage rule looks at, at most. */
 const outageSample = 20;
 /** Above 100 req/s a capacity of one token would need sub-millisecond timers: hold 10 ms worth. */
@@ -147,6 +155,8 @@ export class RateLimiter {
   #limited = false;
   /** The fastest rate slow start measured the demand sending at (every answer accepted), req/s. */
   #accepted = 0;
+  /** The ceiling remembered from an earlier run, when the rate started from one. */
+  readonly #rememberedCeiling: number | undefined;
   #resumeListeners: ((pausedMs: number) => void)[] = [];
   readonly #started: PaceStart;
 
@@ -170,6 +180,7 @@ export class RateLimiter {
     } else if (remembered !== undefined && 'ceiling' in remembered) {
       this.#rate = 0.95 * remembered.ceiling;
       this.#ceiling = remembered.ceiling;
+      this.#rememberedCeiling = remembered.ceiling;
       this.#source = 'remembered';
     } else {
       this.#rate = Math.max(options.initialRate ?? 2, (remembered?.accepted ?? 0) / 2);
@@ -205,17 +216,21 @@ export class RateLimiter {
 
   /**
    * What this run learned of the API's limit by probing it, for a later run (undefined when it
-   * probed nothing: the limit was configured or advertised, or nothing was sent): after a 429 or
-   * from a remembered ceiling, that ceiling, or the rate held 10 s since the last 429 if higher;
-   * otherwise the fastest rate slow start sent at, every answer accepted.
+   * probed nothing: the limit was configured or advertised, or nothing was sent): after a 429,
+   * the estimated ceiling, or the rate held 10 s since the last 429 if higher; without one, a
+   * remembered ceiling, raised to what the run sent at; else the fastest rate slow start sent at,
+   * every answer accepted.
    */
   get learned(): LearnedPace | undefined {
-    if (this.#ceiling !== undefined && (this.#limited || this.#source === 'remembered')) {
+    if (this.#source === 'headers' || this.#source === 'policy' || this.#source === 'configured') return undefined;
+    if (this.#limited && this.#ceiling !== undefined) {
       const held = this.#clock.now() - this.#lastCutAt >= heldMs ? this.#rate : 0;
       return { ceiling: Math.max(this.#ceiling, held) };
     }
-    const probed = this.#source === 'slowStart' || this.#source === 'adaptive';
-    return probed && this.#accepted > 0 ? { accepted: this.#accepted } : undefined;
+    // Without a 429, a remembered ceiling stands, raised to what this run sent at without one.
+    if (this.#rememberedCeiling !== undefined)
+      return { ceiling: Math.max(this.#rememberedCeiling, this.#accepted, this.#source === 'remembered' ? this.#rate : 0) };
+    return this.#accepted > 0 ? { accepted: this.#accepted } : undefined;
   }
 
   /** Until when (clock ms) every attempt is paused; in the past when not paused. */
@@ -422,10 +437,16 @@ export class RateLimiter {
     // As in slow start: a rate the demand leaves unused (a page holding the window, a login) says
     // nothing about the server, and would meet it far above its ceiling once the demand is back.
     if (!used) return;
+    if (this.#source === 'remembered' && now - this.#probeFrom >= rememberedTrustMs) {
+      // No 429 for so long: the ceiling remembered may be old and low. Look for the limit as a first run does.
+      this.#source = 'slowStart';
+      this.#lastDoubleAt = now;
+      this.#previousDoubleAt = now;
+      this.#takenSinceDouble = 0;
+      return;
+    }
     const w = this.#ceiling;
-    // A remembered ceiling may be old and low: until a 429 confirms it, the probe keeps speeding up.
-    const accelerated = probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000;
-    const probe = this.#source === 'remembered' ? accelerated : Math.min(probeMax, accelerated);
+    const probe = Math.min(probeMax, probeStart + (probeAcceleration * (now - this.#probeFrom)) / 1000);
     // Fast growth stops at 0.95 w; from there the probe takes over (on the next step).
     const target = 0.95 * w;
     this.#rate = this.#bounded(

@@ -32,6 +32,17 @@ async function serve(clock: SimulatedClock, l: RateLimiter, stepMs: number, n: n
   }
 }
 
+/** Sends at whatever rate the limiter allows for `ms`, every answer a success. */
+async function sendFor(clock: SimulatedClock, l: RateLimiter, ms: number): Promise<void> {
+  const end = clock.now() + ms;
+  await clock.run(async () => {
+    while (clock.now() < end) {
+      await l.acquire();
+      l.record('success');
+    }
+  });
+}
+
 describe('RateLimiter start rate', () => {
   it('starts at 0.95 × a configured limit and never exceeds it', async () => {
     const { clock, limiter: l } = limiter({ rateLimit: 10 });
@@ -444,40 +455,42 @@ describe('RateLimiter remembered pace', () => {
     expect(next.limiter.rate).toBeLessThan(9.5);
   });
 
-  it('learns a rate held 10 s without a 429 above the ceiling, not one just probed', async () => {
-    const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
-    await serve(clock, l, 110, 50); // 5.5 s: probing above 9.5
-    expect(l.learned).toEqual({ ceiling: 10 });
-    await serve(clock, l, 110, 500); // 55 s more: the rate passed 10
-    expect(l.rate).toBeGreaterThan(10);
+  it('after a 429, learns a rate held 10 s since above the ceiling, not one just probed', async () => {
+    const { clock, limiter: l } = limiter();
+    await sendFor(clock, l, 3000);
+    l.rateLimited(0);
+    const ceiling = l.ceiling!;
+    await sendFor(clock, l, 4000); // growing back, then probing
+    expect(l.learned).toEqual({ ceiling });
+    await sendFor(clock, l, 80_000); // the probe passed w
+    expect(l.rate).toBeGreaterThan(ceiling);
     expect(l.learned).toEqual({ ceiling: l.rate });
-    l.rateLimited(1000);
+    l.rateLimited(0);
     expect(l.learned).toEqual({ ceiling: l.ceiling });
   });
 
-  it('until a 429, the probe above a remembered ceiling keeps speeding up: an old, low one is left within minutes', async () => {
-    const probeFor = async (l: RateLimiter, clock: SimulatedClock, ms: number): Promise<number> => {
-      const end = clock.now() + ms;
-      await clock.run(async () => {
-        while (clock.now() < end) {
-          await l.acquire();
-          l.record('success');
-        }
-      });
-      return l.rate;
-    };
-    const remembered = limiter({ remembered: { ceiling: 10 } });
-    // 0.95 + 0.002 t + 0.0001 t² of w after t = 150 s: about 3.5 w.
-    expect(await probeFor(remembered.limiter, remembered.clock, 150_000)).toBeGreaterThan(30);
-    // Measured by a 429 just now, the same ceiling is probed at 0.5 % of w per second at most.
-    const measured = limiter({ rateLimit: 1000 });
-    for (let i = 0; i < 100; i++) {
-      await measured.clock.advance(100);
-      measured.limiter.record('success');
-    }
-    measured.limiter.rateLimited(0);
-    expect(measured.limiter.ceiling).toBeCloseTo(10);
-    expect(await probeFor(measured.limiter, measured.clock, 150_000)).toBeLessThan(18);
+  it('a remembered ceiling used 30 s without a 429 may be old and low: slow start resumes from the rate', async () => {
+    const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
+    await sendFor(clock, l, 29_000);
+    // Probing above 0.95 w as after a cut: still about w.
+    expect(l.source).toBe('remembered');
+    expect(l.rate).toBeLessThan(11);
+    await sendFor(clock, l, 4_000);
+    expect(l.source).toBe('slowStart');
+    expect(l.rate).toBeGreaterThan(40);
+    // A 429 then ends slow start as in a first run.
+    l.rateLimited(1000);
+    expect(l.source).toBe('adaptive');
+  });
+
+  it('a remembered ceiling met by a 429 within 30 s is the limit: no slow start after', async () => {
+    const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
+    await serve(clock, l, 110, 100);
+    l.rateLimited(1000);
+    await clock.advance(1000);
+    await serve(clock, l, 130, 400);
+    expect(l.source).toBe('adaptive');
+    expect(l.rate).toBeLessThan(11);
   });
 
   it('a ceiling remembered gives way to the limit the server advertises, and to the cap', () => {
