@@ -437,7 +437,7 @@ export class RateLimiter {
     // As in slow start: a rate the demand leaves unused (a page holding the window, a login) says
     // nothing about the server, and would meet it far above its ceiling once the demand is back.
     if (!used) return;
-    if (this.#source === 'remembered' && now - this.#probeFrom >= rememberedTrustMs) {
+    if (this.#source === 'remembered' && now - this.#probeFrom >= rememberedTrustMs && !this.outage) {
       // No 429 for so long: the ceiling remembered may be old and low. Look for the limit as a first run does.
       this.#source = 'slowStart';
       this.#lastDoubleAt = now;

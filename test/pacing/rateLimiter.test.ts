@@ -483,6 +483,22 @@ describe('RateLimiter remembered pace', () => {
     expect(l.source).toBe('adaptive');
   });
 
+  it('does not resume slow start from a remembered ceiling while most attempts fail (an outage)', async () => {
+    const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
+    await sendFor(clock, l, 29_500);
+    await clock.run(async () => {
+      for (let i = 0; i < 15; i++) {
+        await l.acquire();
+        l.record('failure');
+      }
+      await l.acquire();
+      l.record('success');
+    });
+    expect(clock.now()).toBeGreaterThan(30_000);
+    expect(l.source).not.toBe('slowStart');
+    expect(l.rate).toBeLessThan(11);
+  });
+
   it('a remembered ceiling met by a 429 within 30 s is the limit: no slow start after', async () => {
     const { clock, limiter: l } = limiter({ remembered: { ceiling: 10 } });
     await serve(clock, l, 110, 100);
