@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { databaseBytes, sizeBytes, streamingMemoryLimit, writeMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
+import { databaseBytes, isOutOfMemory, sizeBytes, streamingMemoryLimit, writeMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -49,9 +49,9 @@ export interface StagedRecords {
   /**
    * Runs `sql`, a COPY of records TO a file: while the database fits in the memory limit, on the
    * scan threads as `scan` does (each thread then buffers a row group of the file); once it
-   * outgrew the limit, on the store's threads under three quarters of it (duckdbMemory's
-   * writeMemoryLimit). Out of memory either way, it runs again on the store's threads under the
-   * whole limit.
+   * outgrew the limit, under three quarters of it (duckdbMemory's writeMemoryLimit), on the scan
+   * threads and, out of memory there, on the store's. Out of memory either way, it runs again on
+   * the store's threads under the whole limit.
    */
   copy(sql: string): Promise<void>;
   /** Runs `sql` for its effect: temp views over the relations, settings. */
@@ -94,6 +94,16 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
     const limit = memoryLimit.current;
     return limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity) ? lower(limit) : undefined;
   };
+  /** Runs `work` with DuckDB on `n` threads, then on the store's again. */
+  const onThreads = async <T>(n: number, work: () => Promise<T>): Promise<T> => {
+    if (n === scan.threads) return work();
+    await conn.run(`SET threads = ${n}`);
+    try {
+      return await work();
+    } finally {
+      await conn.run(`SET threads = ${scan.threads}`);
+    }
+  };
   /**
    * Runs `work` on the scan threads and, `streaming`, under the streaming limit when the database
    * outgrew the configured one, unless the work was given more (withMoreMemoryIfNeeded). Out of
@@ -106,13 +116,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
     for (;;) {
       const lower = streaming && scan.fits === 'streaming' ? outgrown(streamingMemoryLimit) : undefined;
       if (scan.fits === 'plain' || (scanThreads === threads && lower === undefined)) return work();
-      await conn.run(`SET threads = ${scanThreads}`);
-      let done: { readonly value: T } | undefined;
-      try {
-        done = await memoryLimit.tryUnder(lower, work);
-      } finally {
-        await conn.run(`SET threads = ${threads}`);
-      }
+      const done = await onThreads(scanThreads, () => memoryLimit.tryUnder(lower, work));
       if (done) return done.value;
       // Each scan thread holds buffers of its own (a row group's strings, the JSON it parses):
       // where they and the scan do not fit in the limit, fewer threads or more memory must do.
@@ -155,7 +159,25 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
       const { memoryLimit } = scan;
       const lower = outgrown(writeMemoryLimit);
       if (lower !== undefined) {
-        if (await memoryLimit.tryUnder(lower, () => conn.run(sql))) return;
+        const written = await memoryLimit.tryUnder(lower, async () => {
+          // On the scan threads first, each buffering a row group of the file, where they fit. 1M
+          // calm records (a 160 MB database, 64 MB limit) are at the edge: in 2 runs of 5 their
+          // Parquet took 1.2 s instead of 2.4 on 2 cores, the run's peak RSS unchanged; in the
+          // others, and at 3M, DuckDB refused within the first row groups, at no measurable cost.
+          if (scan.fits !== 'plain' && scan.scanThreads > scan.threads) {
+            try {
+              return await onThreads(scan.scanThreads, () => conn.run(sql));
+            } catch (error: unknown) {
+              if (!isOutOfMemory(error)) throw error;
+              log?.debug(
+                { memoryLimit: lower, scanThreads: scan.scanThreads },
+                'writing a file ran out of DuckDB memory on the scan threads: writing it again on one',
+              );
+            }
+          }
+          return conn.run(sql);
+        });
+        if (written) return;
         log?.debug(
           { memoryLimit: lower, retryWith: memoryLimit.current },
           'writing a file ran out of DuckDB memory: writing it again under the whole limit',

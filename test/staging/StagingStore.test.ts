@@ -597,23 +597,28 @@ describe('StagingStore', () => {
     expect(plain).toEqual([1n, 1n]);
   });
 
-  it('reliability row 28: a COPY to a file runs on the scan threads while the database fits in the memory limit, then on one thread under three quarters of it; out of memory, on one thread under the whole', async () => {
-    const store = await openTwoScanThreads('copy', 'copy');
+  it('reliability row 28: a COPY to a file runs on the scan threads while the database fits in the memory limit, then under three quarters of it, on the scan threads where they fit; out of memory, on one thread under the whole', async () => {
     const file = join(dir, 'copied.csv');
-    const copy = (sql: string) =>
+    const copier = (store: StagingStore) => (sql: string) =>
       store.readStaged('copy', async (staged) => {
         await staged.copy(`COPY (${sql}) TO '${file}' (FORMAT csv, HEADER false)`);
         return [readFileSync(file, 'utf8').trim(), String((await staged.query(`SELECT ${limitAndThreads}`))[0]?.[0])];
       });
-    expect(await copy(`SELECT ${limitAndThreads}`)).toEqual(['3.8 MiB 2', '3.8 MiB 1']);
     const threadsOom = outOfMemoryWhen("current_setting('threads') > 1", limitAndThreads);
-    expect(await copy(threadsOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
+    const small = copier(await openTwoScanThreads('copy', 'copy'));
+    expect(await small(`SELECT ${limitAndThreads}`)).toEqual(['3.8 MiB 2', '3.8 MiB 1']);
+    expect(await small(threadsOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
     // 8 pages of 1 MB: a database larger than the limit.
+    const store = await openTwoScanThreads('copy-large', 'copy');
     await stageWidePages(store, 8);
-    expect(await copy(`SELECT ${limitAndThreads}`)).toEqual(['2.8 MiB 1', '3.8 MiB 1']);
+    const large = copier(store);
+    expect(await large(`SELECT ${limitAndThreads}`)).toEqual(['2.8 MiB 2', '3.8 MiB 1']);
+    expect(await large(threadsOom)).toEqual(['2.8 MiB 1', '3.8 MiB 1']);
+    // Its scans still use the scan threads: the COPY's own buffers did not fit there.
+    expect(await store.readStaged('scan', async (staged) => (await staged.scan("SELECT current_setting('threads')"))[0]?.[0])).toBe(2n);
     const limitOom = outOfMemoryWhen("current_setting('memory_limit') = '2.8 MiB'", limitAndThreads);
-    expect(await copy(limitOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
-    await expect(copy("SELECT error('bad input')")).rejects.toThrow(/bad input/);
+    expect(await large(limitOom)).toEqual(['3.8 MiB 1', '3.8 MiB 1']);
+    await expect(large("SELECT error('bad input')")).rejects.toThrow(/bad input/);
   });
 
   it('validates its options and inputs with errors that name them', async () => {
