@@ -35,6 +35,7 @@ import { attemptTimeoutMs, maxInFlight } from '../pacing/concurrency.js';
 import { InFlightGate } from '../pacing/inFlightGate.js';
 import type { LatencyTracker } from '../pacing/latencyTracker.js';
 import { createPacer } from '../pacing/pacer.js';
+import { PipeLimit } from '../pacing/pipeLimit.js';
 import type { RateLimiter } from '../pacing/rateLimiter.js';
 import { RetryBudget } from '../pacing/retryBudget.js';
 import { aborted$ } from './aborted.js';
@@ -185,6 +186,9 @@ class StreamRun {
   #staging = false;
   /** Pages fetched and not yet staged: each holds a slot beside the requests in flight. */
   #awaitingStage = 0;
+  /** Requests out now (a hedged copy is not counted). */
+  #requesting = 0;
+  readonly #pipe: PipeLimit;
   #deadlineTimer: unknown;
   #deadlineError: TimeoutError | undefined;
   #done = false;
@@ -204,15 +208,20 @@ class StreamRun {
       deps.pacer ?? createPacer(clock, { rateLimit: resolved.rateLimit, maxRate: resolved.maxRate }));
     this.#budget = new RetryBudget(clock, { ...options.retryBudget, maxRetryShare: resolved.maxRetryShare });
     this.#gate = new InFlightGate(() => this.#slots());
+    this.#pipe = new PipeLimit(clock);
     this.#auth = new AuthGate(deps.auth, options.url, (event) => this.#emit(event));
     this.#progress = new ProgressGuard(redactUrl(options.url), movingParam(resolved.pagination));
     this.#keyField = options.keyField ?? 'id';
     this.#origin = new URL(options.url).origin;
   }
 
-  /** The cap of requests in flight: Little's law on the measured rate and latency, within the slots. */
+  /** The cap of requests in flight: Little's law on the measured rate and latency, what the API can take (PipeLimit), within the slots. */
   maxInFlight(): number {
-    return Math.min(this.#little(), this.#slots());
+    return Math.min(this.#requests(), this.#slots());
+  }
+
+  #requests(): number {
+    return Math.min(this.#little(), this.#pipe.cap);
   }
 
   #little(): number {
@@ -226,7 +235,7 @@ class StreamRun {
    * `maxBytesHeld` holds of pages of the mean size seen.
    */
   #slots(): number {
-    const wanted = this.#little() + this.#awaitingStage;
+    const wanted = this.#requests() + this.#awaitingStage;
     if (this.#bodies === 0) return wanted;
     return Math.max(1, Math.min(wanted, Math.floor(this.#o.maxBytesHeld / (this.#bodyBytes / this.#bodies))));
   }
@@ -371,7 +380,13 @@ class StreamRun {
           const auth = copy ?? first;
           return { ...(await this.#request(url, auth, timeoutMs, job.page, signal)), sent: auth };
         };
-        ({ response, url: answeredUrl, sent } = await hedgedRequest(send, this.#hedging(job.page, dispatch)));
+        this.#requesting++;
+        try {
+          ({ response, url: answeredUrl, sent } = await hedgedRequest(send, this.#hedging(job.page, dispatch)));
+        } finally {
+          this.#requesting--;
+        }
+        this.#pipe.responded(this.#requesting + 1, this.#limiter.rate);
       } catch (error: unknown) {
         // A body over maxBodyBytes is refused, not retried: asked again, it would be as long.
         if (

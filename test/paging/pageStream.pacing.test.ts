@@ -35,6 +35,37 @@ describe('pacing through the stream', () => {
     expect(r.events.filter((e) => e.type === 'rateLimit.resumed').length).toBeGreaterThan(0);
   });
 
+  it('sends a busy API no more requests at once than answer faster (PipeLimit), and loses nothing', async () => {
+    // The API answers one request at a time, 10 ms each: 100 pages a second however many wait.
+    let freeAt = 0;
+    let out = 0;
+    const peakBySecond: number[] = [];
+    const r = await runStream(
+      { profile: 'calm', records: 60_000, faultsOnLogin: false },
+      { ...simPaging('page', 50), rateLimit: 1000 },
+      {
+        wrap: (fetch, clock) => async (input, init) => {
+          const second = Math.floor((clock.now() - t0) / 1000);
+          peakBySecond[second] = Math.max(peakBySecond[second] ?? 0, ++out);
+          freeAt = Math.max(clock.now(), freeAt) + 10;
+          try {
+            await clock.sleep(freeAt - clock.now(), init?.signal ?? undefined);
+            return await fetch(input, init);
+          } finally {
+            out--;
+          }
+        },
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(stagedIds(r.staged)).toEqual(range(60_000));
+    // At first as many as Little's law allows (64); a quarter fewer each half second that answers as
+    // many, down to three within 8 s (64, 64, 36, 21, 12, 7, 5, 3 a second at most), as fast as it goes.
+    expect(Math.max(...peakBySecond.slice(0, 2))).toBeGreaterThan(8);
+    expect(Math.max(...peakBySecond.slice(8))).toBeLessThanOrEqual(3);
+    expect(r.elapsedMs).toBeLessThan(1.15 * 12_000);
+  });
+
   it('asks a page again before the pages it has not asked yet', async () => {
     // At 10 req/s, dozens of pages wait for a slot: a retry behind them all came only at the run's end.
     const asked: number[] = [];
