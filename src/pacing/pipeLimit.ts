@@ -17,7 +17,7 @@ export interface PipeLimitOptions {
  * answers all it can answers more slowly, not more often: requests beyond that only wait at its
  * end and cost it work (on a shared machine, CPU the run needs). Measured in rounds (responses a
  * second, mean requests out) while the pacer is not what holds requests back: after two rounds
- * without a cap, each round runs with a quarter fewer in flight for as long as that keeps 90 % of
+ * without a cap, each round runs with a quarter fewer in flight for as long as that keeps 97 % of
  * the responses a second seen (the two rounds' mean, or more since). The first round that falls
  * short gives back the cap before it; the last cap holds for `holdMs`, then rounds without a cap
  * measure again. A try that fell short is tried again after `retryMs`, twice as long after each
@@ -86,7 +86,7 @@ export class PipeLimit {
     this.#trying = undefined;
     if (trying !== undefined) {
       if (paced) this.#cap = trying.cap;
-      else if (perSecond >= 0.9 * trying.best) {
+      else if (perSecond >= 0.97 * trying.best) {
         this.#shortTries = 0;
         this.#tryFewer(now, Math.max(trying.best, perSecond), meanInFlight);
       } else {
