@@ -16,13 +16,14 @@ export interface PipeLimitOptions {
  * The fewest requests in flight that get as many responses a second as more would. An API that
  * answers all it can answers more slowly, not more often: requests beyond that only wait at its
  * end and cost it work (on a shared machine, CPU the run needs). Measured in rounds (responses a
- * second, mean requests out) while the pacer is not what holds requests back: after two rounds
- * without a cap, each round runs with a quarter fewer in flight for as long as that keeps 97 % of
- * the responses a second seen (the two rounds' mean, or more since). The first round that falls
- * short gives back the cap before it; the last cap holds for `holdMs`, then rounds without a cap
- * measure again. A try that fell short is tried again after `retryMs`, twice as long after each
- * more in a row (up to `holdMs`): one round can be unlucky. Where responses follow the requests in
- * flight (an API that is slow but not busy), each try costs a round a quarter of its responses.
+ * second, mean requests out) while the pacer is not what holds requests back, and only where
+ * requests wait: more out than 4 × responses a second × the fastest response of the last ten
+ * rounds. After three rounds without a cap (the first may still be filling the pipe), each try
+ * runs two rounds with a quarter fewer in flight, kept while they bring 97 % of the responses a
+ * second seen (the last two uncapped rounds' mean, or more since). The first try that falls short
+ * gives back the cap before it (a first round under 90 % ends it at once); the cap then holds for
+ * `holdMs`, and rounds without a cap measure again. A try that fell short is made again after
+ * `retryMs`, twice as long after each more in a row (up to `holdMs`): rounds can be unlucky.
  */
 export class PipeLimit {
   readonly #clock: Clock;
@@ -36,14 +37,17 @@ export class PipeLimit {
   #inFlightSum = 0;
   /** The pacer's lowest rate in the round. */
   #pacerRate = Number.POSITIVE_INFINITY;
-  /** While a round tries fewer: the cap to give back, and the responses a second to keep. */
-  #trying: { readonly cap: number; readonly best: number } | undefined;
+  /** While rounds try fewer: the cap to give back, the responses a second to keep, those of the try's rounds so far. */
+  #trying: { readonly cap: number; readonly best: number; readonly rounds: readonly number[] } | undefined;
   /** The cap holds until then. */
   #holdUntil = Number.NEGATIVE_INFINITY;
   /** Responses a second of the rounds without a cap since the last was paced. */
   #uncapped: number[] = [];
   /** Tries in a row that fell short. */
   #shortTries = 0;
+  /** The fastest answer of the round, and of each of the last ten rounds. */
+  #fastest = Number.POSITIVE_INFINITY;
+  #fastests: number[] = [];
 
   constructor(clock: Clock, options: PipeLimitOptions = {}) {
     this.#clock = clock;
@@ -63,12 +67,13 @@ export class PipeLimit {
    * `pacerRate` requests a second: a round whose responses came near that is the pacer's, and
    * says nothing of the API.
    */
-  responded(inFlight: number, pacerRate: number): void {
+  responded(inFlight: number, pacerRate: number, latencyMs: number): void {
     const now = this.#clock.now();
     this.#roundStart ??= now;
     this.#responses++;
     this.#inFlightSum += inFlight;
     this.#pacerRate = Math.min(this.#pacerRate, pacerRate);
+    this.#fastest = Math.min(this.#fastest, latencyMs);
     const elapsed = now - this.#roundStart;
     if (elapsed < this.#roundMs || this.#responses < this.#roundResponses) return;
     const perSecond = (this.#responses * 1000) / elapsed;
@@ -78,6 +83,8 @@ export class PipeLimit {
     this.#responses = 0;
     this.#inFlightSum = 0;
     this.#pacerRate = Number.POSITIVE_INFINITY;
+    this.#fastests = [...this.#fastests.slice(-9), this.#fastest];
+    this.#fastest = Number.POSITIVE_INFINITY;
     this.#round(now, perSecond, meanInFlight, paced);
   }
 
@@ -85,10 +92,14 @@ export class PipeLimit {
     const trying = this.#trying;
     this.#trying = undefined;
     if (trying !== undefined) {
+      // A try is judged on two rounds (one can be lucky), unless the first already fell well short.
+      const rounds = [...trying.rounds, perSecond];
+      const mean = rounds.reduce((a, b) => a + b, 0) / rounds.length;
       if (paced) this.#cap = trying.cap;
-      else if (perSecond >= 0.97 * trying.best) {
+      else if (rounds.length < 2 && perSecond >= 0.9 * trying.best) this.#trying = { ...trying, rounds };
+      else if (mean >= 0.97 * trying.best) {
         this.#shortTries = 0;
-        this.#tryFewer(now, Math.max(trying.best, perSecond), meanInFlight);
+        this.#tryFewer(now, Math.max(trying.best, mean), meanInFlight);
       } else {
         // Fell short: the API may answer as many as it is sent, or the round was unlucky; each
         // short one in a row waits twice as long before the next try.
@@ -108,11 +119,20 @@ export class PipeLimit {
       this.#uncapped = [];
       return;
     }
-    // Two in a row, so that a round still filling the pipe is not the mark.
+    // The mark is the mean of two rounds after a first: that one may still be filling the pipe
+    // (1,000 small pages from a slow API: 243 answers a second, then 370).
     this.#uncapped.push(perSecond);
-    if (this.#uncapped.length < 2) return;
-    const best = (this.#uncapped[0]! + this.#uncapped[1]!) / 2;
+    if (this.#uncapped.length < 3) return;
+    const best = (this.#uncapped[1]! + this.#uncapped[2]!) / 2;
     this.#uncapped = [];
+    // Tried only where requests wait: more out than 4 × answers a second × the fastest answer
+    // (the requests an API that answers at once would need, with room for answers that take
+    // twice the fastest). A slow API that is not busy (50-150 ms) has fewer out; each try costs
+    // such a run a few per cent, in a short run more than it can ever win back.
+    if (meanInFlight <= (4 * best * Math.min(...this.#fastests)) / 1000) {
+      this.#hold(now, this.#cap, this.#holdMs);
+      return;
+    }
     this.#tryFewer(now, best, meanInFlight);
   }
 
@@ -124,7 +144,7 @@ export class PipeLimit {
       this.#hold(now, this.#cap, this.#holdMs);
       return;
     }
-    this.#trying = { cap: this.#cap, best };
+    this.#trying = { cap: this.#cap, best, rounds: [] };
     this.#cap = fewer;
   }
 

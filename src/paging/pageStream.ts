@@ -386,7 +386,7 @@ class StreamRun {
         } finally {
           this.#requesting--;
         }
-        this.#pipe.responded(this.#requesting + 1, this.#limiter.rate);
+        this.#pipe.responded(this.#requesting + 1, this.#limiter.rate, response.latencyMs);
       } catch (error: unknown) {
         // A body over maxBodyBytes is refused, not retried: asked again, it would be as long.
         if (

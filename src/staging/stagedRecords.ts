@@ -171,7 +171,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
               if (!isOutOfMemory(error)) throw error;
               log?.debug(
                 { memoryLimit: lower, scanThreads: scan.scanThreads },
-                'writing a file ran out of DuckDB memory on the scan threads: writing it again on one',
+                "writing a file ran out of DuckDB memory on the scan threads: writing it again on the store's",
               );
             }
           }
