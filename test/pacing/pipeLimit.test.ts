@@ -3,13 +3,13 @@ import { PipeLimit } from '../../src/pacing/pipeLimit.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 
 /**
- * Drives a PipeLimit for `seconds` against an API model: with `n` requests out it answers
- * `perSecond(n)` a second, the fastest in `fastestMs`. The run wants `demand` requests out (the
+ * Drives a PipeLimit for `seconds` against an API model: with `n` requests out at `ms` it
+ * answers `perSecond(n, ms)` a second, the fastest in `fastestMs`. The run wants `demand` requests out (the
  * cap allowing); the pacer allows `pacerRate`. Returns the cap and the responses a second,
  * second by second.
  */
 async function drive(
-  perSecond: (n: number) => number,
+  perSecond: (n: number, ms: number) => number,
   seconds: number,
   { demand = 16, pacerRate = 1000, fastestMs = 25 }: { demand?: number; pacerRate?: number; fastestMs?: number } = {},
 ): Promise<{ caps: number[]; rates: number[] }> {
@@ -22,7 +22,7 @@ async function drive(
   for (let ms = 10; ms <= seconds * 1000; ms += 10) {
     await clock.advance(10);
     const n = Math.min(demand, limit.cap);
-    owed += perSecond(n) / 100;
+    owed += perSecond(n, ms) / 100;
     for (; owed >= 1; owed--, thisSecond++) limit.responded(n, pacerRate, fastestMs);
     if (ms % 1000 === 0) {
       caps.push(limit.cap);
@@ -76,20 +76,8 @@ describe('PipeLimit', () => {
 
   it('gives more back when the API can take more again', async () => {
     // Busy for the first 30 s, then four times as fast: once the cap found before stops holding, it follows.
-    let fast = false;
-    const api = (n: number) => (fast ? busy(320, 25)(n) : busy(80, 25)(n));
-    const clock = new SimulatedClock(0);
-    const limit = new PipeLimit(clock);
-    let owed = 0;
-    let capBefore = Infinity;
-    for (let ms = 10; ms <= 80_000; ms += 10) {
-      await clock.advance(10);
-      if (ms === 30_000) [fast, capBefore] = [true, limit.cap];
-      const n = Math.min(32, limit.cap);
-      owed += api(n) / 100;
-      for (; owed >= 1; owed--) limit.responded(n, 1000, 25);
-    }
-    expect(capBefore).toBeLessThanOrEqual(3);
-    expect(limit.cap).toBeGreaterThanOrEqual(8);
+    const { caps } = await drive((n, ms) => busy(ms < 30_000 ? 80 : 320, 25)(n), 80, { demand: 32 });
+    expect(caps[28]).toBeLessThanOrEqual(3);
+    expect(caps.at(-1)).toBeGreaterThanOrEqual(8);
   });
 });
