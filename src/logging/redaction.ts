@@ -111,6 +111,12 @@ export function secretPattern(secrets: Iterable<string>): RegExp | undefined {
   return new RegExp(alternatives.join('|'), 'g');
 }
 
+/** Whether `text` holds a match of `secretPattern`'s `pattern` (global: searched from the start, not from its last match). */
+export function holdsSecret(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
+}
+
 /** Replaces every occurrence of each scrubbable secret (raw, URL-encoded or JSON-escaped) in `text`. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   const pattern = secretPattern(secrets);

@@ -53,6 +53,7 @@ import {
   type StagedPageText,
 } from './pageStreamOptions.js';
 import type { PageFacts } from './pageFacts.js';
+import { holdsSecret } from '../logging/redaction.js';
 import { recordCount } from '../staging/recordCount.js';
 import { recordKey } from '../staging/recordKey.js';
 import { serialise } from '../staging/serialise.js';
@@ -648,7 +649,7 @@ class StreamRun {
   /**
    * Parses a body into its facts, its records' keys and its records: parsed or, with
    * `keepRawRecords`, as their exact text, cut in one pass that makes no tree of objects: a page
-   * waiting to be staged holds slices of its body. Throws `BadBodyError`.
+   * waiting to be staged holds slices of its body, searched once for `recordSecrets`. Throws `BadBodyError`.
    */
   #parse(body: string, headers: Headers, url: string): Pick<FetchedPage, 'facts' | 'records' | 'keys'> {
     const { pagination } = this.#o;
@@ -661,7 +662,13 @@ class StreamRun {
         this.#keyField,
         this.#options.recordLimits,
       );
-      return { facts, records: { rawRecords, longNumbers, ...(refusals && { refusals }) }, keys };
+      const secrets = this.#options.recordSecrets;
+      const secretsFree = secrets === undefined ? undefined : !holdsSecret(secrets, body);
+      return {
+        facts,
+        records: { rawRecords, longNumbers, ...(refusals && { refusals }), ...(secretsFree !== undefined && { secretsFree }) },
+        keys,
+      };
     }
     const { records, facts } = parsePage(pagination, body, headers, url);
     return { facts, records: { records }, keys: records.map((r) => recordKey(r, this.#keyField)) };

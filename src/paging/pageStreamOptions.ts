@@ -26,6 +26,7 @@ export type StagedPage = StagedPageFields &
         readonly keys?: undefined;
         readonly refusals?: undefined;
         readonly longNumbers?: undefined;
+        readonly secretsFree?: undefined;
       }
     | StagedPageText
   );
@@ -39,6 +40,8 @@ export interface StagedPageText {
   readonly refusals?: (string | undefined)[];
   /** The body held a number long enough to be an integer beyond 2^53; false lets the final file skip looking for them. */
   readonly longNumbers?: boolean;
+  /** With `recordSecrets`: the body holds none of them, so none of its records does. */
+  readonly secretsFree?: boolean;
 }
 
 interface StagedPageFields {
@@ -137,6 +140,12 @@ export interface PageStreamOptions {
    * arrives, while earlier pages commit, instead of in the transaction that stages it (`refusals`).
    */
   readonly recordLimits?: RecordLimits | undefined;
+  /**
+   * With `keepRawRecords`: the run's configured secrets (`secretPattern`), searched for once in each
+   * body; a page whose body holds none is `secretsFree`, and staging need not search its records
+   * one by one (1M records: 137 of 884 MB allocated and ~0.3 s of the main thread).
+   */
+  readonly recordSecrets?: RegExp | undefined;
 }
 
 export interface PageStreamDeps {

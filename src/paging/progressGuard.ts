@@ -32,14 +32,18 @@ export class ProgressGuard {
   fetched(page: number, keys: readonly (string | null)[], recordText: (i: number) => string | undefined, body: string): void {
     if (keys.length === 0) return;
     const hash = createHash('sha256');
-    let unserialisable = false;
-    for (let i = 0; i < keys.length; i++) {
-      const text = keys[i] ?? recordText(i);
-      // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
-      if (text === undefined) unserialisable = true;
-      hash.update(`${text ?? ''}\n`);
+    // Every record keyed (most pages): their keys in one update, as the loop below would give them.
+    if (!keys.includes(null)) hash.update(keys.join('\n')).update('\n');
+    else {
+      let unserialisable = false;
+      for (let i = 0; i < keys.length; i++) {
+        const text = keys[i] ?? recordText(i);
+        // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
+        if (text === undefined) unserialisable = true;
+        hash.update(`${text ?? ''}\n`);
+      }
+      if (unserialisable) hash.update(body);
     }
-    if (unserialisable) hash.update(body);
     const fingerprint = hash.digest('base64');
     const first = this.#recent.get(fingerprint);
     if (first === undefined) {

@@ -219,7 +219,7 @@ export class PageStager {
       const received = input.rawRecords?.[seq] ?? serialise(record);
       if (typeof received !== 'string') throw new StagingError(`page ${input.page} record ${seq} is not JSON-serialisable`);
       // A configured secret the API echoes is noted and, by option, masked before anything is staged.
-      const found = input.secrets === undefined ? undefined : secretsInRecord(received, input.secrets);
+      const found = input.secrets === undefined || input.secretsFree === true ? undefined : secretsInRecord(received, input.secrets);
       if (found !== undefined) withSecrets.push([input.page, seq, found.fields, input.secrets?.mask === true]);
       const text = found?.text ?? received;
       // Checked on the text before DuckDB parses it: a refused record is kept as a JSON string of its

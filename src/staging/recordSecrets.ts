@@ -1,5 +1,5 @@
 /** The run's configured secrets found inside a record: where they are and, by option, the record with them masked. */
-import { REDACTED, secretPattern } from '../logging/redaction.js';
+import { REDACTED, holdsSecret, secretPattern } from '../logging/redaction.js';
 
 /** What records are searched for: every spelling of the run's configured secrets; `mask` replaces them before staging. */
 export interface RecordSecrets {
@@ -30,11 +30,7 @@ const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c
  * string that holds one is decoded, masked and encoded again: masking never breaks the JSON.
  */
 export function secretsInRecord(text: string, { pattern, mask }: RecordSecrets): SecretsFound | undefined {
-  const holds = (s: string): boolean => {
-    pattern.lastIndex = 0;
-    return pattern.test(s);
-  };
-  if (!holds(text)) return undefined;
+  if (!holdsSecret(pattern, text)) return undefined;
   const masked = (s: string): string => s.replace(pattern, REDACTED);
   const fields = new Set<string>();
   const frames: { array: boolean; key: string }[] = [];
@@ -52,7 +48,7 @@ export function secretsInRecord(text: string, { pattern, mask }: RecordSecrets):
       while (isSpace(text[next])) next++;
       const frame = frames[frames.length - 1];
       if (text[next] === ':' && frame !== undefined) frame.key = JSON.parse(token) as string;
-      if (holds(token.slice(1, -1))) {
+      if (holdsSecret(pattern, token.slice(1, -1))) {
         fields.add(where());
         edits.push([i, end + 1, JSON.stringify(masked(JSON.parse(token) as string))]);
       }
@@ -66,7 +62,7 @@ export function secretsInRecord(text: string, { pattern, mask }: RecordSecrets):
     } else if (isNumberChar(c)) {
       let end = i;
       while (end < text.length && isNumberChar(text[end]!)) end++;
-      if (holds(text.slice(i, end))) {
+      if (holdsSecret(pattern, text.slice(i, end))) {
         fields.add(where());
         edits.push([i, end, JSON.stringify(REDACTED)]);
       }

@@ -56,6 +56,8 @@ interface StagePageFields {
   readonly page: number;
   /** `rawRecords` were cut from a body known to be JSON (as JSON.parse accepts it): with `limits`, DuckDB need not check them again. */
   readonly rawRecordsParsed?: boolean;
+  /** The body `rawRecords` were cut from was searched for `secrets` and holds none, so none of them does: they are not searched one by one. */
+  readonly secretsFree?: boolean | undefined;
   /** Epoch ms when the page's response arrived. */
   readonly fetchedAt: number;
   /**

@@ -8,6 +8,7 @@ import { fakeApi, ids, type FakeRoute } from './fakeApi.js';
 import { recordingFetch, type Exchange } from './recordingFetch.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
 import { simPaging } from '../support/simPaging.js';
+import { secretPattern } from '../../src/logging/redaction.js';
 
 const auth = Object.assign(new NoAuth(), { logins: 0 });
 const calm = { profile: 'calm', faultsOnLogin: false } as const;
@@ -203,6 +204,32 @@ describe('pagination strategies', () => {
     );
     expect(r.error).toBeUndefined();
     expect(r.staged[0]!.refusals).toEqual(['record nested deeper than maxRecordDepth 2', undefined]);
+  });
+
+  it('searches each body once for the recordSecrets and marks the pages holding none secretsFree', async () => {
+    // The secret JSON-escaped in the second page: a record holds it in any spelling a body can.
+    const bodies = ['{"data":[{"id":1},{"id":2}]}', '{"data":[{"id":3,"note":"tok-\\"7f3a9\\""}]}', '{"data":[]}'];
+    const r = await runStream(
+      calm,
+      {
+        path: '/items',
+        paginator: { type: 'page', pageParam: 'page', sizeParam: 'limit', pageSize: 2 },
+        records: 'data',
+        keepRawRecords: true,
+        recordSecrets: secretPattern(['tok-"7f3a9"']),
+      },
+      {
+        auth,
+        wrap: () => (url) =>
+          Promise.resolve(new Response(bodies[Number(new URL(String(url)).searchParams.get('page')) - 1], { status: 200 })),
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.staged.map((p) => [p.page, p.secretsFree])).toEqual([
+      [1, true],
+      [2, false],
+      [3, true],
+    ]);
   });
 
   it('a repeated cursor is a failure, not an endless loop', async () => {

@@ -151,6 +151,25 @@ describe('StagingStore', () => {
     ]);
   });
 
+  it('does not search the records of a page whose body the caller found free of the secrets (secretsFree)', async () => {
+    const store = await open();
+    const { records: _records, ...fields } = page(1, []);
+    const secrets = recordSecrets(['s3cr3t-value'], true)!;
+    const rawRecords = ['{"id":1,"token":"s3cr3t-value"}'];
+    // Told wrongly that its body holds none, staging takes the record as it is: the flag alone decides.
+    await store.stagePages([{ ...fields, rawRecords, keys: ['1'], secrets, secretsFree: true }]);
+    await store.stagePages([{ ...fields, page: 2, rawRecords, keys: ['1'], secrets, secretsFree: false }]);
+    const rows = await store.readStaged('read the records', (staged) =>
+      staged.query(
+        `SELECT page, record::VARCHAR, (SELECT count(*) FROM ${staged.secrets} s WHERE s.page = r.page) FROM ${staged.records} r ORDER BY page`,
+      ),
+    );
+    expect(rows).toEqual([
+      [1, rawRecords[0], 0n],
+      [2, '{"id":1,"token":"[REDACTED]"}', 1n],
+    ]);
+  });
+
   it('takes the refusals a caller found as the page arrived, but checks again a record whose secret it masked', async () => {
     const store = await open();
     const { records: _records, ...fields } = page(1, []);

@@ -184,6 +184,23 @@ describe('scanRecords', () => {
     );
   });
 
+  it('reads the key of any number as recordKey reads it parsed, whatever its spelling (property)', () => {
+    const spelling = fc.oneof(
+      fc.integer().map(String),
+      fc.maxSafeInteger().map(String),
+      fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map(String),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+      fc.constantFrom('0', '-0', '0.0', '1.0', '1e3', '1E+2', '-1e-2', '123456789012345', '1234567890123456', '-999999999999999'),
+    );
+    fc.assert(
+      fc.property(spelling, (number) => {
+        const body = `[{"id":${number}}]`;
+        expect(scanRecords(body, '$', 'id')?.keys).toEqual([recordKey(JSON.parse(body)[0], 'id')]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('agrees with JSON.parse on texts one edit away from JSON (property)', () => {
     const alphabet = fc.constantFrom(...' \t\n{}[]":,\\/0123456789.eE+-tfnrulxa\u0000\u001f\u00e9'.split(''));
     const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), char: alphabet });

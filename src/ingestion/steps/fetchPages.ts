@@ -38,6 +38,7 @@ export function fetchPages(
         maxBodyBytes: config.maxBodyBytes,
         keepRawRecords: true,
         recordLimits: limits,
+        recordSecrets: recordSecrets?.pattern,
       },
       {
         runtime,
