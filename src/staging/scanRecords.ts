@@ -285,14 +285,15 @@ function keyOf(text: string, start: number, end: number): string | null {
   const first = text.charCodeAt(start);
   if (first === QUOTE) return keyOfValue(JSON.parse(text.slice(start, end)));
   if (first !== MINUS && !isDigit(first)) return null;
-  // An integer as String writes it, of 15 digits at most (safe), is its own key: no number is made of it.
+  // An integer as String writes it is its own key: no number is made of it. At most 12 characters:
+  // V8 copies a slice that short, where a longer one would keep the page's whole body alive.
   return isPlainInteger(text, start, end) ? text.slice(start, end) : keyOfValue(Number(text.slice(start, end)));
 }
 
-/** Whether `text[start, end)` is an integer of 1-15 digits as `String` writes one: no leading zero, no `-0`, no fraction or exponent. */
+/** Whether `text[start, end)` is an integer of at most 12 characters as `String` writes one: no leading zero, no `-0`, no fraction or exponent. */
 function isPlainInteger(text: string, start: number, end: number): boolean {
   const digits = text.charCodeAt(start) === MINUS ? start + 1 : start;
-  if (end - digits < 1 || end - digits > 15) return false;
+  if (end - digits < 1 || end - start > 12) return false;
   if (text.charCodeAt(digits) === ZERO) return end - start === 1;
   for (let k = digits; k < end; k++) if (!isDigit(text.charCodeAt(k))) return false;
   return true;
