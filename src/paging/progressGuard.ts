@@ -32,18 +32,12 @@ export class ProgressGuard {
   fetched(page: number, keys: readonly (string | null)[], recordText: (i: number) => string | undefined, body: string): void {
     if (keys.length === 0) return;
     const hash = createHash('sha256');
-    // Every record keyed (most pages): their keys in one update, as the loop below would give them.
-    if (!keys.includes(null)) hash.update(keys.join('\n')).update('\n');
-    else {
-      let unserialisable = false;
-      for (let i = 0; i < keys.length; i++) {
-        const text = keys[i] ?? recordText(i);
-        // Nested too deep for JSON.stringify's recursion: the page's text stands for it (staging refuses the record).
-        if (text === undefined) unserialisable = true;
-        hash.update(`${text ?? ''}\n`);
-      }
-      if (unserialisable) hash.update(body);
-    }
+    // One update for the page: each record's key, or its text where it has none, a line each.
+    const texts = keys.map((key, i) => key ?? recordText(i));
+    hash.update(texts.join('\n')).update('\n');
+    // A record nested too deep for JSON.stringify's recursion has no text (an empty line): the
+    // page's text stands for it (staging refuses the record).
+    if (texts.includes(undefined)) hash.update(body);
     const fingerprint = hash.digest('base64');
     const first = this.#recent.get(fingerprint);
     if (first === undefined) {
