@@ -15,6 +15,8 @@ export interface BareDownloadResult {
   readonly records: number;
   readonly seconds: number;
   readonly recordsPerSecond: number;
+  /** CPU seconds of the downloading process, login and start-up included (set by bareDownloadChild). */
+  readonly cpuSeconds?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -63,6 +64,8 @@ export interface ServeProcess {
   readonly url: string;
   /** The simulator's own counters (`GET /__stats`). */
   stats(): Promise<SimulatorStats>;
+  /** CPU seconds the simulator's process has used so far (user and system, all threads); NaN where unknown. */
+  cpuSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export async function startServeProcess(flags: readonly string[], timeoutMs = 60
         const res = await fetch(`${url}/__stats`);
         return (await res.json()) as SimulatorStats;
       },
+      cpuSeconds: () => cpuSecondsOf(child.pid),
       close: () => stop(child),
     };
   } catch (error: unknown) {
@@ -156,6 +160,27 @@ export function childInput<T>(): T {
   if (raw === undefined) throw new Error('BENCH_INPUT is not set: this script is started by test/bench/main.ts');
   return JSON.parse(raw) as T;
 }
+
+/**
+ * CPU seconds process `pid` has used (user and system, all its threads), from /proc: Linux's
+ * clock ticks are 1/100 s (USER_HZ) on every architecture it reports them in. NaN elsewhere.
+ */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name, which may hold spaces, in parentheses: utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds this process has used (user and system, all its threads). */
+export const ownCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 /** Prints the result line a parent reads. */
 export function printResult(result: unknown): void {

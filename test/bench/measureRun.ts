@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import type { S3Credentials } from '../../src/ingestion/runIngestion.js';
@@ -24,6 +25,8 @@ export interface MeasuredRun {
   readonly run: RunIngestionChildResult;
   /** The simulator's counters after the run. */
   readonly server: SimulatorStats;
+  /** CPU seconds the simulator's process used during the run (NaN where unknown). */
+  readonly simulatorCpuSeconds: number;
   /** From spawning the run's process to its exit (node start-up and module loading included). */
   readonly processWallMs: number;
   /** The pace the run left for the next against the same server (its data directory's pace.json), if any. */
@@ -81,10 +84,12 @@ export async function measureRunAgainst(
       config: { ...benchRunConfig(ctx, serve.url, runId, dataDir, pageSize), ...options },
       s3Credentials: ctx.s3.credentials,
     };
+    const simulatorCpuBefore = serve.cpuSeconds();
     const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);
+    const simulatorCpuSeconds = serve.cpuSeconds() - simulatorCpuBefore;
     if (run.status !== 'succeeded') throw new Error(`run ${runId} failed: ${run.error ?? 'no reason given'}`);
     const left = await readFile(pacePath, 'utf8').catch(() => undefined);
-    return { run, server: await serve.stats(), processWallMs, pace: left };
+    return { run, server: await serve.stats(), simulatorCpuSeconds, processWallMs, pace: left };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -125,6 +130,34 @@ export async function withServe<T>(flags: readonly string[], work: (serve: Serve
 }
 
 export const mb = (bytes: number): number => bytes / (1024 * 1024);
+
+/**
+ * Where the machine's CPU went while a client (the run, or a bare download) and the simulator
+ * shared it: both processes' CPU seconds over `wallSeconds` × the cores. Near 1, the two compete
+ * for the cores, and the simulator's share is time the client could not have.
+ */
+export function cpuShare(clientCpuSeconds: number, simulatorCpuSeconds: number, wallSeconds: number): CpuShare {
+  const machineBusy = (clientCpuSeconds + simulatorCpuSeconds) / (wallSeconds * availableParallelism());
+  return { clientCpuSeconds, simulatorCpuSeconds, machineBusy };
+}
+
+export interface CpuShare {
+  readonly clientCpuSeconds: number;
+  readonly simulatorCpuSeconds: number;
+  /** (client + simulator CPU) ÷ (wall × cores). */
+  readonly machineBusy: number;
+}
+
+/** `{ runCpuSeconds, runSimulatorCpuSeconds, runMachineBusy }` (for `prefix` run) as figures of a row. */
+export const cpuFigures = (prefix: string, share: CpuShare): Record<string, number> => ({
+  [`${prefix}CpuSeconds`]: share.clientCpuSeconds,
+  [`${prefix}SimulatorCpuSeconds`]: share.simulatorCpuSeconds,
+  [`${prefix}MachineBusy`]: share.machineBusy,
+});
+
+/** `CPU: client 31.2 s, simulator 14.8 s, 0.86 of 2 cores' time` for a log line. */
+export const formatCpu = ({ clientCpuSeconds, simulatorCpuSeconds, machineBusy }: CpuShare, client = 'run'): string =>
+  `CPU: ${client} ${clientCpuSeconds.toFixed(1)} s, simulator ${simulatorCpuSeconds.toFixed(1)} s, ${machineBusy.toFixed(2)} of ${availableParallelism()} cores' time`;
 
 /** `{ writingSeconds: 3.2, …, stagingAppendSeconds: 1.4, … }`: time per machine state, and staging's within `ingesting`, as figures of a row. */
 export const phaseFigures = (phasesMs: Readonly<Record<string, number>>, staging: StagingTotals): Record<string, number> => ({

@@ -8,7 +8,7 @@ import { runIngestion, type S3Credentials } from '../../src/ingestion/runIngesti
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import type { RunReport, StagingTotals } from '../../src/report/runReport.js';
 import { favourSmallHeap } from '../../src/cli/favourSmallHeap.js';
-import { childInput, printResult } from './childProcesses.js';
+import { childInput, ownCpuSeconds, printResult } from './childProcesses.js';
 
 export interface RunIngestionChildInput {
   readonly config: RunConfigInput;
@@ -38,6 +38,8 @@ export interface RunIngestionChildResult {
   /** The highest RSS sampled (every 20 ms) while the machine was in each top-level state, bytes: where the peak comes from. */
   readonly peakRssByPhase: Readonly<Record<string, number>>;
   readonly heapUsedBytes: number;
+  /** CPU seconds of this process (user and system, all threads: JavaScript, DuckDB, V8's collector), start-up included. */
+  readonly cpuSeconds: number;
 }
 
 // This process stands for `ingest run`, which tunes V8 so at start-up (and whose thread pool runChildScript sizes as bin.cjs does).
@@ -90,6 +92,7 @@ const result: RunIngestionChildResult = {
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   peakRssByPhase,
   heapUsedBytes: process.memoryUsage().heapUsed,
+  cpuSeconds: ownCpuSeconds(),
 };
 printResult(result);
 // Exit now: the result is out, and a lingering handle must not hold the parent (stdout to a pipe is synchronous).

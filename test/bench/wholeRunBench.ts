@@ -6,12 +6,16 @@ import { runChildScript, runCommand } from './childProcesses.js';
 import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
 import {
   benchPageSize,
+  cpuFigures,
+  cpuShare,
+  formatCpu,
   formatPhases,
   measureRunAgain,
   measureRunAgainst,
   phaseFigures,
   withServe,
   type BenchContext,
+  type CpuShare,
   type MeasuredRun,
 } from './measureRun.js';
 import { pacedName, pacedScenarios, pacedTargets } from './pacedScenarios.js';
@@ -113,7 +117,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
   const records = options.calmRecords;
   await ctx.scenario('speed calm', () =>
     withServe(['--profile', 'calm', '--seed', '2', '--records', String(records)], async (serve) => {
-      const bare: BareDownloadResult[] = [];
+      const bare: (BareDownloadResult & { cpu: CpuShare })[] = [];
       for (const concurrency of options.bareConcurrency) {
         const input: BareDownloadOptions = {
           url: serve.url,
@@ -121,9 +125,13 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           pageSize: benchPageSize,
           concurrency,
         };
-        const { result } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
-        ctx.log(`speed   calm bare download ×${concurrency}: ${result.recordsPerSecond.toFixed(0)} rec/s (${result.seconds.toFixed(1)} s)`);
-        bare.push(result);
+        const simulatorCpuBefore = serve.cpuSeconds();
+        const { result, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+        const cpu = cpuShare(result.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000);
+        ctx.log(
+          `speed   calm bare download ×${concurrency}: ${result.recordsPerSecond.toFixed(0)} rec/s (${result.seconds.toFixed(1)} s); ${formatCpu(cpu, 'download')}`,
+        );
+        bare.push({ ...result, cpu });
       }
       const best = bare.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
       const eight = bare.find((b) => b.concurrency === 8) ?? best;
@@ -132,8 +140,9 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       const recordsPerSecond = m.run.recordsUnique / seconds;
       const ratio = recordsPerSecond / eight.recordsPerSecond;
       const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
+      const cpu = cpuShare(m.run.cpuSeconds, m.simulatorCpuSeconds, m.processWallMs / 1000);
       ctx.log(
-        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
+        `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs, m.run.staging)}; ${formatCpu(cpu)}`,
       );
       ctx.record({
         bench: 'speed',
@@ -150,6 +159,8 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           bestBareRecordsPerSecond: best.recordsPerSecond,
           ...phaseFigures(m.run.phasesMs, m.run.staging),
           fetchPhaseRatio: fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds / eight.recordsPerSecond : Number.NaN,
+          ...cpuFigures('run', cpu),
+          ...cpuFigures(`bareX${eight.concurrency}`, eight.cpu),
           ...Object.fromEntries(bare.map((b) => [`bareX${b.concurrency}RecordsPerSecond`, b.recordsPerSecond])),
         },
       });
@@ -162,7 +173,9 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
   await ctx.scenario('speed calm slow small pages', () =>
     withServe(['--profile', 'calm', '--seed', '3', '--records', String(slowRecords), '--latency', 'uniform:50-150'], async (serve) => {
       const input: BareDownloadOptions = { url: serve.url, pages: options.slowPages, pageSize: slowPageSize, concurrency: 64 };
-      const { result: bare } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+      const simulatorCpuBefore = serve.cpuSeconds();
+      const { result: bare, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+      const bareCpu = cpuShare(bare.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000);
       const fetchRate = (m: MeasuredRun): number => {
         const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
         return fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
@@ -179,9 +192,13 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       ctx.log(
         `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate(m).toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s), ${knownRatio.toFixed(3)} with the limit known, ${rememberedRatio.toFixed(3)} from the pace remembered; phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
+      const knownCpu = cpuShare(known.run.cpuSeconds, known.simulatorCpuSeconds, known.processWallMs / 1000);
+      ctx.log(
+        `speed   calm slow, the bare download's ${formatCpu(bareCpu, 'download')}; the run with the limit known, ${formatCpu(knownCpu)}`,
+      );
       const name = `fetch phase calm, latency 50-150 ms, ${options.slowPages} pages of ${slowPageSize}`;
       for (const [run, scenario, extra] of [
-        [m, name, { limitKnownRatio: knownRatio }],
+        [m, name, { limitKnownRatio: knownRatio, ...cpuFigures('limitKnownRun', knownCpu), ...cpuFigures('bareX64', bareCpu) }],
         [again, `${name}, pace remembered`, {}],
       ] as const) {
         const value = fetchRate(run) / bare.recordsPerSecond;
