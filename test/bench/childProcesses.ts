@@ -162,8 +162,8 @@ export function childInput<T>(): T {
 }
 
 /**
- * CPU seconds process `pid` has used (user and system, all its threads), from /proc: Linux's
- * clock ticks are 1/100 s (USER_HZ) on every architecture it reports them in. NaN elsewhere.
+ * CPU seconds process `pid` has used (user and system, all its threads), from /proc, which
+ * counts them in clock ticks of 1/100 s (USER_HZ) on every Linux architecture. NaN elsewhere.
  */
 function cpuSecondsOf(pid: number | undefined): number {
   try {
