@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunReport } from '../../src/report/runReport.js';
 import { simulatorProfiles } from '../../src/simulator/simulatorProfiles.js';
-import { runChildScript, runCommand } from './childProcesses.js';
+import { runChildScript, runCommand, type ServeProcess } from './childProcesses.js';
 import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
 import {
   benchPageSize,
@@ -117,7 +117,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
   const records = options.calmRecords;
   await ctx.scenario('speed calm', () =>
     withServe(['--profile', 'calm', '--seed', '2', '--records', String(records)], async (serve) => {
-      const bare: (BareDownloadResult & { cpu: CpuShare })[] = [];
+      const bare: MeasuredBare[] = [];
       for (const concurrency of options.bareConcurrency) {
         const input: BareDownloadOptions = {
           url: serve.url,
@@ -125,13 +125,11 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
           pageSize: benchPageSize,
           concurrency,
         };
-        const simulatorCpuBefore = serve.cpuSeconds();
-        const { result, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
-        const cpu = cpuShare(result.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000);
+        const result = await measureBare(serve, input);
         ctx.log(
-          `speed   calm bare download ×${concurrency}: ${result.recordsPerSecond.toFixed(0)} rec/s (${result.seconds.toFixed(1)} s); ${formatCpu(cpu, 'download')}`,
+          `speed   calm bare download ×${concurrency}: ${result.recordsPerSecond.toFixed(0)} rec/s (${result.seconds.toFixed(1)} s); ${formatCpu(result.cpu, 'download')}`,
         );
-        bare.push({ ...result, cpu });
+        bare.push(result);
       }
       const best = bare.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
       const eight = bare.find((b) => b.concurrency === 8) ?? best;
@@ -173,9 +171,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
   await ctx.scenario('speed calm slow small pages', () =>
     withServe(['--profile', 'calm', '--seed', '3', '--records', String(slowRecords), '--latency', 'uniform:50-150'], async (serve) => {
       const input: BareDownloadOptions = { url: serve.url, pages: options.slowPages, pageSize: slowPageSize, concurrency: 64 };
-      const simulatorCpuBefore = serve.cpuSeconds();
-      const { result: bare, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
-      const bareCpu = cpuShare(bare.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000);
+      const bare = await measureBare(serve, input);
       const fetchRate = (m: MeasuredRun): number => {
         const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
         return fetchSeconds > 0 ? m.run.recordsUnique / fetchSeconds : Number.NaN;
@@ -194,11 +190,11 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       );
       const knownCpu = cpuShare(known.run.cpuSeconds, known.simulatorCpuSeconds, known.processWallMs / 1000);
       ctx.log(
-        `speed   calm slow, the bare download's ${formatCpu(bareCpu, 'download')}; the run with the limit known, ${formatCpu(knownCpu)}`,
+        `speed   calm slow, the bare download's ${formatCpu(bare.cpu, 'download')}; the run with the limit known, ${formatCpu(knownCpu)}`,
       );
       const name = `fetch phase calm, latency 50-150 ms, ${options.slowPages} pages of ${slowPageSize}`;
       for (const [run, scenario, extra] of [
-        [m, name, { limitKnownRatio: knownRatio, ...cpuFigures('limitKnownRun', knownCpu), ...cpuFigures('bareX64', bareCpu) }],
+        [m, name, { limitKnownRatio: knownRatio, ...cpuFigures('limitKnownRun', knownCpu), ...cpuFigures('bareX64', bare.cpu) }],
         [again, `${name}, pace remembered`, {}],
       ] as const) {
         const value = fetchRate(run) / bare.recordsPerSecond;
@@ -223,6 +219,15 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
   );
 
   await ctx.scenario('speed demo', () => measureDemo(ctx, options.demoRecords));
+}
+
+type MeasuredBare = BareDownloadResult & { readonly cpu: CpuShare };
+
+/** A bare download against `serve`, in its own process, with the CPU it and the simulator used meanwhile. */
+async function measureBare(serve: ServeProcess, input: BareDownloadOptions): Promise<MeasuredBare> {
+  const simulatorCpuBefore = serve.cpuSeconds();
+  const { result, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
+  return { ...result, cpu: cpuShare(result.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000) };
 }
 
 /**
