@@ -7,7 +7,7 @@ import type { SimulatorStats } from '../../src/simulator/index.js';
 import { stagingTimeLine } from '../../src/report/reportFacts.js';
 import type { StagingTotals } from '../../src/report/runReport.js';
 import type { BenchRow } from './benchRow.js';
-import { runChildScript, startServeProcess, type ServeProcess } from './childProcesses.js';
+import { runChildScript, startServeProcess, type ChildResult, type ServeProcess } from './childProcesses.js';
 import type { RunIngestionChildInput, RunIngestionChildResult } from './runIngestionChild.js';
 
 /** What every benchmark shares: the S3 server in the bench process, a scratch directory, the sinks of lines and rows. */
@@ -25,8 +25,8 @@ export interface MeasuredRun {
   readonly run: RunIngestionChildResult;
   /** The simulator's counters after the run. */
   readonly server: SimulatorStats;
-  /** CPU seconds the simulator's process used during the run (NaN where unknown). */
-  readonly simulatorCpuSeconds: number;
+  /** The run's CPU and the simulator's during it. */
+  readonly cpu: CpuShare;
   /** From spawning the run's process to its exit (node start-up and module loading included). */
   readonly processWallMs: number;
   /** The pace the run left for the next against the same server (its data directory's pace.json), if any. */
@@ -84,15 +84,28 @@ export async function measureRunAgainst(
       config: { ...benchRunConfig(ctx, serve.url, runId, dataDir, pageSize), ...options },
       s3Credentials: ctx.s3.credentials,
     };
-    const simulatorCpuBefore = serve.cpuSeconds();
-    const { result: run, processWallMs } = await runChildScript<RunIngestionChildResult>('./runIngestionChild.ts', input);
-    const simulatorCpuSeconds = serve.cpuSeconds() - simulatorCpuBefore;
+    const { result: run, processWallMs, cpu } = await runChildAgainst<RunIngestionChildResult>(serve, './runIngestionChild.ts', input);
     if (run.status !== 'succeeded') throw new Error(`run ${runId} failed: ${run.error ?? 'no reason given'}`);
     const left = await readFile(pacePath, 'utf8').catch(() => undefined);
-    return { run, server: await serve.stats(), simulatorCpuSeconds, processWallMs, pace: left };
+    return { run, server: await serve.stats(), cpu, processWallMs, pace: left };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `script` run as runChildScript runs it, while `serve` answers it, with the CPU the child
+ * reported (`cpuSeconds`) and the simulator's meanwhile.
+ */
+export async function runChildAgainst<T extends { readonly cpuSeconds?: number | undefined }>(
+  serve: ServeProcess,
+  script: string,
+  input: unknown,
+): Promise<ChildResult<T> & { readonly cpu: CpuShare }> {
+  const simulatorCpuBefore = serve.cpuSeconds();
+  const child = await runChildScript<T>(script, input);
+  const cpu = cpuShare(child.result.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, child.processWallMs / 1000);
+  return { ...child, cpu };
 }
 
 /**
@@ -136,7 +149,7 @@ export const mb = (bytes: number): number => bytes / (1024 * 1024);
  * shared it: both processes' CPU seconds over `wallSeconds` × the cores. Near 1, the two compete
  * for the cores, and the simulator's share is time the client could not have.
  */
-export function cpuShare(clientCpuSeconds: number, simulatorCpuSeconds: number, wallSeconds: number): CpuShare {
+function cpuShare(clientCpuSeconds: number, simulatorCpuSeconds: number, wallSeconds: number): CpuShare {
   const machineBusy = (clientCpuSeconds + simulatorCpuSeconds) / (wallSeconds * availableParallelism());
   return { clientCpuSeconds, simulatorCpuSeconds, machineBusy };
 }

@@ -2,17 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunReport } from '../../src/report/runReport.js';
 import { simulatorProfiles } from '../../src/simulator/simulatorProfiles.js';
-import { runChildScript, runCommand, type ServeProcess } from './childProcesses.js';
+import { runCommand, type ServeProcess } from './childProcesses.js';
 import type { BareDownloadOptions, BareDownloadResult } from './bareDownload.js';
 import {
   benchPageSize,
   cpuFigures,
-  cpuShare,
   formatCpu,
   formatPhases,
   measureRunAgain,
   measureRunAgainst,
   phaseFigures,
+  runChildAgainst,
   withServe,
   type BenchContext,
   type CpuShare,
@@ -138,7 +138,7 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       const recordsPerSecond = m.run.recordsUnique / seconds;
       const ratio = recordsPerSecond / eight.recordsPerSecond;
       const fetchSeconds = (m.run.phasesMs['ingesting'] ?? 0) / 1000;
-      const cpu = cpuShare(m.run.cpuSeconds, m.simulatorCpuSeconds, m.processWallMs / 1000);
+      const { cpu } = m;
       ctx.log(
         `speed   calm ${records} records: whole run ${recordsPerSecond.toFixed(0)} rec/s in ${seconds.toFixed(1)} s, ${ratio.toFixed(3)} of bare ×${eight.concurrency} (${(recordsPerSecond / best.recordsPerSecond).toFixed(3)} of the best, ×${best.concurrency}); phases ${formatPhases(m.run.phasesMs, m.run.staging)}; ${formatCpu(cpu)}`,
       );
@@ -188,13 +188,12 @@ export async function runWholeRunBench(ctx: BenchContext, options: WholeRunBench
       ctx.log(
         `speed   calm slow ${options.slowPages} pages of ${slowPageSize}: fetch phase ${fetchRate(m).toFixed(0)} rec/s, ${ratio.toFixed(3)} of bare ×64 (${bare.recordsPerSecond.toFixed(0)} rec/s), ${knownRatio.toFixed(3)} with the limit known, ${rememberedRatio.toFixed(3)} from the pace remembered; phases ${formatPhases(m.run.phasesMs, m.run.staging)}`,
       );
-      const knownCpu = cpuShare(known.run.cpuSeconds, known.simulatorCpuSeconds, known.processWallMs / 1000);
       ctx.log(
-        `speed   calm slow, the bare download's ${formatCpu(bare.cpu, 'download')}; the run with the limit known, ${formatCpu(knownCpu)}`,
+        `speed   calm slow, the bare download's ${formatCpu(bare.cpu, 'download')}; the run with the limit known, ${formatCpu(known.cpu)}`,
       );
       const name = `fetch phase calm, latency 50-150 ms, ${options.slowPages} pages of ${slowPageSize}`;
       for (const [run, scenario, extra] of [
-        [m, name, { limitKnownRatio: knownRatio, ...cpuFigures('limitKnownRun', knownCpu), ...cpuFigures('bareX64', bare.cpu) }],
+        [m, name, { limitKnownRatio: knownRatio, ...cpuFigures('limitKnownRun', known.cpu), ...cpuFigures('bareX64', bare.cpu) }],
         [again, `${name}, pace remembered`, {}],
       ] as const) {
         const value = fetchRate(run) / bare.recordsPerSecond;
@@ -225,9 +224,8 @@ type MeasuredBare = BareDownloadResult & { readonly cpu: CpuShare };
 
 /** A bare download against `serve`, in its own process, with the CPU it and the simulator used meanwhile. */
 async function measureBare(serve: ServeProcess, input: BareDownloadOptions): Promise<MeasuredBare> {
-  const simulatorCpuBefore = serve.cpuSeconds();
-  const { result, processWallMs } = await runChildScript<BareDownloadResult>('./bareDownloadChild.ts', input);
-  return { ...result, cpu: cpuShare(result.cpuSeconds ?? Number.NaN, serve.cpuSeconds() - simulatorCpuBefore, processWallMs / 1000) };
+  const { result, cpu } = await runChildAgainst<BareDownloadResult>(serve, './bareDownloadChild.ts', input);
+  return { ...result, cpu };
 }
 
 /**
