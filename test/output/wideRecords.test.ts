@@ -68,7 +68,7 @@ describe('wide records', () => {
     60_000,
   );
 
-  it('writes Parquet of records with 10 KB fields in row groups of about 8 MB, not of 32,768 rows', async () => {
+  it('writes Parquet of records with 10 KB fields in row groups of about 4 MB, not of 16,384 rows', async () => {
     const everyWide = await StagingStore.open({ path: join(dir, 'every.duckdb'), runId: 'every', memoryLimit: LIMIT });
     try {
       // 50 MB of text: 5,000 records of 10 KB.
