@@ -42,8 +42,8 @@ export function copyOptions(format: OutputFormat): string {
       // not kept, as staging has it). hostile's records (one in ten with a 10 KB field) made 32k
       // rows ~33 MB: under the write limit (duckdbMemory) its 96k records took 500 ms to write
       // instead of 300, and 285 ms with a cap. Half of 32k rows and 8 MB lets two threads write
-      // 1M calm records under the 48 MB write limit, where one did before: 2.7 → 1.4 s, the
-      // file 41.8 → 42.9 MB.
+      // 1M calm records under the 48 MB write limit, where only one fitted: 2.7 → 1.4 s, the
+      // file 41.8 → 42.9 MB, the same peak RSS.
       return "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '4MB'";
     case 'ndjson':
     case 'json':
