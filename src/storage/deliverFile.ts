@@ -14,7 +14,7 @@ import { objectKeyProblems, partitionOf } from './objectKey.js';
 import { metadataProblems } from './objectMetadata.js';
 import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
-import { uploadFile } from './uploadFile.js';
+import { uploadFile, type SentChecksums } from './uploadFile.js';
 import { headObject, verifyStoredObject, type StoredChecksum, type Verification, type VerifiedBy } from './verifyStoredObject.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -112,19 +112,12 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
     new UploadError(`${what} for ${uri} failed (${describeS3Error(error, secrets)}).`, { cause: safeCause(error, secrets) });
 
   // Synchronous, like every read of the file here (fileChunks says why).
-  const partSize = partSizeFor(statSync(filePath).size, requestedPartSize);
-  const digest = await digestFile(filePath, partSize, signal);
-  if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
-    throw new UploadError(
-      `The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`,
-    );
-  }
-  if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) {
-    throw new UploadError(
-      `The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`,
-    );
-  }
-  const parts = partCount(digest.bytes, partSize);
+  const bytes = statSync(filePath).size;
+  const partSize = partSizeFor(bytes, requestedPartSize);
+  const parts = partCount(bytes, partSize);
+  // The writer's checksums spare a pass over the file before the upload, which hashes what it
+  // reads and proves it against them; without them the file is hashed first.
+  const { whole, digest: before } = await checksumsToProve(options, algorithm, partSize);
 
   const existing = await guard(
     () => headObject(client, bucket, key, signal),
@@ -132,7 +125,7 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
     signal,
   );
   if (existing !== undefined) {
-    return await alreadyThere(options, digest, algorithm, { head: existing }, parts, fail);
+    return await alreadyThere(options, before ?? (await checkedDigest(options, partSize)), algorithm, { head: existing }, parts, fail);
   }
 
   if (options.exclusivePartition ?? DELIVER_DEFAULTS.exclusivePartition) {
@@ -156,31 +149,36 @@ export async function deliverFile(options: Readonly<DeliverFileOptions>): Promis
   }
 
   const multipart = parts > 1;
-  const localValue = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
-  log?.info({ key, bytes: digest.bytes, parts, algorithm }, 'uploading');
+  log?.info({ key, bytes, parts, algorithm }, 'uploading');
+  let digest: FileDigest;
   try {
-    await uploadFile({
+    const sent = await uploadFile({
       client,
       bucket,
       key,
       filePath,
-      digest,
+      bytes,
+      partSize,
+      expected: { ...(whole.crc32c === undefined ? {} : { crc32c: whole.crc32c }), sha256: hexToBase64(whole.sha256Hex) },
       algorithm,
       queueSize,
       contentType: options.contentType ?? DELIVER_DEFAULTS.contentType,
-      metadata: { ...options.metadata, sha256: digest.sha256Hex },
+      metadata: { ...options.metadata, sha256: whole.sha256Hex },
       conditionalWrite: options.conditionalWrite ?? DELIVER_DEFAULTS.conditionalWrite,
       ...sendSignal(signal),
       onPartStored: () => crashPoint('upload.midMultipart'),
     });
+    digest = before ?? sentDigest(bytes, partSize, whole.sha256Hex, sent, algorithm);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
+    if (error instanceof UploadError) throw error;
     if (isPreconditionFailed(error)) {
       // Another writer created the key between our check and our write: judge what is there now.
-      return await alreadyThere(options, digest, algorithm, {}, parts, fail);
+      return await alreadyThere(options, before ?? (await checkedDigest(options, partSize)), algorithm, {}, parts, fail);
     }
     throw fail('Uploading', error);
   }
+  const localValue = algorithm === 'CRC32C' ? digest.crc32c : digest.sha256;
 
   const verify = (): Promise<Verification> =>
     guard(
@@ -275,6 +273,60 @@ function reported(
   if (stored !== undefined) return stored;
   return { algorithm, value: localValue, type: multipart && algorithm === 'SHA256' ? 'COMPOSITE' : 'FULL_OBJECT' };
 }
+
+interface WriterChecksums {
+  readonly sha256Hex: string;
+  readonly crc32c?: string;
+}
+
+/**
+ * The whole file's checksums the upload must read: its writer's when they can prove it (its
+ * sha256, and its CRC-32C when that is the store's), else the file's digest, taken now.
+ */
+async function checksumsToProve(
+  options: Readonly<DeliverFileOptions>,
+  algorithm: ChecksumAlgorithm,
+  partSize: number,
+): Promise<{ readonly whole: WriterChecksums; readonly digest?: FileDigest }> {
+  const { sha256, crc32c } = options;
+  if (sha256 !== undefined && (algorithm === 'SHA256' || crc32c !== undefined)) {
+    return { whole: crc32c === undefined ? { sha256Hex: sha256.toLowerCase() } : { sha256Hex: sha256.toLowerCase(), crc32c } };
+  }
+  const digest = await checkedDigest(options, partSize);
+  return { whole: digest, digest };
+}
+
+/** The file hashed whole and by part, refused when it no longer matches what its writer computed. */
+async function checkedDigest(options: Readonly<DeliverFileOptions>, partSize: number): Promise<FileDigest> {
+  const { filePath } = options;
+  const digest = await digestFile(filePath, partSize, options.signal);
+  if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
+    throw new UploadError(
+      `The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`,
+    );
+  }
+  if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) {
+    throw new UploadError(
+      `The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`,
+    );
+  }
+  return digest;
+}
+
+/** The digest of an upload's bytes: their checksums as sent, each part's of the algorithm only. */
+function sentDigest(bytes: number, partSize: number, sha256Hex: string, sent: SentChecksums, algorithm: ChecksumAlgorithm): FileDigest {
+  return {
+    bytes,
+    partSize,
+    sha256Hex,
+    sha256: hexToBase64(sha256Hex),
+    crc32c: sent.crc32c,
+    partSha256: algorithm === 'SHA256' ? sent.parts : [],
+    partCrc32c: algorithm === 'CRC32C' ? sent.parts : [],
+  };
+}
+
+const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
 
 function sendSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal };

@@ -3,6 +3,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
 import { UploadError } from '../../src/errors.js';
 import {
   MAX_PARTS,
@@ -37,6 +38,7 @@ function nextKey(): string {
 const fileName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
 
 const md5 = (bytes: Buffer): string => createHash('md5').update(bytes).digest('hex');
+const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 async function readObject(key: string): Promise<Buffer> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -136,22 +138,66 @@ describe('deliverFile on s3rver (no server checksums: verified by reading back)'
     }
   });
 
-  it('takes no ETag as proof for a file changed after it was hashed: the object, uploaded from the changed file, is removed', async () => {
+  it('refuses a file changed after it was hashed before anything is visible: the bytes read for the upload must hash the same', async () => {
+    // With its writer's checksums (as a run delivers) and without (hashed first, then changed).
+    for (const withWriters of [true, false]) {
+      const key = nextKey();
+      const file = await writeTestFile(dir, 'changed-before-parts.ndjson', 12 * MiB, 16);
+      const written = withWriters ? { sha256: sha256Hex(file.content), crc32c: crc32cBase64(crc32c(file.content)) } : {};
+      // s3rver ignores the parts' checksums: the upload's own hash of what it read catches the change.
+      proxy.setHook(({ operation }) => {
+        if (operation === 'CreateMultipartUpload') writeFileSync(file.path, testBytes(12 * MiB, 17));
+      });
+      const aborts = proxy.count('AbortMultipartUpload');
+      const completes = proxy.count('CompleteMultipartUpload');
+      try {
+        await expect(
+          deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, settleDelaysMs: [], ...written }),
+        ).rejects.toThrow(
+          /^The file .*changed-before-parts\.ndjson no longer matches the CRC-32C computed when it was written: refusing to upload it/,
+        );
+      } finally {
+        proxy.setHook(undefined);
+      }
+      expect(proxy.count('CompleteMultipartUpload')).toBe(completes);
+      expect(proxy.count('AbortMultipartUpload')).toBe(aborts + 1);
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+      expect(listed.Contents ?? []).toEqual([]);
+    }
+  });
+
+  it("refuses a one-part file changed after its writer hashed it, given the writer's checksums: no PUT is sent", async () => {
+    const key = nextKey();
+    const file = await writeTestFile(dir, 'changed-one-part.ndjson', 1000, 18);
+    const written = { sha256: sha256Hex(file.content), crc32c: crc32cBase64(crc32c(file.content)) };
+    writeFileSync(file.path, testBytes(1000, 19));
+    const puts = proxy.count('PutObject');
+    await expect(deliverFile({ client, bucket, key, filePath: file.path, ...written })).rejects.toThrow(
+      /no longer matches the CRC-32C computed when it was written/,
+    );
+    expect(proxy.count('PutObject')).toBe(puts);
+  });
+
+  it('takes no ETag as proof for a file changed after its upload: the object is proven by reading it back', async () => {
     const key = nextKey();
     const file = await writeTestFile(dir, 'etag-changed.ndjson', 12 * MiB, 16);
-    // s3rver ignores the parts' checksums, so the changed bytes are stored and its ETag is their MD5.
+    // The parts read were the hashed bytes; the local file changes before the stored object is proven.
     proxy.setHook(({ operation }) => {
-      if (operation === 'CreateMultipartUpload') writeFileSync(file.path, testBytes(12 * MiB, 17));
+      if (operation === 'CompleteMultipartUpload') writeFileSync(file.path, testBytes(12 * MiB, 17));
     });
+    const gets = proxy.count('GetObject');
     try {
-      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, settleDelaysMs: [] })).rejects.toThrow(
-        /does not match the local file \(reading the stored object back gave 12582912 bytes with another sha256/,
+      await expect(deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, settleDelaysMs: [] })).resolves.toMatchObject(
+        {
+          status: 'uploaded',
+          verifiedBy: 'readBack',
+          sha256: sha256Hex(file.content),
+        },
       );
     } finally {
       proxy.setHook(undefined);
     }
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
-    expect(listed.Contents ?? []).toEqual([]);
+    expect(proxy.count('GetObject')).toBe(gets + 1);
   });
 
   it('reads the object back when its ETag is not an MD5 it can rebuild, or another one: an ETag never proves an object wrong', async () => {
