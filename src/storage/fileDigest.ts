@@ -17,6 +17,7 @@ export interface FileDigest {
   readonly sha256: string;
   /** Base64 of the 4 big-endian bytes, as S3 prints `ChecksumCRC32C`. */
   readonly crc32c: string;
+  /** Each part's; a digest of an upload's bytes holds only its algorithm's (the other is empty). */
   readonly partSha256: readonly Buffer[];
   readonly partCrc32c: readonly Buffer[];
 }

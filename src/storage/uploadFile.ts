@@ -39,11 +39,9 @@ export interface UploadFileOptions {
   readonly onPartStored?: () => void;
 }
 
-/** What the upload read and sent: the whole file's checksums (base64) and each part's of the algorithm. */
+/** What the upload read and sent: the whole file's CRC-32C (base64) and each part's checksum of the algorithm. */
 export interface SentChecksums {
   readonly crc32c: string;
-  /** With SHA256 only. */
-  readonly sha256?: string;
   /** One per part (one for a single PUT). */
   readonly parts: readonly Buffer[];
 }
@@ -82,7 +80,7 @@ class PartHashes {
         `The file ${filePath} no longer matches the ${changed} computed when it was written: refusing to upload it; rewrite the file.`,
       );
     }
-    return sha256 === undefined ? { crc32c: crc, parts: this.parts } : { crc32c: crc, sha256, parts: this.parts };
+    return { crc32c: crc, parts: this.parts };
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import {
   CreateBucketCommand,
@@ -122,7 +123,9 @@ describe('deliverFile on moto (server-side checksums)', () => {
 
   it('verifies a SHA256 multipart upload by rebuilding the composite checksum (-N) locally, and reads back equal', async () => {
     const file = await writeTestFile(dir, 'sha.parquet', 11 * MiB, 23);
-    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, checksum: 'SHA256' });
+    // With its writer's sha256, as a run delivers: the parts' checksums come from the upload's own reads.
+    const sha256 = createHash('sha256').update(file.content).digest('hex');
+    const result = await deliverFile({ client, bucket, key, filePath: file.path, partSize: 5 * MiB, checksum: 'SHA256', sha256 });
     expect(result).toMatchObject({
       status: 'uploaded',
       parts: 3,
