@@ -14,7 +14,7 @@ import { objectKeyProblems, partitionOf } from './objectKey.js';
 import { metadataProblems } from './objectMetadata.js';
 import { describeS3Error, isPreconditionFailed, safeCause } from './s3ErrorText.js';
 import { sendOptions } from './sendOptions.js';
-import { uploadFile, type SentChecksums } from './uploadFile.js';
+import { fileChanged, uploadFile, type SentChecksums } from './uploadFile.js';
 import { headObject, verifyStoredObject, type StoredChecksum, type Verification, type VerifiedBy } from './verifyStoredObject.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -300,16 +300,8 @@ async function checksumsToProve(
 async function checkedDigest(options: Readonly<DeliverFileOptions>, partSize: number): Promise<FileDigest> {
   const { filePath } = options;
   const digest = await digestFile(filePath, partSize, options.signal);
-  if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) {
-    throw new UploadError(
-      `The file ${filePath} no longer matches the sha256 computed when it was written: refusing to upload it; rewrite the file.`,
-    );
-  }
-  if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) {
-    throw new UploadError(
-      `The file ${filePath} no longer matches the CRC-32C computed when it was written: refusing to upload it; rewrite the file.`,
-    );
-  }
+  if (options.sha256 !== undefined && options.sha256.toLowerCase() !== digest.sha256Hex) throw fileChanged(filePath, 'sha256');
+  if (options.crc32c !== undefined && options.crc32c !== digest.crc32c) throw fileChanged(filePath, 'CRC-32C');
   return digest;
 }
 

@@ -46,6 +46,13 @@ export interface SentChecksums {
   readonly parts: readonly Buffer[];
 }
 
+/** The refusal of a file that no longer hashes to what its writer computed (`checksum`: `sha256` or `CRC-32C`). */
+export function fileChanged(filePath: string, checksum: string): UploadError {
+  return new UploadError(
+    `The file ${filePath} no longer matches the ${checksum} computed when it was written: refusing to upload it; rewrite the file.`,
+  );
+}
+
 /** The whole file's checksums over its parts, read in order, and each part's. */
 class PartHashes {
   readonly parts: Buffer[] = [];
@@ -75,11 +82,7 @@ class PartHashes {
         : sha256 !== undefined && expected.sha256 !== undefined && sha256 !== expected.sha256
           ? 'sha256'
           : undefined;
-    if (changed !== undefined) {
-      throw new UploadError(
-        `The file ${filePath} no longer matches the ${changed} computed when it was written: refusing to upload it; rewrite the file.`,
-      );
-    }
+    if (changed !== undefined) throw fileChanged(filePath, changed);
     return { crc32c: crc, parts: this.parts };
   }
 }
