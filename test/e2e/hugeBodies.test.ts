@@ -21,6 +21,11 @@ interface HugeApi {
   padBytes: number;
   /** Requests per page number. */
   readonly requests: Map<number, number>;
+  /**
+   * Requests per page number sent after an earlier one of that page had ended: retries. A hedged
+   * copy (sent while the first is still unanswered, as a loaded machine may see) is not one.
+   */
+  readonly askedAgain: Map<number, number>;
   /** Bytes page 2 handed to the socket (before compression) in its last answer. */
   bytesSent: number;
   close(): Promise<void>;
@@ -44,9 +49,12 @@ function pour(sink: Writable, res: ServerResponse, chunk: Buffer, total: number,
  * 3 MB of ordinary records (`large`), or one record of `padBytes` and more (`hugeRecord`).
  */
 async function startHugeApi(): Promise<HugeApi> {
+  const ended = new Set<number>();
   const server = createServer((req, res) => {
     const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
     api.requests.set(page, (api.requests.get(page) ?? 0) + 1);
+    if (ended.has(page)) api.askedAgain.set(page, (api.askedAgain.get(page) ?? 0) + 1);
+    res.on('close', () => ended.add(page));
     if (page === 1) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"data":[{"id":1},{"id":2}],"total_pages":2}');
@@ -82,6 +90,7 @@ async function startHugeApi(): Promise<HugeApi> {
     pageTwo: 'large',
     padBytes: 0,
     requests: new Map(),
+    askedAgain: new Map(),
     bytesSent: 0,
     close: () => {
       server.closeAllConnections();
@@ -129,7 +138,7 @@ describe('bodies beyond maxBodyBytes through ingest run', () => {
       /http:\/\/127\.0\.0\.1:\d+\/items\?page=2 sent a body larger than maxBodyBytes 67108864 \(counted after decompression\)/,
     );
     // Not retried: asked again, it would be as long.
-    expect(api.requests.get(2)).toBe(1);
+    expect(api.askedAgain.get(2)).toBeUndefined();
     // The client stopped reading at the limit: the server could not hand over much more (of a bomb, a
     // few hundred MB of whitespace fit in the socket's buffers once compressed).
     if (pageTwo === 'stream') expect(api.bytesSent).toBeLessThan(256 * MiB);
