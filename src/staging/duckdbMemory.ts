@@ -225,6 +225,11 @@ export function worthReopening(path: string): boolean {
   return databaseBytes(path) >= releaseMemoryFromBytes;
 }
 
+/** The bytes of the write-ahead log of the database at `path`. */
+export function walBytes(path: string): number {
+  return statSync(`${path}.wal`, { throwIfNoEntry: false })?.size ?? 0;
+}
+
 /** The bytes of the database at `path`: its file and its WAL. */
 export function databaseBytes(path: string): number {
   return [path, `${path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);

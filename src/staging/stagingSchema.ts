@@ -55,6 +55,17 @@ CREATE TABLE IF NOT EXISTS record_secrets (
   fields VARCHAR NOT NULL,
   masked BOOLEAN NOT NULL
 );
+-- The groups of each page's keyed records by their top level (src/staging/pageShapes.ts), noted
+-- while staging waits on the API, and per page a row with n = 0 that marks it noted.
+CREATE TABLE IF NOT EXISTS page_shapes (
+  run_id VARCHAR NOT NULL,
+  page INTEGER NOT NULL,
+  t VARCHAR,
+  k VARCHAR[],
+  ts VARCHAR[],
+  first BIGINT,
+  n BIGINT NOT NULL
+);
 `;
 
 /** SQL for a TIMESTAMP from epoch milliseconds bound at `$n`. */

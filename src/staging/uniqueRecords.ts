@@ -1,6 +1,7 @@
 /** The run's unique records (dedupe by key, one version kept per key): staging's, as it owns the tables and their keys. */
 import { DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
-import { describeRecords, type RecordShape } from './recordFields.js';
+import { describeUniqueRecords } from './pageShapes.js';
+import type { RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
 import type { OnConflict } from './stagingTypes.js';
@@ -75,7 +76,11 @@ export async function uniqueRecords(
   // ones; out of memory there, it runs again as the rest does): 1M calm records 0.3-0.46 → 0.12 s,
   // 96k hostile ones 0.15-0.35 → 0.07 s; 10M within the noise (1.7-2.4 s against 1.8-1.9).
   const { duplicates, conflicts } = await onScanThreads(() => prepareUniqueRecords(conn, store.runId, store.onConflict));
-  const unique = { duplicates, conflicts, shape: await onScanThreads(() => describeRecords(conn, '_unique')) };
+  const unique = {
+    duplicates,
+    conflicts,
+    shape: await onScanThreads(() => describeUniqueRecords(conn, store.runId, `SELECT page FROM ${versionsTable} WHERE n > 1`)),
+  };
   prepared.set(store, { pagesStaged: store.pagesStaged, reopened: store.reopened, unique });
   return unique;
 }

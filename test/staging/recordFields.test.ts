@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRecords } from '../../src/staging/recordFields.js';
+import { describeRecords, shapeGroupsSql } from '../../src/staging/recordFields.js';
 import { jsonPath, sqlString } from '../../src/staging/sqlText.js';
 
 let instance: DuckDBInstance;
@@ -100,6 +100,18 @@ describe('describeRecords', () => {
         expect(shape.types).toEqual(expected.types);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('describes the same with the groups of some records known: those counted, the rest read', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { maxLength: 40 }), fc.nat({ max: 7 }), async (records, split) => {
+        await stage(records.map(text));
+        const whole = await describeRecords(conn, 't');
+        const part = await describeRecords(conn, `(SELECT * FROM t WHERE page > ${split})`, shapeGroupsSql(`t WHERE page <= ${split}`));
+        expect(part).toEqual(whole);
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { realClock, type Clock } from '../../src/runtime/clock.js';
+import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
+import { StagingStore, type StagePageInput } from '../../src/staging/index.js';
+import type { RecordShape } from '../../src/staging/recordFields.js';
+import type { OnConflict } from '../../src/staging/stagingTypes.js';
+
+const page = (n: number, records: readonly unknown[]): StagePageInput => ({
+  page: n,
+  records,
+  fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
+  attempts: 1,
+  latencyMs: 10,
+  keyField: 'id',
+});
+
+/** A few keys, so that pages repeat them, in other versions too; some records without one; types that differ per record. */
+const record = fc.record(
+  {
+    id: fc.nat({ max: 40 }),
+    a: fc.oneof(fc.nat({ max: 9 }), fc.constantFrom('x', 'y'), fc.constant(null)),
+    b: fc.boolean(),
+    c: fc.constant({ nested: true }),
+  },
+  { requiredKeys: ['a'] },
+);
+/** Pages in turns: a turn of one page is awaited alone (the store is idle after it: noted), a longer one staged at once (only its last noted). */
+const turns = fc.array(fc.array(fc.array(record, { maxLength: 5 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 5 });
+
+/**
+ * A store on a clock that stands still, so that staging never looks busy and the connection is
+ * used whenever it is free (on the real clock that depends on how fast this machine stages).
+ */
+async function open(path: string, onConflict: OnConflict, clock: Clock = new SimulatedClock()): Promise<StagingStore> {
+  return StagingStore.open({ path, runId: 'run-1', memoryLimit: '256MB', threads: 1, onConflict }, { clock });
+}
+
+const shapeAndNoted = (store: StagingStore): Promise<[RecordShape, number]> =>
+  store.readStaged('describe', async (staged) => [
+    (await staged.unique()).shape,
+    Number((await staged.query('SELECT count(DISTINCT page) FROM page_shapes'))[0]?.[0]),
+  ]);
+
+describe('page shapes noted while staging waits', () => {
+  it("reliability row 43: the notes describe the unique records as reading every record does: pages that lost a copy, pages not noted and an earlier process's notes included", async () => {
+    await fc.assert(
+      fc.asyncProperty(turns, turns, fc.constantFrom<OnConflict>('first', 'last'), async (before, after, onConflict) => {
+        const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+        const path = join(dir, 'run.duckdb');
+        try {
+          let n = 0;
+          const stageTurns = async (store: StagingStore, list: typeof before): Promise<void> => {
+            for (const turn of list) await Promise.all(turn.map((records) => store.stagePage(page(++n, records))));
+          };
+          // Two processes: the second resumes from the first's pages and notes.
+          const first = await open(path, onConflict);
+          await stageTurns(first, before);
+          await first.close();
+          const second = await open(path, onConflict);
+          await stageTurns(second, after);
+          const [noted, notedPages] = await shapeAndNoted(second);
+          await second.close();
+          // The last turn of each process was noted once the store was idle.
+          expect(notedPages).toBeGreaterThanOrEqual(2);
+
+          const db = await DuckDBInstance.create(path);
+          const conn = await db.connect();
+          await conn.run('DELETE FROM page_shapes');
+          conn.closeSync();
+          db.closeSync();
+          const third = await open(path, onConflict);
+          const [read, none] = await shapeAndNoted(third);
+          await third.close();
+          expect(none).toBe(0);
+          expect(noted).toEqual(read);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('notes each page once, and not while another call waits for the connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+    const store = await open(join(dir, 'run.duckdb'), 'first');
+    try {
+      await store.stagePage(page(1, [{ id: 1, a: 1 }]));
+      await Promise.all([2, 3, 4].map((p) => store.stagePage(page(p, [{ id: p, a: 'x' }]))));
+      await store.stagePage(page(5, []));
+      const rows = await store.readStaged('noted', (staged) =>
+        staged.query('SELECT page, t, k, ts, first, n FROM page_shapes ORDER BY page, n'),
+      );
+      expect(rows).toEqual([
+        [1, null, null, null, null, 0n],
+        [1, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'UBIGINT'), 1_000_000_000_000n, 1n],
+        // Staged at once: only the call that found the connection free noted, and the pages since.
+        [2, null, null, null, null, 0n],
+        [2, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 2_000_000_000_000n, 1n],
+        [3, null, null, null, null, 0n],
+        [3, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 3_000_000_000_000n, 1n],
+        [4, null, null, null, null, 0n],
+        [4, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 4_000_000_000_000n, 1n],
+        // A page without records is noted too.
+        [5, null, null, null, null, 0n],
+      ]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the idle connection', () => {
+  it('is left alone while staging keeps it busy half of the time or more: the pages are described at the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+    // Time moves only while staging reads it, so all of it is staging's.
+    let now = 0;
+    const busy: Clock = { ...realClock, now: () => (now += 1) };
+    const store = await open(join(dir, 'run.duckdb'), 'first', busy);
+    try {
+      for (let p = 1; p <= 3; p++) await store.stagePage(page(p, [{ id: p, a: p }]));
+      const [shape, noted] = await shapeAndNoted(store);
+      expect(noted).toBe(0);
+      expect(shape.types).toEqual(
+        new Map([
+          ['id', { UBIGINT: 3 }],
+          ['a', { UBIGINT: 3 }],
+        ]),
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('folds a log of 1 MiB or more into the database, so that closing it before the final file need not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+    const path = join(dir, 'run.duckdb');
+    const store = await open(path, 'first');
+    const wal = (): number => statSync(`${path}.wal`, { throwIfNoEntry: false })?.size ?? 0;
+    try {
+      const wide = (p: number): unknown[] => Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(5_000) }));
+      const logs: number[] = [];
+      for (let p = 1; p <= 8; p++) {
+        await store.stagePage(page(p, wide(p)));
+        // Queued after the idle work: the log as that work left it.
+        await store.counts();
+        logs.push(wal());
+      }
+      // About 500 KB a page: the log grew past 1 MiB every few pages and was folded each time.
+      expect(Math.max(...logs)).toBeLessThan(1024 * 1024 + 600_000);
+      expect(logs.filter((bytes, i) => i > 0 && bytes < logs[i - 1]!).length).toBeGreaterThanOrEqual(2);
+      expect((await store.counts()).records).toBe(800);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A DuckDB list value as `query` returns it, compared by its items. */
+const listOf = (...items: string[]): unknown => expect.objectContaining({ items });
