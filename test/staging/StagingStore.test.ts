@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { realClock } from '../../src/runtime/clock.js';
 import { spawnChild } from './fixtures/spawnChild.js';
+import { page } from './fixtures/stagePageInput.js';
 
 let dir: string;
 const opened: StagingStore[] = [];
@@ -34,20 +35,6 @@ async function open(runId = 'run-1', extra: { options?: Record<string, string | 
 
 const customers = (from: number, count: number): { id: number; name: string }[] =>
   Array.from({ length: count }, (_, i) => ({ id: from + i, name: `customer ${from + i}` }));
-
-const page = (
-  n: number,
-  records: readonly unknown[],
-  extra: Partial<Omit<StagePageInput, 'records' | 'keys' | 'refusals'>> = {},
-): StagePageInput => ({
-  page: n,
-  records,
-  fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
-  attempts: 1,
-  latencyMs: 10,
-  keyField: 'id',
-  ...extra,
-});
 
 /** Stages `pages` pages of 100 records with a 10 KB field each: about 1 MB a page. */
 async function stageWidePages(store: StagingStore, pages: number): Promise<void> {

@@ -6,18 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { realClock, type Clock } from '../../src/runtime/clock.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
-import { StagingStore, type StagePageInput } from '../../src/staging/index.js';
+import { StagingStore } from '../../src/staging/index.js';
+import { page } from './fixtures/stagePageInput.js';
 import type { RecordShape } from '../../src/staging/recordFields.js';
 import type { OnConflict } from '../../src/staging/stagingTypes.js';
-
-const page = (n: number, records: readonly unknown[]): StagePageInput => ({
-  page: n,
-  records,
-  fetchedAt: Date.UTC(2026, 0, 1) + n * 1000,
-  attempts: 1,
-  latencyMs: 10,
-  keyField: 'id',
-});
 
 /** A few keys, so that pages repeat them, in other versions too; some records without one; types that differ per record. */
 const record = fc.record(
