@@ -17,8 +17,8 @@ import {
   memoryLimit,
   scanThreads,
   streamingMemoryLimit,
-  withMoreMemoryIfNeeded,
   walBytes,
+  withMoreMemoryIfNeeded,
   worthReopening,
 } from './duckdbMemory.js';
 import { openDatabase, type OpenDatabase } from './openDatabase.js';
@@ -220,7 +220,8 @@ export class StagingStore implements StagedRecordsSource {
     // A few pages at a time: pages left from a busier stretch wait for the next idle turns.
     const pages = this.#unnoted.splice(0, notedAtOnce);
     if (pages.length === 0 && walBytes(this.path) < idleCheckpointBytes) return;
-    const what = `note the shapes of page ${pages.join(', ')} and fold a large log into the database`;
+    const fold = 'fold a log of 1 MiB or more into the database';
+    const what = pages.length === 0 ? fold : `note the shapes of page ${pages.join(', ')}, then ${fold}`;
     this.#serialised(what, async () => {
       const started = this.#clock.now();
       try {

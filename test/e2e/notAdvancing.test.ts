@@ -94,8 +94,9 @@ describe('a paginator that does not advance stops the run', () => {
 
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(sentence);
-    // A handful of pages: the ones already in flight when the repeat was noticed, not a thousand.
-    expect(api.requests()).toBeLessThan(40);
+    // A handful of pages: the ones already in flight when the repeat was noticed, not a thousand
+    // (up to 40 on an idle machine, 61 beside another test file on two cores).
+    expect(api.requests()).toBeLessThan(100);
     expect(await listKeys(client, BUCKET, 'items/')).toEqual([]);
   });
 });

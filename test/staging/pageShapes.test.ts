@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { realClock, type Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { StagingStore } from '../../src/staging/index.js';
+import { busyClock } from './fixtures/busyClock.js';
 import { page } from './fixtures/stagePageInput.js';
 import type { RecordShape } from '../../src/staging/recordFields.js';
 import type { OnConflict } from '../../src/staging/stagingTypes.js';
@@ -111,10 +112,7 @@ describe('page shapes noted while staging waits', () => {
 describe('the idle connection', () => {
   it('is left alone while staging keeps it busy half of the time or more: the pages are described at the end', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
-    // Time moves only while staging reads it, so all of it is staging's.
-    let now = 0;
-    const busy: Clock = { ...realClock, now: () => (now += 1) };
-    const store = await open(join(dir, 'run.duckdb'), 'first', busy);
+    const store = await open(join(dir, 'run.duckdb'), 'first', busyClock());
     try {
       for (let p = 1; p <= 3; p++) await store.stagePage(page(p, [{ id: p, a: p }]));
       const [shape, noted] = await shapeAndNoted(store);
