@@ -232,7 +232,7 @@ export function walBytes(path: string): number {
 
 /** The bytes of the database at `path`: its file and its WAL. */
 export function databaseBytes(path: string): number {
-  return [path, `${path}.wal`].reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
+  return (statSync(path, { throwIfNoEntry: false })?.size ?? 0) + walBytes(path);
 }
 
 const sizeUnits: Readonly<Record<string, number>> = { kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
