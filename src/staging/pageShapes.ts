@@ -21,29 +21,43 @@ export async function notePageShapes(conn: DuckDBConnection, runId: string, page
 
 /**
  * `describeRecords` over the temp view `_unique` (the run's keyed records less the copies of a
- * key dropped, which `droppedPages` selects the pages of): the noted groups of the pages that lost
- * no copy count their records, and only the other pages' records are read, unless those are half
- * the pages or more. Exact either way: the groups of a page are those of its keyed records, all of
- * them unique on such a page.
+ * key dropped, which `droppedRows` selects by page and seq): the noted groups of the other pages
+ * count their records, less the groups of the copies dropped from them, and only the records of
+ * the pages not noted are read, unless those are half the pages or more. A page is read too where
+ * a dropped copy was the first record of a group that keeps others: that group's first on the page
+ * (which orders the keys) is then not noted. Exact either way: a page's groups are those of its
+ * keyed records, and a copy dropped is one of them.
  */
-export async function describeUniqueRecords(conn: DuckDBConnection, runId: string, droppedPages: string): Promise<RecordShape> {
+export async function describeUniqueRecords(conn: DuckDBConnection, runId: string, droppedRows: string): Promise<RecordShape> {
   const run = sqlString(runId);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _rest AS
-    (SELECT page FROM pages WHERE run_id = ${run} EXCEPT SELECT page FROM page_shapes WHERE run_id = ${run}) UNION ${droppedPages}`);
-  try {
-    const [rest, pages] = (
-      await conn.runAndReadAll(`SELECT (SELECT count(*) FROM _rest), (SELECT count(*) FROM pages WHERE run_id = ${run})`)
+  const [noted, pages] = (
+    await conn.runAndReadAll(
+      `SELECT (SELECT count(DISTINCT page) FROM page_shapes WHERE run_id = ${run}), (SELECT count(*) FROM pages WHERE run_id = ${run})`,
     )
-      .getRows()[0]!
-      .map(Number) as [number, number];
-    // Most pages to read anyway (none noted, or many lost a copy, as `hostile`'s 95 of 96): one plain scan, without the joins.
+  )
+    .getRows()[0]!
+    .map(Number) as [number, number];
+  // Most pages not noted (as where staging kept the connection busy): one plain scan, without the joins.
+  if (2 * (pages - noted) >= pages) return describeRecords(conn, '_unique');
+  const dropped = shapeGroupsSql(`raw_records SEMI JOIN (${droppedRows}) dropped USING (page, seq) WHERE run_id = ${run}`, 'page, ');
+  const sameGroup = ['t', 'k', 'ts'].map((c) => `s.${c} IS NOT DISTINCT FROM d.${c}`).join(' AND ');
+  try {
+    // Each noted group less its copies dropped; `lost_first`: its first record on the page was one.
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _kept AS
+      SELECT s.page, s.t, s.k, s.ts, s.first, s.n - coalesce(d.n, 0) AS n, s.first = d.first AS lost_first
+      FROM page_shapes s LEFT JOIN (${dropped}) d ON s.page = d.page AND ${sameGroup}
+      WHERE s.run_id = ${run} AND s.n > 0`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _rest AS
+      (SELECT page FROM pages WHERE run_id = ${run} EXCEPT SELECT page FROM page_shapes WHERE run_id = ${run})
+      UNION SELECT page FROM _kept WHERE lost_first AND n > 0`);
+    const rest = Number((await conn.runAndReadAll('SELECT count(*) FROM _rest')).getRows()[0]?.[0]);
     if (2 * rest >= pages) return await describeRecords(conn, '_unique');
     return await describeRecords(
       conn,
       '(SELECT * FROM _unique WHERE page IN (SELECT page FROM _rest))',
-      `SELECT t, k, ts, first, n FROM page_shapes WHERE run_id = ${run} AND n > 0 AND page NOT IN (SELECT page FROM _rest)`,
+      'SELECT t, k, ts, first, n FROM _kept WHERE n > 0 AND page NOT IN (SELECT page FROM _rest)',
     );
   } finally {
-    await conn.run('DROP TABLE IF EXISTS temp._rest');
+    await conn.run('DROP TABLE IF EXISTS temp._rest; DROP TABLE IF EXISTS temp._kept');
   }
 }

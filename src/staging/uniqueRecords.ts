@@ -79,7 +79,7 @@ export async function uniqueRecords(
   const unique = {
     duplicates,
     conflicts,
-    shape: await onScanThreads(() => describeUniqueRecords(conn, store.runId, `SELECT page FROM ${versionsTable} WHERE n > 1`)),
+    shape: await onScanThreads(() => describeUniqueRecords(conn, store.runId, `SELECT page, seq FROM ${versionsTable} WHERE n > 1`)),
   };
   prepared.set(store, { pagesStaged: store.pagesStaged, reopened: store.reopened, unique });
   return unique;

@@ -80,6 +80,56 @@ describe('page shapes noted while staging waits', () => {
     );
   });
 
+  it("counts a page that lost copies from its notes less the copies' groups, and reads it where a copy was its group's first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+    const store = await open(join(dir, 'run.duckdb'), 'first');
+    try {
+      const pages = [
+        [
+          { id: 1, a: 1 },
+          { id: 9, a: 'x' },
+        ],
+        // The copy of 1 opens the group {id, a, z}, which keeps 3: where that group first occurs
+        // decides whether y or z comes first, so this page is read.
+        [
+          { id: 1, a: 1, z: true },
+          { id: 2, a: 1, y: true },
+          { id: 3, a: 1, z: true },
+        ],
+        // The copy of 9 is its group's only record here: the group is gone from the page.
+        [
+          { id: 4, a: 1 },
+          { id: 9, a: 'x' },
+        ],
+        // The copy of 4 is its group's third record here: the group counts two.
+        [
+          { id: 5, a: 1 },
+          { id: 6, a: 1 },
+          { id: 4, a: 1 },
+        ],
+        // Pages that lost nothing: the page read stays under half of them.
+        [{ id: 7, a: 1 }],
+        [{ id: 8, a: 1 }],
+        [{ id: 10, a: 1 }],
+      ];
+      for (const [i, records] of pages.entries()) await store.stagePage(page(i + 1, records));
+      const [shape, noted] = await shapeAndNoted(store);
+      expect(noted).toBe(7);
+      expect(shape.keys).toEqual(['id', 'a', 'y', 'z']);
+      expect(shape.types).toEqual(
+        new Map([
+          ['id', { UBIGINT: 10 }],
+          ['a', { UBIGINT: 9, VARCHAR: 1 }],
+          ['y', { BOOLEAN: 1 }],
+          ['z', { BOOLEAN: 1 }],
+        ]),
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('notes each page once, and not while another call waits for the connection', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
     const store = await open(join(dir, 'run.duckdb'), 'first');
