@@ -345,7 +345,8 @@ export class StagingStore implements StagedRecordsSource {
     this.#closed = true;
     await this.#queue.catch(() => undefined);
     if (this.#connection !== undefined) await this.#pages.leaveTransaction(this.#connection).catch(() => undefined);
-    await this.#foldLog();
+    // Tracked: a simulated clock must wait for this I/O, not take the run for stalled.
+    await this.#clock.track(this.#foldLog());
     this.#closeDatabase();
     this.#lock.release();
   }
