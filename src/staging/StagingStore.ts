@@ -344,8 +344,8 @@ export class StagingStore implements StagedRecordsSource {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => undefined);
-    if (this.#connection !== undefined) await this.#pages.leaveTransaction(this.#connection).catch(() => undefined);
     // Tracked: a simulated clock must wait for this I/O, not take the run for stalled.
+    if (this.#connection !== undefined) await this.#clock.track(this.#pages.leaveTransaction(this.#connection).catch(() => undefined));
     await this.#clock.track(this.#foldLog());
     this.#closeDatabase();
     this.#lock.release();
