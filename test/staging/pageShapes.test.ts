@@ -34,6 +34,19 @@ async function open(path: string, onConflict: OnConflict, clock: Clock = new Sim
   return StagingStore.open({ path, runId: 'run-1', memoryLimit: '256MB', threads: 1, onConflict }, { clock });
 }
 
+/** Runs `work` on a store (`open`'s, keeping the first copy of a key) in a directory of its own, then closes it and removes the directory. */
+async function withStore(work: (store: StagingStore, path: string) => Promise<void>, clock?: Clock): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+  const path = join(dir, 'run.duckdb');
+  const store = await open(path, 'first', clock);
+  try {
+    await work(store, path);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const shapeAndNoted = (store: StagingStore): Promise<[RecordShape, number]> =>
   store.readStaged('describe', async (staged) => [
     (await staged.unique()).shape,
@@ -80,10 +93,8 @@ describe('page shapes noted while staging waits', () => {
     );
   });
 
-  it("counts a page that lost copies from its notes less the copies' groups, and reads it where a copy was its group's first", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
-    const store = await open(join(dir, 'run.duckdb'), 'first');
-    try {
+  it("counts a page that lost copies from its notes less the copies' groups, and reads it where a copy was its group's first", () =>
+    withStore(async (store) => {
       const pages = [
         [
           { id: 1, a: 1 },
@@ -124,16 +135,10 @@ describe('page shapes noted while staging waits', () => {
           ['z', { BOOLEAN: 1 }],
         ]),
       );
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('notes each page once, and not while another call waits for the connection', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
-    const store = await open(join(dir, 'run.duckdb'), 'first');
-    try {
+  it('notes each page once, and not while another call waits for the connection', () =>
+    withStore(async (store) => {
       await store.stagePage(page(1, [{ id: 1, a: 1 }]));
       await Promise.all([2, 3, 4].map((p) => store.stagePage(page(p, [{ id: p, a: 'x' }]))));
       await store.stagePage(page(5, []));
@@ -153,18 +158,12 @@ describe('page shapes noted while staging waits', () => {
         // A page without records is noted too.
         [5, null, null, null, null, 0n],
       ]);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('the idle connection', () => {
-  it('is left alone while staging keeps it busy half of the time or more: the pages are described at the end', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
-    const store = await open(join(dir, 'run.duckdb'), 'first', busyClock());
-    try {
+  it('is left alone while staging keeps it busy half of the time or more: the pages are described at the end', () =>
+    withStore(async (store) => {
       for (let p = 1; p <= 3; p++) await store.stagePage(page(p, [{ id: p, a: p }]));
       const [shape, noted] = await shapeAndNoted(store);
       expect(noted).toBe(0);
@@ -174,17 +173,10 @@ describe('the idle connection', () => {
           ['a', { UBIGINT: 3 }],
         ]),
       );
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }, busyClock()));
 
-  it('folds a log of 1 MiB or more into the database, so that closing it before the final file need not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
-    const path = join(dir, 'run.duckdb');
-    const store = await open(path, 'first');
-    try {
+  it('folds a log of 1 MiB or more into the database, so that closing it before the final file need not', () =>
+    withStore(async (store, path) => {
       const wide = (p: number): unknown[] => Array.from({ length: 100 }, (_, i) => ({ id: p * 1000 + i, text: 'x'.repeat(5_000) }));
       const logs: number[] = [];
       for (let p = 1; p <= 8; p++) {
@@ -197,11 +189,7 @@ describe('the idle connection', () => {
       expect(Math.max(...logs)).toBeLessThan(1024 * 1024 + 600_000);
       expect(logs.filter((bytes, i) => i > 0 && bytes < logs[i - 1]!).length).toBeGreaterThanOrEqual(2);
       expect((await store.counts()).records).toBe(800);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 /** A DuckDB list value as `query` returns it, compared by its items. */
