@@ -2,12 +2,16 @@
 import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { ColumnPlan } from './columnPlan.js';
-import { inferredColumns, jsonValueSql, scanFields, type FieldScan } from './columnPlan.js';
+import { columnsPerScan, inferredColumns, jsonValueSql, scanFields, type FieldScan } from './columnPlan.js';
+import { NUMERIC, numberDigitsSql } from './numberDigits.js';
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
 export interface CleanPlan extends ColumnPlan {
-  /** SQL that is true when the value is invalid; undefined when any value is acceptable. */
-  readonly invalid?: string;
+  /**
+   * SQL that is true when the value is invalid, given SQL for the value: `expr`, or a column that
+   * holds it (computed once, the check and the file read it). Undefined when any value is acceptable.
+   */
+  readonly invalid?: (value: string) => string;
   readonly reason?: string;
 }
 
@@ -15,7 +19,6 @@ const WS = `E' \\t\\n\\r'`;
 
 /** SQL for text without the white space cleaning trims (space, tab, newline, carriage return). */
 export const trimmedSql = (text: string): string => `trim(${text}, ${WS})`;
-const NUMERIC = `'-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?'`;
 const MAX_SCALE = 18;
 
 /**
@@ -39,24 +42,37 @@ function timestampExpr(x: string, jt: string): string {
   END`;
 }
 
+/** What `numberTypes` found per shape (replaced once another page is staged): the final file and the report ask about the same fields. */
+const decimalsByShape = new WeakMap<RecordShape, Map<string, string>>();
+
 /**
- * The DECIMAL that holds every numeric value of `f` exactly: as many fraction digits as any
- * value has, and 18 digits in all when they fit (DuckDB casts text to an 18-digit decimal ~4x
- * faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest expression of
- * a clean write and of the report's column checks); exponents take 38.
+ * Per field of `names`, the DECIMAL that holds every numeric value exactly: as many fraction
+ * digits as any value has, and 18 digits in all when they fit (DuckDB casts text to an 18-digit
+ * decimal ~4x faster than to a 38-digit one, whose 128-bit arithmetic made this the costliest
+ * expression of a clean write and of the report's column checks); exponents take 38. One scan
+ * per `columnsPerScan` fields not yet known for `shape`.
  */
-async function numberType(staged: FieldScan, name: string): Promise<string> {
-  const rows = await scanFields(staged, [name], (view, field) => {
-    const { x } = fieldText(field, name);
-    return staged.scan(
-      `SELECT coalesce(max(length(regexp_extract(${x}, '\\.([0-9]+)', 1))), 0), coalesce(max(length(regexp_extract(${x}, '^-?([0-9]+)', 1))), 0),
-         coalesce(bool_or(regexp_matches(${x}, '[eE]')), false)
-       FROM ${view} WHERE regexp_full_match(${x}, ${NUMERIC})`,
-    );
-  });
-  const [scaleFound, digits, exponent] = rows[0] ?? [0, 0, false];
-  const scale = Math.min(MAX_SCALE, Number(scaleFound));
-  return `DECIMAL(${exponent !== true && Number(digits) + scale <= 18 ? 18 : 38}, ${scale})`;
+async function numberTypes(staged: FieldScan, names: readonly string[], shape: RecordShape): Promise<Map<string, string>> {
+  const known = decimalsByShape.get(shape) ?? new Map<string, string>();
+  decimalsByShape.set(shape, known);
+  const unknown = names.filter((name) => !known.has(name));
+  for (let start = 0; start < unknown.length; start += columnsPerScan) {
+    const batch = unknown.slice(start, start + columnsPerScan);
+    const [row = []] = await scanFields(staged, batch, (view, field) => {
+      // Each text trimmed once and matched once, as columns the aggregates read.
+      const texts = batch.map((name, i) => `${fieldText(field, name).x} AS x${i}`);
+      const matched = batch.map((_, i) => `x${i}, regexp_full_match(x${i}, ${NUMERIC}) AS m${i}`);
+      const digits = batch.map((_, i) => numberDigitsSql(`x${i}`, `m${i}`));
+      return staged.scan(`SELECT ${digits.join(', ')} FROM (SELECT ${matched.join(', ')} FROM (SELECT ${texts.join(', ')} FROM ${view}))`);
+    });
+    batch.forEach((name, i) => {
+      // Three aggregates per field, in numberDigitsSql's order.
+      const [fraction, digits, exponent] = [0, 1, 2].map((j) => row[3 * i + j]);
+      const scale = Math.min(MAX_SCALE, Number(fraction ?? 0));
+      known.set(name, `DECIMAL(${exponent !== true && Number(digits ?? 0) + scale <= 18 ? 18 : 38}, ${scale})`);
+    });
+  }
+  return new Map(names.map((name) => [name, known.get(name)!]));
 }
 
 /**
@@ -78,13 +94,8 @@ export function fieldText(field: FieldSql, name: string): FieldText {
   return { f: field(name), jt: field.type(name), s, x: trimmedSql(s) };
 }
 
-async function rulePlan(
-  staged: FieldScan,
-  name: string,
-  rule: FieldRule,
-  keyField: string,
-  { f, jt, s, x }: FieldText,
-): Promise<CleanPlan> {
+/** The plan of the field `name` under `rule`; a `number` rule's type is `decimal` (numberTypes). */
+function rulePlan(name: string, rule: FieldRule, keyField: string, { f, jt, s, x }: FieldText, decimal: string | undefined): CleanPlan {
   switch (rule) {
     case 'text':
       return { name, expr: x, type: 'VARCHAR', kind: 'text' };
@@ -95,26 +106,25 @@ async function rulePlan(
         expr,
         type: 'VARCHAR',
         kind: 'text',
-        invalid: `${s} IS NOT NULL AND NOT regexp_full_match(${expr}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')`,
+        invalid: (v) => `${s} IS NOT NULL AND NOT regexp_full_match(${v}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')`,
         reason: `invalid ${name}`,
       };
     }
     case 'integer': {
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'VARCHAR') AND regexp_full_match(${x}, '-?[0-9]+') THEN TRY_CAST(${x} AS BIGINT) END`;
-      const missing = name === keyField ? `${expr} IS NULL` : `${s} IS NOT NULL AND ${expr} IS NULL`;
       return {
         name,
         expr,
         type: 'BIGINT',
         kind: 'number',
-        invalid: missing,
+        invalid: (v) => (name === keyField ? `${v} IS NULL` : `${s} IS NOT NULL AND ${v} IS NULL`),
         reason: name === keyField ? `missing or invalid ${name}` : `invalid integer ${name}`,
       };
     }
     case 'number': {
-      const type = await numberType(staged, name);
+      const type = decimal!;
       const expr = `CASE WHEN ${jt} IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match(${x}, ${NUMERIC}) THEN TRY_CAST(${x} AS ${type}) END`;
-      return { name, expr, type, kind: 'number', invalid: `${s} IS NOT NULL AND ${expr} IS NULL`, reason: `non-numeric ${name}` };
+      return { name, expr, type, kind: 'number', invalid: (v) => `${s} IS NOT NULL AND ${v} IS NULL`, reason: `non-numeric ${name}` };
     }
     case 'boolean': {
       const l = `lower(${x})`;
@@ -124,7 +134,7 @@ async function rulePlan(
         expr,
         type: 'BOOLEAN',
         kind: 'boolean',
-        invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`,
+        invalid: (v) => `${s} IS NOT NULL AND (${v}) IS NULL`,
         reason: `invalid boolean ${name}`,
       };
     }
@@ -137,7 +147,7 @@ async function rulePlan(
         expr,
         type: rule === 'date' ? 'DATE' : 'TIMESTAMP',
         kind: rule,
-        invalid: `${s} IS NOT NULL AND (${expr}) IS NULL`,
+        invalid: (v) => `${s} IS NOT NULL AND (${v}) IS NULL`,
         reason: `unparseable ${name}`,
       };
     }
@@ -149,7 +159,8 @@ async function rulePlan(
 /** A required field's plan: its rule's check, and missing or null is invalid too. */
 function requiring(plan: CleanPlan, text: FieldText): CleanPlan {
   const missing = `${text.s} IS NULL`;
-  return { ...plan, invalid: plan.invalid ? `(${missing}) OR (${plan.invalid})` : missing, reason: `missing or invalid ${plan.name}` };
+  const { invalid } = plan;
+  return { ...plan, invalid: (v) => (invalid ? `(${missing}) OR (${invalid(v)})` : missing), reason: `missing or invalid ${plan.name}` };
 }
 
 /**
@@ -165,9 +176,15 @@ export async function cleanColumns(
   field: FieldSql,
   text: (name: string) => FieldText = (name) => fieldText(field, name),
 ): Promise<CleanPlan[]> {
+  const fields = Object.entries(schema);
+  const decimals = await numberTypes(
+    staged,
+    fields.flatMap(([name, { type }]) => (type === 'number' ? [name] : [])),
+    shape,
+  );
   const plans: CleanPlan[] = [];
-  for (const [name, { type, required }] of Object.entries(schema)) {
-    const plan = { ...(await rulePlan(staged, name, type, keyField, text(name))), key: name };
+  for (const [name, { type, required }] of fields) {
+    const plan = { ...rulePlan(name, type, keyField, text(name), decimals.get(name)), key: name };
     plans.push(required ? requiring(plan, text(name)) : plan);
   }
   const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));

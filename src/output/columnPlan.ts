@@ -3,6 +3,7 @@ import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { longNumberChars } from '../staging/scanRecords.js';
 import { sqlIdent } from '../staging/sqlText.js';
+import { numberDigitsSql } from './numberDigits.js';
 
 /**
  * How a column is rendered per format: `json` (objects, arrays, mixed types) is raw JSON in the
@@ -89,6 +90,12 @@ export async function inferredColumns(
 /** What the probes of the fields' values use of the staged records. */
 export type FieldScan = Pick<StagedRecords, 'scan' | 'fieldsView' | 'run' | 'query' | 'pages'>;
 
+/**
+ * Fields one scan reads at once: each costs a few projected vectors a thread, and 2,000 fields in
+ * one scan ran past a 256 MB memory limit (records with many distinct keys).
+ */
+export const columnsPerScan = 200;
+
 /** The temp view `scanFields` makes. */
 const fieldsScanned = '_scanned';
 
@@ -161,15 +168,11 @@ function probeNumbers(staged: FieldScan, names: readonly string[]): Promise<Map<
     const big = names.filter((_, i) => bigRow[i] === true);
     const result = new Map<string, string | undefined>(names.map((name) => [name, undefined]));
     if (big.length === 0) return result;
-    const probes = big.map((name) => {
-      const t = text(name);
-      return `coalesce(max(length(regexp_extract(${t}, '\\.([0-9]+)', 1))), 0),
-        coalesce(max(length(regexp_extract(${t}, '^-?([0-9]+)', 1))), 0),
-        coalesce(bool_or(regexp_matches(${t}, '[eE]')), false)`;
-    });
+    // A DOUBLE field's texts are JSON numbers: NUMERIC's form.
+    const probes = big.map((name) => numberDigitsSql(text(name)));
     const row = (await staged.scan(`SELECT ${probes.join(', ')} FROM ${view}`))[0] ?? [];
     big.forEach((name, i) => {
-      // Three probes per name, in the order above.
+      // Three probes per name, in numberDigitsSql's order.
       const [scale, digits, exp] = [0, 1, 2].map((j) => row[3 * i + j]);
       const fits = exp !== true && Number(digits) + Number(scale) <= 38;
       result.set(name, fits ? `DECIMAL(38, ${Number(scale)})` : 'VARCHAR');

@@ -8,6 +8,7 @@ import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecord
 import type { VersionConflicts } from '../staging/uniqueRecords.js';
 import type { RecordShape } from '../staging/recordFields.js';
 import { cleanColumns, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
+import { columnsPerScan } from './columnPlan.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -198,12 +199,6 @@ async function columnQuality(
   };
 }
 
-/**
- * Columns a quality scan reads at once: each costs three projected vectors a thread, and 2,000
- * fields in one scan ran past a 256 MB memory limit (records with many distinct keys).
- */
-const columnsPerScan = 200;
-
 interface FieldCounts {
   readonly untrimmed: number;
   readonly invalid: number;
@@ -220,7 +215,10 @@ async function qualityCounts(
     const rows = await staged.scan('SELECT count(*) FROM _fields');
     return { fields: [], records: num(rows[0]?.[0]), rejected: 0 };
   }
-  const invalidOf = (i: number): string | undefined => byName.get(names[i]!)?.invalid;
+  const invalidOf = (i: number): string | undefined => {
+    const plan = byName.get(names[i]!);
+    return plan?.invalid?.(plan.expr);
+  };
   // The fields' text from one parse of the record (a list of paths), the ruled fields' types from a second.
   const ruled = indices.filter((i) => invalidOf(i) !== undefined);
   const listOf = (of: readonly number[]): string => `[${of.map((i) => jsonPath(names[i]!)).join(', ')}]`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -237,6 +237,25 @@ describe('writeFinalFile (ETL: transform clean)', () => {
     expect(exact).toEqual([{ id: 5n, v: '9007199254740993.00' }]);
   });
 
+  it('refuses a file that lost a valid row: the rejects, counted on their own, do not make up for it', async () => {
+    await stage();
+    const path = join(dir, 'torn.ndjson');
+    const failed = writeFinalFile(store, {
+      format: 'ndjson',
+      path,
+      transform: 'clean',
+      cleanSchema: declared(customerSchema),
+      keyField: 'id',
+      // A readable file one row short: the rules' rejects are what the file lacks, so only their own count tells.
+      onWritten: (temp) => writeFileSync(temp, readFileSync(temp, 'utf8').split('\n').slice(1).join('\n')),
+    });
+    await expect(failed).rejects.toThrow(
+      /the counts do not add up, so the file is not delivered: rows in the file 4 \+ rejected 5 ≠ unique 10/,
+    );
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(join(dir, 'torn.rejects.ndjson'))).toBe(false);
+  });
+
   it('types numbers as an 18-digit DECIMAL when every value fits, 38 digits when one does not or has an exponent', async () => {
     const cases: [string, string[], string, string][] = [
       // As JSON text: DuckDB reads a JSON number with a fraction as a double.
@@ -263,5 +282,30 @@ describe('writeFinalFile (ETL: transform clean)', () => {
         await runStore.close();
       }
     }
+  });
+
+  it('types numbers again once another page is staged: the type found for the first file does not hold the new digits', async () => {
+    const record = (id: number, value: string): string => JSON.stringify({ ...base, id, email: 'a@b.co', lifetime_value: value });
+    const write = async (name: string): Promise<string | undefined> => {
+      const result = await writeFinalFile(store, {
+        format: 'parquet',
+        path: join(dir, `${name}.parquet`),
+        transform: 'clean',
+        cleanSchema: declared(customerSchema),
+      });
+      return result.columns.find((c) => c.name === 'lifetime_value')?.type;
+    };
+    await stageRaw(store, 1, [record(1, '1.5'), record(2, '20.25')]);
+    expect(await write('first')).toBe('DECIMAL(18,2)');
+    // The same records: the same type, from what the first file found.
+    expect(await write('again')).toBe('DECIMAL(18,2)');
+    await stageRaw(store, 2, [record(3, '0.125'), record(4, '-3e2')]);
+    expect(await write('second')).toBe('DECIMAL(38,3)');
+    expect(await query(`SELECT lifetime_value::VARCHAR AS v FROM read_parquet('${join(dir, 'second.parquet')}') ORDER BY id`)).toEqual([
+      { v: '1.500' },
+      { v: '20.250' },
+      { v: '0.125' },
+      { v: '-300.000' },
+    ]);
   });
 });

@@ -1,19 +1,11 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeRecords, shapeGroupsSql } from '../../src/staging/recordFields.js';
 import { jsonPath, sqlString } from '../../src/staging/sqlText.js';
+import { inMemoryDuckdb } from '../support/inMemoryDuckdb.js';
 
-let instance: DuckDBInstance;
-let conn: DuckDBConnection;
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  conn = await instance.connect();
-});
-afterAll(() => {
-  conn.closeSync();
-  instance.closeSync();
-});
+const connection = inMemoryDuckdb();
 
 /** What a column is inferred from (src/output/columnPlan.ts): a scalar type's name, or "not a scalar" (a JSON column). */
 const scalars = new Set(['VARCHAR', 'NULL', 'BOOLEAN', 'UBIGINT', 'BIGINT', 'DOUBLE']);
@@ -26,22 +18,24 @@ const topLevel = (structure: unknown): unknown =>
       : scalarOrNot(structure);
 
 async function stage(records: readonly string[]): Promise<void> {
-  await conn.run('CREATE OR REPLACE TABLE t (page INTEGER, seq INTEGER, record JSON)');
+  await connection().run('CREATE OR REPLACE TABLE t (page INTEGER, seq INTEGER, record JSON)');
   if (records.length === 0) return;
   const rows = records.map((r, i) => `(${Math.floor(i / 7) + 1}, ${i % 7}, ${sqlString(r)})`);
-  await conn.run(`INSERT INTO t VALUES ${rows.join(', ')}`);
+  await connection().run(`INSERT INTO t VALUES ${rows.join(', ')}`);
 }
 
 /** What describeRecords stands for: over every record, the keys by first (page, seq, position) and json_group_structure. */
 async function reference(): Promise<{ keys: string[]; structure: unknown; types: Map<string, Record<string, number>> }> {
-  const keys = await conn.runAndReadAll(`SELECT k FROM (
+  const keys = await connection().runAndReadAll(`SELECT k FROM (
       SELECT unnest(json_keys(record)) AS k, generate_subscripts(json_keys(record), 1) AS pos, page, seq FROM t
     ) GROUP BY k ORDER BY min(page::BIGINT * 1000000000000 + seq::BIGINT * 100000 + pos), k`);
-  const text = (await conn.runAndReadAll('SELECT json_group_structure(record)::VARCHAR FROM t')).getRows()[0]?.[0];
+  const text = (await connection().runAndReadAll('SELECT json_group_structure(record)::VARCHAR FROM t')).getRows()[0]?.[0];
   const names = keys.getRows().map(([k]) => String(k));
   const types = new Map<string, Record<string, number>>();
   for (const name of names) {
-    const counted = (await conn.runAndReadAll(`SELECT histogram(json_type(record, ${jsonPath(name)}))::JSON::VARCHAR FROM t`)).getRows();
+    const counted = (
+      await connection().runAndReadAll(`SELECT histogram(json_type(record, ${jsonPath(name)}))::JSON::VARCHAR FROM t`)
+    ).getRows();
     types.set(name, JSON.parse(String(counted[0]?.[0])) as Record<string, number>);
   }
   return { keys: names, structure: typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined, types };
@@ -93,7 +87,7 @@ describe('describeRecords', () => {
       // Some with leading whitespace: text that does not open with a brace is typed by parsing it.
       fc.asyncProperty(fc.array(fc.tuple(record, fc.constantFrom('', '', ' ', '\n')), { maxLength: 40 }), async (records) => {
         await stage(records.map(([r, space]) => space + text(r)));
-        const shape = await describeRecords(conn, 't');
+        const shape = await describeRecords(connection(), 't');
         const expected = await reference();
         expect(shape.keys).toEqual(expected.keys);
         expect(topLevel(shape.structure)).toEqual(topLevel(expected.structure));
@@ -107,8 +101,12 @@ describe('describeRecords', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(record, { maxLength: 40 }), fc.nat({ max: 7 }), async (records, split) => {
         await stage(records.map(text));
-        const whole = await describeRecords(conn, 't');
-        const part = await describeRecords(conn, `(SELECT * FROM t WHERE page > ${split})`, shapeGroupsSql(`t WHERE page <= ${split}`));
+        const whole = await describeRecords(connection(), 't');
+        const part = await describeRecords(
+          connection(),
+          `(SELECT * FROM t WHERE page > ${split})`,
+          shapeGroupsSql(`t WHERE page <= ${split}`),
+        );
         expect(part).toEqual(whole);
       }),
       { numRuns: 100 },
@@ -117,7 +115,7 @@ describe('describeRecords', () => {
 
   it('describes the structure at the top level only: below it, objects and arrays are empty', async () => {
     await stage(['{"id":1,"a":{"x":1}}', '{"id":2,"a":{"y":"s"}}', '{"id":3,"b":[true]}']);
-    const shape = await describeRecords(conn, 't');
+    const shape = await describeRecords(connection(), 't');
     expect(shape.keys).toEqual(['id', 'a', 'b']);
     expect(shape.structure).toEqual({ id: 'UBIGINT', a: 'JSON', b: ['NULL'] });
     expect((await reference()).structure).toEqual({ id: 'UBIGINT', a: { x: 'UBIGINT', y: 'VARCHAR' }, b: ['BOOLEAN'] });
@@ -139,7 +137,7 @@ describe('describeRecords', () => {
 
   it("counts a key's JSON types per record, a key twice in a record once with its first value, whatever its name", async () => {
     await stage(['{"id":1,"a":1,"a":"x","__proto__":null}', '{"id":2,"a":"y"}', '{"id":"3","__proto__":{}}']);
-    const { types } = await describeRecords(conn, 't');
+    const { types } = await describeRecords(connection(), 't');
     expect(types).toEqual(
       new Map([
         ['id', { UBIGINT: 2, VARCHAR: 1 }],
@@ -152,6 +150,6 @@ describe('describeRecords', () => {
 
   it('describes no records as no keys and no structure', async () => {
     await stage([]);
-    expect(await describeRecords(conn, 't')).toEqual({ keys: [], structure: undefined, types: new Map() });
+    expect(await describeRecords(connection(), 't')).toEqual({ keys: [], structure: undefined, types: new Map() });
   });
 });
