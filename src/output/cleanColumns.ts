@@ -2,7 +2,7 @@
 import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { ColumnPlan } from './columnPlan.js';
-import { columnsPerScan, inferredColumns, jsonValueSql, scanFields, type FieldScan } from './columnPlan.js';
+import { columnsPerScan, inferredColumns, jsonValueSql, perShape, scanFields, type FieldScan } from './columnPlan.js';
 import { NUMERIC, numberDigitsSql } from './numberDigits.js';
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
@@ -42,7 +42,7 @@ function timestampExpr(x: string, jt: string): string {
   END`;
 }
 
-/** What `numberTypes` found per shape (replaced once another page is staged): the final file and the report ask about the same fields. */
+/** What `numberTypes` found per field, per shape (`perShape`). */
 const decimalsByShape = new WeakMap<RecordShape, Map<string, string>>();
 
 /**
@@ -52,27 +52,29 @@ const decimalsByShape = new WeakMap<RecordShape, Map<string, string>>();
  * expression of a clean write and of the report's column checks); exponents take 38. One scan
  * per `columnsPerScan` fields not yet known for `shape`.
  */
-async function numberTypes(staged: FieldScan, names: readonly string[], shape: RecordShape): Promise<Map<string, string>> {
-  const known = decimalsByShape.get(shape) ?? new Map<string, string>();
-  decimalsByShape.set(shape, known);
-  const unknown = names.filter((name) => !known.has(name));
-  for (let start = 0; start < unknown.length; start += columnsPerScan) {
-    const batch = unknown.slice(start, start + columnsPerScan);
-    const [row = []] = await scanFields(staged, batch, (view, field) => {
-      // Each text trimmed once and matched once, as columns the aggregates read.
-      const texts = batch.map((name, i) => `${fieldText(field, name).x} AS x${i}`);
-      const matched = batch.map((_, i) => `x${i}, regexp_full_match(x${i}, ${NUMERIC}) AS m${i}`);
-      const digits = batch.map((_, i) => numberDigitsSql(`x${i}`, `m${i}`));
-      return staged.scan(`SELECT ${digits.join(', ')} FROM (SELECT ${matched.join(', ')} FROM (SELECT ${texts.join(', ')} FROM ${view}))`);
-    });
-    batch.forEach((name, i) => {
-      // Three aggregates per field, in numberDigitsSql's order.
-      const [fraction, digits, exponent] = [0, 1, 2].map((j) => row[3 * i + j]);
-      const scale = Math.min(MAX_SCALE, Number(fraction ?? 0));
-      known.set(name, `DECIMAL(${exponent !== true && Number(digits ?? 0) + scale <= 18 ? 18 : 38}, ${scale})`);
-    });
-  }
-  return new Map(names.map((name) => [name, known.get(name)!]));
+function numberTypes(staged: FieldScan, names: readonly string[], shape: RecordShape): Promise<ReadonlyMap<string, string>> {
+  return perShape(decimalsByShape, shape, names, async (unknown) => {
+    const found = new Map<string, string>();
+    for (let start = 0; start < unknown.length; start += columnsPerScan) {
+      const batch = unknown.slice(start, start + columnsPerScan);
+      const [row = []] = await scanFields(staged, batch, (view, field) => {
+        // Each text trimmed once and matched once, as columns the aggregates read.
+        const texts = batch.map((name, i) => `${fieldText(field, name).x} AS x${i}`);
+        const matched = batch.map((_, i) => `x${i}, regexp_full_match(x${i}, ${NUMERIC}) AS m${i}`);
+        const digits = batch.map((_, i) => numberDigitsSql(`x${i}`, `m${i}`));
+        return staged.scan(
+          `SELECT ${digits.join(', ')} FROM (SELECT ${matched.join(', ')} FROM (SELECT ${texts.join(', ')} FROM ${view}))`,
+        );
+      });
+      batch.forEach((name, i) => {
+        // Three aggregates per field, in numberDigitsSql's order.
+        const [fraction, digits, exponent] = [0, 1, 2].map((j) => row[3 * i + j]);
+        const scale = Math.min(MAX_SCALE, Number(fraction ?? 0));
+        found.set(name, `DECIMAL(${exponent !== true && Number(digits ?? 0) + scale <= 18 ? 18 : 38}, ${scale})`);
+      });
+    }
+    return found;
+  });
 }
 
 /**

@@ -118,10 +118,24 @@ export async function scanFields<T>(
 }
 
 /**
- * What `exactNumberTypes` found per field (undefined: a plain DOUBLE), for the records a shape
- * describes: the final file and the report ask about the same fields of the same records, and a
- * shape is replaced once another page is staged.
+ * What `find` says of each of `names` for the records `shape` describes, remembered in `cache`:
+ * the final file and the report ask about the same fields of the same records, and a shape is
+ * replaced once another page is staged. `find` is asked only about the names not yet known.
  */
+export async function perShape<T>(
+  cache: WeakMap<RecordShape, Map<string, T>>,
+  shape: RecordShape,
+  names: readonly string[],
+  find: (unknown: readonly string[]) => Promise<ReadonlyMap<string, T>>,
+): Promise<ReadonlyMap<string, T>> {
+  const known = cache.get(shape) ?? new Map<string, T>();
+  cache.set(shape, known);
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) for (const [name, value] of await find(unknown)) known.set(name, value);
+  return known;
+}
+
+/** What `exactNumberTypes` found per field (undefined: a plain DOUBLE), per shape (`perShape`). */
 const probed = new WeakMap<RecordShape, Map<string, string | undefined>>();
 
 /**
@@ -131,16 +145,10 @@ const probed = new WeakMap<RecordShape, Map<string, string | undefined>>();
  * the fields that have one: a run without them pays one cheap scan, once for the file and the report.
  */
 async function exactNumberTypes(staged: FieldScan, names: readonly string[], shape: RecordShape): Promise<Map<string, string>> {
-  const known = probed.get(shape) ?? new Map<string, string | undefined>();
-  probed.set(shape, known);
-  const unknown = names.filter((name) => !known.has(name));
-  if (unknown.length > 0) {
+  const known = await perShape(probed, shape, names, async (unknown) =>
     // Staging noted each page's long numbers: where no page may hold one, no field does (calm's 1M records: 0.3 s).
-    const found = (await mayHoldLongNumbers(staged))
-      ? await probeNumbers(staged, unknown)
-      : new Map(unknown.map((name) => [name, undefined]));
-    for (const [name, type] of found) known.set(name, type);
-  }
+    (await mayHoldLongNumbers(staged)) ? probeNumbers(staged, unknown) : new Map(unknown.map((name) => [name, undefined])),
+  );
   return new Map(names.flatMap((name) => (known.get(name) === undefined ? [] : [[name, known.get(name)!] as const])));
 }
 
