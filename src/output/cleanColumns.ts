@@ -3,7 +3,7 @@ import type { DeclaredField, FieldRule } from '../config/sourceSpec.js';
 import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { ColumnPlan } from './columnPlan.js';
 import { columnsPerScan, inferredColumns, jsonValueSql, perShape, scanFields, type FieldScan } from './columnPlan.js';
-import { NUMERIC, numberDigitsSql } from './numberDigits.js';
+import { NUMERIC, numberDigitsAt, numberDigitsSql } from './numberDigits.js';
 
 /** A cleaned column plus the row-level check that sends a row to the rejects. */
 export interface CleanPlan extends ColumnPlan {
@@ -67,10 +67,9 @@ function numberTypes(staged: FieldScan, names: readonly string[], shape: RecordS
         );
       });
       batch.forEach((name, i) => {
-        // Three aggregates per field, in numberDigitsSql's order.
-        const [fraction, digits, exponent] = [0, 1, 2].map((j) => row[3 * i + j]);
-        const scale = Math.min(MAX_SCALE, Number(fraction ?? 0));
-        found.set(name, `DECIMAL(${exponent !== true && Number(digits ?? 0) + scale <= 18 ? 18 : 38}, ${scale})`);
+        const { fraction, integer, exponent } = numberDigitsAt(row, i);
+        const scale = Math.min(MAX_SCALE, fraction);
+        found.set(name, `DECIMAL(${!exponent && integer + scale <= 18 ? 18 : 38}, ${scale})`);
       });
     }
     return found;

@@ -3,7 +3,7 @@ import type { FieldSql, RecordShape } from '../staging/recordFields.js';
 import type { StagedRecords } from '../staging/stagedRecords.js';
 import { longNumberChars } from '../staging/scanRecords.js';
 import { sqlIdent } from '../staging/sqlText.js';
-import { numberDigitsSql } from './numberDigits.js';
+import { numberDigitsAt, numberDigitsSql } from './numberDigits.js';
 
 /**
  * How a column is rendered per format: `json` (objects, arrays, mixed types) is raw JSON in the
@@ -180,10 +180,8 @@ function probeNumbers(staged: FieldScan, names: readonly string[]): Promise<Map<
     const probes = big.map((name) => numberDigitsSql(text(name)));
     const row = (await staged.scan(`SELECT ${probes.join(', ')} FROM ${view}`))[0] ?? [];
     big.forEach((name, i) => {
-      // Three probes per name, in numberDigitsSql's order.
-      const [scale, digits, exp] = [0, 1, 2].map((j) => row[3 * i + j]);
-      const fits = exp !== true && Number(digits) + Number(scale) <= 38;
-      result.set(name, fits ? `DECIMAL(38, ${Number(scale)})` : 'VARCHAR');
+      const { fraction, integer, exponent } = numberDigitsAt(row, i);
+      result.set(name, !exponent && integer + fraction <= 38 ? `DECIMAL(38, ${fraction})` : 'VARCHAR');
     });
     return result;
   });

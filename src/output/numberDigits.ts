@@ -3,6 +3,16 @@
 /** A number's text as the cleaning rules accept it (JSON's numbers among them): `-12`, `3.50`, `1.5e20`. */
 export const NUMERIC = `'-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?'`;
 
+/** What `numberDigitsSql`'s three aggregates say of a field's numbers. */
+export interface NumberDigits {
+  /** The most fraction digits. */
+  readonly fraction: number;
+  /** The most integer digits, a sign aside. */
+  readonly integer: number;
+  /** Whether any has an exponent. */
+  readonly exponent: boolean;
+}
+
 /**
  * Three aggregates over `t`, texts of the NUMERIC form, in the rows where `numeric` holds (all
  * when undefined): the most fraction digits, the most integer digits (a sign aside), and whether
@@ -23,4 +33,10 @@ export function numberDigitsSql(t: string, numeric?: string): string {
     `coalesce(max(${integer})${filter}, 0)`,
     `coalesce(bool_or(${exponent} > 0)${filter}, false)`,
   ].join(', ');
+}
+
+/** The NumberDigits of the `n`th field of a row of `numberDigitsSql` aggregates, three per field in its order. */
+export function numberDigitsAt(row: readonly unknown[], n: number): NumberDigits {
+  const [fraction, integer, exponent] = [0, 1, 2].map((j) => row[3 * n + j]);
+  return { fraction: Number(fraction ?? 0), integer: Number(integer ?? 0), exponent: exponent === true };
 }
