@@ -216,9 +216,10 @@ export async function withMoreMemoryIfNeeded<T>(
  * (metadata of every row group appended, cached blocks, its allocator's free lists) grows with
  * the records staged and outlives every query; reopening drops it, so the phases after staging
  * start from the memory of a fresh process. It costs ~40 ms of CPU, a fifth of a small run:
- * worth it from this much staged data on (~10,000 simulator records; at 100,000 it dropped ~70 MB).
+ * worth it from this much staged data on (~10,000 simulator records, with the records' text in
+ * zstd; at 100,000 it dropped ~70 MB).
  */
-const releaseMemoryFromBytes = 4 * 1024 * 1024;
+const releaseMemoryFromBytes = 2 * 1024 * 1024;
 
 /** Whether the database at `path` holds `releaseMemoryFromBytes` or more: reopening it is worth its cost. */
 export function worthReopening(path: string): boolean {

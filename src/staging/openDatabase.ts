@@ -9,6 +9,13 @@ export interface OpenDatabase {
 }
 
 /**
+ * The storage version a staging file is written in: DuckDB 1.2's, the first that compresses text
+ * with zstd (stagingSchema); under the default (0.10.2) a zstd column is silently left
+ * uncompressed. A file staged before is opened as it is: its records keep their compression.
+ */
+const stagingStorageVersion = 'v1.2.0';
+
+/**
  * Opens the database file, attached to an in-memory instance (the only way to set its row group
  * size, see duckdbMemory) and made the default catalog. DuckDB locks it for writing across
  * processes; its refusal ("Could not set lock on file ...: Conflicting lock is held in ...
@@ -29,7 +36,9 @@ export async function openDatabase(
     const connection = await instance.connect();
     const limit = memoryLimit(config['memory_limit'], (sql) => connection.run(sql));
     await withMoreMemoryIfNeeded('open the staging database', limit, log, () =>
-      connection.run(`ATTACH '${path.replaceAll("'", "''")}' AS staging (ROW_GROUP_SIZE ${stagingRowGroupSize})`),
+      connection.run(
+        `ATTACH '${path.replaceAll("'", "''")}' AS staging (ROW_GROUP_SIZE ${stagingRowGroupSize}, STORAGE_VERSION '${stagingStorageVersion}')`,
+      ),
     );
     await connection.run('USE staging');
     return { instance, connection };

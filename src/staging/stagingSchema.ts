@@ -42,7 +42,10 @@ CREATE TABLE IF NOT EXISTS raw_records (
   seq INTEGER NOT NULL,
   key VARCHAR,
   fetched_at TIMESTAMP NOT NULL,
-  record JSON NOT NULL
+  -- zstd instead of DuckDB's choice (FSST) for the records' text (openDatabase's stagingStorageVersion):
+  -- 1,000,000 calm records staged alone peaked ~20 MB lower in a file of 85 MB instead of 160,
+  -- at the same speed; a full scan of them costs ~20 % more.
+  record JSON USING COMPRESSION zstd NOT NULL
 );
 -- Why a record was refused (src/staging/recordRefusal.ts): its text is kept as a JSON string, its key NULL.
 ALTER TABLE raw_records ADD COLUMN IF NOT EXISTS refused VARCHAR;

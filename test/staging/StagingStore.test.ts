@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RunLockedError, StagingError, StagingStore, recordSecrets, type StagePageInput } from '../../src/staging/index.js';
@@ -10,6 +10,7 @@ import { realClock } from '../../src/runtime/clock.js';
 import { spawnChild } from './fixtures/spawnChild.js';
 import { busyClock } from './fixtures/busyClock.js';
 import { page } from './fixtures/stagePageInput.js';
+import { stagingSchemaSql } from '../../src/staging/stagingSchema.js';
 
 let dir: string;
 const opened: StagingStore[] = [];
@@ -473,6 +474,38 @@ describe('StagingStore', () => {
       return rows.map(([, n]) => Number(n));
     });
     expect(groups).toEqual([16_384, 16_384, 7_232]);
+  });
+
+  /** The compression of each stored segment of the records' text, after a checkpoint. */
+  const recordCompression = (store: StagingStore): Promise<string[]> =>
+    store.readStaged('read the records’ compression', async (staged) => {
+      await staged.run('CHECKPOINT');
+      const rows = await staged.query(
+        "SELECT DISTINCT compression FROM pragma_storage_info('raw_records') WHERE column_name = 'record' AND segment_type <> 'VALIDITY' ORDER BY 1",
+      );
+      return rows.map(([compression]) => String(compression));
+    });
+
+  it('reliability row 28: stores the records’ text compressed with zstd', async () => {
+    const store = await open();
+    await store.stagePage(page(1, customers(1, 20_000)));
+    expect(await recordCompression(store)).toEqual(['ZSTD']);
+  });
+
+  it('opens a staging file made before zstd (DuckDB’s default storage): its records stay as they were, and staging goes on', async () => {
+    const path = join(dir, 'staging', 'old.duckdb');
+    mkdirSync(dirname(path), { recursive: true });
+    const old = await DuckDBInstance.create(path);
+    const conn = await old.connect();
+    await conn.run(stagingSchemaSql.replace(' USING COMPRESSION zstd', ''));
+    conn.closeSync();
+    old.closeSync();
+    const store = await StagingStore.open({ path, runId: 'old', memoryLimit: '256MB', threads: 1 });
+    opened.push(store);
+    await store.stagePage(page(1, customers(1, 20_000)));
+    await store.stagePage(page(2, customers(20_001, 5)));
+    expect(await store.counts()).toMatchObject({ pages: 2, records: 20_005, uniqueKeys: 20_005 });
+    expect(await recordCompression(store)).not.toContain('ZSTD');
   });
 
   it('reliability row 28: releaseMemory reopens the database with its settings, keeping the run lock, the data and the appender working', async () => {
