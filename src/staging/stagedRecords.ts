@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { databaseBytes, isOutOfMemory, sizeBytes, streamingMemoryLimit, writeMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
+import { isOutOfMemory, outgrewMemoryLimit, sizeBytes, streamingMemoryLimit, writeMemoryLimit, type MemoryLimit } from './duckdbMemory.js';
 import { createFieldsView, type FieldSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 import type { StagingStore } from './StagingStore.js';
@@ -43,11 +43,12 @@ export interface StagedRecords {
   /**
    * `query` for a scan that folds every record into a few rows of small state (an aggregate of
    * few groups): it runs on the store's scan threads, not the one thread the rest holds to, and,
-   * once the database outgrew the memory limit, under half of it (duckdbMemory's streamingMemoryLimit).
+   * once the database outgrew the memory limit (duckdbMemory's outgrewMemoryLimit), under half of
+   * it (streamingMemoryLimit).
    */
   scan(sql: string): Promise<unknown[][]>;
   /**
-   * Runs `sql`, a COPY of records TO a file: while the database fits in the memory limit, on the
+   * Runs `sql`, a COPY of records TO a file: until the database outgrew the memory limit, on the
    * scan threads as `scan` does (each thread then buffers a row group of the file); once it
    * outgrew the limit, under three quarters of it (duckdbMemory's writeMemoryLimit), on the scan
    * threads and, out of memory there, on the store's. Out of memory either way, it runs again on
@@ -92,7 +93,7 @@ export function stagedRecords(store: StagingStore, conn: DuckDBConnection, scan:
   const outgrown = (lower: (limit: string | undefined) => string | undefined): string | undefined => {
     const { memoryLimit } = scan;
     const limit = memoryLimit.current;
-    return limit === memoryLimit.configured && databaseBytes(store.path) > (sizeBytes(limit) ?? Infinity) ? lower(limit) : undefined;
+    return limit === memoryLimit.configured && outgrewMemoryLimit(store.path, sizeBytes(limit) ?? Infinity) ? lower(limit) : undefined;
   };
   /** Runs `work` with DuckDB on `n` threads, then on the store's again. */
   const onThreads = async <T>(n: number, work: () => Promise<T>): Promise<T> => {
