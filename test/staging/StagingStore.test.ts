@@ -497,7 +497,7 @@ describe('StagingStore', () => {
     expect(await recordCompression(store)).toEqual(['ZSTD']);
   });
 
-  it('opens a staging file made before zstd (DuckDB’s default storage): its records stay as they were, and staging goes on', async () => {
+  it('opens a staging file made before zstd (DuckDB’s default storage): its table keeps DuckDB’s own compression, and staging goes on', async () => {
     const path = join(dir, 'staging', 'old.duckdb');
     mkdirSync(dirname(path), { recursive: true });
     const old = await DuckDBInstance.create(path);
