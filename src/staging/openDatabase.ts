@@ -11,7 +11,8 @@ export interface OpenDatabase {
 /**
  * The storage version a staging file is written in: DuckDB 1.2's, the first that compresses text
  * with zstd (stagingSchema); under the default (0.10.2) a zstd column is silently left
- * uncompressed. A file staged before is opened as it is: its records keep their compression.
+ * uncompressed. A file staged before keeps its records' compression; attaching it marks it as
+ * of version 1.2 too.
  */
 const stagingStorageVersion = 'v1.2.0';
 

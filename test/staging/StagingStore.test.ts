@@ -467,29 +467,26 @@ describe('StagingStore', () => {
     ]);
   });
 
+  /** The rows of `query` over `segments`, the stored segments of the records' text, after a checkpoint. */
+  const recordSegments = (store: StagingStore, query: string): Promise<unknown[][]> =>
+    store.readStaged('read how the records are stored', async (staged) => {
+      await staged.run('CHECKPOINT');
+      return staged.query(`WITH segments AS (SELECT * FROM pragma_storage_info('raw_records') WHERE column_name = 'record') ${query}`);
+    });
+
   it('reliability row 28: stores raw records in row groups of 16,384 rows, whose checkpoints stay small', async () => {
     const store = await open();
     await store.stagePage(page(1, customers(1, 20_000)));
     await store.stagePage(page(2, customers(20_001, 20_000)));
-    const groups = await store.readStaged('read the storage layout', async (staged) => {
-      await staged.run('CHECKPOINT');
-      const rows = await staged.query(
-        "SELECT row_group_id, max(count) AS n FROM pragma_storage_info('raw_records') WHERE column_name = 'record' GROUP BY ALL ORDER BY 1",
-      );
-      return rows.map(([, n]) => Number(n));
-    });
-    expect(groups).toEqual([16_384, 16_384, 7_232]);
+    const groups = await recordSegments(store, 'SELECT row_group_id, max(count) AS n FROM segments GROUP BY ALL ORDER BY 1');
+    expect(groups.map(([, n]) => Number(n))).toEqual([16_384, 16_384, 7_232]);
   });
 
-  /** The compression of each stored segment of the records' text, after a checkpoint. */
-  const recordCompression = (store: StagingStore): Promise<string[]> =>
-    store.readStaged('read the records’ compression', async (staged) => {
-      await staged.run('CHECKPOINT');
-      const rows = await staged.query(
-        "SELECT DISTINCT compression FROM pragma_storage_info('raw_records') WHERE column_name = 'record' AND segment_type <> 'VALIDITY' ORDER BY 1",
-      );
-      return rows.map(([compression]) => String(compression));
-    });
+  /** The compression of the records' text in its stored segments. */
+  const recordCompression = async (store: StagingStore): Promise<string[]> =>
+    (await recordSegments(store, "SELECT DISTINCT compression FROM segments WHERE segment_type <> 'VALIDITY' ORDER BY 1")).map(([c]) =>
+      String(c),
+    );
 
   it('reliability row 28: stores the records’ text compressed with zstd', async () => {
     const store = await open();
