@@ -2,8 +2,8 @@
  * CRC-32C (Castagnoli), the checksum S3 can keep for a whole object (ChecksumType FULL_OBJECT).
  * Node has no built-in CRC-32C, so this is a slicing-by-8 table implementation: 8 bytes per step
  * through 8 tables, 680 → 950-985 MB/s against slicing-by-4 on our machines. The final file takes
- * three passes (written, then delivered whole and by part): 1.8 → 1.3 s for the 413 MB Parquet
- * file of 10M records.
+ * two passes (written, then delivered by part: `crc32cCombine` makes the whole file's value of the
+ * parts').
  */
 const POLY = 0x82f63b78;
 
@@ -69,4 +69,47 @@ export function crc32cBytes(crc: number): Buffer {
 /** A CRC-32C as S3 writes it in `x-amz-checksum-crc32c`: base64 of its 4 big-endian bytes. */
 export function crc32cBase64(crc: number): string {
   return crc32cBytes(crc).toString('base64');
+}
+
+/** x^0, the polynomial 1, in the reflected bit order of the CRC (x^0 is the top bit). */
+const ONE = 0x80000000;
+
+/** a(x) · b(x) modulo the CRC-32C polynomial, both in the CRC's reflected bit order. */
+function multiplyModP(a: number, b: number): number {
+  let product = 0;
+  for (let bit = ONE; a !== 0; bit >>>= 1) {
+    if (a & bit) {
+      product ^= b;
+      a = (a ^ bit) >>> 0;
+    }
+    // b · x: a shift towards the low bits, reduced when x^31 leaves.
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0..63: the squares that raise x to any byte count's bits. */
+const X_TO_2K: number[] = (() => {
+  const powers = [ONE >>> 1]; // x^1
+  for (let k = 1; k < 64; k++) {
+    const last = powers[k - 1] as number;
+    powers.push(multiplyModP(last, last));
+  }
+  return powers;
+})();
+
+/**
+ * The CRC-32C of `a ‖ b` from `crcA` (of a), `crcB` (of b) and b's length in bytes, without
+ * reading either: crcA is carried over b's 8·lengthB zero bits (a multiplication by x^(8·lengthB)
+ * modulo the polynomial, from the squares in X_TO_2K), then b's own CRC is added. The whole file's
+ * value is made of its parts' this way, so an upload reads each byte once.
+ */
+export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
+  if (!Number.isSafeInteger(lengthB) || lengthB < 0) throw new RangeError(`length must be a whole number of bytes, got ${lengthB}`);
+  let shift = ONE;
+  // Bits of the length in bits (8 · lengthB): bit k multiplies by x^(2^k), from k = 3 for bytes.
+  for (let n = lengthB, k = 3; n > 0; n = Math.floor(n / 2), k++) {
+    if (n % 2 === 1) shift = multiplyModP(X_TO_2K[k] as number, shift);
+  }
+  return (multiplyModP(shift, crcA) ^ crcB) >>> 0;
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { crc32c, crc32cBytes } from '../checksum/crc32c.js';
+import { crc32c, crc32cBytes, crc32cCombine } from '../checksum/crc32c.js';
 import { fileChunks } from './fileChunks.js';
 
 /** The checksum algorithms a delivery can ask the store to keep. */
@@ -52,20 +52,19 @@ export async function readFileParts(
   return bytes;
 }
 
-/** Streams the file once, computing sha256 and CRC-32C whole and per part of `partSize`. */
+/**
+ * Streams the file once, computing sha256 whole and per part of `partSize`, and CRC-32C per part:
+ * the whole file's CRC-32C is combined from the parts' (`crc32cCombine`), not computed again.
+ */
 export async function digestFile(path: string, partSize: number, signal?: AbortSignal): Promise<FileDigest> {
   const whole = createHash('sha256');
-  let wholeCrc = 0;
   const partHashes: Hash[] = [];
   const partCrcs: number[] = [];
   const bytes = await readFileParts(
     path,
     partSize,
     {
-      whole: (chunk) => {
-        whole.update(chunk);
-        wholeCrc = crc32c(chunk, wholeCrc);
-      },
+      whole: (chunk) => whole.update(chunk),
       part: (piece, index) => {
         (partHashes[index] ??= createHash('sha256')).update(piece);
         partCrcs[index] = crc32c(piece, partCrcs[index] ?? 0);
@@ -74,6 +73,8 @@ export async function digestFile(path: string, partSize: number, signal?: AbortS
     signal,
   );
   const parts = Array.from({ length: partCount(bytes, partSize) }, (_, index) => index);
+  // Every part but the last holds partSize bytes.
+  const wholeCrc = parts.reduce((crc, index) => crc32cCombine(crc, partCrcs[index] ?? 0, Math.min(partSize, bytes - index * partSize)), 0);
   const digest = whole.digest();
   return {
     bytes,

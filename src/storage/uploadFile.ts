@@ -10,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { UploadError } from '../errors.js';
-import { crc32c, crc32cBase64, crc32cBytes } from '../checksum/crc32c.js';
+import { crc32c, crc32cBase64, crc32cBytes, crc32cCombine } from '../checksum/crc32c.js';
 import { partCount, type ChecksumAlgorithm } from './fileDigest.js';
 import { sendOptions } from './sendOptions.js';
 
@@ -65,9 +65,10 @@ class PartHashes {
 
   /** Hashes part `index`, returning its checksum; parts come in order (each is read synchronously in its turn). */
   add(index: number, body: Buffer): string {
-    this.#crc = crc32c(body, this.#crc);
+    const crc = crc32c(body);
+    this.#crc = crc32cCombine(this.#crc, crc, body.length);
     this.#sha?.update(body);
-    const part = this.algorithm === 'CRC32C' ? crc32cBytes(crc32c(body)) : createHash('sha256').update(body).digest();
+    const part = this.algorithm === 'CRC32C' ? crc32cBytes(crc) : createHash('sha256').update(body).digest();
     this.parts[index] = part;
     return part.toString('base64');
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cBase64 } from '../../src/checksum/crc32c.js';
+import { crc32c, crc32cBase64, crc32cCombine } from '../../src/checksum/crc32c.js';
 import { fileChecksums } from '../../src/output/index.js';
 
 describe('crc32c', () => {
@@ -41,6 +41,29 @@ describe('crc32c', () => {
         expect(crc32c(bytes.subarray(at), crc32c(bytes.subarray(0, at)))).toBe(crc32c(bytes));
       }),
     );
+  });
+
+  it("combines two pieces' values into the value of both, without reading them", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+        expect(crc32cCombine(crc32c(a), crc32c(b), b.length)).toBe(crc32c(Buffer.concat([a, b])));
+      }),
+    );
+    // A part of 5 MiB and a few bytes, as an upload makes them.
+    const part = Buffer.alloc(5 * 1024 * 1024 + 3, 0x5a);
+    expect(crc32cCombine(crc32c(Buffer.from('head')), crc32c(part), part.length)).toBe(crc32c(Buffer.concat([Buffer.from('head'), part])));
+  });
+
+  it('combines lengths up to many GiB consistently (associative), and refuses a length that is no byte count', () => {
+    const length = fc.integer({ min: 0, max: 64 * 1024 ** 3 });
+    const crc = fc.integer({ min: 0, max: 0xffffffff });
+    fc.assert(
+      fc.property(crc, crc, crc, length, length, (a, b, c, m, n) => {
+        expect(crc32cCombine(crc32cCombine(a, b, m), c, n)).toBe(crc32cCombine(a, crc32cCombine(b, c, n), m + n));
+      }),
+    );
+    expect(() => crc32cCombine(1, 2, -1)).toThrow(RangeError);
+    expect(() => crc32cCombine(1, 2, 1.5)).toThrow(RangeError);
   });
 
   it('fileChecksums streams a file to the same SHA-256 as node:crypto and the same CRC-32C', async () => {
