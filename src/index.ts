@@ -58,7 +58,7 @@ export { OutputError, isOutputError } from './output/writeFinalFile.js';
 export { StagingError, isStagingError, RunLockedError, isRunLockedError } from './staging/stagingErrors.js';
 
 // Runtime: time, randomness, fetch and logger, injected
-export { createRuntime, type Runtime, type Fetch } from './runtime/runtime.js';
+export { createRuntime, type Runtime, type Fetch, type FetchResponse } from './runtime/runtime.js';
 export { realClock, type Clock } from './runtime/clock.js';
 export { SimulatedClock } from './runtime/simulatedClock.js';
 export { seededRandom, type Random } from './runtime/random.js';

@@ -1,6 +1,7 @@
 import { IngestError, ResponseTooLargeError, TimeoutError } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
-import type { Fetch } from '../runtime/runtime.js';
+import type { Fetch, FetchResponse } from '../runtime/runtime.js';
+import { utf8Text } from '../runtime/utf8Text.js';
 import { redactUrl } from './redactUrl.js';
 import { transportErrorText } from './transportErrorText.js';
 
@@ -57,7 +58,7 @@ function requestHeaders(headers: Readonly<Record<string, string>> = {}): Record<
  * declared length when it is not compressed, else counted as it arrives, after decompression, so a
  * huge body or a gzip bomb costs at most `maxBytes` of memory.
  */
-async function readBody(response: Response, maxBytes: number | undefined, url: string): Promise<string> {
+async function readBody(response: FetchResponse, maxBytes: number | undefined, url: string): Promise<string> {
   if (maxBytes === undefined || response.body === null) return response.text();
   const tooLarge = (): ResponseTooLargeError => {
     const where = redactUrl(url);
@@ -77,7 +78,7 @@ async function readBody(response: Response, maxBytes: number | undefined, url: s
     if (bytes > maxBytes) throw tooLarge();
     chunks.push(chunk);
   }
-  return new TextDecoder().decode(Buffer.concat(chunks, bytes));
+  return utf8Text(Buffer.concat(chunks, bytes));
 }
 
 /**
@@ -105,7 +106,7 @@ export async function fetchWithDeadline(url: string, options: DeadlineOptions): 
     timedOut = true;
     stop(new TimeoutError(`no complete response from ${redactUrl(url)} within ${timeoutMs} ms`, timeoutMs));
   }, timeoutMs);
-  let response: Response | undefined;
+  let response: FetchResponse | undefined;
   try {
     response = await Promise.race([
       options.fetch(url, {

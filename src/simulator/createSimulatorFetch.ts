@@ -1,5 +1,4 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
-import type { Fetch } from '../runtime/runtime.js';
 import type { SimRequest, SimResponse } from './simResponse.js';
 import { createSimulatorCore } from './simulatorCore.js';
 import type { SimulatorOptions } from './simulatorOptions.js';
@@ -7,8 +6,8 @@ import type { SimulatorStats } from './simulatorStats.js';
 
 /** The simulator as an in-memory `fetch`, driven by an injected clock. */
 export interface SimulatorFetch {
-  /** Answers any URL (host ignored) as the simulator would over HTTP. */
-  readonly fetch: Fetch;
+  /** Answers any URL (host ignored) as the simulator would over HTTP, with real `Response` objects: a run's `Fetch`. */
+  readonly fetch: typeof globalThis.fetch;
   /** A base URL to hand to clients; any other host works as well. */
   readonly url: string;
   stats(): SimulatorStats;
@@ -30,7 +29,7 @@ export interface SimExchange {
 export function createSimulatorFetch(options: SimulatorOptions, clock: Clock, observe?: (exchange: SimExchange) => void): SimulatorFetch {
   const core = createSimulatorCore(options, clock.now());
 
-  const fetch: Fetch = async (input, init) => {
+  const fetch: typeof globalThis.fetch = async (input, init) => {
     const request = input instanceof Request ? input : undefined;
     const url = new URL(request ? request.url : input instanceof URL ? input.href : input);
     const signal = init?.signal ?? request?.signal ?? undefined;
