@@ -42,8 +42,8 @@ export function registerFirstPage(program: Command, appLogger: () => AppLogger):
         url.searchParams.set('limit', flags.limit);
         const header = await auth.getAuthHeader();
         const response = await runtime.fetch(url, { headers: header ? { authorization: header } : {} });
-        const body: unknown = JSON.parse(await response.text());
         if (response.status < 200 || response.status > 299) throw new Error(`GET ${url.pathname} answered ${response.status}`);
+        const body: unknown = JSON.parse(await response.text());
         process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       } finally {
         await simulator?.close();
