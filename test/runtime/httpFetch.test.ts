@@ -221,7 +221,10 @@ describe('createHttpFetch (the default transport) against a real HTTP server', (
       message: 'fetch failed',
       cause: { message: 'more than 20 redirects' },
     });
-    await expect(httpFetch(`${aUrl}/redirect`, { redirect: 'error' })).rejects.toMatchObject({ message: 'fetch failed' });
+    await expect(httpFetch(`${aUrl}/redirect`, { redirect: 'error' })).rejects.toMatchObject({
+      message: 'fetch failed',
+      cause: { message: 'unexpected redirect (302)' },
+    });
   });
 
   it('an abort before the answer rejects with its reason and closes the request', async () => {
