@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startHttpApi } from '../support/startHttpApi.js';
 import { spawnCli } from './support/cliProcess.js';
 
 describe('ingest first-page: the original brief, log in and print page 1', () => {
@@ -12,20 +11,19 @@ describe('ingest first-page: the original brief, log in and print page 1', () =>
   });
 
   it('an API that logs in but refuses the page: exit 1, naming the answer', async () => {
-    const server = createServer((req, res) => {
-      if (req.url === '/login')
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"t-123","expires_in":3600}');
-      else res.writeHead(503, { 'content-type': 'text/html' }).end('<html>busy</html>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const api = await startHttpApi(({ url }) =>
+      url.pathname === '/login'
+        ? { body: { access_token: 't-123', expires_in: 3600 } }
+        : { status: 503, rawBody: '<html>busy</html>', headers: { 'content-type': 'text/html' } },
+    );
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const cli = spawnCli(['first-page', '--api-url', url], { INGEST_PASSWORD: 'pw-first-page' });
+      const cli = spawnCli(['first-page', '--api-url', api.url], { INGEST_PASSWORD: 'pw-first-page' });
       expect(await cli.exited).toBe(1);
       expect(cli.stderr()).toContain('GET /customers answered 503');
       expect(cli.stdout()).toBe('');
+      expect(api.requests.map(({ method, url }) => `${method} ${url.pathname}`)).toEqual(['POST /login', 'GET /customers']);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await api.close();
     }
   });
 });
