@@ -31,11 +31,16 @@ export interface HedgeOptions<C> {
   readonly signal: AbortSignal;
   /** When the request counts as late (`hedgeDelayMs`). */
   readonly delayMs: number;
+  /** Called once, when the request turns late (before `mayHedge` is first asked). */
+  onLate?(): void;
   /** Asked once the request is late, and every `delayMs` after: whether a copy may go (no other page waits for the request rate). */
   mayHedge(): boolean;
-  /** Takes the copy's turn at the request rate and what it is sent with; undefined when no more requests may be sent. */
-  take(): Promise<C | undefined>;
-  /** The copy is sent (`sent`), or its turn was taken but the first copy answered meanwhile (`unused`). */
+  /**
+   * Takes the copy's turn at the request rate and what it is sent with; undefined when no more
+   * requests may be sent, or when `signal` aborts the wait (the first copy settled meanwhile).
+   */
+  take(signal: AbortSignal): Promise<C | undefined>;
+  /** The copy is sent (`sent`), or its turn was taken but the first copy settled meanwhile (`unused`). */
   onCopy(kind: 'sent' | 'unused'): void;
   /** The copy that settled second was aborted: it was sent and will never be answered. */
   onSuperseded(): void;
@@ -52,6 +57,7 @@ export async function hedgedRequest<T, C>(send: (signal: AbortSignal, copy?: C) 
   const first = new AbortController();
   const primary = send(AbortSignal.any([signal, first.signal]));
   let settled = false;
+  let late = false;
   const done = primary.then(
     () => void (settled = true),
     () => void (settled = true),
@@ -62,14 +68,24 @@ export async function hedgedRequest<T, C>(send: (signal: AbortSignal, copy?: C) 
     await Promise.race([done, new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, delayMs)))]);
     clock.clearTimeout(timer);
     if (settled) return primary;
+    if (!late) {
+      late = true;
+      options.onLate?.();
+    }
     if (options.mayHedge()) break;
   }
-  const ticket = await options.take();
-  if (ticket === undefined) return primary;
+  // The first copy's answer is not held back by the copy's wait for its turn (at a low rate, seconds).
+  const waiving = new AbortController();
+  const taken = options.take(waiving.signal);
+  const ticket = await Promise.race([taken, done.then(() => undefined)]);
   if (settled) {
-    options.onCopy('unused');
+    waiving.abort();
+    void taken.then((unused) => {
+      if (unused !== undefined) options.onCopy('unused');
+    });
     return primary;
   }
+  if (ticket === undefined) return primary;
   options.onCopy('sent');
   const second = new AbortController();
   const copy = send(AbortSignal.any([signal, second.signal]), ticket);

@@ -189,6 +189,11 @@ class StreamRun {
   #awaitingStage = 0;
   /** Requests out now (a hedged copy is not counted). */
   #requesting = 0;
+  /**
+   * Those that turned late (the hedge's delay), by when each was sent: each lends its slot again
+   * (`#requests`), and a 429's cut counts them as quota used (a refusal comes back fast).
+   */
+  readonly #late = new Set<{ readonly sentAt: number }>();
   readonly #pipe: PipeLimit;
   #deadlineTimer: unknown;
   #deadlineError: TimeoutError | undefined;
@@ -221,8 +226,15 @@ class StreamRun {
     return Math.min(this.#requests(), this.#slots());
   }
 
+  /**
+   * Little's law's cap, and one more for each request that turned late (the hedge's delay): a
+   * trickling body or an answer that never comes holds its slot until its timeout (10 s before 50
+   * answers), and a few of them stalled `hostile` R = 4 for 5 s. At most twice that cap, within
+   * `maxInFlight` and what the API can take (PipeLimit: there a late answer is one waiting its turn).
+   */
   #requests(): number {
-    return Math.min(this.#little(), this.#pipe.cap);
+    const little = this.#little();
+    return Math.min(little + Math.min(this.#late.size, little), this.#o.maxInFlight, this.#pipe.cap);
   }
 
   #little(): number {
@@ -381,11 +393,19 @@ class StreamRun {
           const auth = copy ?? first;
           return { ...(await this.#request(url, auth, timeoutMs, job.page, signal)), sent: auth };
         };
+        let late: { readonly sentAt: number } | undefined;
+        const sentAt = clock.now();
+        const onLate = (): void => {
+          late = { sentAt };
+          this.#late.add(late);
+          this.#gate.pump();
+        };
         this.#requesting++;
         try {
-          ({ response, url: answeredUrl, sent } = await hedgedRequest(send, this.#hedging(job.page, dispatch)));
+          ({ response, url: answeredUrl, sent } = await hedgedRequest(send, this.#hedging(job.page, dispatch, onLate)));
         } finally {
           this.#requesting--;
+          if (late) this.#late.delete(late);
         }
         this.#pipe.responded(this.#requesting + 1, this.#limiter.rate, response.latencyMs);
       } catch (error: unknown) {
@@ -469,13 +489,14 @@ class StreamRun {
   /**
    * A request's turn at the rate and the header it goes with. A login may take seconds: pages held
    * up by one must not all fire at once afterwards on rate tokens taken before it. So wait for the
-   * header first, and take a new token when the header at send time still needed a login.
+   * header first, and take a new token when the header at send time still needed a login. `waive`
+   * gives up the wait for the token only: a login may be shared with other pages.
    */
-  async #turn(dispatch: AbortSignal): Promise<SentAuth> {
+  async #turn(dispatch: AbortSignal, waive?: AbortSignal): Promise<SentAuth> {
     const { clock } = this.#deps.runtime;
     await this.#auth.header(dispatch);
     for (;;) {
-      await this.#limiter.acquire(dispatch);
+      await this.#limiter.acquire(waive === undefined ? dispatch : AbortSignal.any([dispatch, waive]));
       const asked = clock.now();
       const sent = await this.#auth.header(dispatch);
       if (clock.now() - asked < staleTokenMs) return sent;
@@ -493,15 +514,16 @@ class StreamRun {
    * only in the run's tail, where every page left holds a slot and so none waits for the turn at
    * the rate the copy takes. A copy is one more request sent; the one given up is `superseded`.
    */
-  #hedging(page: number, dispatch: AbortSignal): HedgeOptions<SentAuth> {
+  #hedging(page: number, dispatch: AbortSignal, onLate: () => void): HedgeOptions<SentAuth> {
     return {
       clock: this.#deps.runtime.clock,
       signal: this.#run.signal,
       delayMs: hedgeDelayMs(this.#latency.quantile(0.95), this.#latency.count),
+      onLate,
       mayHedge: () => this.#outstanding <= this.#gate.held,
       // The copy takes its own turn and header (the token may have been refreshed or refused meanwhile), on
       // the dispatch signal as every header is: an auth provider may share one login between its callers.
-      take: () => this.#turn(dispatch).catch(() => undefined),
+      take: (waive) => this.#turn(dispatch, waive).catch(() => undefined),
       onCopy: (kind) => {
         if (kind === 'unused') this.#limiter.record('other');
         else this.#countSent(page);
@@ -573,7 +595,7 @@ class StreamRun {
       if (wait > this.#o.maxWaitSeconds * 1000) return throwError(() => this.#waitTooLong(wait));
       // Honour the server's time as given; the jitter only spreads the restart (never earlier).
       const pauseMs = wait + this.#deps.runtime.random() * Math.min(1000, 0.1 * wait);
-      this.#limiter.rateLimited(pauseMs);
+      this.#limiter.rateLimited(pauseMs, (since) => [...this.#late].filter((r) => r.sentAt > since).length);
       this.#emit({ type: 'rateLimit.hit', page, waitMs: Math.round(pauseMs), ratePerSecond: this.#limiter.rate, cause: 'rateLimit' });
       return of(0); // requeued: the attempt waits in the limiter, holding no slot
     }

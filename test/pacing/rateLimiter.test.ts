@@ -252,6 +252,30 @@ describe('RateLimiter on 429', () => {
     expect(l.ceiling).toBeCloseTo(l.rate / 0.9);
   });
 
+  it('counts the requests still unanswered as accepted: the server took them, a refusal comes back fast', async () => {
+    const cut = async (unanswered: number): Promise<{ ceiling: number | undefined; asked: number[] }> => {
+      const { clock, limiter: l } = limiter({ rateLimit: 100 });
+      await clock.advance(60_000);
+      for (let i = 0; i < 20; i++) {
+        await clock.advance(100);
+        l.record('success');
+      }
+      const asked: number[] = [];
+      l.rateLimited(0, (since) => {
+        asked.push(since);
+        return unanswered;
+      });
+      return { ceiling: l.ceiling, asked };
+    };
+    // 20 answers in the window (2.9 s: the quiet stretch before them counts for 1 s); 10 more out: half as many again.
+    const answered = await cut(0);
+    expect(answered.ceiling).toBeCloseTo(20 / 2.9, 5);
+    const hanging = await cut(10);
+    expect(hanging.ceiling).toBeCloseTo(30 / 2.9, 5);
+    // Asked for those sent within the window the rate is measured over (the last 10 s).
+    expect(hanging.asked).toEqual([62_000 - 10_000]);
+  });
+
   it('does not mistake a stretch where we sent nothing (a token refresh) for a low server ceiling', async () => {
     const { clock, limiter: l } = limiter({ rateLimit: 100 });
     for (let i = 0; i < 30; i++) {

@@ -87,6 +87,20 @@ describe('hedgedRequest', () => {
     ]);
   });
 
+  it('says once when the request turns late, before asking whether a copy may go; not at all when it answers in time', async () => {
+    const events: string[] = [];
+    const late = hedge(60_000, 100, (clock) => ({
+      onLate: () => void events.push(`late ${clock.now()}`),
+      mayHedge: () => events.push(`asked ${clock.now()}`) >= 3,
+    }));
+    expect(await late.result).toBe('copy');
+    expect(events).toEqual(['late 500', 'asked 500', 'asked 1000']);
+    const onTime: string[] = [];
+    const h = hedge(400, 100, () => ({ onLate: () => void onTime.push('late') }));
+    expect(await h.result).toBe('first');
+    expect(onTime).toEqual([]);
+  });
+
   it('sends no copy while others wait for the rate, nor when no turn is given', async () => {
     for (const over of [{ mayHedge: () => false }, { take: async () => undefined }]) {
       const h = hedge(3000, 100, () => over);
@@ -97,9 +111,29 @@ describe('hedgedRequest', () => {
     }
   });
 
-  it('gives an unused turn back when the first answers while the turn is awaited', async () => {
-    const h = hedge(600, 100, (clock) => ({ take: () => clock.sleep(200).then(() => 'ticket') }));
+  it('gives up the wait for the turn when the first answers meanwhile, and returns that answer at once', async () => {
+    const waits: AbortSignal[] = [];
+    const h = hedge(600, 100, (clock) => ({
+      take: (signal) => {
+        waits.push(signal);
+        return clock.sleep(200, signal).then(
+          () => 'ticket',
+          () => undefined,
+        );
+      },
+    }));
     expect(await h.result).toBe('first');
+    expect(h.clock.now()).toBe(600);
+    expect(waits[0]!.aborted).toBe(true);
+    expect(h.sent).toHaveLength(1);
+    expect(h.log).toEqual([]);
+  });
+
+  it('counts a turn that came all the same (its wait not given up) as unused', async () => {
+    const h = hedge(600, 100, (clock) => ({ take: () => clock.sleep(300).then(() => 'ticket') }));
+    expect(await h.result).toBe('first');
+    expect(h.clock.now()).toBe(600);
+    await h.clock.advance(200);
     expect(h.sent).toHaveLength(1);
     expect(h.log).toEqual(['copy unused']);
   });

@@ -4,20 +4,26 @@ import type { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { range, runStream, stagedIds } from './streamHarness.js';
 import { simPaging } from '../support/simPaging.js';
 
-/** The simulator's fetch, with the first request for `page` answered only after `ms` (aborted with its signal). */
-const straggler =
-  (page: number, ms: number) =>
+/**
+ * The simulator's fetch, with the first request for each of `pages` answered only after `ms`
+ * (aborted with its signal); `asked` gets when each page was first asked for.
+ */
+const stragglers =
+  (pages: readonly number[], ms: number, asked = new Map<number, number>()) =>
   (fetch: Fetch, clock: SimulatedClock): Fetch => {
-    let held = false;
+    const held = new Set<number>();
     return async (input, init) => {
       const url = new URL(String(input));
-      if (url.pathname === '/customers' && url.searchParams.get('page') === String(page) && !held) {
-        held = true;
+      const page = Number(url.searchParams.get('page'));
+      if (url.pathname === '/customers' && !asked.has(page)) asked.set(page, clock.now());
+      if (url.pathname === '/customers' && pages.includes(page) && !held.has(page)) {
+        held.add(page);
         await clock.sleep(ms, init?.signal ?? undefined);
       }
       return fetch(input, init);
     };
   };
+const straggler = (page: number, ms: number) => stragglers([page], ms);
 
 describe('hedged requests in the stream', () => {
   it("a straggler among the last pages gets a copy once nothing else waits; the copy's answer is staged once", async () => {
@@ -37,6 +43,22 @@ describe('hedged requests in the stream', () => {
     // Every request sent is accounted for: answered, or superseded by its copy.
     expect(r.counts.requests.total).toBe(13);
     expect(r.counts.requests.byStatus).toEqual({ '200': 12, superseded: 1 });
+  });
+
+  it('lends the slot of a late request: answers that hang do not hold back the pages behind them', async () => {
+    // An API answering at once: two requests in flight suffice (Little's law), and both hang.
+    const asked = new Map<number, number>();
+    const r = await runStream(
+      { profile: 'calm', records: 3000, seed: 1 },
+      { ...simPaging('page', 100), rateLimit: 10 },
+      { wrap: stragglers([2, 3], 60_000, asked) },
+    );
+    expect(r.error).toBeUndefined();
+    expect(stagedIds(r.staged)).toEqual(range(3000));
+    // Late after 2 s (fewer than 20 answers yet), their slots went to the next pages: the last was
+    // asked for at about 10 req/s from there, not after the hanging requests' 10 s timeout.
+    expect(asked.get(30)! - asked.get(1)!).toBeLessThan(6000);
+    expect(r.elapsedMs).toBeLessThan(10_000);
   });
 
   it('sends no copy while pages wait for the rate: a straggler early in the run just takes its time', async () => {

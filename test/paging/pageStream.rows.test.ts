@@ -231,12 +231,13 @@ describe('page stream against the rows of docs/reliability.md', () => {
 
   it('reliability row 12: responses slower than the timeout and trickling bodies are aborted by their deadline and retried', async () => {
     const holder: { log: Exchange[] } = { log: [] };
+    // At 1 req/s, 20 pages last 20 s: the attempts cut early meet their deadline before the run's tail could hedge them.
     const r = await runStream(
-      { ...calm, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 },
-      { ...paging },
+      { ...calm, records: 1000, slowRate: 0.15, slowMs: 90_000, trickleRate: 0.15, trickleIntervalMs: 3000, seed: 2 },
+      { ...paging, rateLimit: 1 },
       { wrap: (f, c) => wrapInto(holder, f, c) },
     );
-    expectComplete(r, 500);
+    expectComplete(r, 1000);
     const timeouts = r.counts.requests.byStatus['timeout'] ?? 0;
     expect(timeouts).toBeGreaterThan(1);
     // Every cut attempt was aborted at its 10 s deadline, far before the slow answer would come.
