@@ -76,7 +76,7 @@ import { noGauges, type StreamGauges } from './streamGauges.js';
 export type PageStream = Observable<StreamEvent> & {
   /** Gauges of the latest run (subscription), readable at any time; counts come from the events. */
   gauges(): StreamGauges;
-  /** The current Little's-law cap of requests in flight (size keep-alive pools to `maxInFlightCap`). */
+  /** The current cap of requests in flight: Little's law, slots lent by late requests, what the API can take (size keep-alive pools to `maxInFlightCap`). */
   maxInFlight(): number;
 };
 
@@ -221,7 +221,7 @@ class StreamRun {
     this.#origin = new URL(options.url).origin;
   }
 
-  /** The cap of requests in flight: Little's law on the measured rate and latency, what the API can take (PipeLimit), within the slots. */
+  /** The cap of requests in flight: Little's law on the measured rate and latency with slots lent by late requests, what the API can take (PipeLimit), within the slots. */
   maxInFlight(): number {
     return Math.min(this.#requests(), this.#slots());
   }
