@@ -494,9 +494,10 @@ class StreamRun {
    */
   async #turn(dispatch: AbortSignal, waive?: AbortSignal): Promise<SentAuth> {
     const { clock } = this.#deps.runtime;
+    const tokenSignal = waive === undefined ? dispatch : AbortSignal.any([dispatch, waive]);
     await this.#auth.header(dispatch);
     for (;;) {
-      await this.#limiter.acquire(waive === undefined ? dispatch : AbortSignal.any([dispatch, waive]));
+      await this.#limiter.acquire(tokenSignal);
       const asked = clock.now();
       const sent = await this.#auth.header(dispatch);
       if (clock.now() - asked < staleTokenMs) return sent;
