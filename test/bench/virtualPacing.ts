@@ -12,7 +12,7 @@ import { SimulatedClock } from '../../src/runtime/simulatedClock.js';
 import { createSimulatorFetch, type SimulatorOptions, type SimulatorStats } from '../../src/simulator/index.js';
 import { createPacer } from '../../src/pacing/pacer.js';
 import type { LearnedPace } from '../../src/pacing/rateLimiter.js';
-import { pacedName, pacedScenarios, pacedSimulator, pacedTargets } from './pacedScenarios.js';
+import { pacedName, pacedScenarios, pacedSimulator, pacedTargets, type PacedScenario } from './pacedScenarios.js';
 import { pageAttempts } from './pageAttempts.js';
 import { simPaging } from '../support/simPaging.js';
 import { wholeRunTargets } from './wholeRunBench.js';
@@ -21,7 +21,7 @@ import { recordCount } from '../../src/staging/recordCount.js';
 /**
  * The stream bench's scenarios (test/bench/streamBench.ts) against the in-memory simulator under
  * virtual time: no machine load, exact numbers, any run length. Run it with
- * `npx tsx test/bench/virtualPacing.ts [--seeds 3] [--lengths 30,120,600] [--only flaky,calm] [--complete]`.
+ * `npx tsx test/bench/virtualPacing.ts [--seeds 3] [--lengths 30,120,600] [--only flaky,calm,limit] [--complete]`.
  * With `--complete`, a paced scenario runs its whole data set (what `2 × length` s at R fetch)
  * to its end instead of for a window: its ratio then counts the run's tail too. With
  * `--remembered`, the paced and slow scenarios measure a second run against the same API, started
@@ -29,6 +29,19 @@ import { recordCount } from '../../src/staging/recordCount.js';
  */
 
 const pageSize = 100;
+
+/**
+ * The `limit` scenarios' (R, burst): R × length s of pages, run to the last. With no burst, each
+ * request must come 1/R after the last: answers that vary by 100 ms make that a limit no client
+ * reaches without 429s (what one may expect of them is in docs/pacing.md).
+ */
+const limitScenarios: readonly (readonly [rate: number, burst: number])[] = [
+  [10, 1],
+  [30, 3],
+  [30, 30],
+  [80, 8],
+  [80, 80],
+];
 
 export interface VirtualRow {
   readonly scenario: string;
@@ -184,28 +197,52 @@ export async function runVirtualPacing(options: {
       `${row.pass ? 'PASS' : 'FAIL'} ${row.scenario.padEnd(26)} seed ${String(row.seed).padStart(3)} ${String(row.seconds).padStart(4)} s  ratio ${row.ratio.toFixed(3)}  429s ${(row.share429 * 100).toFixed(2)}%  attempts/page ${row.attemptsPerPage.toFixed(3)} (ideal ${row.idealAttemptsPerPage.toFixed(3)})${outage}${failure}`,
     );
   };
+  /** A run against a limit R: goodput against R × (1 − f) × page size, judged by the targets with or without headers. */
+  const reportLimited = (name: string, seed: number, limit: Pick<PacedScenario, 'rate' | 'headers'>, m: Measured): void => {
+    const f = pageAttempts(m.stats).f;
+    const ratio = m.records / m.seconds / (limit.rate * (1 - f) * pageSize);
+    const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
+    const { minRatio, max429 } = pacedTargets(limit);
+    report({
+      scenario: `${name}${suffix}`,
+      seed,
+      seconds: Math.round(m.seconds),
+      ratio,
+      share429,
+      attemptsPerPage: m.requests / Math.max(1, m.pages),
+      idealAttemptsPerPage: 1 / (1 - f),
+      failure: m.failure,
+      pass: m.failure === undefined && ratio >= minRatio && share429 <= max429,
+    });
+  };
   for (const s of pacedScenarios) {
     const name = pacedName(s);
     if (!wanted(name)) continue;
     for (const seconds of options.lengths) {
       for (const seed of options.seeds) {
         const sim = pacedSimulator(s, seed, seconds, pageSize);
-        const m = await measureRun(remembered, sim, seconds, seed, options.complete);
-        const f = pageAttempts(m.stats).f;
-        const ratio = m.records / m.seconds / (s.rate * (1 - f) * pageSize);
-        const share429 = m.requests === 0 ? 0 : m.rateLimited / m.requests;
-        const { minRatio, max429 } = pacedTargets(s);
-        report({
-          scenario: `${name}${suffix}`,
+        reportLimited(name, seed, s, await measureRun(remembered, sim, seconds, seed, options.complete));
+      }
+    }
+  }
+  // Other APIs' limits, learned from 429s alone (no headers, no faults, answers in 50-150 ms): a
+  // burst of the limit's second, a tenth of it, none at all (nginx's `limit_req` without `burst`).
+  for (const [rate, burst] of limitScenarios) {
+    const name = `limit R=${rate} burst ${burst}`;
+    if (!wanted(name)) continue;
+    for (const seconds of options.lengths) {
+      for (const seed of options.seeds) {
+        const sim: SimulatorOptions = {
+          profile: 'calm',
           seed,
-          seconds: Math.round(m.seconds),
-          ratio,
-          share429,
-          attemptsPerPage: m.requests / Math.max(1, m.pages),
-          idealAttemptsPerPage: 1 / (1 - f),
-          failure: m.failure,
-          pass: m.failure === undefined && ratio >= minRatio && share429 <= max429,
-        });
+          faultsOnLogin: false,
+          records: Math.ceil(rate * seconds) * pageSize,
+          rateLimit: rate,
+          rateLimitBurst: burst,
+          rateLimitHeaders: false,
+          latency: { kind: 'uniform', minMs: 50, maxMs: 150 },
+        };
+        reportLimited(name, seed, { rate, headers: false }, await measureRun(remembered, sim, seconds, seed, true));
       }
     }
   }

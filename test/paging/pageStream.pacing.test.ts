@@ -10,6 +10,13 @@ import { simPaging } from '../support/simPaging.js';
 
 const paging = simPaging('page', 100);
 const t0 = Date.UTC(2026, 0, 1);
+/** An API whose limit the stream learns from 429s alone: no headers, no faults, answers in 50-150 ms. */
+const learnedLimit = {
+  profile: 'calm',
+  faultsOnLogin: false,
+  rateLimitHeaders: false,
+  latency: { kind: 'uniform', minMs: 50, maxMs: 150 },
+} as const;
 
 describe('pacing through the stream', () => {
   it('an outage costs the server little: ≤ 0.2 × the limit while it lasts, and the run recovers', async () => {
@@ -112,6 +119,26 @@ describe('pacing through the stream', () => {
     expect(rateLimited / requests).toBeLessThan(0.02);
     expect(r.stream.gauges().ratePerSecond).toBeGreaterThan(8);
     expect(r.stream.gauges().ratePerSecond).toBeLessThan(12);
+  });
+
+  it('without headers, reads a fast limit from 429s at the end of slow start within reach of it (30 req/s, a burst of 30)', async () => {
+    const r = await runStream({ ...learnedLimit, records: 900 * 100, rateLimit: 30, rateLimitBurst: 30, seed: 1 }, { ...paging });
+    expect(r.error).toBeUndefined();
+    expect(r.counts.requests.rateLimited).toBeGreaterThan(0);
+    expect(r.counts.requests.rateLimited / r.counts.requests.total).toBeLessThan(0.05);
+    // Slow start passed 100 req/s before the first 429: its last 20 answers, counted as a second,
+    // read the limit as about 20 req/s, and the probe, meant to keep near a measured ceiling, stayed near that.
+    expect(900 / (r.elapsedMs / 1000)).toBeGreaterThan(0.85 * 30);
+  });
+
+  it('without headers, paces an API that allows no burst (each request 1/R after the last) at a fair share of its limit', async () => {
+    const r = await runStream({ ...learnedLimit, records: 600 * 100, rateLimit: 10, rateLimitBurst: 1, seed: 1 }, { ...paging });
+    expect(r.error).toBeUndefined();
+    expect(r.counts.requests.rateLimited / r.counts.requests.total).toBeLessThan(0.02);
+    // Answers that vary by 100 ms leave no client the whole limit without 429s. A doubling of
+    // slow start earned at the new rate sent two requests together: refused, read as a limit of 2
+    // req/s, and probed up from there, the run went at 0.29 of the limit.
+    expect(600 / (r.elapsedMs / 1000)).toBeGreaterThan(0.4 * 10);
   });
 
   it('reliability row 6 with the real AuthClient: short-lived tokens are refreshed and the run completes', async () => {
