@@ -513,10 +513,14 @@ export class RateLimiter {
    * at `capacity` per loop turn (~500 req/s at 20 ms turns).
    */
   #refill(now: number): void {
-    const capacity = Math.max(1, (this.#rate * burstMs) / 1000);
     const earned = this.#tokens + ((now - Math.max(this.#refilledAt, Math.min(now, this.#pausedUntil))) * this.#rate) / 1000;
-    this.#tokens = this.#owing ? earned : Math.min(capacity, earned);
+    this.#tokens = this.#owing ? earned : Math.min(this.#capacity(), earned);
     this.#refilledAt = now;
+  }
+
+  /** The bucket's capacity at the current rate: one token, or 10 ms worth above 100 req/s. */
+  #capacity(): number {
+    return Math.max(1, (this.#rate * burstMs) / 1000);
   }
 
   /**
@@ -537,7 +541,6 @@ export class RateLimiter {
     this.#refill(now);
     this.#slowStart(now);
     this.#owing = false;
-    const capacity = Math.max(1, (this.#rate * burstMs) / 1000);
     while (this.#waiters.length > 0) {
       if (this.#pausedUntil > now) {
         // Real timers may fire a little before the clock reads their due time: always re-arm.
@@ -567,6 +570,6 @@ export class RateLimiter {
       this.#firstTokenAt ??= now;
       this.#waiters.admit();
     }
-    this.#tokens = Math.min(capacity, this.#tokens);
+    this.#tokens = Math.min(this.#capacity(), this.#tokens);
   }
 }
