@@ -175,7 +175,20 @@ export async function cleanColumns(
   keyField: string,
   shape: RecordShape,
   field: FieldSql,
-  text: (name: string) => FieldText = (name) => fieldText(field, name),
+): Promise<CleanPlan[]> {
+  const plans = await ruleColumns(staged, schema, keyField, shape, (name) => fieldText(field, name));
+  const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));
+  for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
+  return plans;
+}
+
+/** The declared fields' columns, in the schema's order, each field read as `text` gives it: the only columns with checks. */
+export async function ruleColumns(
+  staged: FieldScan,
+  schema: Readonly<Record<string, DeclaredField>>,
+  keyField: string,
+  shape: RecordShape,
+  text: (name: string) => FieldText,
 ): Promise<CleanPlan[]> {
   const fields = Object.entries(schema);
   const decimals = await numberTypes(
@@ -183,12 +196,8 @@ export async function cleanColumns(
     fields.flatMap(([name, { type }]) => (type === 'number' ? [name] : [])),
     shape,
   );
-  const plans: CleanPlan[] = [];
-  for (const [name, { type, required }] of fields) {
+  return fields.map(([name, { type, required }]) => {
     const plan = { ...rulePlan(name, type, keyField, text(name), decimals.get(name)), key: name };
-    plans.push(required ? requiring(plan, text(name)) : plan);
-  }
-  const extras = await inferredColumns(staged, shape, field, new Set(Object.keys(schema)));
-  for (const plan of extras) plans.push(plan.kind === 'text' ? { ...plan, expr: trimmedSql(plan.expr) } : plan);
-  return plans;
+    return required ? requiring(plan, text(name)) : plan;
+  });
 }

@@ -7,8 +7,7 @@ import { jsonPath } from '../staging/sqlText.js';
 import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecords.js';
 import type { VersionConflicts } from '../staging/uniqueRecords.js';
 import type { RecordShape } from '../staging/recordFields.js';
-import { cleanColumns, trimmedSql, type CleanPlan, type FieldText } from './cleanColumns.js';
-import { columnsPerScan } from './columnPlan.js';
+import { ruleColumns, trimmedSql, type FieldText } from './cleanColumns.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -18,9 +17,7 @@ export interface ColumnQuality {
   readonly nulls: number;
   /** Count per JSON type seen (VARCHAR, UBIGINT, DOUBLE, OBJECT, ARRAY...). */
   readonly types: Readonly<Record<string, number>>;
-  /** Strings with leading or trailing white space. */
-  readonly untrimmed: number;
-  /** Values the cleaning rule rejects (invalid email, unparseable date, non-numeric...), when the field has a rule. */
+  /** Values the cleaning rule rejects (invalid email, unparseable date, non-numeric...), when the field's rule checks them. */
   readonly invalid: number | null;
   readonly rule: FieldRule | null;
 }
@@ -67,8 +64,8 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 /**
  * Data-quality and progress numbers from the staging tables, as plain objects: records
- * received / unique / duplicates (conflicting versions among them) / unkeyed / refused, pages and attempts, and per column nulls, JSON
- * types and values that break the cleaning rules.
+ * received / unique / duplicates (conflicting versions among them) / unkeyed / refused, pages and
+ * attempts, and per column nulls, JSON types and values that break the cleaning rules.
  */
 export function stagingReport(
   store: StagedRecordsSource,
@@ -78,28 +75,45 @@ export function stagingReport(
   return store.readStaged('build the staging report', async (staged) => {
     try {
       const { duplicates, conflicts, shape } = await staged.unique();
+      const records = await recordCounts(staged, duplicates);
+      const { invalid, rejected } = await ruleChecks(staged, rules, keyField, shape);
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
-      const field = await staged.fieldsView('_fields', names);
-      // The rules read each field's type and text from the columns columnQuality computes once below them.
-      const index = new Map(names.map((name, i) => [name, i]));
-      const text = (name: string): FieldText => {
-        const i = index.get(name);
-        return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
-      };
-      const plans = await cleanColumns(staged, rules, keyField, shape, field, text);
-      const { rejectedByRules, columns } = await columnQuality(staged, rules, names, plans, shape.types);
       return {
         runId: staged.runId,
-        records: { ...(await recordCounts(staged, duplicates)), rejectedByRules },
+        records: { ...records, rejectedByRules: rejected },
         conflicts,
         secretsInRecords: await secretsInRecords(staged),
         pages: await pageStats(staged),
-        columns,
+        columns: names.map((name) =>
+          columnQuality(name, shape.types.get(name) ?? {}, records.unique, invalid.get(name), rules[name]?.type),
+        ),
       };
     } finally {
       await staged.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
     }
   });
+}
+
+/**
+ * A column's figures: its JSON types and nulls from the records' shape (`types`, counted over the
+ * `unique` records), and what its rule's check found (undefined: it has no check).
+ */
+function columnQuality(
+  name: string,
+  types: Readonly<Record<string, number>>,
+  unique: number,
+  invalid: number | undefined,
+  rule: FieldRule | undefined,
+): ColumnQuality {
+  const present = Object.values(types).reduce((sum, n) => sum + n, 0);
+  return {
+    name,
+    present,
+    nulls: unique - present + (types['NULL'] ?? 0),
+    types: sortedKeys(types),
+    invalid: invalid ?? null,
+    rule: rule ?? null,
+  };
 }
 
 async function recordCounts(staged: StagedRecords, duplicates: number): Promise<Omit<StagingReport['records'], 'rejectedByRules'>> {
@@ -138,122 +152,41 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
 }
 
 /**
- * Every column's figures and the count of rule breakers: per field its JSON types (absent fields
- * aside) from the records' shape (`types`), and from one scan of the unique records per
- * `columnsPerScan` fields (usually one) the untrimmed strings and the values its rule rejects,
- * and the records any rule rejects: one row of state, whatever the records. On the scan threads:
- * each parses a record once for the fields' text, and a ruled field's type a second time, so two
- * fit in the default 64 MB (1.2M records: 4.8 → 2.8 s on two with both parses; four ran out of
- * it). Stacked projections compute a field's text `s` and, for a ruled field, its type `t` and
- * trimmed text `x` once per record, and the rules read those columns: written over the JSON value
- * instead, every rule repeated them, and planning the repetitions cost more than scanning a small
- * run. An unruled field looks only at its strings' ends (only a string's text can start or end
- * with white space), so a run without rules parses each record once here (96k hostile records:
- * 512 → 239 ms on two threads).
+ * Per declared field whose rule checks its values, the unique records that break it, and the
+ * records any rule rejects: one scan of the unique records, on the scan threads, that parses each
+ * record once for the fields' text and once for their types. Stacked projections compute a
+ * field's type `t`, text `s` and trimmed text `x` once per record, and the rules read those
+ * columns: written over the JSON value instead, every rule repeated them, and planning the
+ * repetitions cost more than scanning a small run. Fields without a check are not read: their
+ * figures are the records' shape's (before, each string field was scanned for white space at its
+ * ends, a figure no report showed: 270,000 records, 400-520 ms beside the upload).
  */
-async function columnQuality(
-  staged: Pick<StagedRecords, 'scan'>,
+async function ruleChecks(
+  staged: StagedRecords,
   rules: Readonly<Record<string, DeclaredField>>,
-  names: readonly string[],
-  plans: readonly CleanPlan[],
-  types: RecordShape['types'],
-): Promise<{ rejectedByRules: number; columns: ColumnQuality[] }> {
-  const byName = new Map(plans.map((p) => [p.name, p]));
-  const columns = names.map((name) => ({ name, types: types.get(name) ?? {}, untrimmed: 0, invalid: 0 }));
-  // The ruled fields come first in `names`: every batch carries them (a record is rejected by any
-  // of them), the first batch alone counts them.
-  const unruled = names.findIndex((name) => !(name in rules));
-  const first = unruled === -1 ? names.length : unruled;
-  const ruled = [...names.keys()].slice(0, first);
-  // Only a string's text can start or end with white space: an unruled field that never holds one
-  // is not read (270k flaky records hold 8 such fields of 13: their scan took 100 ms, not 200).
-  const strings = [...names.keys()].slice(first).filter((i) => columns[i]!.types['VARCHAR'] !== undefined);
-  let records = 0;
-  let rejectedByRules = 0;
-  for (let start = 0, batch = 0; batch === 0 || start < strings.length; start += columnsPerScan, batch++) {
-    const indices = [...ruled, ...strings.slice(start, start + columnsPerScan)];
-    const counts = await qualityCounts(staged, names, indices, byName);
-    indices.forEach((i, p) => {
-      if (batch > 0 && i < first) return;
-      const column = columns[i]!;
-      const { untrimmed, invalid } = counts.fields[p]!;
-      column.untrimmed = untrimmed;
-      column.invalid = invalid;
-    });
-    if (batch === 0) [records, rejectedByRules] = [counts.records, counts.rejected];
-  }
-  return {
-    rejectedByRules,
-    columns: columns.map(({ name, types, untrimmed, invalid }): ColumnQuality => {
-      const present = Object.values(types).reduce((sum, n) => sum + n, 0);
-      return {
-        name,
-        present,
-        nulls: records - present + (types['NULL'] ?? 0),
-        types: sortedKeys(types),
-        untrimmed,
-        invalid: byName.get(name)?.invalid === undefined ? null : invalid,
-        rule: rules[name]?.type ?? null,
-      };
-    }),
+  keyField: string,
+  shape: RecordShape,
+): Promise<{ invalid: ReadonlyMap<string, number>; rejected: number }> {
+  const declared = Object.keys(rules);
+  if (declared.length === 0) return { invalid: new Map(), rejected: 0 };
+  const field = await staged.fieldsView('_fields', declared);
+  const text = (name: string): FieldText => {
+    const i = declared.indexOf(name);
+    return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
   };
-}
-
-interface FieldCounts {
-  readonly untrimmed: number;
-  readonly invalid: number;
-}
-
-/** The counts of the fields at `indices` of `names` (their aliases keep the index the rules read), the records, and those a rule rejects. */
-async function qualityCounts(
-  staged: Pick<StagedRecords, 'scan'>,
-  names: readonly string[],
-  indices: readonly number[],
-  byName: ReadonlyMap<string, CleanPlan>,
-): Promise<{ fields: FieldCounts[]; records: number; rejected: number }> {
-  if (indices.length === 0) {
-    const rows = await staged.scan('SELECT count(*) FROM _fields');
-    return { fields: [], records: num(rows[0]?.[0]), rejected: 0 };
-  }
-  const invalidOf = (i: number): string | undefined => {
-    const plan = byName.get(names[i]!);
-    return plan?.invalid?.(plan.expr);
-  };
-  // The fields' text from one parse of the record (a list of paths), the ruled fields' types from a second.
-  const ruled = indices.filter((i) => invalidOf(i) !== undefined);
-  const listOf = (of: readonly number[]): string => `[${of.map((i) => jsonPath(names[i]!)).join(', ')}]`;
-  const typed = indices.map((i, p) => {
-    const r = ruled.indexOf(i);
-    return `${r < 0 ? '' : `_t[${r + 1}] AS t${i}, `}_s[${p + 1}] AS s${i}`;
-  });
-  const trimmed = indices.map((i) => (invalidOf(i) === undefined ? `s${i}` : `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`));
-  const invalids = ruled.map((i) => `coalesce(${invalidOf(i)!}, false)`);
-  const counts = indices.map((i) => {
-    const invalid = invalidOf(i);
-    // Unruled, the ends alone tell (a third of the time of trimming every string).
-    return invalid === undefined
-      ? `count_if(${endsInSpaceSql(`s${i}`)}), 0`
-      : `count_if(t${i} = 'VARCHAR' AND s${i} <> x${i}), count_if(coalesce(${invalid}, false))`;
-  });
-  const rejected = invalids.length === 0 ? '0' : `count_if(${invalids.join(' OR ')})`;
-  const types = ruled.length === 0 ? '' : `json_type(record, ${listOf(ruled)}) AS _t, `;
-  const parsed = `SELECT ${types}json_extract_string(record, ${listOf(indices)}) AS _s FROM _fields`;
+  const checked = (await ruleColumns(staged, rules, keyField, shape, text)).flatMap((plan, i) =>
+    plan.invalid === undefined ? [] : [{ name: plan.name, i, invalid: `coalesce(${plan.invalid(plan.expr)}, false)` }],
+  );
+  if (checked.length === 0) return { invalid: new Map(), rejected: 0 };
+  const paths = `[${checked.map(({ name }) => jsonPath(name)).join(', ')}]`;
+  const parsed = `SELECT json_type(record, ${paths}) AS _t, json_extract_string(record, ${paths}) AS _s FROM _fields`;
+  const typed = checked.map(({ i }, p) => `_t[${p + 1}] AS t${i}, _s[${p + 1}] AS s${i}`);
+  const trimmed = checked.map(({ i }) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
   const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM (${parsed})))`;
-  const row = (await staged.scan(`SELECT ${counts.join(', ')}, count(*), ${rejected} FROM ${from}`))[0] ?? [];
-  return {
-    fields: indices.map((_, p) => ({ untrimmed: num(row[2 * p]), invalid: num(row[2 * p + 1]) })),
-    records: num(row[2 * indices.length]),
-    rejected: num(row[2 * indices.length + 1]),
-  };
+  const counts = [...checked.map(({ invalid }) => `count_if(${invalid})`), `count_if(${checked.map((c) => c.invalid).join(' OR ')})`];
+  const row = (await staged.scan(`SELECT ${counts.join(', ')} FROM ${from}`))[0] ?? [];
+  return { invalid: new Map(checked.map(({ name }, p) => [name, num(row[p])])), rejected: num(row[checked.length]) };
 }
-
-/**
- * Whether the text `s` starts or ends with white space: exactly when it differs from `trimmedSql(s)`.
- * The end is compared byte-wise (`right` counts characters from the start): 1M records, 13
- * columns, on two threads: 1.6-1.9 → 1.3-1.4 s.
- */
-const endsInSpaceSql = (s: string): string =>
-  `(ascii(${s}) IN (9, 10, 13, 32) OR ${[9, 10, 13, 32].map((c) => `ends_with(${s}, chr(${c}))`).join(' OR ')})`;
 
 /** `counts` with its keys in code-point order. */
 function sortedKeys(counts: Readonly<Record<string, number>>): Record<string, number> {

@@ -51,34 +51,36 @@ describe('stagingReport', () => {
       present: 3,
       nulls: 0,
       types: { VARCHAR: 3 },
-      untrimmed: 0,
       invalid: 1,
       rule: 'email',
     });
     expect(column('signup_date')).toMatchObject({ invalid: 1, rule: 'date' });
     expect(column('lifetime_value')).toMatchObject({ invalid: 1, types: { DOUBLE: 1, VARCHAR: 2 } });
-    expect(column('first_name')).toMatchObject({ present: 2, nulls: 2, untrimmed: 1, invalid: null });
+    expect(column('first_name')).toMatchObject({ present: 2, nulls: 2, invalid: null });
     expect(column('phone')).toMatchObject({ present: 0, nulls: 3 });
   });
 
-  it('counts a string as untrimmed exactly when trimming spaces, tabs and line ends changes it, wherever its characters come from', async () => {
-    const texts = [' a', 'a ', '\ta', 'a\n', '\r', ' ', '', 'a b', 'é ', ' é', '😀 ', ' 😀', '\u00a0a', 'a\u2003', '\u0000', 'x\ty'];
-    await stage(
-      1,
-      texts.map((note, i) => ({ id: i + 1, note, n: i, nested: { note }, mixed: i % 4 === 0 ? ' padded' : i })),
-    );
-    const report = await stagingReport(store);
-    const note = report.columns.find((c) => c.name === 'note');
-    expect(note).toMatchObject({
-      types: { VARCHAR: texts.length },
-      untrimmed: texts.filter((t) => t !== t.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '')).length,
-      invalid: null,
-    });
-    expect(note?.untrimmed).toBe(10);
-    // Only strings: a number's or an object's text has no white space at its ends.
-    expect(report.columns.find((c) => c.name === 'nested')).toMatchObject({ types: { OBJECT: texts.length }, untrimmed: 0 });
-    // A field that is a string in some records only: those are read.
-    expect(report.columns.find((c) => c.name === 'mixed')).toMatchObject({ types: { UBIGINT: 12, VARCHAR: 4 }, untrimmed: 4 });
+  it("reads no record for the fields without a check: their types and nulls are the records' shape's", async () => {
+    await stage(1, [
+      { id: 1, note: ' a', nested: { note: 'x' }, mixed: 1 },
+      { id: 2, note: null, mixed: 'two' },
+      { id: 3, nested: [1] },
+    ]);
+    await stage(2, [{ id: 1, note: 'a copy, dropped', extra: true }]);
+    const scans = vi.spyOn(DuckDBConnection.prototype, 'runAndReadAll');
+    try {
+      const report = await stagingReport(store);
+      expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1, rejectedByRules: 0 });
+      expect(report.columns).toEqual([
+        { name: 'id', present: 3, nulls: 0, types: { UBIGINT: 3 }, invalid: null, rule: null },
+        { name: 'note', present: 2, nulls: 2, types: { NULL: 1, VARCHAR: 1 }, invalid: null, rule: null },
+        { name: 'nested', present: 2, nulls: 1, types: { ARRAY: 1, OBJECT: 1 }, invalid: null, rule: null },
+        { name: 'mixed', present: 2, nulls: 1, types: { UBIGINT: 1, VARCHAR: 1 }, invalid: null, rule: null },
+      ]);
+      expect(scans.mock.calls.filter(([sql]) => sql.includes('FROM _fields'))).toEqual([]);
+    } finally {
+      scans.mockRestore();
+    }
   });
 
   it('reports zeros for an empty run', async () => {
