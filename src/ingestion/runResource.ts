@@ -41,7 +41,7 @@ export async function runResource(
         const stream = streamPages(input, signal);
         return context.onEvent ? stream.pipe(tap(context.onEvent)) : stream;
       },
-      writeFinalFile: writeFile(config, services),
+      writeFinalFile: writeFile(config, services, figures),
       uploadFile: upload(config, services, figures),
       writeReport: writeReport(config, services, resume.state, figures, pacer.limiter.start),
     };

@@ -8,4 +8,4 @@ export type { FileChecksums } from './fileChecksums.js';
 export { escapeCsvCell, unescapeCsvCell } from './csvSafety.js';
 export { isOutputIntact } from './isOutputIntact.js';
 export { stagingReport } from './stagingReport.js';
-export type { StagingReport, ColumnQuality } from './stagingReport.js';
+export type { StagingReport, ColumnQuality, RuleCounts } from './stagingReport.js';

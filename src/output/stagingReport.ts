@@ -60,23 +60,37 @@ export interface SecretsInRecords {
 /** Field paths named: enough to find the leak, bounded whatever the records. */
 const secretFieldsNamed = 20;
 
+/**
+ * What the rules' checks found in the staged records as the final file counted them (its
+ * `invalid` and `rejected`): per declared field whose rule checks its values, the records that
+ * break it, and the records any rule rejects.
+ */
+export interface RuleCounts {
+  readonly invalid: Readonly<Record<string, number>>;
+  readonly rejected: number;
+}
+
 const num = (v: unknown): number => Number(v ?? 0);
 
 /**
  * Data-quality and progress numbers from the staging tables, as plain objects: records
  * received / unique / duplicates (conflicting versions among them) / unkeyed / refused, pages and
- * attempts, and per column nulls, JSON types and values that break the cleaning rules.
+ * attempts, and per column nulls, JSON types and values that break the cleaning rules (`counted`:
+ * as the final file counted them, instead of a scan of the records).
  */
 export function stagingReport(
   store: StagedRecordsSource,
   rules: Readonly<Record<string, DeclaredField>> = {},
   keyField = 'id',
+  counted?: RuleCounts,
 ): Promise<StagingReport> {
   return store.readStaged('build the staging report', async (staged) => {
     try {
       const { duplicates, conflicts, shape } = await staged.unique();
       const records = await recordCounts(staged, duplicates);
-      const { invalid, rejected } = await ruleChecks(staged, rules, keyField, shape);
+      const { invalid, rejected } = counted
+        ? { invalid: new Map(Object.entries(counted.invalid)), rejected: counted.rejected }
+        : await ruleChecks(staged, rules, keyField, shape);
       const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
       return {
         runId: staged.runId,

@@ -4,7 +4,10 @@ import { toJson, expectedCustomers } from '../../src/simulator/index.js';
 import { readDelivered } from './support/deliveredObject.js';
 import { INGEST_DATE, startE2eEnv, type E2eEnv } from './support/e2eEnv.js';
 import { eltDifferences, oracleById } from './support/oracle.js';
-import { customerSchema } from '../../src/simulator/simulatorSchemas.js';
+import { customerSchema, declared } from '../../src/simulator/simulatorSchemas.js';
+import { stagingReport } from '../../src/output/index.js';
+import { StagingStore } from '../../src/staging/index.js';
+import { join } from 'node:path';
 
 // Hostile data on a mostly calm transport: half the records dirty, repeats across pages, a few 500s.
 const SIM = { profile: 'calm', records: 2000, seed: 11, dirtyRate: 0.5, duplicateRate: 0.05, serverErrorRate: 0.1 } as const;
@@ -81,5 +84,18 @@ describe('duplicates and dirty data, end to end', () => {
     // Every unique record is in the object or among the rejects, once.
     expect(object.rows.length).toBe(report.output?.rows);
     expect(object.rows.length + rejected).toBe(SIM.records);
+    // The rules' figures came from the file's rejects: a scan of the staged records finds the same.
+    const store = await StagingStore.open({ path: join(env.dataDir, 'staging', 'customers', `${runId}.duckdb`), runId });
+    try {
+      const scanned = await stagingReport(store, declared(customerSchema));
+      expect(scanned.records.rejectedByRules).toBe(rejected);
+      const checked = scanned.columns.filter((c) => c.invalid !== null);
+      expect(checked.some((c) => (c.invalid ?? 0) > 0)).toBe(true);
+      expect(report.quality.filter((q) => q.invalidRule !== undefined).map((q) => [q.column, q.invalid])).toEqual(
+        scanned.columns.filter((c) => c.rule !== null).map((c) => [c.name, c.invalid ?? 0]),
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

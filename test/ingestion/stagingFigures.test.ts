@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stagingFigures } from '../../src/ingestion/stagingFigures.js';
-import { stagingReport } from '../../src/output/index.js';
+import { stagingReport, writeFinalFile } from '../../src/output/index.js';
 import { StagingStore } from '../../src/staging/index.js';
 
 let dir: string;
@@ -52,6 +52,23 @@ describe('stagingFigures', () => {
     const report = await stagingFigures(store, resource).get();
     expect(report.records).toMatchObject({ received: 3, unique: 2, duplicates: 1 });
     expect(scans()).toBe(1);
+  });
+
+  it("takes the rules' counts from the final file when it counted them: the same figures, without a scan of the records", async () => {
+    const alone = await stagingReport(store, resource.schema, resource.primaryKey);
+    const file = await writeFinalFile(store, {
+      format: 'ndjson',
+      path: join(dir, 'out.ndjson'),
+      transform: 'clean',
+      cleanSchema: resource.schema,
+    });
+    expect(file).toMatchObject({ rows: 1, rejected: 1, invalid: { name: 1 } });
+    const scans = qualityScans();
+    const figures = stagingFigures(store, resource);
+    figures.counted({ invalid: file.invalid ?? {}, rejected: file.rejected });
+    figures.start();
+    expect(await figures.get()).toEqual(alone);
+    expect(scans()).toBe(0);
   });
 
   it('asks again when the early attempt failed: starting early never fails a report', async () => {

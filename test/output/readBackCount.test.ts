@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBackCountSql, readBackRoom } from '../../src/output/renderColumns.js';
+import { readBackReader, readBackRoom, type OutputFormat } from '../../src/output/renderColumns.js';
+
+/** What the writer asks when it reads a file back to count its rows. */
+const readBackCountSql = (format: OutputFormat, path: string, room?: number): string =>
+  `SELECT count(*) FROM ${readBackReader(format, path, room)}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'read-back-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -83,6 +83,24 @@ describe('stagingReport', () => {
     }
   });
 
+  it("counts in the final file's rejects what each rule's check finds in a scan of the records", async () => {
+    await stage(1, [
+      { id: 1, email: 'a@example.com', signup_date: '2024-01-02', lifetime_value: 1.5 },
+      { id: 2, email: 'not-an-email', signup_date: 'someday', lifetime_value: 'lots' },
+      { id: 3, email: 'c@example.com', signup_date: '02.01.2024', lifetime_value: '2.50' },
+      { id: 4, email: 'd@example', lifetime_value: 'x' },
+    ]);
+    // A keyless record and a dropped copy break rules too: neither is one of the unique records.
+    await stage(2, [{ email: 'nokey' }, { id: 3, email: 'copy', signup_date: 'never' }]);
+    const rules = declared(customerSchema);
+    const scanned = await stagingReport(store, rules);
+    const file = await writeFinalFile(store, { format: 'parquet', path: join(dir, 'out.parquet'), transform: 'clean', cleanSchema: rules });
+    expect(file.invalid).toEqual(Object.fromEntries(scanned.columns.filter((c) => c.invalid !== null).map((c) => [c.name, c.invalid])));
+    expect(file.invalid).toMatchObject({ email: 2, signup_date: 1, lifetime_value: 2 });
+    expect(file.rejected).toBe(scanned.records.rejectedByRules);
+    expect(await stagingReport(store, rules, 'id', { invalid: file.invalid ?? {}, rejected: file.rejected })).toEqual(scanned);
+  });
+
   it('reports zeros for an empty run', async () => {
     const report = await stagingReport(store, declared(customerSchema));
     expect(report.records).toEqual({ received: 0, unique: 0, duplicates: 0, unkeyed: 0, refused: 0, rejectedByRules: 0 });

@@ -4,10 +4,14 @@ import { readDatasetSchema } from '../datasetSchemaStore.js';
 import { landedSchemaFor } from '../landedSchemaFor.js';
 import type { IngestionRunDeps } from '../provideIngestionRun.js';
 import type { RunServices } from '../runServices.js';
+import type { StagingFigures } from '../stagingFigures.js';
 import { storeChecksum } from '../storeChecksum.js';
 
-/** The one final file, written from the staged pages, and recorded as this run's output. */
-export function writeFile(config: ResolvedRunConfig, services: RunServices): IngestionRunDeps['writeFinalFile'] {
+/**
+ * The one final file, written from the staged pages, and recorded as this run's output; the rules'
+ * checks it counted are the report's figures.
+ */
+export function writeFile(config: ResolvedRunConfig, services: RunServices, figures: StagingFigures): IngestionRunDeps['writeFinalFile'] {
   const { runtime, store, paths } = services;
   return async (_input, signal) => {
     // ELT keeps the dataset's stored schema (ETL's is its cleaning rules).
@@ -29,6 +33,7 @@ export function writeFile(config: ResolvedRunConfig, services: RunServices): Ing
       }),
     );
     await store.recordOutput(file);
+    if (file.invalid) figures.counted({ invalid: file.invalid, rejected: file.rejected });
     return {
       format: file.format,
       path: file.path,
