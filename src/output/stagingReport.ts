@@ -91,7 +91,8 @@ export function stagingReport(
       const { invalid, rejected } = counted
         ? { invalid: new Map(Object.entries(counted.invalid)), rejected: counted.rejected }
         : await ruleChecks(staged, rules, keyField, shape);
-      const names = [...Object.keys(rules), ...shape.keys.filter((k) => !(k in rules))];
+      // Own keys only: a field named `constructor` or `toString` is a column like any other.
+      const names = [...Object.keys(rules), ...shape.keys.filter((k) => !Object.hasOwn(rules, k))];
       return {
         runId: staged.runId,
         records: { ...records, rejectedByRules: rejected },
@@ -99,7 +100,13 @@ export function stagingReport(
         secretsInRecords: await secretsInRecords(staged),
         pages: await pageStats(staged),
         columns: names.map((name) =>
-          columnQuality(name, shape.types.get(name) ?? {}, records.unique, invalid.get(name), rules[name]?.type),
+          columnQuality(
+            name,
+            shape.types.get(name) ?? {},
+            records.unique,
+            invalid.get(name),
+            Object.hasOwn(rules, name) ? rules[name]?.type : undefined,
+          ),
         ),
       };
     } finally {

@@ -67,15 +67,19 @@ describe('stagingReport', () => {
       { id: 3, nested: [1] },
     ]);
     await stage(2, [{ id: 1, note: 'a copy, dropped', extra: true }]);
+    // Names an object has by inheritance are fields like any other.
+    await stage(3, [JSON.parse('{"id": 4, "constructor": "c", "toString": 1}')]);
     const scans = vi.spyOn(DuckDBConnection.prototype, 'runAndReadAll');
     try {
       const report = await stagingReport(store);
-      expect(report.records).toMatchObject({ received: 4, unique: 3, duplicates: 1, rejectedByRules: 0 });
+      expect(report.records).toMatchObject({ received: 5, unique: 4, duplicates: 1, rejectedByRules: 0 });
       expect(report.columns).toEqual([
-        { name: 'id', present: 3, nulls: 0, types: { UBIGINT: 3 }, invalid: null, rule: null },
-        { name: 'note', present: 2, nulls: 2, types: { NULL: 1, VARCHAR: 1 }, invalid: null, rule: null },
-        { name: 'nested', present: 2, nulls: 1, types: { ARRAY: 1, OBJECT: 1 }, invalid: null, rule: null },
-        { name: 'mixed', present: 2, nulls: 1, types: { UBIGINT: 1, VARCHAR: 1 }, invalid: null, rule: null },
+        { name: 'id', present: 4, nulls: 0, types: { UBIGINT: 4 }, invalid: null, rule: null },
+        { name: 'note', present: 2, nulls: 3, types: { NULL: 1, VARCHAR: 1 }, invalid: null, rule: null },
+        { name: 'nested', present: 2, nulls: 2, types: { ARRAY: 1, OBJECT: 1 }, invalid: null, rule: null },
+        { name: 'mixed', present: 2, nulls: 2, types: { UBIGINT: 1, VARCHAR: 1 }, invalid: null, rule: null },
+        { name: 'constructor', present: 1, nulls: 3, types: { VARCHAR: 1 }, invalid: null, rule: null },
+        { name: 'toString', present: 1, nulls: 3, types: { UBIGINT: 1 }, invalid: null, rule: null },
       ]);
       expect(scans.mock.calls.filter(([sql]) => sql.includes('FROM _fields'))).toEqual([]);
     } finally {
