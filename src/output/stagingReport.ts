@@ -85,33 +85,29 @@ export function stagingReport(
   counted?: RuleCounts,
 ): Promise<StagingReport> {
   return store.readStaged('build the staging report', async (staged) => {
-    try {
-      const { duplicates, conflicts, shape } = await staged.unique();
-      const records = await recordCounts(staged, duplicates);
-      const { invalid, rejected } = counted
-        ? { invalid: new Map(Object.entries(counted.invalid)), rejected: counted.rejected }
-        : await ruleChecks(staged, rules, keyField, shape);
-      // Own keys only: a field named `constructor` or `toString` is a column like any other.
-      const names = [...Object.keys(rules), ...shape.keys.filter((k) => !Object.hasOwn(rules, k))];
-      return {
-        runId: staged.runId,
-        records: { ...records, rejectedByRules: rejected },
-        conflicts,
-        secretsInRecords: await secretsInRecords(staged),
-        pages: await pageStats(staged),
-        columns: names.map((name) =>
-          columnQuality(
-            name,
-            shape.types.get(name) ?? {},
-            records.unique,
-            invalid.get(name),
-            Object.hasOwn(rules, name) ? rules[name]?.type : undefined,
-          ),
+    const { duplicates, conflicts, shape } = await staged.unique();
+    const records = await recordCounts(staged, duplicates);
+    const { invalid, rejected } = counted
+      ? { invalid: new Map(Object.entries(counted.invalid)), rejected: counted.rejected }
+      : await ruleChecks(staged, rules, keyField, shape);
+    // Own keys only: a field named `constructor` or `toString` is a column like any other.
+    const names = [...Object.keys(rules), ...shape.keys.filter((k) => !Object.hasOwn(rules, k))];
+    return {
+      runId: staged.runId,
+      records: { ...records, rejectedByRules: rejected },
+      conflicts,
+      secretsInRecords: await secretsInRecords(staged),
+      pages: await pageStats(staged),
+      columns: names.map((name) =>
+        columnQuality(
+          name,
+          shape.types.get(name) ?? {},
+          records.unique,
+          invalid.get(name),
+          Object.hasOwn(rules, name) ? rules[name]?.type : undefined,
         ),
-      };
-    } finally {
-      await staged.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
-    }
+      ),
+    };
   });
 }
 
@@ -191,22 +187,26 @@ async function ruleChecks(
   const declared = Object.keys(rules);
   if (declared.length === 0) return { invalid: new Map(), rejected: 0 };
   const field = await staged.fieldsView('_fields', declared);
-  const text = (name: string): FieldText => {
-    const i = declared.indexOf(name);
-    return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
-  };
-  const checked = (await ruleColumns(staged, rules, keyField, shape, text)).flatMap((plan, i) =>
-    plan.invalid === undefined ? [] : [{ name: plan.name, i, invalid: `coalesce(${plan.invalid(plan.expr)}, false)` }],
-  );
-  if (checked.length === 0) return { invalid: new Map(), rejected: 0 };
-  const paths = `[${checked.map(({ name }) => jsonPath(name)).join(', ')}]`;
-  const parsed = `SELECT json_type(record, ${paths}) AS _t, json_extract_string(record, ${paths}) AS _s FROM _fields`;
-  const typed = checked.map(({ i }, p) => `_t[${p + 1}] AS t${i}, _s[${p + 1}] AS s${i}`);
-  const trimmed = checked.map(({ i }) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
-  const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM (${parsed})))`;
-  const counts = [...checked.map(({ invalid }) => `count_if(${invalid})`), `count_if(${checked.map((c) => c.invalid).join(' OR ')})`];
-  const row = (await staged.scan(`SELECT ${counts.join(', ')} FROM ${from}`))[0] ?? [];
-  return { invalid: new Map(checked.map(({ name }, p) => [name, num(row[p])])), rejected: num(row[checked.length]) };
+  try {
+    const text = (name: string): FieldText => {
+      const i = declared.indexOf(name);
+      return { f: field(name), jt: `t${i}`, s: `s${i}`, x: `x${i}` };
+    };
+    const checked = (await ruleColumns(staged, rules, keyField, shape, text)).flatMap((plan, i) =>
+      plan.invalid === undefined ? [] : [{ name: plan.name, i, invalid: `coalesce(${plan.invalid(plan.expr)}, false)` }],
+    );
+    if (checked.length === 0) return { invalid: new Map(), rejected: 0 };
+    const paths = `[${checked.map(({ name }) => jsonPath(name)).join(', ')}]`;
+    const parsed = `SELECT json_type(record, ${paths}) AS _t, json_extract_string(record, ${paths}) AS _s FROM _fields`;
+    const typed = checked.map(({ i }, p) => `_t[${p + 1}] AS t${i}, _s[${p + 1}] AS s${i}`);
+    const trimmed = checked.map(({ i }) => `t${i}, s${i}, ${trimmedSql(`s${i}`)} AS x${i}`);
+    const from = `(SELECT ${trimmed.join(', ')} FROM (SELECT ${typed.join(', ')} FROM (${parsed})))`;
+    const counts = [...checked.map(({ invalid }) => `count_if(${invalid})`), `count_if(${checked.map((c) => c.invalid).join(' OR ')})`];
+    const row = (await staged.scan(`SELECT ${counts.join(', ')} FROM ${from}`))[0] ?? [];
+    return { invalid: new Map(checked.map(({ name }, p) => [name, num(row[p])])), rejected: num(row[checked.length]) };
+  } finally {
+    await staged.run('DROP VIEW IF EXISTS temp._fields').catch(() => undefined);
+  }
 }
 
 /** `counts` with its keys in code-point order. */

@@ -246,7 +246,7 @@ async function write(
   temps.push(rejectsTemp);
   const rejected = invalid + unkeyed + refused;
   let rejectedByRules = 0;
-  let broken = checked.map(() => 0);
+  let broken: number[] = [];
   // No rejects, no file (and none left from an earlier attempt): an empty file says nothing.
   if (rejected === 0) rmSync(rejectsPath, { force: true });
   else {
