@@ -143,14 +143,20 @@ export function writeReport(
     }
     // The bytes uploaded are the local files' bytes: written once, redacted once.
     const files = await writeReportFiles(report, paths.reports);
+    // Three small PUTs at once rather than three round trips in turn; all settle before a failure is thrown.
     const upload = async (): Promise<void> => {
-      for (const [key, path, contentType] of [
-        [keys.json, files.json, 'application/json'],
-        [keys.md, files.markdown, 'text/markdown; charset=utf-8'],
-        [keys.html, files.html, 'text/html; charset=utf-8'],
-      ] as const) {
-        await uploadReport({ client: s3, bucket: config.bucket, key, body: await readFile(path, 'utf8'), contentType, signal });
-      }
+      const sent = await Promise.allSettled(
+        (
+          [
+            [keys.json, files.json, 'application/json'],
+            [keys.md, files.markdown, 'text/markdown; charset=utf-8'],
+            [keys.html, files.html, 'text/html; charset=utf-8'],
+          ] as const
+        ).map(async ([key, path, contentType]) =>
+          uploadReport({ client: s3, bucket: config.bucket, key, body: await readFile(path, 'utf8'), contentType, signal }),
+        ),
+      );
+      for (const result of sent) if (result.status === 'rejected') throw result.reason;
     };
     if (report.status === 'succeeded') {
       await upload();
