@@ -46,36 +46,53 @@ const sampleSql = `(CASE WHEN t = 'OBJECT'
   ELSE ${typeSample('t')} END)::JSON`;
 
 /**
- * SQL for the groups (`by` columns, t, k, ts, first, n) of the records `from` selects (page, seq,
- * record): grouped by their top level (the record's JSON type, its keys in order, each value's
- * JSON type), counted, with where each group first occurs. Two cheap parses of a record cost less
- * than json_structure's one, which builds its whole nested structure (1M calm records: 2.25 → ~1.1
- * s), and an object (valid JSON text opening with a brace) needs no third for its type: 96k
- * hostile records, one thread, 282 → 173 ms.
+ * SQL for a record's top level, the columns a group is made of: `t` its JSON type, `k` its keys in
+ * order, `ts` each value's JSON type. An object (valid JSON text opening with a brace) needs no
+ * parse for its type: 96k hostile records, one thread, 282 → 173 ms for the groups.
  */
-export const shapeGroupsSql = (from: string, by = ''): string => `SELECT ${by}t, k, ts, min(o) AS first, count(*) AS n FROM (
-    SELECT ${by}CASE WHEN starts_with(record, '{') THEN 'OBJECT' ELSE json_type(record) END AS t,
-      json_keys(record) AS k, json_type(record, '$.*') AS ts,
-      page::BIGINT * 1000000000000 + seq::BIGINT * 100000 AS o FROM ${from}
+export const recordTopSql = (record: string): string =>
+  `CASE WHEN starts_with(${record}, '{') THEN 'OBJECT' ELSE json_type(${record}) END AS t, json_keys(${record}) AS k, json_type(${record}, '$.*') AS ts`;
+
+/** SQL for where a record stands in the run (page, then seq), leaving room to add a key's position in it. */
+export const recordOrderSql = (page: string, seq: string): string => `${page}::BIGINT * 1000000000000 + ${seq}::BIGINT * 100000`;
+
+/**
+ * SQL for the groups (`by` columns, t, k, ts, first, n, then `more` aggregates of `o`, where each
+ * record stands) of the records `from` selects (page, seq, record): grouped by their top level
+ * (`recordTopSql`), counted, with where each group first occurs. Two cheap parses of a record
+ * cost less than json_structure's one, which builds its whole nested structure (1M calm records:
+ * 2.25 → ~1.1 s).
+ */
+export const shapeGroupsSql = (
+  from: string,
+  by = '',
+  more = '',
+): string => `SELECT ${by}t, k, ts, min(o) AS first, count(*) AS n${more} FROM (
+    SELECT ${by}${recordTopSql('record')}, ${recordOrderSql('page', 'seq')} AS o FROM ${from}
   ) GROUP BY ALL`;
 
 /**
  * The keys and structure of `record` over `table` (with `page`, `seq`) from ONE scan of its
  * groups (`shapeGroupsSql`), with the groups `known` selects (t, k, ts, first, n) counted for
- * other records (`pageShapes`): keys, types and the merged structure come from those few groups:
- * the same keys in the same order as over every record (a group's records have the same keys),
- * and the same types at the top level (a group's values have the same types there), which is all
- * a column is inferred from. The structure merges a small sample record per group, not a record:
+ * other records (`pageShapes`; `table` null: no record is read, every group is known): keys,
+ * types and the merged structure come from those few groups: the same keys in the same order as
+ * over every record (a group's records have the same keys), and the same types at the top level
+ * (a group's values have the same types there), which is all a column is inferred from. The structure merges a small sample record per group, not a record:
  * carried through the grouping and read by json_group_structure, a record of 12 MiB needed a
  * memory limit of 1 GB, and 256 MB without.
  * Neither json_group_structure nor unnesting every record's keys runs over all records: both
  * held memory beyond the limit at scale.
  */
-export async function describeRecords(conn: DuckDBConnection, table: string, known?: string): Promise<RecordShape> {
-  const groups = shapeGroupsSql(table);
+export async function describeRecords(conn: DuckDBConnection, table: string, known?: string): Promise<RecordShape>;
+export async function describeRecords(conn: DuckDBConnection, table: null, known: string): Promise<RecordShape>;
+export async function describeRecords(conn: DuckDBConnection, table: string | null, known?: string): Promise<RecordShape> {
+  const read = table === null ? [] : [shapeGroupsSql(table)];
+  // Known groups (noted per page) are merged with those read: the queries below run once per group.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE _shapes AS ${
-      known === undefined ? groups : `SELECT t, k, ts, min(first) AS first, sum(n) AS n FROM (${known} UNION ALL ${groups}) GROUP BY ALL`
+      known === undefined
+        ? read.join('')
+        : `SELECT t, k, ts, min(first) AS first, sum(n) AS n FROM (${[known, ...read].join(' UNION ALL ')}) GROUP BY ALL`
     }`,
   );
   try {

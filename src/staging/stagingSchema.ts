@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS page_shapes (
   first BIGINT,
   n BIGINT NOT NULL
 );
+-- Where each group's second record stands (NULL: a group of one, or a page noted before it was kept).
+ALTER TABLE page_shapes ADD COLUMN IF NOT EXISTS second BIGINT;
 `;
 
 /** SQL for a TIMESTAMP from epoch milliseconds bound at `$n`. */

@@ -93,15 +93,18 @@ describe('page shapes noted while staging waits', () => {
     );
   });
 
-  it("counts a page that lost copies from its notes less the copies' groups, and reads it where a copy was its group's first", () =>
-    withStore(async (store) => {
+  it("counts a page that lost copies from its notes less the copies' groups, and reads it only where a group's first two records were copies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapes-'));
+    const path = join(dir, 'run.duckdb');
+    try {
       const pages = [
         [
           { id: 1, a: 1 },
           { id: 9, a: 'x' },
+          { id: 11, a: 1 },
         ],
-        // The copy of 1 opens the group {id, a, z}, which keeps 3: where that group first occurs
-        // decides whether y or z comes first, so this page is read.
+        // The copy of 1 opens the group {id, a, z}, which keeps 3: its first is 3's place, noted
+        // as the group's second, and y comes before z. The page is not read.
         [
           { id: 1, a: 1, z: true },
           { id: 2, a: 1, y: true },
@@ -118,45 +121,78 @@ describe('page shapes noted while staging waits', () => {
           { id: 6, a: 1 },
           { id: 4, a: 1 },
         ],
+        // The copies of 11 and 1 are the first two of the group {id, a, v}, which keeps 13: where
+        // that record stands was not noted, so this page is read.
+        [
+          { id: 11, a: 1, v: true },
+          { id: 1, a: 1, v: true },
+          { id: 12, a: 1, u: true },
+          { id: 13, a: 1, v: true },
+        ],
         // Pages that lost nothing: the page read stays under half of them.
         [{ id: 7, a: 1 }],
         [{ id: 8, a: 1 }],
         [{ id: 10, a: 1 }],
       ];
+      const store = await open(path, 'first');
       for (const [i, records] of pages.entries()) await store.stagePage(page(i + 1, records));
-      const [shape, noted] = await shapeAndNoted(store);
-      expect(noted).toBe(7);
-      expect(shape.keys).toEqual(['id', 'a', 'y', 'z']);
+      await store.close();
+      // Records changed behind the notes tell a page read from a page counted: 2's key y becomes w
+      // (page 2, counted: still y), 12's key u becomes t (page 5, read: t).
+      const db = await DuckDBInstance.create(path);
+      const conn = await db.connect();
+      await conn.run(`UPDATE raw_records SET record = '{"id":2,"a":1,"w":true}' WHERE page = 2 AND seq = 1`);
+      await conn.run(`UPDATE raw_records SET record = '{"id":12,"a":1,"t":true}' WHERE page = 5 AND seq = 2`);
+      conn.closeSync();
+      db.closeSync();
+      const again = await open(path, 'first');
+      const [shape, noted] = await shapeAndNoted(again);
+      await again.close();
+      expect(noted).toBe(8);
+      expect(shape.keys).toEqual(['id', 'a', 'y', 'z', 't', 'v']);
       expect(shape.types).toEqual(
         new Map([
-          ['id', { UBIGINT: 10 }],
-          ['a', { UBIGINT: 9, VARCHAR: 1 }],
+          ['id', { UBIGINT: 13 }],
+          ['a', { UBIGINT: 12, VARCHAR: 1 }],
           ['y', { BOOLEAN: 1 }],
           ['z', { BOOLEAN: 1 }],
+          ['t', { BOOLEAN: 1 }],
+          ['v', { BOOLEAN: 1 }],
         ]),
       );
-    }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('notes each page once, and not while another call waits for the connection', () =>
     withStore(async (store) => {
-      await store.stagePage(page(1, [{ id: 1, a: 1 }]));
+      await store.stagePage(
+        page(1, [
+          { id: 1, a: 1 },
+          { id: 10, a: 'x' },
+          { id: 11, a: 2 },
+        ]),
+      );
       await Promise.all([2, 3, 4].map((p) => store.stagePage(page(p, [{ id: p, a: 'x' }]))));
       await store.stagePage(page(5, []));
       const rows = await store.readStaged('noted', (staged) =>
-        staged.query('SELECT page, t, k, ts, first, n FROM page_shapes ORDER BY page, n'),
+        staged.query('SELECT page, t, k, ts, first, n, second FROM page_shapes ORDER BY page, n, first'),
       );
       expect(rows).toEqual([
-        [1, null, null, null, null, 0n],
-        [1, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'UBIGINT'), 1_000_000_000_000n, 1n],
+        [1, null, null, null, null, 0n, null],
+        [1, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 1_000_000_100_000n, 1n, null],
+        // A group's second record: where it stands.
+        [1, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'UBIGINT'), 1_000_000_000_000n, 2n, 1_000_000_200_000n],
         // Staged at once: only the call that found the connection free noted, and the pages since.
-        [2, null, null, null, null, 0n],
-        [2, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 2_000_000_000_000n, 1n],
-        [3, null, null, null, null, 0n],
-        [3, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 3_000_000_000_000n, 1n],
-        [4, null, null, null, null, 0n],
-        [4, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 4_000_000_000_000n, 1n],
+        [2, null, null, null, null, 0n, null],
+        [2, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 2_000_000_000_000n, 1n, null],
+        [3, null, null, null, null, 0n, null],
+        [3, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 3_000_000_000_000n, 1n, null],
+        [4, null, null, null, null, 0n, null],
+        [4, 'OBJECT', listOf('id', 'a'), listOf('UBIGINT', 'VARCHAR'), 4_000_000_000_000n, 1n, null],
         // A page without records is noted too.
-        [5, null, null, null, null, 0n],
+        [5, null, null, null, null, 0n, null],
       ]);
     }));
 });

@@ -97,7 +97,7 @@ describe('describeRecords', () => {
     );
   });
 
-  it('describes the same with the groups of some records known: those counted, the rest read', async () => {
+  it('describes the same with the groups of some records known, or of all: those counted, the rest read', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(record, { maxLength: 40 }), fc.nat({ max: 7 }), async (records, split) => {
         await stage(records.map(text));
@@ -108,6 +108,8 @@ describe('describeRecords', () => {
           shapeGroupsSql(`t WHERE page <= ${split}`),
         );
         expect(part).toEqual(whole);
+        // Every group known: no record read.
+        expect(await describeRecords(connection(), null, shapeGroupsSql('t'))).toEqual(whole);
       }),
       { numRuns: 100 },
     );
