@@ -77,9 +77,10 @@ export const shapeGroupsSql = (
  * other records (`pageShapes`; `table` null: no record is read, every group is known): keys,
  * types and the merged structure come from those few groups: the same keys in the same order as
  * over every record (a group's records have the same keys), and the same types at the top level
- * (a group's values have the same types there), which is all a column is inferred from. The structure merges a small sample record per group, not a record:
- * carried through the grouping and read by json_group_structure, a record of 12 MiB needed a
- * memory limit of 1 GB, and 256 MB without.
+ * (a group's values have the same types there), which is all a column is inferred from. The
+ * structure merges a small sample record per group, not a record: carried through the grouping
+ * and read by json_group_structure, a record of 12 MiB needed a memory limit of 1 GB, and 256 MB
+ * without.
  * Neither json_group_structure nor unnesting every record's keys runs over all records: both
  * held memory beyond the limit at scale.
  */

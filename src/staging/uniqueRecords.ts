@@ -45,11 +45,11 @@ const prepared = new WeakMap<StagingStore, { readonly pagesStaged: number; reado
  * The staged records of keys staged more than once, numbered per key in kept-first order (`n`)
  * and marked when their content differs from the kept one's (`differs`), with their top level and
  * place (`recordTopSql`, `o`): the shapes of the copies dropped, without reading them again (96k
- * hostile records: 80 ms). A table of the database,
- * not a temp one: it outlives the reopening between the final file and the report
- * (`StagingStore.releaseMemory`), where making it again cost a window over every repeated key
- * (0.3-0.4 s for 96k hostile records). It is made again whenever another page was staged, and by
- * any new process before its first use, so a stale one from a crash is never read.
+ * hostile records: 80 ms). A table of the database, not a temp one: it outlives the reopening
+ * between the final file and the report (`StagingStore.releaseMemory`), where making it again
+ * cost a window over every repeated key (0.3-0.4 s for 96k hostile records). It is made again
+ * whenever another page was staged, and by any new process before its first use, so a stale one
+ * from a crash is never read.
  */
 const versionsTable = 'duplicate_versions';
 
