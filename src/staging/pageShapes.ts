@@ -28,8 +28,8 @@ export async function notePageShapes(conn: DuckDBConnection, runId: string, page
  * ts, o): the noted groups of the other pages count their records, less the copies dropped from
  * them, and only the records of the pages not noted are read, unless those are half the pages or
  * more. Where a dropped copy was the first record of a group that keeps others, the group's next
- * record is its first, unless it was dropped too or was not noted (a page noted before `second`
- * was): that page is read then, as the group's first on it orders the keys. Exact either way: a
+ * record is its first, unless it was dropped too or its place was not noted (by a version that
+ * did not keep `second`): that page is read then, as the group's first on it orders the keys. Exact either way: a
  * page's groups are those of its keyed records, and a copy dropped is one of them.
  */
 export async function describeUniqueRecords(conn: DuckDBConnection, runId: string, dropped: string): Promise<RecordShape> {
