@@ -32,7 +32,8 @@ export function parseLinkHeader(value: string | null | undefined): WebLink[] {
     if (close < 0) break;
     const uri = value.slice(i + 1, close).trim();
     i = close + 1;
-    const params: Record<string, string> = {};
+    // No prototype: a parameter may be named `constructor` or `__proto__` like any other.
+    const params: Record<string, string> = Object.create(null) as Record<string, string>;
     for (;;) {
       skipSpace();
       if (value[i] !== ';') break;
@@ -57,7 +58,7 @@ export function parseLinkHeader(value: string | null | undefined): WebLink[] {
         }
       }
       const key = name.toLowerCase();
-      if (key !== '' && !(key in params)) params[key] = paramValue;
+      if (key !== '' && !Object.hasOwn(params, key)) params[key] = paramValue;
     }
     links.push({ uri, params });
     i = nextComma(value, i);

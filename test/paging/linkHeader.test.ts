@@ -15,6 +15,17 @@ describe('parseLinkHeader (RFC 8288)', () => {
     expect(links).toEqual([{ uri: '/x', params: { title: 'a; b, "c"', rel: 'next' } }]);
   });
 
+  it('takes parameters named like Object.prototype members as any other', () => {
+    const [link] = parseLinkHeader('</x>; constructor=a; __proto__=b; toString=c; rel=next');
+    expect(Object.entries(link!.params)).toEqual([
+      ['constructor', 'a'],
+      ['__proto__', 'b'],
+      ['tostring', 'c'],
+      ['rel', 'next'],
+    ]);
+    expect(findLink('</x>; hasOwnProperty=1; rel=next', 'next', 'https://api.example/')).toBe('https://api.example/x');
+  });
+
   it('skips garbage and returns nothing for empty input', () => {
     expect(parseLinkHeader('')).toEqual([]);
     expect(parseLinkHeader(null)).toEqual([]);
