@@ -3,7 +3,7 @@
  * describing the run's unique records at the end reads only the records of the pages not noted.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { describeRecords, shapeGroupsSql, type RecordShape } from './recordFields.js';
+import { describeRecords, groupShapesSql, shapeGroupsSql, type RecordShape } from './recordFields.js';
 import { sqlString } from './sqlText.js';
 
 /**
@@ -29,8 +29,9 @@ export async function notePageShapes(conn: DuckDBConnection, runId: string, page
  * them, and only the records of the pages not noted are read, unless those are half the pages or
  * more. Where a dropped copy was the first record of a group that keeps others, the group's next
  * record is its first, unless it was dropped too or its place was not noted (by a version that
- * did not keep `second`): that page is read then, as the group's first on it orders the keys. Exact either way: a
- * page's groups are those of its keyed records, and a copy dropped is one of them.
+ * did not keep `second`): that page is read then, as the group's first on it orders the keys.
+ * Exact either way: a page's groups are those of its keyed records, and a copy dropped is one of
+ * them.
  */
 export async function describeUniqueRecords(conn: DuckDBConnection, runId: string, dropped: string): Promise<RecordShape> {
   const run = sqlString(runId);
@@ -43,7 +44,7 @@ export async function describeUniqueRecords(conn: DuckDBConnection, runId: strin
     .map(Number) as [number, number];
   // Most pages not noted (as where staging kept the connection busy): one plain scan, without the joins.
   if (2 * (pages - noted) >= pages) return describeRecords(conn, '_unique');
-  const droppedGroups = `SELECT page, t, k, ts, min(o) AS first, count(*) AS n, list(o) AS os FROM (${dropped}) GROUP BY ALL`;
+  const droppedGroups = groupShapesSql(dropped, 'page, ', ', list(o) AS os');
   const sameGroup = ['t', 'k', 'ts'].map((c) => `s.${c} IS NOT DISTINCT FROM d.${c}`).join(' AND ');
   try {
     // Each noted group less its copies dropped, and its first record kept (NULL: not known).
