@@ -339,7 +339,8 @@ class StreamRun {
   }
 
   #fetch$(job: PageJob, state: PageState): Observable<FetchedPage> {
-    return defer(() => from(this.#attempt(job, state))).pipe(
+    return defer(() => from(this.#slot(state))).pipe(
+      concatMap(() => this.#attempt(job, state)),
       retry({
         count: this.#o.maxAttemptsPerPage + this.#o.maxDeclinesPerPage + maxUnauthorizedPerPage,
         delay: (error: unknown) => this.#retryDelay(job, state, error),
@@ -369,14 +370,23 @@ class StreamRun {
     );
   }
 
+  /**
+   * Waits for the page's slot. Apart from the attempt on purpose: a page waits here behind up to 4
+   * per slot, long enough for this frame to be in V8's old generation, and an old object keeps the
+   * young ones it points to alive through every young collection: the page's body, made in an
+   * attempt begun here, would be copied and promoted each time.
+   */
+  async #slot(state: PageState): Promise<void> {
+    // A page asked again goes before the pages not asked yet: behind them (up to 4 per slot) its
+    // retry waited for all of them, and the pages that failed early were all asked again at the end.
+    state.release = await this.#gate.acquire(this.#dispatchSignal, state.attempts > 0);
+  }
+
   async #attempt(job: PageJob, state: PageState): Promise<FetchedPage> {
     const { clock } = this.#deps.runtime;
     const dispatch = this.#dispatchSignal;
-    dispatch.throwIfAborted();
-    // A page asked again goes before the pages not asked yet: behind them (up to 4 per slot) its
-    // retry waited for all of them, and the pages that failed early were all asked again at the end.
-    state.release = await this.#gate.acquire(dispatch, state.attempts > 0);
     try {
+      dispatch.throwIfAborted();
       let sent = await this.#turn(dispatch);
       state.attempts++;
       this.#countSent(job.page);
