@@ -340,6 +340,7 @@ class StreamRun {
 
   #fetch$(job: PageJob, state: PageState): Observable<FetchedPage> {
     return defer(() => from(this.#slot(state))).pipe(
+      // Not `#slot(state).then(...)`: a promise chained before the wait would be old too (`#slot`).
       concatMap(() => this.#attempt(job, state)),
       retry({
         count: this.#o.maxAttemptsPerPage + this.#o.maxDeclinesPerPage + maxUnauthorizedPerPage,
