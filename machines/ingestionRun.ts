@@ -5,7 +5,14 @@ import type { StreamEvent } from '../src/paging/streamEvent.js';
 import type { RunReport } from '../src/report/runReport.js';
 import { describeError } from '../src/run/describeError.js';
 import { NotProvidedError } from '../src/run/notProvidedError.js';
-import type { LoginAttemptEvent, StopStreamCommand, StreamEndedEvent, StreamFailedEvent } from '../src/run/runEvents.js';
+import type {
+  CountedStreamEvent,
+  LoginAttemptEvent,
+  StopStreamCommand,
+  StreamCountedEvent,
+  StreamEndedEvent,
+  StreamFailedEvent,
+} from '../src/run/runEvents.js';
 import { fallbackReport, reportFromError } from '../src/run/draftReport.js';
 import { countEvent, emptyCounters } from '../src/run/runCounters.js';
 import type {
@@ -38,8 +45,17 @@ export interface IngestionRunContext {
   readonly report: RunReport | null;
 }
 
-/** `run.cancel` (SIGINT/SIGTERM), the stream's own events, and the stream actor's end signals. */
-export type IngestionRunEvent = StreamEvent | LoginAttemptEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
+/**
+ * `run.cancel` (SIGINT/SIGTERM), the stream's own events (those only counted arrive together, as
+ * `stream.counted`), and the stream actor's end signals.
+ */
+export type IngestionRunEvent =
+  | Exclude<StreamEvent, CountedStreamEvent>
+  | StreamCountedEvent
+  | LoginAttemptEvent
+  | StopStreamCommand
+  | StreamFailedEvent
+  | StreamEndedEvent;
 
 /** How long a cancelled run waits for the stream to finish its page in flight. */
 export const CANCEL_GRACE_MS = 30_000;
@@ -82,8 +98,8 @@ const failureIn =
 
 const notPaused = { paused: false } as const;
 const paused = { paused: true } as const;
-const runCommands = new Set(['run.cancel', 'stream.failed', 'stream.ended']);
-function isStreamEvent(event: IngestionRunEvent): event is StreamEvent | LoginAttemptEvent {
+const runCommands = new Set(['run.cancel', 'stream.failed', 'stream.ended', 'stream.counted']);
+function isStreamEvent(event: IngestionRunEvent): event is Exclude<StreamEvent, CountedStreamEvent> | LoginAttemptEvent {
   return !runCommands.has(event.type);
 }
 
@@ -134,10 +150,11 @@ export const ingestionRun = setup({
   actions: {
     // `paused`: a 429 landing in a pause already under way overlaps it (its wait is not added).
     count: assign({
-      counters: ({ context, event }, params: { paused: boolean }) =>
-        isStreamEvent(event)
-          ? countEvent(context.counters, event, { paused: params.paused, pagesSkippedOnResume: context.pagesSkippedOnResume })
-          : context.counters,
+      counters: ({ context, event }, params: { paused: boolean }) => {
+        const run = { paused: params.paused, pagesSkippedOnResume: context.pagesSkippedOnResume };
+        if (event.type === 'stream.counted') return event.events.reduce((counters, e) => countEvent(counters, e, run), context.counters);
+        return isStreamEvent(event) ? countEvent(context.counters, event, run) : context.counters;
+      },
     }),
     recordFile: assign({ file: (_, params: { file: WrittenFile }) => params.file }),
     recordDelivery: assign({ delivery: (_, params: { delivery: Delivery }) => params.delivery }),
@@ -217,12 +234,7 @@ export const ingestionRun = setup({
       },
       initial: 'fetching',
       on: {
-        'request.sent': { actions: { type: 'count', params: notPaused } },
-        'request.done': { actions: { type: 'count', params: notPaused } },
-        'pages.committed': { actions: { type: 'count', params: notPaused } },
-        'page.staged': { actions: { type: 'count', params: notPaused } },
-        'page.retry': { actions: { type: 'count', params: notPaused } },
-        'paging.anomaly': { actions: { type: 'count', params: notPaused } },
+        'stream.counted': { actions: { type: 'count', params: notPaused } },
         'token.refreshed': { actions: { type: 'count', params: notPaused } },
         'stream.completed': { target: 'writing', actions: { type: 'count', params: notPaused } },
         'stream.failed': { target: 'reporting', actions: 'recordStreamFailure' },

@@ -1,4 +1,5 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import type { IngestionRunEvent } from '../../machines/ingestionRun.js';
 import type { StreamEvent } from '../paging/streamEvent.js';
 import type { RunSeries } from '../report/runReport.js';
 import { RunSeriesBuilder } from '../run/runSeries.js';
@@ -23,8 +24,12 @@ export function createSeriesRecorder(clock: { now(): number }, startedAtMs: () =
       next(event) {
         if (event.actorRef.sessionId !== event.rootId) return;
         if (event.type === '@xstate.snapshot') builder ??= new RunSeriesBuilder(startedAtMs() ?? clock.now());
+        if (event.type !== '@xstate.event') return;
         // The root also receives `run.cancel` and the stream actor's end signals: the builder ignores them.
-        if (event.type === '@xstate.event') builder?.record(event.event as StreamEvent, clock.now());
+        const received = event.event as IngestionRunEvent;
+        const now = clock.now();
+        if (received.type === 'stream.counted') for (const e of received.events) builder?.record(e, now);
+        else builder?.record(received as StreamEvent, now);
       },
     },
     series: (untilMs) => (builder ??= new RunSeriesBuilder(untilMs)).series(untilMs),
