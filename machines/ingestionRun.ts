@@ -6,7 +6,6 @@ import type { RunReport } from '../src/report/runReport.js';
 import { describeError } from '../src/run/describeError.js';
 import { NotProvidedError } from '../src/run/notProvidedError.js';
 import type {
-  CountedStreamEvent,
   LoginAttemptEvent,
   StopStreamCommand,
   StreamCountedEvent,
@@ -46,16 +45,11 @@ export interface IngestionRunContext {
 }
 
 /**
- * `run.cancel` (SIGINT/SIGTERM), the stream's own events (those only counted arrive together, as
- * `stream.counted`), and the stream actor's end signals.
+ * `run.cancel` (SIGINT/SIGTERM), the stream's own events (`fromPageStream` sends those only
+ * counted together, as `stream.counted`), and the stream actor's end signals.
  */
 export type IngestionRunEvent =
-  | Exclude<StreamEvent, CountedStreamEvent>
-  | StreamCountedEvent
-  | LoginAttemptEvent
-  | StopStreamCommand
-  | StreamFailedEvent
-  | StreamEndedEvent;
+  StreamEvent | StreamCountedEvent | LoginAttemptEvent | StopStreamCommand | StreamFailedEvent | StreamEndedEvent;
 
 /** How long a cancelled run waits for the stream to finish its page in flight. */
 export const CANCEL_GRACE_MS = 30_000;
@@ -99,7 +93,7 @@ const failureIn =
 const notPaused = { paused: false } as const;
 const paused = { paused: true } as const;
 const runCommands = new Set(['run.cancel', 'stream.failed', 'stream.ended', 'stream.counted']);
-function isStreamEvent(event: IngestionRunEvent): event is Exclude<StreamEvent, CountedStreamEvent> | LoginAttemptEvent {
+function isStreamEvent(event: IngestionRunEvent): event is StreamEvent | LoginAttemptEvent {
   return !runCommands.has(event.type);
 }
 
@@ -235,6 +229,13 @@ export const ingestionRun = setup({
       initial: 'fetching',
       on: {
         'stream.counted': { actions: { type: 'count', params: notPaused } },
+        // The same events one by one, as a stream actor of one's own may send them.
+        'request.sent': { actions: { type: 'count', params: notPaused } },
+        'request.done': { actions: { type: 'count', params: notPaused } },
+        'pages.committed': { actions: { type: 'count', params: notPaused } },
+        'page.staged': { actions: { type: 'count', params: notPaused } },
+        'page.retry': { actions: { type: 'count', params: notPaused } },
+        'paging.anomaly': { actions: { type: 'count', params: notPaused } },
         'token.refreshed': { actions: { type: 'count', params: notPaused } },
         'stream.completed': { target: 'writing', actions: { type: 'count', params: notPaused } },
         'stream.failed': { target: 'reporting', actions: 'recordStreamFailure' },

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise, toPromise, type AnyStateNode } from 'xstate';
+import { createActor, fromCallback, fromPromise, toPromise, type AnyStateNode } from 'xstate';
 import { ingestionRun } from '../../machines/ingestionRun.js';
 import { fromPageStream } from '../../src/ingestion/pageStreamActor.js';
 import { fallbackReport } from '../../src/run/draftReport.js';
-import type { PrepareInput, RunSummary } from '../../src/run/runTypes.js';
+import type { StopStreamCommand } from '../../src/run/runEvents.js';
+import type { FetchPagesInput, PrepareInput, RunSummary } from '../../src/run/runTypes.js';
 import type { StreamEvent } from '../../src/paging/streamEvent.js';
 import type { RunReport } from '../../src/report/runReport.js';
 import { delivery, harness, input, run, staged, writtenFile, type Scripted } from './runHarness.js';
@@ -214,6 +215,40 @@ describe('ingestion run machine: dependencies are bound with provide()', () => {
       }),
     ]);
     expect(JSON.parse(JSON.stringify(summaries[0]))).toStrictEqual(summaries[0]);
+  });
+
+  it('counts the stream events a stream actor of its own sends one by one, as fromPageStream sends them together', async () => {
+    const machine = ingestionRun.provide({
+      actors: {
+        prepare: fromPromise<void, PrepareInput>(async () => undefined),
+        fetchPages: fromCallback<StopStreamCommand, FetchPagesInput>(({ sendBack }) => {
+          const events: StreamEvent[] = [
+            { type: 'request.sent', page: 1 },
+            { type: 'request.done', page: 1, outcome: '503', bytes: 0 },
+            { type: 'page.retry', page: 1, attempt: 1, status: 503, outcome: '503', reason: 'HTTP 503', waitMs: 10 },
+            { type: 'request.sent', page: 1 },
+            { type: 'request.done', page: 1, outcome: '200', bytes: 100 },
+            { type: 'pages.committed', pages: 1, transactions: 1, parseMs: 1, appendMs: 2, checkpointMs: 3, commitMs: 4 },
+            staged(1, 7, 1),
+            { type: 'paging.anomaly', page: 1, message: 'short page' },
+            { type: 'stream.completed', pages: 1, records: 7 },
+          ];
+          for (const event of events) sendBack(event);
+        }),
+        writeFinalFile: fromPromise(async () => writtenFile),
+        uploadFile: fromPromise(async () => delivery),
+        writeReport: fromPromise<RunReport, RunSummary>(async ({ input: summary }) => fallbackReport(summary)),
+      },
+    });
+    const actor = createActor(machine, { input }).start();
+    await toPromise(actor);
+    expect(actor.getSnapshot().context.counters).toMatchObject({
+      pagesStaged: 1,
+      recordsReceived: 7,
+      requests: { total: 2, byStatus: { '200': 1, '503': 1 }, retries: 1, retriesByStatus: { '503': 1 } },
+      staging: { transactions: 1, parseMs: 1, appendMs: 2, checkpointMs: 3, commitMs: 4 },
+      anomalies: ['page 1: short page'],
+    });
   });
 
   it('reports a stream whose factory throws as a fetching failure', async () => {
