@@ -47,7 +47,7 @@ describe('fromPageStream', () => {
     stream.next(staged(1, 10));
     stream.next({ type: 'rateLimit.hit', page: 2, waitMs: 100, ratePerSecond: 1 });
     stream.next(sent(2));
-    // Nothing counted waits for a later event: the turn's end sends what is left.
+    // Page 2's `request.sent` waits for the end of the turn, not for a later event.
     expect(types()).toEqual(['stream.counted', 'rateLimit.hit']);
     await nextTurn();
     stream.next(done(2));
