@@ -19,8 +19,8 @@ export type PageStreamFactory = (input: FetchPagesInput, signal: AbortSignal) =>
 export type PageStreamLogic = CallbackActorLogic<StopStreamCommand, FetchPagesInput>;
 
 /**
- * Wraps the page stream as one long-running callback actor: every StreamEvent becomes a machine
- * event, and `run.cancel` aborts the signal the stream was built with, so it can finish the page
+ * Wraps the page stream as one long-running callback actor: every StreamEvent reaches the machine
+ * (those only counted together, below), and `run.cancel` aborts the signal the stream was built with, so it can finish the page
  * in flight instead of being torn down mid-transaction. A callback actor (not an observable
  * actor) because it must receive that command.
  *
