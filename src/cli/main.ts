@@ -6,14 +6,15 @@ import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerFirstPage } from './firstPage.js';
 import { exitCodes } from './runAndReport.js';
-import { favourSmallHeap } from './favourSmallHeap.js';
+import heap from './heap.cjs';
 import { registerRun } from './run.js';
 import { registerQuery } from './query.js';
 import { registerServe } from './serve.js';
 
 // The AWS SDK version is pinned on purpose for Node 20: its notice about later versions is noise here.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-favourSmallHeap();
+// Set already by bin.cjs; here for main.js run directly (`npx tsx src/cli/main.ts`), late but still of use.
+heap.favourSmallHeap();
 
 let appLogger: AppLogger | undefined;
 /** Built on first use, so that `--help`, `serve` and `diagram` start no log transport. */

@@ -4,10 +4,10 @@
  * BENCH_INPUT; the simulator and S3 live in other processes, so the peak is the ingester's own.
  */
 import { performance } from 'node:perf_hooks';
-import { runIngestion, type S3Credentials } from '../../src/ingestion/runIngestion.js';
+import type { S3Credentials } from '../../src/ingestion/runIngestion.js';
 import type { RunConfigInput } from '../../src/config/runConfig.js';
 import type { RunReport, StagingTotals } from '../../src/report/runReport.js';
-import { favourSmallHeap } from '../../src/cli/favourSmallHeap.js';
+import heap from '../../src/cli/heap.cjs';
 import { childInput, ownCpuSeconds, printResult } from './childProcesses.js';
 
 export interface RunIngestionChildInput {
@@ -42,8 +42,10 @@ export interface RunIngestionChildResult {
   readonly cpuSeconds: number;
 }
 
-// This process stands for `ingest run`, which tunes V8 so at start-up (and whose thread pool runChildScript sizes as bin.cjs does).
-favourSmallHeap();
+// This process stands for `ingest run`, whose bin.cjs tunes V8 before the run's modules load (and
+// sizes the thread pool, as runChildScript does): so here, before runIngestion is imported.
+heap.favourSmallHeap();
+const { runIngestion } = await import('../../src/ingestion/runIngestion.js');
 const input = childInput<RunIngestionChildInput>();
 const peakRssByPhase: Record<string, number> = {};
 // Measured here, not read from the report's timeline: the report is built inside `reporting`, so its timeline cannot time that state.

@@ -10,9 +10,13 @@ import type threadpoolModule from '../../src/cli/threadpool.cjs';
 const dir = mkdtempSync(join(tmpdir(), 'ingest-bin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** bin.cts and threadpool.cts compiled as the build compiles them, beside a main.js that reports the thread pool it got. */
+/**
+ * bin.cts, threadpool.cts and heap.cts compiled as the build compiles them, beside a main.js that
+ * reports the thread pool it got and how large V8's young generation grew under a churn of
+ * objects that outlive a collection or two (as a page's records do).
+ */
 function buildBin(): string {
-  for (const name of ['bin', 'threadpool']) {
+  for (const name of ['bin', 'threadpool', 'heap']) {
     const source = readFileSync(new URL(`../../src/cli/${name}.cts`, import.meta.url), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       fileName: `${name}.cts`,
@@ -28,9 +32,15 @@ function buildBin(): string {
   // Uses the pool (so that it has started), then counts the process's threads.
   writeFileSync(
     join(dir, 'main.js'),
-    `import { readFile } from 'node:fs/promises'; import { readdirSync } from 'node:fs';
+    `import { readFile } from 'node:fs/promises'; import { readdirSync } from 'node:fs'; import { getHeapSpaceStatistics } from 'node:v8';
      await readFile(new URL(import.meta.url));
-     console.log(JSON.stringify({ size: process.env.UV_THREADPOOL_SIZE ?? null, threads: readdirSync('/proc/self/task').length }));`,
+     const threads = readdirSync('/proc/self/task').length;
+     const held = new Array(50000); let young = 0;
+     for (let i = 0; i < 300000; i++) {
+       held[i % held.length] = { i, text: 'record ' + i };
+       if (i % 1000 === 0) young = Math.max(young, getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);
+     }
+     console.log(JSON.stringify({ size: process.env.UV_THREADPOOL_SIZE ?? null, threads, youngMiB: young / 2 ** 20 }));`,
   );
   return join(dir, 'bin.cjs');
 }
@@ -39,7 +49,7 @@ function buildBin(): string {
 const bin = buildBin();
 const threadpool = createRequire(join(dir, 'bin.cjs'))('./threadpool.cjs') as typeof threadpoolModule;
 
-const run = (bin: string, env: NodeJS.ProcessEnv): { size: string | null; threads: number } => {
+const run = (bin: string, env: NodeJS.ProcessEnv): { size: string | null; threads: number; youngMiB: number } => {
   const { UV_THREADPOOL_SIZE: _, ...rest } = process.env;
   return JSON.parse(execFileSync(process.execPath, [bin], { env: { ...rest, ...env }, encoding: 'utf8' }).trim()) as never;
 };
@@ -61,6 +71,14 @@ describe('the ingest command entry', () => {
       expect(fourThreads.threads - chosen.threads).toBe(4 - threadpool.size);
     },
   );
+
+  it("reliability row 28: keeps V8's young generation at its first size, set before main.js loads", () => {
+    const { youngMiB } = run(bin, {});
+    // The same main.js without the bin: V8 grows the young generation to its 32 MiB.
+    const { youngMiB: unset } = run(join(dir, 'main.js'), {});
+    expect(youngMiB).toBeLessThanOrEqual(4);
+    expect(unset).toBeGreaterThanOrEqual(16);
+  });
 
   it('leaves a size the user set alone', () => {
     const env: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: '8' };

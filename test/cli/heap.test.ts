@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 /** A child that turns over 330 KB strings as a run turns over page bodies, and prints its peak V8 heap in MB. */
 const churn = (favour: boolean): number => {
   const script = `
-    ${favour ? "const { favourSmallHeap } = await import('./src/cli/favourSmallHeap.ts'); favourSmallHeap();" : ''}
+    ${favour ? "const { default: heap } = await import('./src/cli/heap.cts'); heap.favourSmallHeap();" : ''}
     let peak = 0;
     const held = [];
     for (let page = 0; page < 2000; page++) {
@@ -18,7 +18,7 @@ const churn = (favour: boolean): number => {
   return Number(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim());
 };
 
-describe('favourSmallHeap', () => {
+describe('heap.favourSmallHeap', () => {
   it('reliability row 28: keeps the V8 heap of a page-body churn far below what V8 grows to by default', () => {
     const plain = churn(false);
     const favoured = churn(true);
