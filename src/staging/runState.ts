@@ -38,7 +38,7 @@ function keysThatDiffer(option: string, before: Record<string, unknown>, now: Re
   const sameType = before['type'] === now['type'];
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])]
     .filter((key) => sameType || key === 'type' || (key in before && key in now))
-    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : a.localeCompare(b)));
+    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : a < b ? -1 : a > b ? 1 : 0));
   return keys
     .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(now[key] ?? null))
     .map((key) => [`${option}.${key}`, before[key], now[key]]);
