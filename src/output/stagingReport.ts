@@ -40,6 +40,8 @@ export interface StagingReport {
   readonly secretsInRecords: SecretsInRecords;
   readonly pages: {
     readonly count: number;
+    /** The records the pages held as each arrived (their checkpoint rows'): `records.received` counts the rows staged from them. */
+    readonly records: number;
     readonly attempts: number;
     /** pages per attempt count, e.g. { "1": 95, "2": 5 } */
     readonly attemptsHistogram: Readonly<Record<string, number>>;
@@ -152,7 +154,7 @@ async function secretsInRecords(staged: StagedRecords): Promise<SecretsInRecords
 async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']> {
   const pages = staged.pages;
   const summary = await staged.query(
-    `SELECT count(*), coalesce(sum(attempts), 0), quantile_cont(latency_ms, 0.5), quantile_cont(latency_ms, 0.95), max(latency_ms), count_if(records = 0) FROM ${pages}`,
+    `SELECT count(*), coalesce(sum(attempts), 0), quantile_cont(latency_ms, 0.5), quantile_cont(latency_ms, 0.95), max(latency_ms), count_if(records = 0), coalesce(sum(records), 0) FROM ${pages}`,
   );
   const row = summary[0] ?? [];
   const maybe = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -160,6 +162,7 @@ async function pageStats(staged: StagedRecords): Promise<StagingReport['pages']>
   const retried = await staged.query(`SELECT page, attempts FROM ${pages} WHERE attempts > 1 ORDER BY page`);
   return {
     count: num(row[0]),
+    records: num(row[6]),
     attempts: num(row[1]),
     attemptsHistogram: Object.fromEntries(histogram.map(([a, n]) => [String(a), num(n)])),
     retried: retried.map(([page, attempts]) => ({ page: num(page), attempts: num(attempts) })),

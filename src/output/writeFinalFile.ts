@@ -210,11 +210,15 @@ async function write(
     FROM (SELECT *, ${written.map((p, i) => `${p.expr} AS c${i}`).join(', ')} FROM _fields)`);
 
   // Unique is the number of distinct keys, counted from the staged records themselves (not from the deduplicated relation).
-  const [uniqueRows = 0, received = 0, keys = 0, unkeyed = 0, refused = 0] = await one(
+  const [uniqueRows = 0, received = 0, keys = 0, unkeyed = 0, refused = 0, held = 0] = await one(
     staged,
-    `SELECT (SELECT count(*) FROM ${unique}), count(*), count(DISTINCT key), count_if(key IS NULL AND refused IS NULL), count(refused)
+    `SELECT (SELECT count(*) FROM ${unique}), count(*), count(DISTINCT key), count_if(key IS NULL AND refused IS NULL), count(refused),
+       (SELECT coalesce(sum(records), 0) FROM ${staged.pages})
        FROM ${staged.records}`,
   );
+  // A page's checkpoint row counts its records in the transaction that stages them. A page staged
+  // twice or in part would pass the equations below: its keyed copies count as duplicates.
+  checkEquation(`received ${received} = records the staged pages held ${held}`, received === held);
   checkEquation(
     `received ${received} = unique ${keys} + duplicates ${duplicatesDropped} + without a key ${unkeyed} + refused ${refused}`,
     received === keys + duplicatesDropped + unkeyed + refused,

@@ -3,7 +3,7 @@ import type { RunReport } from './runReport.js';
 
 /** One cross-check between the report's own numbers. */
 export interface ConsistencyCheck {
-  readonly name: 'records' | 'versions' | 'outputRows' | 'pages';
+  readonly name: 'records' | 'pageRecords' | 'versions' | 'outputRows' | 'pages';
   readonly ok: boolean;
   /** The equation with its numbers, e.g. "received 10 = unique 8 + duplicates 1 + rejected 1". */
   readonly detail: string;
@@ -28,6 +28,16 @@ export function checkConsistency(report: RunReport): ConsistencyCheck[] {
         ? equation
         : `${equation} (${formatCount(Math.abs(received - accounted))} ${Math.abs(received - accounted) === 1 ? 'record' : 'records'} ${received > accounted ? 'unaccounted for' : 'counted twice'})`,
   });
+  const held = report.pages.records;
+  if (held !== undefined) {
+    // Each page's records are staged with the page's checkpoint row, which counts them: a page
+    // staged twice, or in part, breaks this, whatever the keys make of its records.
+    checks.push({
+      name: 'pageRecords',
+      ok: received === held,
+      detail: `received ${formatCount(received)} ${received === held ? '=' : '≠'} records the staged pages held ${formatCount(held)}`,
+    });
+  }
   const conflicts = report.records.conflicts;
   if (conflicts !== undefined) {
     // Conflicting versions are duplicates that differ from the version kept: never more than the duplicates, at least one per key.

@@ -160,7 +160,16 @@ export interface RunReport {
     readonly failedLogins: number;
     readonly loginMs: number;
   };
-  readonly pages: { readonly staged: number; readonly skippedOnResume: number; readonly total?: number };
+  readonly pages: {
+    readonly staged: number;
+    readonly skippedOnResume: number;
+    readonly total?: number;
+    /**
+     * The records the run's pages held as each arrived, counted in their checkpoint rows (every
+     * attempt's pages, as `records.received` counts them); absent from a report built without the staged records.
+     */
+    readonly records?: number;
+  };
   /** received = unique + duplicates + withoutKey + refused; rows in the file + rejected = unique. */
   readonly records: {
     readonly received: number;

@@ -163,6 +163,9 @@ describe('ingest run as a real process', () => {
       expect(await rerun.exited, rerun.stderr()).toBe(0);
       const resumed = await localReport(env, runId);
       expect(resumed).toMatchObject({ status: 'succeeded', resumed: true, pages: { skippedOnResume: report.pages.staged } });
+      // The pages' records, as the records received, span both attempts.
+      expect(resumed.pages.records).toBe(resumed.records.received);
+      expect(resumed.records.received).toBeGreaterThan(report.records.received);
       expect(customerRequests(env.sim) - before).toBe(20 - report.pages.staged);
       const object = await readDelivered(env.client, 'lake', `customers/ingest_date=${INGEST_DATE}/customers_${runId}.ndjson`, 'ndjson');
       expect(eltDifferences(object.rows, 'ndjson', oracleById(sim), runId)).toEqual([]);

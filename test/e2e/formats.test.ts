@@ -65,7 +65,7 @@ describe('every format × cleaning mode over real HTTP and S3', () => {
       const stats = env.sim.stats();
       const pages = Math.ceil(SIM.records / PAGE_SIZE);
       expect(stats.duplicatesServed).toBeGreaterThan(0);
-      expect(report.pages).toMatchObject({ staged: pages, total: pages, skippedOnResume: 0 });
+      expect(report.pages).toMatchObject({ staged: pages, total: pages, skippedOnResume: 0, records: stats.recordsServed });
       expect(stats.pagesServed).toBe(pages);
       expect(report.records.received).toBe(stats.recordsServed);
       expect(report.records.unique).toBe(SIM.records);

@@ -35,6 +35,7 @@ describe('stagingReport', () => {
     expect(report.records).toEqual({ received: 5, unique: 3, duplicates: 1, unkeyed: 1, refused: 0, rejectedByRules: 2 });
     expect(report.pages).toEqual({
       count: 3,
+      records: 5,
       attempts: 6,
       attemptsHistogram: { '1': 1, '2': 1, '3': 1 },
       retried: [

@@ -255,6 +255,28 @@ describe('writeFinalFile (ELT)', () => {
     expect(existsSync(join(dir, 'fresh.rejects.ndjson'))).toBe(false);
   });
 
+  it.each([
+    ['staged twice', 'INSERT INTO raw_records SELECT * FROM raw_records WHERE page = 1', 'received 5 ≠ records the staged pages held 3'],
+    ['staged in part', 'DELETE FROM raw_records WHERE page = 2', 'received 2 ≠ records the staged pages held 3'],
+  ])('refuses records that do not match their pages: a page %s, keys or none, stops the file', async (_case, tamper, equation) => {
+    const path = join(dir, 'staging', 'run-7.duckdb');
+    // Keyed copies of page 1 would count as duplicates, and page 2's keyless record would be written twice.
+    await stageRaw(store, 1, ['{"id":1}', '{"id":2}']);
+    await stageRaw(store, 2, ['{"name":"no key"}']);
+    await store.close();
+    const db = await DuckDBInstance.create(path);
+    const conn = await db.connect();
+    await conn.run(tamper);
+    conn.closeSync();
+    db.closeSync();
+    store = await StagingStore.open({ path, runId: 'run-7' });
+    const out = join(dir, 'torn.ndjson');
+    await expect(writeFinalFile(store, { format: 'ndjson', path: out })).rejects.toThrow(
+      `the counts do not add up, so the file is not delivered: ${equation} does not hold`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('keeps a nested big integer exact in Parquet: nested values are their JSON text', async () => {
     const raw = ['{"id":1,"n":{"v":123456789012345678901,"s":"a"}}', '{"id":2,"n":{"v":1,"s":"b"}}', '{"id":3,"m":{"v":1.5}}'];
     await stageRaw(store, 1, raw);

@@ -103,10 +103,20 @@ describe('report facts', () => {
   it('checks records, file rows and pages, but pages only for a finished run', () => {
     expect(checkConsistency(sampleReport).map((c) => [c.name, c.ok])).toEqual([
       ['records', true],
+      ['pageRecords', true],
       ['outputRows', true],
       ['pages', true],
     ]);
-    expect(checkConsistency(failedReport).map((c) => c.name)).toEqual(['records']);
+    expect(checkConsistency(failedReport).map((c) => c.name)).toEqual(['records', 'pageRecords']);
+    // A page staged twice or in part: the records staged are not those its checkpoint row counted.
+    const torn = { ...sampleReport, pages: { ...sampleReport.pages, records: sampleReport.records.received - 1 } };
+    expect(checkConsistency(torn).find((c) => c.name === 'pageRecords')).toMatchObject({
+      ok: false,
+      detail: 'received 100,000 ≠ records the staged pages held 99,999',
+    });
+    // A report built without the staged records has nothing to check it against.
+    const { records: _held, ...unread } = sampleReport.pages;
+    expect(checkConsistency({ ...sampleReport, pages: unread }).map((c) => c.name)).not.toContain('pageRecords');
     const resumed = { ...sampleReport, pages: { staged: 60, skippedOnResume: 40, total: 100 } };
     expect(checkConsistency(resumed).every((c) => c.ok)).toBe(true);
     const short = { ...sampleReport, pages: { staged: 98, skippedOnResume: 0, total: 100 } };

@@ -58,7 +58,7 @@ export const sampleReport: RunReport = {
     failedLogins: 2,
     loginMs: 6_100,
   },
-  pages: { staged: pages, skippedOnResume: 0, total: pages },
+  pages: { staged: pages, skippedOnResume: 0, total: pages, records: received },
   records: { received, unique: 99_786, duplicates: 214, withoutKey: 0, refused: 0, rejected: 37 },
   throughput: {
     recordsPerSecond: received / (durationMs / 1000),
@@ -97,7 +97,7 @@ export const failedReport: RunReport = {
   status: 'failed',
   error: 'Page 42 kept failing with HTTP 503 after 8 attempts; rerun with the same run id to resume from the checkpoint.',
   timeline: timeline.slice(0, 4),
-  pages: { staged: 41, skippedOnResume: 0, total: pages },
+  pages: { staged: 41, skippedOnResume: 0, total: pages, records: 41_000 },
   records: { received: 41_000, unique: 40_990, duplicates: 10, withoutKey: 0, refused: 0, rejected: 0 },
   quality: [],
   anomalies: [],

@@ -52,7 +52,7 @@ export function writeReport(
     let report: RunReport = {
       ...base,
       requests: { ...base.requests, pace },
-      pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0) },
+      pages: { ...draft.pages, staged: sql.pages.count - (resume.pagesStaged ?? 0), records: sql.pages.records },
       records: {
         received: sql.records.received,
         unique: sql.records.unique,
