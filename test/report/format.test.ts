@@ -100,7 +100,7 @@ describe('report facts', () => {
     expect(excerpt.tail.map((v) => v.index)).toEqual([10, 11]);
   });
 
-  it('checks records, file rows and pages, but pages only for a finished run', () => {
+  it("checks records, the pages' records, file rows and pages, but pages only for a finished run", () => {
     expect(checkConsistency(sampleReport).map((c) => [c.name, c.ok])).toEqual([
       ['records', true],
       ['pageRecords', true],
