@@ -27,7 +27,8 @@ export type PageStreamLogic = CallbackActorLogic<StopStreamCommand, FetchPagesIn
  * Events that are only counted wait for the end of the event loop's turn and go as one
  * `stream.counted`: with small pages a burst of answers brings dozens of them, and each machine
  * step costs about 0.1 ms and 8 KB. Any other event sends them first, so the machine sees every
- * event in the stream's order.
+ * event in the stream's order. Once a stop is asked for, each goes as it comes: a second stop
+ * ends the run there and then, and would lose what waited for the turn to end.
  */
 export function fromPageStream(create: PageStreamFactory): PageStreamLogic {
   return fromCallback<StopStreamCommand, FetchPagesInput>(({ input, sendBack, receive }) => {
@@ -56,7 +57,8 @@ export function fromPageStream(create: PageStreamFactory): PageStreamLogic {
       next: (event) => {
         if (!isCounted(event)) return send(event);
         counted.push(event);
-        flushing ??= setImmediate(flush);
+        if (controller.signal.aborted) flush();
+        else flushing ??= setImmediate(flush);
       },
       error: (error: unknown) => send({ type: 'stream.failed', error: describeError(error), permanent: isHttpStatusError(error) }),
       complete: () => send({ type: 'stream.ended' }),

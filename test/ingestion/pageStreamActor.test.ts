@@ -34,6 +34,15 @@ function start() {
   return { stream, actor, received, types };
 }
 
+/** The cancelled run's report counts page 1: one request, ten records. */
+async function expectOnePageCounted(actor: ReturnType<typeof start>['actor']): Promise<void> {
+  const report = await toPromise(actor);
+  expect(report.status).toBe('cancelled');
+  expect(report.pages.staged).toBe(1);
+  expect(report.records.received).toBe(10);
+  expect(report.requests.total).toBe(1);
+}
+
 const sent = (page: number): StreamEvent => ({ type: 'request.sent', page });
 const done = (page: number): StreamEvent => ({ type: 'request.done', page, outcome: '200', bytes: 10 });
 
@@ -76,10 +85,19 @@ describe('fromPageStream', () => {
     stream.next(staged(1, 10));
     actor.send({ type: 'run.cancel', reason: 'SIGINT' });
     actor.send({ type: 'run.cancel', reason: 'SIGINT' });
-    const report = await toPromise(actor);
-    expect(report.status).toBe('cancelled');
-    expect(report.pages.staged).toBe(1);
-    expect(report.records.received).toBe(10);
-    expect(report.requests.total).toBe(1);
+    await expectOnePageCounted(actor);
+  });
+
+  it('counts what the stream told while stopping, when a second stop follows in the same turn', async () => {
+    const { stream, actor } = start();
+    await nextTurn();
+    stream.next(sent(1));
+    actor.send({ type: 'run.cancel', reason: 'SIGINT' });
+    await nextTurn();
+    // The page in flight is answered and staged while the run stops; the second stop comes before the turn ends.
+    stream.next(done(1));
+    stream.next(staged(1, 10));
+    actor.send({ type: 'run.cancel', reason: 'SIGINT' });
+    await expectOnePageCounted(actor);
   });
 });
