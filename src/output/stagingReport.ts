@@ -8,6 +8,7 @@ import type { StagedRecords, StagedRecordsSource } from '../staging/stagedRecord
 import type { VersionConflicts } from '../staging/uniqueRecords.js';
 import type { RecordShape } from '../staging/recordFields.js';
 import { ruleColumns, trimmedSql, type FieldText } from './cleanColumns.js';
+import { byCodeUnits } from '../runtime/byCodeUnits.js';
 
 export interface ColumnQuality {
   readonly name: string;
@@ -212,7 +213,7 @@ async function ruleChecks(
   }
 }
 
-/** `counts` with its keys in code-point order. */
+/** `counts` with its keys in code-unit order. */
 function sortedKeys(counts: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => byCodeUnits(a, b)));
 }

@@ -2,6 +2,7 @@
  * Locale-independent formatting shared by the report renderers and the progress display, so
  * that the same number reads the same everywhere and tests do not depend on the host's ICU.
  */
+import { byCodeUnits } from '../runtime/byCodeUnits.js';
 
 /** 1234567.8 -> "1,234,568"; fractions are rounded to `digits`. */
 export function formatCount(n: number, digits = 0): string {
@@ -59,7 +60,7 @@ export function compareStatusKeys(a: string, b: string): number {
   if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
   if (!Number.isNaN(na)) return -1;
   if (!Number.isNaN(nb)) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return byCodeUnits(a, b);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { byCodeUnits } from '../runtime/byCodeUnits.js';
+
 /** The report's top-level fields in reading order; anything else follows alphabetically. */
 const TOP_LEVEL_ORDER = [
   'status',
@@ -20,15 +22,11 @@ const TOP_LEVEL_ORDER = [
   'anomalies',
 ];
 
-function byKey(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function normalise(value: unknown, depth: number, order: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => normalise(item, depth + 1, order));
   if (value === null || typeof value !== 'object') return value;
   const rank = (key: string): number => (order.includes(key) ? order.indexOf(key) : order.length);
-  const keys = Object.keys(value).sort(depth === 0 ? (a, b) => rank(a) - rank(b) || byKey(a, b) : byKey);
+  const keys = Object.keys(value).sort(depth === 0 ? (a, b) => rank(a) - rank(b) || byCodeUnits(a, b) : byCodeUnits);
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const v = (value as Record<string, unknown>)[key];

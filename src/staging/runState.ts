@@ -8,6 +8,7 @@ import { optionSetter } from '../config/optionNames.js';
 import { StagingError } from './stagingErrors.js';
 import { stagingSchemaSql, timestampFromMs } from './stagingSchema.js';
 import type { Checkpoint, OutputRecord, RunOptionValues, RunState, StagingCounts, UploadRecord } from './stagingTypes.js';
+import { byCodeUnits } from '../runtime/byCodeUnits.js';
 
 const toMs = (value: DuckDBValue): number | null => (value instanceof DuckDBTimestampValue ? Number(value.micros / 1000n) : null);
 const toNum = (value: DuckDBValue): number => (typeof value === 'bigint' ? Number(value) : Number(value ?? 0));
@@ -38,7 +39,7 @@ function keysThatDiffer(option: string, before: Record<string, unknown>, now: Re
   const sameType = before['type'] === now['type'];
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])]
     .filter((key) => sameType || key === 'type' || (key in before && key in now))
-    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    .sort((a, b) => (a === 'type' ? -1 : b === 'type' ? 1 : byCodeUnits(a, b)));
   return keys
     .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(now[key] ?? null))
     .map((key) => [`${option}.${key}`, before[key], now[key]]);
