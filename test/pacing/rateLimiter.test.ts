@@ -397,11 +397,32 @@ describe('RateLimiter recovery and outages', () => {
     // 10 s of probing from 0.2% to 0.4% of w per second: about +0.03 w, far below the old +1%/s (+0.1 w).
     expect(l.rate).toBeGreaterThan(9.75);
     expect(l.rate).toBeLessThan(9.9);
-    // Long after the last cut the probe holds at 0.5% of w per second.
-    await serve(clock, l, 125, 400);
+    // Long after the last cut the probe holds at 0.5% of w per second (up to 1.1 w, below).
+    await serve(clock, l, 125, 160);
     const before = l.rate;
     await serve(clock, l, 125, 8);
     expect(l.rate - before).toBeCloseTo(0.05);
+  });
+
+  it('past 1.1 w without a 429, takes the ceiling for one read low: grows by 2% of the rate a second', async () => {
+    const { clock, limiter: l } = limiter({ rateLimit: 100 });
+    for (let i = 0; i < 100; i++) {
+      await clock.advance(100);
+      l.record('success');
+    }
+    l.rateLimited(0); // w = 10 req/s
+    let seconds = 0;
+    while (l.rate <= 11) {
+      await serve(clock, l, 125, 8);
+      seconds++;
+    }
+    // The probe took its time up to 1.1 w (at most 0.5% of w a second, after fast growth to 0.95 w)...
+    expect(seconds).toBeGreaterThan(20);
+    // ...and from there the rate grows by 2% of itself a second.
+    const before = l.rate;
+    await serve(clock, l, 125, 8);
+    expect(l.rate / before).toBeCloseTo(1.02, 3);
+    expect(l.ceiling).toBe(10);
   });
 
   it('does not grow a rate the demand leaves unused (a page holding the window)', async () => {
@@ -555,7 +576,8 @@ describe('RateLimiter remembered pace', () => {
     await clock.advance(1000);
     await serve(clock, l, 130, 400);
     expect(l.source).toBe('adaptive');
-    expect(l.rate).toBeLessThan(11);
+    // Past 1.1 w it grows by 2% a second, not by doubling.
+    expect(l.rate).toBeLessThan(15);
   });
 
   it('a ceiling remembered gives way to the limit the server advertises, and to the cap', () => {
